@@ -1,0 +1,21 @@
+import type { ClusterConfig, PrivateJwk, ProviderId } from "../shared/config.ts";
+import type { AcceptorPort, BlobPort } from "../shared/storage/ports.ts";
+
+/**
+ * Everything the handler set needs from its host. An adapter builds this from its provider's
+ * environment (one driver per port) and passes it to `createApp`; nothing else crosses the edge.
+ */
+export interface AppDeps {
+  readonly provider: ProviderId;
+  readonly cluster: ClusterConfig;
+  readonly signingKey: PrivateJwk;
+  /** This provider's own acceptor, called in-process by the coordinator. */
+  readonly acceptor: AcceptorPort;
+  readonly blobs: BlobPort;
+  /** Human name of the store behind the acceptor, reported by /health. */
+  readonly storeName: string;
+  /** Wall clock in ms; injectable so tests can skew it. */
+  readonly now?: () => number;
+  /** Outgoing fetch for peer calls; injectable so tests and the WAN proxy can intercept. */
+  readonly fetch?: typeof fetch;
+}

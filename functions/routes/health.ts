@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { PROVIDERS } from "../../shared/config.ts";
+import type { AppDeps } from "../deps.ts";
+
+/** How long a peer may take to answer /livez before /health calls it unreachable. */
+const PEER_TIMEOUT_MS = 1500;
+
+export function healthRoutes(deps: AppDeps) {
+  const app = new Hono();
+  const now = deps.now ?? Date.now;
+  const doFetch = deps.fetch ?? fetch;
+
+  app.get("/livez", (c) => c.json({ provider: deps.provider, ok: true }));
+
+  app.get("/health", async (c) => {
+    const t0 = now();
+    const store = await deps.acceptor.ping().then(
+      () => ({ name: deps.storeName, ok: true, latencyMs: now() - t0 }),
+      (e: unknown) => ({ name: deps.storeName, ok: false, error: String(e) }),
+    );
+    const peers = Object.fromEntries(
+      await Promise.all(
+        PROVIDERS.filter((p) => p !== deps.provider).map(async (p) => {
+          const t = now();
+          try {
+            const r = await doFetch(`${deps.cluster.providers[p].url}/livez`, {
+              signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+            });
+            return [p, { ok: r.ok, latencyMs: now() - t }] as const;
+          } catch (e) {
+            return [p, { ok: false, error: String(e) }] as const;
+          }
+        }),
+      ),
+    );
+    const reachable = 1 + Object.values(peers).filter((x) => x.ok).length;
+    const body = {
+      provider: deps.provider,
+      clusterId: deps.cluster.clusterId,
+      store,
+      peers,
+      quorum: { reachable, available: store.ok ? reachable >= 2 : reachable - 1 >= 2 },
+    };
+    return c.json(body, store.ok ? 200 : 503);
+  });
+  return app;
+}

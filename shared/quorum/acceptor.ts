@@ -1,0 +1,53 @@
+import type {
+  AcceptEntry,
+  AcceptorRecord,
+  AcceptReply,
+  BallotString,
+  PrepareReply,
+} from "../storage/ports.ts";
+import { maxBallot } from "./ballot.ts";
+
+/**
+ * The acceptor rules as pure functions over one record. Drivers that run JavaScript next to their
+ * data (memory, Durable Objects) call these inside their per-key atomic section; drivers that
+ * cannot (Redis Lua, DynamoDB conditions) re-state the same rules and are held to them by the
+ * shared contract suite.
+ */
+export function applyPrepare(
+  rec: AcceptorRecord,
+  ballot: BallotString,
+): { reply: PrepareReply; next: AcceptorRecord } {
+  if (ballot <= rec.promised || ballot <= rec.accepted) {
+    return {
+      reply: { ok: false, key: rec.key, conflict: maxBallot(rec.promised, rec.accepted) },
+      next: rec,
+    };
+  }
+  return {
+    reply: { ok: true, key: rec.key, accepted: rec.accepted, value: rec.value },
+    next: { ...rec, promised: ballot },
+  };
+}
+
+export function applyAccept(
+  rec: AcceptorRecord,
+  entry: AcceptEntry,
+): { reply: AcceptReply; next: AcceptorRecord } {
+  // Refusing a ballot not above the accepted one (not only one below the promise) is what keeps a
+  // stale proposer from overwriting a newer value it never saw.
+  if (entry.ballot < rec.promised || entry.ballot <= rec.accepted) {
+    return {
+      reply: { ok: false, key: rec.key, conflict: maxBallot(rec.promised, rec.accepted) },
+      next: rec,
+    };
+  }
+  return {
+    reply: { ok: true, key: rec.key },
+    next: {
+      key: rec.key,
+      promised: maxBallot(entry.ballot, entry.next ?? ""),
+      accepted: entry.ballot,
+      value: entry.value,
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { applyAccept, applyPrepare } from "../quorum/acceptor.ts";
+import {
+  type AcceptEntry,
+  type AcceptorPort,
+  type AcceptorRecord,
+  type AcceptReply,
+  type BlobPage,
+  type BlobPort,
+  emptyRecord,
+  type PrepareReply,
+  type PrepareRequest,
+  SCAN_LIMIT_DEFAULT,
+  SCAN_LIMIT_MAX,
+  type ScanPage,
+} from "./ports.ts";
+
+/** In-memory acceptor for unit tests and the simulator; one JS turn per batch makes it atomic. */
+export class MemoryAcceptor implements AcceptorPort {
+  readonly records = new Map<string, AcceptorRecord>();
+
+  private get(key: string): AcceptorRecord {
+    return this.records.get(key) ?? emptyRecord(key);
+  }
+
+  async prepare(req: PrepareRequest): Promise<PrepareReply[]> {
+    return req.keys.map((key) => {
+      const { reply, next } = applyPrepare(this.get(key), req.ballot);
+      this.records.set(key, next);
+      return reply;
+    });
+  }
+
+  async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
+    return entries.map((e) => {
+      const { reply, next } = applyAccept(this.get(e.key), e);
+      this.records.set(e.key, next);
+      return reply;
+    });
+  }
+
+  async read(keys: readonly string[]): Promise<AcceptorRecord[]> {
+    return keys.map((k) => this.get(k));
+  }
+
+  async scan(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<ScanPage> {
+    const limit = clampLimit(opts.limit);
+    const after = opts.cursor ?? "";
+    const keys = [...this.records.keys()]
+      .filter((k) => k.startsWith(prefix) && k > after)
+      .sort()
+      .slice(0, limit + 1);
+    const page = keys.slice(0, limit).map((k) => this.get(k));
+    const last = page.at(-1);
+    return keys.length > limit && last ? { records: page, cursor: last.key } : { records: page };
+  }
+
+  async ping(): Promise<void> {}
+}
+
+export class MemoryBlobs implements BlobPort {
+  readonly blobs = new Map<string, Uint8Array>();
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    this.blobs.set(key, typeof body === "string" ? new TextEncoder().encode(body) : body.slice());
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    return this.blobs.get(key)?.slice() ?? null;
+  }
+
+  async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<BlobPage> {
+    const limit = clampLimit(opts.limit);
+    const after = opts.cursor ?? "";
+    const keys = [...this.blobs.keys()]
+      .filter((k) => k.startsWith(prefix) && k > after)
+      .sort()
+      .slice(0, limit + 1);
+    const page = keys.slice(0, limit);
+    const last = page.at(-1);
+    return keys.length > limit && last ? { keys: page, cursor: last } : { keys: page };
+  }
+}
+
+export function clampLimit(limit: number | undefined): number {
+  if (limit === undefined) return SCAN_LIMIT_DEFAULT;
+  return Math.max(1, Math.min(SCAN_LIMIT_MAX, Math.floor(limit)));
+}
