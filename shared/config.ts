@@ -34,14 +34,17 @@ export const ClusterConfig = z.object({
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
 const jsonString = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 /** Environment variables common to every provider. */
 export const CommonEnv = z.object({

@@ -5,6 +5,12 @@ import type { AppDeps } from "../deps.ts";
 /** How long a peer may take to answer /livez before /health calls it unreachable. */
 const PEER_TIMEOUT_MS = 1500;
 
+interface PeerHealth {
+  ok: boolean;
+  latencyMs?: number;
+  error?: string;
+}
+
 export function healthRoutes(deps: AppDeps) {
   const app = new Hono();
   const now = deps.now ?? Date.now;
@@ -26,9 +32,11 @@ export function healthRoutes(deps: AppDeps) {
             const r = await doFetch(`${deps.cluster.providers[p].url}/livez`, {
               signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
             });
-            return [p, { ok: r.ok, latencyMs: now() - t }] as const;
+            const res: PeerHealth = { ok: r.ok, latencyMs: now() - t };
+            return [p, res] as const;
           } catch (e) {
-            return [p, { ok: false, error: String(e) }] as const;
+            const res: PeerHealth = { ok: false, error: String(e) };
+            return [p, res] as const;
           }
         }),
       ),
