@@ -1,0 +1,41 @@
+import {
+  type ClusterConfig,
+  PROVIDERS,
+  type PrivateJwk,
+  type ProviderId,
+} from "../../shared/config.ts";
+import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
+
+export interface TestCluster {
+  cluster: ClusterConfig;
+  keys: Record<ProviderId, PrivateJwk>;
+  /** The TESSERA_* environment for one provider of this cluster. */
+  envFor(p: ProviderId): Record<string, string>;
+}
+
+/** A throwaway cluster configuration with fresh keys; urls default to unreachable placeholders. */
+export async function makeTestCluster(
+  urls: Partial<Record<ProviderId, string>> = {},
+  clusterId = "test-cluster",
+): Promise<TestCluster> {
+  const keys = Object.fromEntries(
+    await Promise.all(PROVIDERS.map(async (p) => [p, await generateEd25519Jwk(p)] as const)),
+  ) as Record<ProviderId, PrivateJwk>;
+  const port = { cloudflare: 8787, vercel: 3000, aws: 3002 };
+  const providers = Object.fromEntries(
+    PROVIDERS.map((p) => [
+      p,
+      { url: urls[p] ?? `http://127.0.0.1:${port[p]}`, publicJwk: publicOf(keys[p]) },
+    ]),
+  ) as ClusterConfig["providers"];
+  const cluster: ClusterConfig = { clusterId, providers };
+  return {
+    cluster,
+    keys,
+    envFor: (p) => ({
+      TESSERA_PROVIDER: p,
+      TESSERA_CLUSTER: JSON.stringify(cluster),
+      TESSERA_SIGNING_KEY: JSON.stringify(keys[p]),
+    }),
+  };
+}
