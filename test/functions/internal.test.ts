@@ -39,7 +39,7 @@ async function signed(
   const headers = await signRequest({
     method: "POST",
     path: "/internal/acceptor/prepare",
-    body: bytes,
+    body: bytes as BodyInit,
     to: opts.to ?? "aws",
     key: tc.keys.cloudflare,
     createdS: opts.createdS ?? Math.floor(now.ms / 1000),
@@ -51,7 +51,7 @@ const post = (bytes: Uint8Array, headers: Record<string, string>) =>
   app.request("http://aws.test/internal/acceptor/prepare", {
     method: "POST",
     headers,
-    body: bytes,
+    body: bytes as BodyInit,
   });
 
 describe("internal acceptor endpoint", () => {
