@@ -39,7 +39,7 @@ async function signed(
   const headers = await signRequest({
     method: "POST",
     path: "/internal/acceptor/prepare",
-    body: bytes as BodyInit,
+    body: bytes,
     to: opts.to ?? "aws",
     key: tc.keys.cloudflare,
     createdS: opts.createdS ?? Math.floor(now.ms / 1000),
