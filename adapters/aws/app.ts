@@ -1,0 +1,48 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { z } from "zod";
+import { createApp } from "../../functions/app.ts";
+import { CommonEnv, loadConfig } from "../../shared/config.ts";
+import { DynamoAcceptor } from "./acceptor-dynamodb.ts";
+import { S3Blobs } from "./blobs-s3.ts";
+
+/** The Lambda's environment: set by serverless.yml in AWS, by scripts/local/aws.ts locally. */
+export const AwsEnv = CommonEnv.extend({
+  TESSERA_PROVIDER: z.literal("aws"),
+  TESSERA_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "DynamoDB table name (3-255 chars)"),
+  TESSERA_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "S3 bucket name"),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, "AWS region, e.g. eu-west-1"),
+  /** Local stand-ins only (dynalite, s3rver); absent in AWS. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  S3_ENDPOINT: z.url().optional(),
+});
+export type AwsEnv = z.infer<typeof AwsEnv>;
+
+export interface BuildOptions {
+  /** Explicit credentials for local stand-ins; in Lambda the SDK's default chain is right. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Builds the app from an environment; throws a ConfigError naming every bad variable. */
+export function buildApp(env: Record<string, string | undefined>, opts: BuildOptions = {}) {
+  const cfg = loadConfig(AwsEnv, env);
+  const common = {
+    region: cfg.AWS_REGION,
+    ...(opts.credentials && { credentials: opts.credentials }),
+  };
+  const dynamo = new DynamoDBClient({ ...common, endpoint: cfg.DYNAMODB_ENDPOINT });
+  // Path-style addressing for s3rver, which cannot resolve bucket subdomains of 127.0.0.1.
+  const s3 = new S3Client({
+    ...common,
+    endpoint: cfg.S3_ENDPOINT,
+    forcePathStyle: !!cfg.S3_ENDPOINT,
+  });
+  return createApp({
+    provider: cfg.TESSERA_PROVIDER,
+    cluster: cfg.TESSERA_CLUSTER,
+    signingKey: cfg.TESSERA_SIGNING_KEY,
+    acceptor: new DynamoAcceptor({ client: dynamo, table: cfg.TESSERA_TABLE }),
+    blobs: new S3Blobs({ client: s3, bucket: cfg.TESSERA_BUCKET }),
+    storeName: "dynamodb",
+  });
+}
