@@ -1,0 +1,54 @@
+import type { ExecutionContext } from "hono";
+import { type App, createApp } from "../../functions/app.ts";
+import { PROBLEM_BASE, problemResponse } from "../../functions/problem.ts";
+import { ConfigError, loadConfig } from "../../shared/config.ts";
+import { DurableObjectAcceptor } from "./acceptor-driver.ts";
+import { R2Blobs } from "./blobs-r2.ts";
+import { CloudflareEnv } from "./env.ts";
+import type { ScheduledController } from "./runtime-types.ts";
+
+export { AcceptorObject } from "./acceptor-object.ts";
+
+/** Built on the first request of an isolate: bindings and secrets are fixed for its lifetime. */
+let built: { app: App } | { error: string } | undefined;
+
+function build(env: Record<string, unknown>): { app: App } | { error: string } {
+  try {
+    const cfg = loadConfig(CloudflareEnv, env);
+    const app = createApp({
+      provider: "cloudflare",
+      cluster: cfg.TESSERA_CLUSTER,
+      signingKey: cfg.TESSERA_SIGNING_KEY,
+      acceptor: new DurableObjectAcceptor(cfg.ACCEPTORS),
+      blobs: new R2Blobs(cfg.BLOBS),
+      storeName: "durable-objects",
+    });
+    return { app };
+  } catch (e) {
+    if (e instanceof ConfigError) return { error: e.message };
+    throw e;
+  }
+}
+
+export default {
+  fetch(req: Request, env: Record<string, unknown>, ctx: ExecutionContext) {
+    built ??= build(env);
+    if ("app" in built) return built.app.fetch(req, env, ctx);
+    // A Worker has no start-up to fail: every request answers the configuration error (and logs it,
+    // so `wrangler tail` shows which variable to fix) until a deploy with a good config.
+    console.error(`[cloudflare] ${built.error}`);
+    return problemResponse({
+      type: `${PROBLEM_BASE}misconfigured`,
+      title: "Deployment misconfigured",
+      status: 500,
+      detail: built.error,
+    });
+  },
+
+  // Cron trigger (wrangler.toml [triggers]): the hook where anti-entropy will run.
+  scheduled(
+    _controller: ScheduledController,
+    _env: Record<string, unknown>,
+    _ctx: ExecutionContext,
+  ) {},
+};
