@@ -1,0 +1,171 @@
+import { PROVIDERS, type ProviderId } from "../config.ts";
+import { toBase64Url } from "../crypto/base64.ts";
+import { canonicalBytes } from "../formats/canonical-json.ts";
+import { decodeProviderHeader, fromBase64UrlStrict, verifyDetached } from "../formats/jws.ts";
+import { TicketClaims } from "./claims.ts";
+import { TicketSchema } from "./sign.ts";
+import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";
+
+/**
+ * Offline ticket verification with nothing but the cluster's public keys. A ticket is valid when
+ * at least TICKET_QUORUM signatures over its payload verify under keys of DISTINCT providers of the
+ * cluster named in the claims (`cid`): each provider signs only what its own store shows as sold,
+ * so two independent signatures prove a quorum sold the seat. Extra signatures that fail do not
+ * invalidate a ticket that has its quorum; they are returned as warnings.
+ */
+export const TICKET_QUORUM = 2;
+
+export type TicketReasonCode =
+  | "malformed"
+  | "tampered"
+  | "unknown-key"
+  | "too-few-signatures"
+  | "wrong-cluster";
+
+export interface TicketReason {
+  code: TicketReasonCode;
+  detail: string;
+  /** Index in `signatures` when the reason is about one signature. */
+  signature?: number;
+}
+
+export type TicketVerification =
+  | {
+      valid: true;
+      claims: TicketClaims;
+      clusterId: string;
+      /** Distinct providers whose signatures verified, in PROVIDERS order. */
+      providers: ProviderId[];
+      /** Signatures that did not count (bad, unknown key) although the quorum was met. */
+      warnings: TicketReason[];
+    }
+  | { valid: false; reasons: TicketReason[]; claims?: TicketClaims };
+
+export interface VerifyTicketOptions {
+  /** Signatures from distinct providers required; may be raised (to 3), never below 2. */
+  quorum?: number;
+}
+
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+export async function verifyTicket(
+  ticket: unknown,
+  keys: TrustInput,
+  opts: VerifyTicketOptions = {},
+): Promise<TicketVerification> {
+  return verifyTicketWith(ticket, normalizeTrust(keys), opts);
+}
+
+/** As `verifyTicket`, with an already normalized trust list (no re-parsing per ticket). */
+export async function verifyTicketWith(
+  ticket: unknown,
+  trusted: readonly TrustedCluster[],
+  opts: VerifyTicketOptions = {},
+): Promise<TicketVerification> {
+  const quorum = opts.quorum ?? TICKET_QUORUM;
+  if (!Number.isInteger(quorum) || quorum < TICKET_QUORUM || quorum > PROVIDERS.length) {
+    throw new RangeError(`quorum must be an integer in [${TICKET_QUORUM}, ${PROVIDERS.length}]`);
+  }
+  const shape = TicketSchema.safeParse(ticket);
+  if (!shape.success) {
+    return invalid([
+      { code: "malformed", detail: `not a General JSON ticket: ${firstIssue(shape.error)}` },
+    ]);
+  }
+  const { payload, signatures } = shape.data;
+
+  let claims: TicketClaims | undefined;
+  let claimsProblem: string | undefined;
+  try {
+    const parsed = TicketClaims.safeParse(JSON.parse(dec.decode(fromBase64UrlStrict(payload))));
+    if (!parsed.success) claimsProblem = `claims: ${firstIssue(parsed.error)}`;
+    else if (toBase64Url(canonicalBytes(parsed.data)) !== payload) {
+      // Signers sign canonical bytes only; anything else (reordered members, duplicate keys,
+      // whitespace) was not produced by a provider and may not mean what it seems to.
+      claimsProblem = "payload is not the canonical JSON of its claims";
+    } else claims = parsed.data;
+  } catch {
+    claimsProblem = "payload is not base64url-encoded JSON";
+  }
+
+  let candidates: readonly TrustedCluster[] = trusted;
+  if (claims) {
+    const c = trusted.find((t) => t.clusterId === claims.cid);
+    if (!c) {
+      const ids = trusted.map((t) => t.clusterId).join(", ");
+      return invalid(
+        [
+          {
+            code: "wrong-cluster",
+            detail: `ticket is from cluster "${claims.cid}"; trusted: ${ids}`,
+          },
+        ],
+        claims,
+      );
+    }
+    candidates = [c];
+  }
+
+  const sigReasons: TicketReason[] = [];
+  const good: { provider: ProviderId; x: string }[] = [];
+  for (const [i, sig] of signatures.entries()) {
+    try {
+      fromBase64UrlStrict(sig.signature);
+    } catch {
+      sigReasons.push({ code: "malformed", detail: "signature is not base64url", signature: i });
+      continue;
+    }
+    const h = decodeProviderHeader(sig.protected);
+    if (!h || h.typ !== undefined) {
+      sigReasons.push({ code: "malformed", detail: "not a ticket signature header", signature: i });
+      continue;
+    }
+    const key = candidates
+      .map((c) => c.providers[h.tessera_provider].find((k) => k.kid === h.kid))
+      .find((k) => k !== undefined);
+    if (!key) {
+      sigReasons.push({
+        code: "unknown-key",
+        detail: `${h.tessera_provider} key "${h.kid}" is not a trusted key of that provider`,
+        signature: i,
+      });
+      continue;
+    }
+    if (!(await verifyDetached(payload, sig, key))) {
+      sigReasons.push({
+        code: "tampered",
+        detail: `${h.tessera_provider} signature does not verify over the payload`,
+        signature: i,
+      });
+      continue;
+    }
+    good.push({ provider: h.tessera_provider, x: key.x });
+  }
+
+  if (!claims) {
+    return invalid([{ code: "malformed", detail: claimsProblem ?? "bad claims" }, ...sigReasons]);
+  }
+  const providers = PROVIDERS.filter((p) => good.some((g) => g.provider === p));
+  // A key listed under two providers (a configuration mistake) must not count twice either.
+  const distinct = Math.min(providers.length, new Set(good.map((g) => g.x)).size);
+  if (distinct < quorum) {
+    const detail =
+      `${distinct} distinct provider signature(s) verified, ${quorum} required` +
+      (good.length > distinct
+        ? ` (${good.length} valid signatures, same provider counted once)`
+        : "");
+    return invalid([{ code: "too-few-signatures", detail }, ...sigReasons], claims);
+  }
+  return { valid: true, claims, clusterId: claims.cid, providers, warnings: sigReasons };
+}
+
+function invalid(reasons: TicketReason[], claims?: TicketClaims): TicketVerification {
+  return claims ? { valid: false, reasons, claims } : { valid: false, reasons };
+}
+
+function firstIssue(e: { issues: readonly { path: PropertyKey[]; message: string }[] }): string {
+  const i = e.issues[0];
+  if (!i) return "invalid";
+  const path = i.path.map(String).join(".");
+  return path ? `${path}: ${i.message}` : i.message;
+}
