@@ -1,30 +1,36 @@
-import { PROVIDERS } from "../config.ts";
-import { decodeProviderHeader, encodeProviderHeader } from "../formats/jws.ts";
+import { PROVIDERS, type ProviderId } from "../config.ts";
+import { decodeProviderHeader, encodeProviderHeader, verifyDetached } from "../formats/jws.ts";
+import { type TicketClaims, TicketClaims as TicketClaimsSchema } from "./claims.ts";
 import { MAX_TICKET_SIGNATURES, type Ticket, TicketSchema } from "./sign.ts";
-import type { TrustInput } from "./trust.ts";
-import { type TicketVerification, type VerifyTicketOptions, verifyTicket } from "./verify.ts";
+import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";
+import { type TicketVerification, type VerifyTicketOptions, verifyTicketWith } from "./verify.ts";
 
 /**
  * The door form of a ticket: one line of text for a QR code.
  *
- *   T1.<payload>(.<p>.<kid>.<signature>)+
+ *   T1.<payload>(.<p>.<signature>)+
  *
- * `payload` and `signature` are the base64url strings of the General JSON ticket; `p` is the
- * provider's index in PROVIDERS (0 cloudflare, 1 vercel, 2 aws). The protected header is left out:
- * Tessera's ticket headers are fully determined by (provider, kid), so `parseCompact` rebuilds it
- * byte for byte and the signatures verify exactly as in the JSON form. A ticket whose header is not
- * in that canonical form cannot be compacted (it was not signed by Tessera's `signTicketClaims`).
+ * `payload` and each `signature` are the base64url strings of the General JSON ticket; `p` is the
+ * signing provider's index in PROVIDERS (0 cloudflare, 1 vercel, 2 aws). The protected headers are
+ * left out: a Tessera ticket header is fully determined by (provider, kid), and the kid is recovered
+ * by trying the verifier's keys of that provider (one, or two during a key rotation), so the
+ * signatures verify exactly as in the JSON form. Dropping headers and kids saves ~100 characters per
+ * signature over carrying the headers, ~30 over carrying just the kids.
  */
 export const COMPACT_PREFIX = "T1";
-/** A door needs only the quorum; dropping the third signature saves ~120 characters of QR. */
+/** A door needs only the quorum; dropping the third signature saves ~90 characters of QR. */
 export const DOOR_SIGNATURES = 2;
-const KID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 const B64URL_RE = /^[A-Za-z0-9_-]+$/;
 /** Longest compact text we parse: payload limit plus MAX_TICKET_SIGNATURES groups. */
-const MAX_COMPACT_CHARS = 4096 + MAX_TICKET_SIGNATURES * (2 + 129 + 87) + 3;
+const MAX_COMPACT_CHARS = 4096 + MAX_TICKET_SIGNATURES * (3 + 86) + 3;
 
 export class CompactTicketError extends TypeError {
   override name = "CompactTicketError";
+}
+
+export interface CompactTicket {
+  payload: string;
+  signatures: { provider: ProviderId; signature: string }[];
 }
 
 export interface ToCompactOptions {
@@ -38,18 +44,19 @@ export function toCompact(ticket: Ticket, opts: ToCompactOptions = {}): string {
   const parts = [COMPACT_PREFIX, t.payload];
   for (const s of sigs) {
     const h = decodeProviderHeader(s.protected);
-    if (!h || h.typ !== undefined || !KID_RE.test(h.kid)) {
+    if (!h || h.typ !== undefined) {
       throw new CompactTicketError("signature header is not a Tessera ticket header");
     }
     if (encodeProviderHeader(h.tessera_provider, h.kid) !== s.protected) {
+      // The door could not rebuild this header, so the signature would never verify there.
       throw new CompactTicketError("signature header is not in canonical form; cannot compact");
     }
-    parts.push(String(PROVIDERS.indexOf(h.tessera_provider)), h.kid, s.signature);
+    parts.push(String(PROVIDERS.indexOf(h.tessera_provider)), s.signature);
   }
   return parts.join(".");
 }
 
-export function parseCompact(text: string): Ticket {
+export function parseCompact(text: string): CompactTicket {
   const s = text.trim();
   if (s.length > MAX_COMPACT_CHARS) throw new CompactTicketError("compact ticket too long");
   const parts = s.split(".");
@@ -57,19 +64,45 @@ export function parseCompact(text: string): Ticket {
   const payload = parts[1];
   if (!payload || !B64URL_RE.test(payload)) throw new CompactTicketError("bad payload");
   const rest = parts.slice(2);
-  if (rest.length === 0 || rest.length % 3 !== 0) {
-    throw new CompactTicketError("expected groups of <provider>.<kid>.<signature>");
+  if (rest.length === 0 || rest.length % 2 !== 0) {
+    throw new CompactTicketError("expected pairs of <provider>.<signature>");
   }
-  const signatures: Ticket["signatures"] = [];
-  for (let i = 0; i < rest.length; i += 3) {
-    const [p, kid, sig] = [rest[i]!, rest[i + 1]!, rest[i + 2]!];
+  if (rest.length / 2 > MAX_TICKET_SIGNATURES) throw new CompactTicketError("too many signatures");
+  const signatures: CompactTicket["signatures"] = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    const [p, signature] = [rest[i]!, rest[i + 1]!];
     const provider = /^[0-9]$/.test(p) ? PROVIDERS[Number(p)] : undefined;
     if (!provider) throw new CompactTicketError(`unknown provider index "${p}"`);
-    if (!KID_RE.test(kid)) throw new CompactTicketError("bad kid");
-    if (!B64URL_RE.test(sig)) throw new CompactTicketError("bad signature");
-    signatures.push({ protected: encodeProviderHeader(provider, kid), signature: sig });
+    if (!B64URL_RE.test(signature)) throw new CompactTicketError("bad signature");
+    signatures.push({ provider, signature });
   }
-  return TicketSchema.parse({ payload, signatures });
+  return { payload, signatures };
+}
+
+/**
+ * Rebuilds the General JSON ticket, choosing for each signature the trusted key of its provider
+ * that verifies it. A signature no key verifies keeps the provider's first kid, so the ticket
+ * verifier reports it as "tampered" (or "unknown-key" when the provider has no trusted key).
+ */
+export async function expandCompact(
+  compact: CompactTicket,
+  trusted: readonly TrustedCluster[],
+): Promise<Ticket> {
+  const clusters = candidateClusters(compact.payload, trusted);
+  const signatures: Ticket["signatures"] = [];
+  for (const { provider, signature } of compact.signatures) {
+    const keys = clusters.flatMap((c) => c.providers[provider]);
+    let chosen = keys[0]?.kid ?? "unknown";
+    for (const k of keys) {
+      const sig = { protected: encodeProviderHeader(provider, k.kid), signature };
+      if (await verifyDetached(compact.payload, sig, k)) {
+        chosen = k.kid;
+        break;
+      }
+    }
+    signatures.push({ protected: encodeProviderHeader(provider, chosen), signature });
+  }
+  return { payload: compact.payload, signatures };
 }
 
 /** Verifies a compact ticket; an unparsable one is reported as "malformed", never thrown. */
@@ -78,11 +111,29 @@ export async function verifyCompact(
   keys: TrustInput,
   opts?: VerifyTicketOptions,
 ): Promise<TicketVerification> {
-  let ticket: Ticket;
+  const trusted = normalizeTrust(keys);
+  let compact: CompactTicket;
   try {
-    ticket = parseCompact(text);
+    compact = parseCompact(text);
   } catch (e) {
-    return { valid: false, reasons: [{ code: "malformed", detail: String((e as Error).message) }] };
+    return { valid: false, reasons: [{ code: "malformed", detail: (e as Error).message }] };
   }
-  return verifyTicket(ticket, keys, opts);
+  return verifyTicketWith(await expandCompact(compact, trusted), trusted, opts);
+}
+
+/** The cluster named in the payload when it parses, else all (the verifier will say why). */
+function candidateClusters(
+  payload: string,
+  trusted: readonly TrustedCluster[],
+): readonly TrustedCluster[] {
+  let claims: TicketClaims | undefined;
+  try {
+    const bin = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    claims = TicketClaimsSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch {
+    return trusted;
+  }
+  const c = trusted.find((t) => t.clusterId === claims.cid);
+  return c ? [c] : trusted;
 }
