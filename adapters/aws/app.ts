@@ -3,6 +3,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { createApp } from "../../functions/app.ts";
 import { CommonEnv, loadConfig } from "../../shared/config.ts";
+import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { DynamoAcceptor } from "./acceptor-dynamodb.ts";
 import { S3Blobs } from "./blobs-s3.ts";
 
@@ -18,6 +19,16 @@ export const AwsEnv = CommonEnv.extend({
 });
 export type AwsEnv = z.infer<typeof AwsEnv>;
 
+/** DynamoDB answers in milliseconds: a call stuck longer is a sick store, and the quorum does
+ * better counting it as down than waiting on it. */
+const DYNAMO_TIMEOUT_MS = 2_000;
+/** Blob puts and gets carry whole audit segments; allow for a slow transfer. */
+const S3_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 1_000;
+/** One socket per key of a batch, so a full batch of per-key UpdateItems goes out in one wave
+ * (the SDK's default pool is 50). */
+const DYNAMO_SOCKETS = BATCH_KEYS_MAX;
+
 export interface BuildOptions {
   /** Explicit credentials for local stand-ins; in Lambda the SDK's default chain is right. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -30,12 +41,23 @@ export function buildApp(env: Record<string, string | undefined>, opts: BuildOpt
     region: cfg.AWS_REGION,
     ...(opts.credentials && { credentials: opts.credentials }),
   };
-  const dynamo = new DynamoDBClient({ ...common, endpoint: cfg.DYNAMODB_ENDPOINT });
-  // Path-style addressing for s3rver, which cannot resolve bucket subdomains of 127.0.0.1.
+  const pool = { keepAlive: true, maxSockets: DYNAMO_SOCKETS };
+  const dynamo = new DynamoDBClient({
+    ...common,
+    endpoint: cfg.DYNAMODB_ENDPOINT,
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: DYNAMO_TIMEOUT_MS,
+      httpAgent: pool,
+      httpsAgent: pool,
+    },
+  });
   const s3 = new S3Client({
     ...common,
     endpoint: cfg.S3_ENDPOINT,
+    // Path-style addressing for s3rver, which cannot serve bucket subdomains of 127.0.0.1.
     forcePathStyle: !!cfg.S3_ENDPOINT,
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: S3_TIMEOUT_MS },
   });
   return createApp({
     provider: cfg.TESSERA_PROVIDER,
