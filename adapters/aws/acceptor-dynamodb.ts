@@ -124,14 +124,13 @@ export class DynamoAcceptor implements AcceptorPort {
     // Merge partitions in order of their first possible key; stop once the page (plus one record to
     // know there is more) is full and no remaining partition can start before its last key.
     let got: AcceptorRecord[] = [];
-    while (queue.length > 0) {
+    let at = 0;
+    while (at < queue.length) {
       const cut = got[limit];
       const round: typeof queue = [];
-      while (queue.length > 0 && round.length < SCAN_FANOUT) {
-        const next = queue[0]!;
-        if (cut && next.from > cut.key) break;
-        round.push(next);
-        queue.shift();
+      for (; at < queue.length && round.length < SCAN_FANOUT; at++) {
+        if (cut && queue[at]!.from > cut.key) break;
+        round.push(queue[at]!);
       }
       if (round.length === 0) break;
       const pages = await Promise.all(
