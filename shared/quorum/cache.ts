@@ -1,0 +1,54 @@
+import type { BallotString } from "../storage/ports.ts";
+
+/**
+ * What a warm proposer remembers about a key after a successful accept: a quorum promised it
+ * `ballot` (the `next` it sent) and the value it wrote is `value`. Holding that pair is the same as
+ * having already run prepare(ballot) on that quorum, so the next change may go straight to accept.
+ */
+export interface WarmEntry {
+  /** The promised ballot the next change may accept at without a prepare. */
+  readonly ballot: BallotString;
+  /** The ballot `value` was accepted at (what a prepare would have reported). */
+  readonly accepted: BallotString;
+  readonly value: string | null;
+}
+
+/** Bounded so a long-lived instance touching millions of seats does not grow without limit; an
+ * evicted key only costs one extra round trip on its next change. */
+export const PROMISE_CACHE_MAX = 10_000;
+
+/** Least-recently-used map of warm entries. Entries are taken (removed) when used so two
+ * concurrent changes of one client can never both spend the same promised ballot. */
+export class PromiseCache {
+  private readonly map = new Map<string, WarmEntry>();
+
+  constructor(readonly max: number = PROMISE_CACHE_MAX) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  take(key: string): WarmEntry | undefined {
+    const e = this.map.get(key);
+    this.map.delete(key);
+    return e;
+  }
+
+  set(key: string, entry: WarmEntry): void {
+    this.map.delete(key);
+    this.map.set(key, entry);
+    while (this.map.size > this.max) {
+      const oldest = this.map.keys().next();
+      if (oldest.done) break;
+      this.map.delete(oldest.value);
+    }
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}

@@ -1,0 +1,201 @@
+import { isValidKey } from "../storage/partition.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import { BallotAllocator } from "./allocator.ts";
+import { PromiseCache } from "./cache.ts";
+import {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  type ChangeFn,
+  type ChangeOutcome,
+  MAX_ATTEMPTS_DEFAULT,
+  Proposer,
+  type ProposerContext,
+  type ProposerEffect,
+  type ProposerEvent,
+  type ProposerOptions,
+  parseValue,
+} from "./proposer.ts";
+import { ACCEPTOR_COUNT, QUORUM } from "./tally.ts";
+
+export type { ChangeOutcome, ChangeResult } from "./proposer.ts";
+
+/** One store call across clouds takes tens of milliseconds; two seconds means the store is not
+ * answering, and the change carries on with the other two. */
+export const ACCEPTOR_TIMEOUT_MS = 2_000;
+
+export interface QuorumClientOptions {
+  /** Exactly three, in cluster order; index `localIndex` is this deployment's own store. */
+  readonly acceptors: readonly AcceptorPort[];
+  /** Unique per running instance (ballots must never be reused by two instances). */
+  readonly proposerId: string;
+  readonly now: () => number;
+  /** Uniform in [0, 1). */
+  readonly random: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+  /** Acceptor read by `get(..., { consistency: "local" })`; defaults to 0. */
+  readonly localIndex?: number;
+  /** Only the simulator changes these (quorum: to prove a quorum of one is unsafe). */
+  readonly quorum?: number;
+  readonly cacheSize?: number;
+}
+
+export type Consistency = "local" | "quorum";
+
+export type GetOutcome<T> =
+  | { readonly status: "ok"; readonly values: (T | null)[] }
+  | { readonly status: "unavailable"; readonly reason: string };
+
+type CallResult<R> = { ok: true; value: R } | { ok: false; error: string };
+
+const TIMEOUT = Symbol("timeout");
+
+/**
+ * Drives the pure Proposer over three real acceptors: turns its effects into store calls (each with
+ * a timeout, any of which may throw or hang) and the calls' results back into events. All time and
+ * randomness are injected so the simulator can run it on a virtual clock.
+ */
+export class QuorumClient {
+  private readonly allocator: BallotAllocator;
+  private readonly cache: PromiseCache;
+  private readonly opts: ProposerOptions;
+  private readonly timeoutMs: number;
+  private readonly localIndex: number;
+
+  constructor(private readonly o: QuorumClientOptions) {
+    if (o.acceptors.length !== ACCEPTOR_COUNT) {
+      throw new RangeError(`QuorumClient needs exactly ${ACCEPTOR_COUNT} acceptors`);
+    }
+    this.allocator = new BallotAllocator(o.proposerId);
+    this.cache = new PromiseCache(o.cacheSize);
+    this.timeoutMs = o.timeoutMs ?? ACCEPTOR_TIMEOUT_MS;
+    this.localIndex = o.localIndex ?? 0;
+    this.opts = {
+      maxAttempts: o.maxAttempts ?? MAX_ATTEMPTS_DEFAULT,
+      backoffBaseMs: BACKOFF_BASE_MS,
+      backoffMaxMs: BACKOFF_MAX_MS,
+      quorum: o.quorum ?? QUORUM,
+    };
+  }
+
+  get proposerId(): string {
+    return this.o.proposerId;
+  }
+
+  /** Number of keys whose last promise this instance holds (for tests and metrics). */
+  get warmKeys(): number {
+    return this.cache.size;
+  }
+
+  async change<T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> {
+    const bad = checkKeys(keys);
+    if (bad) throw new RangeError(bad);
+    const proposer = new Proposer<T>(keys, f, this.opts);
+    const inbox: ProposerEvent[] = [];
+    let wake: (() => void) | null = null;
+    const post = (e: ProposerEvent) => {
+      inbox.push(e);
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const ctx = (): ProposerContext => ({
+      allocator: this.allocator,
+      cache: this.cache,
+      now: this.o.now(),
+      random: this.o.random(),
+    });
+    let effects = proposer.start(ctx());
+    for (;;) {
+      for (const e of effects) {
+        if (e.type === "done") return e.outcome;
+        this.perform(e, post);
+      }
+      while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
+      effects = proposer.step(inbox.shift()!, ctx());
+    }
+  }
+
+  /**
+   * local: this deployment's own acceptor only (fast, may be stale or miss a minority write).
+   * quorum: an identity change, linearizable, and it writes the value back to all three stores.
+   */
+  async get<T>(
+    keys: readonly string[],
+    opts: { consistency: Consistency } = { consistency: "quorum" },
+  ): Promise<GetOutcome<T>> {
+    const bad = checkKeys(keys);
+    if (bad) throw new RangeError(bad);
+    if (opts.consistency === "local") {
+      const res = await this.call(this.localIndex, (a) => a.read(keys));
+      if (!res.ok) return { status: "unavailable", reason: res.error };
+      try {
+        return { status: "ok", values: res.value.map((r) => parseValue<T>(r.value)) };
+      } catch {
+        return { status: "unavailable", reason: "a stored value is not valid JSON" };
+      }
+    }
+    const out = await this.change<T>(keys, (cur) => ({ values: cur }));
+    if (out.status === "ok") return { status: "ok", values: out.values };
+    if (out.status === "aborted") return { status: "ok", values: out.values };
+    // An identity change never carries a new value, so it cannot end "unknown" in practice.
+    return { status: "unavailable", reason: out.reason };
+  }
+
+  private perform<T>(e: ProposerEffect<T>, post: (e: ProposerEvent) => void): void {
+    const { attempt } = e as { attempt: number };
+    switch (e.type) {
+      case "prepare":
+        void this.call(e.acceptor, (a) => a.prepare(e.request)).then((r) =>
+          post(
+            r.ok
+              ? { type: "prepared", attempt, acceptor: e.acceptor, replies: r.value }
+              : { type: "failed", attempt, acceptor: e.acceptor, phase: "prepare", error: r.error },
+          ),
+        );
+        return;
+      case "accept":
+        void this.call(e.acceptor, (a) => a.accept(e.entries)).then((r) =>
+          post(
+            r.ok
+              ? { type: "accepted", attempt, acceptor: e.acceptor, replies: r.value }
+              : { type: "failed", attempt, acceptor: e.acceptor, phase: "accept", error: r.error },
+          ),
+        );
+        return;
+      case "sleep":
+        void this.o.sleep(e.ms).then(() => post({ type: "woke", attempt }));
+        return;
+      case "done":
+        return;
+    }
+  }
+
+  /** One store call that never throws and never outlives the timeout. */
+  private async call<R>(
+    index: number,
+    fn: (a: AcceptorPort) => Promise<R>,
+  ): Promise<CallResult<R>> {
+    const acceptor = this.o.acceptors[index];
+    if (!acceptor) return { ok: false, error: `no acceptor ${index}` };
+    try {
+      const value = await Promise.race([
+        fn(acceptor),
+        this.o.sleep(this.timeoutMs).then(() => TIMEOUT),
+      ]);
+      if (value === TIMEOUT) return { ok: false, error: `acceptor ${index} timed out` };
+      return { ok: true, value: value as R };
+    } catch (err) {
+      return { ok: false, error: `acceptor ${index}: ${err instanceof Error ? err.message : err}` };
+    }
+  }
+}
+
+function checkKeys(keys: readonly string[]): string | null {
+  if (keys.length === 0) return "a change needs at least one key";
+  if (keys.length > BATCH_KEYS_MAX) return `at most ${BATCH_KEYS_MAX} keys per change`;
+  if (new Set(keys).size !== keys.length) return "duplicate key in one change";
+  const invalid = keys.find((k) => !isValidKey(k));
+  return invalid === undefined ? null : `invalid key: ${JSON.stringify(invalid)}`;
+}

@@ -1,0 +1,472 @@
+import type {
+  AcceptEntry,
+  AcceptReply,
+  BallotString,
+  PrepareReply,
+  PrepareRequest,
+} from "../storage/ports.ts";
+import { BallotAllocator } from "./allocator.ts";
+import { maxBallot } from "./ballot.ts";
+import type { PromiseCache } from "./cache.ts";
+import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.ts";
+
+/**
+ * One CASPaxos change over a batch of keys, as a deterministic state machine (etcd-raft style): it
+ * never does I/O, never reads a clock and never draws a random number. The caller feeds it replies
+ * (or failures), the current time and a random number, and carries out the effects it returns.
+ *
+ * Outcome rules (see docs/quorum.md for the reasoning):
+ * - ok: every key got two accepts at one ballot.
+ * - aborted: f declined; the values it saw were confirmed by writing them back (so the read that
+ *   justified the abort is linearizable), nothing else was written.
+ * - unavailable: no accept carrying a new value can have landed anywhere: either none was sent or
+ *   all three acceptors refused it for every key. Safe to report as "not done".
+ * - unknown: a new value may sit on some acceptor, so it may still become (or already be) chosen,
+ *   even after two refusals (a later proposer can pick up a minority value and carry it forward).
+ *   The proposer retries such a change only by re-proposing the SAME values, and only while every
+ *   key still shows either our ballot or the ballot we read: f is never applied twice.
+ */
+
+export type ChangeResult<T> =
+  | { readonly values: readonly (T | null)[]; readonly result?: unknown }
+  | { readonly abort: unknown };
+
+export type ChangeOutcome<T> =
+  | { readonly status: "ok"; readonly values: (T | null)[]; readonly result: unknown }
+  | { readonly status: "aborted"; readonly reason: unknown; readonly values: (T | null)[] }
+  | { readonly status: "unknown"; readonly reason: string }
+  | { readonly status: "unavailable"; readonly reason: string };
+
+export type ChangeFn<T> = (current: (T | null)[]) => ChangeResult<T>;
+
+export interface ProposerOptions {
+  readonly maxAttempts: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Two of three. Settable only so the simulator can prove that a quorum of one is unsafe. */
+  readonly quorum: number;
+}
+
+/** Enough to ride out a burst of contention on a hot seat without holding a request for long. */
+export const MAX_ATTEMPTS_DEFAULT = 6;
+/** Backoff grows from one store round trip to about the time of a few cross-cloud round trips. */
+export const BACKOFF_BASE_MS = 10;
+export const BACKOFF_MAX_MS = 400;
+
+export const DEFAULT_PROPOSER_OPTIONS: ProposerOptions = {
+  maxAttempts: MAX_ATTEMPTS_DEFAULT,
+  backoffBaseMs: BACKOFF_BASE_MS,
+  backoffMaxMs: BACKOFF_MAX_MS,
+  quorum: QUORUM,
+};
+
+/** What the caller hands in with every step: shared ballot/caches, time and one random number. */
+export interface ProposerContext {
+  readonly allocator: BallotAllocator;
+  readonly cache: PromiseCache;
+  readonly now: number;
+  /** Uniform in [0, 1). */
+  readonly random: number;
+}
+
+export type ProposerEvent =
+  | {
+      readonly type: "prepared";
+      readonly attempt: number;
+      readonly acceptor: number;
+      readonly replies: readonly PrepareReply[];
+    }
+  | {
+      readonly type: "accepted";
+      readonly attempt: number;
+      readonly acceptor: number;
+      readonly replies: readonly AcceptReply[];
+    }
+  | {
+      readonly type: "failed";
+      readonly attempt: number;
+      readonly acceptor: number;
+      readonly phase: "prepare" | "accept";
+      readonly error: string;
+    }
+  | { readonly type: "woke"; readonly attempt: number };
+
+export type ProposerEffect<T> =
+  | {
+      readonly type: "prepare";
+      readonly attempt: number;
+      readonly acceptor: number;
+      readonly request: PrepareRequest;
+    }
+  | {
+      readonly type: "accept";
+      readonly attempt: number;
+      readonly acceptor: number;
+      readonly entries: readonly AcceptEntry[];
+    }
+  | { readonly type: "sleep"; readonly attempt: number; readonly ms: number }
+  | { readonly type: "done"; readonly outcome: ChangeOutcome<T> };
+
+/** The value of one key as the proposer last saw it: its accepted ballot and JSON text. */
+interface Read {
+  readonly ballot: BallotString;
+  readonly raw: string | null;
+}
+
+interface Proposal<T> {
+  readonly raws: readonly (string | null)[];
+  readonly values: readonly (T | null)[];
+  readonly result: unknown;
+  /** Set when f declined: raws are then the values read, written back unchanged. */
+  readonly abort?: { readonly reason: unknown; readonly current: (T | null)[] };
+  readonly changesSomething: boolean;
+}
+
+/** A proposal with a new value that may have landed on an acceptor. */
+interface Taint<T> {
+  readonly proposal: Proposal<T>;
+  /** Per key, every ballot we sent this proposal with. */
+  readonly ours: Set<BallotString>[];
+  /** Per key, the accepted ballot of the value f was applied to. */
+  readonly readBallots: readonly BallotString[];
+  /** False only while every accept of it was refused by all three acceptors. */
+  maybeLanded: boolean;
+}
+
+type Vote = "yes" | "no" | "failed";
+type Phase = "idle" | "prepare" | "accept" | "sleep" | "done";
+
+export function serialize(v: unknown): string | null {
+  return v === null || v === undefined ? null : JSON.stringify(v);
+}
+
+export function parseValue<T>(raw: string | null): T | null {
+  return raw === null ? null : (JSON.parse(raw) as T);
+}
+
+export function backoffMs(attempt: number, random: number, opts: ProposerOptions): number {
+  const ceiling = Math.min(opts.backoffMaxMs, opts.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+  // "Equal jitter": at least half the ceiling so retries spread out, never zero.
+  return Math.max(1, Math.round(ceiling * (0.5 + 0.5 * random)));
+}
+
+export class Proposer<T> {
+  private phase: Phase = "idle";
+  private attempt = 0;
+  /** Per-key ballot of the current attempt (equal for all keys except on the warm path). */
+  private ballots: BallotString[] = [];
+  private next: BallotString | null = null;
+  private replied: boolean[] = [];
+  private votes: (Vote | undefined)[][] = [];
+  private reads: (Read | undefined)[][] = [];
+  private proposal: Proposal<T> | null = null;
+  private taint: Taint<T> | null = null;
+  private highestConflict: BallotString = "";
+  private sawRefusal = false;
+
+  constructor(
+    readonly keys: readonly string[],
+    private readonly f: ChangeFn<T>,
+    private readonly opts: ProposerOptions = DEFAULT_PROPOSER_OPTIONS,
+  ) {}
+
+  get done(): boolean {
+    return this.phase === "done";
+  }
+
+  get currentAttempt(): number {
+    return this.attempt;
+  }
+
+  start(ctx: ProposerContext): ProposerEffect<T>[] {
+    if (this.phase !== "idle") return [];
+    this.attempt = 1;
+    const warm = this.keys.every((k) => ctx.cache.has(k));
+    if (warm) {
+      const entries = this.keys.map((k) => ctx.cache.take(k)!);
+      this.ballots = entries.map((e) => e.ballot);
+      return this.propose(
+        ctx,
+        entries.map((e) => ({ ballot: e.accepted, raw: e.value })),
+      );
+    }
+    return this.beginPrepare(ctx, 0);
+  }
+
+  step(event: ProposerEvent, ctx: ProposerContext): ProposerEffect<T>[] {
+    if (this.phase === "done" || event.attempt !== this.attempt) return [];
+    switch (event.type) {
+      case "woke":
+        if (this.phase !== "sleep") return [];
+        this.attempt += 1;
+        return this.beginPrepare(ctx, BallotAllocator.floorAbove(this.highestConflict));
+      case "prepared":
+        if (this.phase !== "prepare" || !this.firstReply(event.acceptor)) return [];
+        this.recordPrepare(event.acceptor, event.replies);
+        return this.evaluatePrepare(ctx);
+      case "accepted":
+        if (this.phase !== "accept" || !this.firstReply(event.acceptor)) return [];
+        this.recordAccept(event.acceptor, event.replies);
+        return this.evaluateAccept(ctx);
+      case "failed":
+        if (this.phase !== event.phase || !this.firstReply(event.acceptor)) return [];
+        this.votes[event.acceptor] = this.keys.map(() => "failed");
+        return this.phase === "prepare" ? this.evaluatePrepare(ctx) : this.evaluateAccept(ctx);
+    }
+  }
+
+  private firstReply(acceptor: number): boolean {
+    // Duplicated or late replies from the same acceptor are ignored: each acceptor votes once.
+    if (acceptor < 0 || acceptor >= ACCEPTOR_COUNT || this.replied[acceptor]) return false;
+    this.replied[acceptor] = true;
+    return true;
+  }
+
+  private resetRound(phase: Phase): void {
+    this.phase = phase;
+    this.replied = [false, false, false];
+    this.votes = [[], [], []];
+    this.reads = [[], [], []];
+  }
+
+  private beginPrepare(ctx: ProposerContext, floor: number): ProposerEffect<T>[] {
+    // The wall clock is a floor for the counter so that a fresh instance starts near the ballots
+    // its peers use instead of climbing there one refusal at a time.
+    const ballot = ctx.allocator.allocate(Math.max(floor, ctx.now));
+    if (ballot === null)
+      return this.finish({ status: "unavailable", reason: "ballot space exhausted" });
+    for (const k of this.keys) ctx.cache.delete(k);
+    this.ballots = this.keys.map(() => ballot);
+    this.resetRound("prepare");
+    const request: PrepareRequest = { keys: this.keys, ballot };
+    return [0, 1, 2].map((acceptor) => ({
+      type: "prepare" as const,
+      attempt: this.attempt,
+      acceptor,
+      request,
+    }));
+  }
+
+  private noteConflict(conflict: BallotString): void {
+    this.sawRefusal = true;
+    this.highestConflict = maxBallot(this.highestConflict, conflict);
+  }
+
+  private wellFormed(replies: readonly { key: string }[]): boolean {
+    return replies.length === this.keys.length && replies.every((r, j) => r.key === this.keys[j]);
+  }
+
+  private recordPrepare(acceptor: number, replies: readonly PrepareReply[]): void {
+    if (!this.wellFormed(replies)) {
+      this.votes[acceptor] = this.keys.map(() => "failed");
+      return;
+    }
+    const votes: Vote[] = [];
+    const reads: (Read | undefined)[] = [];
+    replies.forEach((r, j) => {
+      if (r.ok) {
+        votes[j] = "yes";
+        reads[j] = { ballot: r.accepted, raw: r.value };
+      } else {
+        votes[j] = "no";
+        this.noteConflict(r.conflict);
+      }
+    });
+    this.votes[acceptor] = votes;
+    this.reads[acceptor] = reads;
+  }
+
+  private recordAccept(acceptor: number, replies: readonly AcceptReply[]): void {
+    if (!this.wellFormed(replies)) {
+      this.votes[acceptor] = this.keys.map(() => "failed");
+      return;
+    }
+    this.votes[acceptor] = replies.map((r, j) => {
+      if (r.ok) return "yes";
+      // Ballots are never reused, so a conflict equal to our own ballot (or the promise we sent
+      // with it) can only mean our accept already landed there: a duplicated request was refused
+      // on its second delivery. Counting it as a refusal could make us re-run f on a change that
+      // took effect.
+      if (r.conflict === this.ballots[j] || (this.next !== null && r.conflict === this.next)) {
+        return "yes";
+      }
+      this.noteConflict(r.conflict);
+      return "no";
+    });
+  }
+
+  private keyTallies(): Tally[] {
+    return this.keys.map((_, j) => {
+      let yes = 0;
+      let no = 0;
+      for (let a = 0; a < ACCEPTOR_COUNT; a++) {
+        const v = this.votes[a]?.[j];
+        if (v === "yes") yes++;
+        else if (v !== undefined) no++;
+      }
+      return tally(yes, no, this.opts.quorum);
+    });
+  }
+
+  private evaluatePrepare(ctx: ProposerContext): ProposerEffect<T>[] {
+    const verdict = tallyBatch(this.keyTallies());
+    if (verdict === "pending") return [];
+    if (verdict === "lost") return this.attemptLost(ctx);
+    const current = this.keys.map((_, j) => {
+      let best: Read = { ballot: "", raw: null };
+      for (let a = 0; a < ACCEPTOR_COUNT; a++) {
+        const r = this.reads[a]?.[j];
+        if (r && r.ballot > best.ballot) best = r;
+      }
+      return best;
+    });
+    return this.propose(ctx, current);
+  }
+
+  private propose(ctx: ProposerContext, current: readonly Read[]): ProposerEffect<T>[] {
+    let proposal: Proposal<T>;
+    if (this.taint) {
+      const t = this.taint;
+      const safe = current.every(
+        (r, j) => t.ours[j]!.has(r.ballot) || r.ballot === t.readBallots[j],
+      );
+      if (!safe) {
+        // Someone else's newer value sits on top; it may or may not descend from ours.
+        return this.finish({
+          status: "unknown",
+          reason: "an earlier attempt may have committed and was overtaken by another writer",
+        });
+      }
+      proposal = t.proposal;
+    } else {
+      const built = this.apply(current);
+      if ("status" in built) return this.finish(built);
+      proposal = built;
+    }
+    this.proposal = proposal;
+    this.next = ctx.allocator.allocate();
+    if (proposal.changesSomething) {
+      if (!this.taint) {
+        this.taint = {
+          proposal,
+          ours: this.keys.map(() => new Set<BallotString>()),
+          readBallots: current.map((r) => r.ballot),
+          maybeLanded: false,
+        };
+      }
+      const ours = this.taint.ours;
+      for (const [j, b] of this.ballots.entries()) ours[j]!.add(b);
+    }
+    this.resetRound("accept");
+    const entries: AcceptEntry[] = this.keys.map((key, j) => {
+      const e: AcceptEntry = { key, ballot: this.ballots[j]!, value: proposal.raws[j] ?? null };
+      return this.next === null ? e : { ...e, next: this.next };
+    });
+    return [0, 1, 2].map((acceptor) => ({
+      type: "accept" as const,
+      attempt: this.attempt,
+      acceptor,
+      entries,
+    }));
+  }
+
+  /** Runs f on the current values; a change that throws or misbehaves is treated as an abort. */
+  private apply(current: readonly Read[]): Proposal<T> | ChangeOutcome<T> {
+    let values: (T | null)[];
+    try {
+      values = current.map((r) => parseValue<T>(r.raw));
+    } catch {
+      return { status: "unavailable", reason: "a stored value is not valid JSON" };
+    }
+    const raws = current.map((r) => r.raw);
+    const abort = (reason: unknown): Proposal<T> => ({
+      raws,
+      values,
+      result: undefined,
+      abort: { reason, current: values },
+      changesSomething: false,
+    });
+    let res: ChangeResult<T>;
+    try {
+      res = this.f(values.slice());
+    } catch (e) {
+      return abort(e instanceof Error ? e.message : String(e));
+    }
+    if ("abort" in res) return abort(res.abort);
+    if (!Array.isArray(res.values) || res.values.length !== this.keys.length) {
+      return abort("change returned the wrong number of values");
+    }
+    const newRaws = res.values.map((v) => serialize(v));
+    return {
+      raws: newRaws,
+      values: newRaws.map((r) => parseValue<T>(r)),
+      result: res.result,
+      changesSomething: newRaws.some((r, j) => r !== raws[j]),
+    };
+  }
+
+  private evaluateAccept(ctx: ProposerContext): ProposerEffect<T>[] {
+    const verdict = tallyBatch(this.keyTallies());
+    if (verdict === "pending") return [];
+    const proposal = this.proposal!;
+    if (verdict === "won") {
+      if (this.next !== null) {
+        const next = this.next;
+        for (const [j, key] of this.keys.entries()) {
+          ctx.cache.set(key, {
+            ballot: next,
+            accepted: this.ballots[j]!,
+            value: proposal.raws[j] ?? null,
+          });
+        }
+      }
+      if (proposal.abort) {
+        return this.finish({
+          status: "aborted",
+          reason: proposal.abort.reason,
+          values: proposal.abort.current,
+        });
+      }
+      return this.finish({
+        status: "ok",
+        values: proposal.values.slice(),
+        result: proposal.result,
+      });
+    }
+    if (this.taint && this.taint.proposal === proposal) {
+      // Wait for every acceptor (or its timeout): only three refusals prove the value is nowhere.
+      if (this.replied.some((r) => !r)) return [];
+      const nowhere = this.votes.every((vs) => vs.every((v) => v === "no"));
+      if (!nowhere) this.taint.maybeLanded = true;
+      if (!this.taint.maybeLanded) this.taint = null;
+    }
+    return this.attemptLost(ctx);
+  }
+
+  private attemptLost(ctx: ProposerContext): ProposerEffect<T>[] {
+    for (const k of this.keys) ctx.cache.delete(k);
+    if (this.attempt >= this.opts.maxAttempts) {
+      if (this.taint?.maybeLanded) {
+        return this.finish({
+          status: "unknown",
+          reason: "accepts were sent but a quorum did not confirm them",
+        });
+      }
+      return this.finish({
+        status: "unavailable",
+        reason: this.sawRefusal
+          ? "contention: competing proposers kept refusing our ballots"
+          : "unreachable: fewer than two acceptors answered",
+      });
+    }
+    this.phase = "sleep";
+    return [
+      { type: "sleep", attempt: this.attempt, ms: backoffMs(this.attempt, ctx.random, this.opts) },
+    ];
+  }
+
+  private finish(outcome: ChangeOutcome<T>): ProposerEffect<T>[] {
+    this.phase = "done";
+    return [{ type: "done", outcome }];
+  }
+}

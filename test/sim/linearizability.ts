@@ -1,0 +1,163 @@
+/**
+ * Linearizability checker for histories of independent registers (Wing & Gong's search with
+ * Lowe's memoisation, the algorithm Porcupine and Knossos use), split per key: registers are
+ * independent objects, so a history is linearizable iff each key's sub-history is (locality).
+ *
+ * Operations that never returned (the client crashed or the outcome was "unknown") may take effect
+ * at any time after their call, or never: they get a return time of +infinity and their output is
+ * unconstrained, which is the standard encoding (placing one after everything else is the same as
+ * it never happening). Operations known not to have happened ("fail") must be left out.
+ */
+
+export interface Model<S, I, O> {
+  readonly init: S;
+  /** Deterministic: the state after `input` and the output it produces. */
+  step(state: S, input: I): { state: S; output: O };
+  equalOutput(a: O, b: O): boolean;
+  /** A string that identifies the state for memoisation. */
+  hash(state: S): string;
+}
+
+export interface Operation<I, O> {
+  readonly id: number;
+  readonly key: string;
+  readonly input: I;
+  /** Logical times; an operation that returned before another was called precedes it. */
+  readonly call: number;
+  /** Infinity for an operation whose outcome is unknown. */
+  readonly ret: number;
+  /** Observed output; undefined for an unknown outcome (any output is allowed). */
+  readonly output?: O;
+}
+
+export interface CheckResult {
+  readonly ok: boolean;
+  /** The first key whose history is not linearizable. */
+  readonly key?: string;
+  /** Ids of the longest linearizable prefix found for that key (for debugging). */
+  readonly longestPrefix?: number[];
+  /** True when the search was cut off at the step limit (then ok is true but unproven). */
+  readonly gaveUp?: boolean;
+}
+
+/** Stops a pathological search; a simulator run's per-key history is far smaller than this. */
+export const SEARCH_STEP_LIMIT = 2_000_000;
+
+export function checkHistory<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+  limit = SEARCH_STEP_LIMIT,
+): CheckResult {
+  const byKey = new Map<string, Operation<I, O>[]>();
+  for (const op of ops) {
+    const list = byKey.get(op.key) ?? [];
+    list.push(op);
+    byKey.set(op.key, list);
+  }
+  let gaveUp = false;
+  for (const key of [...byKey.keys()].sort()) {
+    const r = checkOne(model, byKey.get(key)!, limit);
+    if (r.gaveUp) gaveUp = true;
+    if (!r.ok) return { ok: false, key, longestPrefix: r.longestPrefix };
+  }
+  return gaveUp ? { ok: true, gaveUp } : { ok: true };
+}
+
+function checkOne<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+  limit: number,
+): { ok: boolean; longestPrefix?: number[]; gaveUp?: boolean } {
+  const sorted = [...ops].sort((a, b) => a.call - b.call || a.id - b.id);
+  const n = sorted.length;
+  const mustFinish = sorted.filter((o) => o.ret !== Number.POSITIVE_INFINITY).length;
+  const done = new Uint8Array(n);
+  const words = new Uint32Array(Math.ceil(n / 32) || 1);
+  const seen = new Set<string>();
+  const path: number[] = [];
+  let longest: number[] = [];
+  let finished = 0;
+  let steps = 0;
+
+  // Explicit stack of (state, next candidate index to try) so deep histories do not overflow.
+  const stack: { state: S; cursor: number; chosen: number }[] = [
+    { state: model.init, cursor: 0, chosen: -1 },
+  ];
+  while (stack.length > 0) {
+    if (finished === mustFinish) return { ok: true };
+    if (++steps > limit) return { ok: true, gaveUp: true };
+    const frame = stack[stack.length - 1]!;
+    // An operation can go next only if it was called before every pending operation returned.
+    let minRet = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (!done[i] && sorted[i]!.ret < minRet) minRet = sorted[i]!.ret;
+    let advanced = false;
+    for (let i = frame.cursor; i < n; i++) {
+      const op = sorted[i]!;
+      if (op.call > minRet) break;
+      if (done[i]) continue;
+      const { state, output } = model.step(frame.state, op.input);
+      if (op.output !== undefined && !model.equalOutput(op.output, output)) continue;
+      done[i] = 1;
+      words[i >>> 5]! |= 1 << (i & 31);
+      const memo = `${words.join(",")}|${model.hash(state)}`;
+      if (seen.has(memo)) {
+        done[i] = 0;
+        words[i >>> 5]! &= ~(1 << (i & 31));
+        continue;
+      }
+      seen.add(memo);
+      frame.cursor = i + 1;
+      if (op.ret !== Number.POSITIVE_INFINITY) finished++;
+      path.push(op.id);
+      if (path.length > longest.length) longest = path.slice();
+      stack.push({ state, cursor: 0, chosen: i });
+      advanced = true;
+      break;
+    }
+    if (advanced) continue;
+    // Dead end: undo this frame's choice and let the parent try its next candidate.
+    const dead = stack.pop()!;
+    if (dead.chosen >= 0) {
+      const i = dead.chosen;
+      done[i] = 0;
+      words[i >>> 5]! &= ~(1 << (i & 31));
+      if (sorted[i]!.ret !== Number.POSITIVE_INFINITY) finished--;
+      path.pop();
+    }
+  }
+  return { ok: false, longestPrefix: longest };
+}
+
+/** Register operations the simulator issues. Values are unique strings; null = never written. */
+export type RegisterInput =
+  | { readonly f: "read" }
+  | { readonly f: "write"; readonly value: string }
+  | { readonly f: "cas"; readonly from: string | null; readonly to: string };
+
+export type RegisterOutput =
+  | { readonly f: "read"; readonly value: string | null }
+  | { readonly f: "write" }
+  | { readonly f: "cas"; readonly ok: boolean };
+
+export const registerModel: Model<string | null, RegisterInput, RegisterOutput> = {
+  init: null,
+  step(state, input) {
+    switch (input.f) {
+      case "read":
+        return { state, output: { f: "read", value: state } };
+      case "write":
+        return { state: input.value, output: { f: "write" } };
+      case "cas":
+        return state === input.from
+          ? { state: input.to, output: { f: "cas", ok: true } }
+          : { state, output: { f: "cas", ok: false } };
+    }
+  },
+  equalOutput(a, b) {
+    if (a.f !== b.f) return false;
+    if (a.f === "read" && b.f === "read") return a.value === b.value;
+    if (a.f === "cas" && b.f === "cas") return a.ok === b.ok;
+    return true;
+  },
+  hash: (s) => (s === null ? "\u0000" : s),
+};

@@ -1,0 +1,115 @@
+import { QuorumClient } from "../../shared/quorum/client.ts";
+import {
+  type BreakMode,
+  type KillPoint,
+  type NetConfig,
+  SimAcceptor,
+  SimNetwork,
+  SimNode,
+} from "./network.ts";
+import { Rng } from "./random.ts";
+import { Scheduler } from "./scheduler.ts";
+
+/**
+ * Builds one seeded world (clock, acceptors, network, proposers) and schedules its faults. Both
+ * workloads (registers and seats) run in such a world; everything random is drawn from the seed.
+ */
+
+/** A store call that has not answered in this long is given up on (virtual ms; ≈ 4 slow RTTs). */
+export const SIM_TIMEOUT_MS = 80;
+
+export interface FaultOptions {
+  /** Opt-in: one acceptor loses every write made after a snapshot. */
+  amnesia?: boolean;
+  break?: BreakMode;
+  /** Probability that an operation's proposer is killed mid-change. */
+  killRate?: number;
+}
+
+export interface World {
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly sched: Scheduler;
+  readonly acceptors: SimAcceptor[];
+  readonly net: SimNetwork;
+  /** What was drawn for this run (printed with a failing seed). */
+  readonly faults: string[];
+  client(id: string, skewMs?: number): { client: QuorumClient; node: SimNode };
+  /** Maybe arms a kill for the node's next change; returns the point chosen, if any. */
+  maybeKill(node: SimNode): KillPoint | null;
+  /** Ends every fault (acceptors back up, network calm) for the final checking reads. */
+  heal(): void;
+}
+
+export function makeWorld(seed: number, opts: FaultOptions = {}): World {
+  const rng = new Rng(seed);
+  const netRng = rng.fork();
+  const faultRng = rng.fork();
+  const sched = new Scheduler();
+  const acceptors = [0, 1, 2].map((i) => new SimAcceptor(i, opts.break));
+  const cfg: NetConfig = {
+    delayMinMs: 1,
+    delayMaxMs: faultRng.pick([5, 10, 20]),
+    loss: faultRng.pick([0, 0, 0.02, 0.08]),
+    duplicate: faultRng.pick([0, 0.05, 0.15]),
+  };
+  const net = new SimNetwork(sched, netRng, acceptors, cfg);
+  const faults = [`net delay 1-${cfg.delayMaxMs}ms loss ${cfg.loss} dup ${cfg.duplicate}`];
+
+  if (faultRng.chance(0.6)) {
+    const victim = faultRng.int(0, 2);
+    const mode = faultRng.pick(["crashed", "partitioned"] as const);
+    const from = faultRng.int(0, 150);
+    const to = from + faultRng.int(20, 300);
+    faults.push(`acceptor ${victim} ${mode} ${from}-${to}ms`);
+    sched.at(from, () => {
+      acceptors[victim]!.health = mode;
+    });
+    sched.at(to, () => {
+      acceptors[victim]!.health = "up";
+    });
+  }
+  if (opts.amnesia) {
+    const victim = faultRng.int(0, 2);
+    const snap = faultRng.int(0, 100);
+    const back = snap + faultRng.int(20, 200);
+    faults.push(`acceptor ${victim} amnesia: snapshot ${snap}ms, rolled back ${back}ms`);
+    sched.at(snap, () => acceptors[victim]!.takeSnapshot());
+    sched.at(back, () => acceptors[victim]!.rollBack());
+  }
+  const killRate = opts.killRate ?? 0.05;
+
+  return {
+    seed,
+    rng,
+    sched,
+    acceptors,
+    net,
+    faults,
+    client(id, skewMs = 0) {
+      const node = new SimNode(id, sched);
+      const clientRng = rng.fork();
+      const client = new QuorumClient({
+        acceptors: [0, 1, 2].map((i) => net.port(node, i)),
+        proposerId: id,
+        now: () => sched.now + skewMs,
+        random: () => clientRng.next(),
+        sleep: node.sleep,
+        timeoutMs: SIM_TIMEOUT_MS,
+        maxAttempts: 5,
+        quorum: opts.break === "quorum1" ? 1 : undefined,
+      });
+      return { client, node };
+    },
+    maybeKill(node) {
+      if (!faultRng.chance(killRate)) return null;
+      const point = faultRng.pick(["after-prepare", "after-1-accept", "after-2-accepts"] as const);
+      node.armKill(point);
+      return point;
+    },
+    heal() {
+      for (const a of acceptors) a.health = "up";
+      net.cfg = { delayMinMs: 1, delayMaxMs: 5, loss: 0, duplicate: 0 };
+    },
+  };
+}
