@@ -37,9 +37,10 @@ const FLOATING = startOf(partitionOf("x"));
  */
 export const SCAN_FANOUT = 8;
 /**
- * Partitions one scan page may visit before it returns early with a cursor: every call to an object
- * is a subrequest, and a Worker invocation may make only a limited number of them (50 on the Free
- * plan), so a page must stay well under that whatever the number of empty partitions.
+ * Partitions one scan page may visit before it returns early with a cursor (checked after each
+ * step of SCAN_FANOUT, so a multiple of it): each object call is a subrequest, and a Worker
+ * invocation may make only so many (50 per request on the Free plan), however many partitions are
+ * empty.
  */
 export const SCAN_PARTITIONS_MAX = 32;
 
@@ -115,7 +116,7 @@ export class DurableObjectAcceptor implements AcceptorPort {
     let bound: string | undefined;
     let result: AcceptorRecord[];
     for (;;) {
-      const step = walk.slice(visited, Math.min(visited + SCAN_FANOUT, SCAN_PARTITIONS_MAX));
+      const step = walk.slice(visited, visited + SCAN_FANOUT);
       const [pages, loose] = await Promise.all([
         Promise.all(step.map((s) => this.stub(s).scan(prefix, after, need))),
         floating,
@@ -128,7 +129,9 @@ export class DurableObjectAcceptor implements AcceptorPort {
         .filter((r) => below === undefined || r.key < below)
         .sort((a, b) => (a.key < b.key ? -1 : 1))
         .slice(0, need);
-      if (result.length === need || bound === undefined || visited >= SCAN_PARTITIONS_MAX) break;
+      if (result.length === need || bound === undefined) break;
+      // Stopping at the cap needs a bound past the cursor, or the next page would not move on.
+      if (visited >= SCAN_PARTITIONS_MAX && bound > after) break;
     }
     if (result.length === need) {
       const records = result.slice(0, limit);

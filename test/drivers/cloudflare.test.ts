@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCAN_PARTITIONS_MAX } from "../../adapters/cloudflare/acceptor-driver.ts";
 import { startCloudflare } from "../../scripts/local/cloudflare.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
+import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import {
   type CloudflareHarness,
@@ -12,6 +14,9 @@ import {
 } from "../support/cloudflare-harness-client.ts";
 import { makeTestCluster } from "../support/cluster.ts";
 import { acceptorContract, blobContract } from "./contract.ts";
+
+/** Tests that bundle and start workerd several times: generous, as a busy 2-core CI is slow. */
+const SLOW_MS = 120_000;
 
 let h: CloudflareHarness;
 let tmp: string;
@@ -86,7 +91,7 @@ describe("durable-objects partitioning", () => {
     const p = ns("/many");
     const n = SCAN_PARTITIONS_MAX + 8;
     const keys = Array.from({ length: n }, (_, i) => `${p}/s${String(i).padStart(3, "0")}/1`);
-    // Half the partitions only ever saw a prepare that was refused nowhere: promised, no value.
+    // Half the partitions hold only a promise (a prepare and no accept): still records to scan.
     await h.acceptor.prepare({ keys: keys.filter((_, i) => i % 2 === 0), ballot: b1 });
     await h.acceptor.accept(
       keys.filter((_, i) => i % 2 === 1).map((key) => ({ key, ballot: b1, value: "1" })),
@@ -95,67 +100,108 @@ describe("durable-objects partitioning", () => {
     expect(all.keys).toEqual(keys);
     expect(all.pages).toBeGreaterThan(1);
   });
+  it(
+    "scans like the in-memory reference for any key set, prefix and page size",
+    async () => {
+      // Few symbols, '/' among them, so that random keys nest partitions and hit the fallback one.
+      const seg = fc.string({ unit: fc.constantFrom("a", "b", "/", "!", "0"), maxLength: 5 });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(seg, { minLength: 1, maxLength: 20 }),
+          // The prefix: mostly a cut of one of the keys (so that it matches something), else random.
+          fc.oneof(fc.tuple(fc.nat(), fc.nat()), seg),
+          fc.integer({ min: 1, max: 6 }),
+          async (suffixes, cut, limit) => {
+            const base = ns("q");
+            const keys = suffixes.map((s) => base + s);
+            const entries = keys.map((key) => ({ key, ballot: b1, value: `"${key}"` }));
+            const ref = new MemoryAcceptor();
+            await Promise.all([h.acceptor.accept(entries), ref.accept(entries)]);
+            const from = suffixes[typeof cut === "string" ? 0 : cut[0] % suffixes.length] ?? "";
+            const prefixSuffix =
+              typeof cut === "string" ? cut : from.slice(0, cut[1] % (from.length + 1));
+            const prefix = base + prefixSuffix;
+            const [got, want] = await Promise.all([
+              scanAll(h.acceptor, prefix, limit),
+              scanAll(ref, prefix, limit),
+            ]);
+            expect(got.keys).toEqual(want.keys);
+          },
+        ),
+        { numRuns: 30 },
+      );
+    },
+    SLOW_MS,
+  );
 });
 
 describe("startCloudflare", () => {
-  it("serves /health on durable-objects, restarts workerd on the same port and keeps data", async () => {
-    const dataDir = join(tmp, "cf");
-    const key = ns("/persist/1");
-    // Write through the real drivers into the data folder the provider will use, then stop.
-    const writer = await startCloudflareHarness(dataDir);
-    await writer.acceptor.accept([{ key, ballot: b1, value: '"kept"' }]);
-    await writer.blobs.put(`${key}.json`, '{"kept":true}');
-    await writer.dispose();
+  it(
+    "serves /health on durable-objects, restarts workerd on the same port and keeps data",
+    async () => {
+      const dataDir = join(tmp, "cf");
+      const key = ns("/persist/1");
+      // Write through the real drivers into the data folder the provider will use, then stop.
+      const writer = await startCloudflareHarness(dataDir);
+      await writer.acceptor.accept([{ key, ballot: b1, value: '"kept"' }]);
+      await writer.blobs.put(`${key}.json`, '{"kept":true}');
+      await writer.dispose();
 
-    const tc = await makeTestCluster();
-    const cf = await startCloudflare({ port: 0, dataDir, env: tc.envFor("cloudflare") });
-    try {
-      const health = async () => {
-        const r = await fetch(`${cf.url}/health`);
-        return {
-          status: r.status,
-          body: (await r.json()) as { store: { name: string; ok: boolean } },
+      const tc = await makeTestCluster();
+      const cf = await startCloudflare({ port: 0, dataDir, env: tc.envFor("cloudflare") });
+      try {
+        const health = async () => {
+          const r = await fetch(`${cf.url}/health`);
+          return {
+            status: r.status,
+            body: (await r.json()) as { store: { name: string; ok: boolean } },
+          };
         };
-      };
-      const before = await health();
-      expect(before.status).toBe(200);
-      expect(before.body.store).toMatchObject({ name: "durable-objects", ok: true });
+        const before = await health();
+        expect(before.status).toBe(200);
+        expect(before.body.store).toMatchObject({ name: "durable-objects", ok: true });
 
-      await cf.standIns.workerd?.stop();
-      await expect(fetch(`${cf.url}/livez`)).rejects.toThrow();
-      await cf.standIns.workerd?.start();
-      const after = await health();
-      expect(after.status).toBe(200);
-      expect(after.body.store).toMatchObject({ name: "durable-objects", ok: true });
-    } finally {
-      await cf.stop();
-    }
+        await cf.standIns.workerd?.stop();
+        await expect(fetch(`${cf.url}/livez`)).rejects.toThrow();
+        await cf.standIns.workerd?.start();
+        const after = await health();
+        expect(after.status).toBe(200);
+        expect(after.body.store).toMatchObject({ name: "durable-objects", ok: true });
+      } finally {
+        await cf.stop();
+      }
 
-    const reader = await startCloudflareHarness(dataDir);
-    try {
-      expect(await reader.acceptor.read([key])).toEqual([
-        { key, promised: b1, accepted: b1, value: '"kept"' },
-      ]);
-      expect(new TextDecoder().decode((await reader.blobs.get(`${key}.json`))!)).toBe(
-        '{"kept":true}',
-      );
-    } finally {
-      await reader.dispose();
-    }
-  });
+      const reader = await startCloudflareHarness(dataDir);
+      try {
+        expect(await reader.acceptor.read([key])).toEqual([
+          { key, promised: b1, accepted: b1, value: '"kept"' },
+        ]);
+        expect(new TextDecoder().decode((await reader.blobs.get(`${key}.json`))!)).toBe(
+          '{"kept":true}',
+        );
+      } finally {
+        await reader.dispose();
+      }
+    },
+    SLOW_MS,
+  );
 
-  it("answers every request with a 500 problem naming the bad variable", async () => {
-    const tc = await makeTestCluster();
-    const env = { ...tc.envFor("cloudflare"), TESSERA_SIGNING_KEY: "not json" };
-    const cf = await startCloudflare({ port: 0, dataDir: join(tmp, "bad"), env });
-    try {
-      const r = await fetch(`${cf.url}/livez`);
-      expect(r.status).toBe(500);
-      expect(r.headers.get("content-type")).toBe("application/problem+json");
-      const body = (await r.json()) as { detail: string };
-      expect(body.detail).toContain("TESSERA_SIGNING_KEY");
-    } finally {
-      await cf.stop();
-    }
-  });
+  it(
+    "answers every request with a 500 problem naming the bad variable",
+    async () => {
+      const tc = await makeTestCluster();
+      const env = { ...tc.envFor("cloudflare"), TESSERA_SIGNING_KEY: "not json" };
+      const cf = await startCloudflare({ port: 0, dataDir: join(tmp, "bad"), env });
+      try {
+        const r = await fetch(`${cf.url}/livez`);
+        expect(r.status).toBe(500);
+        expect(r.headers.get("content-type")).toBe("application/problem+json");
+        const body = (await r.json()) as { detail: string };
+        expect(body.detail).toContain("TESSERA_SIGNING_KEY");
+      } finally {
+        await cf.stop();
+      }
+    },
+    SLOW_MS,
+  );
 });
