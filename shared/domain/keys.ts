@@ -1,0 +1,82 @@
+/**
+ * Key layout of the replicated store. A key's partition is its path without the last segment
+ * (shared/storage/partition.ts), so every key ends in the entity id and puts things that are read
+ * or scanned together under one prefix: all seats of one section share `seat/<event>/<section>`,
+ * and each index lists its entries under one prefix a scan can page through.
+ *
+ * Segments are ids (shared/domain/ids.ts): no '/', printable ASCII, so every key is valid.
+ */
+
+/**
+ * A theatre (organisation). Not scannable as a list ("theater/" also holds every venue and event
+ * index below it): list theatres through `theaterListKey`.
+ */
+export const theaterKey = (theaterId: string) => `theater/${theaterId}`;
+
+/** Index entry: all theatres, one partition `theaters`. */
+export const theaterListKey = (theaterId: string) => `theaters/${theaterId}`;
+
+/** A venue, under its theatre: `scanPrefix.theaterVenues` lists them. */
+export const venueKey = (theaterId: string, venueId: string) =>
+  `theater/${theaterId}/venue/${venueId}`;
+
+export const planKey = (planId: string) => `plan/${planId}`;
+
+/** An event. Like theatres, list events through an index (`eventListKey`), not by scanning. */
+export const eventKey = (eventId: string) => `event/${eventId}`;
+
+/** Index entry: all events (the public programme), one partition `events`. */
+export const eventListKey = (eventId: string) => `events/${eventId}`;
+
+/** Index entry: the theatre's events (value: a small summary or empty). */
+export const theaterEventKey = (theaterId: string, eventId: string) =>
+  `theater/${theaterId}/event/${eventId}`;
+
+/**
+ * One seat's sale state for one event. MUST stay `seat/<eventId>/<sectionId>/<seatId>`: the quorum
+ * helper builds the same keys, and one section is one partition (one shard on sharded stores).
+ * General-admission places use their area id as section and `gaPlaceId(area, n)` as seat id.
+ */
+export const seatKey = (eventId: string, sectionId: string, seatId: string) =>
+  `seat/${eventId}/${sectionId}/${seatId}`;
+
+export const holdKey = (holdId: string) => `hold/${holdId}`;
+
+export const orderKey = (orderId: string) => `order/${orderId}`;
+
+/** Index entry: a buyer's orders ("my tickets"). */
+export const buyerOrderKey = (buyerId: string, orderId: string) =>
+  `buyer/${buyerId}/order/${orderId}`;
+
+/** Index entry: an event's orders (the theatre's sales list, refunds on cancellation). */
+export const eventOrderKey = (eventId: string, orderId: string) =>
+  `event/${eventId}/order/${orderId}`;
+
+/** A buyer's idempotency record: maps a retried request to the order it created. */
+export const buyerIdempotencyKey = (buyerId: string, key: string) => `buyer/${buyerId}/idem/${key}`;
+
+export const paymentKey = (paymentId: string) => `payment/${paymentId}`;
+
+export const ticketKey = (ticketId: string) => `ticket/${ticketId}`;
+
+/** Index entry: an event's tickets (door scanning lists and check-in counts). */
+export const eventTicketKey = (eventId: string, ticketId: string) =>
+  `event/${eventId}/ticket/${ticketId}`;
+
+/** Prefixes for `AcceptorPort.scan`; each ends in '/' so `a` never matches `ab`. */
+export const scanPrefix = {
+  theaters: () => "theaters/",
+  events: () => "events/",
+  theaterVenues: (theaterId: string) => `theater/${theaterId}/venue/`,
+  theaterEvents: (theaterId: string) => `theater/${theaterId}/event/`,
+  eventSeats: (eventId: string) => `seat/${eventId}/`,
+  sectionSeats: (eventId: string, sectionId: string) => `seat/${eventId}/${sectionId}/`,
+  buyerOrders: (buyerId: string) => `buyer/${buyerId}/order/`,
+  eventOrders: (eventId: string) => `event/${eventId}/order/`,
+  eventTickets: (eventId: string) => `event/${eventId}/ticket/`,
+} as const;
+
+/** The last segment of a key: the id of the entity (or index entry) it stores. */
+export function idOfKey(key: string): string {
+  return key.slice(key.lastIndexOf("/") + 1);
+}

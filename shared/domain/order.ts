@@ -1,0 +1,135 @@
+import { z } from "@hono/zod-openapi";
+import { BuyerId, Id, IdempotencyKey, Instant } from "./ids.ts";
+import { Money } from "./money.ts";
+import type { DomainIssue } from "./result.ts";
+
+export const ORDER_STATUSES = ["pending", "confirmed", "cancelled", "refunded"] as const;
+export const OrderStatus = z.enum(ORDER_STATUSES);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+export const OrderSeat = z
+  .object({
+    seatId: Id,
+    /** Section or general-admission area: with seatId it names the seat's key. */
+    sectionId: Id,
+    categoryId: Id,
+    price: Money,
+  })
+  .strict()
+  .openapi("OrderSeat");
+export type OrderSeat = z.infer<typeof OrderSeat>;
+
+export const Order = z
+  .object({
+    id: Id,
+    theaterId: Id,
+    eventId: Id,
+    buyerId: BuyerId,
+    seats: z.array(OrderSeat).min(1),
+    total: Money,
+    status: OrderStatus,
+    /** Set once a payment was authorised for the order. */
+    paymentId: Id.nullable(),
+    createdAt: Instant,
+    idempotencyKey: IdempotencyKey,
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    let sum = 0;
+    o.seats.forEach((s, i) => {
+      sum += s.price.amount;
+      if (s.price.currency !== o.total.currency) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["seats", i, "price", "currency"],
+          message: "seat prices must be in the order's currency",
+        });
+      }
+    });
+    if (sum !== o.total.amount) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["total"],
+        message: "total must equal the seat prices",
+      });
+    }
+  })
+  .openapi("Order");
+export type Order = z.infer<typeof Order>;
+
+/** Card details as a buyer types them (only ever passed on to the payment port, never stored). */
+export const CardInput = z
+  .object({
+    number: z.string().regex(/^\d{12,19}$/, "must be 12-19 digits"),
+    expMonth: z.number().int().min(1).max(12),
+    expYear: z.number().int().min(2000).max(2100),
+    cvc: z.string().regex(/^\d{3,4}$/, "must be 3 or 4 digits"),
+  })
+  .strict()
+  .openapi("CardInput");
+export type CardInput = z.infer<typeof CardInput>;
+
+/** Buying held seats. The idempotency key usually comes from the Idempotency-Key header. */
+export const CreateOrderInput = z
+  .object({ holdId: Id, card: CardInput })
+  .strict()
+  .openapi("CreateOrderInput");
+export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
+
+/** A new order awaiting payment; `seats` and `total` come from `priceSeats`. */
+export function newOrder(args: {
+  id: string;
+  theaterId: string;
+  eventId: string;
+  buyerId: string;
+  seats: readonly OrderSeat[];
+  total: Money;
+  now: number;
+  idempotencyKey: string;
+}): Order {
+  return Order.parse({
+    id: args.id,
+    theaterId: args.theaterId,
+    eventId: args.eventId,
+    buyerId: args.buyerId,
+    seats: [...args.seats],
+    total: args.total,
+    status: "pending",
+    paymentId: null,
+    createdAt: new Date(args.now).toISOString(),
+    idempotencyKey: args.idempotencyKey,
+  });
+}
+
+export type OrderResult =
+  | { readonly ok: true; readonly order: Order }
+  | { readonly ok: false; readonly errors: readonly DomainIssue[] };
+
+const invalid = (order: Order, action: string): OrderResult => ({
+  ok: false,
+  errors: [
+    {
+      path: "/status",
+      code: "invalid_status",
+      message: `cannot ${action} an order that is ${order.status}`,
+    },
+  ],
+});
+
+/** pending → confirmed, recording the captured payment. */
+export function confirmOrder(order: Order, paymentId: string): OrderResult {
+  if (order.status !== "pending") return invalid(order, "confirm");
+  return { ok: true, order: { ...order, status: "confirmed", paymentId } };
+}
+
+/** pending → cancelled (payment declined, hold expired, buyer gave up). */
+export function cancelOrder(order: Order): OrderResult {
+  if (order.status !== "pending") return invalid(order, "cancel");
+  return { ok: true, order: { ...order, status: "cancelled" } };
+}
+
+/** confirmed → refunded (event cancelled or refund granted); the caller refunds the payment. */
+export function refundOrder(order: Order): OrderResult {
+  if (order.status !== "confirmed") return invalid(order, "refund");
+  return { ok: true, order: { ...order, status: "refunded" } };
+}
