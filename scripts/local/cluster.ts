@@ -10,6 +10,7 @@ import {
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
 import { startAws } from "./aws.ts";
 import { startCloudflare } from "./cloudflare.ts";
+import { deploymentEnv } from "./env.ts";
 import type { LocalProvider, LocalProviderOptions } from "./types.ts";
 import { startVercel } from "./vercel.ts";
 
@@ -32,6 +33,9 @@ const STARTERS: Record<ProviderId, (o: LocalProviderOptions) => Promise<LocalPro
 export interface LocalCluster {
   cluster: ClusterConfig;
   keys: Record<ProviderId, PrivateJwk>;
+  /** Development governance key (signs theater licenses) and identity-provider key. */
+  governanceKey: PrivateJwk;
+  idpKey: PrivateJwk;
   providers: Record<ProviderId, LocalProvider>;
   stop(): Promise<void>;
 }
@@ -39,6 +43,8 @@ export interface LocalCluster {
 interface StoredKeys {
   clusterId: string;
   keys: Record<ProviderId, PrivateJwk>;
+  governanceKey: PrivateJwk;
+  idpKey: PrivateJwk;
 }
 
 /** Local keys live in the data folder so that a restart keeps the same cluster identity (tickets
@@ -49,7 +55,12 @@ async function loadOrCreateKeys(dataDir: string, clusterId: string): Promise<Sto
   const keys = Object.fromEntries(
     await Promise.all(PROVIDERS.map(async (p) => [p, await generateEd25519Jwk(p)] as const)),
   ) as Record<ProviderId, PrivateJwk>;
-  const stored = { clusterId, keys };
+  const stored: StoredKeys = {
+    clusterId,
+    keys,
+    governanceKey: await generateEd25519Jwk("governance"),
+    idpKey: await generateEd25519Jwk("idp"),
+  };
   await writeFile(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   return stored;
 }
@@ -78,7 +89,7 @@ export async function startLocalCluster(opts: {
   urlFor?: (p: ProviderId, port: number) => string;
 }): Promise<LocalCluster> {
   await mkdir(opts.dataDir, { recursive: true });
-  const { clusterId, keys } = await loadOrCreateKeys(
+  const { clusterId, keys, governanceKey, idpKey } = await loadOrCreateKeys(
     opts.dataDir,
     opts.clusterId ?? "tessera-local",
   );
@@ -96,11 +107,13 @@ export async function startLocalCluster(opts: {
         started[p] = await STARTERS[p]({
           port: opts.ports[p],
           dataDir: join(opts.dataDir, p),
-          env: {
-            TESSERA_PROVIDER: p,
-            TESSERA_CLUSTER: JSON.stringify(cluster),
-            TESSERA_SIGNING_KEY: JSON.stringify(keys[p]),
-          },
+          env: deploymentEnv({
+            provider: p,
+            cluster,
+            signingKey: keys[p],
+            governanceKey,
+            idpKey,
+          }),
         });
       }),
     );
@@ -112,6 +125,8 @@ export async function startLocalCluster(opts: {
   return {
     cluster,
     keys,
+    governanceKey,
+    idpKey,
     providers,
     stop: async () => {
       await Promise.allSettled(PROVIDERS.map((p) => providers[p].stop()));

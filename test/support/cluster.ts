@@ -1,3 +1,4 @@
+import { deploymentEnv } from "../../scripts/local/env.ts";
 import {
   type ClusterConfig,
   PROVIDERS,
@@ -9,6 +10,9 @@ import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
 export interface TestCluster {
   cluster: ClusterConfig;
   keys: Record<ProviderId, PrivateJwk>;
+  /** Governance key that signs theater licenses, and the dev identity provider's key. */
+  governanceKey: PrivateJwk;
+  idpKey: PrivateJwk;
   /** The TESSERA_* environment for one provider of this cluster. */
   envFor(p: ProviderId): Record<string, string>;
 }
@@ -21,6 +25,8 @@ export async function makeTestCluster(
   const keys = Object.fromEntries(
     await Promise.all(PROVIDERS.map(async (p) => [p, await generateEd25519Jwk(p)] as const)),
   ) as Record<ProviderId, PrivateJwk>;
+  const governanceKey = await generateEd25519Jwk("governance");
+  const idpKey = await generateEd25519Jwk("idp");
   const port = { cloudflare: 8787, vercel: 3000, aws: 3002 };
   const providers = Object.fromEntries(
     PROVIDERS.map((p) => [
@@ -32,10 +38,9 @@ export async function makeTestCluster(
   return {
     cluster,
     keys,
-    envFor: (p) => ({
-      TESSERA_PROVIDER: p,
-      TESSERA_CLUSTER: JSON.stringify(cluster),
-      TESSERA_SIGNING_KEY: JSON.stringify(keys[p]),
-    }),
+    governanceKey,
+    idpKey,
+    envFor: (p) =>
+      deploymentEnv({ provider: p, cluster, signingKey: keys[p], governanceKey, idpKey }),
   };
 }

@@ -1,0 +1,28 @@
+import type { ClusterConfig, PrivateJwk, ProviderId } from "../../shared/config.ts";
+import { publicOf } from "../../shared/crypto/keys.ts";
+
+/**
+ * The environment every deployment of a local or test cluster gets: its own identity and key,
+ * the cluster's governance key and the development identity provider (served by every provider
+ * under the Cloudflare URL's issuer name, with the same key, so sign-in survives any one loss).
+ */
+export function deploymentEnv(o: {
+  provider: ProviderId;
+  cluster: ClusterConfig;
+  signingKey: PrivateJwk;
+  governanceKey: PrivateJwk;
+  idpKey: PrivateJwk;
+}): Record<string, string> {
+  const issuer = `${o.cluster.providers.cloudflare.url}/idp`;
+  return {
+    TESSERA_PROVIDER: o.provider,
+    TESSERA_CLUSTER: JSON.stringify(o.cluster),
+    TESSERA_SIGNING_KEY: JSON.stringify(o.signingKey),
+    TESSERA_GOVERNANCE_KEYS: JSON.stringify([publicOf(o.governanceKey)]),
+    TESSERA_OIDC_ISSUER: issuer,
+    TESSERA_OIDC_AUDIENCE: "tessera",
+    TESSERA_OIDC_JWKS: JSON.stringify({ keys: [{ ...publicOf(o.idpKey), alg: "EdDSA" }] }),
+    TESSERA_DEV_IDP_KEY: JSON.stringify(o.idpKey),
+    TESSERA_DEV_IDP_USERS: "alice,bob,carol,dave",
+  };
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { AuthEnv } from "./auth/config.ts";
+import { jsonString, PrivateJwkSchema } from "./auth/jwk.ts";
+import { CommonEnv } from "./config.ts";
+
+/**
+ * Everything a deployment reads from its environment apart from its own stores: cluster identity
+ * and keys (CommonEnv), identity settings (AuthEnv), and product settings. Each adapter extends this
+ * with its store settings and parses it once with `loadConfig`.
+ */
+export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
+  /**
+   * Development only: the private key of the built-in identity provider. When set, the provider
+   * serves /idp (discovery, JWKS, token) for the named test users. Never set in production.
+   */
+  TESSERA_DEV_IDP_KEY: jsonString(PrivateJwkSchema).optional(),
+  /** Comma-separated test users the development identity provider signs in. */
+  TESSERA_DEV_IDP_USERS: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}(,[a-z0-9_-]{1,32}){0,31}$/, "comma-separated lowercase user names")
+    .optional(),
+});
+export type DeploymentEnv = z.infer<typeof DeploymentEnv>;
+
+/** The parts of DeploymentEnv the handler set uses beyond provider, cluster and signing key. */
+export type AppSettings = Omit<
+  DeploymentEnv,
+  "TESSERA_PROVIDER" | "TESSERA_CLUSTER" | "TESSERA_SIGNING_KEY"
+>;
