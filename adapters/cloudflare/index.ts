@@ -1,5 +1,6 @@
 import type { ExecutionContext } from "hono";
 import { type App, createApp } from "../../functions/app.ts";
+import type { AppDeps } from "../../functions/deps.ts";
 import { PROBLEM_BASE, problemResponse } from "../../functions/problem.ts";
 import { ConfigError, loadConfig } from "../../shared/config.ts";
 import { DurableObjectAcceptor } from "./acceptor-driver.ts";
@@ -10,20 +11,20 @@ import type { ScheduledController } from "./runtime-types.ts";
 export { AcceptorObject } from "./acceptor-object.ts";
 
 /** Built on the first request of an isolate: bindings and secrets are fixed for its lifetime. */
-let built: { app: App } | { error: string } | undefined;
+let built: { deps: AppDeps; app: App } | { error: string } | undefined;
 
-function build(env: Record<string, unknown>): { app: App } | { error: string } {
+function build(env: Record<string, unknown>): NonNullable<typeof built> {
   try {
     const cfg = loadConfig(CloudflareEnv, env);
-    const app = createApp({
+    const deps: AppDeps = {
       provider: "cloudflare",
       cluster: cfg.TESSERA_CLUSTER,
       signingKey: cfg.TESSERA_SIGNING_KEY,
       acceptor: new DurableObjectAcceptor(cfg.ACCEPTORS),
       blobs: new R2Blobs(cfg.BLOBS),
       storeName: "durable-objects",
-    });
-    return { app };
+    };
+    return { deps, app: createApp(deps) };
   } catch (e) {
     if (e instanceof ConfigError) return { error: e.message };
     throw e;
@@ -45,7 +46,8 @@ export default {
     });
   },
 
-  // Cron trigger (wrangler.toml [triggers]): the hook where anti-entropy will run.
+  // Cron trigger (wrangler.toml [triggers]): the hook where anti-entropy will run, e.g.
+  // `built ??= build(env); if ("deps" in built) ctx.waitUntil(antiEntropy(built.deps));`
   scheduled(
     _controller: ScheduledController,
     _env: Record<string, unknown>,
