@@ -1,0 +1,331 @@
+import type { ChangeFn, ChangeResult } from "../quorum/proposer.ts";
+import { holdKey, idemKey } from "./keys.ts";
+import type { HoldRecord, IdemRecord, Register, SeatValue } from "./types.ts";
+
+/**
+ * Pure change functions of the seat registers. Each runs inside one CASPaxos change, may run more
+ * than once (a retry after an "unknown" outcome re-runs it on whatever it finds, including its own
+ * earlier effect) and so is idempotent: on a state it already produced it writes the same again.
+ *
+ * Why a hold record at all (see docs/decisions/0001-seat-commit-point.md): a change over many keys
+ * decides on all of them together, but its accepts land per key, so an interrupted change can leave
+ * some keys written and not others. A sale must never be half made, so it is decided on ONE
+ * register (the hold record) and seats only follow it: a seat held by H can be taken by someone
+ * else only after H's record was made terminal-but-not-sold by its own committed change.
+ *
+ * Time: `now` is the coordinator's clock, passed in. A held seat counts as free for someone else
+ * only when now > expiresAtMs + SKEW_MARGIN_MS, so a coordinator whose clock runs a little fast
+ * cannot steal a seat its customer still sees as held. Stores never expire anything themselves.
+ */
+
+/** Clocks of three clouds' machines agree within well under a second (NTP); five is generous. */
+export const SKEW_MARGIN_MS = 5_000;
+/** How long a customer has to pay for held seats. */
+export const HOLD_TTL_MS = 10 * 60_000;
+/** A claimed idempotency key whose request started less than this long ago is still in flight
+ * (409); older claims are presumed abandoned and a retry takes the request over. */
+export const IN_FLIGHT_MS = 30_000;
+/** Seats per hold: seats + idempotency + hold + one hold record per expired holder stay well
+ * under the 100-key batch limit. */
+export const MAX_SEATS_PER_HOLD = 20;
+
+export type SeatAbort =
+  /** Same idempotency key, different body: 422. */
+  | { readonly code: "conflict" }
+  /** Another attempt of the same request is still running: 409. */
+  | { readonly code: "in-flight" }
+  /** Seats held or sold by someone else: 409. */
+  | { readonly code: "taken"; readonly seats: readonly string[] }
+  /** These expired holds must be rolled back (each by its own change) before their seats move. */
+  | {
+      readonly code: "rollback";
+      readonly holds: readonly { readonly holdId: string; readonly expiresAtMs: number }[];
+    }
+  /** The idempotency key already names another hold id: re-run with it. */
+  | { readonly code: "adopt"; readonly holdId: string; readonly startedAtMs: number }
+  /** The request already completed; this is its result. */
+  | { readonly code: "replay"; readonly holdId: string; readonly orderId?: string }
+  | { readonly code: "expired" }
+  | { readonly code: "not-found" }
+  | { readonly code: "forbidden" }
+  | { readonly code: "already-confirmed" }
+  | { readonly code: "sold" }
+  | { readonly code: "live" };
+
+const abort = (a: SeatAbort): ChangeResult<Register> => ({ abort: a });
+
+/** Seat states as the rest of the system reads them: a seat's own value, interpreted with the hold
+ * record when it names one. */
+export function seatIsFreeFor(
+  seat: SeatValue | null,
+  holdId: string,
+  now: number,
+  holder?: HoldRecord | null,
+): "free" | "taken" | "rollback" {
+  if (seat === null || seat.state === "free") return "free";
+  if (seat.holdId === holdId) return seat.state === "sold" ? "taken" : "free";
+  if (seat.state === "sold") return "taken";
+  // Held by someone else. A terminal, unsold hold record frees it at once (release); otherwise
+  // only expiry beyond the skew margin does, and then only after that record is rolled back.
+  if (holder !== undefined && holder !== null) {
+    if (holder.state === "sold") return "taken";
+    if (holder.state === "released" || holder.state === "expired") return "free";
+  }
+  if (now <= seat.expiresAtMs + SKEW_MARGIN_MS) return "taken";
+  return "rollback";
+}
+
+export interface HoldInput {
+  readonly caller: string;
+  readonly key: string;
+  readonly hash: string;
+  /** A fresh id for a first attempt, or the id the idempotency claim names. */
+  readonly holdId: string;
+  /** True when we run under another attempt's claim: allowed only once that claim is stale. */
+  readonly adopted: boolean;
+  /** Seat keys, sorted (seatKeys()). */
+  readonly seats: readonly string[];
+  /** Hold ids of other holders whose records are included to check they are terminal. */
+  readonly foreign: readonly string[];
+  readonly now: number;
+  readonly ttlMs: number;
+}
+
+export interface HoldLock {
+  readonly holdId: string;
+  readonly expiresAtMs: number;
+}
+
+/** Keys of a holdSeats change, in the order its function expects them. */
+export function holdSeatsKeys(i: HoldInput): string[] {
+  return [idemKey(i.caller, i.key), holdKey(i.holdId), ...i.seats, ...i.foreign.map(holdKey)];
+}
+
+/**
+ * Step 1 of a hold: claim the idempotency key and lock every seat for the hold, or none. It does
+ * not create the hold record: that happens (step 2, commitHold) only after this change succeeded,
+ * so a hold record in state "held" always means all its seats were locked by a committed change.
+ */
+export function holdSeats(i: HoldInput): ChangeFn<Register> {
+  return (cur) => {
+    const idem = cur[0] as IdemRecord | null;
+    const hold = cur[1] as HoldRecord | null;
+    const seats = cur.slice(2, 2 + i.seats.length) as (SeatValue | null)[];
+    const foreign = new Map<string, HoldRecord | null>();
+    i.foreign.forEach((id, j) => {
+      foreign.set(id, (cur[2 + i.seats.length + j] ?? null) as HoldRecord | null);
+    });
+
+    if (idem !== null) {
+      if (idem.op !== "hold" || idem.hash !== i.hash) return abort({ code: "conflict" });
+      if (idem.id !== i.holdId) {
+        return abort({ code: "adopt", holdId: idem.id, startedAtMs: idem.startedAtMs });
+      }
+    }
+    if (hold !== null) {
+      if (hold.state === "expired") return abort({ code: "expired" });
+      return abort({ code: "replay", holdId: i.holdId });
+    }
+    if (idem !== null && i.adopted && i.now - idem.startedAtMs < IN_FLIGHT_MS) {
+      return abort({ code: "in-flight" });
+    }
+    const expiresAtMs = idem?.expiresAtMs ?? i.now + i.ttlMs;
+    const taken: string[] = [];
+    const rollback: { holdId: string; expiresAtMs: number }[] = [];
+    seats.forEach((s, j) => {
+      const holder = s !== null && s.state !== "free" ? foreign.get(s.holdId) : undefined;
+      const verdict = seatIsFreeFor(s, i.holdId, i.now, holder);
+      if (verdict === "taken") taken.push(i.seats[j]!);
+      else if (verdict === "rollback" && s?.state === "held") {
+        rollback.push({ holdId: s.holdId, expiresAtMs: s.expiresAtMs });
+      }
+    });
+    if (taken.length > 0) return abort({ code: "taken", seats: taken });
+    if (rollback.length > 0) return abort({ code: "rollback", holds: rollback });
+
+    const claim: IdemRecord = idem ?? {
+      op: "hold",
+      hash: i.hash,
+      id: i.holdId,
+      startedAtMs: i.now,
+      expiresAtMs,
+    };
+    const lock: SeatValue = { state: "held", holdId: i.holdId, expiresAtMs };
+    const result: HoldLock = { holdId: i.holdId, expiresAtMs };
+    return {
+      values: [
+        claim,
+        null,
+        ...seats.map(() => lock),
+        ...i.foreign.map((id) => foreign.get(id) ?? null),
+      ],
+      result,
+    };
+  };
+}
+
+export interface CommitHoldInput {
+  readonly holdId: string;
+  readonly seats: readonly string[];
+  readonly expiresAtMs: number;
+  readonly caller: string;
+  readonly hash: string;
+}
+
+/** Step 2 of a hold, over [hold/<holdId>]: the hold becomes live. */
+export function commitHold(i: CommitHoldInput): ChangeFn<Register> {
+  return (cur) => {
+    const hold = cur[0] as HoldRecord | null;
+    if (hold === null) {
+      const rec: HoldRecord = {
+        state: "held",
+        seats: i.seats,
+        expiresAtMs: i.expiresAtMs,
+        caller: i.caller,
+        hash: i.hash,
+      };
+      return { values: [rec] };
+    }
+    if (hold.state === "expired") return abort({ code: "expired" });
+    if (hold.hash !== i.hash) return abort({ code: "conflict" });
+    return abort({ code: "replay", holdId: i.holdId });
+  };
+}
+
+/**
+ * Roll back an expired hold, over [hold/<holdId>]. `seatExpiresAtMs` is the expiry written on the
+ * seat that pointed here: it is all we know of a hold whose record was never created (its step 2
+ * never ran), and writing the "expired" tombstone then stops that step 2 from ever succeeding.
+ */
+export function expireHold(i: {
+  readonly holdId: string;
+  readonly seatExpiresAtMs: number;
+  readonly now: number;
+}): ChangeFn<Register> {
+  return (cur) => {
+    const hold = cur[0] as HoldRecord | null;
+    if (hold === null) {
+      if (i.now <= i.seatExpiresAtMs + SKEW_MARGIN_MS) return abort({ code: "live" });
+      return { values: [{ state: "expired" }] };
+    }
+    if (hold.state === "held") {
+      if (i.now <= hold.expiresAtMs + SKEW_MARGIN_MS) return abort({ code: "live" });
+      return { values: [{ state: "expired", seats: hold.seats }] };
+    }
+    if (hold.state === "sold") return abort({ code: "sold" });
+    return { values: [hold] };
+  };
+}
+
+export interface ConfirmInput {
+  readonly caller: string;
+  readonly key: string;
+  readonly hash: string;
+  readonly holdId: string;
+  /** A fresh order id; replaced by the one the idempotency claim already names. */
+  readonly orderId: string;
+  readonly now: number;
+}
+
+export function confirmHoldKeys(i: ConfirmInput): string[] {
+  return [idemKey(i.caller, i.key), holdKey(i.holdId)];
+}
+
+/**
+ * Confirm, over [idem/<caller>/<key>, hold/<holdId>]: THE commit point of a sale. The hold record
+ * goes from held to sold in one single-register change; seats follow later (settleSeats), and no
+ * one can take a seat of a sold hold because taking needs the record terminal and unsold.
+ */
+export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
+  return (cur) => {
+    const idem = cur[0] as IdemRecord | null;
+    const hold = cur[1] as HoldRecord | null;
+    const confirmKey = idemKey(i.caller, i.key);
+    if (idem !== null && (idem.op !== "confirm" || idem.hash !== i.hash)) {
+      return abort({ code: "conflict" });
+    }
+    const orderId = idem?.id ?? i.orderId;
+    if (hold === null) return abort({ code: "not-found" });
+    if (hold.state === "sold") {
+      if (hold.confirm.key === confirmKey && hold.confirm.hash === i.hash) {
+        return abort({ code: "replay", holdId: i.holdId, orderId: hold.orderId });
+      }
+      return abort({ code: "already-confirmed" });
+    }
+    if (hold.state !== "held") return abort({ code: "expired" });
+    if (hold.caller !== i.caller) return abort({ code: "forbidden" });
+    if (i.now > hold.expiresAtMs + SKEW_MARGIN_MS) return abort({ code: "expired" });
+    if (idem !== null && idem.id !== i.orderId && i.now - idem.startedAtMs < IN_FLIGHT_MS) {
+      return abort({ code: "in-flight" });
+    }
+    const claim: IdemRecord = idem ?? {
+      op: "confirm",
+      hash: i.hash,
+      id: orderId,
+      startedAtMs: i.now,
+    };
+    const sold: HoldRecord = {
+      ...hold,
+      state: "sold",
+      orderId,
+      confirm: { key: confirmKey, hash: i.hash },
+    };
+    return { values: [claim, sold], result: { holdId: i.holdId, orderId } };
+  };
+}
+
+/** Release, over [hold/<holdId>]: the hold's owner gives its seats back. */
+export function releaseHold(i: {
+  readonly caller: string;
+  readonly holdId: string;
+}): ChangeFn<Register> {
+  return (cur) => {
+    const hold = cur[0] as HoldRecord | null;
+    if (hold === null) return abort({ code: "not-found" });
+    if (hold.state === "sold") return abort({ code: "sold" });
+    if (hold.state === "expired") return { values: [hold] };
+    if (hold.caller !== i.caller) return abort({ code: "forbidden" });
+    if (hold.state === "released") return { values: [hold] };
+    return { values: [{ ...hold, state: "released" }] };
+  };
+}
+
+export interface SettleResult {
+  readonly changed: number;
+  /** Seats of this hold that point elsewhere: must stay empty (the simulator checks it). */
+  readonly foreign: readonly string[];
+}
+
+/**
+ * Makes seats follow a terminal hold record, over the hold's seat keys: sold → every seat held by
+ * it becomes sold; released/expired → every seat still held by it becomes free. Seats that point
+ * at another hold are left alone.
+ */
+export function settleSeats(i: {
+  readonly holdId: string;
+  readonly seats: readonly string[];
+  readonly record: HoldRecord;
+}): ChangeFn<Register> {
+  return (cur) => {
+    let changed = 0;
+    const foreign: string[] = [];
+    const rec = i.record;
+    const values = (cur as (SeatValue | null)[]).map((s, j): SeatValue | null => {
+      const mine = s !== null && s.state !== "free" && s.holdId === i.holdId;
+      if (!mine) {
+        if (rec.state === "sold") foreign.push(i.seats[j]!);
+        return s;
+      }
+      if (rec.state === "sold") {
+        if (s.state === "sold") return s;
+        changed++;
+        return { state: "sold", orderId: rec.orderId, holdId: i.holdId };
+      }
+      if (rec.state === "held" || s.state === "sold") return s;
+      changed++;
+      return { state: "free" };
+    });
+    const result: SettleResult = { changed, foreign };
+    return { values, result };
+  };
+}

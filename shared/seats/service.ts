@@ -1,0 +1,353 @@
+import type { QuorumClient } from "../quorum/client.ts";
+import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
+import {
+  commitHold,
+  confirmHold,
+  confirmHoldKeys,
+  expireHold,
+  HOLD_TTL_MS,
+  type HoldInput,
+  type HoldLock,
+  holdSeats,
+  holdSeatsKeys,
+  MAX_SEATS_PER_HOLD,
+  releaseHold,
+  type SeatAbort,
+  type SettleResult,
+  SKEW_MARGIN_MS,
+  settleSeats,
+} from "./changes.ts";
+import { requestHash } from "./hash.ts";
+import { holdKey, isSegment, type SeatRef, seatKeys } from "./keys.ts";
+import type { HoldRecord, Register, SeatValue } from "./types.ts";
+
+/**
+ * Async facade over QuorumClient for the HTTP layer. Every method is safe to retry with the same
+ * idempotency key on any provider: the change functions are idempotent and the idempotency
+ * register pins the ids the first attempt chose.
+ */
+
+/** Retries of one step whose outcome was unknown (its function is idempotent, so re-running it
+ * finishes or confirms the earlier attempt). */
+export const STEP_RETRIES = 3;
+/** Rounds of "roll back expired holders, then lock" before a hold gives up as taken. */
+export const HOLD_ROUNDS = 4;
+
+export type SeatErrorCode =
+  | "conflict"
+  | "in-flight"
+  | "taken"
+  | "expired"
+  | "not-found"
+  | "forbidden"
+  | "already-confirmed"
+  | "sold"
+  | "invalid"
+  | "unknown"
+  | "unavailable";
+
+/** HTTP status the API should answer with for each error. */
+export const SEAT_ERROR_STATUS: Record<SeatErrorCode, number> = {
+  conflict: 422,
+  "in-flight": 409,
+  taken: 409,
+  expired: 410,
+  "not-found": 404,
+  forbidden: 403,
+  "already-confirmed": 409,
+  sold: 409,
+  invalid: 400,
+  unknown: 503,
+  unavailable: 503,
+};
+
+export type SeatOutcome<T> =
+  | { readonly ok: true; readonly value: T; readonly replayed: boolean }
+  | {
+      readonly ok: false;
+      readonly code: SeatErrorCode;
+      readonly status: number;
+      readonly detail?: unknown;
+    };
+
+export interface HoldRequest {
+  readonly eventId: string;
+  readonly seats: readonly SeatRef[];
+}
+
+export interface HoldView {
+  readonly holdId: string;
+  readonly expiresAtMs: number;
+  readonly seats: readonly string[];
+}
+
+export interface OrderView {
+  readonly holdId: string;
+  readonly orderId: string;
+  readonly seats: readonly string[];
+}
+
+export interface SeatServiceOptions {
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly holdTtlMs?: number;
+}
+
+const fail = (code: SeatErrorCode, detail?: unknown): SeatOutcome<never> => ({
+  ok: false,
+  code,
+  status: SEAT_ERROR_STATUS[code],
+  detail,
+});
+
+export class SeatService {
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly client: QuorumClient,
+    private readonly o: SeatServiceOptions,
+  ) {
+    this.ttlMs = o.holdTtlMs ?? HOLD_TTL_MS;
+  }
+
+  /** Holds every requested seat, or none. */
+  async hold(caller: string, key: string, req: HoldRequest): Promise<SeatOutcome<HoldView>> {
+    let seats: string[];
+    try {
+      if (!isSegment(caller) || !isSegment(key)) throw new RangeError("bad caller or key");
+      seats = seatKeys(req.eventId, req.seats);
+    } catch (e) {
+      return fail("invalid", e instanceof Error ? e.message : String(e));
+    }
+    if (seats.length === 0 || seats.length > MAX_SEATS_PER_HOLD) {
+      return fail("invalid", `between 1 and ${MAX_SEATS_PER_HOLD} seats`);
+    }
+    const hash = requestHash({ op: "hold", seats });
+    let holdId = this.newId("h");
+    let adopted = false;
+    const foreign = new Set<string>();
+    let lock: HoldLock | null = null;
+    for (let round = 0; round < HOLD_ROUNDS && lock === null; round++) {
+      const input: HoldInput = {
+        caller,
+        key,
+        hash,
+        holdId,
+        adopted,
+        seats,
+        foreign: [...foreign].sort(),
+        now: this.o.now(),
+        ttlMs: this.ttlMs,
+      };
+      const out = await this.step(holdSeatsKeys(input), holdSeats(input));
+      if (out.status === "ok") {
+        lock = out.result as HoldLock;
+        break;
+      }
+      if (out.status !== "aborted") return this.lost(out);
+      const why = out.reason as SeatAbort;
+      switch (why.code) {
+        case "adopt":
+          holdId = why.holdId;
+          adopted = true;
+          continue;
+        case "replay":
+          return this.replayHold(why.holdId);
+        case "rollback":
+          for (const h of why.holds) {
+            const r = await this.expire(h.holdId, h.expiresAtMs);
+            if (r.status === "unknown" || r.status === "unavailable") return this.lost(r);
+            foreign.add(h.holdId);
+          }
+          continue;
+        default:
+          return this.refused(why);
+      }
+    }
+    if (lock === null) return fail("taken", "seats kept changing hands");
+    const commit = commitHold({
+      holdId: lock.holdId,
+      seats,
+      expiresAtMs: lock.expiresAtMs,
+      caller,
+      hash,
+    });
+    const out = await this.step([holdKey(lock.holdId)], commit);
+    if (out.status === "ok") {
+      return { ok: true, value: { ...lock, seats }, replayed: false };
+    }
+    if (out.status !== "aborted") return this.lost(out);
+    const why = out.reason as SeatAbort;
+    return why.code === "replay" ? this.replayHold(lock.holdId) : this.refused(why);
+  }
+
+  /** Turns a live hold into a sale; the hold record is the commit point, seats follow. */
+  async confirm(
+    caller: string,
+    key: string,
+    req: { readonly holdId: string },
+  ): Promise<SeatOutcome<OrderView>> {
+    if (!isSegment(caller) || !isSegment(key) || !isSegment(req.holdId)) {
+      return fail("invalid", "bad caller, key or hold id");
+    }
+    const input = {
+      caller,
+      key,
+      hash: requestHash({ op: "confirm", holdId: req.holdId }),
+      holdId: req.holdId,
+      orderId: this.newId("o"),
+      now: this.o.now(),
+    };
+    const out = await this.step(confirmHoldKeys(input), confirmHold(input));
+    let orderId: string;
+    let replayed = false;
+    if (out.status === "ok") {
+      orderId = (out.result as { orderId: string }).orderId;
+    } else if (out.status === "aborted" && (out.reason as SeatAbort).code === "replay") {
+      orderId = (out.reason as { orderId: string }).orderId;
+      replayed = true;
+    } else if (out.status === "aborted") {
+      return this.refused(out.reason as SeatAbort);
+    } else {
+      return this.lost(out);
+    }
+    // The sale is committed; moving the seats to "sold" is follow-up work that settle() (or a
+    // later retry, or the sweeper) finishes if this attempt cannot.
+    const settled = await this.settle(req.holdId);
+    const seats = settled.ok ? settled.value.seats : [];
+    return { ok: true, value: { holdId: req.holdId, orderId, seats }, replayed };
+  }
+
+  async release(caller: string, holdId: string): Promise<SeatOutcome<{ holdId: string }>> {
+    if (!isSegment(caller) || !isSegment(holdId)) return fail("invalid", "bad caller or hold id");
+    const out = await this.step([holdKey(holdId)], releaseHold({ caller, holdId }));
+    if (out.status === "aborted") return this.refused(out.reason as SeatAbort);
+    if (out.status !== "ok") return this.lost(out);
+    await this.settle(holdId);
+    return { ok: true, value: { holdId }, replayed: false };
+  }
+
+  /**
+   * Brings a hold's seats in line with its record: sold → seats sold, released/expired → seats
+   * freed, held past expiry → rolled back first. Idempotent; the sweeper calls it for every hold.
+   */
+  async settle(
+    holdId: string,
+  ): Promise<SeatOutcome<SettleResult & { state: string; seats: readonly string[] }>> {
+    const got = await this.client.get<Register>([holdKey(holdId)], { consistency: "quorum" });
+    if (got.status !== "ok") return fail("unavailable", got.reason);
+    let rec = got.values[0] as HoldRecord | null;
+    if (rec === null) return fail("not-found");
+    if (rec.state === "held") {
+      if (this.o.now() <= rec.expiresAtMs + SKEW_MARGIN_MS) {
+        return {
+          ok: true,
+          value: { state: "held", seats: rec.seats, changed: 0, foreign: [] },
+          replayed: false,
+        };
+      }
+      const r = await this.expire(holdId, rec.expiresAtMs);
+      if (r.status !== "ok" && r.status !== "aborted") return this.lost(r);
+      const again = await this.client.get<Register>([holdKey(holdId)], { consistency: "quorum" });
+      if (again.status !== "ok") return fail("unavailable", again.reason);
+      rec = again.values[0] as HoldRecord;
+    }
+    const seats = rec.seats ?? [];
+    if (seats.length === 0 || rec.state === "held") {
+      return {
+        ok: true,
+        value: { state: rec.state, seats, changed: 0, foreign: [] },
+        replayed: false,
+      };
+    }
+    const out = await this.step(seats, settleSeats({ holdId, seats, record: rec }));
+    // settleSeats never aborts; anything but ok means the quorum could not be reached.
+    if (out.status !== "ok") return fail(out.status === "unknown" ? "unknown" : "unavailable");
+    return {
+      ok: true,
+      value: { state: rec.state, seats, ...(out.result as SettleResult) },
+      replayed: false,
+    };
+  }
+
+  /** Seat values as stored (quorum: linearizable; local: this provider's copy only). */
+  async seats(
+    eventId: string,
+    refs: readonly SeatRef[],
+    consistency: "local" | "quorum" = "local",
+  ): Promise<SeatOutcome<{ key: string; seat: SeatValue | null }[]>> {
+    let keys: string[];
+    try {
+      keys = seatKeys(eventId, refs);
+    } catch (e) {
+      return fail("invalid", e instanceof Error ? e.message : String(e));
+    }
+    const got = await this.client.get<SeatValue>(keys, { consistency });
+    if (got.status !== "ok") return fail("unavailable", got.reason);
+    return {
+      ok: true,
+      value: keys.map((key, j) => ({ key, seat: got.values[j] ?? null })),
+      replayed: false,
+    };
+  }
+
+  private expire(holdId: string, seatExpiresAtMs: number): Promise<ChangeOutcome<Register>> {
+    return this.step([holdKey(holdId)], expireHold({ holdId, seatExpiresAtMs, now: this.o.now() }));
+  }
+
+  private async replayHold(holdId: string): Promise<SeatOutcome<HoldView>> {
+    const got = await this.client.get<Register>([holdKey(holdId)], { consistency: "quorum" });
+    if (got.status !== "ok") return fail("unavailable", got.reason);
+    const rec = got.values[0] as HoldRecord | null;
+    if (rec === null || rec.state === "expired") return fail("expired");
+    return {
+      ok: true,
+      value: { holdId, expiresAtMs: rec.expiresAtMs, seats: rec.seats },
+      replayed: true,
+    };
+  }
+
+  /** One change, re-run while its outcome is unknown (safe: every seat function is idempotent). */
+  private async step(keys: readonly string[], f: ChangeFn<Register>): Promise<ChangeOutcome<Register>> {
+    let out = await this.client.change<Register>(keys, f);
+    for (
+      let i = 0;
+      i < STEP_RETRIES && (out.status === "unknown" || out.status === "unavailable");
+      i++
+    ) {
+      out = await this.client.change<Register>(keys, f);
+    }
+    return out;
+  }
+
+  private refused(why: SeatAbort): SeatOutcome<never> {
+    switch (why.code) {
+      case "taken":
+        return fail("taken", why.seats);
+      case "conflict":
+      case "in-flight":
+      case "expired":
+      case "not-found":
+      case "forbidden":
+      case "already-confirmed":
+      case "sold":
+        return fail(why.code);
+      case "live":
+        return fail("taken");
+      default:
+        return fail("unavailable", why);
+    }
+  }
+
+  private lost(out: ChangeOutcome<Register>): SeatOutcome<never> {
+    return out.status === "unknown"
+      ? fail("unknown", "may or may not have happened: retry with the same idempotency key")
+      : fail("unavailable", "reason" in out ? out.reason : undefined);
+  }
+
+  private newId(prefix: string): string {
+    const a = Math.floor(this.o.random() * 2 ** 32).toString(36);
+    const b = Math.floor(this.o.random() * 2 ** 32).toString(36);
+    return `${prefix}${a}${b}`;
+  }
+}

@@ -1,0 +1,55 @@
+/** Values of the seat registers (JSON in the acceptors). A register never written reads as null. */
+
+export type SeatValue =
+  | { readonly state: "free" }
+  | { readonly state: "held"; readonly holdId: string; readonly expiresAtMs: number }
+  | { readonly state: "sold"; readonly orderId: string; readonly holdId: string };
+
+/**
+ * The hold record: the one register whose state decides a hold's fate. Seats only point at a hold;
+ * whether a seat held by H is really taken is read here. held → sold | released | expired, and the
+ * last three never change again, so a decision read from a terminal record stays true forever.
+ */
+export type HoldRecord =
+  | {
+      readonly state: "held";
+      readonly seats: readonly string[];
+      readonly expiresAtMs: number;
+      readonly caller: string;
+      readonly hash: string;
+    }
+  | {
+      readonly state: "sold";
+      readonly seats: readonly string[];
+      readonly expiresAtMs: number;
+      readonly caller: string;
+      readonly hash: string;
+      readonly orderId: string;
+      /** The confirm request that sold it (so its retries replay instead of failing). */
+      readonly confirm: { readonly key: string; readonly hash: string };
+    }
+  | {
+      readonly state: "released";
+      readonly seats: readonly string[];
+      readonly expiresAtMs: number;
+      readonly caller: string;
+      readonly hash: string;
+    }
+  /** Rolled back by someone who found its seats past expiry; may lack details if never created. */
+  | { readonly state: "expired"; readonly seats?: readonly string[] };
+
+/** An idempotency claim: the first request with a (caller, key) pins the body hash and the ids. */
+export interface IdemRecord {
+  readonly op: "hold" | "confirm";
+  readonly hash: string;
+  /** hold: the hold id; confirm: the order id chosen by the first attempt. */
+  readonly id: string;
+  readonly startedAtMs: number;
+  /** hold only: the expiry pinned at the first attempt so every retry locks seats alike. */
+  readonly expiresAtMs?: number;
+}
+
+export type Register = SeatValue | HoldRecord | IdemRecord;
+
+export const isTerminal = (h: HoldRecord | null): boolean =>
+  h !== null && (h.state === "sold" || h.state === "released" || h.state === "expired");
