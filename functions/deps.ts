@@ -1,4 +1,5 @@
 import type { ClusterConfig, PrivateJwk, ProviderId } from "../shared/config.ts";
+import type { AppSettings } from "../shared/env.ts";
 import type { AcceptorPort, BlobPort } from "../shared/storage/ports.ts";
 
 /**
@@ -9,6 +10,8 @@ export interface AppDeps {
   readonly provider: ProviderId;
   readonly cluster: ClusterConfig;
   readonly signingKey: PrivateJwk;
+  /** Identity and product settings from the deployment's environment (shared/env.ts). */
+  readonly settings: AppSettings;
   /** This provider's own acceptor, called in-process by the coordinator. */
   readonly acceptor: AcceptorPort;
   readonly blobs: BlobPort;

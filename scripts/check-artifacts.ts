@@ -25,7 +25,8 @@ export async function checkArtifacts(root: string): Promise<void> {
     cf: false,
   });
   try {
-    await expectLive("cloudflare", await mf.dispatchFetch("http://localhost/livez"));
+    const r = await mf.dispatchFetch("http://localhost/livez");
+    await expectLive("cloudflare", new Response(await r.text(), { status: r.status }));
   } finally {
     await mf.dispose();
   }

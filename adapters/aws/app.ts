@@ -2,13 +2,14 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { createApp } from "../../functions/app.ts";
-import { CommonEnv, loadConfig } from "../../shared/config.ts";
+import { loadConfig } from "../../shared/config.ts";
+import { DeploymentEnv } from "../../shared/env.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { DynamoAcceptor } from "./acceptor-dynamodb.ts";
 import { S3Blobs } from "./blobs-s3.ts";
 
 /** The Lambda's environment: set by serverless.yml in AWS, by scripts/local/aws.ts locally. */
-export const AwsEnv = CommonEnv.extend({
+export const AwsEnv = DeploymentEnv.extend({
   TESSERA_PROVIDER: z.literal("aws"),
   TESSERA_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "DynamoDB table name (3-255 chars)"),
   TESSERA_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "S3 bucket name"),
@@ -63,6 +64,7 @@ export function buildApp(env: Record<string, string | undefined>, opts: BuildOpt
     provider: cfg.TESSERA_PROVIDER,
     cluster: cfg.TESSERA_CLUSTER,
     signingKey: cfg.TESSERA_SIGNING_KEY,
+    settings: cfg,
     acceptor: new DynamoAcceptor({ client: dynamo, table: cfg.TESSERA_TABLE }),
     blobs: new S3Blobs({ client: s3, bucket: cfg.TESSERA_BUCKET }),
     storeName: "dynamodb",

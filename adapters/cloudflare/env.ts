@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CommonEnv, ProviderId } from "../../shared/config.ts";
+import { ProviderId } from "../../shared/config.ts";
+import { DeploymentEnv } from "../../shared/env.ts";
 import type { AcceptorObject } from "./acceptor-object.ts";
 import type { DurableObjectNamespace, R2Bucket } from "./runtime-types.ts";
 
@@ -14,7 +15,7 @@ const binding = <T>(what: string, method: string) =>
  * bindings. TESSERA_PROVIDER must say "cloudflare" so that a config meant for another deployment
  * is caught here rather than by a peer refusing our signatures.
  */
-export const CloudflareEnv = CommonEnv.extend({
+export const CloudflareEnv = DeploymentEnv.extend({
   TESSERA_PROVIDER: ProviderId.extract(["cloudflare"]),
   ACCEPTORS: binding<DurableObjectNamespace<AcceptorObject>>(
     "Durable Object namespace",

@@ -20,6 +20,7 @@ function build(env: Record<string, unknown>): NonNullable<typeof built> {
       provider: "cloudflare",
       cluster: cfg.TESSERA_CLUSTER,
       signingKey: cfg.TESSERA_SIGNING_KEY,
+      settings: cfg,
       acceptor: new DurableObjectAcceptor(cfg.ACCEPTORS),
       blobs: new R2Blobs(cfg.BLOBS),
       storeName: "durable-objects",

@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { createApp } from "../../functions/app.ts";
 import type { AppDeps } from "../../functions/deps.ts";
-import { CommonEnv, loadConfig } from "../../shared/config.ts";
+import { loadConfig } from "../../shared/config.ts";
+import { DeploymentEnv } from "../../shared/env.ts";
 import { UpstashAcceptor } from "./acceptor-upstash.ts";
 import { RedisBlobs } from "./blobs-redis.ts";
 import { createUpstashClient } from "./redis-client.ts";
 
 /** The Vercel deployment's environment: the common settings plus its Upstash database. */
-export const VercelEnv = CommonEnv.extend({
+export const VercelEnv = DeploymentEnv.extend({
   // A Vercel deployment configured as another provider would sign as that provider: refuse it.
   TESSERA_PROVIDER: z.literal("vercel"),
   UPSTASH_REDIS_REST_URL: z.url(),
@@ -33,6 +34,7 @@ export function buildApp(env: Record<string, unknown>, opts: { retry?: false } =
     provider: cfg.TESSERA_PROVIDER,
     cluster: cfg.TESSERA_CLUSTER,
     signingKey: cfg.TESSERA_SIGNING_KEY,
+    settings: cfg,
     acceptor: new UpstashAcceptor(redis),
     blobs: new RedisBlobs(redis),
     storeName: STORE_NAME,

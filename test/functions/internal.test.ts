@@ -13,6 +13,7 @@ const app = createApp({
   provider: "aws",
   cluster: tc.cluster,
   signingKey: tc.keys.aws,
+  settings: tc.settingsFor("aws"),
   acceptor,
   blobs: new MemoryBlobs(),
   storeName: "memory",

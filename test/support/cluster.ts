@@ -1,11 +1,13 @@
 import { deploymentEnv } from "../../scripts/local/env.ts";
 import {
   type ClusterConfig,
+  loadConfig,
   PROVIDERS,
   type PrivateJwk,
   type ProviderId,
 } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
+import { DeploymentEnv } from "../../shared/env.ts";
 
 export interface TestCluster {
   cluster: ClusterConfig;
@@ -15,6 +17,8 @@ export interface TestCluster {
   idpKey: PrivateJwk;
   /** The TESSERA_* environment for one provider of this cluster. */
   envFor(p: ProviderId): Record<string, string>;
+  /** That environment parsed, as an adapter hands it to createApp. */
+  settingsFor(p: ProviderId): DeploymentEnv;
 }
 
 /** A throwaway cluster configuration with fresh keys; urls default to unreachable placeholders. */
@@ -35,12 +39,14 @@ export async function makeTestCluster(
     ]),
   ) as ClusterConfig["providers"];
   const cluster: ClusterConfig = { clusterId, providers };
+  const envFor = (p: ProviderId) =>
+    deploymentEnv({ provider: p, cluster, signingKey: keys[p], governanceKey, idpKey });
   return {
     cluster,
     keys,
     governanceKey,
     idpKey,
-    envFor: (p) =>
-      deploymentEnv({ provider: p, cluster, signingKey: keys[p], governanceKey, idpKey }),
+    envFor,
+    settingsFor: (p) => loadConfig(DeploymentEnv, envFor(p)),
   };
 }
