@@ -34,7 +34,10 @@ export const AuditEntry = z.strictObject({
   kind: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
   key: z.string().max(KEY_MAX),
   /** Ballot string (shared/quorum/ballot.ts); "" when the kind has none. */
-  ballot: z.string().refine(isBallotString, "not a ballot string"),
+  ballot: z
+    .string()
+    .regex(/^(?:|[0-9]{16}\.[A-Za-z0-9_-]{1,64})$/, "ballot string")
+    .refine(isBallotString, "not a ballot string"),
   /** hashValue of the value; "" for no value (a deletion, or a kind without one). */
   valueHash: z.union([Hash, z.literal("")]),
   /** Id of the write this entry belongs to, shared by all providers that log it; "" for none. */

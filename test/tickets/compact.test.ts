@@ -45,7 +45,9 @@ describe("compact ticket", () => {
   it("refuses to compact a ticket whose header is not in canonical form", async () => {
     const t = await signBy(tc, sampleClaims());
     const h = JSON.parse(atob(t.signatures[0]!.protected.replace(/-/g, "+").replace(/_/g, "/")));
-    const reordered = btoa(JSON.stringify({ kid: h.kid, alg: h.alg, tessera_provider: h.tessera_provider }))
+    const reordered = btoa(
+      JSON.stringify({ kid: h.kid, alg: h.alg, tessera_provider: h.tessera_provider }),
+    )
       .replace(/\+/g, "-")
       .replace(/\//g, "_")
       .replace(/=+$/, "");

@@ -12,10 +12,11 @@ beforeAll(async () => {
 
 async function sampleExport() {
   const t1 = await signBy(a, sampleClaims());
-  const t2 = await signBy(a, sampleClaims({ tid: "tkt_2", seat: { ...sampleClaims().seat, id: "B-1" } }), [
-    "vercel",
-    "aws",
-  ]);
+  const t2 = await signBy(
+    a,
+    sampleClaims({ tid: "tkt_2", seat: { ...sampleClaims().seat, id: "B-1" } }),
+    ["vercel", "aws"],
+  );
   return buildExport({
     clusterId: "test-cluster",
     exportedAt: "2026-01-02T03:04:05Z",
@@ -48,7 +49,11 @@ describe("buyer export", () => {
     const f = await sampleExport();
     const foreign = await signBy(a, sampleClaims({ tid: "tkt_3", hld: "someone-else" }));
     const old = await signBy(b, sampleClaims({ tid: "tkt_4", cid: "old-cluster" }));
-    const g = buildExport({ ...f, tickets: [...f.tickets, foreign, old], formerKeys: [clusterKeysOf(b)] });
+    const g = buildExport({
+      ...f,
+      tickets: [...f.tickets, foreign, old],
+      formerKeys: [clusterKeysOf(b)],
+    });
     g.tickets[0]!.signatures = g.tickets[0]!.signatures.slice(0, 1);
     const r = await verifyExport(g);
     expect(r.valid).toBe(false);

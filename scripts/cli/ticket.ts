@@ -1,0 +1,347 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
+import {
+  COMPACT_PREFIX,
+  DOOR_SIGNATURES,
+  toCompact,
+  verifyCompact,
+} from "../../shared/tickets/compact.ts";
+import {
+  EXPORT_FORMAT,
+  type ExportVerification,
+  verifyExport,
+} from "../../shared/tickets/export.ts";
+import { ticketQrPng, ticketQrSvg, ticketQrVersion } from "../../shared/tickets/qr.ts";
+import {
+  assembleTicket,
+  signTicketClaims,
+  type Ticket,
+  TicketSchema,
+} from "../../shared/tickets/sign.ts";
+import {
+  type ClusterKeys,
+  keysCoveredBy,
+  normalizeTrust,
+  type TrustedCluster,
+} from "../../shared/tickets/trust.ts";
+import { type TicketVerification, verifyTicketWith } from "../../shared/tickets/verify.ts";
+
+export const usage = `usage: tessera ticket <command>
+
+  verify FILE [--keys KEYS.json] [--json]
+      FILE: {ticket, keys} (keys embedded), a bare General JSON ticket (needs --keys), a buyer
+      export (tessera.tickets), or a compact T1. ticket (needs --keys). KEYS: the cluster's public
+      keys (ClusterKeys, a ClusterConfig, or {trusted: [...]} to also accept former clusters).
+      Exit 0 valid, 1 invalid (reasons printed), 2 usage or I/O error.
+  compact FILE [--all]       print the door form (two signatures; --all keeps every signature)
+  qr FILE --out OUT.png|OUT.svg [--all]
+                             render the door form as a QR code
+  example [--out FILE]       sign an example ticket with a throwaway cluster ({ticket, keys})`;
+
+/** Exit codes shared by the tessera CLI groups. */
+export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+
+/** Bad arguments: exit 2 with the usage text. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Unreadable or unparsable input: exit 2, without the usage text. */
+export class InputError extends UsageError {
+  override name = "InputError";
+}
+
+/** Reads and parses a JSON file; UsageError (exit 2) when unreadable or not JSON. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError(`${path} is not JSON`);
+  }
+}
+
+export async function loadKeys(path: string | undefined): Promise<TrustedCluster[] | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return normalizeTrust(await readJsonFile(path));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new InputError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Runs a command body, mapping UsageError (and option parsing errors) to exit 2. */
+export async function guarded(usageText: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof InputError) {
+      console.error(`error: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`error: ${(e as Error).message}\n\n${usageText}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+type Loaded =
+  | { kind: "export"; file: unknown }
+  | { kind: "ticket"; ticket: unknown; embedded?: unknown }
+  | { kind: "compact"; text: string };
+
+async function loadTicketFile(path: string): Promise<Loaded> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (text.trimStart().startsWith(`${COMPACT_PREFIX}.`))
+    return { kind: "compact", text: text.trim() };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InputError(`${path} is neither JSON nor a compact ticket`);
+  }
+  const o = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
+  if (o.format === EXPORT_FORMAT) return { kind: "export", file: json };
+  if ("ticket" in o) return { kind: "ticket", ticket: o.ticket, embedded: o.keys };
+  return { kind: "ticket", ticket: json };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const [cmd, ...rest] = args;
+  return guarded(usage, async () => {
+    switch (cmd) {
+      case "verify":
+        return verifyCmd(rest);
+      case "compact":
+        return compactCmd(rest);
+      case "qr":
+        return qrCmd(rest);
+      case "example":
+        return exampleCmd(rest);
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  });
+}
+
+function onePositional(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`);
+  return positionals[0]!;
+}
+
+async function verifyCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { keys: { type: "string" }, json: { type: "boolean" } },
+  });
+  const path = onePositional(positionals, "FILE");
+  const loaded = await loadTicketFile(path);
+  const given = await loadKeys(values.keys);
+
+  if (loaded.kind === "export") {
+    const r = await verifyExport(loaded.file, given ? { trusted: given } : {});
+    if (values.json) console.log(JSON.stringify(r, null, 2));
+    else printExport(r);
+    return r.valid ? EXIT.ok : EXIT.invalid;
+  }
+
+  let trusted = given;
+  const notes: string[] = [];
+  let keysProblem: string | undefined;
+  if (loaded.kind === "ticket" && loaded.embedded !== undefined) {
+    let embedded: TrustedCluster[];
+    try {
+      embedded = normalizeTrust(loaded.embedded);
+    } catch (e) {
+      throw new InputError(`${path}: embedded keys: ${(e as Error).message}`);
+    }
+    if (given) {
+      if (!embedded.every((c) => keysCoveredBy(c, given))) {
+        keysProblem = "the keys embedded in the file are not the keys given with --keys";
+      }
+    } else {
+      trusted = embedded;
+      notes.push(
+        "keys: embedded in the file (self-supplied); pass --keys with the cluster's published keys to check authenticity",
+      );
+    }
+  }
+  if (!trusted) throw new UsageError("this file carries no keys: pass --keys KEYS.json");
+
+  const r: TicketVerification =
+    loaded.kind === "compact"
+      ? await verifyCompact(loaded.text, trusted)
+      : await verifyTicketWith(loaded.ticket, trusted);
+  const valid = r.valid && keysProblem === undefined;
+  if (values.json) {
+    console.log(JSON.stringify({ ...r, valid, ...(keysProblem ? { keysProblem } : {}) }, null, 2));
+  } else {
+    printTicket(r);
+    if (keysProblem) console.log(`INVALID: ${keysProblem}`);
+    for (const n of notes) console.log(n);
+  }
+  return valid ? EXIT.ok : EXIT.invalid;
+}
+
+function printTicket(r: TicketVerification, indent = ""): void {
+  if (r.valid) {
+    const c = r.claims;
+    const where = [c.seat.section, c.seat.row].filter(Boolean).join(", ");
+    console.log(`${indent}VALID ticket ${c.tid} (cluster ${r.clusterId})`);
+    console.log(
+      `${indent}  event ${c.evt}, seat ${c.seat.label}${where ? ` (${where})` : ""} [${c.seat.id}], category ${c.seat.category}`,
+    );
+    console.log(`${indent}  holder ${c.hld}, order ${c.ord}, theater ${c.thr}`);
+    console.log(
+      `${indent}  price ${formatPrice(c.prc.amount, c.prc.currency)} (${c.prc.amount} minor units), issued ${new Date(c.iat * 1000).toISOString()}`,
+    );
+    console.log(`${indent}  signed by ${r.providers.join(", ")}`);
+    for (const w of r.warnings)
+      console.log(`${indent}  note: signature ${w.signature}: ${w.code}: ${w.detail}`);
+  } else {
+    console.log(`${indent}INVALID ticket${r.claims ? ` ${r.claims.tid}` : ""}`);
+    for (const x of r.reasons) {
+      const at = x.signature === undefined ? "" : ` (signature ${x.signature})`;
+      console.log(`${indent}  ${x.code}${at}: ${x.detail}`);
+    }
+  }
+}
+
+/** Minor units per currency differ (EUR 2, JPY 0, KWD 3); Intl knows them. */
+function formatPrice(amount: number, currency: string): string {
+  try {
+    const digits =
+      new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2;
+    return `${(amount / 10 ** digits).toFixed(digits)} ${currency}`;
+  } catch {
+    return `${amount} ${currency} minor units`;
+  }
+}
+
+function printExport(r: ExportVerification): void {
+  console.log(
+    `${r.valid ? "VALID" : "INVALID"} ticket export: ${r.tickets.length} ticket(s), keys ${r.keysSource}`,
+  );
+  for (const t of r.tickets) printTicket(t.result, "  ");
+  for (const s of r.exportSignatures) {
+    console.log(
+      `  export signature by ${s.provider ?? "?"} (${s.kid ?? "?"}): ${s.valid ? "valid" : "INVALID"}`,
+    );
+  }
+  for (const x of r.reasons) console.log(`  ${x.code}: ${x.detail}`);
+  if (r.keysSource === "self-supplied") {
+    console.log(
+      "keys: embedded in the file (self-supplied); pass --keys with the cluster's published keys to check authenticity",
+    );
+  }
+}
+
+async function ticketFromFile(path: string): Promise<Ticket> {
+  const loaded = await loadTicketFile(path);
+  if (loaded.kind !== "ticket")
+    throw new InputError(`${path}: expected a ticket or {ticket, keys}`);
+  const t = TicketSchema.safeParse(loaded.ticket);
+  if (!t.success) throw new InputError(`${path}: not a General JSON ticket`);
+  return t.data;
+}
+
+async function compactCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { all: { type: "boolean" } },
+  });
+  const t = await ticketFromFile(onePositional(positionals, "FILE"));
+  console.log(toCompact(t, values.all ? {} : { maxSignatures: DOOR_SIGNATURES }));
+  return EXIT.ok;
+}
+
+async function qrCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string" }, all: { type: "boolean" } },
+  });
+  const out = values.out;
+  if (!out || !/\.(png|svg)$/i.test(out))
+    throw new UsageError("--out must name a .png or .svg file");
+  const t = await ticketFromFile(onePositional(positionals, "FILE"));
+  const compact = toCompact(t, values.all ? {} : { maxSignatures: DOOR_SIGNATURES });
+  const data = /\.svg$/i.test(out) ? await ticketQrSvg(compact) : await ticketQrPng(compact);
+  try {
+    await writeFile(out, data);
+  } catch (e) {
+    throw new InputError(`cannot write ${out}: ${(e as Error).message}`);
+  }
+  console.log(`wrote ${out}: ${compact.length} characters, QR version ${ticketQrVersion(compact)}`);
+  return EXIT.ok;
+}
+
+/** Signers of the example: exactly a quorum, so removing any one signature invalidates it. */
+const EXAMPLE_SIGNERS: readonly ProviderId[] = ["cloudflare", "aws"];
+
+async function exampleCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string" } },
+  });
+  if (positionals.length > 0) throw new UsageError("example takes no positional arguments");
+  const clusterId = "tessera-example";
+  const keys = Object.fromEntries(
+    await Promise.all(PROVIDERS.map(async (p) => [p, await generateEd25519Jwk(p)] as const)),
+  );
+  const claims = {
+    tid: "tkt_01JZ8X7Q4M5N6P7R8S9T0V1W2X",
+    cid: clusterId,
+    evt: "evt_01JZ8X7Q4M5N6P7R8S9T0V1W2Y",
+    seat: {
+      id: "orch-A-12",
+      section: "Orchestra",
+      row: "A",
+      label: "Row A, Seat 12",
+      category: "A",
+    },
+    hld: "user_8d1f0c3e",
+    ord: "ord_01JZ8X7Q4M5N6P7R8S9T0V1W2Z",
+    iat: 1_767_225_600,
+    thr: "thr_grand",
+    prc: { amount: 4500, currency: "EUR" },
+  };
+  const sigs = await Promise.all(EXAMPLE_SIGNERS.map((p) => signTicketClaims(claims, keys[p]!, p)));
+  const clusterKeys: ClusterKeys = {
+    clusterId,
+    providers: Object.fromEntries(
+      PROVIDERS.map((p) => [p, [publicOf(keys[p]!)]]),
+    ) as ClusterKeys["providers"],
+  };
+  const doc = {
+    about:
+      "Example Tessera ticket signed by a throwaway cluster (private keys discarded). Verify: npx tessera ticket verify docs/examples/ticket.json",
+    ticket: assembleTicket(claims, sigs),
+    keys: clusterKeys,
+  };
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  if (values.out) {
+    await writeFile(values.out, text);
+    console.log(`wrote ${values.out}`);
+  } else process.stdout.write(text);
+  return EXIT.ok;
+}

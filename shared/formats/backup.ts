@@ -1,0 +1,170 @@
+import { z } from "zod";
+import { TicketSchema } from "../tickets/sign.ts";
+import { ClusterId, ClusterKeys } from "../tickets/trust.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import { Sha256 } from "./sha256.ts";
+
+/**
+ * The theater backup: everything a theater needs to leave the cluster (or rebuild after a fork)
+ * in one JSON file that any tool can read. Layout, in this member order:
+ *
+ *   {"format":"tessera.backup","formatVersion":1,"clusterId":...,"theater":{...},"exportedAt":...,
+ *    "keys":{...},["formerKeys":[...],]
+ *    "venues":[...],"seatingPlans":[...],"events":[...],"seats":[...],"orders":[...],"tickets":[...],
+ *    "checksums":{"venues":"<sha256 hex>",...}}
+ *
+ * Checksum of a section = SHA-256 over, for each element in order, its RFC 8785 canonical JSON
+ * followed by "\n". The writer writes elements in exactly that form (one per line), so the digest
+ * can be computed while streaming and recomputed from a parsed file whatever its formatting.
+ * Checksums catch corruption and truncation; they are not signatures. Authenticity comes from the
+ * tickets' own quorum signatures, checked against `keys` (ideally against keys you trust).
+ */
+export const BACKUP_FORMAT = "tessera.backup";
+export const BACKUP_FORMAT_VERSION = 1;
+export const BACKUP_SECTIONS = [
+  "venues",
+  "seatingPlans",
+  "events",
+  "seats",
+  "orders",
+  "tickets",
+] as const;
+export type BackupSection = (typeof BACKUP_SECTIONS)[number];
+
+const Id = z.string().min(1).max(128);
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "lowercase hex SHA-256");
+
+/**
+ * Domain records are typed by shared/domain (written in parallel); here they are permissive: the
+ * ids the backup itself relies on are required, everything else is carried as is.
+ */
+const DomainRecord = z.looseObject({ id: Id, theaterId: Id });
+export const BackupVenue = DomainRecord;
+export const BackupSeatingPlan = DomainRecord;
+export const BackupEvent = DomainRecord;
+export const BackupOrder = DomainRecord;
+
+const SeatBase = { eventId: Id, seatId: Id };
+/** A sold seat names its order; a held one may name the order holding it; an available one none. */
+export const BackupSeat = z.discriminatedUnion("state", [
+  z.strictObject({ ...SeatBase, state: z.literal("available") }),
+  z.strictObject({ ...SeatBase, state: z.literal("held"), orderId: Id.optional() }),
+  z.strictObject({ ...SeatBase, state: z.literal("sold"), orderId: Id }),
+]);
+export type BackupSeat = z.infer<typeof BackupSeat>;
+
+export const BackupTicket = TicketSchema;
+
+export const SECTION_SCHEMAS = {
+  venues: BackupVenue,
+  seatingPlans: BackupSeatingPlan,
+  events: BackupEvent,
+  seats: BackupSeat,
+  orders: BackupOrder,
+  tickets: BackupTicket,
+} satisfies Record<BackupSection, z.ZodType>;
+
+export const BackupHeader = z.strictObject({
+  format: z.literal(BACKUP_FORMAT),
+  formatVersion: z.literal(BACKUP_FORMAT_VERSION),
+  clusterId: ClusterId,
+  theater: z.looseObject({ id: Id, name: z.string().min(1).max(200) }),
+  exportedAt: z.iso.datetime({ offset: true }),
+  /** The cluster's public keys: verify the tickets, also after the theater moved or forked. */
+  keys: ClusterKeys,
+  /** Keys of clusters this one forked from, for tickets sold before the fork. */
+  formerKeys: z.array(ClusterKeys).max(15).optional(),
+});
+export type BackupHeader = z.infer<typeof BackupHeader>;
+
+export const BackupChecksums = z.strictObject(
+  Object.fromEntries(BACKUP_SECTIONS.map((s) => [s, Sha256Hex])) as Record<
+    BackupSection,
+    typeof Sha256Hex
+  >,
+);
+
+export const BackupFile = BackupHeader.extend({
+  venues: z.array(BackupVenue),
+  seatingPlans: z.array(BackupSeatingPlan),
+  events: z.array(BackupEvent),
+  seats: z.array(BackupSeat),
+  orders: z.array(BackupOrder),
+  tickets: z.array(BackupTicket),
+  checksums: BackupChecksums,
+});
+export type BackupFile = z.infer<typeof BackupFile>;
+
+/** Pages as a store returns them (async or not); pages keep the writer's memory to one page. */
+export type Pages<T> = AsyncIterable<readonly T[]> | Iterable<readonly T[]>;
+
+export interface BackupSource {
+  clusterId: string;
+  theater: { id: string; name: string };
+  /** ISO 8601; passed in because the pure core reads no clock. */
+  exportedAt: string;
+  keys: ClusterKeys;
+  formerKeys?: ClusterKeys[];
+  venues: Pages<z.input<typeof BackupVenue>>;
+  seatingPlans: Pages<z.input<typeof BackupSeatingPlan>>;
+  events: Pages<z.input<typeof BackupEvent>>;
+  seats: Pages<BackupSeat>;
+  orders: Pages<z.input<typeof BackupOrder>>;
+  tickets: Pages<z.input<typeof BackupTicket>>;
+}
+
+export class BackupWriteError extends Error {
+  override name = "BackupWriteError";
+}
+
+/** The checksum form of one element: its canonical JSON line. */
+export function elementLine(element: unknown): string {
+  return `${canonicalJson(element)}\n`;
+}
+
+/**
+ * Streams the backup as JSON text chunks (one per page, plus the framing), hashing each section
+ * incrementally. Memory stays at one page whatever the theater's size. Elements are validated as
+ * they pass: an invalid record aborts the backup rather than producing a file that fails to verify.
+ */
+export async function* writeBackup(source: BackupSource): AsyncGenerator<string> {
+  const header = BackupHeader.safeParse({
+    format: BACKUP_FORMAT,
+    formatVersion: BACKUP_FORMAT_VERSION,
+    clusterId: source.clusterId,
+    theater: source.theater,
+    exportedAt: source.exportedAt,
+    keys: source.keys,
+    ...(source.formerKeys ? { formerKeys: source.formerKeys } : {}),
+  });
+  if (!header.success) throw new BackupWriteError(`header: ${z.prettifyError(header.error)}`);
+  const members = Object.entries(header.data).map(
+    ([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`,
+  );
+  yield `{${members.join(",")},\n`;
+
+  const checksums: Record<string, string> = {};
+  for (const section of BACKUP_SECTIONS) {
+    const schema: z.ZodType = SECTION_SCHEMAS[section];
+    const hash = new Sha256();
+    let index = 0;
+    yield `${JSON.stringify(section)}:[`;
+    for await (const page of source[section] as Pages<unknown>) {
+      let chunk = "";
+      for (const raw of page) {
+        const r = schema.safeParse(raw);
+        if (!r.success) {
+          throw new BackupWriteError(`${section}[${index}]: ${z.prettifyError(r.error)}`);
+        }
+        const line = elementLine(r.data);
+        hash.update(line);
+        chunk += `${index === 0 ? "\n" : ",\n"}${line.slice(0, -1)}`;
+        index++;
+      }
+      if (chunk) yield chunk;
+    }
+    yield index === 0 ? "],\n" : "\n],\n";
+    checksums[section] = hash.hex();
+  }
+  yield `"checksums":${canonicalJson(checksums)}}\n`;
+}

@@ -1,0 +1,251 @@
+import type { z } from "zod";
+import type { TicketClaims } from "../tickets/claims.ts";
+import {
+  keysCoveredBy,
+  normalizeTrust,
+  type TrustedCluster,
+  type TrustInput,
+} from "../tickets/trust.ts";
+import { verifyTicketWith } from "../tickets/verify.ts";
+import {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  BACKUP_SECTIONS,
+  BackupChecksums,
+  BackupHeader,
+  type BackupSection,
+  elementLine,
+  SECTION_SCHEMAS,
+} from "./backup.ts";
+import { Sha256 } from "./sha256.ts";
+
+/**
+ * Checks a parsed backup and reports EVERY problem found (up to MAX_REPORTED_ISSUES), element by
+ * element, so a restore tool can show what is wrong and where: schema errors with their paths,
+ * checksum mismatches per section, ticket signature failures, and references that do not add up
+ * (a ticket for a seat the backup shows as not sold to that order, a seat of an unknown event).
+ * Sections are validated one element at a time; no second copy of the file is built.
+ */
+export type BackupIssueCode =
+  | "format"
+  | "schema"
+  | "checksum"
+  | "ticket"
+  | "reference"
+  | "keys-mismatch";
+
+export interface BackupIssue {
+  code: BackupIssueCode;
+  /** JSON path of the offending part, e.g. `seats[12].state`. */
+  path: string;
+  detail: string;
+}
+
+export interface BackupReport {
+  ok: boolean;
+  counts: Partial<Record<BackupSection, number>>;
+  issues: BackupIssue[];
+  /** Issues found beyond MAX_REPORTED_ISSUES. */
+  omitted: number;
+  keysSource: "self-supplied" | "trusted";
+  tickets: { checked: number; valid: number; invalid: number };
+}
+
+export interface VerifyBackupOptions {
+  /** Keys obtained independently of the file; the file's keys must be among them. */
+  trusted?: TrustInput;
+  /** Skip signature checks (e.g. a quick structural check); default true. */
+  verifyTickets?: boolean;
+}
+
+/** A corrupt 100k-seat file would otherwise yield 100k identical lines. */
+export const MAX_REPORTED_ISSUES = 1000;
+
+const SEAT_KEY_SEP = "\u0000";
+
+export async function verifyBackup(
+  parsed: unknown,
+  opts: VerifyBackupOptions = {},
+): Promise<BackupReport> {
+  const issues: BackupIssue[] = [];
+  let omitted = 0;
+  const add = (code: BackupIssueCode, path: string, detail: string) => {
+    if (issues.length < MAX_REPORTED_ISSUES) issues.push({ code, path, detail });
+    else omitted++;
+  };
+  const report = (): BackupReport => ({
+    ok: issues.length === 0 && omitted === 0,
+    counts,
+    issues,
+    omitted,
+    keysSource: opts.trusted === undefined ? "self-supplied" : "trusted",
+    tickets,
+  });
+  const counts: BackupReport["counts"] = {};
+  const tickets = { checked: 0, valid: 0, invalid: 0 };
+
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    add("format", "$", "not a JSON object");
+    return report();
+  }
+  const file = parsed as Record<string, unknown>;
+  if (file.format !== BACKUP_FORMAT || file.formatVersion !== BACKUP_FORMAT_VERSION) {
+    add("format", "$.format", `not a ${BACKUP_FORMAT} v${BACKUP_FORMAT_VERSION} file`);
+    return report();
+  }
+  const known = new Set<string>([
+    ...Object.keys(BackupHeader.shape),
+    ...BACKUP_SECTIONS,
+    "checksums",
+  ]);
+  for (const k of Object.keys(file)) {
+    if (!known.has(k)) add("schema", `$.${k}`, "unknown member");
+  }
+  const headerInput = Object.fromEntries(
+    Object.keys(BackupHeader.shape)
+      .filter((k) => k in file)
+      .map((k) => [k, file[k]]),
+  );
+  const header = BackupHeader.safeParse(headerInput);
+  if (!header.success) addZodIssues(add, "$", header.error);
+
+  // Sections: schema per element, checksum over the canonical lines, ids for reference checks.
+  const computed: Partial<Record<BackupSection, string>> = {};
+  const ids = { events: new Set<string>(), orders: new Set<string>() };
+  const seats = new Map<string, { state: string; orderId?: string }>();
+  const theaterId = header.success ? header.data.theater.id : undefined;
+  for (const section of BACKUP_SECTIONS) {
+    const value = file[section];
+    if (!Array.isArray(value)) {
+      add("schema", `$.${section}`, "missing or not an array");
+      continue;
+    }
+    counts[section] = value.length;
+    const schema: z.ZodType = SECTION_SCHEMAS[section];
+    const hash = new Sha256();
+    for (const [i, el] of value.entries()) {
+      const path = `$.${section}[${i}]`;
+      try {
+        hash.update(elementLine(el));
+      } catch (e) {
+        add("schema", path, (e as Error).message);
+      }
+      const r = schema.safeParse(el);
+      if (!r.success) {
+        addZodIssues(add, path, r.error);
+        continue;
+      }
+      const rec = r.data as Record<string, unknown>;
+      if (section !== "seats" && section !== "tickets" && theaterId !== undefined) {
+        if (rec.theaterId !== theaterId)
+          add("reference", `${path}.theaterId`, "another theater's record");
+      }
+      if (section === "events") ids.events.add(rec.id as string);
+      if (section === "orders") ids.orders.add(rec.id as string);
+      if (section === "seats") {
+        const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
+        if (seats.has(k))
+          add("reference", path, `seat ${rec.seatId} of ${rec.eventId} listed twice`);
+        seats.set(k, {
+          state: rec.state as string,
+          ...(rec.orderId ? { orderId: rec.orderId as string } : {}),
+        });
+      }
+    }
+    computed[section] = hash.hex();
+  }
+
+  const sums = BackupChecksums.safeParse(file.checksums);
+  if (!sums.success) addZodIssues(add, "$.checksums", sums.error);
+  else {
+    for (const section of BACKUP_SECTIONS) {
+      const c = computed[section];
+      if (c !== undefined && c !== sums.data[section]) {
+        add(
+          "checksum",
+          `$.checksums.${section}`,
+          `sha256 of ${section} is ${c}, file says ${sums.data[section]}`,
+        );
+      }
+    }
+  }
+
+  // Seat → event and sold seat → order references.
+  if (Array.isArray(file.events) && Array.isArray(file.orders)) {
+    let i = 0;
+    for (const [k, s] of seats) {
+      const [eventId, seatId] = k.split(SEAT_KEY_SEP) as [string, string];
+      if (!ids.events.has(eventId))
+        add("reference", `$.seats[${i}]`, `seat ${seatId}: unknown event ${eventId}`);
+      if (s.state === "sold" && s.orderId && !ids.orders.has(s.orderId)) {
+        add("reference", `$.seats[${i}]`, `seat ${seatId} sold to unknown order ${s.orderId}`);
+      }
+      i++;
+    }
+  }
+
+  // Tickets: quorum signatures, then whether the backup's own state backs them.
+  if (header.success && opts.verifyTickets !== false && Array.isArray(file.tickets)) {
+    const inFile = normalizeTrust([header.data.keys, ...(header.data.formerKeys ?? [])]);
+    let trusted: TrustedCluster[] = inFile;
+    if (header.data.keys.clusterId !== header.data.clusterId) {
+      add("keys-mismatch", "$.keys.clusterId", "differs from clusterId");
+    }
+    if (opts.trusted !== undefined) {
+      trusted = normalizeTrust(opts.trusted);
+      for (const c of inFile) {
+        if (!keysCoveredBy(c, trusted)) {
+          add("keys-mismatch", "$.keys", `keys of cluster ${c.clusterId} are not all trusted`);
+        }
+      }
+    }
+    for (const [i, t] of file.tickets.entries()) {
+      const path = `$.tickets[${i}]`;
+      tickets.checked++;
+      const r = await verifyTicketWith(t, trusted);
+      if (!r.valid) {
+        tickets.invalid++;
+        add("ticket", path, r.reasons.map((x) => `${x.code}: ${x.detail}`).join("; "));
+        continue;
+      }
+      tickets.valid++;
+      checkTicketBacked(r.claims, path, header.data.theater.id, ids, seats, add);
+    }
+  }
+  return report();
+}
+
+function checkTicketBacked(
+  c: TicketClaims,
+  path: string,
+  theaterId: string,
+  ids: { events: Set<string>; orders: Set<string> },
+  seats: Map<string, { state: string; orderId?: string }>,
+  add: (code: BackupIssueCode, path: string, detail: string) => void,
+): void {
+  if (c.thr !== theaterId) add("reference", path, `ticket ${c.tid} is for theater ${c.thr}`);
+  if (!ids.events.has(c.evt)) add("reference", path, `ticket ${c.tid}: unknown event ${c.evt}`);
+  if (!ids.orders.has(c.ord)) add("reference", path, `ticket ${c.tid}: unknown order ${c.ord}`);
+  const s = seats.get(`${c.evt}${SEAT_KEY_SEP}${c.seat.id}`);
+  if (s?.state !== "sold" || s.orderId !== c.ord) {
+    add(
+      "reference",
+      path,
+      `ticket ${c.tid}: seat ${c.seat.id} is not sold to order ${c.ord} in this backup`,
+    );
+  }
+}
+
+function addZodIssues(
+  add: (code: BackupIssueCode, path: string, detail: string) => void,
+  base: string,
+  error: z.ZodError,
+): void {
+  for (const i of error.issues) {
+    const path = i.path.reduce<string>(
+      (p, s) => (typeof s === "number" ? `${p}[${s}]` : `${p}.${String(s)}`),
+      base,
+    );
+    add("schema", path, i.message);
+  }
+}

@@ -1,0 +1,157 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../scripts/cli/main.ts";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { canonicalBytes } from "../../shared/formats/canonical-json.ts";
+import { toCompact } from "../../shared/tickets/compact.ts";
+import { buildExport } from "../../shared/tickets/export.ts";
+import { clusterKeysOf, makeTestCluster, sampleClaims, signBy } from "./fixtures.ts";
+
+const EXAMPLE = new URL("../../docs/examples/ticket.json", import.meta.url).pathname;
+let dir: string;
+let out: string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tessera-ticket-cli-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  out = [];
+  const capture = (...a: unknown[]) => {
+    out.push(a.join(" "));
+  };
+  vi.spyOn(console, "log").mockImplementation(capture);
+  vi.spyOn(console, "error").mockImplementation(capture);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function writeJson(name: string, v: unknown): Promise<string> {
+  const p = join(dir, name);
+  await writeFile(p, typeof v === "string" ? v : JSON.stringify(v));
+  return p;
+}
+
+const decode = (p: string) =>
+  JSON.parse(
+    new TextDecoder().decode(
+      Uint8Array.from(atob(p.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+    ),
+  );
+
+describe("tessera ticket verify: docs/examples/ticket.json", () => {
+  it("the committed example verifies (exit 0)", async () => {
+    expect(await main(["ticket", "verify", EXAMPLE])).toBe(0);
+    expect(out.join("\n")).toContain("VALID ticket");
+    expect(out.join("\n")).toContain("self-supplied");
+  });
+
+  it("one character of the seat changed: exit 1, tampered", async () => {
+    const doc = JSON.parse(await readFile(EXAMPLE, "utf8"));
+    const claims = decode(doc.ticket.payload);
+    claims.seat.id = claims.seat.id.replace(/.$/, (c: string) => (c === "3" ? "4" : "3"));
+    doc.ticket.payload = toBase64Url(canonicalBytes(claims));
+    expect(await main(["ticket", "verify", await writeJson("seat.json", doc)])).toBe(1);
+    expect(out.join("\n")).toMatch(/tampered/);
+  });
+
+  it("a signature dropped: exit 1, too-few-signatures", async () => {
+    const doc = JSON.parse(await readFile(EXAMPLE, "utf8"));
+    for (const i of [0, 1]) {
+      const copy = structuredClone(doc);
+      copy.ticket.signatures.splice(i, 1);
+      expect(await main(["ticket", "verify", await writeJson(`drop${i}.json`, copy)])).toBe(1);
+      expect(out.join("\n")).toMatch(/too-few-signatures/);
+    }
+  });
+
+  it("cluster id swapped: exit 1, wrong-cluster", async () => {
+    const doc = JSON.parse(await readFile(EXAMPLE, "utf8"));
+    doc.keys.clusterId = "some-other-cluster";
+    expect(await main(["ticket", "verify", await writeJson("cid.json", doc)])).toBe(1);
+    expect(out.join("\n")).toMatch(/wrong-cluster/);
+  });
+
+  it("any single-character edit inside the ticket: exit 1", async () => {
+    const text = await readFile(EXAMPLE, "utf8");
+    const doc = JSON.parse(text);
+    const start = text.indexOf('"ticket"');
+    const end = text.indexOf('"keys"');
+    // Every 7th position of the ticket member, each replaced by a different base64url character.
+    for (let i = start + 10; i < end; i += 7) {
+      const ch = text[i]!;
+      if (!/[A-Za-z0-9_-]/.test(ch)) continue;
+      const edited = text.slice(0, i) + (ch === "A" ? "B" : "A") + text.slice(i + 1);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(edited);
+      } catch {
+        continue;
+      }
+      if (JSON.stringify(parsed) === JSON.stringify(doc)) continue;
+      const p = await writeJson("edit.json", edited);
+      expect(await main(["ticket", "verify", p]), `edit at ${i}`).toBe(1);
+    }
+  });
+});
+
+describe("tessera ticket: other inputs and commands", () => {
+  it("bare ticket needs --keys; compact text and exports verify; wrong --keys fail", async () => {
+    const tc = await makeTestCluster();
+    const t = await signBy(tc, sampleClaims());
+    const bare = await writeJson("bare.json", t);
+    expect(await main(["ticket", "verify", bare])).toBe(2);
+    const keys = await writeJson("keys.json", tc.cluster);
+    expect(await main(["ticket", "verify", bare, "--keys", keys])).toBe(0);
+    const compact = await writeJson("ticket.txt", `${toCompact(t, { maxSignatures: 2 })}\n`);
+    expect(await main(["ticket", "verify", compact, "--keys", keys])).toBe(0);
+    const other = await makeTestCluster();
+    const otherKeys = await writeJson("other.json", clusterKeysOf(other));
+    expect(await main(["ticket", "verify", bare, "--keys", otherKeys])).toBe(1);
+    // Embedded keys that are not the given ones: invalid even though the signatures match them.
+    expect(await main(["ticket", "verify", EXAMPLE, "--keys", keys])).toBe(1);
+    const exp = buildExport({
+      clusterId: tc.cluster.clusterId,
+      exportedAt: "2026-01-01T00:00:00Z",
+      holder: sampleClaims().hld,
+      keys: clusterKeysOf(tc),
+      tickets: [t],
+    });
+    const expPath = await writeJson("export.json", exp);
+    expect(await main(["ticket", "verify", expPath])).toBe(0);
+    expect(await main(["ticket", "verify", expPath, "--keys", keys])).toBe(0);
+    expect(await main(["ticket", "verify", expPath, "--keys", otherKeys])).toBe(1);
+    out = [];
+    expect(await main(["ticket", "verify", expPath, "--json"])).toBe(0);
+    expect(JSON.parse(out.join("\n"))).toMatchObject({ valid: true, keysSource: "self-supplied" });
+  });
+
+  it("qr writes a PNG and an SVG", async () => {
+    const png = join(dir, "t.png");
+    expect(await main(["ticket", "qr", EXAMPLE, "--out", png])).toBe(0);
+    expect((await stat(png)).size).toBeGreaterThan(1000);
+    const svg = join(dir, "t.svg");
+    expect(await main(["ticket", "qr", EXAMPLE, "--out", svg])).toBe(0);
+    expect(await readFile(svg, "utf8")).toMatch(/^<svg/);
+    expect(await main(["ticket", "qr", EXAMPLE, "--out", join(dir, "t.gif")])).toBe(2);
+  });
+
+  it("example writes a file that verifies", async () => {
+    const p = join(dir, "example.json");
+    expect(await main(["ticket", "example", "--out", p])).toBe(0);
+    expect(await main(["ticket", "verify", p])).toBe(0);
+  });
+
+  it("usage and I/O errors exit 2", async () => {
+    expect(await main(["ticket", "verify", join(dir, "missing.json")])).toBe(2);
+    expect(await main(["ticket", "verify", await writeJson("junk.json", "{nope")])).toBe(2);
+    expect(await main(["ticket", "frobnicate"])).toBe(2);
+    expect(await main(["ticket", "verify"])).toBe(2);
+    expect(await main(["ticket", "verify", EXAMPLE, "--bogus"])).toBe(2);
+  });
+});
