@@ -10,7 +10,7 @@ import {
 import { LABEL_MAX_LENGTH, NAME_MAX_LENGTH } from "../domain/text.ts";
 import { PRETIX_DEFAULT_SEAT_RADIUS, PretixPlan } from "./pretix-schema.ts";
 import { IdAllocator, slugify } from "./slug.ts";
-import { IssueList, type PlanIssue, type PlanResult, validatePlan } from "./validate.ts";
+import { IssueList, type PlanResult, validatePlan } from "./validate.ts";
 
 /**
  * Colours for pretix categories that have none (or one our format cannot carry safely, such as
@@ -252,17 +252,17 @@ export function importPretixPlan(input: unknown, options: ImportPretixOptions = 
   const checked = validatePlan(candidate);
   if (checked.ok && issues.items.length === 0) return checked;
 
-  const errors: PlanIssue[] = [...issues.items];
+  const own = issues.items.length;
   if (!checked.ok) {
     for (const e of checked.errors) {
       // Seats dropped for their own errors could leave the plan empty: not a separate problem.
-      if (e.code === "empty_plan" && issues.items.length > 0) continue;
-      errors.push({
-        path: toPretixPath(e.path, origins),
-        code: e.code,
-        message: e.message.replace(/\/sections\/[\d/a-z]+/g, (p) => toPretixPath(p, origins)),
-      });
+      if (e.code === "empty_plan" && own > 0) continue;
+      issues.add(
+        toPretixPath(e.path, origins),
+        e.code,
+        e.message.replace(/\/sections\/[\d/a-z]+/g, (p) => toPretixPath(p, origins)),
+      );
     }
   }
-  return { ok: false, errors };
+  return { ok: false, errors: issues.items };
 }
