@@ -124,6 +124,7 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     }
     if (hold !== null) {
       if (hold.state === "expired") return abort({ code: "expired" });
+      if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
       return abort({ code: "replay", holdId: i.holdId });
     }
     if (idem !== null && i.adopted && i.now - idem.startedAtMs < IN_FLIGHT_MS) {

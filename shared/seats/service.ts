@@ -201,8 +201,10 @@ export class SeatService {
     const out = await this.step(confirmHoldKeys(input), confirmHold(input));
     let orderId: string;
     let replayed = false;
+    let sold: HoldRecord | null = null;
     if (out.status === "ok") {
       orderId = (out.result as { orderId: string }).orderId;
+      sold = out.values[1] as HoldRecord;
     } else if (out.status === "aborted" && (out.reason as SeatAbort).code === "replay") {
       orderId = (out.reason as { orderId: string }).orderId;
       replayed = true;
@@ -213,7 +215,9 @@ export class SeatService {
     }
     // The sale is committed; moving the seats to "sold" is follow-up work that settle() (or a
     // later retry, or the sweeper) finishes if this attempt cannot.
-    const settled = await this.settle(req.holdId);
+    const settled = sold
+      ? await this.settleRecord(req.holdId, sold)
+      : await this.settle(req.holdId);
     const seats = settled.ok ? settled.value.seats : [];
     return { ok: true, value: { holdId: req.holdId, orderId, seats }, replayed };
   }
@@ -223,7 +227,7 @@ export class SeatService {
     const out = await this.step([holdKey(holdId)], releaseHold({ caller, holdId }));
     if (out.status === "aborted") return this.refused(out.reason as SeatAbort);
     if (out.status !== "ok") return this.lost(out);
-    await this.settle(holdId);
+    await this.settleRecord(holdId, out.values[0] as HoldRecord);
     return { ok: true, value: { holdId }, replayed: false };
   }
 
@@ -233,26 +237,40 @@ export class SeatService {
    */
   async settle(
     holdId: string,
+    hint?: { readonly seats: readonly string[]; readonly expiresAtMs: number },
   ): Promise<SeatOutcome<SettleResult & { state: string; seats: readonly string[] }>> {
     const got = await this.client.get<Register>([holdKey(holdId)], { consistency: "quorum" });
     if (got.status !== "ok") return fail("unavailable", got.reason);
     let rec = got.values[0] as HoldRecord | null;
-    if (rec === null) return fail("not-found");
-    if (rec.state === "held") {
-      if (this.o.now() <= rec.expiresAtMs + SKEW_MARGIN_MS) {
+    if (rec === null && hint === undefined) return fail("not-found");
+    if (rec === null || rec.state === "held") {
+      // A record never created (its hold died between its two steps) is known only from the
+      // expiry its seats carry; a held record from its own.
+      const expiresAtMs = rec?.expiresAtMs ?? hint!.expiresAtMs;
+      if (this.o.now() <= expiresAtMs + SKEW_MARGIN_MS) {
+        const seats = rec?.seats ?? [];
         return {
           ok: true,
-          value: { state: "held", seats: rec.seats, changed: 0, foreign: [] },
+          value: { state: "held", seats, changed: 0, foreign: [] },
           replayed: false,
         };
       }
-      const r = await this.expire(holdId, rec.expiresAtMs);
+      const r = await this.expire(holdId, expiresAtMs);
       if (r.status !== "ok" && r.status !== "aborted") return this.lost(r);
       const again = await this.client.get<Register>([holdKey(holdId)], { consistency: "quorum" });
       if (again.status !== "ok") return fail("unavailable", again.reason);
       rec = again.values[0] as HoldRecord;
     }
-    const seats = rec.seats ?? [];
+    return this.settleRecord(holdId, rec, hint?.seats);
+  }
+
+  /** Moves the seats of a terminal hold record to where the record says they belong. */
+  private async settleRecord(
+    holdId: string,
+    rec: HoldRecord,
+    hintSeats?: readonly string[],
+  ): Promise<SeatOutcome<SettleResult & { state: string; seats: readonly string[] }>> {
+    const seats = rec.seats ?? hintSeats ?? [];
     if (seats.length === 0 || rec.state === "held") {
       return {
         ok: true,
@@ -308,7 +326,10 @@ export class SeatService {
   }
 
   /** One change, re-run while its outcome is unknown (safe: every seat function is idempotent). */
-  private async step(keys: readonly string[], f: ChangeFn<Register>): Promise<ChangeOutcome<Register>> {
+  private async step(
+    keys: readonly string[],
+    f: ChangeFn<Register>,
+  ): Promise<ChangeOutcome<Register>> {
     let out = await this.client.change<Register>(keys, f);
     for (
       let i = 0;

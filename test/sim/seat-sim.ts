@@ -1,5 +1,5 @@
-import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
+import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { SimNode } from "./network.ts";
 import type { SimRunResult } from "./register-sim.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
@@ -85,8 +85,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         if (r?.ok) {
           onOk(r.value);
           last = r;
-        }
-        else if (r && !last?.ok) last = r;
+        } else if (r && !last?.ok) last = r;
       }
       if (last && (last.ok || (last.code !== "unknown" && last.code !== "unavailable"))) break;
     }
@@ -246,8 +245,14 @@ export function checkSeatInvariants(
       seen.set(x.key, x.id);
     }
   };
-  one(holdsOk.map((h) => ({ key: h.key, id: h.holdId })), "hold");
-  one(confirmsOk.map((c) => ({ key: c.key, id: c.orderId })), "confirm");
+  one(
+    holdsOk.map((h) => ({ key: h.key, id: h.holdId })),
+    "hold",
+  );
+  one(
+    confirmsOk.map((c) => ({ key: c.key, id: c.orderId })),
+    "confirm",
+  );
   const claimed = new Set([...idems.values()].filter((i) => i?.op === "hold").map((i) => i!.id));
   for (const [k, h] of holds) {
     if (h && h.state !== "expired" && !claimed.has(k.slice(5))) {

@@ -1,0 +1,57 @@
+/**
+ * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
+ * [--break promise|accepted|quorum1] [--amnesia] [--workload registers|seats]`. Prints every
+ * failing seed with the command that replays it, and ends with `runs: N, violations: V` (exit 1
+ * when V > 0).
+ */
+import { parseArgs } from "node:util";
+import { BREAK_MODES, type BreakMode } from "../test/sim/network.ts";
+import { runMany, type Workload } from "../test/sim/run.ts";
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "100" },
+    seed: { type: "string", default: "1" },
+    break: { type: "string" },
+    amnesia: { type: "boolean", default: false },
+    workload: { type: "string" },
+  },
+});
+
+const runs = Number(values.runs);
+const seed = Number(values.seed);
+if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed)) {
+  console.error("--runs and --seed must be integers (runs >= 1)");
+  process.exit(2);
+}
+const brk = values.break as BreakMode | undefined;
+if (brk !== undefined && !BREAK_MODES.includes(brk)) {
+  console.error(`--break must be one of ${BREAK_MODES.join(", ")}`);
+  process.exit(2);
+}
+const workload = values.workload as Workload | undefined;
+if (workload !== undefined && workload !== "registers" && workload !== "seats") {
+  console.error("--workload must be registers or seats");
+  process.exit(2);
+}
+
+const started = performance.now();
+const summary = await runMany({
+  runs,
+  seed,
+  break: brk,
+  amnesia: values.amnesia,
+  workloads: workload ? [workload] : undefined,
+  onViolation: (r) => {
+    const flags = [brk ? `--break ${brk}` : "", values.amnesia ? "--amnesia" : ""].join(" ").trim();
+    console.log(`FAIL seed ${r.seed} (${r.workload}): ${r.violation}`);
+    console.log(`  faults: ${r.faults.join("; ")}`);
+    console.log(
+      `  replay: npm run sim -- --runs 1 --seed ${r.seed} --workload ${r.workload} ${flags}`,
+    );
+  },
+});
+const secs = ((performance.now() - started) / 1000).toFixed(1);
+console.log(`${summary.ops} operations, ${summary.unknown} with unknown outcome, ${secs}s`);
+console.log(`runs: ${summary.runs}, violations: ${summary.violations}`);
+process.exit(summary.violations > 0 ? 1 : 0);

@@ -1,0 +1,52 @@
+import { SeatService } from "../../shared/seats/service.ts";
+import { makeWorld } from "./world.ts";
+
+/**
+ * Commit latency in round trips, counted from the messages a proposer sends in a calm network
+ * (one round trip = one batched request to each acceptor and the wait for a quorum).
+ */
+export interface RoundTrips {
+  change1Cold: number;
+  change1Warm: number;
+  change6Cold: number;
+  change6Warm: number;
+  /** A whole hold: lock step (its idempotency key is always new, so cold) + commit step (warm:
+   * the lock step already promised the hold record). */
+  hold1: number;
+  hold6: number;
+  /** A confirm of a 6-seat hold on the instance that made it: commit + settling the seats. */
+  confirm6: number;
+}
+
+export async function measureRoundTrips(): Promise<RoundTrips> {
+  const world = makeWorld(7, { killRate: 0 });
+  world.heal();
+  const { client, node } = world.client("m", 0);
+  const rounds = async (fn: () => Promise<unknown>): Promise<number> => {
+    const before = node.prepareCalls + node.acceptCalls;
+    const p = fn();
+    await world.sched.run();
+    await p;
+    return (node.prepareCalls + node.acceptCalls - before) / 3;
+  };
+  const six = Array.from({ length: 6 }, (_, i) => `m/six/${i}`);
+  const write = (keys: string[], v: number) => () =>
+    client.change<number>(keys, () => ({ values: keys.map(() => v) }));
+  const change1Cold = await rounds(write(["m/one"], 1));
+  const change1Warm = await rounds(write(["m/one"], 2));
+  const change6Cold = await rounds(write(six, 1));
+  const change6Warm = await rounds(write(six, 2));
+
+  const ids = world.rng.fork();
+  const svc = new SeatService(client, { now: () => world.sched.now, random: () => ids.next() });
+  const seats = (n: number, section: string) =>
+    Array.from({ length: n }, (_, i) => ({ section, seatId: `s${i}` }));
+  const hold1 = await rounds(() => svc.hold("u1", "k1", { eventId: "m", seats: seats(1, "A") }));
+  let holdId = "";
+  const hold6 = await rounds(async () => {
+    const r = await svc.hold("u2", "k2", { eventId: "m", seats: seats(6, "B") });
+    if (r.ok) holdId = r.value.holdId;
+  });
+  const confirm6 = await rounds(() => svc.confirm("u2", "c2", { holdId }));
+  return { change1Cold, change1Warm, change6Cold, change6Warm, hold1, hold6, confirm6 };
+}

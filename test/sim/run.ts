@@ -1,0 +1,55 @@
+import type { BreakMode } from "./network.ts";
+import { runRegisterSim, type SimRunResult } from "./register-sim.ts";
+import { runSeatSim } from "./seat-sim.ts";
+
+export type Workload = "registers" | "seats";
+
+export interface RunManyOptions {
+  runs: number;
+  /** First seed; run i uses seed + i. */
+  seed?: number;
+  break?: BreakMode;
+  amnesia?: boolean;
+  workloads?: readonly Workload[];
+  /** Called for every run that found a violation. */
+  onViolation?: (r: SimRunResult & { workload: Workload }) => void;
+}
+
+export interface RunManySummary {
+  runs: number;
+  violations: number;
+  failing: { seed: number; workload: Workload; violation: string }[];
+  unknown: number;
+  ops: number;
+}
+
+/** One run = one seed through one workload; workloads alternate so both get half the seeds. */
+export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
+  const workloads = o.workloads ?? ["registers", "seats"];
+  const first = o.seed ?? 1;
+  const summary: RunManySummary = { runs: 0, violations: 0, failing: [], unknown: 0, ops: 0 };
+  for (let i = 0; i < o.runs; i++) {
+    const seed = first + i;
+    const workload = workloads[i % workloads.length]!;
+    const r = await runOne(workload, seed, o.break, o.amnesia);
+    summary.runs++;
+    summary.ops += r.ops;
+    summary.unknown += r.unknown;
+    if (!r.ok) {
+      summary.violations++;
+      summary.failing.push({ seed, workload, violation: r.violation ?? "" });
+      o.onViolation?.({ ...r, workload });
+    }
+  }
+  return summary;
+}
+
+export function runOne(
+  workload: Workload,
+  seed: number,
+  brk?: BreakMode,
+  amnesia?: boolean,
+): Promise<SimRunResult> {
+  const opts = { seed, break: brk, amnesia };
+  return workload === "registers" ? runRegisterSim(opts) : runSeatSim(opts);
+}
