@@ -8,7 +8,8 @@ import { BackupFile } from "./backup.ts";
 /**
  * JSON Schemas (draft 2020-12) of the open formats, generated from the zod schemas so that they
  * cannot drift: docs/formats/*.schema.json are these, checked by test/formats/schemas.test.ts and
- * written by `tessera backup schema --all --out-dir docs/formats`. Rules a JSON Schema cannot say
+ * written by `tessera backup schema --all --out-dir docs/formats` (then biome-formatted; the test
+ * compares JSON values, not text). Rules a JSON Schema cannot say
  * (checksums, signatures, canonical payloads, ballot syntax) are in docs/tickets.md and
  * docs/audit-log.md and are checked by the verifiers.
  */
