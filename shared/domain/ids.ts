@@ -31,13 +31,13 @@ export const BuyerId = z
 export type BuyerId = z.infer<typeof BuyerId>;
 
 /**
- * Client-chosen retry key (an `Idempotency-Key` header value, typically a UUID). Stored as a key
- * segment, hence the same character rule as buyer ids; 128 leaves room for any UUID/ULID format.
+ * Client-chosen retry key (an `Idempotency-Key` header value, typically a UUID or ULID). It becomes
+ * a key segment (`idem/<caller>/<key>`, shared/seats/keys.ts), hence that module's segment rule.
  */
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x2e\x30-\x7e]{1,128}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const IdempotencyKey = z
   .string()
-  .regex(IDEMPOTENCY_KEY_PATTERN, "must be 1-128 printable ASCII characters without '/' or spaces")
+  .regex(IDEMPOTENCY_KEY_PATTERN, "must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'")
   .meta({ description: "Client-chosen key that makes a retried request safe." });
 export type IdempotencyKey = z.infer<typeof IdempotencyKey>;
 

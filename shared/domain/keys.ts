@@ -40,6 +40,10 @@ export const theaterEventKey = (theaterId: string, eventId: string) =>
 export const seatKey = (eventId: string, sectionId: string, seatId: string) =>
   `seat/${eventId}/${sectionId}/${seatId}`;
 
+/**
+ * A hold, the commit point of a hold and its sale: the same layout as shared/seats/keys.ts, which
+ * also owns idempotency claims (`idem/<caller>/<key>`).
+ */
 export const holdKey = (holdId: string) => `hold/${holdId}`;
 
 export const orderKey = (orderId: string) => `order/${orderId}`;
@@ -51,9 +55,6 @@ export const buyerOrderKey = (buyerId: string, orderId: string) =>
 /** Index entry: an event's orders (the theatre's sales list, refunds on cancellation). */
 export const eventOrderKey = (eventId: string, orderId: string) =>
   `event/${eventId}/order/${orderId}`;
-
-/** A buyer's idempotency record: maps a retried request to the order it created. */
-export const buyerIdempotencyKey = (buyerId: string, key: string) => `buyer/${buyerId}/idem/${key}`;
 
 export const paymentKey = (paymentId: string) => `payment/${paymentId}`;
 

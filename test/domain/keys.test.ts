@@ -48,7 +48,6 @@ describe("key layout", () => {
       keys.venueKey(LONG_ID, LONG_ID),
       keys.seatKey(LONG_ID, LONG_ID, LONG_ID),
       keys.buyerOrderKey(LONG_SUB, LONG_ID),
-      keys.buyerIdempotencyKey(LONG_SUB, "k".repeat(128)),
       keys.eventTicketKey(LONG_ID, LONG_ID),
     ];
     for (const k of all) {
