@@ -1,0 +1,174 @@
+import { describe, expect, it } from "vitest";
+import { antiEntropy, disagreeingKeys } from "../../shared/quorum/anti-entropy.ts";
+import { QuorumClient } from "../../shared/quorum/client.ts";
+import { MemoryAcceptor } from "../../shared/storage/memory.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
+
+/** A store that is down: every call throws. */
+const down: AcceptorPort = {
+  prepare: () => Promise.reject(new Error("down")),
+  accept: () => Promise.reject(new Error("down")),
+  read: () => Promise.reject(new Error("down")),
+  scan: () => Promise.reject(new Error("down")),
+  ping: () => Promise.reject(new Error("down")),
+};
+/** A store that never answers. */
+const hung: AcceptorPort = {
+  prepare: () => new Promise(() => {}),
+  accept: () => new Promise(() => {}),
+  read: () => new Promise(() => {}),
+  scan: () => new Promise(() => {}),
+  ping: () => new Promise(() => {}),
+};
+
+function client(acceptors: AcceptorPort[], id = "t1") {
+  let seed = 1;
+  return new QuorumClient({
+    acceptors,
+    proposerId: id,
+    now: () => 1_000,
+    random: () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    },
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
+    timeoutMs: 50,
+  });
+}
+
+describe("QuorumClient", () => {
+  it("writes to all three and reads back through a quorum", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    const c = client(accs);
+    const out = await c.change<{ n: number }>(["x/1", "x/2"], () => ({
+      values: [{ n: 1 }, { n: 2 }],
+      result: "r",
+    }));
+    expect(out).toEqual({ status: "ok", values: [{ n: 1 }, { n: 2 }], result: "r" });
+    for (const a of accs) expect((await a.read(["x/1"]))[0]?.value).toBe('{"n":1}');
+    expect(await client(accs, "t2").get(["x/2", "x/3"], { consistency: "quorum" })).toEqual({
+      status: "ok",
+      values: [{ n: 2 }, null],
+    });
+  });
+
+  it("commits with one store down or hung, and says unavailable with two", async () => {
+    const a = new MemoryAcceptor();
+    const b = new MemoryAcceptor();
+    expect((await client([a, down, b]).change(["k"], () => ({ values: [1] }))).status).toBe("ok");
+    expect(
+      (await client([hung, a, b], "t3").change(["k"], (c) => ({ values: [(c[0] as number) + 1] })))
+        .status,
+    ).toBe("ok");
+    const out = await client([a, down, hung], "t4").change(["k"], () => ({ values: [9] }));
+    expect(out.status).toBe("unavailable");
+    expect((await a.read(["k"]))[0]?.value).toBe("2");
+  });
+
+  it("aborts without changing anything and returns what it saw", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    await client(accs).change(["s"], () => ({ values: ["taken"] }));
+    const out = await client(accs, "t2").change<string>(["s"], (cur) =>
+      cur[0] === "taken" ? { abort: "seat taken" } : { values: ["mine"] },
+    );
+    expect(out).toEqual({ status: "aborted", reason: "seat taken", values: ["taken"] });
+  });
+
+  it("local reads see only the local store; quorum reads repair it", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    await client([down, accs[1]!, accs[2]!]).change(["r"], () => ({ values: ["v"] }));
+    const local = client(accs, "t2");
+    expect(await local.get(["r"], { consistency: "local" })).toEqual({
+      status: "ok",
+      values: [null],
+    });
+    expect(await local.get(["r"], { consistency: "quorum" })).toEqual({
+      status: "ok",
+      values: ["v"],
+    });
+    expect(await local.get(["r"], { consistency: "local" })).toEqual({
+      status: "ok",
+      values: ["v"],
+    });
+  });
+
+  it("rejects bad key lists", async () => {
+    const c = client([new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()]);
+    await expect(c.change([], () => ({ values: [] }))).rejects.toThrow(RangeError);
+    await expect(c.change(["a", "a"], () => ({ values: [1, 1] }))).rejects.toThrow(RangeError);
+    await expect(c.change(["has space"], () => ({ values: [1] }))).rejects.toThrow(RangeError);
+    expect(
+      () =>
+        new QuorumClient({
+          acceptors: [],
+          proposerId: "x",
+          now: Date.now,
+          random: Math.random,
+          sleep: async () => {},
+        }),
+    ).toThrow();
+  });
+
+  it("is warm after a change: the next one sends no prepare", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    let prepares = 0;
+    const counted = accs.map((a) => ({
+      ...a,
+      prepare: (r: Parameters<MemoryAcceptor["prepare"]>[0]) => {
+        prepares++;
+        return a.prepare(r);
+      },
+      accept: a.accept.bind(a),
+      read: a.read.bind(a),
+      scan: a.scan.bind(a),
+      ping: a.ping.bind(a),
+    }));
+    const c = client(counted);
+    await c.change(["w"], () => ({ values: [1] }));
+    expect(prepares).toBe(3);
+    expect(c.warmKeys).toBe(1);
+    await c.change<number>(["w"], (cur) => ({ values: [(cur[0] ?? 0) + 1] }));
+    expect(prepares).toBe(3);
+    expect(await c.get(["w"], { consistency: "local" })).toEqual({ status: "ok", values: [2] });
+  });
+});
+
+describe("anti-entropy", () => {
+  it("finds keys whose records differ or are missing (pure)", () => {
+    const rec = (key: string, accepted: string) => ({
+      key,
+      promised: accepted,
+      accepted,
+      value: "1",
+    });
+    expect(
+      disagreeingKeys([
+        [rec("a", "b1"), rec("b", "b1"), rec("c", "b1")],
+        [rec("a", "b1"), rec("b", "b2")],
+        [rec("a", "b1"), rec("b", "b1"), rec("c", "b1"), rec("d", "b1")],
+      ]),
+    ).toEqual(["b", "c", "d"]);
+    expect(disagreeingKeys([[rec("a", "x")], null, [rec("a", "x")]])).toEqual([]);
+    expect(disagreeingKeys([[rec("a", "x"), rec("z", "x")], [rec("a", "x")], []], "m")).toEqual([
+      "a",
+    ]);
+  });
+
+  it("repairs a store that missed writes", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    const writer = client([accs[0]!, accs[1]!, down]);
+    for (let i = 0; i < 5; i++) await writer.change([`ae/${i}`], () => ({ values: [i] }));
+    const c = client(accs, "sweeper");
+    const first = await antiEntropy(c, accs, "ae/", { limit: 100 });
+    expect(first).toMatchObject({
+      scanned: 5,
+      disagreeing: 5,
+      repaired: 5,
+      failed: 0,
+      unreachable: [],
+    });
+    expect((await accs[2]!.read(["ae/3"]))[0]?.value).toBe("3");
+    const second = await antiEntropy(c, accs, "ae/");
+    expect(second.disagreeing).toBe(0);
+  });
+});

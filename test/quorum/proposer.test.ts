@@ -1,0 +1,277 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { applyAccept, applyPrepare } from "../../shared/quorum/acceptor.ts";
+import { BallotAllocator } from "../../shared/quorum/allocator.ts";
+import { encodeBallot } from "../../shared/quorum/ballot.ts";
+import { PromiseCache } from "../../shared/quorum/cache.ts";
+import {
+  backoffMs,
+  type ChangeFn,
+  DEFAULT_PROPOSER_OPTIONS,
+  Proposer,
+  type ProposerContext,
+  type ProposerEffect,
+  type ProposerEvent,
+} from "../../shared/quorum/proposer.ts";
+import { type AcceptorRecord, emptyRecord } from "../../shared/storage/ports.ts";
+
+/** Three acceptors as plain records, run with the real acceptor rules. */
+class Cluster {
+  recs: Map<string, AcceptorRecord>[] = [new Map(), new Map(), new Map()];
+  get(i: number, k: string) {
+    return this.recs[i]!.get(k) ?? emptyRecord(k);
+  }
+  /** The reply event an effect would produce at acceptor `i`. */
+  deliver<T>(e: ProposerEffect<T>): ProposerEvent | null {
+    if (e.type === "prepare") {
+      const replies = e.request.keys.map((k) => {
+        const { reply, next } = applyPrepare(this.get(e.acceptor, k), e.request.ballot);
+        this.recs[e.acceptor]!.set(k, next);
+        return reply;
+      });
+      return { type: "prepared", attempt: e.attempt, acceptor: e.acceptor, replies };
+    }
+    if (e.type === "accept") {
+      const replies = e.entries.map((en) => {
+        const { reply, next } = applyAccept(this.get(e.acceptor, en.key), en);
+        this.recs[e.acceptor]!.set(en.key, next);
+        return reply;
+      });
+      return { type: "accepted", attempt: e.attempt, acceptor: e.acceptor, replies };
+    }
+    if (e.type === "sleep") return { type: "woke", attempt: e.attempt };
+    return null;
+  }
+}
+
+function ctxFor(id = "p1") {
+  const allocator = new BallotAllocator(id);
+  const cache = new PromiseCache();
+  return (now = 0): ProposerContext => ({ allocator, cache, now, random: 0.5 });
+}
+
+/** Runs a change to completion, delivering every effect immediately. */
+function runToEnd<T>(
+  cluster: Cluster,
+  p: Proposer<T>,
+  ctx: () => ProposerContext,
+  drop?: (e: ProposerEffect<T>) => boolean,
+) {
+  const queue: ProposerEffect<T>[] = p.start(ctx());
+  const seen: ProposerEffect<T>[] = [];
+  while (queue.length > 0) {
+    const e = queue.shift()!;
+    seen.push(e);
+    if (e.type === "done") return { outcome: e.outcome, seen };
+    if (drop?.(e)) {
+      if (e.type === "prepare" || e.type === "accept") {
+        queue.push(
+          ...p.step(
+            { type: "failed", attempt: e.attempt, acceptor: e.acceptor, phase: e.type, error: "x" },
+            ctx(),
+          ),
+        );
+      }
+      continue;
+    }
+    const ev = cluster.deliver(e);
+    if (ev) queue.push(...p.step(ev, ctx()));
+  }
+  return { outcome: null, seen };
+}
+
+const inc: ChangeFn<number> = (cur) => ({ values: cur.map((v) => (v ?? 0) + 1), result: "inc" });
+
+describe("Proposer", () => {
+  it("cold: prepare to all three, accept f(highest) at the same ballot, ok on two acks", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    const { outcome, seen } = runToEnd(c, new Proposer(["a", "b"], inc), ctx);
+    expect(outcome).toEqual({ status: "ok", values: [1, 1], result: "inc" });
+    const prepares = seen.filter((e) => e.type === "prepare");
+    const accepts = seen.filter((e) => e.type === "accept");
+    expect(prepares).toHaveLength(3);
+    expect(accepts).toHaveLength(3);
+    const ballot = prepares[0]!.type === "prepare" ? prepares[0]!.request.ballot : "";
+    for (const a of accepts)
+      if (a.type === "accept") expect(a.entries.map((x) => x.ballot)).toEqual([ballot, ballot]);
+    expect(c.get(0, "a").value).toBe("1");
+  });
+
+  it("warm: the next change on the same keys skips prepare (one round trip)", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    runToEnd(c, new Proposer(["a"], inc), ctx);
+    const { outcome, seen } = runToEnd(c, new Proposer(["a"], inc), ctx);
+    expect(outcome).toMatchObject({ status: "ok", values: [2] });
+    expect(seen.filter((e) => e.type === "prepare")).toHaveLength(0);
+  });
+
+  it("a stale warm cache falls back to the full path and stays correct", () => {
+    const c = new Cluster();
+    const mine = ctxFor("p1");
+    runToEnd(c, new Proposer(["a"], inc), mine);
+    runToEnd(c, new Proposer(["a"], inc), ctxFor("p2")); // someone else writes meanwhile
+    const { outcome, seen } = runToEnd(c, new Proposer(["a"], inc), mine);
+    expect(outcome).toMatchObject({ status: "ok", values: [3] });
+    expect(seen.filter((e) => e.type === "prepare").length).toBeGreaterThan(0);
+  });
+
+  it("retries above the conflicting ballot after refusals", () => {
+    const c = new Cluster();
+    const high = encodeBallot({ counter: 500, proposer: "zz" });
+    for (let i = 0; i < 3; i++)
+      c.recs[i]!.set("a", { key: "a", promised: high, accepted: "", value: null });
+    const { outcome, seen } = runToEnd(c, new Proposer(["a"], inc), ctxFor());
+    expect(outcome).toMatchObject({ status: "ok", values: [1] });
+    const sleeps = seen.filter((e) => e.type === "sleep");
+    expect(sleeps).toHaveLength(1);
+    const last = seen.filter((e) => e.type === "prepare").at(-1)!;
+    expect(last.type === "prepare" && last.request.ballot > high).toBe(true);
+  });
+
+  it("is unavailable, not unknown, when fewer than two acceptors answer", () => {
+    const c = new Cluster();
+    const { outcome } = runToEnd(
+      c,
+      new Proposer(["a"], inc),
+      ctxFor(),
+      (e) => e.type === "prepare" && e.acceptor > 0,
+    );
+    expect(outcome).toMatchObject({ status: "unavailable" });
+  });
+
+  it("is unknown when an accept reached one acceptor and then the others vanished", () => {
+    const c = new Cluster();
+    let prepared = false;
+    const { outcome } = runToEnd(
+      c,
+      new Proposer(["a"], inc, { ...DEFAULT_PROPOSER_OPTIONS, maxAttempts: 2 }),
+      ctxFor(),
+      (e) => {
+        if (e.type === "accept") prepared = true;
+        // After the first accept round: only acceptor 0 is reachable.
+        return prepared && e.type !== "sleep" && "acceptor" in e && e.acceptor > 0;
+      },
+    );
+    expect(outcome).toMatchObject({ status: "unknown" });
+    expect(c.get(0, "a").value).toBe("1");
+  });
+
+  it("after an uncertain accept, re-proposes the same values instead of re-running f", () => {
+    const c = new Cluster();
+    let calls = 0;
+    const f: ChangeFn<number> = (cur) => {
+      calls++;
+      return { values: [(cur[0] ?? 0) + 1] };
+    };
+    let failedOnce = false;
+    const { outcome } = runToEnd(c, new Proposer(["a"], f), ctxFor(), (e) => {
+      // The first accept round reaches acceptor 0 only.
+      if (e.type === "accept" && !failedOnce && e.acceptor > 0) {
+        if (e.acceptor === 2) failedOnce = true;
+        return true;
+      }
+      return false;
+    });
+    expect(outcome).toMatchObject({ status: "ok", values: [1] });
+    expect(calls).toBe(1);
+  });
+
+  it("counts a refusal carrying its own ballot as the echo of its own accept", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    const p = new Proposer(["b"], inc);
+    const outs: ProposerEffect<number>[] = [];
+    for (const e of p.start(ctx())) outs.push(...p.step(c.deliver(e)!, ctx()));
+    const accepts = outs.filter((e) => e.type === "accept");
+    const done: ProposerEffect<number>[] = [];
+    for (const e of accepts.slice(0, 2)) {
+      c.deliver(e); // the first delivery lands, its reply is lost
+      const dup = c.deliver(e)!; // the duplicate is refused with conflict = our own promise
+      expect(dup.type === "accepted" && dup.replies[0]!.ok).toBe(false);
+      done.push(...p.step(dup, ctx()));
+    }
+    expect(done.find((e) => e.type === "done")).toMatchObject({
+      outcome: { status: "ok", values: [1] },
+    });
+  });
+
+  it("an abort writes the values it saw back and reports them", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    runToEnd(c, new Proposer(["a"], inc), ctx);
+    const { outcome, seen } = runToEnd(
+      c,
+      new Proposer<number>(["a"], () => ({ abort: "no" })),
+      ctxFor("p9"),
+    );
+    expect(outcome).toEqual({ status: "aborted", reason: "no", values: [1] });
+    const acc = seen.find((e) => e.type === "accept");
+    expect(acc?.type === "accept" && acc.entries[0]!.value).toBe("1");
+  });
+
+  it("ignores duplicate and stale replies", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    const p = new Proposer(["a"], inc);
+    const [e0] = p.start(ctx());
+    const ev = c.deliver(e0!)!;
+    expect(p.step(ev, ctx())).toEqual([]);
+    expect(p.step(ev, ctx())).toEqual([]);
+    expect(p.step({ ...ev, attempt: 99 } as ProposerEvent, ctx())).toEqual([]);
+  });
+
+  it("backoff is jittered within [half, full] of an exponentially growing ceiling", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.double({ min: 0, max: 0.9999, noNaN: true }),
+        (attempt, r) => {
+          const ms = backoffMs(attempt, r, DEFAULT_PROPOSER_OPTIONS);
+          const ceiling = Math.min(
+            DEFAULT_PROPOSER_OPTIONS.backoffMaxMs,
+            DEFAULT_PROPOSER_OPTIONS.backoffBaseMs * 2 ** (attempt - 1),
+          );
+          expect(ms).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
+          expect(ms).toBeLessThanOrEqual(ceiling);
+        },
+      ),
+    );
+  });
+
+  it("property: sequential changes from random proposers with random drops never lose an increment", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.boolean()),
+          { minLength: 1, maxLength: 12 },
+        ),
+        (script) => {
+          const c = new Cluster();
+          const ctxs = [ctxFor("p0"), ctxFor("p1"), ctxFor("p2")];
+          let committed = 0;
+          let maybe = 0;
+          for (const [who, down, dropSome] of script) {
+            const { outcome } = runToEnd(
+              c,
+              new Proposer(["k"], inc),
+              ctxs[who]!,
+              (e) => dropSome && "acceptor" in e && e.acceptor === down,
+            );
+            if (outcome?.status === "ok") committed++;
+            else if (outcome?.status === "unknown") maybe++;
+          }
+          const final = runToEnd(
+            c,
+            new Proposer<number>(["k"], (cur) => ({ values: cur })),
+            ctxFor("reader"),
+          );
+          const v = final.outcome?.status === "ok" ? (final.outcome.values[0] ?? 0) : -1;
+          expect(v).toBeGreaterThanOrEqual(committed);
+          expect(v).toBeLessThanOrEqual(committed + maybe);
+        },
+      ),
+    );
+  });
+});
