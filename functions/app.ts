@@ -1,23 +1,84 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
 import type { AppDeps } from "./deps.ts";
+import { clientKey, rateLimit } from "./middleware/rate-limit.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
+import { antiEntropyRoutes } from "./routes/anti-entropy.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { idpRoutes } from "./routes/idp.ts";
 import { internalRoutes } from "./routes/internal.ts";
+import { buyerRoutes } from "./routes/v1/buyer.ts";
+import { manageRoutes } from "./routes/v1/manage.ts";
+import { createServices } from "./services/index.ts";
+
+/** Per client and instance: generous for a person, a brake for a script hammering one instance. */
+const RATE_LIMIT = { limit: 600, windowS: 60 };
 
 /** Builds the one handler set every provider serves. Only this file registers routes. */
 export function createApp(deps: AppDeps) {
-  const app = new OpenAPIHono();
+  const services = createServices(deps);
+  const now = deps.now ?? Date.now;
+  const app = new OpenAPIHono({
+    // Schema failures at the edge become one problem+json listing every issue.
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ProblemError(400, "validation", "Invalid request", undefined, {
+          errors: result.error.issues.map((i) => ({
+            path: `/${i.path.map(String).join("/")}`,
+            code: i.code,
+            message: i.message,
+          })),
+        });
+      }
+    },
+  });
+
+  app.use(requestId({ headerName: "x-request-id" }));
+  app.use(
+    "/v1/*",
+    cors({
+      origin: "*",
+      exposeHeaders: [
+        "x-request-id",
+        "ratelimit",
+        "ratelimit-policy",
+        "retry-after",
+        "etag",
+        "location",
+      ],
+    }),
+  );
+  app.use("/v1/*", rateLimit({ ...RATE_LIMIT, now, keyOf: clientKey }));
+
   app.route("/", healthRoutes(deps));
   app.route("/", internalRoutes(deps));
+  app.route("/", antiEntropyRoutes(services));
+  const s = deps.settings;
+  if (s.TESSERA_DEV_IDP_KEY) {
+    app.route(
+      "/",
+      idpRoutes({
+        issuer: s.TESSERA_OIDC_ISSUER,
+        key: s.TESSERA_DEV_IDP_KEY,
+        users: (s.TESSERA_DEV_IDP_USERS ?? "alice,bob").split(","),
+        now,
+        audience: s.TESSERA_OIDC_AUDIENCE,
+      }),
+    );
+  }
+  app.route("/", buyerRoutes(services));
+  app.route("/", manageRoutes(services));
 
   app.notFound((c) =>
     sendProblem(c, new ProblemError(404, "not-found", "Not Found", `no route for ${c.req.path}`)),
   );
   app.onError((err, c) => {
+    const rid = c.get("requestId");
     if (err instanceof ProblemError) return sendProblem(c, err);
     // A store or peer failure the route did not turn into a clear answer: say so as 503 (the
     // client may retry elsewhere) and log it, rather than leaking a stack as a bare 500.
-    console.error(`[${deps.provider}] ${c.req.method} ${c.req.path}:`, err);
+    console.error(`[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}:`, err);
     return problemResponse(
       {
         type: "https://tessera.dev/problems/unavailable",
@@ -26,7 +87,7 @@ export function createApp(deps: AppDeps) {
         detail: "a store or peer failed while handling the request; retry",
         instance: c.req.path,
       },
-      { "retry-after": "1" },
+      { "retry-after": "1", "x-request-id": rid },
     );
   });
   return app;

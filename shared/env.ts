@@ -14,6 +14,12 @@ export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
    * serves /idp (discovery, JWKS, token) for the named test users. Never set in production.
    */
   TESSERA_DEV_IDP_KEY: jsonString(PrivateJwkSchema).optional(),
+  /**
+   * Bearer secret of the scheduled anti-entropy call (`/internal/anti-entropy`). Vercel Cron sends
+   * `Authorization: Bearer $CRON_SECRET` by itself; the Workers and Lambda schedulers call in-process
+   * with the same header. Without it the endpoint is disabled.
+   */
+  CRON_SECRET: z.string().min(16, "at least 16 characters").optional(),
   /** Comma-separated test users the development identity provider signs in. */
   TESSERA_DEV_IDP_USERS: z
     .string()

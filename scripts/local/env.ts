@@ -24,5 +24,7 @@ export function deploymentEnv(o: {
     TESSERA_OIDC_JWKS: JSON.stringify({ keys: [{ ...publicOf(o.idpKey), alg: "EdDSA" }] }),
     TESSERA_DEV_IDP_KEY: JSON.stringify(o.idpKey),
     TESSERA_DEV_IDP_USERS: "alice,bob,carol,dave",
+    // Derived, not random, so all three local providers and the tests agree without sharing state.
+    CRON_SECRET: `local-cron-${o.cluster.clusterId}-${o.governanceKey.x.slice(0, 16)}`,
   };
 }

@@ -1,0 +1,31 @@
+import { toBase64Url } from "../shared/crypto/base64.ts";
+import { QuorumClient } from "../shared/quorum/client.ts";
+import type { AcceptorPort } from "../shared/storage/ports.ts";
+import type { AppDeps } from "./deps.ts";
+import { clusterAcceptors } from "./peers/acceptors.ts";
+
+export interface Replication {
+  readonly client: QuorumClient;
+  readonly acceptors: readonly AcceptorPort[];
+  readonly localIndex: number;
+}
+
+/**
+ * The replicated store as this instance sees it: one QuorumClient per running instance (a Workers
+ * isolate, a Lambda container, a Vercel instance), so its warm-promise cache serves the next
+ * request. The proposer id is the provider plus a random instance tag: ballots must never be shared
+ * by two live instances, and an instance restarted with the same id could reuse ballots.
+ */
+export function createReplication(deps: AppDeps): Replication {
+  const { acceptors, localIndex } = clusterAcceptors(deps);
+  const tag = toBase64Url(crypto.getRandomValues(new Uint8Array(9)));
+  const client = new QuorumClient({
+    acceptors,
+    localIndex,
+    proposerId: `${deps.provider}-${tag}`,
+    now: deps.now ?? Date.now,
+    random: Math.random,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
+  return { client, acceptors, localIndex };
+}

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { antiEntropy } from "../../shared/quorum/anti-entropy.ts";
+import { ProblemError } from "../problem.ts";
+import type { Services } from "../services/index.ts";
+
+/** Keys compared per sweep: one sweep must fit a scheduled invocation's time limit. */
+const SWEEP_KEYS_MAX = 5_000;
+
+/**
+ * Scheduled anti-entropy (Workers Cron Trigger, Vercel Cron, a scheduled Lambda): compares the
+ * three stores and re-proposes every key on which they disagree. Authenticated by CRON_SECRET;
+ * disabled (404) where none is configured.
+ */
+export function antiEntropyRoutes(s: Services) {
+  const app = new Hono();
+  const secret = s.deps.settings.CRON_SECRET;
+  const handler = async (c: import("hono").Context) => {
+    if (!secret) throw new ProblemError(404, "not-found", "Not Found", "anti-entropy is disabled");
+    if (c.req.header("authorization") !== `Bearer ${secret}`) {
+      throw new ProblemError(401, "unauthorized", "Unauthorized", "bad or missing cron secret");
+    }
+    const prefix = c.req.query("prefix") ?? "";
+    const limitQ = Number(c.req.query("limit") ?? SWEEP_KEYS_MAX);
+    const limit =
+      Number.isInteger(limitQ) && limitQ > 0 ? Math.min(limitQ, SWEEP_KEYS_MAX) : SWEEP_KEYS_MAX;
+    const { client, acceptors } = s.replication;
+    const result = await antiEntropy(client, acceptors, prefix, { limit });
+    return c.json({ provider: s.deps.provider, prefix, ...result });
+  };
+  app.get("/internal/anti-entropy", handler);
+  app.post("/internal/anti-entropy", handler);
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { BuyerVerifier } from "../../shared/auth/oidc.ts";
+import type { PaymentPort } from "../../shared/payments/port.ts";
+import { TestPaymentProvider } from "../../shared/payments/test-provider.ts";
+import { SeatService } from "../../shared/seats/service.ts";
+import { buyerVerifierFromEnv } from "../auth/jwks.ts";
+import type { TheaterAuthOptions } from "../auth/theater.ts";
+import type { AppDeps } from "../deps.ts";
+import { createReplication, type Replication } from "../quorum.ts";
+import { EntityStore } from "./store.ts";
+
+/**
+ * Everything the routes use, built once per app instance from its deps. Routes receive this object
+ * and never build clients themselves, so one warm instance shares one quorum client (and its
+ * promise cache) across requests.
+ */
+export interface Services {
+  readonly deps: AppDeps;
+  readonly now: () => number;
+  readonly replication: Replication;
+  readonly store: EntityStore;
+  readonly seats: SeatService;
+  readonly payments: PaymentPort;
+  readonly buyerVerifier: BuyerVerifier;
+  readonly theaterAuth: TheaterAuthOptions;
+}
+
+export function createServices(deps: AppDeps): Services {
+  const now = deps.now ?? Date.now;
+  const replication = createReplication(deps);
+  const s = deps.settings;
+  return {
+    deps,
+    now,
+    replication,
+    store: new EntityStore(replication.client, deps.acceptor),
+    seats: new SeatService(replication.client, { now, random: Math.random }),
+    payments: new TestPaymentProvider({ now }),
+    buyerVerifier: buyerVerifierFromEnv(s, { now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
+    theaterAuth: {
+      governanceKeys: s.TESSERA_GOVERNANCE_KEYS,
+      clusterId: deps.cluster.clusterId,
+      revoked: new Set(s.TESSERA_REVOKED_LICENSES ?? []),
+      now,
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { QuorumClient } from "../../shared/quorum/client.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
+import { ProblemError } from "../problem.ts";
+
+/** What a 503 tells a client: the quorum is short right now; retrying soon, anywhere, is safe. */
+export const RETRY_AFTER_S = 2;
+
+export const unavailable = (detail: string) =>
+  new ProblemError(
+    503,
+    "quorum-unavailable",
+    "Fewer than two providers' stores answered",
+    detail,
+    {},
+    { "retry-after": String(RETRY_AFTER_S) },
+  );
+
+export const outcomeUnknown = (detail: string) =>
+  new ProblemError(
+    503,
+    "outcome-unknown",
+    "The outcome is not known yet",
+    `${detail}; retry the same request with the same Idempotency-Key to learn it`,
+    {},
+    { "retry-after": String(RETRY_AFTER_S) },
+  );
+
+export type Update<T> = T | { readonly abort: unknown };
+
+/**
+ * Typed entity access over the replicated store. Writes and buyer-facing reads go through the quorum
+ * (linearizable); `local*` reads serve browsing from this provider's own store (fast, may be a
+ * little stale). Infrastructure trouble becomes a 503 problem; never a 500.
+ */
+export class EntityStore {
+  constructor(
+    private readonly client: QuorumClient,
+    private readonly local: AcceptorPort,
+  ) {}
+
+  async get<T>(key: string): Promise<T | null> {
+    return (await this.getMany<T>([key]))[0] ?? null;
+  }
+
+  async getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    const out = await this.client.get<T>(keys, { consistency: "quorum" });
+    if (out.status !== "ok") throw unavailable(out.reason);
+    return out.values;
+  }
+
+  async localGet<T>(key: string): Promise<T | null> {
+    return (await this.localGetMany<T>([key]))[0] ?? null;
+  }
+
+  async localGetMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    const out = await this.client.get<T>(keys, { consistency: "local" });
+    if (out.status !== "ok") throw unavailable(out.reason);
+    return out.values;
+  }
+
+  /**
+   * Applies `f` to the current values of `keys` as one all-or-nothing change. `f` must be
+   * deterministic (it may run more than once). Returns the new values, or the abort reason.
+   */
+  async change<T>(
+    keys: readonly string[],
+    f: (cur: (T | null)[]) => Update<(T | null)[]>,
+  ): Promise<{ ok: true; values: (T | null)[] } | { ok: false; reason: unknown }> {
+    const out = await this.client.change<T>(keys, (cur) => {
+      const r = f(cur);
+      return isAbort(r) ? { abort: r.abort } : { values: r as (T | null)[] };
+    });
+    switch (out.status) {
+      case "ok":
+        return { ok: true, values: out.values };
+      case "aborted":
+        return { ok: false, reason: out.reason };
+      case "unknown":
+        throw outcomeUnknown(out.reason);
+      case "unavailable":
+        throw unavailable(out.reason);
+    }
+  }
+
+  /** Creates `key` with `value` unless it exists; returns the stored value either way. */
+  async createOnce<T>(key: string, value: T): Promise<{ created: boolean; value: T }> {
+    const r = await this.change<T>([key], ([cur]) => (cur == null ? [value] : { abort: cur }));
+    return r.ok ? { created: true, value } : { created: false, value: r.reason as T };
+  }
+
+  /** Records under `prefix` from this provider's own store, one page (BASE read). */
+  async localScan<T>(
+    prefix: string,
+    opts: { cursor?: string; limit?: number } = {},
+  ): Promise<{ items: { key: string; value: T }[]; cursor?: string }> {
+    let page: Awaited<ReturnType<AcceptorPort["scan"]>>;
+    try {
+      page = await this.local.scan(prefix, opts);
+    } catch (e) {
+      throw unavailable(`local store scan failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const items: { key: string; value: T }[] = [];
+    for (const r of page.records) {
+      if (r.value === null) continue;
+      const v = JSON.parse(r.value) as T | null;
+      if (v !== null) items.push({ key: r.key, value: v });
+    }
+    return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
+  }
+}
+
+function isAbort<T>(r: Update<T>): r is { readonly abort: unknown } {
+  return typeof r === "object" && r !== null && !Array.isArray(r) && "abort" in r;
+}
