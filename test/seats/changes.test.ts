@@ -1,0 +1,256 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { ChangeResult } from "../../shared/quorum/proposer.ts";
+import {
+  commitHold,
+  confirmHold,
+  expireHold,
+  type HoldInput,
+  holdSeats,
+  holdSeatsKeys,
+  IN_FLIGHT_MS,
+  releaseHold,
+  SKEW_MARGIN_MS,
+  settleSeats,
+} from "../../shared/seats/changes.ts";
+import { requestHash } from "../../shared/seats/hash.ts";
+import { seatKeys } from "../../shared/seats/keys.ts";
+import type { HoldRecord, IdemRecord, Register, SeatValue } from "../../shared/seats/types.ts";
+
+const seats = seatKeys("ev", [
+  { section: "B", seatId: "2" },
+  { section: "A", seatId: "1" },
+  { section: "A", seatId: "1" },
+]);
+const base: HoldInput = {
+  caller: "u1",
+  key: "k1",
+  hash: "h1",
+  holdId: "H1",
+  adopted: false,
+  seats,
+  foreign: [],
+  now: 1_000,
+  ttlMs: 600,
+};
+const free: SeatValue = { state: "free" };
+const heldBy = (holdId: string, expiresAtMs: number): SeatValue => ({
+  state: "held",
+  holdId,
+  expiresAtMs,
+});
+const values = (r: ChangeResult<Register>) => ("values" in r ? r.values : null);
+const reason = (r: ChangeResult<Register>) => ("abort" in r ? r.abort : null);
+const heldRec = (over: Partial<HoldRecord> = {}): HoldRecord =>
+  ({ state: "held", seats, expiresAtMs: 1_600, caller: "u1", hash: "h1", ...over }) as HoldRecord;
+
+describe("seat keys", () => {
+  it("sorts and deduplicates seats, validates segments", () => {
+    expect(seats).toEqual(["seat/ev/A/1", "seat/ev/B/2"]);
+    expect(() => seatKeys("ev", [{ section: "a/b", seatId: "1" }])).toThrow(RangeError);
+    expect(holdSeatsKeys(base)).toEqual(["idem/u1/k1", "hold/H1", "seat/ev/A/1", "seat/ev/B/2"]);
+  });
+
+  it("hashes requests canonically", () => {
+    expect(requestHash({ a: 1, b: [1, 2] })).toBe(requestHash({ b: [1, 2], a: 1 }));
+    expect(requestHash({ a: 1 })).not.toBe(requestHash({ a: 2 }));
+  });
+});
+
+describe("holdSeats", () => {
+  it("locks every free seat and claims the idempotency key", () => {
+    const out = holdSeats(base)([null, null, null, free]);
+    expect(values(out)).toEqual([
+      { op: "hold", hash: "h1", id: "H1", startedAtMs: 1_000, expiresAtMs: 1_600 },
+      null,
+      heldBy("H1", 1_600),
+      heldBy("H1", 1_600),
+    ]);
+  });
+
+  it("takes nothing if one seat is taken", () => {
+    expect(reason(holdSeats(base)([null, null, free, heldBy("H2", 5_000)]))).toEqual({
+      code: "taken",
+      seats: ["seat/ev/B/2"],
+    });
+    expect(
+      reason(holdSeats(base)([null, null, { state: "sold", orderId: "o", holdId: "H2" }, free])),
+    ).toMatchObject({
+      code: "taken",
+    });
+  });
+
+  it("treats a held seat as free only past expiry plus the skew margin, after a rollback", () => {
+    const s = heldBy("H2", 900);
+    expect(
+      reason(holdSeats({ ...base, now: 900 + SKEW_MARGIN_MS })([null, null, s, free])),
+    ).toMatchObject({ code: "taken" });
+    const late = { ...base, now: 901 + SKEW_MARGIN_MS };
+    expect(reason(holdSeats(late)([null, null, s, free]))).toEqual({
+      code: "rollback",
+      holds: [{ holdId: "H2", expiresAtMs: 900 }],
+    });
+    const withRecord = { ...late, foreign: ["H2"] };
+    expect(
+      reason(
+        holdSeats(withRecord)([
+          null,
+          null,
+          s,
+          free,
+          { state: "sold", seats: [] } as unknown as HoldRecord,
+        ]),
+      ),
+    ).toMatchObject({
+      code: "taken",
+    });
+    expect(values(holdSeats(withRecord)([null, null, s, free, { state: "expired" }]))?.[2]).toEqual(
+      heldBy("H1", 901 + SKEW_MARGIN_MS + 600),
+    );
+  });
+
+  it("takes a released hold's seats at once", () => {
+    const input = { ...base, foreign: ["H2"] };
+    const out = holdSeats(input)([
+      null,
+      null,
+      heldBy("H2", 99_999),
+      free,
+      heldRec({ state: "released" }),
+    ]);
+    expect(values(out)?.[2]).toEqual(heldBy("H1", 1_600));
+  });
+
+  it("handles idempotency: conflict, adopt, in-flight, replay", () => {
+    const claim: IdemRecord = {
+      op: "hold",
+      hash: "h1",
+      id: "H0",
+      startedAtMs: 990,
+      expiresAtMs: 1_590,
+    };
+    expect(reason(holdSeats(base)([{ ...claim, hash: "other" }, null, free, free]))).toEqual({
+      code: "conflict",
+    });
+    expect(reason(holdSeats(base)([claim, null, free, free]))).toEqual({
+      code: "adopt",
+      holdId: "H0",
+      startedAtMs: 990,
+    });
+    const adopted = { ...base, holdId: "H0", adopted: true };
+    expect(reason(holdSeats(adopted)([claim, null, free, free]))).toEqual({ code: "in-flight" });
+    const stale = { ...adopted, now: 990 + IN_FLIGHT_MS };
+    expect(values(holdSeats(stale)([claim, null, free, free]))?.[2]).toEqual(heldBy("H0", 1_590));
+    expect(reason(holdSeats({ ...base, holdId: "H0" })([claim, heldRec(), free, free]))).toEqual({
+      code: "replay",
+      holdId: "H0",
+    });
+  });
+
+  it("property: all or nothing, and idempotent on its own output", () => {
+    const seatArb = fc.oneof(
+      fc.constant<SeatValue | null>(null),
+      fc.constant<SeatValue | null>(free),
+      fc.record({
+        state: fc.constant("held" as const),
+        holdId: fc.constantFrom("H1", "H2"),
+        expiresAtMs: fc.integer({ min: 0, max: 20_000 }),
+      }),
+      fc.record({
+        state: fc.constant("sold" as const),
+        orderId: fc.constant("o"),
+        holdId: fc.constantFrom("H2"),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(seatArb, { minLength: 2, maxLength: 2 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        (ss, now) => {
+          const input = { ...base, now };
+          const before: (Register | null)[] = [null, null, ...ss];
+          const out = holdSeats(input)(before);
+          const v = values(out);
+          if (v === null) return; // aborted: the proposer writes nothing new
+          for (const s of v.slice(2)) expect(s).toMatchObject({ state: "held", holdId: "H1" });
+          expect(values(holdSeats(input)(v.slice()))).toEqual(v);
+        },
+      ),
+    );
+  });
+});
+
+describe("hold record transitions", () => {
+  it("commitHold creates the record once; an expired tombstone blocks it", () => {
+    const c = commitHold({ holdId: "H1", seats, expiresAtMs: 1_600, caller: "u1", hash: "h1" });
+    expect(values(c([null]))).toEqual([heldRec()]);
+    expect(reason(c([heldRec()]))).toEqual({ code: "replay", holdId: "H1" });
+    expect(reason(c([{ state: "expired" }]))).toEqual({ code: "expired" });
+  });
+
+  it("expireHold rolls back only past expiry plus margin, never a sale", () => {
+    const e = (now: number) => expireHold({ holdId: "H1", seatExpiresAtMs: 1_600, now });
+    expect(reason(e(1_600 + SKEW_MARGIN_MS)([heldRec()]))).toEqual({ code: "live" });
+    expect(values(e(1_601 + SKEW_MARGIN_MS)([heldRec()]))).toEqual([{ state: "expired", seats }]);
+    expect(values(e(1_601 + SKEW_MARGIN_MS)([null]))).toEqual([{ state: "expired" }]);
+    const sold = {
+      ...heldRec(),
+      state: "sold",
+      orderId: "o",
+      confirm: { key: "k", hash: "h" },
+    } as HoldRecord;
+    expect(reason(e(99_999)([sold]))).toEqual({ code: "sold" });
+  });
+
+  it("confirmHold sells a live hold once and replays for the same request", () => {
+    const input = { caller: "u1", key: "c1", hash: "ch", holdId: "H1", orderId: "O1", now: 1_500 };
+    const out = values(confirmHold(input)([null, heldRec()]))!;
+    expect(out[1]).toMatchObject({
+      state: "sold",
+      orderId: "O1",
+      confirm: { key: "idem/u1/c1", hash: "ch" },
+    });
+    expect(reason(confirmHold({ ...input, orderId: "O2" })([out[0]!, out[1]!]))).toEqual({
+      code: "replay",
+      holdId: "H1",
+      orderId: "O1",
+    });
+    expect(reason(confirmHold({ ...input, key: "c2" })([null, out[1]!]))).toEqual({
+      code: "already-confirmed",
+    });
+    expect(reason(confirmHold({ ...input, caller: "u2" })([null, heldRec()]))).toEqual({
+      code: "forbidden",
+    });
+    expect(
+      reason(confirmHold({ ...input, now: 1_601 + SKEW_MARGIN_MS })([null, heldRec()])),
+    ).toEqual({ code: "expired" });
+    expect(reason(confirmHold(input)([null, null]))).toEqual({ code: "not-found" });
+  });
+
+  it("releaseHold frees a held hold, never a sold one", () => {
+    expect(values(releaseHold({ caller: "u1", holdId: "H1" })([heldRec()]))).toEqual([
+      heldRec({ state: "released" }),
+    ]);
+    expect(reason(releaseHold({ caller: "u2", holdId: "H1" })([heldRec()]))).toEqual({
+      code: "forbidden",
+    });
+  });
+
+  it("settleSeats follows the record and leaves other holds' seats alone", () => {
+    const sold = {
+      ...heldRec(),
+      state: "sold",
+      orderId: "O1",
+      confirm: { key: "k", hash: "h" },
+    } as HoldRecord;
+    const other = heldBy("H9", 1);
+    const out = settleSeats({ holdId: "H1", seats, record: sold })([heldBy("H1", 1_600), other]);
+    expect(values(out)).toEqual([{ state: "sold", orderId: "O1", holdId: "H1" }, other]);
+    expect("result" in out && out.result).toEqual({ changed: 1, foreign: ["seat/ev/B/2"] });
+    const freed = settleSeats({ holdId: "H1", seats, record: { state: "expired" } })([
+      heldBy("H1", 1_600),
+      other,
+    ]);
+    expect(values(freed)).toEqual([free, other]);
+  });
+});
