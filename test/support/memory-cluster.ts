@@ -1,0 +1,97 @@
+import { type App, createApp } from "../../functions/app.ts";
+import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
+import { makeTestCluster, type TestCluster } from "./cluster.ts";
+
+/** Default test clock: a fixed instant, so tests that move time do so explicitly. */
+export const MEMORY_CLUSTER_EPOCH_MS = Date.UTC(2026, 10, 25, 12);
+
+export interface MemoryClusterOptions {
+  /** Start of the shared clock (ms); every app reads `clock.ms`. */
+  startMs?: number;
+  clusterId?: string;
+}
+
+export interface MemoryCluster {
+  apps: Record<ProviderId, App>;
+  /** A fetch that reaches the cluster's apps in-process by their configured URLs, as seen from
+   * `provider` (cut providers are unreachable from everyone, and cannot reach anyone). */
+  fetchVia(provider: ProviderId): typeof fetch;
+  tc: TestCluster;
+  acceptors: Record<ProviderId, MemoryAcceptor>;
+  /** The one clock all three apps share; move it with `clock.ms += ...`. */
+  clock: { ms: number };
+  /** Makes `provider` unreachable over the (in-process) network until `heal`. */
+  cut(provider: ProviderId): void;
+  heal(provider: ProviderId): void;
+  /** A dev-IdP access token for a test user (alice, bob, carol, dave). */
+  tokenFor(username: string, via?: ProviderId): Promise<string>;
+  /** `app.request` on one provider with an absolute URL of its configured origin. */
+  request(provider: ProviderId, path: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Three apps, one per provider, each on its own MemoryAcceptor, whose peer calls go to each other
+ * in-process: a whole cluster with no sockets, for route tests. A single app on its own cannot
+ * write (its QuorumClient needs a second store), hence three.
+ */
+export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<MemoryCluster> {
+  const tc = await makeTestCluster({}, o.clusterId ?? "test-memory");
+  const clock = { ms: o.startMs ?? MEMORY_CLUSTER_EPOCH_MS };
+  const cutSet = new Set<ProviderId>();
+  const apps = {} as Record<ProviderId, App>;
+  const acceptors = {} as Record<ProviderId, MemoryAcceptor>;
+  const byOrigin = new Map<string, ProviderId>(
+    PROVIDERS.map((p) => [new URL(tc.cluster.providers[p].url).origin, p]),
+  );
+
+  const fetchVia =
+    (from: ProviderId): typeof fetch =>
+    async (input, init) => {
+      const req = new Request(input, init);
+      const to = byOrigin.get(new URL(req.url).origin);
+      if (to === undefined) throw new TypeError(`memory cluster: no provider at ${req.url}`);
+      if (cutSet.has(to) || cutSet.has(from)) {
+        throw new TypeError(`memory cluster: ${from} → ${to} is cut`);
+      }
+      return await apps[to].request(req);
+    };
+
+  for (const p of PROVIDERS) {
+    acceptors[p] = new MemoryAcceptor();
+    apps[p] = createApp({
+      provider: p,
+      cluster: tc.cluster,
+      signingKey: tc.keys[p],
+      settings: tc.settingsFor(p),
+      acceptor: acceptors[p],
+      blobs: new MemoryBlobs(),
+      storeName: "memory",
+      now: () => clock.ms,
+      fetch: fetchVia(p),
+    });
+  }
+
+  const request = async (p: ProviderId, path: string, init?: RequestInit) =>
+    await apps[p].request(new Request(`${tc.cluster.providers[p].url}${path}`, init));
+
+  return {
+    apps,
+    fetchVia,
+    tc,
+    acceptors,
+    clock,
+    cut: (p) => cutSet.add(p),
+    heal: (p) => cutSet.delete(p),
+    request,
+    async tokenFor(username, via = "cloudflare") {
+      const r = await request(via, "/idp/token", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username }),
+      });
+      if (!r.ok) throw new Error(`dev IdP refused ${username}: ${r.status} ${await r.text()}`);
+      return ((await r.json()) as { access_token: string }).access_token;
+    },
+  };
+}
