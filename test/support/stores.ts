@@ -22,7 +22,7 @@ export function storesOf(cluster: LocalCluster): Record<ProviderId, AcceptorPort
         }),
       ];
     }),
-  ) as Record<ProviderId, AcceptorPort>;
+  ) as unknown as Record<ProviderId, AcceptorPort>;
 }
 
 export async function scanAll(store: AcceptorPort, prefix: string): Promise<AcceptorRecord[]> {
