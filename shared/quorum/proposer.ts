@@ -19,10 +19,12 @@ import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.t
  * - ok: every key got two accepts at one ballot.
  * - aborted: f declined; the values it saw were confirmed by writing them back (so the read that
  *   justified the abort is linearizable), nothing else was written.
- * - unavailable: no accept carrying a new value can have landed anywhere: either none was sent or
- *   all three acceptors refused it for every key. Safe to report as "not done".
- * - unknown: a new value may sit on some acceptor, so it may still become (or already be) chosen,
- *   even after two refusals (a later proposer can pick up a minority value and carry it forward).
+ * - unavailable: no accept carrying a new value was ever sent. Safe to report as "not done".
+ * - unknown: a new value was sent, so it may sit on some acceptor and may still become (or already
+ *   be) chosen, even after two refusals (a later proposer can pick up a minority value and carry
+ *   it forward). Not even three refusals prove it absent: a refusal reports max(promised,
+ *   accepted), and once a higher promise hides our accepted ballot, the refusal of a duplicated
+ *   delivery of our accept looks exactly like the refusal of one that never landed.
  *   The proposer retries such a change only by re-proposing the SAME values, and only while every
  *   key still shows either our ballot or the ballot we read: f is never applied twice.
  */
@@ -129,8 +131,6 @@ interface Taint<T> {
   readonly ours: Set<BallotString>[];
   /** Per key, the accepted ballot of the value f was applied to. */
   readonly readBallots: readonly BallotString[];
-  /** False only while every accept of it was refused by all three acceptors. */
-  maybeLanded: boolean;
 }
 
 type Vote = "yes" | "no" | "failed";
@@ -320,24 +320,45 @@ export class Proposer<T> {
       }
       return best;
     });
-    return this.propose(ctx, current);
-  }
-
-  private propose(ctx: ProposerContext, current: readonly Read[]): ProposerEffect<T>[] {
-    let proposal: Proposal<T>;
-    if (this.taint) {
-      const t = this.taint;
-      const safe = current.every(
-        (r, j) => t.ours[j]!.has(r.ballot) || r.ballot === t.readBallots[j],
-      );
-      if (!safe) {
-        // Someone else's newer value sits on top; it may or may not descend from ours.
+    const t = this.taint;
+    if (t && !current.every((r, j) => t.ours[j]!.has(r.ballot) || r.ballot === t.readBallots[j])) {
+      // Someone else's newer value sits on top, and it may descend from ours. Only if all three
+      // acceptors show that ours never landed anywhere may f run afresh; wait for the third.
+      if (this.replied.some((r) => !r)) return [];
+      if (!this.provenAbsent(t)) {
         return this.finish({
           status: "unknown",
           reason: "an earlier attempt may have committed and was overtaken by another writer",
         });
       }
-      proposal = t.proposal;
+      this.taint = null;
+    }
+    return this.propose(ctx, current);
+  }
+
+  /**
+   * Our earlier value never landed on any acceptor, and never will, when all three just promised
+   * our new ballot (so every late delivery of the old accept is refused) and each reports, for
+   * every key, an accepted ballot below all of ours: an acceptor that once accepted one of our
+   * ballots reports that ballot or a higher one forever (accepted ballots only grow).
+   */
+  private provenAbsent(t: Taint<T>): boolean {
+    return this.keys.every((_, j) => {
+      const lowest = [...t.ours[j]!].sort()[0] ?? "";
+      for (let a = 0; a < ACCEPTOR_COUNT; a++) {
+        const r = this.reads[a]?.[j];
+        if (this.votes[a]?.[j] !== "yes" || !r || r.ballot >= lowest) return false;
+      }
+      return true;
+    });
+  }
+
+  private propose(ctx: ProposerContext, current: readonly Read[]): ProposerEffect<T>[] {
+    let proposal: Proposal<T>;
+    if (this.taint) {
+      // Every key shows our value or the one f was applied to: re-proposing the same values is a
+      // valid CASPaxos step either way, and f's effect happens at most once.
+      proposal = this.taint.proposal;
     } else {
       const built = this.apply(current);
       if ("status" in built) return this.finish(built);
@@ -351,7 +372,6 @@ export class Proposer<T> {
           proposal,
           ours: this.keys.map(() => new Set<BallotString>()),
           readBallots: current.map((r) => r.ballot),
-          maybeLanded: false,
         };
       }
       const ours = this.taint.ours;
@@ -433,20 +453,13 @@ export class Proposer<T> {
         result: proposal.result,
       });
     }
-    if (this.taint && this.taint.proposal === proposal) {
-      // Wait for every acceptor (or its timeout): only three refusals prove the value is nowhere.
-      if (this.replied.some((r) => !r)) return [];
-      const nowhere = this.votes.every((vs) => vs.every((v) => v === "no"));
-      if (!nowhere) this.taint.maybeLanded = true;
-      if (!this.taint.maybeLanded) this.taint = null;
-    }
     return this.attemptLost(ctx);
   }
 
   private attemptLost(ctx: ProposerContext): ProposerEffect<T>[] {
     for (const k of this.keys) ctx.cache.delete(k);
     if (this.attempt >= this.opts.maxAttempts) {
-      if (this.taint?.maybeLanded) {
+      if (this.taint) {
         return this.finish({
           status: "unknown",
           reason: "accepts were sent but a quorum did not confirm them",

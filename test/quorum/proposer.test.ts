@@ -107,14 +107,42 @@ describe("Proposer", () => {
     expect(seen.filter((e) => e.type === "prepare")).toHaveLength(0);
   });
 
-  it("a stale warm cache falls back to the full path and stays correct", () => {
+  it("a stale warm cache is refused and never overwrites the newer value", () => {
     const c = new Cluster();
     const mine = ctxFor("p1");
     runToEnd(c, new Proposer(["a"], inc), mine);
     runToEnd(c, new Proposer(["a"], inc), ctxFor("p2")); // someone else writes meanwhile
     const { outcome, seen } = runToEnd(c, new Proposer(["a"], inc), mine);
-    expect(outcome).toMatchObject({ status: "ok", values: [3] });
+    // A refusal cannot prove our warm accept did not land (a duplicate could have), so the
+    // honest answer is "unknown"; the value is untouched.
+    expect(outcome).toMatchObject({ status: "unknown" });
     expect(seen.filter((e) => e.type === "prepare").length).toBeGreaterThan(0);
+    const read = runToEnd(c, new Proposer<number>(["a"], (cur) => ({ values: cur })), ctxFor("r"));
+    expect(read.outcome).toMatchObject({ status: "ok", values: [2] });
+  });
+
+  it("runs f afresh once all three acceptors show the earlier accept landed nowhere", () => {
+    const c = new Cluster();
+    // Acceptor 0 holds a value our first prepare quorum (1, 2) did not see.
+    const older = encodeBallot({ counter: 5, proposer: "zz" });
+    c.recs[0]!.set("a", { key: "a", promised: older, accepted: older, value: "7" });
+    let calls = 0;
+    const f: ChangeFn<number> = (cur) => {
+      calls++;
+      return { values: [(cur[0] ?? 0) + 1] };
+    };
+    const base = ctxFor();
+    const { outcome } = runToEnd(
+      c,
+      new Proposer(["a"], f),
+      () => base(10),
+      (e) => {
+        if (!("attempt" in e) || e.attempt !== 1) return false;
+        return e.type === "accept" || (e.type === "prepare" && e.acceptor === 0);
+      },
+    );
+    expect(outcome).toMatchObject({ status: "ok", values: [8] });
+    expect(calls).toBe(2);
   });
 
   it("retries above the conflicting ballot after refusals", () => {
