@@ -138,7 +138,8 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   await finals;
 
   const res = checkHistory(registerModel, history);
-  if (process.env.SIM_DUMP) for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
+  if (process.env.SIM_DUMP)
+    for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
   return {
     seed: o.seed,
     ok: res.ok,

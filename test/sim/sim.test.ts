@@ -31,9 +31,15 @@ describe("deterministic simulation", () => {
     }
   });
 
-  for (const brk of ["promise", "quorum1", "accepted"] as const) {
+  // "accepted" only bites when a warm (1-RTT) accept races a lower-ballot writer, so it needs
+  // more runs to show (about 1% of register runs).
+  for (const [brk, runs] of [
+    ["promise", 150],
+    ["quorum1", 150],
+    ["accepted", 600],
+  ] as const) {
     it(`reports a violation when the "${brk}" safety rule is broken`, async () => {
-      const r = await runMany({ runs: 150, seed: 1, break: brk });
+      const r = await runMany({ runs, seed: 1, break: brk, workloads: ["registers"] });
       expect(r.violations).toBeGreaterThan(0);
     }, 60_000);
   }
