@@ -1,7 +1,6 @@
 import { Hono } from "hono";
-import { PROVIDERS, type PublicJwk } from "../../shared/config.ts";
-import { NonceCache, verifyRequest } from "../../shared/crypto/http-signature.ts";
 import type { AppDeps } from "../deps.ts";
+import { peerGuard } from "../peers/verify-peer.ts";
 import { ACCEPTOR_PATH, AcceptBody, PrepareBody, ReadBody, ScanBody } from "../peers/wire.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 
@@ -15,45 +14,12 @@ const PEER_BODY_BYTES_MAX = 4 * 1024 * 1024;
  */
 export function internalRoutes(deps: AppDeps) {
   const app = new Hono();
-  const now = deps.now ?? Date.now;
-  const nonces = new NonceCache();
-  const keys = new Map<string, PublicJwk>();
-  for (const p of PROVIDERS) {
-    if (p === deps.provider) continue; // a provider calls its own acceptor in-process
-    const jwk = deps.cluster.providers[p].publicJwk;
-    keys.set(jwk.kid, jwk);
-  }
+  const guard = peerGuard(deps, PEER_BODY_BYTES_MAX);
 
   app.post(`${ACCEPTOR_PATH}/:op`, async (c) => {
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (raw.byteLength > PEER_BODY_BYTES_MAX) {
-      return sendProblem(c, new ProblemError(413, "payload-too-large", "Payload too large"));
-    }
-    const nowS = Math.floor(now() / 1000);
-    const v = await verifyRequest({
-      method: c.req.method,
-      path: c.req.path,
-      headers: c.req.raw.headers,
-      body: raw,
-      self: deps.provider,
-      keys,
-      nowS,
-    });
-    if (!v.ok) {
-      return sendProblem(c, new ProblemError(401, "unauthorized-peer", "Unauthorized", v.reason));
-    }
-    if (!nonces.admit(v.nonce, nowS)) {
-      return sendProblem(
-        c,
-        new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"),
-      );
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(raw));
-    } catch {
-      return sendProblem(c, new ProblemError(400, "invalid-json", "Malformed JSON body"));
-    }
+    const body = await guard(c);
+    if (!body.ok) return body.response;
+    const json = body.json;
     const bad = (e: { issues: unknown }) =>
       sendProblem(
         c,

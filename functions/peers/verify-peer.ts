@@ -1,0 +1,52 @@
+import type { Context } from "hono";
+import { PROVIDERS, type PublicJwk } from "../../shared/config.ts";
+import { NonceCache, verifyRequest } from "../../shared/crypto/http-signature.ts";
+import type { AppDeps } from "../deps.ts";
+import { ProblemError, sendProblem } from "../problem.ts";
+
+export type PeerBody = { ok: true; json: unknown } | { ok: false; response: Response };
+
+/**
+ * Guard of an internal endpoint: the call must be signed by ANOTHER provider of the cluster
+ * (RFC 9421, see shared/crypto), fresh, never seen before, and carry a JSON body of at most
+ * `maxBytes`. Returns the parsed body, or the problem response to send (413, 401, 400), so every
+ * internal route refuses alike. One nonce cache per guard: a nonce signed for one path cannot be
+ * replayed on another anyway, since the path is covered by the signature.
+ */
+export function peerGuard(deps: AppDeps, maxBytes: number) {
+  const now = deps.now ?? Date.now;
+  const nonces = new NonceCache();
+  const keys = new Map<string, PublicJwk>();
+  for (const p of PROVIDERS) {
+    if (p === deps.provider) continue; // a provider calls itself in-process
+    const jwk = deps.cluster.providers[p].publicJwk;
+    keys.set(jwk.kid, jwk);
+  }
+
+  return async (c: Context): Promise<PeerBody> => {
+    const refuse = (e: ProblemError): PeerBody => ({ ok: false, response: sendProblem(c, e) });
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (raw.byteLength > maxBytes) {
+      return refuse(new ProblemError(413, "payload-too-large", "Payload too large"));
+    }
+    const nowS = Math.floor(now() / 1000);
+    const v = await verifyRequest({
+      method: c.req.method,
+      path: c.req.path,
+      headers: c.req.raw.headers,
+      body: raw,
+      self: deps.provider,
+      keys,
+      nowS,
+    });
+    if (!v.ok) return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", v.reason));
+    if (!nonces.admit(v.nonce, nowS)) {
+      return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"));
+    }
+    try {
+      return { ok: true, json: JSON.parse(new TextDecoder().decode(raw)) };
+    } catch {
+      return refuse(new ProblemError(400, "invalid-json", "Malformed JSON body"));
+    }
+  };
+}
