@@ -21,13 +21,17 @@ export class BallotAllocator {
   }
 
   /**
-   * A fresh ballot with counter at least `floor` (clamped to one jump above our own counter so a
-   * lying acceptor cannot push us to COUNTER_MAX in one reply). Returns null when the counter space
-   * is exhausted: the caller reports the change as unavailable rather than wrap around.
+   * A fresh ballot with counter at least `floor` and at least the wall clock `clockMs` (in ms).
+   * The clock is this instance's own and trusted: it makes a fresh instance start near the ballots
+   * its peers use (counters track milliseconds since the epoch, far below COUNTER_MAX). A `floor`
+   * learnt from an acceptor's refusal is clamped to one jump above max(own counter, clock), so a
+   * lying acceptor cannot push us to COUNTER_MAX in a few replies. Returns null when the counter
+   * space is exhausted: the caller reports the change as unavailable rather than wrap around.
    */
-  allocate(floor = 0): BallotString | null {
-    const capped = Math.min(floor, this.counter + BALLOT_JUMP_MAX);
-    const next = Math.max(this.counter + 1, Math.floor(capped));
+  allocate(floor = 0, clockMs = 0): BallotString | null {
+    const base = Math.max(this.counter, Math.floor(clockMs));
+    const capped = Math.min(floor, base + BALLOT_JUMP_MAX);
+    const next = Math.max(this.counter + 1, base, Math.floor(capped));
     if (!Number.isSafeInteger(next) || next > COUNTER_MAX) return null;
     this.counter = next;
     return encodeBallot({ counter: next, proposer: this.proposerId });

@@ -232,7 +232,7 @@ export class Proposer<T> {
   private beginPrepare(ctx: ProposerContext, floor: number): ProposerEffect<T>[] {
     // The wall clock is a floor for the counter so that a fresh instance starts near the ballots
     // its peers use instead of climbing there one refusal at a time.
-    const ballot = ctx.allocator.allocate(Math.max(floor, ctx.now));
+    const ballot = ctx.allocator.allocate(floor, ctx.now);
     if (ballot === null)
       return this.finish({ status: "unavailable", reason: "ballot space exhausted" });
     for (const k of this.keys) ctx.cache.delete(k);
