@@ -29,6 +29,10 @@ const REQUIRED_FOR_DEPLOY: Record<string, string> = {
   TESSERA_SIGNING_KEY_CLOUDFLARE: "Cloudflare deployment's Ed25519 private JWK",
   TESSERA_SIGNING_KEY_VERCEL: "Vercel deployment's Ed25519 private JWK",
   TESSERA_SIGNING_KEY_AWS: "AWS deployment's Ed25519 private JWK",
+  TESSERA_GOVERNANCE_KEYS: "JSON array of governance public JWKs that sign theater licenses",
+  TESSERA_OIDC_ISSUER: "buyers' OpenID Connect issuer URL",
+  TESSERA_OIDC_AUDIENCE: "audience buyer tokens must carry",
+  CRON_SECRET: "bearer secret of the scheduled anti-entropy call (16+ chars)",
   UPSTASH_REDIS_REST_URL: "Upstash Redis REST URL for the Vercel deployment",
   UPSTASH_REDIS_REST_TOKEN: "Upstash Redis REST token for the Vercel deployment",
 };
@@ -114,6 +118,10 @@ async function main(): Promise<number> {
   for (const [name, value] of [
     ["TESSERA_SIGNING_KEY", env.TESSERA_SIGNING_KEY_CLOUDFLARE],
     ["TESSERA_CLUSTER", env.TESSERA_CLUSTER],
+    ["TESSERA_GOVERNANCE_KEYS", env.TESSERA_GOVERNANCE_KEYS],
+    ["TESSERA_OIDC_ISSUER", env.TESSERA_OIDC_ISSUER],
+    ["TESSERA_OIDC_AUDIENCE", env.TESSERA_OIDC_AUDIENCE],
+    ["CRON_SECRET", env.CRON_SECRET],
   ] as const) {
     const r = spawnSync("npx", ["wrangler", "secret", "put", name], {
       cwd: root,
@@ -122,7 +130,30 @@ async function main(): Promise<number> {
     });
     if (r.status !== 0) throw new Error(`wrangler secret put ${name} failed`);
   }
-  run("npx", ["-y", VERCEL_CLI, "deploy", "--prebuilt", "--prod", "--token", env.VERCEL_TOKEN!]);
+  // Runtime settings for this deployment go as --env pairs (the prebuilt output carries no env).
+  const vercelEnv = [
+    ["TESSERA_PROVIDER", "vercel"],
+    ["TESSERA_SIGNING_KEY", env.TESSERA_SIGNING_KEY_VERCEL],
+    ...[
+      "TESSERA_CLUSTER",
+      "TESSERA_GOVERNANCE_KEYS",
+      "TESSERA_OIDC_ISSUER",
+      "TESSERA_OIDC_AUDIENCE",
+      "CRON_SECRET",
+      "UPSTASH_REDIS_REST_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+    ].map((k) => [k, env[k]]),
+  ].flatMap(([k, v]) => ["--env", `${k}=${v}`]);
+  run("npx", [
+    "-y",
+    VERCEL_CLI,
+    "deploy",
+    "--prebuilt",
+    "--prod",
+    "--token",
+    env.VERCEL_TOKEN!,
+    ...vercelEnv,
+  ]);
   run("npx", ["-y", SERVERLESS_CLI, "deploy"], {
     TESSERA_SIGNING_KEY: env.TESSERA_SIGNING_KEY_AWS!,
   });

@@ -19,12 +19,15 @@ const ANTI_ENTROPY_PATH = "/internal/anti-entropy";
 
 /**
  * EventBridge schedule (serverless.yml, every 5 minutes): runs one anti-entropy sweep by calling
- * the app in-process, so the sweep is the same route every provider's scheduler calls. Until the
- * app registers that route this answers 404 and does nothing. A 5xx throws so that the failed run
- * shows in the Lambda error metrics; the next tick simply sweeps again.
+ * the app in-process with CRON_SECRET, so the sweep is the same route every provider's scheduler
+ * calls. Without CRON_SECRET the route answers 404 and nothing runs. A 5xx throws so that the
+ * failed run shows in the Lambda error metrics; the next tick simply sweeps again.
  */
 export async function scheduled(): Promise<{ status: number }> {
-  const res = await app.request(ANTI_ENTROPY_PATH, { method: "POST" });
+  const res = await app.request(ANTI_ENTROPY_PATH, {
+    method: "POST",
+    headers: { authorization: `Bearer ${process.env.CRON_SECRET ?? ""}` },
+  });
   if (res.status >= 500) throw new Error(`anti-entropy sweep failed: ${res.status}`);
   return { status: res.status };
 }

@@ -47,11 +47,22 @@ export default {
     });
   },
 
-  // Cron trigger (wrangler.toml [triggers]): the hook where anti-entropy will run, e.g.
-  // `built ??= build(env); if ("deps" in built) ctx.waitUntil(antiEntropy(built.deps));`
-  scheduled(
-    _controller: ScheduledController,
-    _env: Record<string, unknown>,
-    _ctx: ExecutionContext,
-  ) {},
+  // Cron trigger (wrangler.toml [triggers]): one anti-entropy sweep through the same route every
+  // provider's scheduler calls, in-process with CRON_SECRET.
+  scheduled(_controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) {
+    built ??= build(env);
+    if (!("app" in built)) return;
+    const app = built.app;
+    const secret = typeof env.CRON_SECRET === "string" ? env.CRON_SECRET : "";
+    ctx.waitUntil(
+      Promise.resolve(
+        app.request("/internal/anti-entropy", {
+          method: "POST",
+          headers: { authorization: `Bearer ${secret}` },
+        }),
+      ).then((r) => {
+        if (r.status >= 500) console.error(`[cloudflare] anti-entropy sweep failed: ${r.status}`);
+      }),
+    );
+  },
 };

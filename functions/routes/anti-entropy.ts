@@ -24,8 +24,18 @@ export function antiEntropyRoutes(s: Services) {
     const limit =
       Number.isInteger(limitQ) && limitQ > 0 ? Math.min(limitQ, SWEEP_KEYS_MAX) : SWEEP_KEYS_MAX;
     const { client, acceptors } = s.replication;
-    const result = await antiEntropy(client, acceptors, prefix, { limit });
-    return c.json({ provider: s.deps.provider, prefix, ...result });
+    // Each sweep resumes where the last one on this provider stopped, so a keyspace larger than one
+    // sweep is still covered, a slice per scheduled run. The cursor lives in the provider's own blob
+    // store: losing it only restarts the walk from the beginning.
+    const cursorBlob = `anti-entropy/cursor/${encodeURIComponent(prefix) || "_all"}`;
+    const stored = await s.deps.blobs.get(cursorBlob).catch(() => null);
+    const after = stored ? new TextDecoder().decode(stored) : undefined;
+    const result = await antiEntropy(client, acceptors, prefix, {
+      limit,
+      ...(after ? { after } : {}),
+    });
+    await s.deps.blobs.put(cursorBlob, result.next ?? "").catch(() => undefined);
+    return c.json({ provider: s.deps.provider, prefix, from: after ?? null, ...result });
   };
   app.get("/internal/anti-entropy", handler);
   app.post("/internal/anti-entropy", handler);

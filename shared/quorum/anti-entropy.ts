@@ -22,6 +22,8 @@ export interface AntiEntropyResult {
   failed: number;
   /** Acceptors whose scan failed (their keys were not compared). */
   unreachable: number[];
+  /** Where the next sweep should resume (`after`); absent when this sweep reached the end. */
+  next?: string;
 }
 
 /**
@@ -51,9 +53,10 @@ async function scanUpTo(
   acceptor: AcceptorPort,
   prefix: string,
   limit: number,
+  after?: string,
 ): Promise<{ records: AcceptorRecord[]; complete: boolean }> {
   const records: AcceptorRecord[] = [];
-  let cursor: string | undefined;
+  let cursor: string | undefined = after;
   do {
     const page = await acceptor.scan(prefix, {
       cursor,
@@ -69,11 +72,11 @@ export async function antiEntropy(
   client: QuorumClient,
   acceptors: readonly AcceptorPort[],
   prefix: string,
-  opts: { limit?: number } = {},
+  opts: { limit?: number; after?: string } = {},
 ): Promise<AntiEntropyResult> {
   const limit = Math.max(1, opts.limit ?? ANTI_ENTROPY_LIMIT_DEFAULT);
   const scans = await Promise.all(
-    acceptors.map((a) => scanUpTo(a, prefix, limit).catch(() => null)),
+    acceptors.map((a) => scanUpTo(a, prefix, limit, opts.after).catch(() => null)),
   );
   const unreachable = scans.flatMap((s, i) => (s === null ? [i] : []));
   // Only compare up to the smallest last key among truncated scans: past it, a key missing from
@@ -100,5 +103,6 @@ export async function antiEntropy(
     if (out.status === "ok") repaired += batch.length;
     else failed += batch.length;
   }
-  return { scanned: all.size, disagreeing: keys.length, repaired, failed, unreachable };
+  const result = { scanned: all.size, disagreeing: keys.length, repaired, failed, unreachable };
+  return upTo === undefined ? result : { ...result, next: upTo };
 }
