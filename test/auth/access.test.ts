@@ -41,8 +41,9 @@ describe("AuthEnv", () => {
   it("merges into the common schema and parses JSON variables", async () => {
     const tc = await makeTestCluster();
     const gov = publicOf(await generateEd25519Jwk("gov"));
+    const { TESSERA_OIDC_JWKS: _inline, ...env } = tc.envFor("aws");
     const cfg = loadConfig(CommonEnv.extend(AuthEnv.shape), {
-      ...tc.envFor("aws"),
+      ...env,
       TESSERA_GOVERNANCE_KEYS: JSON.stringify([gov]),
       TESSERA_OIDC_ISSUER: "https://id.example.test",
       TESSERA_OIDC_AUDIENCE: "tessera",
