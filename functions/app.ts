@@ -8,6 +8,7 @@ import { antiEntropyRoutes } from "./routes/anti-entropy.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { idpRoutes } from "./routes/idp.ts";
 import { internalRoutes } from "./routes/internal.ts";
+import { ticketSignRoutes } from "./routes/ticket-sign.ts";
 import { buyerRoutes } from "./routes/v1/buyer.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
 import { createServices } from "./services/index.ts";
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps) {
 
   app.route("/", healthRoutes(deps));
   app.route("/", internalRoutes(deps));
+  app.route("/", ticketSignRoutes(deps));
   app.route("/", antiEntropyRoutes(services));
   const s = deps.settings;
   if (s.TESSERA_DEV_IDP_KEY) {

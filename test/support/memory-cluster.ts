@@ -24,6 +24,9 @@ export interface MemoryCluster {
   /** Makes `provider` unreachable over the (in-process) network until `heal`. */
   cut(provider: ProviderId): void;
   heal(provider: ProviderId): void;
+  /** Makes every peer call whose path starts with `prefix` fail (e.g. one internal endpoint). */
+  cutPath(prefix: string): void;
+  healPath(prefix: string): void;
   /** A dev-IdP access token for a test user (alice, bob, carol, dave). */
   tokenFor(username: string, via?: ProviderId): Promise<string>;
   /** `app.request` on one provider with an absolute URL of its configured origin. */
@@ -39,6 +42,7 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
   const tc = await makeTestCluster({}, o.clusterId ?? "test-memory");
   const clock = { ms: o.startMs ?? MEMORY_CLUSTER_EPOCH_MS };
   const cutSet = new Set<ProviderId>();
+  const cutPaths = new Set<string>();
   const apps = {} as Record<ProviderId, App>;
   const acceptors = {} as Record<ProviderId, MemoryAcceptor>;
   const byOrigin = new Map<string, ProviderId>(
@@ -53,6 +57,10 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
       if (to === undefined) throw new TypeError(`memory cluster: no provider at ${req.url}`);
       if (cutSet.has(to) || cutSet.has(from)) {
         throw new TypeError(`memory cluster: ${from} → ${to} is cut`);
+      }
+      const path = new URL(req.url).pathname;
+      if ([...cutPaths].some((p) => path.startsWith(p))) {
+        throw new TypeError(`memory cluster: ${path} is cut`);
       }
       return await apps[to].request(req);
     };
@@ -83,6 +91,8 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
     clock,
     cut: (p) => cutSet.add(p),
     heal: (p) => cutSet.delete(p),
+    cutPath: (prefix) => cutPaths.add(prefix),
+    healPath: (prefix) => cutPaths.delete(prefix),
     request,
     async tokenFor(username, via = "cloudflare") {
       const r = await request(via, "/idp/token", {

@@ -1,8 +1,29 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AuthVariables } from "../../auth/variables.ts";
+import { ProblemError } from "../../problem.ts";
 import type { Services } from "../../services/index.ts";
+import { holdRoutes } from "./buyer/holds.ts";
+import { orderRoutes } from "./buyer/orders.ts";
+import { ticketRoutes } from "./buyer/tickets.ts";
 
-/** Buyer API (/v1/events, holds, orders, tickets). */
-export function buyerRoutes(_s: Services) {
-  const app = new OpenAPIHono();
+/** Buyer API (/v1/events/{id}/holds, /v1/holds, /v1/me/orders, /v1/me/tickets, ticket QR codes). */
+export function buyerRoutes(s: Services) {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({
+    // Validation runs in the app that registered the route: same one-problem answer as app.ts.
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ProblemError(400, "validation", "Invalid request", undefined, {
+          errors: result.error.issues.map((i) => ({
+            path: `/${i.path.map(String).join("/")}`,
+            code: i.code,
+            message: i.message,
+          })),
+        });
+      }
+    },
+  });
+  holdRoutes(app, s);
+  orderRoutes(app, s);
+  ticketRoutes(app, s);
   return app;
 }

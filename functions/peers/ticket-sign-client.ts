@@ -1,0 +1,92 @@
+import { z } from "zod";
+import type { PrivateJwk, ProviderId } from "../../shared/config.ts";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { signRequest } from "../../shared/crypto/http-signature.ts";
+import { MAX_SEATS_PER_HOLD } from "../../shared/seats/changes.ts";
+import { TicketClaims } from "../../shared/tickets/claims.ts";
+import { type TicketSignature, TicketSignatureSchema } from "../../shared/tickets/sign.ts";
+import { PEER_TIMEOUT_MS } from "./remote-acceptor.ts";
+
+/**
+ * Wire format of the internal ticket-signing endpoint: a coordinator asks a peer to vouch for the
+ * tickets of one sold hold. The peer signs only what its OWN store shows (see witnessSale).
+ */
+export const TICKET_SIGN_PATH = "/internal/tickets/sign";
+
+const SeatKeyText = z
+  .string()
+  .max(512)
+  .regex(/^seat\/[^/]+\/[^/]+\/[^/]+$/, "seat/<event>/<section>/<seat>");
+
+export const TicketSignBody = z.strictObject({
+  holdId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+  /** One per seat of the hold: the seat's register key and the claims to sign for it. */
+  items: z
+    .array(z.strictObject({ seatKey: SeatKeyText, claims: TicketClaims }))
+    .min(1)
+    .max(MAX_SEATS_PER_HOLD),
+});
+export type TicketSignBody = z.infer<typeof TicketSignBody>;
+
+export const TicketSignReply = z.object({
+  /** Aligned with `items`. */
+  signatures: z.array(TicketSignatureSchema).min(1).max(MAX_SEATS_PER_HOLD),
+});
+
+export type SignOutcome =
+  | { readonly ok: true; readonly signatures: TicketSignature[] }
+  /** status 409: the peer's store does not show the sale (yet); 0: the peer did not answer. */
+  | { readonly ok: false; readonly status: number; readonly reason: string };
+
+export interface TicketSignClientOptions {
+  readonly to: ProviderId;
+  readonly url: string;
+  /** Our signing key: the peer checks it against the cluster configuration. */
+  readonly key: PrivateJwk;
+  readonly now: () => number;
+  readonly fetch?: typeof fetch;
+  readonly timeoutMs?: number;
+}
+
+/** Asks one peer for its signatures. Never throws: a lost peer is an outcome like a refusal. */
+export async function requestTicketSignatures(
+  o: TicketSignClientOptions,
+  body: TicketSignBody,
+): Promise<SignOutcome> {
+  try {
+    const bytes = new TextEncoder().encode(JSON.stringify(body));
+    const headers = await signRequest({
+      method: "POST",
+      path: TICKET_SIGN_PATH,
+      body: bytes,
+      to: o.to,
+      key: o.key,
+      createdS: Math.floor(o.now() / 1000),
+      nonce: toBase64Url(crypto.getRandomValues(new Uint8Array(18))),
+    });
+    const res = await (o.fetch ?? fetch)(`${o.url}${TICKET_SIGN_PATH}`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: bytes,
+      signal: AbortSignal.timeout(o.timeoutMs ?? PEER_TIMEOUT_MS),
+    });
+    if (!res.ok) {
+      return {
+        ok: false,
+        status: res.status,
+        reason: `${o.to}: HTTP ${res.status} ${await res.text()}`,
+      };
+    }
+    const r = TicketSignReply.safeParse(await res.json());
+    if (!r.success || r.data.signatures.length !== body.items.length) {
+      return { ok: false, status: 0, reason: `${o.to}: malformed reply` };
+    }
+    return { ok: true, signatures: r.data.signatures };
+  } catch (e) {
+    return {
+      ok: false,
+      status: 0,
+      reason: `${o.to}: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+}

@@ -1,0 +1,264 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { checkSale } from "../../../../shared/domain/event.ts";
+import { Id, Instant } from "../../../../shared/domain/ids.ts";
+import { Money } from "../../../../shared/domain/money.ts";
+import { CardInput } from "../../../../shared/domain/order.ts";
+import { priceSeats } from "../../../../shared/domain/pricing.ts";
+import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
+import type { HoldRecord } from "../../../../shared/seats/types.ts";
+import { ProblemError } from "../../../problem.ts";
+import type { Services } from "../../../services/index.ts";
+import { confirmPurchase, readOwnHold, StoredOrder } from "../../../services/orders.ts";
+import { json, jsonBody, problems } from "../manage/common.ts";
+import { lookupSeats, parseSeatKey, readEvent } from "./catalog-read.ts";
+import {
+  BUYER_SECURITY,
+  BUYER_TAG,
+  type BuyerApp,
+  buyerGuard,
+  IdemHeaders,
+  me,
+  SeatRefSchema,
+  seatProblem,
+  seatRefOf,
+} from "./common.ts";
+import { TicketView, ticketView } from "./views.ts";
+
+const HoldBody = z
+  .object({ seats: z.array(SeatRefSchema).min(1).max(MAX_SEATS_PER_HOLD) })
+  .strict()
+  .openapi("CreateHold");
+
+export const HoldView = z
+  .object({
+    holdId: Id,
+    eventId: Id,
+    seats: z.array(SeatRefSchema),
+    state: z.enum(["held", "sold", "released", "expired"]),
+    expiresAt: Instant.optional(),
+    total: Money.optional(),
+    orderId: Id.optional(),
+  })
+  .openapi("Hold");
+type HoldView = z.infer<typeof HoldView>;
+
+const PurchaseView = z
+  .object({
+    order: StoredOrder,
+    tickets: z.array(TicketView),
+    /** True when fewer than two providers vouched yet: re-issue with POST .../tickets. */
+    ticketsPending: z.boolean(),
+  })
+  .openapi("Purchase");
+
+const EventParams = z.object({ eventId: Id.openapi({ param: { name: "eventId", in: "path" } }) });
+const HoldParams = z.object({ holdId: Id.openapi({ param: { name: "holdId", in: "path" } }) });
+
+const SALE_STATUS = {
+  not_visible: 404,
+  not_on_sale: 409,
+  sales_not_open_yet: 409,
+  sales_closed: 409,
+} as const;
+
+/** What a hold record shows its owner (a held record past its expiry reads as expired). */
+function holdView(s: Services, holdId: string, rec: HoldRecord, total?: Money): HoldView {
+  const seats = (rec.seats ?? []).map(seatRefOf);
+  const eventId = rec.seats?.[0] ? parseSeatKey(rec.seats[0]).eventId : "";
+  const state = rec.state === "held" && s.now() > rec.expiresAtMs ? "expired" : rec.state;
+  return {
+    holdId,
+    eventId,
+    seats,
+    state,
+    ...("expiresAtMs" in rec ? { expiresAt: new Date(rec.expiresAtMs).toISOString() } : {}),
+    ...(total ? { total } : {}),
+    ...(rec.state === "sold" ? { orderId: rec.orderId } : {}),
+  };
+}
+
+export function holdRoutes(app: BuyerApp, s: Services) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/events/{eventId}/holds",
+      tags: [BUYER_TAG],
+      summary: "Hold seats for checkout (all of them or none)",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: { params: EventParams, headers: IdemHeaders, body: jsonBody(HoldBody) },
+      responses: {
+        201: { ...json(HoldView, "Held"), headers: z.object({ location: z.string() }) },
+        ...problems(400, 401, 404, 409, 422, 503),
+      },
+    }),
+    async (c) => {
+      const { sub, seg } = await me(c);
+      const { eventId } = c.req.valid("param");
+      const key = c.req.valid("header")["idempotency-key"];
+      const { seats } = c.req.valid("json");
+      const event = await readEvent(s, eventId);
+      const sale = checkSale(event, sub, s.now());
+      if (!sale.ok) {
+        if (sale.code === "not_visible") {
+          throw new ProblemError(
+            404,
+            "not-found",
+            "Not Found",
+            `event ${eventId} does not exist or is not visible to you`,
+          );
+        }
+        throw new ProblemError(
+          SALE_STATUS[sale.code],
+          sale.code.replaceAll("_", "-"),
+          "Not on sale",
+          sale.message,
+        );
+      }
+      const lookup = await lookupSeats(s, event.planId, [
+        ...new Set(seats.map((x) => x.sectionId)),
+      ]);
+      const unknown = seats.filter((x) => lookup.get(x.seatId)?.sectionId !== x.sectionId);
+      if (unknown.length > 0) {
+        throw new ProblemError(
+          422,
+          "unknown-seats",
+          "Unknown seats",
+          "the plan has no such seats",
+          {
+            seats: unknown,
+            errors: unknown.map((x) => ({
+              path: "/seats",
+              code: "unknown_seat",
+              message: `no seat ${x.sectionId}/${x.seatId}`,
+            })),
+          },
+        );
+      }
+      const priced = priceSeats(event, lookup, [...new Set(seats.map((x) => x.seatId))]);
+      if (!priced.ok) {
+        throw new ProblemError(
+          422,
+          "unpriceable",
+          "Seats cannot be bought",
+          priced.errors.map((e) => e.message).join("; "),
+          { errors: priced.errors },
+        );
+      }
+      const r = await s.seats.hold(seg, key, {
+        eventId,
+        seats: seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
+      });
+      if (!r.ok) throw seatProblem(r.code, r.detail);
+      const view: HoldView = {
+        holdId: r.value.holdId,
+        eventId,
+        seats: r.value.seats.map(seatRefOf),
+        state: "held",
+        expiresAt: new Date(r.value.expiresAtMs).toISOString(),
+        total: priced.total,
+      };
+      c.header("location", `/v1/holds/${r.value.holdId}`);
+      return c.json(view, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/holds/{holdId}",
+      tags: [BUYER_TAG],
+      summary: "One of your holds",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: { params: HoldParams },
+      responses: { 200: json(HoldView, "The hold"), ...problems(401, 404, 503) },
+    }),
+    async (c) => {
+      const { seg } = await me(c);
+      const { holdId } = c.req.valid("param");
+      const rec = await readOwnHold(s, seg, holdId);
+      // An expired tombstone carries no owner: never show it to anyone.
+      if (rec.state === "expired")
+        throw seatProblem("not-found", `hold ${holdId} does not exist or is not yours`);
+      let total: Money | undefined;
+      const refs = (rec.seats ?? []).map(parseSeatKey);
+      if (refs[0]) {
+        const event = await readEvent(s, refs[0].eventId);
+        const lookup = await lookupSeats(s, event.planId, [
+          ...new Set(refs.map((r) => r.sectionId)),
+        ]);
+        const priced = priceSeats(
+          event,
+          lookup,
+          refs.map((r) => r.seatId),
+        );
+        if (priced.ok) total = priced.total;
+      }
+      return c.json(holdView(s, holdId, rec, total), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/holds/{holdId}",
+      tags: [BUYER_TAG],
+      summary: "Give held seats back",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: { params: HoldParams },
+      responses: {
+        204: { description: "Released (or already gone)" },
+        ...problems(401, 404, 409, 503),
+      },
+    }),
+    async (c) => {
+      const { seg } = await me(c);
+      const { holdId } = c.req.valid("param");
+      const r = await s.seats.release(seg, holdId);
+      if (!r.ok) throw seatProblem(r.code, r.detail);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/holds/{holdId}/confirm",
+      tags: [BUYER_TAG],
+      summary: "Pay for held seats: the order and its tickets",
+      description:
+        "Authorises the card, commits the sale, captures, records the order and issues tickets signed " +
+        "by at least two providers. A declined card (402) leaves the seats held until the hold " +
+        "expires. On 503 retry with the same Idempotency-Key (any provider): the retry finishes the sale.",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: {
+        params: HoldParams,
+        headers: IdemHeaders,
+        body: jsonBody(z.object({ card: CardInput }).strict().openapi("ConfirmHold")),
+      },
+      responses: {
+        201: json(PurchaseView, "Bought"),
+        ...problems(400, 401, 402, 404, 409, 410, 422, 503),
+      },
+    }),
+    async (c) => {
+      const { sub, seg } = await me(c);
+      const { holdId } = c.req.valid("param");
+      const key = c.req.valid("header")["idempotency-key"];
+      const { card } = c.req.valid("json");
+      const { order, issued } = await confirmPurchase(s, { sub, seg, key, holdId, card });
+      c.header("location", `/v1/me/orders/${order.id}`);
+      return c.json(
+        {
+          order,
+          tickets: issued.tickets.map((t) => ticketView(t.id, t.record)),
+          ticketsPending: issued.tickets.length === 0,
+        },
+        201,
+      );
+    },
+  );
+}

@@ -1,0 +1,141 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Id } from "../../../../shared/domain/ids.ts";
+import { orderKey, scanPrefix, ticketKey } from "../../../../shared/domain/keys.ts";
+import { ProblemError } from "../../../problem.ts";
+import { listPage } from "../../../services/catalog.ts";
+import type { Services } from "../../../services/index.ts";
+import { issueOrderTickets, type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
+import { type TicketRecord, ticketIdFor } from "../../../services/tickets.ts";
+import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
+import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
+import { TicketView, ticketView } from "./views.ts";
+
+const OrderParams = z.object({ orderId: Id.openapi({ param: { name: "orderId", in: "path" } }) });
+
+const OrderWithTickets = z
+  .object({ order: StoredOrder, tickets: z.array(TicketView), ticketsPending: z.boolean() })
+  .openapi("OrderWithTickets");
+
+const notFound = (orderId: string) =>
+  new ProblemError(
+    404,
+    "not-found",
+    "Not Found",
+    `order ${orderId} does not exist or is not yours`,
+  );
+
+/** The order if it is this buyer's (checked on the buyer's own index entry, not a guessable id). */
+async function ownOrder(s: Services, seg: string, orderId: string): Promise<StoredOrder> {
+  const [order, mine] = await s.store.getMany<StoredOrder | OrderIndexEntry>([
+    orderKey(orderId),
+    scanPrefix.buyerOrders(seg) + orderId,
+  ]);
+  if (order == null || mine == null) throw notFound(orderId);
+  return order as StoredOrder;
+}
+
+/** The stored tickets of an order, in seat order (missing ones left out). */
+async function orderTickets(s: Services, order: StoredOrder) {
+  const ids = await Promise.all(
+    order.seats.map((x) =>
+      ticketIdFor(order.id, `seat/${order.eventId}/${x.sectionId}/${x.seatId}`),
+    ),
+  );
+  const recs = await s.store.getMany<TicketRecord>(ids.map(ticketKey));
+  return ids.flatMap((id, j) => (recs[j] ? [ticketView(id, recs[j])] : []));
+}
+
+export function orderRoutes(app: BuyerApp, s: Services) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/me/orders",
+      tags: [BUYER_TAG],
+      summary: "Your orders, newest id last",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: { query: PageQuery },
+      responses: {
+        200: json(pageOf(StoredOrder, "OrderPage"), "One page of orders"),
+        ...problems(400, 401, 503),
+      },
+    }),
+    async (c) => {
+      const { seg } = await me(c);
+      // The index is scanned locally (cheap); the orders themselves are money, read by quorum.
+      const page = await listPage<OrderIndexEntry, string>(
+        s,
+        scanPrefix.buyerOrders(seg),
+        c.req.valid("query"),
+        (_k, v) => v.orderId,
+      );
+      const orders =
+        page.items.length === 0 ? [] : await s.store.getMany<StoredOrder>(page.items.map(orderKey));
+      const items = orders.filter((o): o is StoredOrder => o !== null);
+      return c.json(
+        page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/me/orders/{orderId}",
+      tags: [BUYER_TAG],
+      summary: "One of your orders with its tickets",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: { params: OrderParams },
+      responses: { 200: json(OrderWithTickets, "The order"), ...problems(401, 404, 503) },
+    }),
+    async (c) => {
+      const { seg } = await me(c);
+      const order = await ownOrder(s, seg, c.req.valid("param").orderId);
+      const tickets = await orderTickets(s, order);
+      return c.json({ order, tickets, ticketsPending: tickets.length < order.seats.length }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/me/orders/{orderId}/tickets",
+      tags: [BUYER_TAG],
+      summary: "(Re-)issue the tickets of an order",
+      description:
+        "Asks every provider again to vouch for the order's tickets. Idempotent: tickets already " +
+        "issued come back unchanged (or with more signatures). 503 while fewer than two providers vouch.",
+      security: BUYER_SECURITY,
+      middleware: [buyerGuard(s)],
+      request: { params: OrderParams },
+      responses: { 200: json(OrderWithTickets, "Issued"), ...problems(401, 404, 409, 503) },
+    }),
+    async (c) => {
+      const { sub, seg } = await me(c);
+      const order = await ownOrder(s, seg, c.req.valid("param").orderId);
+      if (order.status !== "confirmed") {
+        throw new ProblemError(
+          409,
+          "order-not-confirmed",
+          "Order not confirmed",
+          `the order is ${order.status}`,
+        );
+      }
+      const issued = await issueOrderTickets(s, order, sub, seg);
+      if (issued.tickets.length === 0) {
+        throw new ProblemError(
+          503,
+          "tickets-pending",
+          "Too few providers vouched",
+          JSON.stringify(issued.refusals),
+          {},
+          { "retry-after": "5" },
+        );
+      }
+      const tickets = issued.tickets.map((t) => ticketView(t.id, t.record));
+      return c.json({ order, tickets, ticketsPending: false }, 200);
+    },
+  );
+}

@@ -1,0 +1,314 @@
+import { z } from "@hono/zod-openapi";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
+import type { Event } from "../../shared/domain/event.ts";
+import { BUYER_ID_PATTERN } from "../../shared/domain/ids.ts";
+import { buyerOrderKey, eventOrderKey, orderKey } from "../../shared/domain/keys.ts";
+import { Money } from "../../shared/domain/money.ts";
+import { type CardInput, confirmOrder, newOrder, Order } from "../../shared/domain/order.ts";
+import { priceSeats } from "../../shared/domain/pricing.ts";
+import { splitProceeds } from "../../shared/payments/split.ts";
+import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import { holdKey, idemKey } from "../../shared/seats/keys.ts";
+import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
+import type { HoldRecord } from "../../shared/seats/types.ts";
+import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { ProblemError } from "../problem.ts";
+import {
+  lookupSeats,
+  parseSeatKey,
+  readEvent,
+  type SeatLookup,
+} from "../routes/v1/buyer/catalog-read.ts";
+import type { Services } from "./index.ts";
+import { paymentsFor } from "./payments.ts";
+import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";
+import { type IssueResult, issueTickets, ticketIdFor } from "./tickets.ts";
+
+/**
+ * The purchase flow: held seats → authorised payment → sale committed on the hold record (the one
+ * commit point, shared/seats) → capture → order record → tickets. Each step after the commit is
+ * idempotent and keyed by what the commit decided (the order id), so a client that lost a reply
+ * retries the same request (same Idempotency-Key), on any provider, and the retry finishes the
+ * steps the first attempt did not, without a second effect.
+ */
+
+export const ProceedsEntry = z.object({ party: z.string(), amount: Money }).openapi("Proceeds");
+
+/** `order/<oid>`: the Order plus how its total is shared and which hold it sold. */
+export const StoredOrder = Order.safeExtend({
+  proceeds: z.array(ProceedsEntry),
+  holdId: z.string(),
+}).openapi("BuyerOrder");
+export type StoredOrder = z.infer<typeof StoredOrder>;
+
+/** Index entry `buyer/<seg>/order/<oid>` and `event/<eid>/order/<oid>`. */
+export interface OrderIndexEntry {
+  readonly orderId: string;
+  readonly eventId: string;
+  readonly createdAt: string;
+}
+
+const problem = (
+  status: 402 | 404 | 409 | 410 | 422 | 503,
+  slug: string,
+  title: string,
+  detail?: string,
+  ext: Record<string, unknown> = {},
+) =>
+  new ProblemError(
+    status,
+    slug,
+    title,
+    detail,
+    ext,
+    status === 503 ? { "retry-after": String(RETRY_AFTER_S) } : {},
+  );
+
+export const holdNotFound = (holdId: string) =>
+  problem(404, "not-found", "Not Found", `hold ${holdId} does not exist or is not yours`);
+
+/** The buyer id an order records: the `sub` itself when it fits the Order schema, else its hash. */
+export function orderBuyerId(sub: string, seg: string): string {
+  return BUYER_ID_PATTERN.test(sub) ? sub : seg;
+}
+
+/** Reads a hold record linearizably; someone else's (or none) is a 404. */
+export async function readOwnHold(s: Services, seg: string, holdId: string): Promise<HoldRecord> {
+  const hold = await s.store.get<HoldRecord>(holdKey(holdId));
+  if (hold === null || (hold.state !== "expired" && hold.caller !== seg))
+    throw holdNotFound(holdId);
+  return hold;
+}
+
+/** Idempotency key handed to the payment processor: one per (buyer, request key). */
+async function paymentKeyFor(seg: string, key: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${seg}\n${key}`));
+  return `pk_${toBase64Url(new Uint8Array(d))}`;
+}
+
+const NO_CONTROL = /\p{Cc}/gu;
+/** Claims strings are at most 64 characters without control characters (shared/tickets/claims). */
+const CLAIM_TEXT_MAX = 64;
+const clip = (text: string) =>
+  Array.from(text.replace(NO_CONTROL, "")).slice(0, CLAIM_TEXT_MAX).join("") || "-";
+
+/** Ticket claims for every seat of a stored order (deterministic: re-issues sign the same bytes). */
+export function ticketItems(
+  s: Services,
+  order: StoredOrder,
+  sub: string,
+  lookup: SeatLookup,
+  ids: readonly string[],
+) {
+  const iat = Math.floor(Date.parse(order.createdAt) / 1000);
+  return order.seats.map((seat, j) => {
+    const info = lookup.get(seat.seatId);
+    const claims: TicketClaims = {
+      tid: ids[j]!,
+      cid: s.deps.cluster.clusterId,
+      evt: order.eventId,
+      seat: {
+        id: seat.seatId,
+        section: clip(info?.sectionName ?? seat.sectionId),
+        ...(info?.rowLabel ? { row: clip(info.rowLabel) } : {}),
+        label: clip(info?.label ?? seat.seatId),
+        category: clip(info?.categoryName ?? seat.categoryId),
+      },
+      hld: sub,
+      ord: order.id,
+      iat,
+      thr: order.theaterId,
+      prc: { amount: seat.price.amount, currency: seat.price.currency },
+    };
+    return { seatKey: `seat/${order.eventId}/${seat.sectionId}/${seat.seatId}`, claims };
+  });
+}
+
+/** Issues (or re-issues) the tickets of a stored order. */
+export async function issueOrderTickets(
+  s: Services,
+  order: StoredOrder,
+  sub: string,
+  seg: string,
+  lookup?: SeatLookup,
+): Promise<IssueResult> {
+  const seats =
+    lookup ??
+    (await lookupSeats(s, (await readEvent(s, order.eventId)).planId, [
+      ...new Set(order.seats.map((x) => x.sectionId)),
+    ]));
+  const ids = await Promise.all(
+    order.seats.map((x) =>
+      ticketIdFor(order.id, `seat/${order.eventId}/${x.sectionId}/${x.seatId}`),
+    ),
+  );
+  return issueTickets(s, {
+    holdId: order.holdId,
+    orderId: order.id,
+    eventId: order.eventId,
+    holderSeg: seg,
+    items: ticketItems(s, order, sub, seats, ids),
+  });
+}
+
+/**
+ * Writes the order and both index entries in ONE change; if the order already exists (a retry),
+ * the stored one wins, so `createdAt` (and the ticket issue time derived from it) never moves.
+ */
+export async function writeOrder(
+  s: Services,
+  seg: string,
+  order: StoredOrder,
+): Promise<StoredOrder> {
+  const entry: OrderIndexEntry = {
+    orderId: order.id,
+    eventId: order.eventId,
+    createdAt: order.createdAt,
+  };
+  const keys = [
+    orderKey(order.id),
+    buyerOrderKey(seg, order.id),
+    eventOrderKey(order.eventId, order.id),
+  ];
+  const w = await s.store.change<StoredOrder | OrderIndexEntry>(keys, ([cur]) =>
+    cur != null ? { abort: cur } : [order, entry, entry],
+  );
+  return (w.ok ? order : w.reason) as StoredOrder;
+}
+
+export interface PurchaseInput {
+  readonly sub: string;
+  readonly seg: string;
+  readonly key: string;
+  readonly holdId: string;
+  readonly card: CardInput;
+}
+
+export interface PurchaseResult {
+  readonly order: StoredOrder;
+  readonly issued: IssueResult;
+}
+
+export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
+  const hold = await readOwnHold(s, i.seg, i.holdId);
+  // Refuse before touching the card what cannot succeed; the seat service re-checks all of it.
+  if (hold.state === "sold" && hold.confirm.key !== idemKey(i.seg, i.key)) {
+    throw problem(
+      409,
+      "already-confirmed",
+      "Hold already confirmed",
+      `hold ${i.holdId} was bought with another request`,
+      { orderId: hold.orderId },
+    );
+  }
+  if (hold.state === "released" || hold.state === "expired") {
+    throw problem(410, "hold-gone", "Hold no longer live", `hold ${i.holdId} is ${hold.state}`);
+  }
+  if (hold.state === "held" && s.now() > hold.expiresAtMs + SKEW_MARGIN_MS) {
+    throw problem(410, "hold-gone", "Hold no longer live", `hold ${i.holdId} expired`);
+  }
+  const refs = hold.seats.map(parseSeatKey);
+  const eventId = refs[0]?.eventId ?? "";
+  const event: Event = await readEvent(s, eventId);
+  if (hold.state === "held" && event.status === "cancelled") {
+    throw problem(409, "event-cancelled", "Event cancelled", `event ${eventId} is cancelled`);
+  }
+  const lookup = await lookupSeats(s, event.planId, [...new Set(refs.map((r) => r.sectionId))]);
+  const priced = priceSeats(
+    event,
+    lookup,
+    refs.map((r) => r.seatId),
+  );
+  if (!priced.ok) {
+    throw problem(
+      422,
+      "unpriceable",
+      "Seats cannot be priced",
+      priced.errors.map((e) => e.message).join("; "),
+      { errors: priced.errors },
+    );
+  }
+
+  const payments = paymentsFor(s);
+  const auth = await payments.authorize({
+    orderId: i.holdId,
+    amount: priced.total,
+    card: i.card,
+    idempotencyKey: await paymentKeyFor(i.seg, i.key),
+  });
+  if (auth.status === "declined") {
+    // The seats stay held: the buyer may try another card until the hold expires.
+    throw problem(
+      402,
+      "payment-declined",
+      "Payment declined",
+      `the card was declined: ${auth.reason}`,
+      { reason: auth.reason },
+    );
+  }
+  if (auth.status === "error") {
+    if (auth.retryable)
+      throw problem(503, "payment-unavailable", "Payment processor unavailable", auth.message);
+    throw problem(
+      422,
+      auth.code === "idempotency_conflict" ? "idempotency-key-reused" : "payment-refused",
+      "Payment request refused",
+      auth.message,
+    );
+  }
+
+  const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId });
+  if (!c.ok) {
+    if (c.code === "unknown" || c.code === "unavailable") {
+      // The sale may have committed: keep the authorisation, the retry with the same key learns it.
+      throw outcomeUnknown("the sale's commit did not complete");
+    }
+    // "in-flight": another attempt of this very request may still capture this authorisation.
+    if (c.code !== "in-flight") await payments.void(auth.paymentId).catch(() => undefined);
+    const slug = c.code === "conflict" ? "idempotency-key-reused" : `hold-${c.code}`;
+    throw new ProblemError(
+      SEAT_ERROR_STATUS[c.code] as 409,
+      slug,
+      "Hold not confirmed",
+      `the hold could not be confirmed: ${c.code}`,
+      c.detail === undefined ? {} : { reason: c.detail },
+    );
+  }
+
+  const cap = await payments.capture(auth.paymentId, priced.total);
+  if (cap.status !== "captured") {
+    console.error(`[${s.deps.provider}] order ${c.value.orderId}: capture refused: ${cap.message}`);
+    throw problem(
+      503,
+      "payment-capture-pending",
+      "Payment not captured yet",
+      `the sale is recorded; capture failed (${cap.code}); retry the same request`,
+    );
+  }
+  const draft = confirmOrder(
+    newOrder({
+      id: c.value.orderId,
+      theaterId: event.theaterId,
+      eventId,
+      buyerId: orderBuyerId(i.sub, i.seg),
+      seats: priced.seats,
+      total: priced.total,
+      now: s.now(),
+      idempotencyKey: i.key,
+    }),
+    auth.paymentId,
+  );
+  if (!draft.ok) throw new Error("a new order must be confirmable");
+  const order = await writeOrder(s, i.seg, {
+    ...draft.order,
+    proceeds: splitProceeds(priced.total),
+    holdId: i.holdId,
+  });
+  const issued = await issueOrderTickets(s, order, i.sub, i.seg, lookup);
+  if (issued.tickets.length === 0) {
+    console.warn(
+      `[${s.deps.provider}] order ${order.id}: tickets pending: ${JSON.stringify(issued.refusals)}`,
+    );
+  }
+  return { order, issued };
+}
