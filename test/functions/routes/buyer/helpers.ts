@@ -32,6 +32,7 @@ export async function call(
     ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
   });
   const text = await r.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests read many response shapes
   let body: any = text;
   try {
     body = text ? JSON.parse(text) : null;
