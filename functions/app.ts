@@ -5,11 +5,13 @@ import type { AppDeps } from "./deps.ts";
 import { clientKey, rateLimit } from "./middleware/rate-limit.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
 import { antiEntropyRoutes } from "./routes/anti-entropy.ts";
+import { apiDocument, docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { idpRoutes } from "./routes/idp.ts";
 import { internalRoutes } from "./routes/internal.ts";
 import { ticketSignRoutes } from "./routes/ticket-sign.ts";
 import { buyerRoutes } from "./routes/v1/buyer.ts";
+import { catalogRoutes } from "./routes/v1/catalog.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
 import { createServices } from "./services/index.ts";
 
@@ -71,6 +73,12 @@ export function createApp(deps: AppDeps) {
   }
   app.route("/", buyerRoutes(services));
   app.route("/", manageRoutes(services));
+  app.route("/", catalogRoutes(services));
+  // Last: documents every route registered above.
+  app.route(
+    "/",
+    docsRoutes(() => apiDocument(app, deps.cluster)),
+  );
 
   app.notFound((c) =>
     sendProblem(c, new ProblemError(404, "not-found", "Not Found", `no route for ${c.req.path}`)),

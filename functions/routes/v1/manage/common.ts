@@ -1,0 +1,134 @@
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireScope, theaterAuth } from "../../../auth/theater.ts";
+import type { AuthVariables, Theater } from "../../../auth/variables.ts";
+import { ProblemError } from "../../../problem.ts";
+import type { Services } from "../../../services/index.ts";
+
+/**
+ * Validation problems of routes registered on a sub-app are judged by THAT app's hook: the same
+ * one-problem answer as app.ts, listing every issue.
+ */
+export const validationHook = (result: {
+  success: boolean;
+  error?: { issues: readonly { path: readonly PropertyKey[]; code: string; message: string }[] };
+}) => {
+  if (!result.success) {
+    throw new ProblemError(400, "validation", "Invalid request", undefined, {
+      errors: (result.error?.issues ?? []).map((i) => ({
+        path: `/${i.path.map(String).join("/")}`,
+        code: i.code,
+        message: i.message,
+      })),
+    });
+  }
+};
+
+/** The sub-app type every management module registers its routes on. */
+export type ManageApp = OpenAPIHono<{ Variables: AuthVariables }>;
+
+export const MANAGE_TAG = "Management";
+
+/** Security requirement of every management route (scheme registered in manage.ts). */
+export const THEATER_SECURITY = [{ theaterToken: [] }];
+
+/** Licensed theatre with these scopes, else 401 (no or bad token) / 403 (scope missing). */
+export function theaterGuard(s: Services, ...scopes: string[]) {
+  const guard: [ReturnType<typeof theaterAuth>, ReturnType<typeof requireScope>] = [
+    theaterAuth(s.theaterAuth),
+    requireScope(...scopes),
+  ];
+  return guard;
+}
+
+/** The admitted theatre; only called behind theaterGuard. */
+export function theaterOf(c: { var: object }): Theater {
+  const t = (c.var as AuthVariables).theater;
+  if (!t) throw new Error("route without theaterAuth");
+  return t;
+}
+
+/** RFC 9457 problem details, as every refusal is shaped (functions/problem.ts). */
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ description: "Stable URI of the problem type." }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z
+      .array(
+        z
+          .object({ path: z.string(), code: z.string(), message: z.string() })
+          .openapi("ProblemIssue"),
+      )
+      .optional()
+      .meta({ description: "Every problem with the input, each at a JSON Pointer path." }),
+  })
+  .catchall(z.unknown())
+  .openapi("Problem");
+
+const PROBLEM_TEXT: Record<number, string> = {
+  304: "Not modified",
+  400: "Invalid request (every validation problem listed)",
+  401: "Missing or invalid credentials",
+  403: "Credentials lack a needed scope",
+  404: "Unknown, or not yours / not visible to you",
+  409: "Conflicts with the current state, or the same request is still in flight",
+  412: "If-Match precondition failed",
+  413: "Request too large",
+  422: "Semantically invalid (every problem listed), or Idempotency-Key reused",
+  503: "Quorum short or outcome unknown: retry (Retry-After), with the same Idempotency-Key",
+};
+
+/** Problem responses for the OpenAPI document. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((st) => [
+      st,
+      {
+        description: PROBLEM_TEXT[st] ?? "Problem",
+        content: { "application/problem+json": { schema: ProblemSchema } },
+      },
+    ]),
+  );
+}
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+/** Most items one list page returns: bounds response size and per-request store reads. */
+export const PAGE_LIMIT_MAX = 100;
+export const PAGE_LIMIT_DEFAULT = 20;
+
+export const PageQuery = z.object({
+  cursor: z
+    .string()
+    .max(1024)
+    .optional()
+    .openapi({ description: "`nextCursor` of the previous page; omit for the first page." }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(PAGE_LIMIT_MAX)
+    .default(PAGE_LIMIT_DEFAULT)
+    .openapi({ description: `Items per page, 1-${PAGE_LIMIT_MAX}.` }),
+});
+
+export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
+  z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .optional()
+        .meta({ description: "Present when more items follow: pass it as `cursor`." }),
+    })
+    .openapi(name);

@@ -1,0 +1,232 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { CreateEventInput, Event, UpdateEventInput } from "../../../../shared/domain/event.ts";
+import { Id } from "../../../../shared/domain/ids.ts";
+import { eventKey, scanPrefix } from "../../../../shared/domain/keys.ts";
+import { Money } from "../../../../shared/domain/money.ts";
+import { type EventListEntry, listPage, readMany } from "../../../services/catalog.ts";
+import {
+  closeEventSales,
+  createEvent,
+  eventEtag,
+  eventSummary,
+  openEventSales,
+  ownEvent,
+  updateEvent,
+} from "../../../services/events.ts";
+import type { Services } from "../../../services/index.ts";
+import {
+  json,
+  jsonBody,
+  MANAGE_TAG,
+  type ManageApp,
+  PageQuery,
+  pageOf,
+  problems,
+  THEATER_SECURITY,
+  theaterGuard,
+  theaterOf,
+} from "./common.ts";
+import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
+
+export const EventParams = z.object({
+  eventId: Id.openapi({ param: { name: "eventId", in: "path" } }),
+});
+
+const IfMatch = z.object({
+  "if-match": z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({
+      param: { name: "if-match", in: "header" },
+      description: "ETag of the event as you read it: the change applies only if it is unchanged.",
+    }),
+});
+
+const EventSummarySchema = z
+  .object({
+    eventId: z.string(),
+    status: z.string(),
+    seats: z.object({
+      total: z.number().int(),
+      sold: z.number().int(),
+      held: z.number().int(),
+      available: z.number().int(),
+    }),
+    orders: z.object({
+      confirmed: z.number().int(),
+      refunded: z.number().int(),
+      other: z.number().int(),
+    }),
+    revenue: Money,
+    refunded: Money,
+    proceeds: z.array(z.object({ party: z.string(), amount: Money }).openapi("ProceedsShare")),
+  })
+  .openapi("EventSummary");
+
+const withEtag = { headers: z.object({ etag: z.string() }) };
+
+export function eventRoutes(app: ManageApp, s: Services) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/manage/events",
+      tags: [MANAGE_TAG],
+      summary: "Create an event (always a draft)",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "events"),
+      request: { headers: IdempotencyHeaders, body: jsonBody(CreateEventInput) },
+      responses: {
+        201: {
+          ...json(Event, "Created"),
+          headers: z.object({ location: z.string(), etag: z.string() }),
+        },
+        ...problems(400, 401, 403, 422, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const key = c.req.valid("header")["idempotency-key"];
+      const { event, replayed } = await createEvent(s, t.id, key, c.req.valid("json"));
+      c.header("location", `/v1/manage/events/${event.id}`);
+      c.header("etag", eventEtag(event));
+      if (replayed) c.header(REPLAYED_HEADER, "true");
+      return c.json(event, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/manage/events",
+      tags: [MANAGE_TAG],
+      summary: "List your events",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "events"),
+      request: { query: PageQuery },
+      responses: {
+        200: json(pageOf(Event, "EventPage"), "One page of events, in id order"),
+        ...problems(400, 401, 403, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const page = await listPage<EventListEntry, string>(
+        s,
+        scanPrefix.theaterEvents(t.id),
+        c.req.valid("query"),
+        (_k, v) => v.id,
+      );
+      const events = await readMany<Event>(s, page.items.map(eventKey), "local");
+      const items = events.filter((e): e is Event => e !== null && e.theaterId === t.id);
+      return c.json({ ...page, items }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/manage/events/{eventId}",
+      tags: [MANAGE_TAG],
+      summary: "Get one of your events",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "events"),
+      request: { params: EventParams },
+      responses: {
+        200: { ...json(Event, "The event"), ...withEtag },
+        ...problems(401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const e = await ownEvent(s, t.id, c.req.valid("param").eventId);
+      c.header("etag", eventEtag(e));
+      return c.json(e, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/manage/events/{eventId}",
+      tags: [MANAGE_TAG],
+      summary: "Change an event (prices, plan and opening time freeze once sales open)",
+      description:
+        "Fields given replace the stored ones. After sales opened, changing prices, the plan or " +
+        "the opening time is refused with 409 (`errors` lists each refused field).",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "events"),
+      request: { params: EventParams, headers: IfMatch, body: jsonBody(UpdateEventInput) },
+      responses: {
+        200: { ...json(Event, "The changed event"), ...withEtag },
+        ...problems(400, 401, 403, 404, 409, 412, 422, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const ifMatch = c.req.valid("header")["if-match"];
+      const e = await updateEvent(
+        s,
+        t.id,
+        c.req.valid("param").eventId,
+        c.req.valid("json"),
+        ifMatch,
+      );
+      c.header("etag", eventEtag(e));
+      return c.json(e, 200);
+    },
+  );
+
+  for (const [action, run, summary] of [
+    [
+      "open-sales",
+      openEventSales,
+      "Put the event on sale (every category with seats needs a price)",
+    ],
+    ["close-sales", closeEventSales, "Stop sales"],
+  ] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/v1/manage/events/{eventId}/${action}`,
+        tags: [MANAGE_TAG],
+        summary,
+        description: "Safe to repeat: an event already in the target state is returned unchanged.",
+        security: THEATER_SECURITY,
+        middleware: theaterGuard(s, "sales"),
+        request: { params: EventParams },
+        responses: {
+          200: { ...json(Event, "The event after the change"), ...withEtag },
+          ...problems(401, 403, 404, 409, 422, 503),
+        },
+      }),
+      async (c) => {
+        const t = theaterOf(c);
+        const e = await run(s, t.id, c.req.valid("param").eventId);
+        c.header("etag", eventEtag(e));
+        return c.json(e, 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/manage/events/{eventId}/summary",
+      tags: [MANAGE_TAG],
+      summary: "Sales summary: seats sold/held/available, revenue, proceeds split",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "sales"),
+      request: { params: EventParams },
+      responses: {
+        200: json(EventSummarySchema, "Counts from this provider's store"),
+        ...problems(401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const e = await ownEvent(s, t.id, c.req.valid("param").eventId, "local");
+      return c.json(await eventSummary(s, e), 200);
+    },
+  );
+}

@@ -1,0 +1,112 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Id } from "../../../../shared/domain/ids.ts";
+import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts";
+import { Money } from "../../../../shared/domain/money.ts";
+import { Order } from "../../../../shared/domain/order.ts";
+import { listPage, readMany } from "../../../services/catalog.ts";
+import { ownEvent } from "../../../services/events.ts";
+import type { Services } from "../../../services/index.ts";
+import { paymentsFor } from "../../../services/payments.ts";
+import { refundOrderFlow, type StoredOrder } from "../../../services/refunds.ts";
+import {
+  json,
+  MANAGE_TAG,
+  type ManageApp,
+  PageQuery,
+  pageOf,
+  problems,
+  THEATER_SECURITY,
+  theaterGuard,
+  theaterOf,
+} from "./common.ts";
+import { EventParams } from "./events.ts";
+import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
+
+/** An order as the theatre sees it: the domain order plus its proceeds split, once paid. */
+export const ManagedOrder = z
+  .object({
+    ...Order.shape,
+    proceeds: z
+      .array(z.object({ party: z.string(), amount: Money }))
+      .optional()
+      .meta({ description: "How the paid total is split; sums exactly to `total`." }),
+  })
+  .openapi("ManagedOrder");
+
+const OrderParams = z.object({
+  orderId: Id.openapi({ param: { name: "orderId", in: "path" } }),
+});
+
+/** Only the documented fields leave the API (the stored record may carry internal ones). */
+function view(o: StoredOrder): z.infer<typeof ManagedOrder> {
+  const { proceeds, ...rest } = o;
+  const base = Object.fromEntries(
+    Object.keys(Order.shape).map((k) => [k, (rest as Record<string, unknown>)[k]]),
+  ) as z.infer<typeof Order>;
+  return proceeds ? { ...base, proceeds: [...proceeds] } : base;
+}
+
+export function orderRoutes(app: ManageApp, s: Services) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/manage/events/{eventId}/orders",
+      tags: [MANAGE_TAG],
+      summary: "List an event's orders",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "orders"),
+      request: { params: EventParams, query: PageQuery },
+      responses: {
+        200: json(pageOf(ManagedOrder, "ManagedOrderPage"), "One page of orders, in id order"),
+        ...problems(400, 401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const e = await ownEvent(s, t.id, c.req.valid("param").eventId, "local");
+      const page = await listPage<unknown, string>(
+        s,
+        scanPrefix.eventOrders(e.id),
+        c.req.valid("query"),
+        (key) => idOfKey(key),
+      );
+      const orders = await readMany<StoredOrder>(s, page.items.map(orderKey), "local");
+      const items = orders
+        .filter((o): o is StoredOrder => o !== null && o.theaterId === t.id)
+        .map(view);
+      return c.json({ ...page, items }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/manage/orders/{orderId}/refund",
+      tags: [MANAGE_TAG],
+      summary: "Refund an order in full and return its seats to sale",
+      description:
+        "Refunds the payment, then in one quorum change marks the order refunded and frees each " +
+        "seat still sold to it. Refunding a refunded order changes nothing and answers 200.",
+      security: THEATER_SECURITY,
+      middleware: theaterGuard(s, "orders"),
+      request: { params: OrderParams, headers: IdempotencyHeaders },
+      responses: {
+        200: json(ManagedOrder, "The refunded order"),
+        ...problems(400, 401, 403, 404, 409, 422, 503),
+      },
+    }),
+    async (c) => {
+      const t = theaterOf(c);
+      const key = c.req.valid("header")["idempotency-key"];
+      const { order, replayed } = await refundOrderFlow(
+        s,
+        paymentsFor(s),
+        t.id,
+        key,
+        c.req.valid("param").orderId,
+      );
+      if (replayed) c.header(REPLAYED_HEADER, "true");
+      return c.json(view(order), 200);
+    },
+  );
+}

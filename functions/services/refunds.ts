@@ -1,0 +1,188 @@
+import { orderKey } from "../../shared/domain/keys.ts";
+import { refundOrder } from "../../shared/domain/order.ts";
+import type { Payment } from "../../shared/domain/payment.ts";
+import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
+import { holdKey, seatKey } from "../../shared/seats/keys.ts";
+import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
+import { ProblemError } from "../problem.ts";
+import {
+  bodyHash,
+  idemConflict,
+  judgeClaim,
+  type TheaterIdemRecord,
+  theaterIdemKey,
+} from "../routes/v1/manage/idempotency.ts";
+import type { Services } from "./index.ts";
+import type { StoredOrder } from "./orders.ts";
+import { notFound } from "./venues.ts";
+
+/**
+ * Refunds: money back first, then ONE quorum change over the order, the theatre's idempotency
+ * claim, the order's seat registers and the hold record that sold them, which returns the seats
+ * to sale. (The order index entries carry no status, so they need no change.)
+ *
+ * Why this order: the payment refund is the step that cannot be undone, and it is idempotent in
+ * effect (a second full refund is refused as exceeding the captured amount, and the payment then
+ * reads "refunded"). If the change after it fails, the order is still "confirmed" and a retry
+ * refunds nothing more and commits the change. The opposite order could leave an order marked
+ * refunded whose money was never returned, with nothing left to trigger the retry.
+ */
+
+export type { StoredOrder };
+
+/** The payment calls a refund needs: the durable port (functions/services/payments.ts). */
+export interface RefundPayments {
+  refund: PaymentPort["refund"];
+  get?(paymentId: string): Promise<Payment | null>;
+}
+
+export interface RefundInput {
+  readonly orderId: string;
+  readonly claim: TheaterIdemRecord;
+  /** Number of seat keys after the two fixed keys; hold keys follow them. */
+  readonly seatCount: number;
+  readonly holdIds: readonly string[];
+}
+
+export type RefundAbort =
+  | { readonly code: "not-found" }
+  | { readonly code: "conflict" }
+  | { readonly code: "already-refunded"; readonly order: StoredOrder }
+  | { readonly code: "invalid-status"; readonly status: string };
+
+/** Keys of a refund change, in the order refundChange expects them. */
+export function refundKeys(
+  order: Pick<StoredOrder, "id" | "eventId" | "seats">,
+  idemKey: string,
+  holdIds: readonly string[],
+): string[] {
+  return [
+    orderKey(order.id),
+    idemKey,
+    ...order.seats.map((x) => seatKey(order.eventId, x.sectionId, x.seatId)),
+    ...holdIds.map(holdKey),
+  ];
+}
+
+/**
+ * The refund as a deterministic change function. A seat goes back to `{state:"free"}` only while it
+ * is still sold to THIS order: sold with this orderId, or still held by the hold whose record sold
+ * it to this order (its seats were not settled yet). Anything else (already free, or taken by a
+ * later buyer) is left alone, so re-running it is safe. A free seat is free for any new hold
+ * (seatIsFreeFor in shared/seats/changes.ts), and a later settle of the old hold leaves it alone
+ * (settleSeats only moves seats that still point at that hold). The hold record stays "sold": it
+ * records that the sale happened; the order records that it was refunded.
+ */
+export function refundChange(i: RefundInput) {
+  return (cur: readonly unknown[]): unknown[] | { abort: RefundAbort } => {
+    const order = cur[0] as StoredOrder | null;
+    const idem = (cur[1] ?? null) as TheaterIdemRecord | null;
+    if (order === null) return { abort: { code: "not-found" } };
+    if (judgeClaim(idem, i.claim.op, i.claim.hash).kind === "conflict") {
+      return { abort: { code: "conflict" } };
+    }
+    if (order.status === "refunded") return { abort: { code: "already-refunded", order } };
+    const next = refundOrder(order);
+    if (!next.ok) return { abort: { code: "invalid-status", status: order.status } };
+    const seats = cur.slice(2, 2 + i.seatCount) as (SeatValue | null)[];
+    const holds = new Map<string, HoldRecord | null>();
+    i.holdIds.forEach((h, j) => {
+      holds.set(h, (cur[2 + i.seatCount + j] ?? null) as HoldRecord | null);
+    });
+    const freed = seats.map((s): SeatValue | null => {
+      if (s === null || s.state === "free") return s;
+      if (s.state === "sold") return s.orderId === i.orderId ? { state: "free" } : s;
+      const rec = holds.get(s.holdId);
+      return rec?.state === "sold" && rec.orderId === i.orderId ? { state: "free" } : s;
+    });
+    return [
+      { ...order, status: next.order.status },
+      idem ?? i.claim,
+      ...freed,
+      ...i.holdIds.map((h) => holds.get(h) ?? null),
+    ];
+  };
+}
+
+/** Reads a payment refund's answer as done, or throws the problem it is. */
+async function checkPaymentRefund(
+  r: RefundResult,
+  payments: RefundPayments,
+  paymentId: string,
+): Promise<void> {
+  if (r.status === "refunded") return;
+  // Nothing left to refund: an earlier attempt of this refund returned the money and died before
+  // committing the order change. Carry on and commit it.
+  if (r.code === "amount_exceeds_captured" || r.code === "invalid_state") {
+    const p = payments.get ? await payments.get(paymentId) : null;
+    if (p?.status === "refunded") return;
+  }
+  throw new ProblemError(
+    409,
+    "payment-refund-refused",
+    "The payment could not be refunded",
+    `${r.code}: ${r.message}`,
+    { code: r.code },
+  );
+}
+
+export async function refundOrderFlow(
+  s: Services,
+  payments: RefundPayments,
+  theaterId: string,
+  key: string,
+  orderId: string,
+): Promise<{ order: StoredOrder; replayed: boolean }> {
+  const order = await s.store.get<StoredOrder>(orderKey(orderId));
+  if (order === null || order.theaterId !== theaterId) throw notFound("order", orderId);
+  const hash = bodyHash("refund", { orderId });
+  const idemKey = theaterIdemKey(theaterId, key);
+  const prior = judgeClaim(await s.store.get<TheaterIdemRecord>(idemKey), "refund", hash);
+  if (prior.kind === "conflict") throw idemConflict();
+  if (order.status === "refunded") return { order, replayed: true };
+  if (order.status !== "confirmed") throw invalidStatus(order.status);
+
+  if (order.paymentId !== null && order.total.amount > 0) {
+    let r: RefundResult;
+    try {
+      r = await payments.refund(order.paymentId, order.total);
+    } catch (e) {
+      throw new ProblemError(
+        503,
+        "payment-unavailable",
+        "The payment processor did not answer",
+        `${e instanceof Error ? e.message : String(e)}; retry with the same Idempotency-Key`,
+        {},
+        { "retry-after": "2" },
+      );
+    }
+    await checkPaymentRefund(r, payments, order.paymentId);
+  }
+
+  // The hold that sold the seats joins the change: seats it has not settled yet still point at it.
+  const holdIds = order.holdId ? [order.holdId] : [];
+  const claim: TheaterIdemRecord = { op: "refund", hash, id: orderId, startedAtMs: s.now() };
+  const f = refundChange({ orderId, claim, seatCount: order.seats.length, holdIds });
+  const out = await s.store.change<unknown>(refundKeys(order, idemKey, holdIds), (cur) => f(cur));
+  if (out.ok) return { order: out.values[0] as StoredOrder, replayed: false };
+  const why = out.reason as RefundAbort;
+  switch (why.code) {
+    case "already-refunded":
+      return { order: why.order, replayed: true };
+    case "conflict":
+      throw idemConflict();
+    case "not-found":
+      throw notFound("order", orderId);
+    case "invalid-status":
+      throw invalidStatus(why.status);
+  }
+}
+
+const invalidStatus = (status: string) =>
+  new ProblemError(
+    409,
+    "order-state-conflict",
+    "The order cannot be refunded",
+    `only a confirmed order can be refunded; this one is ${status}`,
+    { status },
+  );
