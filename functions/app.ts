@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import { auditRoutes } from "./audit/routes.ts";
+import { withAudit } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
 import { clientKey, rateLimit } from "./middleware/rate-limit.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
@@ -12,6 +14,8 @@ import { internalRoutes } from "./routes/internal.ts";
 import { ticketSignRoutes } from "./routes/ticket-sign.ts";
 import { buyerRoutes } from "./routes/v1/buyer.ts";
 import { catalogRoutes } from "./routes/v1/catalog.ts";
+import { doorRoutes } from "./routes/v1/door.ts";
+import { importRoutes } from "./routes/v1/import.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
 import { createServices } from "./services/index.ts";
 
@@ -19,7 +23,9 @@ import { createServices } from "./services/index.ts";
 const RATE_LIMIT = { limit: 600, windowS: 60 };
 
 /** Builds the one handler set every provider serves. Only this file registers routes. */
-export function createApp(deps: AppDeps) {
+export function createApp(hostDeps: AppDeps) {
+  // Every accept of this provider's store, local or from a peer, is audit-logged (functions/audit).
+  const { deps, audit } = withAudit(hostDeps);
   const services = createServices(deps);
   const now = deps.now ?? Date.now;
   const app = new OpenAPIHono({
@@ -57,6 +63,11 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
   app.route("/", internalRoutes(deps));
   app.route("/", ticketSignRoutes(deps));
+  // The scheduled call also seals this instance's pending audit entries.
+  app.use("/internal/anti-entropy", async (c, next) => {
+    await next();
+    if (c.res.status === 200) await audit.flush();
+  });
   app.route("/", antiEntropyRoutes(services));
   const s = deps.settings;
   if (s.TESSERA_DEV_IDP_KEY) {
@@ -74,6 +85,9 @@ export function createApp(deps: AppDeps) {
   app.route("/", buyerRoutes(services));
   app.route("/", manageRoutes(services));
   app.route("/", catalogRoutes(services));
+  app.route("/", auditRoutes(services, audit));
+  app.route("/", importRoutes(services));
+  app.route("/", doorRoutes(services));
   // Last: documents every route registered above.
   app.route(
     "/",

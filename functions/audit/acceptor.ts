@@ -1,0 +1,62 @@
+import { hashValue } from "../../shared/audit/entry.ts";
+import type {
+  AcceptEntry,
+  AcceptorPort,
+  AcceptorRecord,
+  AcceptReply,
+  PrepareReply,
+  PrepareRequest,
+  ScanPage,
+} from "../../shared/storage/ports.ts";
+import { commitIdFor } from "./commit-id.ts";
+import type { AuditLog, AuditRecord } from "./log.ts";
+
+/**
+ * A provider's acceptor, logging every accept it grants. Only accepts are logged: they are the
+ * only calls that change a value, and each one is what a quorum is counted from. Promises
+ * (prepare) change no value and would triple the log for nothing an auditor can check.
+ *
+ * The entry is chained after the store said yes and before the reply leaves, so an accept the
+ * proposer counted is never missing from this instance's chain (only from an unsealed tail lost
+ * with the instance; see docs/audit-log.md).
+ */
+export class AuditedAcceptor implements AcceptorPort {
+  constructor(
+    readonly inner: AcceptorPort,
+    readonly log: AuditLog,
+  ) {}
+
+  prepare(req: PrepareRequest): Promise<PrepareReply[]> {
+    return this.inner.prepare(req);
+  }
+
+  async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
+    const replies = await this.inner.accept(entries);
+    const records: AuditRecord[] = [];
+    for (const [i, r] of replies.entries()) {
+      const e = entries[i];
+      if (!r.ok || !e || e.key !== r.key) continue;
+      records.push({
+        kind: "accept",
+        key: e.key,
+        ballot: e.ballot,
+        valueHash: await hashValue(e.value),
+        commitId: await commitIdFor(e.key, e.ballot),
+      });
+    }
+    await this.log.record(records);
+    return replies;
+  }
+
+  read(keys: readonly string[]): Promise<AcceptorRecord[]> {
+    return this.inner.read(keys);
+  }
+
+  scan(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ScanPage> {
+    return this.inner.scan(prefix, opts);
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+}

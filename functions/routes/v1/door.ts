@@ -1,0 +1,82 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireScope, theaterAuth } from "../../auth/theater.ts";
+import type { AuthVariables } from "../../auth/variables.ts";
+import { doorCheck } from "../../services/import.ts";
+import type { Services } from "../../services/index.ts";
+import { problems, validationHook } from "./manage/common.ts";
+
+/**
+ * Door check: a theater's scanner posts what it read (the General JSON ticket or the compact
+ * `T1.` text of the QR code). The answer says whether to admit: the signatures verify against
+ * this cluster's keys or a former cluster this theater forked from, the ticket is this theater's,
+ * and this cluster's quorum still shows the seat sold to the ticket's order (a refunded or
+ * resold seat fails here although its signatures still verify offline).
+ */
+
+/** Door staff act for the theater's sales. */
+const DOOR_SCOPES = ["orders"];
+/** A compact ticket is ~500 characters; the JSON form ~1 KB. */
+const TICKET_TEXT_MAX = 8192;
+
+const DoorBody = z
+  .object({
+    ticket: z
+      .union([z.string().max(TICKET_TEXT_MAX), z.object({}).catchall(z.unknown())])
+      .meta({ description: "General JSON ticket, or the compact `T1.` text from the QR code." }),
+    checkIn: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Mark the ticket used if it is valid; a second check-in is refused." }),
+  })
+  .strict()
+  .openapi("DoorCheckInput");
+
+const Reason = z.object({ code: z.string(), detail: z.string() });
+const DoorResult = z
+  .object({
+    valid: z
+      .boolean()
+      .meta({ description: "Admit: genuine, this theater's, seat sold here, not used." }),
+    reasons: z.array(Reason),
+    claims: z.object({}).catchall(z.unknown()).optional(),
+    cluster: z
+      .enum(["current", "former"])
+      .optional()
+      .meta({ description: "Whose keys signed it: this cluster, or one the theater forked from." }),
+    providers: z.array(z.string()).optional(),
+    seatKey: z.string().optional(),
+    checkedIn: z
+      .object({ at: z.string(), now: z.boolean() })
+      .optional()
+      .meta({ description: "When it was used; `now` is true when this request checked it in." }),
+  })
+  .openapi("DoorCheckResult");
+
+export function doorRoutes(s: Services) {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+  const route = createRoute({
+    method: "post",
+    path: "/v1/door/verify",
+    tags: ["Door"],
+    summary: "Check a ticket at the door (and optionally check it in)",
+    security: [{ theaterToken: [] }],
+    middleware: [theaterAuth(s.theaterAuth), requireScope(...DOOR_SCOPES)] as const,
+    request: {
+      body: { required: true, content: { "application/json": { schema: DoorBody } } },
+    },
+    responses: {
+      200: {
+        description: "The verdict (an invalid ticket is an answer, not an error)",
+        content: { "application/json": { schema: DoorResult } },
+      },
+      ...problems(400, 401, 403, 503),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const theater = c.get("theater");
+    if (!theater) throw new Error("route without theaterAuth");
+    const body = c.req.valid("json");
+    return c.json(await doorCheck(s, theater.id, body.ticket, body.checkIn), 200);
+  });
+  return app;
+}

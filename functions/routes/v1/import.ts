@@ -1,0 +1,176 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { buyerAuth } from "../../auth/buyer.ts";
+import { requireScope, theaterAuth } from "../../auth/theater.ts";
+import type { AuthVariables } from "../../auth/variables.ts";
+import { ProblemError } from "../../problem.ts";
+import { IMPORT_BYTES_MAX, importBackup, importBuyerTickets } from "../../services/import.ts";
+import type { Services } from "../../services/index.ts";
+import { problems, validationHook } from "./manage/common.ts";
+import { IdempotencyHeaders, REPLAYED_HEADER } from "./manage/idempotency.ts";
+
+/**
+ * Fork import (docs/fork.md): a theater's backup from another cluster, and a buyer's ticket
+ * export. Both verify every signature against the keys they carry, refuse with a full report (422)
+ * when anything does not verify, and write under the ids the files carry, so a repeat changes
+ * nothing.
+ */
+
+/** An import writes venues, events and orders: the scopes a backup needs to be made. */
+const IMPORT_SCOPES = ["venues", "events", "orders"];
+/** A buyer's export of at most MAX_EXPORT_TICKETS tickets (~2 KB each) fits in this. */
+const TICKET_IMPORT_BYTES_MAX = 1024 * 1024;
+
+const tooLarge = (max: number) =>
+  bodyLimit({
+    maxSize: max,
+    onError: () => {
+      throw new ProblemError(
+        413,
+        "payload-too-large",
+        "Payload too large",
+        `at most ${max} bytes per request`,
+      );
+    },
+  });
+
+const AnyObject = z.object({}).catchall(z.unknown());
+
+const Counts = z.object({ created: z.number().int(), unchanged: z.number().int() });
+const ImportSummarySchema = z
+  .object({
+    importId: z.string(),
+    theaterId: z.string(),
+    fromCluster: z.string(),
+    trusted: z.array(z.string()).meta({
+      description: "Former clusters whose tickets of this theater are now honoured here.",
+    }),
+    counts: z.object({
+      trust: Counts,
+      plans: Counts,
+      venues: Counts,
+      seats: Counts,
+      holds: Counts,
+      orders: Counts,
+      tickets: Counts,
+      events: Counts,
+    }),
+    heldSeatsReleased: z.number().int(),
+    completedAt: z.string(),
+  })
+  .openapi("BackupImportSummary");
+
+const BuyerImportSchema = z
+  .object({
+    holder: z.string(),
+    fromCluster: z.string(),
+    linked: z.number().int(),
+    unchanged: z.number().int(),
+    refused: z.number().int(),
+    tickets: z.array(
+      z.object({
+        tid: z.string(),
+        status: z.enum(["linked", "unchanged", "refused"]),
+        reasons: z.array(z.string()).optional(),
+      }),
+    ),
+  })
+  .openapi("TicketImportResult");
+
+export function importRoutes(s: Services) {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+
+  const theaterImport = createRoute({
+    method: "post",
+    path: "/v1/manage/import",
+    tags: ["Management"],
+    summary: "Import a theater backup from another cluster (fork)",
+    description:
+      "Verifies the backup (schema, per-section checksums, every ticket's quorum signatures " +
+      "against the old cluster's keys it carries) and re-creates plans, venues, sold seats, " +
+      "orders, tickets and events under their original ids. The old cluster's keys become " +
+      "trusted for this theater's tickets. 422 with a report when anything does not verify; 409 " +
+      "when this cluster already holds different records under the same ids. Importing the same " +
+      `backup again changes nothing. At most ${IMPORT_BYTES_MAX} bytes.`,
+    security: [{ theaterToken: [] }],
+    middleware: [
+      tooLarge(IMPORT_BYTES_MAX),
+      theaterAuth(s.theaterAuth),
+      requireScope(...IMPORT_SCOPES),
+    ] as const,
+    request: {
+      headers: IdempotencyHeaders,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: AnyObject.openapi({
+              description:
+                "A tessera.backup file (docs/formats/backup.md), as GET /v1/manage/backup gives it.",
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "Imported (or already imported: every count `unchanged`)",
+        content: { "application/json": { schema: ImportSummarySchema } },
+      },
+      ...problems(400, 401, 403, 409, 413, 422, 503),
+    },
+  });
+
+  app.openapi(theaterImport, async (c) => {
+    const theater = c.get("theater");
+    if (!theater) throw new Error("route without theaterAuth");
+    const key = c.req.valid("header")["idempotency-key"];
+    const { summary, replayed } = await importBackup(s, theater.id, key, c.req.valid("json"));
+    if (replayed) c.header(REPLAYED_HEADER, "true");
+    return c.json(summary, 200);
+  });
+
+  const buyerImport = createRoute({
+    method: "post",
+    path: "/v1/me/tickets/import",
+    tags: ["Buying"],
+    summary: "Bring your tickets from another cluster",
+    description:
+      "Takes a ticket export (`GET /v1/me/tickets/export` of the old cluster, format " +
+      "tessera.tickets) and links each ticket to you, if it verifies against this cluster's keys " +
+      "or those of a cluster its theater imported from, is yours, and its seat is sold to its " +
+      "order here. Tickets that fail are listed with reasons; a file that does not verify is " +
+      "refused (422).",
+    security: [{ buyerBearer: [] }],
+    middleware: [tooLarge(TICKET_IMPORT_BYTES_MAX), buyerAuth(s.buyerVerifier)] as const,
+    request: {
+      headers: IdempotencyHeaders,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: AnyObject.openapi({ description: "A tessera.tickets export." }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "Per ticket: linked, already linked, or refused (with reasons)",
+        content: { "application/json": { schema: BuyerImportSchema } },
+      },
+      ...problems(400, 401, 403, 413, 422, 503),
+    },
+  });
+
+  app.openapi(buyerImport, async (c) => {
+    const buyer = c.get("buyer");
+    if (!buyer) throw new Error("route without buyerAuth");
+    const key = c.req.valid("header")["idempotency-key"];
+    const { result, replayed } = await importBuyerTickets(s, buyer.sub, key, c.req.valid("json"));
+    if (replayed) c.header(REPLAYED_HEADER, "true");
+    return c.json(result, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,1019 @@
+import { z } from "@hono/zod-openapi";
+import type { ClusterConfig } from "../../shared/config.ts";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { Event } from "../../shared/domain/event.ts";
+import { Id } from "../../shared/domain/ids.ts";
+import {
+  buyerOrderKey,
+  eventKey,
+  eventListKey,
+  eventOrderKey,
+  orderKey,
+  planKey,
+  theaterEventKey,
+  ticketKey,
+  venueKey,
+} from "../../shared/domain/keys.ts";
+import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
+import { Venue } from "../../shared/domain/venue.ts";
+import { type BackupFile, BackupHeader } from "../../shared/formats/backup.ts";
+import { canonicalJson } from "../../shared/formats/canonical-json.ts";
+import { toHex } from "../../shared/formats/sha256.ts";
+import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
+import { validatePlan } from "../../shared/plans/validate.ts";
+import { requestHash } from "../../shared/seats/hash.ts";
+import { holdKey } from "../../shared/seats/keys.ts";
+import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
+import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
+import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";
+import { TicketExport, verifyExport } from "../../shared/tickets/export.ts";
+import type { Ticket } from "../../shared/tickets/sign.ts";
+import {
+  type ClusterKeys,
+  normalizeTrust,
+  sameKeys,
+  type TrustedCluster,
+  toClusterKeys,
+} from "../../shared/tickets/trust.ts";
+import { verifyTicketWith } from "../../shared/tickets/verify.ts";
+import { ProblemError } from "../problem.ts";
+import { buyerSegment } from "./buyer-id.ts";
+import { chunkPlan, eventListEntry, getEvent, getPlan, theaterPlanKey } from "./catalog.ts";
+import type { Services } from "./index.ts";
+import { RETRY_AFTER_S } from "./store.ts";
+import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
+
+/**
+ * Fork import: a theater leaves a cluster (or the cluster forks) with its backup, and a fresh
+ * cluster takes it in. Tickets sold before the fork stay valid because the old cluster's public
+ * keys become "former" trusted keys here (`trust/<oldClusterId>`), for that theater's tickets only.
+ * Everything is written under the ids the backup carries, so importing twice changes nothing.
+ * See docs/fork.md.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Trust: the current cluster's keys plus former clusters' keys, per theater.
+
+/** `trust/<clusterId>`: a former cluster's keys, and the theaters that brought tickets from it. */
+export interface TrustRecord {
+  readonly clusterId: string;
+  readonly keys: ClusterKeys;
+  readonly theaters: readonly string[];
+  readonly importedAt: string;
+}
+export const trustKey = (clusterId: string) => `trust/${clusterId}`;
+
+export function currentClusterKeys(cluster: ClusterConfig): ClusterKeys {
+  return toClusterKeys(normalizeTrust(cluster)[0]!);
+}
+
+/**
+ * The clusters whose tickets `theaterId` honours, for tickets naming `cids`: this cluster, plus
+ * each former cluster that this theater imported from. A former cluster's keys never vouch for
+ * another theater's tickets: a theater that did not come from there has no sales there to honour.
+ * Quorum reads: a door must not refuse a ticket because its own store missed the trust record.
+ */
+export async function trustedFor(
+  s: Services,
+  cids: readonly string[],
+  theaterId?: string,
+): Promise<{ trusted: TrustedCluster[]; former: Map<string, TrustRecord> }> {
+  const current = normalizeTrust(s.deps.cluster);
+  const others = [...new Set(cids)].filter(
+    (c) => c !== s.deps.cluster.clusterId && /^[a-z0-9][a-z0-9-]{2,62}$/.test(c),
+  );
+  const former = new Map<string, TrustRecord>();
+  if (others.length > 0) {
+    const recs = await s.store.getMany<TrustRecord>(others.map(trustKey));
+    for (const r of recs) {
+      if (r && (theaterId === undefined || r.theaters.includes(theaterId))) {
+        former.set(r.clusterId, r);
+      }
+    }
+  }
+  const trusted = [...current, ...[...former.values()].flatMap((r) => normalizeTrust(r.keys))];
+  return { trusted, former };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where a seat of an event lives: `seat/<event>/<section>/<seatId>`; seat ids are unique per plan.
+
+export function seatSections(plan: SeatingPlan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const sec of plan.sections) {
+    for (const row of sec.rows) for (const seat of row.seats) out.set(seat.id, sec.id);
+  }
+  for (const ga of plan.generalAdmission) {
+    for (let n = 1; n <= ga.capacity; n++) out.set(gaPlaceId(ga.id, n), ga.id);
+  }
+  return out;
+}
+
+export const seatKeyOf = (eventId: string, sectionId: string, seatId: string) =>
+  `seat/${eventId}/${sectionId}/${seatId}`;
+
+// ---------------------------------------------------------------------------------------------
+// Theater backup import.
+
+/**
+ * Largest backup body one request takes: under Vercel's 4.5 MB and Lambda's 6 MB request limits
+ * (Workers take 100 MB). About 15,000 sold seats with their orders and tickets; a larger theater
+ * needs an import split by event, which this endpoint does not do yet (docs/fork.md).
+ */
+export const IMPORT_BYTES_MAX = 4 * 1024 * 1024;
+/** Changes in flight at once: enough to hide round trips, few enough not to crowd the peers. */
+const WRITE_CONCURRENCY = 4;
+/** Idempotency claims younger than this belong to a request presumed still running (409). */
+const IMPORT_IN_FLIGHT_MS = 60_000;
+/** Conflicts listed in a 409: a wrong target cluster would otherwise list every seat. */
+const MAX_REPORTED_CONFLICTS = 100;
+
+export type ImportKind =
+  | "trust"
+  | "plans"
+  | "venues"
+  | "seats"
+  | "holds"
+  | "orders"
+  | "tickets"
+  | "events";
+const KINDS: readonly ImportKind[] = [
+  "trust",
+  "plans",
+  "venues",
+  "seats",
+  "holds",
+  "orders",
+  "tickets",
+  "events",
+];
+
+export interface ImportSummary {
+  importId: string;
+  theaterId: string;
+  fromCluster: string;
+  /** Former clusters this theater's tickets are now trusted from. */
+  trusted: string[];
+  /** Per kind: records written now, and records that were already exactly so. */
+  counts: Record<ImportKind, { created: number; unchanged: number }>;
+  /** Seats the backup showed held: holds do not survive a fork, so they import as available. */
+  heldSeatsReleased: number;
+  completedAt: string;
+}
+
+/** `import/<theater>/<importId>`: the finished import's summary, replayed to retries. */
+export const importKey = (theaterId: string, importId: string) => `import/${theaterId}/${importId}`;
+
+interface ImportClaim {
+  readonly op: "theater-import";
+  readonly hash: string;
+  readonly id: string;
+  readonly startedAtMs: number;
+}
+
+/** A group of keys written together, all or nothing (a record with its index entries). */
+interface Unit {
+  kind: ImportKind;
+  keys: string[];
+  values: unknown[];
+  /** Merge for records that may legitimately differ (trust lists more theaters); else equality. */
+  merge?: (cur: unknown, want: unknown) => unknown | undefined;
+}
+
+export interface ImportIssue {
+  code: string;
+  path: string;
+  detail: string;
+}
+
+const refused = (title: string, report: unknown, detail: string) =>
+  new ProblemError(422, "backup-refused", title, detail, { report });
+
+/** Loose: backups carry the stored records as they are; only what the import relies on is checked. */
+const BackupOrderRecord = z.looseObject({
+  id: Id,
+  theaterId: Id,
+  eventId: Id,
+  buyerId: z.string().min(1).max(255),
+  createdAt: z.string(),
+  holdId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .optional(),
+  seats: z.array(z.looseObject({ seatId: Id, sectionId: Id.optional() })).min(1),
+});
+type BackupOrderRecord = z.infer<typeof BackupOrderRecord>;
+
+/** The id of an import: the backup's header and section checksums, which pin all its content. */
+export async function importIdOf(file: BackupFile): Promise<string> {
+  const {
+    venues: _v,
+    seatingPlans: _p,
+    events: _e,
+    seats: _s,
+    orders: _o,
+    tickets: _t,
+    ...head
+  } = file;
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(head)));
+  return `imp_${toBase64Url(new Uint8Array(d)).slice(0, 32)}`;
+}
+
+async function holdIdFor(orderId: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`import\n${orderId}`));
+  return `hi_${toHex(new Uint8Array(d)).slice(0, 40)}`;
+}
+
+const enc = new TextDecoder("utf-8", { fatal: true });
+
+export function ticketClaimsOf(t: Ticket): TicketClaims {
+  const b64 = t.payload.replace(/-/g, "+").replace(/_/g, "/");
+  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  return JSON.parse(enc.decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))) as TicketClaims;
+}
+
+interface Planned {
+  summary: Omit<ImportSummary, "counts" | "completedAt">;
+  units: Unit[];
+}
+
+/**
+ * Everything the import will write, checked against the domain schemas and against itself (a
+ * seat of a plan the backup does not carry, a ticket for a seat not sold to its order). Any
+ * problem refuses the whole backup (422) before a single write: a fork that silently drops a
+ * sold seat would let the new cluster sell it again.
+ */
+async function planImport(s: Services, theaterId: string, file: BackupFile): Promise<Planned> {
+  const issues: ImportIssue[] = [];
+  const add = (code: string, path: string, detail: string) => {
+    if (issues.length < 1000) issues.push({ code, path, detail });
+  };
+  if (file.theater.id !== theaterId) {
+    add("theater", "$.theater.id", `backup of theater ${file.theater.id}, you are ${theaterId}`);
+  }
+  if (file.clusterId === s.deps.cluster.clusterId) {
+    add("cluster", "$.clusterId", "backup of this very cluster: a fork import needs a new cluster");
+  }
+
+  // Plans: stored chunked, exactly as an upload would be.
+  const plans = new Map<string, SeatingPlan>();
+  for (const [i, raw] of file.seatingPlans.entries()) {
+    const { theaterId: _t, ...rest } = raw as Record<string, unknown>;
+    const r = validatePlan(rest, { id: raw.id });
+    if (!r.ok) {
+      for (const e of r.errors) add("schema", `$.seatingPlans[${i}]${e.path}`, e.message);
+      continue;
+    }
+    plans.set(r.plan.id, r.plan);
+  }
+  const sections = new Map<string, Map<string, string>>();
+  for (const [id, plan] of plans) sections.set(id, seatSections(plan));
+
+  const venues: Venue[] = [];
+  for (const [i, raw] of file.venues.entries()) {
+    const r = Venue.safeParse(raw);
+    if (!r.success) add("schema", `$.venues[${i}]`, z.prettifyError(r.error));
+    else venues.push(r.data);
+  }
+  const events = new Map<string, Event>();
+  for (const [i, raw] of file.events.entries()) {
+    const r = Event.safeParse(raw);
+    if (!r.success) add("schema", `$.events[${i}]`, z.prettifyError(r.error));
+    else {
+      events.set(r.data.id, r.data);
+      if (!plans.has(r.data.planId)) {
+        add("reference", `$.events[${i}].planId`, `plan ${r.data.planId} is not in the backup`);
+      }
+    }
+  }
+  const orders = new Map<string, BackupOrderRecord>();
+  for (const [i, raw] of file.orders.entries()) {
+    const r = BackupOrderRecord.safeParse(raw);
+    if (!r.success) add("schema", `$.orders[${i}]`, z.prettifyError(r.error));
+    else orders.set(r.data.id, r.data);
+  }
+
+  const sectionOf = (eventId: string, seatId: string): string | undefined => {
+    const ev = events.get(eventId);
+    return ev ? sections.get(ev.planId)?.get(seatId) : undefined;
+  };
+
+  // Holders: the ticket's `hld` is the buyer's subject; the order's buyerId may be a hash of it.
+  const tickets: { claims: TicketClaims; ticket: Ticket; path: string }[] = [];
+  const holderOfOrder = new Map<string, string>();
+  for (const [i, t] of file.tickets.entries()) {
+    const claims = ticketClaimsOf(t);
+    tickets.push({ claims, ticket: t, path: `$.tickets[${i}]` });
+    holderOfOrder.set(claims.ord, claims.hld);
+  }
+  const segOfOrder = new Map<string, string>();
+  for (const o of orders.values()) {
+    segOfOrder.set(o.id, await buyerSegment(holderOfOrder.get(o.id) ?? o.buyerId));
+  }
+
+  const units: Unit[] = [];
+  const now = new Date(s.now()).toISOString();
+
+  // Trust: the backup's own cluster and every cluster it had forked from.
+  const trusted: string[] = [];
+  for (const keys of [file.keys, ...(file.formerKeys ?? [])]) {
+    if (keys.clusterId === s.deps.cluster.clusterId) continue;
+    trusted.push(keys.clusterId);
+    const want: TrustRecord = {
+      clusterId: keys.clusterId,
+      keys,
+      theaters: [theaterId],
+      importedAt: now,
+    };
+    units.push({
+      kind: "trust",
+      keys: [trustKey(keys.clusterId)],
+      values: [want],
+      merge: (cur, w) => mergeTrust(cur as TrustRecord, w as TrustRecord),
+    });
+  }
+
+  for (const plan of plans.values()) {
+    const { meta, chunks } = chunkPlan(plan, theaterId);
+    // Chunks before the metadata: `plan/<pid>` is the plan's commit point (services/venues.ts).
+    for (const c of chunks) units.push({ kind: "plans", keys: [c.key], values: [c.value] });
+    units.push({
+      kind: "plans",
+      keys: [planKey(plan.id), theaterPlanKey(theaterId, plan.id)],
+      values: [meta, meta],
+    });
+  }
+  for (const v of venues) {
+    units.push({ kind: "venues", keys: [venueKey(theaterId, v.id)], values: [v] });
+  }
+
+  // Seats sold, each with its hold record (the seat service's commit point of a sale).
+  const holdSeats = new Map<string, { holdId: string; seats: string[] }>();
+  let heldSeatsReleased = 0;
+  for (const [i, seat] of file.seats.entries()) {
+    if (seat.state === "held") heldSeatsReleased++;
+    if (seat.state !== "sold") continue;
+    const section = sectionOf(seat.eventId, seat.seatId);
+    const order = orders.get(seat.orderId);
+    if (section === undefined) {
+      add(
+        "reference",
+        `$.seats[${i}]`,
+        `seat ${seat.seatId} is not in event ${seat.eventId}'s plan`,
+      );
+      continue;
+    }
+    if (!order) continue; // verifyBackup reports unknown orders
+    const holdId = order.holdId ?? (await holdIdFor(order.id));
+    const key = seatKeyOf(seat.eventId, section, seat.seatId);
+    const value: SeatValue = { state: "sold", orderId: order.id, holdId };
+    units.push({ kind: "seats", keys: [key], values: [value] });
+    const h = holdSeats.get(order.id) ?? { holdId, seats: [] };
+    h.seats.push(key);
+    holdSeats.set(order.id, h);
+  }
+  for (const [orderId, h] of holdSeats) {
+    const hold: HoldRecord = {
+      state: "sold",
+      seats: [...h.seats].sort(),
+      expiresAtMs: 0,
+      caller: segOfOrder.get(orderId) ?? "",
+      hash: "imported",
+      orderId,
+      confirm: { key: "imported", hash: "imported" },
+    };
+    units.push({ kind: "holds", keys: [holdKey(h.holdId)], values: [hold] });
+  }
+
+  for (const o of orders.values()) {
+    const seg = segOfOrder.get(o.id)!;
+    const entry = { orderId: o.id, eventId: o.eventId, createdAt: o.createdAt };
+    const record = o.holdId
+      ? o
+      : { ...o, holdId: holdSeats.get(o.id)?.holdId ?? (await holdIdFor(o.id)) };
+    units.push({
+      kind: "orders",
+      keys: [orderKey(o.id), buyerOrderKey(seg, o.id), eventOrderKey(o.eventId, o.id)],
+      values: [record, entry, entry],
+    });
+  }
+
+  for (const t of tickets) {
+    const section = sectionOf(t.claims.evt, t.claims.seat.id);
+    if (section === undefined) {
+      add("reference", t.path, `ticket ${t.claims.tid}: seat not in event ${t.claims.evt}'s plan`);
+      continue;
+    }
+    const seatKey = seatKeyOf(t.claims.evt, section, t.claims.seat.id);
+    const holderSeg = await buyerSegment(t.claims.hld);
+    const record: TicketRecord = {
+      ticket: { payload: t.ticket.payload, signatures: t.ticket.signatures },
+      orderId: t.claims.ord,
+      eventId: t.claims.evt,
+      seatKey,
+      holderSeg,
+    };
+    const entry = { ticketId: t.claims.tid, orderId: t.claims.ord, eventId: t.claims.evt, seatKey };
+    units.push({
+      kind: "tickets",
+      keys: [
+        ticketKey(t.claims.tid),
+        buyerTicketKey(holderSeg, t.claims.tid),
+        eventTicketIndexKey(t.claims.evt, t.claims.tid),
+      ],
+      values: [record, entry, entry],
+    });
+  }
+
+  // Events last: an event record makes its seats sellable, so it appears only once they are sold.
+  for (const e of events.values()) {
+    const entry = eventListEntry(e);
+    units.push({
+      kind: "events",
+      keys: [eventKey(e.id), eventListKey(e.id), theaterEventKey(theaterId, e.id)],
+      values: [e, entry, entry],
+    });
+  }
+
+  if (issues.length > 0) {
+    throw refused(
+      "The backup cannot be imported",
+      { issues },
+      `${issues.length} problem(s); the first: ${issues[0]!.path}: ${issues[0]!.detail}`,
+    );
+  }
+  return {
+    summary: {
+      importId: await importIdOf(file),
+      theaterId,
+      fromCluster: file.clusterId,
+      trusted,
+      heldSeatsReleased,
+    },
+    units,
+  };
+}
+
+function mergeTrust(cur: TrustRecord, want: TrustRecord): TrustRecord | undefined {
+  const a = normalizeTrust(cur.keys)[0]!;
+  const b = normalizeTrust(want.keys)[0]!;
+  if (!sameKeys(a, b)) return undefined;
+  if (want.theaters.every((t) => cur.theaters.includes(t))) return cur;
+  return { ...cur, theaters: [...new Set([...cur.theaters, ...want.theaters])].sort() };
+}
+
+const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+
+/** What a unit needs given what the store holds: nothing, a write, or it conflicts. */
+function judge(u: Unit, cur: readonly unknown[]): "same" | "write" | { conflict: string } {
+  let write = false;
+  for (const [j, key] of u.keys.entries()) {
+    const c = cur[j] ?? null;
+    const want = u.values[j];
+    if (c === null) {
+      write = true;
+      continue;
+    }
+    if (u.merge) {
+      const m = u.merge(c, want);
+      if (m === undefined) return { conflict: key };
+      if (!same(m, c)) write = true;
+      continue;
+    }
+    if (!same(c, want)) return { conflict: key };
+  }
+  return write ? "write" : "same";
+}
+
+async function pool<T>(items: readonly T[], n: number, f: (t: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await f(items[next++]!);
+    }),
+  );
+}
+
+/** Packs units into changes of at most BATCH_KEYS_MAX keys, never splitting a unit. */
+function batches(units: readonly Unit[]): Unit[][] {
+  const out: Unit[][] = [];
+  let cur: Unit[] = [];
+  let n = 0;
+  for (const u of units) {
+    if (n + u.keys.length > BATCH_KEYS_MAX && cur.length > 0) {
+      out.push(cur);
+      cur = [];
+      n = 0;
+    }
+    cur.push(u);
+    n += u.keys.length;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/**
+ * Writes what is missing, kind by kind in the order of KINDS (seats and holds before the events
+ * that make them visible; plan chunks before plan metadata). Every change writes a unit only if
+ * the store still holds nothing (or the same); a conflicting value appearing meanwhile aborts that
+ * change, reported as 409. A crash part-way leaves records that a retry finds "unchanged".
+ */
+async function applyUnits(
+  s: Services,
+  units: readonly Unit[],
+): Promise<Record<ImportKind, { created: number; unchanged: number }>> {
+  const counts = Object.fromEntries(KINDS.map((k) => [k, { created: 0, unchanged: 0 }])) as Record<
+    ImportKind,
+    { created: number; unchanged: number }
+  >;
+  const conflicts: string[] = [];
+  // Read everything first (quorum): refuse before writing anything when the cluster disagrees.
+  const pending: Unit[] = [];
+  for (const group of batches(units)) {
+    const cur = await s.store.getMany<unknown>(group.flatMap((u) => u.keys));
+    let off = 0;
+    for (const u of group) {
+      const v = judge(u, cur.slice(off, off + u.keys.length));
+      off += u.keys.length;
+      if (v === "same") counts[u.kind].unchanged++;
+      else if (v === "write") pending.push(u);
+      else if (conflicts.length < MAX_REPORTED_CONFLICTS) conflicts.push(v.conflict);
+    }
+  }
+  if (conflicts.length > 0) throw conflictProblem(conflicts);
+
+  for (const kind of KINDS) {
+    // Plan metadata after all chunks of all plans: a batch boundary must not put it first.
+    const ofKind = pending.filter((u) => u.kind === kind);
+    const phases =
+      kind === "plans"
+        ? [ofKind.filter((u) => u.keys.length === 1), ofKind.filter((u) => u.keys.length > 1)]
+        : [ofKind];
+    for (const phase of phases) {
+      await pool(batches(phase), WRITE_CONCURRENCY, async (group) => {
+        const keys = group.flatMap((u) => u.keys);
+        const r = await s.store.change<unknown>(keys, (cur) => {
+          const out: unknown[] = [];
+          let off = 0;
+          for (const u of group) {
+            const c = cur.slice(off, off + u.keys.length);
+            off += u.keys.length;
+            const v = judge(u, c);
+            if (typeof v === "object") return { abort: v.conflict };
+            u.keys.forEach((_, j) => {
+              const have = c[j] ?? null;
+              out.push(have === null ? u.values[j] : u.merge ? u.merge(have, u.values[j]) : have);
+            });
+          }
+          return out;
+        });
+        if (!r.ok) throw conflictProblem([String(r.reason)]);
+        for (const u of group) counts[u.kind].created++;
+      });
+    }
+  }
+  return counts;
+}
+
+const conflictProblem = (keys: readonly string[]) =>
+  new ProblemError(
+    409,
+    "import-conflict",
+    "This cluster already holds different records under the backup's ids",
+    `${keys.length} record(s) differ, e.g. ${keys[0]}; nothing else was changed by this check`,
+    { conflicts: keys },
+  );
+
+/** Parses and verifies a backup body; refuses (422) with the full report when it does not verify. */
+export async function checkBackup(
+  body: unknown,
+): Promise<{ file: BackupFile; report: BackupReport }> {
+  const report = await verifyBackup(body);
+  if (!report.ok) {
+    const first = report.issues[0];
+    throw refused(
+      "The backup does not verify",
+      report,
+      first
+        ? `${report.issues.length + report.omitted} problem(s); the first: ${first.path}: ${first.detail}`
+        : "invalid backup",
+    );
+  }
+  // verifyBackup checked every section and the header; the parse only narrows the type.
+  const header = BackupHeader.parse(
+    Object.fromEntries(
+      Object.keys(BackupHeader.shape)
+        .filter((k) => k in (body as object))
+        .map((k) => [k, (body as Record<string, unknown>)[k]]),
+    ),
+  );
+  return { file: { ...(body as BackupFile), ...header }, report };
+}
+
+/**
+ * The whole import, idempotent twice over: the Idempotency-Key claim (same key + other body → 422,
+ * same key while running → 409) and deterministic records (a second import of the same backup,
+ * under any key, writes nothing and reports every record unchanged).
+ */
+export async function importBackup(
+  s: Services,
+  theaterId: string,
+  idemKeyValue: string,
+  body: unknown,
+): Promise<{ summary: ImportSummary; replayed: boolean }> {
+  const { file } = await checkBackup(body);
+  const planned = await planImport(s, theaterId, file);
+  const { importId } = planned.summary;
+  const claimKey = `idem/theater:${theaterId}/${idemKeyValue}`;
+  const claim: ImportClaim = {
+    op: "theater-import",
+    hash: importId,
+    id: importId,
+    startedAtMs: s.now(),
+  };
+  const claimed = await s.store.change<ImportClaim>([claimKey], ([cur]) =>
+    cur == null ? [claim] : { abort: cur },
+  );
+  if (!claimed.ok) {
+    const prior = claimed.reason as ImportClaim;
+    if (prior.op !== "theater-import" || prior.hash !== importId) {
+      throw new ProblemError(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+        "this Idempotency-Key was already used for a different request; use a fresh key",
+      );
+    }
+    const done = await s.store.get<ImportSummary>(importKey(theaterId, importId));
+    if (done) return { summary: done, replayed: true };
+    if (s.now() - prior.startedAtMs < IMPORT_IN_FLIGHT_MS) {
+      throw new ProblemError(
+        409,
+        "request-in-flight",
+        "The same import is still running",
+        "a request with this Idempotency-Key started moments ago; retry shortly",
+        {},
+        { "retry-after": String(RETRY_AFTER_S) },
+      );
+    }
+    // The first attempt died part-way: running it again completes it (every write is idempotent).
+  }
+  let counts: Awaited<ReturnType<typeof applyUnits>>;
+  try {
+    counts = await applyUnits(s, planned.units);
+  } catch (e) {
+    // A conflict is an answer, not a crash: free the key so the corrected request may reuse it.
+    if (e instanceof ProblemError && e.problem.status === 409) {
+      await s.store
+        .change<ImportClaim>([claimKey], ([cur]) =>
+          cur?.hash === importId ? [null] : { abort: "changed" },
+        )
+        .catch(() => undefined);
+    }
+    throw e;
+  }
+  const summary: ImportSummary = {
+    ...planned.summary,
+    counts,
+    completedAt: new Date(s.now()).toISOString(),
+  };
+  // The summary under this import's id; a later import of the same backup keeps the first one's
+  // record and answers with its own (all-unchanged) counts.
+  await s.store.change<ImportSummary>([importKey(theaterId, importId)], ([cur]) =>
+    cur == null ? [summary] : { abort: cur },
+  );
+  return { summary, replayed: false };
+}
+
+export const isImportKind = (k: string): k is ImportKind =>
+  (KINDS as readonly string[]).includes(k);
+
+// ---------------------------------------------------------------------------------------------
+// Seats behind a ticket (door check, buyer import).
+
+export type SeatCheck =
+  | { ok: true; seatKey: string }
+  | {
+      ok: false;
+      code: "unknown-seat" | "not-sold" | "other-order";
+      detail: string;
+      seatKey?: string;
+    };
+
+/**
+ * Whether this cluster's quorum shows the ticket's seat sold to the ticket's order. The seat key
+ * comes from the stored ticket record when there is one, else from the event's plan (seat ids are
+ * unique in a plan).
+ */
+export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<SeatCheck> {
+  let seatKey = (await s.store.get<TicketRecord>(ticketKey(claims.tid)))?.seatKey;
+  if (seatKey === undefined) {
+    // Tickets of this cluster and imported ones have a record; this path is for a ticket whose
+    // record this cluster never stored (a former cluster's ticket the theater's backup lacked).
+    const ev = await getEvent(s, claims.evt, "quorum");
+    const plan = ev ? await getPlan(s, ev.planId) : null;
+    const section = plan ? seatSections(plan).get(claims.seat.id) : undefined;
+    if (section === undefined) {
+      return {
+        ok: false,
+        code: "unknown-seat",
+        detail: `no seat ${claims.seat.id} in event ${claims.evt} here`,
+      };
+    }
+    seatKey = seatKeyOf(claims.evt, section, claims.seat.id);
+  }
+  const seat = await s.store.get<SeatValue>(seatKey);
+  if (seat?.state !== "sold") {
+    return {
+      ok: false,
+      code: "not-sold",
+      detail: `seat ${claims.seat.id} is not sold in this cluster`,
+      seatKey,
+    };
+  }
+  if (seat.orderId !== claims.ord) {
+    return {
+      ok: false,
+      code: "other-order",
+      detail: `seat ${claims.seat.id} is sold to another order`,
+      seatKey,
+    };
+  }
+  return { ok: true, seatKey };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buyer ticket import.
+
+export interface BuyerImportResult {
+  holder: string;
+  fromCluster: string;
+  linked: number;
+  unchanged: number;
+  refused: number;
+  tickets: { tid: string; status: "linked" | "unchanged" | "refused"; reasons?: string[] }[];
+}
+
+interface BuyerImportClaim {
+  readonly op: "ticket-import";
+  readonly hash: string;
+  readonly id: string;
+  readonly startedAtMs: number;
+}
+
+/**
+ * Links the tickets of a buyer's export (shared/tickets/export.ts) to the signed-in buyer: each
+ * ticket must verify against this cluster's keys or the keys of a former cluster its theater
+ * imported from, belong to this buyer, and name a seat this cluster's quorum shows sold to the
+ * ticket's order. Linking writes deterministic keys, so a repeat links nothing new.
+ */
+export async function importBuyerTickets(
+  s: Services,
+  sub: string,
+  idemKeyValue: string,
+  body: unknown,
+): Promise<{ result: BuyerImportResult; replayed: boolean }> {
+  const shape = TicketExport.safeParse(body);
+  if (!shape.success) {
+    throw refused(
+      "The ticket export does not verify",
+      { reasons: [{ code: "malformed", detail: z.prettifyError(shape.error) }] },
+      "not a tessera.tickets file",
+    );
+  }
+  const file = shape.data;
+  if (file.holder !== sub) {
+    throw new ProblemError(
+      403,
+      "not-your-tickets",
+      "These tickets belong to another holder",
+      "the export's holder is not the signed-in buyer",
+    );
+  }
+  const cids = [file.clusterId, ...(file.formerKeys ?? []).map((k) => k.clusterId)];
+  const { trusted, former } = await trustedFor(s, cids);
+  const check = await verifyExport(file, { trusted });
+  const fileReasons = check.reasons.filter((r) => r.code !== "invalid-ticket");
+  if (fileReasons.length > 0) {
+    throw refused(
+      "The ticket export does not verify",
+      check,
+      `${fileReasons[0]!.detail}${fileReasons[0]!.code === "keys-mismatch" ? " (has the theater imported its backup here?)" : ""}`,
+    );
+  }
+
+  const seg = await buyerSegment(sub);
+  const hash = requestHash({ op: "ticket-import", body: file });
+  const claimKey = `idem/${seg}/${idemKeyValue}`;
+  const claim: BuyerImportClaim = { op: "ticket-import", hash, id: hash, startedAtMs: s.now() };
+  const claimed = await s.store.change<BuyerImportClaim>([claimKey], ([cur]) =>
+    cur == null ? [claim] : { abort: cur },
+  );
+  let replayed = false;
+  if (!claimed.ok) {
+    const prior = claimed.reason as BuyerImportClaim;
+    if (prior.op !== "ticket-import" || prior.hash !== hash) {
+      throw new ProblemError(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+        "this Idempotency-Key was already used for a different request; use a fresh key",
+      );
+    }
+    replayed = true; // linking is idempotent: running it again reports the same links
+  }
+
+  const result: BuyerImportResult = {
+    holder: sub,
+    fromCluster: file.clusterId,
+    linked: 0,
+    unchanged: 0,
+    refused: 0,
+    tickets: [],
+  };
+  for (const t of check.tickets) {
+    const ticket = file.tickets[t.index]!;
+    const tid = t.tid ?? `#${t.index}`;
+    const reasons: string[] = [];
+    if (!t.result.valid) reasons.push(...t.result.reasons.map((r) => `${r.code}: ${r.detail}`));
+    const claims = t.result.valid ? t.result.claims : undefined;
+    if (claims && claims.cid !== s.deps.cluster.clusterId) {
+      if (!former.get(claims.cid)?.theaters.includes(claims.thr)) {
+        reasons.push(`untrusted: theater ${claims.thr} did not bring its sales from ${claims.cid}`);
+      }
+    }
+    let seatKey: string | undefined;
+    if (claims && reasons.length === 0) {
+      const sold = await checkSeatSold(s, claims);
+      if (sold.ok) seatKey = sold.seatKey;
+      else reasons.push(`${sold.code}: ${sold.detail}`);
+    }
+    if (!claims || seatKey === undefined || reasons.length > 0) {
+      result.refused++;
+      result.tickets.push({ tid, status: "refused", reasons });
+      continue;
+    }
+    const status = await linkTicket(s, seg, claims, ticket, seatKey);
+    if (status === "refused") {
+      result.refused++;
+      result.tickets.push({
+        tid,
+        status,
+        reasons: ["held-by-another: the ticket is another buyer's here"],
+      });
+    } else {
+      result[status]++;
+      result.tickets.push({ tid, status });
+    }
+  }
+  return { result, replayed };
+}
+
+async function linkTicket(
+  s: Services,
+  seg: string,
+  claims: TicketClaims,
+  ticket: Ticket,
+  seatKey: string,
+): Promise<"linked" | "unchanged" | "refused"> {
+  const record: TicketRecord = {
+    ticket: { payload: ticket.payload, signatures: ticket.signatures },
+    orderId: claims.ord,
+    eventId: claims.evt,
+    seatKey,
+    holderSeg: seg,
+  };
+  const entry = { ticketId: claims.tid, orderId: claims.ord, eventId: claims.evt, seatKey };
+  const order = await s.store.get<{ createdAt?: string }>(orderKey(claims.ord));
+  const keys = [
+    ticketKey(claims.tid),
+    buyerTicketKey(seg, claims.tid),
+    eventTicketIndexKey(claims.evt, claims.tid),
+    ...(order ? [buyerOrderKey(seg, claims.ord)] : []),
+  ];
+  const orderEntry = order
+    ? { orderId: claims.ord, eventId: claims.evt, createdAt: order.createdAt ?? "" }
+    : undefined;
+  const r = await s.store.change<unknown>(keys, (cur) => {
+    const have = cur[0] as TicketRecord | null;
+    if (have && have.holderSeg !== seg) return { abort: "refused" };
+    const want = [
+      have ?? record,
+      cur[1] ?? entry,
+      cur[2] ?? entry,
+      ...(orderEntry ? [cur[3] ?? orderEntry] : []),
+    ];
+    if (cur.every((c, j) => c !== null && same(c, want[j]))) return { abort: "unchanged" };
+    return want;
+  });
+  return r.ok ? "linked" : (r.reason as "unchanged" | "refused");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Door check.
+
+/** `event/<eid>/checkin/<tid>`: the ticket was used; written once, never changed. */
+export const checkInKey = (eventId: string, ticketId: string) =>
+  `event/${eventId}/checkin/${ticketId}`;
+
+export interface CheckInRecord {
+  readonly ticketId: string;
+  readonly at: string;
+  readonly theaterId: string;
+}
+
+export interface DoorVerdict {
+  valid: boolean;
+  reasons: { code: string; detail: string }[];
+  claims?: TicketClaims;
+  cluster?: "current" | "former";
+  providers?: string[];
+  seatKey?: string;
+  checkedIn?: { at: string; now: boolean };
+}
+
+/** The cluster id a ticket names, read before verification to know which keys to load. */
+function claimedCluster(ticket: unknown): string | undefined {
+  try {
+    const payload =
+      typeof ticket === "string"
+        ? parseCompact(ticket).payload
+        : (ticket as { payload?: unknown }).payload;
+    if (typeof payload !== "string") return undefined;
+    const cid = ticketClaimsOf({ payload, signatures: [] }).cid;
+    return typeof cid === "string" ? cid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function doorCheck(
+  s: Services,
+  theaterId: string,
+  input: unknown,
+  checkIn: boolean,
+): Promise<DoorVerdict> {
+  const cid = claimedCluster(input);
+  const { trusted, former } = await trustedFor(s, cid ? [cid] : [], theaterId);
+  let ticket: unknown = input;
+  if (typeof input === "string") {
+    try {
+      ticket = await expandCompact(parseCompact(input), trusted);
+    } catch (e) {
+      return { valid: false, reasons: [{ code: "malformed", detail: (e as Error).message }] };
+    }
+  }
+  const v = await verifyTicketWith(ticket, trusted);
+  if (!v.valid) {
+    const reasons: DoorVerdict["reasons"] = v.reasons.map((r) => ({
+      code: r.code,
+      detail: r.detail,
+    }));
+    if (cid && cid !== s.deps.cluster.clusterId && !former.has(cid)) {
+      reasons.push({
+        code: "untrusted-cluster",
+        detail: `this theater did not import its sales from cluster ${cid}`,
+      });
+    }
+    return v.claims ? { valid: false, reasons, claims: v.claims } : { valid: false, reasons };
+  }
+  const claims = v.claims;
+  const out: DoorVerdict = {
+    valid: false,
+    reasons: [],
+    claims,
+    cluster: claims.cid === s.deps.cluster.clusterId ? "current" : "former",
+    providers: v.providers,
+  };
+  if (claims.thr !== theaterId) {
+    out.reasons.push({ code: "other-theater", detail: `a ticket of theater ${claims.thr}` });
+    return out;
+  }
+  const sold = await checkSeatSold(s, claims);
+  if (sold.seatKey !== undefined) out.seatKey = sold.seatKey;
+  if (!sold.ok) {
+    out.reasons.push({ code: sold.code, detail: sold.detail });
+    return out;
+  }
+  const key = checkInKey(claims.evt, claims.tid);
+  if (!checkIn) {
+    const used = await s.store.get<CheckInRecord>(key);
+    if (used) out.checkedIn = { at: used.at, now: false };
+    out.valid = true;
+    return out;
+  }
+  const rec: CheckInRecord = {
+    ticketId: claims.tid,
+    at: new Date(s.now()).toISOString(),
+    theaterId,
+  };
+  const r = await s.store.createOnce<CheckInRecord>(key, rec);
+  out.checkedIn = { at: r.value.at, now: r.created };
+  if (!r.created) {
+    out.reasons.push({ code: "already-checked-in", detail: `ticket used at ${r.value.at}` });
+    return out;
+  }
+  out.valid = true;
+  return out;
+}
