@@ -14,6 +14,7 @@ import type { SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX, SCAN_LIMIT_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
+import type { Update } from "./store.ts";
 
 /**
  * Catalog reads shared by the management and buyer routes: events, their list index entries, and
@@ -399,4 +400,27 @@ export async function listPage<T, R>(
     after = got.cursor;
   }
   return after === undefined ? { items } : { items, nextCursor: encodeCursor(after) };
+}
+
+/**
+ * Re-runs of a change whose outcome came back unknown. The quorum's one-round-trip fast path
+ * reports "unknown" when a writer on another provider overtook an accept that may have landed on
+ * one store; every change function of these services is idempotent (a re-run on its own earlier
+ * effect writes the same or reports it as done), so re-running it settles the outcome.
+ */
+export const CHANGE_RETRIES = 3;
+
+export async function retryingChange<T>(
+  s: Services,
+  keys: readonly string[],
+  f: (cur: (T | null)[]) => Update<(T | null)[]>,
+): Promise<{ ok: true; values: (T | null)[] } | { ok: false; reason: unknown }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await s.store.change<T>(keys, f);
+    } catch (e) {
+      const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
+      if (!unknown || attempt >= CHANGE_RETRIES) throw e;
+    }
+  }
 }

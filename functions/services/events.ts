@@ -36,6 +36,7 @@ import {
   getPlanOf,
   newEntityId,
   readMany,
+  retryingChange,
   scanPages,
   takenSeats,
 } from "./catalog.ts";
@@ -111,7 +112,7 @@ export async function createEvent(
     await checkPlanRef(s, theaterId, made.event.planId);
   }
   const claim: TheaterIdemRecord = { op: "event", hash, id, startedAtMs: s.now() };
-  const r = await s.store.change<unknown>([idem, ...keysOf(theaterId, id)], ([rec]) => {
+  const r = await retryingChange<unknown>(s, [idem, ...keysOf(theaterId, id)], ([rec]) => {
     const v = judgeClaim((rec ?? null) as TheaterIdemRecord | null, "event", hash);
     return v.kind === "new" ? [claim, ...withIndexes(made.event)] : { abort: v };
   });
@@ -146,16 +147,19 @@ async function transitionEvent(
   transition: (cur: Event) => EventResult | { unchanged: Event } | { abort: Abort },
   ifMatch?: string,
 ): Promise<Event> {
-  const r = await s.store.change<unknown>(keysOf(theaterId, eventId), ([cur]) => {
+  const r = await retryingChange<unknown>(s, keysOf(theaterId, eventId), ([cur]) => {
     const e = cur as Event | null;
     if (e === null || e.theaterId !== theaterId) return { abort: { kind: "not-found" } };
-    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== eventEtag(e)) {
-      return { abort: { kind: "precondition" } };
-    }
     const t = transition(e);
     if ("abort" in t) return t;
     if ("unchanged" in t) return { abort: { kind: "unchanged", event: t.unchanged } };
     if (!t.ok) return { abort: { kind: "refused", errors: t.errors } };
+    // A change that changes nothing (a re-run finding its own earlier effect) needs no write and
+    // matches any precondition.
+    if (eventEtag(t.event) === eventEtag(e)) return { abort: { kind: "unchanged", event: e } };
+    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== eventEtag(e)) {
+      return { abort: { kind: "precondition" } };
+    }
     return withIndexes(t.event);
   });
   if (r.ok) return r.values[0] as Event;

@@ -12,6 +12,7 @@ import {
   type TheaterIdemRecord,
   theaterIdemKey,
 } from "../routes/v1/manage/idempotency.ts";
+import { retryingChange } from "./catalog.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./orders.ts";
 import { notFound } from "./venues.ts";
@@ -163,7 +164,9 @@ export async function refundOrderFlow(
   const holdIds = order.holdId ? [order.holdId] : [];
   const claim: TheaterIdemRecord = { op: "refund", hash, id: orderId, startedAtMs: s.now() };
   const f = refundChange({ orderId, claim, seatCount: order.seats.length, holdIds });
-  const out = await s.store.change<unknown>(refundKeys(order, idemKey, holdIds), (cur) => f(cur));
+  const out = await retryingChange<unknown>(s, refundKeys(order, idemKey, holdIds), (cur) =>
+    f(cur),
+  );
   if (out.ok) return { order: out.values[0] as StoredOrder, replayed: false };
   const why = out.reason as RefundAbort;
   switch (why.code) {

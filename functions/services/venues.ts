@@ -26,6 +26,7 @@ import {
   PLAN_CHUNK_BYTES_MAX,
   type PlanMeta,
   readOne,
+  retryingChange,
   theaterPlanKey,
   theaterPlansPrefix,
 } from "./catalog.ts";
@@ -83,7 +84,7 @@ export async function storePlan(
   const idem = theaterIdemKey(theaterId, key);
   const now = s.now();
   const fresh: TheaterIdemRecord = { op: "plan", hash, id: newEntityId("p_"), startedAtMs: now };
-  const claimed = await s.store.change<TheaterIdemRecord>([idem], ([rec]) => {
+  const claimed = await retryingChange<TheaterIdemRecord>(s, [idem], ([rec]) => {
     const v = judgeClaim(rec ?? null, "plan", hash);
     if (v.kind === "new") return [fresh];
     return { abort: v };
@@ -92,6 +93,10 @@ export async function storePlan(
   if (!claimed.ok) {
     const v = claimed.reason as ReturnType<typeof judgeClaim>;
     if (v.kind !== "replay") throw idemConflict();
+  }
+  // Our own claim (a re-run of the claim change found its earlier effect) is no replay.
+  if (!claimed.ok && (claimed.reason as { id?: string }).id !== fresh.id) {
+    const v = claimed.reason as Extract<ReturnType<typeof judgeClaim>, { kind: "replay" }>;
     const existing = await getPlanMeta(s, v.id, "quorum");
     if (existing) return { meta: existing, replayed: true };
     if (now - v.startedAtMs < IN_FLIGHT_MS) throw idemInFlight();
@@ -110,12 +115,14 @@ export async function storePlan(
   }
   for (let i = 0; i < chunks.length; i += PLAN_WRITE_BATCH) {
     const batch = chunks.slice(i, i + PLAN_WRITE_BATCH);
-    await s.store.change(
+    await retryingChange(
+      s,
       batch.map((c) => c.key),
       () => batch.map((c) => c.value),
     );
   }
-  const done = await s.store.change<PlanMeta>(
+  const done = await retryingChange<PlanMeta>(
+    s,
     [planKey(planId), theaterPlanKey(theaterId, planId)],
     ([cur]) => (cur ? { abort: cur } : [meta, meta]),
   );
@@ -182,7 +189,7 @@ export async function createVenue(
   const id = newEntityId("v_");
   const venue = VenueSchema.parse({ id, theaterId, ...input });
   const claim: TheaterIdemRecord = { op: "venue", hash, id, startedAtMs: s.now() };
-  const r = await s.store.change<unknown>([idem, venueKey(theaterId, id)], ([rec]) => {
+  const r = await retryingChange<unknown>(s, [idem, venueKey(theaterId, id)], ([rec]) => {
     const v = judgeClaim((rec ?? null) as TheaterIdemRecord | null, "venue", hash);
     return v.kind === "new" ? [claim, venue] : { abort: v };
   });
@@ -209,7 +216,7 @@ export async function updateVenue(
 ): Promise<Venue> {
   if (patch.planId !== undefined) await checkPlanRef(s, theaterId, patch.planId);
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  const r = await s.store.change<Venue>([venueKey(theaterId, venueId)], ([cur]) => {
+  const r = await retryingChange<Venue>(s, [venueKey(theaterId, venueId)], ([cur]) => {
     if (!cur) return { abort: { kind: "not-found" } satisfies Abort };
     const next = VenueSchema.safeParse({ ...cur, ...defined, id: cur.id, theaterId });
     if (!next.success) {
