@@ -22,7 +22,7 @@ export const TicketView = z
     ticket: SignedTicket,
     compact: z.string().meta({ description: "Door form for a QR code (two signatures)." }),
   })
-  .openapi("Ticket");
+  .openapi("IssuedTicket");
 export type TicketView = z.infer<typeof TicketView>;
 
 const dec = new TextDecoder();
