@@ -32,7 +32,7 @@ export function createServices(deps: AppDeps): Services {
     deps,
     now,
     replication,
-    store: new EntityStore(replication.client, deps.acceptor),
+    store: new EntityStore(replication.client, deps.acceptor, replication.acceptors),
     seats: new SeatService(replication.client, { now, random: Math.random }),
     payments: new TestPaymentProvider({ now }),
     buyerVerifier: buyerVerifierFromEnv(s, { now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),

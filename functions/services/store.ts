@@ -33,10 +33,20 @@ export type Update<T> = T | { readonly abort: unknown };
  * little stale). Infrastructure trouble becomes a 503 problem; never a 500.
  */
 export class EntityStore {
+  /**
+   * `acceptors` in preference order for BASE reads: this provider's own store first, then the
+   * peers. Browsing keeps working while the own store is down: a page served from a peer's store is
+   * as fresh as the local one would have been.
+   */
+  private readonly readOrder: readonly AcceptorPort[];
+
   constructor(
     private readonly client: QuorumClient,
-    private readonly local: AcceptorPort,
-  ) {}
+    local: AcceptorPort,
+    peers: readonly AcceptorPort[] = [],
+  ) {
+    this.readOrder = [local, ...peers.filter((p) => p !== local)];
+  }
 
   async get<T>(key: string): Promise<T | null> {
     return (await this.getMany<T>([key]))[0] ?? null;
@@ -54,8 +64,18 @@ export class EntityStore {
 
   async localGetMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
     const out = await this.client.get<T>(keys, { consistency: "local" });
-    if (out.status !== "ok") throw unavailable(out.reason);
-    return out.values;
+    if (out.status === "ok") return out.values;
+    // Own store down: read a peer's store (still a BASE read), trying each in turn.
+    const errors = [out.reason];
+    for (const peer of this.readOrder.slice(1)) {
+      try {
+        const recs = await peer.read(keys);
+        return recs.map((r) => (r.value === null ? null : (JSON.parse(r.value) as T | null)));
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    throw unavailable(errors.join("; "));
   }
 
   /**
@@ -93,12 +113,18 @@ export class EntityStore {
     prefix: string,
     opts: { cursor?: string; limit?: number } = {},
   ): Promise<{ items: { key: string; value: T }[]; cursor?: string }> {
-    let page: Awaited<ReturnType<AcceptorPort["scan"]>>;
-    try {
-      page = await this.local.scan(prefix, opts);
-    } catch (e) {
-      throw unavailable(`local store scan failed: ${e instanceof Error ? e.message : String(e)}`);
+    let page: Awaited<ReturnType<AcceptorPort["scan"]>> | undefined;
+    const errors: string[] = [];
+    // Cursors are plain keys on every driver, so a scan may continue on another store.
+    for (const store of this.readOrder) {
+      try {
+        page = await store.scan(prefix, opts);
+        break;
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
     }
+    if (!page) throw unavailable(`no store could be scanned: ${errors.join("; ")}`);
     const items: { key: string; value: T }[] = [];
     for (const r of page.records) {
       if (r.value === null) continue;
