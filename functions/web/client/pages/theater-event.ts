@@ -1,0 +1,289 @@
+import { ApiError, api, apiFetch, newIdempotencyKey } from "../api.ts";
+import { type Counts, occupancyBar, soldLine } from "../chart.ts";
+import { announce, byId, formatDateTime, h, replace } from "../dom.ts";
+import { formatMoney, type Money } from "../money.ts";
+import { busy, clearNotice, showError, showNotice, statusBadge } from "../ui.ts";
+import { theaterGate } from "./theater-common.ts";
+import {
+  currencySelect,
+  fromLocalInput,
+  priceInputs,
+  readPrices,
+  toLocalInput,
+} from "./theater-forms.ts";
+import type { PlanMeta } from "./theater-home.ts";
+
+/** `/theater/events/{id}`: edit, open/close sales, live dashboard, orders with refunds. */
+
+/** Dashboard refresh while the page is visible: live enough for a box office, light on the API. */
+const SUMMARY_POLL_MS = 5_000;
+/** Points kept for the sales line (about an hour at the poll interval). */
+const LINE_POINTS_MAX = 720;
+
+interface ManagedEvent {
+  id: string;
+  title: string;
+  description: string;
+  startsAt: string;
+  status: string;
+  planId: string;
+  venueId: string;
+  priceCategories: { categoryId: string; price: Money }[];
+  salesWindow: { opensAt: string; closesAt: string };
+}
+interface Summary {
+  status: string;
+  seats: Counts & { total: number };
+  orders: { confirmed: number; refunded: number; other: number };
+  revenue: Money;
+  refunded: Money;
+  proceeds: { party: string; amount: Money }[];
+}
+interface ManagedOrder {
+  id: string;
+  buyerId: string;
+  seats: unknown[];
+  total: Money;
+  status: string;
+  createdAt: string;
+}
+
+export async function theaterEventPage(eventId: string): Promise<void> {
+  await theaterGate();
+  const notice = byId("manage-notice");
+  const path = `/v1/manage/events/${encodeURIComponent(eventId)}`;
+  let ev: ManagedEvent;
+  let etag: string | undefined;
+  let plan: PlanMeta | undefined;
+
+  const load = async () => {
+    const res = await apiFetch(path, { auth: "theater" });
+    if (!res.ok) throw new ApiError(res.status, (await res.json()) as never);
+    etag = res.headers.get("etag") ?? undefined;
+    ev = (await res.json()) as ManagedEvent;
+    renderHead();
+  };
+  const renderHead = () => {
+    document.title = `${ev.title} · Theater · Tessera`;
+    byId("manage-title").textContent = ev.title;
+    replace(
+      byId("manage-meta"),
+      h("time", { datetime: ev.startsAt }, formatDateTime(ev.startsAt)),
+      " ",
+      statusBadge(ev.status),
+      " · ",
+      h("a", { href: `/events/${encodeURIComponent(ev.id)}` }, "Buyer page"),
+    );
+    byId<HTMLButtonElement>("open-sales").disabled = !(
+      ev.status === "draft" || ev.status === "sales-closed"
+    );
+    byId<HTMLButtonElement>("close-sales").disabled = ev.status !== "on-sale";
+  };
+  try {
+    await load();
+    plan = await api<PlanMeta>(`/v1/manage/plans/${encodeURIComponent(ev!.planId)}`, {
+      auth: "theater",
+    });
+  } catch (e) {
+    showError(notice, e);
+    return;
+  }
+
+  // --- edit form ---
+  const form = byId<HTMLFormElement>("edit-form");
+  const fillForm = () => {
+    byId<HTMLInputElement>("edit-title").value = ev.title;
+    byId<HTMLTextAreaElement>("edit-description").value = ev.description;
+    byId<HTMLInputElement>("edit-starts-at").value = toLocalInput(ev.startsAt);
+    byId<HTMLInputElement>("edit-closes-at").value = toLocalInput(ev.salesWindow.closesAt);
+    // Prices freeze once sales started (the server refuses changes with 409); say so up front.
+    const frozen = ev.status !== "draft" && Date.now() >= Date.parse(ev.salesWindow.opensAt);
+    const currency = ev.priceCategories[0]?.price.currency ?? "EUR";
+    replace(
+      byId("edit-prices"),
+      h("legend", {}, "Prices"),
+      frozen ? h("p", { class: "muted" }, "Prices are fixed: sales have started.") : null,
+      h(
+        "p",
+        { class: "field" },
+        h("label", { for: "edit-currency" }, "Currency"),
+        currencySelect("edit-currency", currency, frozen),
+      ),
+      priceInputs(
+        plan?.categories ?? [],
+        new Map(ev.priceCategories.map((p) => [p.categoryId, p.price])),
+        frozen,
+      ),
+    );
+  };
+  fillForm();
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const button = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
+    void busy(button, async () => {
+      clearNotice(notice);
+      try {
+        const closesAt = fromLocalInput(byId<HTMLInputElement>("edit-closes-at").value);
+        const startsAt = fromLocalInput(byId<HTMLInputElement>("edit-starts-at").value);
+        const currency = byId<HTMLSelectElement>("edit-currency").value;
+        const body: Record<string, unknown> = {
+          title: byId<HTMLInputElement>("edit-title").value.trim(),
+          description: byId<HTMLTextAreaElement>("edit-description").value,
+          ...(startsAt ? { startsAt } : {}),
+          ...(closesAt ? { salesWindow: { opensAt: ev.salesWindow.opensAt, closesAt } } : {}),
+          priceCategories: byId<HTMLSelectElement>("edit-currency").disabled
+            ? ev.priceCategories
+            : readPrices(byId("edit-prices"), currency),
+        };
+        const res = await apiFetch(path, {
+          method: "PATCH",
+          auth: "theater",
+          json: body,
+          headers: etag ? { "if-match": etag } : {},
+        });
+        if (res.status === 412) {
+          await load();
+          fillForm();
+          throw new Error(
+            "someone else changed this event meanwhile; the form now shows their version",
+          );
+        }
+        if (!res.ok) throw new ApiError(res.status, (await res.json()) as never);
+        etag = res.headers.get("etag") ?? undefined;
+        ev = (await res.json()) as ManagedEvent;
+        renderHead();
+        fillForm();
+        showNotice(notice, "Saved.");
+      } catch (err) {
+        showError(notice, err);
+      }
+    });
+  });
+
+  for (const action of ["open-sales", "close-sales"] as const) {
+    const button = byId<HTMLButtonElement>(action);
+    button.addEventListener("click", () =>
+      busy(button, async () => {
+        clearNotice(notice);
+        try {
+          ev = await api<ManagedEvent>(`${path}/${action}`, { method: "POST", auth: "theater" });
+          await load();
+          fillForm();
+          showNotice(notice, action === "open-sales" ? "Sales are open." : "Sales are closed.");
+          void refreshSummary();
+        } catch (err) {
+          showError(notice, err);
+        }
+      }).then(() => renderHead()),
+    );
+  }
+
+  // --- dashboard ---
+  const line: { t: number; sold: number }[] = [];
+  const refreshSummary = async () => {
+    try {
+      const sum = await api<Summary>(`${path}/summary`, { auth: "theater" });
+      line.push({ t: Date.now(), sold: sum.seats.sold });
+      if (line.length > LINE_POINTS_MAX) line.shift();
+      replace(
+        byId("dash-numbers"),
+        h("dt", {}, "Sold"),
+        h("dd", { id: "dash-sold" }, String(sum.seats.sold)),
+        h("dt", {}, "Held"),
+        h("dd", { id: "dash-held" }, String(sum.seats.held)),
+        h("dt", {}, "Available"),
+        h("dd", { id: "dash-available" }, String(sum.seats.available)),
+        h("dt", {}, "Revenue"),
+        h("dd", { id: "dash-revenue" }, formatMoney(sum.revenue)),
+        h("dt", {}, "Refunded"),
+        h("dd", {}, formatMoney(sum.refunded)),
+        h("dt", {}, "Orders"),
+        h("dd", {}, `${sum.orders.confirmed} confirmed, ${sum.orders.refunded} refunded`),
+      );
+      replace(byId("dash-bar"), occupancyBar(sum.seats));
+      replace(byId("dash-line"), soldLine(line));
+      replace(
+        byId("dash-proceeds"),
+        sum.proceeds.map((p) =>
+          h("tr", {}, h("th", { scope: "row" }, p.party), h("td", {}, formatMoney(p.amount))),
+        ),
+      );
+      byId("dashboard").setAttribute("aria-busy", "false");
+    } catch (err) {
+      showError(byId("dash-notice"), err);
+    }
+  };
+  await refreshSummary();
+  window.setInterval(() => {
+    if (document.visibilityState === "visible") void refreshSummary();
+  }, SUMMARY_POLL_MS);
+
+  // --- orders ---
+  const refundKeys = new Map<string, string>();
+  const renderOrders = async () => {
+    try {
+      const page = await api<{ items: ManagedOrder[] }>(`${path}/orders?limit=100`, {
+        auth: "theater",
+      });
+      replace(
+        byId("orders-body"),
+        page.items.length === 0
+          ? h("tr", {}, h("td", { colspan: "6" }, "No orders yet."))
+          : page.items.map((o) => orderRow(o)),
+      );
+    } catch (err) {
+      showError(byId("orders-notice"), err);
+    }
+  };
+  const orderRow = (o: ManagedOrder) => {
+    const action =
+      o.status === "confirmed"
+        ? h(
+            "button",
+            {
+              type: "button",
+              "data-order": o.id,
+              onclick: (e: Event) => refund(e.currentTarget as HTMLButtonElement, o),
+            },
+            "Refund",
+          )
+        : "–";
+    return h(
+      "tr",
+      { "data-order": o.id },
+      h("th", { scope: "row", class: "mono" }, o.id),
+      h("td", {}, o.buyerId),
+      h("td", {}, String(o.seats.length)),
+      h("td", {}, formatMoney(o.total)),
+      h("td", {}, o.status),
+      h("td", {}, action),
+    );
+  };
+  // Two clicks: the first arms the button, the second refunds. No confirm() dialog, which screen
+  // readers and automation handle badly.
+  const refund = (button: HTMLButtonElement, o: ManagedOrder) => {
+    if (button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.textContent = `Confirm refund of ${formatMoney(o.total)}`;
+      announce(`Press again to refund ${formatMoney(o.total)}.`);
+      return;
+    }
+    if (!refundKeys.has(o.id)) refundKeys.set(o.id, newIdempotencyKey());
+    void busy(button, async () => {
+      try {
+        await api(`/v1/manage/orders/${encodeURIComponent(o.id)}/refund`, {
+          method: "POST",
+          auth: "theater",
+          idempotencyKey: refundKeys.get(o.id)!,
+        });
+        showNotice(byId("orders-notice"), `Order ${o.id} refunded; its seats are back on sale.`);
+        await renderOrders();
+        await refreshSummary();
+      } catch (err) {
+        showError(byId("orders-notice"), err);
+      }
+    });
+  };
+  byId<HTMLButtonElement>("orders-refresh").addEventListener("click", () => void renderOrders());
+  await renderOrders();
+}

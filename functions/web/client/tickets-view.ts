@@ -1,0 +1,56 @@
+import { h } from "./dom.ts";
+import { formatMoney } from "./money.ts";
+import { qrSvg } from "./qr.ts";
+
+/** A ticket as the buyer API returns it (functions/routes/v1/buyer/views.ts TicketView). */
+export interface TicketView {
+  id: string;
+  orderId: string;
+  eventId: string;
+  claims: {
+    tid: string;
+    evt: string;
+    ord: string;
+    seat: { id: string; section?: string; row?: string; label: string; category: string };
+    prc: { amount: number; currency: string };
+    iat: number;
+  };
+  compact: string;
+}
+
+export function seatText(seat: TicketView["claims"]["seat"]): string {
+  return [seat.section, seat.row ? `row ${seat.row}` : undefined, `seat ${seat.label}`]
+    .filter(Boolean)
+    .join(", ");
+}
+
+/** One ticket: where to sit, what it cost, and the QR code the door scans. */
+export function ticketCard(t: TicketView, eventTitle?: string): HTMLElement {
+  const where = seatText(t.claims.seat);
+  const qr = h("div", { class: "qr-box" }, "Drawing QR code…");
+  const card = h(
+    "article",
+    { class: "ticket", "data-ticket-id": t.id },
+    h("h3", {}, where),
+    h(
+      "dl",
+      {},
+      h("dt", {}, "Event"),
+      h("dd", {}, eventTitle ?? t.eventId),
+      h("dt", {}, "Category"),
+      h("dd", {}, t.claims.seat.category),
+      h("dt", {}, "Price"),
+      h("dd", {}, formatMoney(t.claims.prc)),
+      h("dt", {}, "Ticket"),
+      h("dd", { class: "mono" }, t.id),
+    ),
+    qr,
+  );
+  void qrSvg(t.compact, `QR code of the ticket for ${where}`).then(
+    (svg) => qr.replaceChildren(svg),
+    () => {
+      qr.textContent = "The QR code could not be drawn; the ticket export holds the ticket.";
+    },
+  );
+  return card;
+}

@@ -1,0 +1,69 @@
+import { PROVIDERS } from "../../shared/config.ts";
+import { healthRoutes } from "../routes/health.ts";
+import type { Services } from "../services/index.ts";
+import type { ClusterStatus, ProviderHealth } from "./status-types.ts";
+
+/**
+ * The cluster's health as /status shows it, gathered on the server: this provider's own /health
+ * in-process, the others' over HTTP (server to server, so no CORS). Each /health already reports
+ * its store and which peers it reaches; this puts the three side by side and says whether two
+ * stores (the quorum) answer.
+ */
+
+/**
+ * How long one provider's /health may take. It waits up to PEER_TIMEOUT_MS (1.5 s) for its own
+ * peers, so this leaves room for that plus a slow link.
+ */
+const HEALTH_TIMEOUT_MS = 3_000;
+/** Stores that must answer for writes to commit (2 of 3). */
+export const QUORUM_STORES = 2;
+
+interface HealthBody {
+  store?: { name: string; ok: boolean; latencyMs?: number; error?: string };
+  peers?: Record<string, { ok: boolean; latencyMs?: number }>;
+}
+
+export function statusReporter(s: Services) {
+  const own = healthRoutes(s.deps);
+  const doFetch = s.deps.fetch ?? fetch;
+  const clock = s.now;
+
+  const probe = async (provider: (typeof PROVIDERS)[number]): Promise<ProviderHealth> => {
+    const url = s.deps.cluster.providers[provider].url;
+    const t0 = clock();
+    try {
+      const res =
+        provider === s.deps.provider
+          ? await own.request("/health")
+          : await doFetch(`${url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+      const body = (await res.json()) as HealthBody;
+      return {
+        provider,
+        url,
+        reachable: true,
+        latencyMs: clock() - t0,
+        ...(body.store ? { store: body.store } : {}),
+        ...(body.peers ? { peers: body.peers } : {}),
+      };
+    } catch (e) {
+      return { provider, url, reachable: false, error: shortError(e) };
+    }
+  };
+
+  return async (): Promise<ClusterStatus> => {
+    const providers = await Promise.all(PROVIDERS.map(probe));
+    const storesUp = providers.filter((p) => p.reachable && p.store?.ok).length;
+    return {
+      clusterId: s.deps.cluster.clusterId,
+      servedBy: s.deps.provider,
+      checkedAt: new Date(clock()).toISOString(),
+      providers,
+      quorum: { storesUp, needed: QUORUM_STORES, available: storesUp >= QUORUM_STORES },
+    };
+  };
+}
+
+function shortError(e: unknown): string {
+  if (e instanceof Error && e.name === "TimeoutError") return "timed out";
+  return e instanceof Error ? e.message.slice(0, 120) : String(e).slice(0, 120);
+}
