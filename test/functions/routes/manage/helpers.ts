@@ -84,10 +84,12 @@ export async function manage(
 export const readJson = async (path: string) =>
   JSON.parse(await readFile(new URL(`../../../../${path}`, import.meta.url), "utf8")) as unknown;
 
-/** Every register value of one store, for "nothing changed" checks (ballots aside: quorum reads
- * rewrite them without changing values). */
+/** Every register value of one store, for "nothing changed" checks (ballots and never-written
+ * keys aside: a quorum read rewrites ballots, and records a key it read as empty). */
 export function valuesOf(acc: { records: Map<string, { value: string | null }> }) {
-  return new Map([...acc.records].map(([k, r]) => [k, r.value]));
+  return new Map(
+    [...acc.records].filter(([, r]) => r.value !== null).map(([k, r]) => [k, r.value]),
+  );
 }
 
 /** An event body opening sales a day ago and closing in 20 days. */
@@ -112,5 +114,34 @@ export function eventBody(
       closesAt: new Date(nowMs + 20 * DAY_MS).toISOString(),
     },
     ...over,
+  };
+}
+
+/** A plan (docs/examples/plan-small.json), venue and on-sale event of theatre `t`. */
+export async function theaterWithEvent(mc: MemoryCluster, t: TheaterCreds) {
+  const plan = await manage(mc, "cloudflare", t, "POST", "/v1/manage/plans", {
+    key: newKey(),
+    body: { format: "tessera", plan: await readJson("docs/examples/plan-small.json") },
+  });
+  const venue = await manage(mc, "vercel", t, "POST", "/v1/manage/venues", {
+    key: newKey(),
+    body: { name: "Hall", address: "Wien", timezone: "Europe/Vienna", planId: plan.body.id },
+  });
+  const ev = await manage(mc, "aws", t, "POST", "/v1/manage/events", {
+    key: newKey(),
+    body: eventBody(mc.clock.ms, venue.body.id, plan.body.id, { premium: 4900, standard: 2900 }),
+  });
+  const open = await manage(
+    mc,
+    "cloudflare",
+    t,
+    "POST",
+    `/v1/manage/events/${ev.body.id}/open-sales`,
+  );
+  if (open.status !== 200) throw new Error(`open-sales: ${JSON.stringify(open.body)}`);
+  return {
+    planId: plan.body.id as string,
+    venueId: venue.body.id as string,
+    eventId: ev.body.id as string,
   };
 }
