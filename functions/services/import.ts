@@ -170,6 +170,8 @@ interface ImportClaim {
   readonly hash: string;
   readonly id: string;
   readonly startedAtMs: number;
+  /** What the request answered, once it finished: replayed to a retry with the same key. */
+  readonly result?: ImportSummary;
 }
 
 /** A group of keys written together, all or nothing (a record with its index entries). */
@@ -645,8 +647,7 @@ export async function importBackup(
         "this Idempotency-Key was already used for a different request; use a fresh key",
       );
     }
-    const done = await s.store.get<ImportSummary>(importKey(theaterId, importId));
-    if (done) return { summary: done, replayed: true };
+    if (prior.result) return { summary: prior.result, replayed: true };
     if (s.now() - prior.startedAtMs < IMPORT_IN_FLIGHT_MS) {
       throw new ProblemError(
         409,
@@ -678,10 +679,10 @@ export async function importBackup(
     counts,
     completedAt: new Date(s.now()).toISOString(),
   };
-  // The summary under this import's id; a later import of the same backup keeps the first one's
-  // record and answers with its own (all-unchanged) counts.
-  await s.store.change<ImportSummary>([importKey(theaterId, importId)], ([cur]) =>
-    cur == null ? [summary] : { abort: cur },
+  // The answer for retries of this request, and (first import only) the record of the import.
+  await s.store.change<ImportClaim | ImportSummary>(
+    [claimKey, importKey(theaterId, importId)],
+    ([c, done]) => [{ ...(c as ImportClaim), result: summary }, done ?? summary],
   );
   return { summary, replayed: false };
 }
@@ -921,6 +922,28 @@ export interface CheckInRecord {
   readonly ticketId: string;
   readonly at: string;
   readonly theaterId: string;
+  readonly scan: string;
+}
+
+/** Tries per check-in when the store reports an unknown outcome: each try reads back first. */
+const CHECK_IN_ATTEMPTS = 3;
+
+/**
+ * Writes the check-in unless one exists, and returns the record that stands. An unknown outcome
+ * (503 from the store) is resolved by reading the register back: our record, another door's, or
+ * none (then the write is tried again), so a door never shows "used" for its own first scan.
+ */
+async function checkInOnce(s: Services, key: string, rec: CheckInRecord): Promise<CheckInRecord> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await s.store.createOnce<CheckInRecord>(key, rec)).value;
+    } catch (e) {
+      const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
+      if (!unknown || attempt >= CHECK_IN_ATTEMPTS) throw e;
+      const now = await s.store.get<CheckInRecord>(key);
+      if (now) return now;
+    }
+  }
 }
 
 export interface DoorVerdict {
@@ -1003,17 +1026,43 @@ export async function doorCheck(
     out.valid = true;
     return out;
   }
+  // A scanner-chosen id tells our own check-in apart from another door's when a write's outcome
+  // was unknown and the record is read back.
   const rec: CheckInRecord = {
     ticketId: claims.tid,
     at: new Date(s.now()).toISOString(),
     theaterId,
+    scan: toHex(crypto.getRandomValues(new Uint8Array(8))),
   };
-  const r = await s.store.createOnce<CheckInRecord>(key, rec);
-  out.checkedIn = { at: r.value.at, now: r.created };
-  if (!r.created) {
-    out.reasons.push({ code: "already-checked-in", detail: `ticket used at ${r.value.at}` });
+  const stored = await checkInOnce(s, key, rec);
+  const now = stored.scan === rec.scan;
+  out.checkedIn = { at: stored.at, now };
+  if (!now) {
+    out.reasons.push({ code: "already-checked-in", detail: `ticket used at ${stored.at}` });
     return out;
   }
   out.valid = true;
   return out;
+}
+
+/** Most former clusters a file lists (the backup and export formats' `formerKeys` bound). */
+const FORMER_KEYS_MAX = 15;
+
+/**
+ * Former clusters' keys for a backup's or an export's `formerKeys` (all of them, or those a
+ * theater imported from), so tickets sold before a fork still verify offline after the next one.
+ * A local scan: trust records are few, written once, and a stale miss only omits a key list that
+ * the next export includes.
+ */
+export async function formerKeysOf(s: Services, theaterId?: string): Promise<ClusterKeys[]> {
+  const out: ClusterKeys[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await s.store.localScan<TrustRecord>("trust/", cursor ? { cursor } : {});
+    for (const { value } of page.items) {
+      if (theaterId === undefined || value.theaters.includes(theaterId)) out.push(value.keys);
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined && out.length < FORMER_KEYS_MAX);
+  return out.slice(0, FORMER_KEYS_MAX);
 }
