@@ -304,7 +304,14 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     proceeds: splitProceeds(priced.total),
     holdId: i.holdId,
   });
-  const issued = await issueOrderTickets(s, order, i.sub, i.seg, lookup);
+  let issued: IssueResult;
+  try {
+    issued = await issueOrderTickets(s, order, i.sub, i.seg, lookup);
+  } catch (e) {
+    // The sale and the order stand; tickets follow with POST /v1/me/orders/{id}/tickets.
+    const reason = e instanceof Error ? e.message : String(e);
+    issued = { tickets: [], providers: [], refusals: { [s.deps.provider]: reason } };
+  }
   if (issued.tickets.length === 0) {
     console.warn(
       `[${s.deps.provider}] order ${order.id}: tickets pending: ${JSON.stringify(issued.refusals)}`,

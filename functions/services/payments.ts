@@ -77,16 +77,14 @@ export class DurablePayments implements PaymentPort {
 
   async authorize(req: AuthorizeRequest): Promise<AuthorizeResult> {
     const id = await paymentIdFor(req.idempotencyKey);
-    const key = paymentKey(id);
-    const stored = await this.store.get<PaymentRecord>(key);
-    const p = this.provider(stored);
+    // Optimistic: decide on a fresh state and try to create the record in one round; when it
+    // already exists (a retry, or another provider first), the stored state answers instead.
+    const p = this.provider(null);
     let res = await p.authorize(req);
-    // A transient failure is not remembered (the processor invites a retry); neither is a replay.
-    if (stored === null && !(res.status === "error" && res.retryable)) {
-      const won = await this.store.createOnce(key, this.record(id, p));
-      // Another provider answered the same request first: its answer is the answer.
-      if (!won.created) res = await this.provider(won.value).authorize(req);
-    }
+    // A transient failure is not remembered: the processor invites a retry.
+    if (res.status === "error" && res.retryable) return res;
+    const won = await this.store.createOnce(paymentKey(id), this.record(id, p));
+    if (!won.created) res = await this.provider(won.value).authorize(req);
     return res.status === "authorized" ? { ...res, paymentId: id } : res;
   }
 
