@@ -2,8 +2,9 @@ import { parseArgs } from "node:util";
 import { verifyChain } from "../../shared/audit/chain.ts";
 import { crossCheck } from "../../shared/audit/cross-check.ts";
 import { AuditEntry } from "../../shared/audit/entry.ts";
-import { type SegmentReport, segmentGaps, verifySegment } from "../../shared/audit/segment.ts";
-import type { ProviderId } from "../../shared/config.ts";
+import { type SegmentReport, verifySegment } from "../../shared/audit/segment.ts";
+import { linkSegments } from "../../shared/audit/streams.ts";
+import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import type { TrustedCluster } from "../../shared/tickets/trust.ts";
 import { EXIT, guarded, InputError, loadKeys, readJsonFile, UsageError } from "./ticket.ts";
 
@@ -16,13 +17,18 @@ export const usage = `usage: tessera audit <command>
   cross-check A.json B.json [C.json] [--keys KEYS.json] [--json]
       Each file: one provider's sealed segment(s) or a bare array of entries. Verifies each log,
       then compares them write by write (see docs/audit-log.md). Exit 1 on a broken log, a
-      conflict or a ballot conflict; commits logged by one provider only are reported, not failed.`;
+      conflict or a ballot conflict; commits logged by one provider only are reported, not failed.
+  fetch --endpoint URL --out DIR
+      Downloads every provider's sealed segments (DIR/<provider>.json) and the cluster's keys
+      (DIR/keys.json) from a running cluster, ready for verify and cross-check. A provider's log
+      may hold several chains (one per running instance); segments are linked by their hashes.`;
 
 export async function run(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   return guarded(usage, async () => {
     if (cmd === "verify") return verifyCmd(rest);
     if (cmd === "cross-check") return crossCheckCmd(rest);
+    if (cmd === "fetch") return fetchCmd(rest);
     throw new UsageError(`unknown command "${cmd}"`);
   });
 }
@@ -47,7 +53,7 @@ async function loadLog(path: string, keys: TrustedCluster[] | undefined): Promis
     for (const [i, r] of reports.entries())
       lines.push(...describeSegment(r, segments.length > 1 ? i : undefined));
     const heads = reports.flatMap((r) => (r.head ? [r.head] : []));
-    for (const g of segmentGaps(heads)) {
+    for (const g of linkSegments(heads).problems) {
       ok = false;
       lines.push(`  gap: ${g}`);
     }
@@ -103,7 +109,7 @@ async function verifyCmd(args: string[]): Promise<number> {
     const list = Array.isArray(json) ? json : [json];
     const reports = [];
     for (const s of list) reports.push(await verifySegment(s, keys));
-    const gaps = segmentGaps(reports.flatMap((r) => (r.head ? [r.head] : [])));
+    const gaps = linkSegments(reports.flatMap((r) => (r.head ? [r.head] : []))).problems;
     console.log(
       JSON.stringify(
         { ok: reports.every((r) => r.ok) && gaps.length === 0, reports, gaps },
@@ -167,4 +173,53 @@ async function crossCheckCmd(args: string[]): Promise<number> {
     console.log(`  misfiled: ${m.entryProvider} entry seq ${m.seq} in ${m.provider}'s log`);
   console.log(failed ? "FAILED" : "OK");
   return failed ? EXIT.invalid : EXIT.ok;
+}
+
+/** Segments per listing page asked for; the server caps it too. */
+const FETCH_PAGE = 1000;
+
+async function getJson(url: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: "application/json" } });
+  } catch (e) {
+    throw new InputError(`cannot reach ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new InputError(`${url}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function fetchCmd(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { endpoint: { type: "string" }, out: { type: "string" } },
+  });
+  if (!values.endpoint || !values.out) throw new UsageError("fetch needs --endpoint and --out");
+  const base = values.endpoint.replace(/\/+$/, "");
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  await mkdir(values.out, { recursive: true });
+  const keys = await getJson(`${base}/v1/audit/keys`);
+  await writeFile(join(values.out, "keys.json"), `${JSON.stringify(keys, null, 2)}\n`);
+  for (const p of PROVIDERS) {
+    const segments: unknown[] = [];
+    let cursor: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: String(FETCH_PAGE), ...(cursor ? { cursor } : {}) });
+      const page = (await getJson(`${base}/v1/audit/${p}/segments?${q}`)) as {
+        segments: { id: string }[];
+        nextCursor?: string;
+      };
+      for (const s of page.segments) {
+        segments.push(await getJson(`${base}/v1/audit/segments/${encodeURIComponent(s.id)}`));
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    await writeFile(join(values.out, `${p}.json`), `${JSON.stringify(segments)}\n`);
+    console.log(`${p}: ${segments.length} segment(s)`);
+  }
+  console.log(
+    `next: npx tessera audit cross-check ${PROVIDERS.map((p) => join(values.out!, `${p}.json`)).join(" ")} --keys ${join(values.out, "keys.json")}`,
+  );
+  return EXIT.ok;
 }
