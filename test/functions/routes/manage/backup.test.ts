@@ -4,7 +4,7 @@ import { verifyBackup } from "../../../../shared/formats/verify-backup.ts";
 import { encodeBallot } from "../../../../shared/quorum/ballot.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
 import { CARD_OK, call } from "../buyer/helpers.ts";
-import { licensedTheater, manage, newKey, type TheaterCreds, theaterWithEvent } from "./helpers.ts";
+import { licensedTheater, newKey, type TheaterCreds, theaterWithEvent } from "./helpers.ts";
 
 let mc: MemoryCluster;
 let odeon: TheaterCreds;

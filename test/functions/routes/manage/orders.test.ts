@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { refundChange } from "../../../../functions/services/refunds.ts";
 import { orderKey, paymentKey, seatKey } from "../../../../shared/domain/keys.ts";
+import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../../../shared/seats/changes.ts";
 import type { SeatValue } from "../../../../shared/seats/types.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
 import { directStore } from "../../../support/seed.ts";
@@ -205,6 +206,18 @@ describe("orders, summary and refunds", () => {
     );
     expect(none.status).toBe(400);
     expect(everyValue()).toEqual(before);
+  });
+
+  it("a declined card left the seat held until expiry; then it is free for anyone", async () => {
+    const take = () =>
+      call(mc, "cloudflare", "POST", `/v1/events/${eventId}/holds`, {
+        token: alice,
+        key: newKey(),
+        body: { seats: [seat("stalls-a3")] },
+      });
+    expect((await take()).status).toBe(409);
+    mc.clock.ms += HOLD_TTL_MS + SKEW_MARGIN_MS + 1;
+    expect((await take()).status).toBe(201);
   });
 });
 
