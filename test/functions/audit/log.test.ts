@@ -163,9 +163,9 @@ describe("AuditedAcceptor", () => {
     const inner = new MemoryBlobs();
     let down = true;
     const flaky: BlobPort = {
-      put: async (k, b, o) => {
+      put: async (k, b) => {
         if (down) throw new Error("blob store down");
-        await inner.put(k, b, o);
+        await inner.put(k, b);
       },
       get: (k) => inner.get(k),
       list: (p, o) => inner.list(p, o),
