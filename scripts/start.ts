@@ -42,7 +42,7 @@ for (const p of PROVIDERS) {
   console.log(`  ${p.padEnd(10)} ${url.padEnd(24)} ${line}`);
 }
 try {
-  console.log(await seedDemo(cluster));
+  console.log(await seedDemo(cluster, dataDir));
 } catch (e) {
   console.error("demo seed failed:", e);
 }
