@@ -13,6 +13,7 @@ import {
   scanPages,
   theaterPlansPrefix,
 } from "./catalog.ts";
+import { formerKeysOf } from "./import.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./refunds.ts";
 
@@ -116,14 +117,17 @@ async function* plansOf(
   }
 }
 
-/** The backup as text chunks, streamed from paged local scans. */
-export function theaterBackup(
+/** The backup as text chunks, streamed from paged local scans. Carries the keys of clusters this
+ * theatre was imported from, so tickets sold before a fork still verify after the next one. */
+export async function* theaterBackup(
   s: Services,
   theater: { id: string; name: string },
 ): AsyncGenerator<string> {
   const keys = toClusterKeys(normalizeTrust(s.deps.cluster)[0]!);
   const tid = theater.id;
-  return writeBackup({
+  const formerKeys = await formerKeysOf(s, tid);
+  yield* writeBackup({
+    ...(formerKeys.length > 0 ? { formerKeys } : {}),
     clusterId: s.deps.cluster.clusterId,
     theater,
     exportedAt: new Date(s.now()).toISOString(),

@@ -14,6 +14,7 @@ import { ticketQrSvg } from "../../../../shared/tickets/qr.ts";
 import type { Ticket } from "../../../../shared/tickets/sign.ts";
 import { ProblemError } from "../../../problem.ts";
 import { listPage } from "../../../services/catalog.ts";
+import { formerKeysOf } from "../../../services/import.ts";
 import type { Services } from "../../../services/index.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
@@ -118,12 +119,15 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
         }
       } while (cursor !== undefined);
       const tickets: Ticket[] = (await readTickets(s, ids)).map((t) => t.record.ticket);
+      const formerKeys = await formerKeysOf(s);
       const file = await signExport(
         buildExport({
           clusterId: s.deps.cluster.clusterId,
           exportedAt: new Date(s.now()).toISOString(),
           holder: sub,
           keys: clusterKeys(s),
+          // Tickets bought before a fork verify only with the former cluster's keys.
+          ...(formerKeys.length > 0 ? { formerKeys } : {}),
           tickets,
         }),
         s.deps.signingKey,
