@@ -60,7 +60,8 @@ export function Layout(p: LayoutProps) {
               ))}
             </ul>
           </nav>
-          <div id="auth-slot" />
+          {/* Buyer sign-in; theater pages have their own (license and key). */}
+          {p.section === "theater" ? null : <div id="auth-slot" />}
         </header>
         <main id="main" tabindex={-1}>
           {p.children}

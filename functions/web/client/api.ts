@@ -35,6 +35,8 @@ export interface ApiOptions {
   headers?: Record<string, string>;
   idempotencyKey?: string;
   auth?: AuthKind;
+  /** Try the endpoint with this index first (see `endpointCount`), e.g. to ask another provider. */
+  start?: number;
 }
 
 export interface Problem {
@@ -64,13 +66,19 @@ function describe(status: number, p: Problem): string {
 
 let preferred: { index: number; until: number } | undefined;
 
+export const endpointCount = () => config().endpoints.length;
+
 /** Endpoint indexes in the order to try them. */
-function order(): number[] {
+function order(start?: number): number[] {
   const n = config().endpoints.length;
   const all = Array.from({ length: n }, (_, i) => i);
-  if (!preferred || preferred.until < Date.now()) return all;
-  const p = preferred.index;
-  return [p, ...all.filter((i) => i !== p)];
+  const first =
+    start !== undefined
+      ? start % n
+      : preferred && preferred.until >= Date.now()
+        ? preferred.index
+        : 0;
+  return [first, ...all.filter((i) => i !== first)];
 }
 
 function noteAnswered(index: number, provider: string): void {
@@ -110,7 +118,7 @@ export async function apiFetch(path: string, opts: ApiOptions = {}): Promise<Res
   let lastError: unknown;
   for (let round = 0; round < ROUNDS; round++) {
     if (round > 0) await new Promise((r) => setTimeout(r, retryAfterMs(last)));
-    for (const i of order()) {
+    for (const i of order(opts.start)) {
       const ep = endpoints[i]!;
       const headers = new Headers(opts.headers);
       if (opts.idempotencyKey) headers.set("idempotency-key", opts.idempotencyKey);

@@ -106,17 +106,22 @@ export class SeatMap {
 
   private draw(): SVGSVGElement {
     const r = this.radius;
-    const pad = r * 3;
+    // Fit the drawing to the seats and their labels, not to the plan's canvas: a plan drawn with a
+    // stage or foyer around the seats would otherwise leave the seats small on a phone.
     const xs = this.seats.map((x) => x.x);
     const ys = this.seats.map((x) => x.y);
-    const minX = Math.min(0, ...xs) - pad;
-    const minY = Math.min(0, ...ys) - pad;
-    const maxX = Math.max(this.plan.size?.width ?? 0, ...xs) + pad;
-    const maxY = Math.max(this.plan.size?.height ?? 0, ...ys) + pad;
+    const longestRowLabel = Math.max(0, ...this.seats.map((x) => x.rowLabel.length));
+    const minX = (xs.length ? Math.min(...xs) : 0) - r * 2.5 - longestRowLabel * r * 0.75;
+    const minY = (ys.length ? Math.min(...ys) : 0) - r * 4;
+    const maxX = (xs.length ? Math.max(...xs) : (this.plan.size?.width ?? 100)) + r * 2;
+    const maxY = (ys.length ? Math.max(...ys) : (this.plan.size?.height ?? 100)) + r * 2;
     const svg = s("svg", {
       class: "seatmap",
       viewBox: `${minX} ${minY} ${maxX - minX} ${maxY - minY}`,
       role: "group",
+      // The seats are the tab stop, not the drawing around them.
+      tabindex: "-1",
+      focusable: "false",
       "aria-label": this.opts.selectable
         ? "Seat map. Use the arrow keys to move between seats and Enter or Space to choose one."
         : "Seating plan preview",
@@ -196,6 +201,7 @@ export class SeatMap {
         class: "seat",
         "data-key": seat.key,
         "data-category": seat.categoryId,
+        "data-state": "available",
         transform: `translate(${seat.x} ${seat.y})`,
         ...(this.opts.selectable
           ? { role: "button", tabindex: "-1", "aria-pressed": "false" }
@@ -223,7 +229,7 @@ export class SeatMap {
     const cat = this.categories.get(seat.categoryId)?.name ?? seat.categoryId;
     const price = this.opts.prices?.get(seat.categoryId);
     const state = this.states.get(seat.key) ?? "available";
-    const where = `${seat.sectionName}, row ${seat.rowLabel}, seat ${seat.label}`;
+    const where = seatWhere(seat);
     const what = price ? `${cat}, ${formatMoney(price)}` : cat;
     const status =
       state === "available"
@@ -392,6 +398,16 @@ export class SeatMap {
     );
     into.replaceChildren(controls, frame);
   }
+}
+
+/**
+ * "Stalls, row A, seat 5". Plans imported from pretix often carry the words already ("Reihe 1",
+ * "Platz 3"): a label with a space in it is used as it is.
+ */
+export function seatWhere(seat: Pick<MapSeat, "sectionName" | "rowLabel" | "label">): string {
+  const row = seat.rowLabel.includes(" ") ? seat.rowLabel : `row ${seat.rowLabel}`;
+  const place = seat.label.includes(" ") ? seat.label : `seat ${seat.label}`;
+  return `${seat.sectionName}, ${row}, ${place}`;
 }
 
 /** Seat radius from the closest pair of seats (sampled), so neighbours never overlap. */

@@ -19,7 +19,8 @@ export interface TicketView {
 }
 
 export function seatText(seat: TicketView["claims"]["seat"]): string {
-  return [seat.section, seat.row ? `row ${seat.row}` : undefined, `seat ${seat.label}`]
+  const words = (prefix: string, v: string) => (v.includes(" ") ? v : `${prefix} ${v}`);
+  return [seat.section, seat.row ? words("row", seat.row) : undefined, words("seat", seat.label)]
     .filter(Boolean)
     .join(", ");
 }

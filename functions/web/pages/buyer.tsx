@@ -144,8 +144,10 @@ export const TicketsPage = () => (
     <div id="tickets" class="tickets" aria-busy="true">
       <p class="muted">Loading your tickets…</p>
     </div>
-    <h2>Orders</h2>
-    <ul id="orders" />
+    <section id="orders-section" hidden aria-labelledby="orders-heading">
+      <h2 id="orders-heading">Orders</h2>
+      <ul id="orders" />
+    </section>
   </>
 );
 

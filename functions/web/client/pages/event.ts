@@ -1,9 +1,9 @@
 import { ApiError, api, apiFetch, newIdempotencyKey } from "../api.ts";
 import { buyerToken, signIn } from "../buyer-auth.ts";
 import { config } from "../config.ts";
-import { announce, byId, formatDateTime, h, replace } from "../dom.ts";
+import { announce, byId, formatDateTime, h, replace, sleep } from "../dom.ts";
 import { formatMoney, type Money } from "../money.ts";
-import { type PlanLike, type PlanSeat, SeatMap, type SeatState } from "../seatmap.ts";
+import { type PlanLike, type PlanSeat, SeatMap, type SeatState, seatWhere } from "../seatmap.ts";
 import { type TicketView, ticketCard } from "../tickets-view.ts";
 import { busy, clearNotice, showError, showNotice, statusBadge } from "../ui.ts";
 import { type GaArea, gaPicker } from "./ga-picker.ts";
@@ -19,6 +19,9 @@ import { type GaArea, gaPicker } from "./ga-picker.ts";
 const SEAT_POLL_MS = 3_000;
 /** MAX_SEATS_PER_HOLD on the server: one hold is one quorum batch. */
 const MAX_SEATS = 20;
+/** Re-issue attempts for tickets still waiting for a second signature, and the pause between. */
+const REISSUE_ATTEMPTS = 10;
+const REISSUE_PAUSE_MS = 2_000;
 
 interface PublicEvent {
   id: string;
@@ -183,7 +186,7 @@ export async function eventPage(eventId: string): Promise<void> {
       key: seat.key,
       sectionId: seat.sectionId,
       seatId: seat.seatId,
-      text: `${seat.sectionName}, row ${seat.rowLabel}, seat ${seat.label}`,
+      text: seatWhere(seat),
       categoryId: seat.categoryId,
       remove: () => map.toggle(seat.key),
     })),
@@ -339,9 +342,7 @@ export async function eventPage(eventId: string): Promise<void> {
     const keys = new Set(hold.seats.map((s) => `${s.sectionId}/${s.seatId}`));
     replace(
       byId("held-seats"),
-      map.seats
-        .filter((s) => keys.has(s.key))
-        .map((s) => h("li", {}, `${s.sectionName}, row ${s.rowLabel}, seat ${s.label}`)),
+      map.seats.filter((s) => keys.has(s.key)).map((s) => h("li", {}, seatWhere(s))),
       hold.seats
         .filter((s) => !map.seats.some((m) => m.sectionId === s.sectionId && m.seatId === s.seatId))
         .map((s) => h("li", {}, `${s.sectionId}: place ${s.seatId}`)),
@@ -417,12 +418,31 @@ export async function eventPage(eventId: string): Promise<void> {
         if (countdown) window.clearInterval(countdown);
         saveState(eventId, {});
         showTickets(purchase);
+        if (purchase.ticketsPending) showTickets(await reissue(purchase));
       } catch (e) {
         showError(notice, e);
         if (e instanceof ApiError && (e.status === 410 || e.status === 404)) endHold();
       }
     });
   });
+
+  // Tickets need two providers' signatures; when the purchase could gather fewer, ask again
+  // (each request may land on another provider) for a while before pointing to My tickets.
+  const reissue = async (p: Purchase): Promise<Purchase> => {
+    for (let i = 0; i < REISSUE_ATTEMPTS && p.ticketsPending; i++) {
+      await sleep(REISSUE_PAUSE_MS);
+      try {
+        const r = await api<Purchase>(`/v1/me/orders/${encodeURIComponent(p.order.id)}/tickets`, {
+          method: "POST",
+          auth: "buyer",
+        });
+        p = { ...r, order: p.order };
+      } catch {
+        // still pending: try again
+      }
+    }
+    return p;
+  };
 
   const showTickets = (p: Purchase) => {
     holdPanel.hidden = true;

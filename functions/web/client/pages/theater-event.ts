@@ -185,20 +185,19 @@ export async function theaterEventPage(eventId: string): Promise<void> {
       const sum = await api<Summary>(`${path}/summary`, { auth: "theater" });
       line.push({ t: Date.now(), sold: sum.seats.sold });
       if (line.length > LINE_POINTS_MAX) line.shift();
+      const numbers: [string, string, string?][] = [
+        ["Sold", String(sum.seats.sold), "dash-sold"],
+        ["Held", String(sum.seats.held), "dash-held"],
+        ["Available", String(sum.seats.available), "dash-available"],
+        ["Revenue", formatMoney(sum.revenue), "dash-revenue"],
+        ["Refunded", formatMoney(sum.refunded)],
+        ["Orders", `${sum.orders.confirmed} paid · ${sum.orders.refunded} refunded`],
+      ];
       replace(
         byId("dash-numbers"),
-        h("dt", {}, "Sold"),
-        h("dd", { id: "dash-sold" }, String(sum.seats.sold)),
-        h("dt", {}, "Held"),
-        h("dd", { id: "dash-held" }, String(sum.seats.held)),
-        h("dt", {}, "Available"),
-        h("dd", { id: "dash-available" }, String(sum.seats.available)),
-        h("dt", {}, "Revenue"),
-        h("dd", { id: "dash-revenue" }, formatMoney(sum.revenue)),
-        h("dt", {}, "Refunded"),
-        h("dd", {}, formatMoney(sum.refunded)),
-        h("dt", {}, "Orders"),
-        h("dd", {}, `${sum.orders.confirmed} confirmed, ${sum.orders.refunded} refunded`),
+        numbers.map(([label, value, id]) =>
+          h("div", {}, h("dt", {}, label), h("dd", id ? { id } : {}, value)),
+        ),
       );
       replace(byId("dash-bar"), occupancyBar(sum.seats));
       replace(byId("dash-line"), soldLine(line));

@@ -1,4 +1,4 @@
-import { api, apiOk } from "../api.ts";
+import { api, apiOk, endpointCount } from "../api.ts";
 import { buyerToken, signIn } from "../buyer-auth.ts";
 import { byId, download, h, replace } from "../dom.ts";
 import { formatMoney, type Money } from "../money.ts";
@@ -17,22 +17,56 @@ interface Order {
   status: string;
   total: Money;
   createdAt: string;
+  seats: unknown[];
 }
 /** Tickets a person can reasonably scroll through; the export always carries all of them. */
 const PAGES_MAX = 10;
 
-async function all<T>(path: string): Promise<T[]> {
+async function pages<T>(path: string, start: number): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < PAGES_MAX; i++) {
     const qs = new URLSearchParams({ limit: "100" });
     if (cursor) qs.set("cursor", cursor);
-    const page = await api<Page<T>>(`${path}?${qs}`, { auth: "buyer" });
+    const page = await api<Page<T>>(`${path}?${qs}`, { auth: "buyer", start });
     out.push(...page.items);
     cursor = page.nextCursor;
     if (!cursor) break;
   }
   return out;
+}
+
+/**
+ * Every item any provider lists, merged by id. Each provider lists from its own store; one that was
+ * down while you bought has not caught up at once, so asking all of them shows everything you own.
+ */
+async function all<T extends { id: string }>(path: string): Promise<T[]> {
+  const lists = await Promise.allSettled(
+    Array.from({ length: endpointCount() }, (_, i) => pages<T>(path, i)),
+  );
+  const byId = new Map<string, T>();
+  for (const r of lists) if (r.status === "fulfilled") for (const x of r.value) byId.set(x.id, x);
+  if (byId.size === 0 && lists.every((r) => r.status === "rejected")) {
+    throw (lists[0] as PromiseRejectedResult).reason;
+  }
+  return [...byId.values()];
+}
+
+/**
+ * The signed export from the first provider whose copy lists every ticket this page shows. Each
+ * provider builds the export from its own store, and one that was down during a purchase may not
+ * have caught up yet; another provider's copy is just as valid (it carries its own signature).
+ */
+async function completeExport(expected: number): Promise<Blob> {
+  let best: { blob: Blob; count: number } | undefined;
+  for (let i = 0; i < endpointCount(); i++) {
+    const res = await apiOk("/v1/me/tickets/export", { auth: "buyer", start: i });
+    const blob = await res.blob();
+    const count = ((JSON.parse(await blob.text()) as { tickets?: unknown[] }).tickets ?? []).length;
+    if (!best || count > best.count) best = { blob, count };
+    if (count >= expected) break;
+  }
+  return best!.blob;
 }
 
 export async function ticketsPage(): Promise<void> {
@@ -48,11 +82,12 @@ export async function ticketsPage(): Promise<void> {
     );
     return;
   }
+  byId("orders-section").hidden = false;
+  let shown = 0;
   exportButton.addEventListener("click", () =>
     busy(exportButton, async () => {
       try {
-        const res = await apiOk("/v1/me/tickets/export", { auth: "buyer" });
-        download(await res.blob(), "tessera-tickets.json");
+        download(await completeExport(shown), "tessera-tickets.json");
         showNotice(
           notice,
           "Export downloaded: verify it offline with `tessera ticket verify-export`.",
@@ -67,6 +102,26 @@ export async function ticketsPage(): Promise<void> {
       all<TicketView>("/v1/me/tickets"),
       all<Order>("/v1/me/orders"),
     ]);
+    // A purchase made while a provider was down may still lack tickets: ask for them again.
+    const have = new Map<string, number>();
+    for (const t of tickets) have.set(t.orderId, (have.get(t.orderId) ?? 0) + 1);
+    const missing = orders.filter(
+      (o) => o.status === "confirmed" && (have.get(o.id) ?? 0) < o.seats.length,
+    );
+    await Promise.all(
+      missing.map(async (o) => {
+        try {
+          const r = await api<{ tickets: TicketView[] }>(
+            `/v1/me/orders/${encodeURIComponent(o.id)}/tickets`,
+            { method: "POST", auth: "buyer" },
+          );
+          const known = new Set(tickets.map((t) => t.id));
+          tickets.push(...r.tickets.filter((t) => !known.has(t.id)));
+        } catch {
+          // still pending: the order is listed below; the next visit tries again
+        }
+      }),
+    );
     const titles = new Map<string, string>();
     await Promise.all(
       [...new Set(tickets.map((t) => t.eventId))].map(async (id) => {
@@ -80,6 +135,7 @@ export async function ticketsPage(): Promise<void> {
         }
       }),
     );
+    shown = tickets.length;
     const refunded = new Set(orders.filter((o) => o.status === "refunded").map((o) => o.id));
     const valid = tickets.filter((t) => !refunded.has(t.orderId));
     replace(
