@@ -53,16 +53,6 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): voi
   if (r.status !== 0) throw new Error(`${cmd} ${args[0] ?? ""} failed with exit ${r.status}`);
 }
 
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    total += s.isDirectory() ? dirBytes(p) : s.size;
-  }
-  return total;
-}
-
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 async function buildAll(): Promise<Array<{ provider: string; artifact: string; size: string }>> {
