@@ -19,7 +19,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLIENT = join(ROOT, "functions/web/client");
 export const ASSETS_MODULE = join(ROOT, "functions/web/assets.generated.ts");
 /** Browsers that ship Ed25519 WebCrypto (theater sign-in); older ones could not sign anyway. */
-const BROWSER_TARGETS = ["chrome113", "firefox129", "safari17"];
+const BROWSER_TARGETS = ["chrome137", "firefox129", "safari17"];
 /** Hex digits of the content hash in asset URLs: enough that two builds never collide. */
 const HASH_CHARS = 12;
 
