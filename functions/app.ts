@@ -17,6 +17,7 @@ import { catalogRoutes } from "./routes/v1/catalog.ts";
 import { doorRoutes } from "./routes/v1/door.ts";
 import { importRoutes } from "./routes/v1/import.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
+import { webRoutes } from "./routes/web.ts";
 import { createServices } from "./services/index.ts";
 
 /** Per client and instance: generous for a person, a brake for a script hammering one instance. */
@@ -88,6 +89,7 @@ export function createApp(hostDeps: AppDeps) {
   app.route("/", auditRoutes(services, audit));
   app.route("/", importRoutes(services));
   app.route("/", doorRoutes(services));
+  app.route("/", webRoutes(services));
   // Last: documents every route registered above.
   app.route(
     "/",
