@@ -1,0 +1,59 @@
+/**
+ * Flash-sale benchmark on the real local cluster with simulated WAN latency:
+ * `npm run bench -- [--quick] [--seats N] [--buyers M] [--concurrency C] [--seed S]
+ * [--latency-scale X] [--no-write]`. Prints a table, writes bench/results/<timestamp>.json (+
+ * latest.json and an SVG plot) and ends with one JSON line of the headline figures. Exits 1 when
+ * a seat was sold twice or a confirmed order lost.
+ */
+import { parseArgs } from "node:util";
+import {
+  BENCH_DEFAULTS,
+  BENCH_QUICK,
+  benchTable,
+  RESULTS_DIR,
+  runBench,
+} from "./bench/run-bench.ts";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    seats: { type: "string" },
+    buyers: { type: "string" },
+    concurrency: { type: "string" },
+    seed: { type: "string" },
+    "think-ms": { type: "string" },
+    "latency-scale": { type: "string" },
+    "no-write": { type: "boolean", default: false },
+  },
+});
+
+function num(name: string, v: string | undefined, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) {
+    console.error(`--${name} must be a number >= ${min}, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const quick = values.quick;
+const base = quick ? { ...BENCH_DEFAULTS, ...BENCH_QUICK } : BENCH_DEFAULTS;
+const opts = {
+  seats: Math.floor(num("seats", values.seats, base.seats, 1)),
+  buyers: Math.floor(num("buyers", values.buyers, base.buyers, 1)),
+  concurrency: Math.floor(num("concurrency", values.concurrency, base.concurrency, 1)),
+  seed: Math.floor(num("seed", values.seed, base.seed, 0)),
+  thinkMs: num("think-ms", values["think-ms"], base.thinkMs, 0),
+  latencyScale: num("latency-scale", values["latency-scale"], base.latencyScale, 0),
+  maxSaleMs: base.maxSaleMs,
+  quick,
+  ...(values["no-write"] ? {} : { outDir: RESULTS_DIR }),
+  log: (line: string) => console.error(`[bench] ${line}`),
+};
+
+const command = `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
+const report = await runBench(opts, command.replace(/ --$/, ""));
+console.log(benchTable(report));
+console.log(JSON.stringify(report.figures));
+process.exit(report.figures.doubleSold === 0 && report.figures.lostOrders === 0 ? 0 : 1);

@@ -1,0 +1,267 @@
+import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
+import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { holdKey, type SeatRef, seatKey } from "../../shared/seats/keys.ts";
+import type { SeatService } from "../../shared/seats/service.ts";
+import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
+import type { QuorumClient } from "../../shared/quorum/client.ts";
+import {
+  type AcceptorPort,
+  type AcceptorRecord,
+  BATCH_KEYS_MAX,
+  SCAN_LIMIT_MAX,
+} from "../../shared/storage/ports.ts";
+import type { SaleLog } from "./sale.ts";
+import type { WanCluster } from "./wan-cluster.ts";
+
+/**
+ * After a run: what the stores actually hold. Every seat register and every hold record is read
+ * from each store directly (not through a quorum), compared, and checked against what buyers were
+ * told: no seat sold twice, every confirmed order's seats sold to it, nothing left unsold while
+ * buyers were still trying.
+ */
+
+/** Direct readers of each provider's store (its signed acceptor endpoint, no WAN proxy). */
+export function storeReaders(wan: WanCluster): Record<ProviderId, AcceptorPort> {
+  const readers: Record<string, AcceptorPort> = Object.fromEntries(
+    PROVIDERS.map((p) => [
+      p,
+      new RemoteAcceptor({
+        to: p,
+        url: wan.direct[p],
+        key: wan.signerFor(p).key,
+        now: Date.now,
+        // Scans of a thousand records from a busy store can take a while on two cores.
+        timeoutMs: 30_000,
+      }),
+    ]),
+  );
+  return readers as Record<ProviderId, AcceptorPort>;
+}
+
+/** Reads in parallel, this many batches at a time: quick, without starving the stores. */
+const READ_PARALLEL = 8;
+
+async function inBatches<T>(
+  keys: readonly string[],
+  fn: (batch: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const batches: string[][] = [];
+  for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) batches.push(keys.slice(i, i + BATCH_KEYS_MAX));
+  const out: T[][] = new Array(batches.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: READ_PARALLEL }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= batches.length) return;
+        out[i] = await fn(batches[i] as string[]);
+      }
+    }),
+  );
+  return out.flat();
+}
+
+export async function scanAll(store: AcceptorPort, prefix: string): Promise<AcceptorRecord[]> {
+  const out: AcceptorRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.scan(prefix, {
+      limit: SCAN_LIMIT_MAX,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    out.push(...page.records);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+const sameRecord = (a: AcceptorRecord | undefined, b: AcceptorRecord | undefined) =>
+  (a?.accepted ?? "") === (b?.accepted ?? "") && (a?.value ?? null) === (b?.value ?? null);
+
+export interface Correctness {
+  /** Seats sold to more than one order (by records, by seat registers or by what buyers were told). */
+  doubleSold: number;
+  /** Orders buyers were told are confirmed whose hold record or seats do not say so. */
+  lostOrders: number;
+  /** Seats still free (or freeable at once) at the end. */
+  seatsLeftAvailable: number;
+  /** Seats still held by customers who walked away (their holds run out later). */
+  heldByAbandoned: number;
+  /** Seats held by holds no buyer was told about (outcome unknown, never retried to the end). */
+  heldByUnknown: number;
+  seatsSold: number;
+  /** Keys whose stores disagreed when read after the run (repaired by a quorum read). */
+  disagreeingAtEnd: number;
+  /** Confirmed orders whose seats the verification had to settle (the sweeper's job). */
+  settledAfterRun: number;
+}
+
+export interface VerifyInput {
+  readonly eventId: string;
+  readonly seats: readonly SeatRef[];
+  readonly log: SaleLog;
+  /** The stores to compare (three for the quorum, one for the baseline). */
+  readonly readers: readonly AcceptorPort[];
+  /** Quorum reads (repairs) and settling, as any coordinator would. */
+  readonly client: QuorumClient;
+  readonly service: SeatService;
+}
+
+export async function verifySale(v: VerifyInput): Promise<Correctness> {
+  const seatKeys = v.seats.map((s) => seatKey(v.eventId, s.section, s.seatId));
+  const holdKeysFound = new Set<string>();
+  for (const r of v.readers) {
+    for (const rec of await scanAll(r, "hold/")) holdKeysFound.add(rec.key);
+  }
+  for (const h of v.log.holds) holdKeysFound.add(holdKey(h.holdId));
+
+  // Confirmed orders whose seats have not followed their record yet: settle them first, as the
+  // sweeper would (a confirm cut off after its commit leaves exactly this).
+  let settledAfterRun = 0;
+  const read = async (keys: readonly string[]) => {
+    const perStore = await Promise.all(
+      v.readers.map((r) => inBatches(keys, (b) => r.read(b)).catch(() => null)),
+    );
+    const values = new Map<string, string | null>();
+    const disagreeing: string[] = [];
+    keys.forEach((k, i) => {
+      const recs = perStore.map((s) => s?.[i]);
+      if (recs.every((r) => r !== undefined && sameRecord(r, recs[0]))) {
+        values.set(k, recs[0]?.value ?? null);
+      } else disagreeing.push(k);
+    });
+    if (disagreeing.length > 0) {
+      const got = await inBatches(disagreeing, async (b) => {
+        const out = await v.client.get<unknown>(b, { consistency: "quorum" });
+        if (out.status !== "ok") throw new Error(`quorum read failed: ${out.reason}`);
+        return out.values.map((x) => (x === null ? null : JSON.stringify(x)));
+      });
+      disagreeing.forEach((k, i) => values.set(k, got[i] ?? null));
+    }
+    return { values, disagreeing: disagreeing.length };
+  };
+
+  const parse = <T>(raw: string | null | undefined): T | null =>
+    raw === null || raw === undefined ? null : (JSON.parse(raw) as T);
+
+  let seatsRead = await read(seatKeys);
+  const holdsRead = await read([...holdKeysFound].sort());
+  const holdRec = (id: string) => parse<HoldRecord>(holdsRead.values.get(holdKey(id)));
+  const seatVal = (k: string) => parse<SeatValue>(seatsRead.values.get(k));
+
+  const toSettle = new Set<string>();
+  for (const o of v.log.orders) {
+    if (o.seats.some((k) => seatVal(k)?.state !== "sold")) toSettle.add(o.holdId);
+  }
+  // Released or expired holds whose seats still point at them are settled too (they are free).
+  for (const k of seatKeys) {
+    const s = seatVal(k);
+    if (s?.state === "held") {
+      const h = holdRec(s.holdId);
+      if (h && (h.state === "released" || h.state === "expired" || h.state === "sold")) {
+        toSettle.add(s.holdId);
+      }
+    }
+  }
+  for (const id of toSettle) {
+    const r = await v.service.settle(id);
+    if (r.ok) settledAfterRun++;
+  }
+  if (toSettle.size > 0) seatsRead = await read(seatKeys);
+
+  // Sold hold records and who they sold each seat to.
+  const soldBy = new Map<string, Set<string>>();
+  for (const k of holdKeysFound) {
+    const h = parse<HoldRecord>(holdsRead.values.get(k));
+    if (h?.state !== "sold") continue;
+    for (const s of h.seats) {
+      const set = soldBy.get(s) ?? new Set<string>();
+      set.add(k.slice("hold/".length));
+      soldBy.set(s, set);
+    }
+  }
+  const told = new Map<string, Set<string>>();
+  for (const o of v.log.orders) {
+    for (const s of o.seats) {
+      const set = told.get(s) ?? new Set<string>();
+      set.add(o.orderId);
+      told.set(s, set);
+    }
+  }
+  const double = new Set<string>();
+  let seatsSold = 0;
+  let seatsLeftAvailable = 0;
+  let heldByAbandoned = 0;
+  let heldByUnknown = 0;
+  const walked = new Set(v.log.holds.filter((h) => h.fate === "walked").map((h) => h.holdId));
+  const known = new Set(v.log.holds.map((h) => h.holdId));
+  for (const k of seatKeys) {
+    if ((soldBy.get(k)?.size ?? 0) > 1 || (told.get(k)?.size ?? 0) > 1) double.add(k);
+    const s = seatVal(k);
+    if (s?.state === "sold") {
+      seatsSold++;
+      const h = holdRec(s.holdId);
+      // A seat sold under a hold whose record is not a sale of it: sold without a commit.
+      if (h?.state !== "sold" || !h.seats.includes(k) || h.orderId !== s.orderId) double.add(k);
+    } else if (s === null || s.state === "free") {
+      seatsLeftAvailable++;
+    } else {
+      const h = holdRec(s.holdId);
+      if (h && (h.state === "released" || h.state === "expired")) seatsLeftAvailable++;
+      else if (walked.has(s.holdId)) heldByAbandoned++;
+      else if (!known.has(s.holdId)) heldByUnknown++;
+    }
+  }
+  let lostOrders = 0;
+  for (const o of v.log.orders) {
+    const h = holdRec(o.holdId);
+    const ok =
+      h?.state === "sold" &&
+      h.orderId === o.orderId &&
+      o.seats.every((k) => {
+        const s = seatVal(k);
+        return s?.state === "sold" && s.holdId === o.holdId && s.orderId === o.orderId;
+      });
+    if (!ok) lostOrders++;
+  }
+  return {
+    doubleSold: double.size,
+    lostOrders,
+    seatsLeftAvailable,
+    heldByAbandoned,
+    heldByUnknown,
+    seatsSold,
+    disagreeingAtEnd: seatsRead.disagreeing + holdsRead.disagreeing,
+    settledAfterRun,
+  };
+}
+
+export interface Convergence {
+  converged: boolean;
+  keys: number;
+  /** Keys whose accepted ballot or value differ between stores (or that a store lacks). */
+  disagreeing: number;
+  /** A few of them, for the report. */
+  examples: string[];
+}
+
+/** Compares every key on every store: converged when all hold the same accepted ballot and value. */
+export async function compareStores(readers: readonly AcceptorPort[]): Promise<Convergence> {
+  const scans = await Promise.all(readers.map((r) => scanAll(r, "")));
+  const maps = scans.map((s) => new Map(s.map((r) => [r.key, r])));
+  const keys = new Set<string>();
+  for (const s of scans) for (const r of s) keys.add(r.key);
+  const bad: string[] = [];
+  for (const k of [...keys].sort()) {
+    const recs = maps.map((m) => m.get(k));
+    // A record that exists only as a promise (no accepted value) equals an absent one.
+    const norm = recs.map((r) => (r && (r.accepted !== "" || r.value !== null) ? r : undefined));
+    if (!norm.every((r) => sameRecord(r, norm[0]))) bad.push(k);
+  }
+  return {
+    converged: bad.length === 0,
+    keys: keys.size,
+    disagreeing: bad.length,
+    examples: bad.slice(0, 5),
+  };
+}
