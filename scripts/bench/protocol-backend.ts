@@ -92,7 +92,7 @@ export function wanCoordinators(
           ? // Own store: no WAN hop. The endpoint only takes calls signed by another provider (a
             // provider calls its own store in-process), so borrow a peer's key for it.
             { to: q, url: wan.direct[q], key: wan.signerFor(q).key, now: Date.now, fetch: doFetch }
-          : { to: q, url: wan.proxies[q].url, key: wan.local.keys[p], now: Date.now, fetch: doFetch },
+          : { to: q, url: wan.proxies[q].url, key: wan.keys[p], now: Date.now, fetch: doFetch },
       );
       return new TimingAcceptor(remote, i);
     });

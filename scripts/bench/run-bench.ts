@@ -1,7 +1,6 @@
 import { UpstashAcceptor } from "../../adapters/vercel/acceptor-upstash.ts";
 import { createUpstashClient } from "../../adapters/vercel/redis-client.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
-import type { LocalVercel } from "../local/vercel.ts";
 import { WAN_JITTER_SHARE, WAN_ONE_WAY_MS } from "../local/wan-proxy.ts";
 import type { SaleBackend } from "./backend.ts";
 import { layoutFor, SeatBoard } from "./board.ts";
@@ -163,8 +162,7 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     });
 
     o.log("single-store baseline sale (one Redis, no quorum)...");
-    const vercel = wan.local.providers.vercel as LocalVercel;
-    const store = new UpstashAcceptor(createUpstashClient(vercel.upstash), {
+    const store = new UpstashAcceptor(createUpstashClient(wan.upstash), {
       namespace: `bench-single-${runTag}:`,
     });
     const singles = singleStoreCoordinators(store);

@@ -1,9 +1,17 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PROVIDERS, type PrivateJwk, type ProviderId } from "../../shared/config.ts";
-import { type LocalCluster, startLocalCluster } from "../local/cluster.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import {
+  type ClusterConfig,
+  PROVIDERS,
+  type PrivateJwk,
+  type ProviderId,
+} from "../../shared/config.ts";
+import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
 import { deploymentEnv } from "../local/env.ts";
 import { freePort } from "../local/redis.ts";
 import {
@@ -14,23 +22,33 @@ import {
   WAN_JITTER_SHARE,
   type WanProxy,
 } from "../local/wan-proxy.ts";
+import type { HostCommand, HostConfig, HostMessage, HostRequest } from "./provider-host.ts";
 
 /**
- * The real local cluster with a WAN proxy in front of each provider: the cluster configuration
- * names the proxies, so every provider-to-provider call (and every peer call the benchmark makes
- * as a coordinator "at" a provider) crosses the link profile between the two regions. Buyers reach
- * their provider directly.
+ * The three local providers, each in its own process on its real stand-in stores, with a WAN
+ * proxy in front of each: the cluster configuration names the proxies, so every
+ * provider-to-provider call (and every peer call the benchmark makes as a coordinator "at" a
+ * provider) crosses the link profile between the two regions. Buyers reach their provider
+ * directly.
  */
 export interface WanCluster {
-  readonly local: LocalCluster;
+  readonly cluster: ClusterConfig;
+  readonly keys: Record<ProviderId, PrivateJwk>;
+  readonly governanceKey: PrivateJwk;
+  readonly idpKey: PrivateJwk;
   readonly proxies: Record<ProviderId, WanProxy>;
   /** Provider URL without the proxy (what a buyer in its region reaches). */
   readonly direct: Record<ProviderId, string>;
+  /** Vercel's Upstash REST endpoint (the single-store baseline uses it too). */
+  readonly upstash: { readonly url: string; readonly token: string };
+  /** Stand-ins each provider can stop and start (chaos): workerd, redis-server, dynalite... */
+  readonly standIns: Record<ProviderId, readonly string[]>;
   readonly dataDir: string;
-  /** The CRON_SECRET every local provider was given (scripts/local/env.ts derives it). */
+  /** The CRON_SECRET every provider was given (scripts/local/env.ts derives it). */
   readonly cronSecret: string;
   /** A provider whose key may sign calls to `to` (any provider but `to` itself). */
   signerFor(to: ProviderId): { provider: ProviderId; key: PrivateJwk };
+  standIn(provider: ProviderId, name: string, action: "stop" | "start"): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +61,90 @@ export interface WanClusterOptions {
   readonly clusterId?: string;
 }
 
+/** Starting workerd and replaying a store's data takes a while on a busy two-core machine. */
+const HOST_READY_TIMEOUT_MS = 120_000;
+/** A stand-in restart (workerd especially) can take seconds. */
+const HOST_COMMAND_TIMEOUT_MS = 60_000;
+
+const HOST_ENTRY = join(dirname(fileURLToPath(import.meta.url)), "provider-host.ts");
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+interface Host {
+  readonly child: ChildProcess;
+  readonly ready: Extract<HostMessage, { type: "ready" }>;
+  request(r: HostCommand): Promise<void>;
+}
+
+async function startHost(cfg: HostConfig): Promise<Host> {
+  const child = fork(HOST_ENTRY, [], {
+    execArgv: ["--import", TSX_LOADER],
+    env: { ...process.env, TESSERA_BENCH_HOST: JSON.stringify(cfg) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  const ready = await new Promise<Extract<HostMessage, { type: "ready" }>>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${cfg.provider} host did not start in time`)),
+      HOST_READY_TIMEOUT_MS,
+    );
+    child.on("message", (m: HostMessage) => {
+      if (m.type === "ready") {
+        clearTimeout(timer);
+        resolve(m);
+      } else if (m.type === "failed") {
+        clearTimeout(timer);
+        reject(new Error(`${cfg.provider} host failed: ${m.error}`));
+      } else {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.ok) p?.resolve();
+        else p?.reject(new Error(m.error ?? "host command failed"));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cfg.provider} host exited with ${code}`));
+      for (const p of pending.values()) p.reject(new Error(`${cfg.provider} host exited`));
+      pending.clear();
+    });
+  });
+  return {
+    child,
+    ready,
+    request: (r) =>
+      new Promise<void>((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`${cfg.provider} host: ${r.cmd} timed out`));
+        }, HOST_COMMAND_TIMEOUT_MS);
+        pending.set(id, {
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+        child.send({ ...r, id } as HostRequest);
+      }),
+  };
+}
+
+async function stopHost(h: Host): Promise<void> {
+  if (h.child.exitCode !== null || h.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => h.child.once("exit", () => r()));
+  await h.request({ cmd: "stop" }).catch(() => h.child.kill("SIGKILL"));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (h.child.exitCode === null) h.child.kill("SIGKILL");
+}
+
 export async function startWanCluster(o: WanClusterOptions = {}): Promise<WanCluster> {
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), "tessera-bench-")));
   const ownsDir = o.dataDir === undefined;
@@ -50,12 +152,22 @@ export async function startWanCluster(o: WanClusterOptions = {}): Promise<WanClu
   const ports = Object.fromEntries(
     await Promise.all(PROVIDERS.map(async (p) => [p, await freePort()] as const)),
   ) as Record<ProviderId, number>;
+  const keys = Object.fromEntries(
+    await Promise.all(PROVIDERS.map(async (p) => [p, await generateEd25519Jwk(p)] as const)),
+  ) as Record<ProviderId, PrivateJwk>;
+  const governanceKey = await generateEd25519Jwk("governance");
+  const idpKey = await generateEd25519Jwk("idp");
 
-  // The keys (and so the source of each signed call) exist only once the cluster started; until
-  // then the proxies treat calls as coming from nowhere in particular.
-  let sourceOf: (h: IncomingHttpHeaders) => ProviderId | undefined = () => undefined;
   const proxies = {} as Record<ProviderId, WanProxy>;
+  const hosts: Partial<Record<ProviderId, Host>> = {};
+  const cleanup = async () => {
+    await Promise.allSettled(Object.values(hosts).map((h) => stopHost(h)));
+    await Promise.allSettled(Object.values(proxies).map((p) => p.stop()));
+    if (ownsDir) await rm(dataDir, { recursive: true, force: true });
+  };
   try {
+    // Proxies first: their URLs go into the cluster configuration the providers start with.
+    let sourceOf: (h: IncomingHttpHeaders) => ProviderId | undefined = () => undefined;
     for (const [i, p] of PROVIDERS.entries()) {
       const links: Record<string, Partial<LinkProfile>> = {};
       for (const q of PROVIDERS) {
@@ -69,44 +181,54 @@ export async function startWanCluster(o: WanClusterOptions = {}): Promise<WanClu
         links,
       });
     }
-    const local = await startLocalCluster({
-      dataDir,
-      ports,
+    const cluster: ClusterConfig = {
       clusterId: o.clusterId ?? "tessera-bench",
-      urlFor: (p) => proxies[p].url,
-    });
-    sourceOf = peerSourceOf(local.cluster);
-    const direct = Object.fromEntries(
-      PROVIDERS.map((p) => [p, local.providers[p].url]),
-    ) as Record<ProviderId, string>;
-    // Derived exactly as the providers got it, so a change to its recipe cannot go out of step.
-    const cronSecret =
-      deploymentEnv({
-        provider: "cloudflare",
-        cluster: local.cluster,
-        signingKey: local.keys.cloudflare,
-        governanceKey: local.governanceKey,
-        idpKey: local.idpKey,
-      }).CRON_SECRET ?? "";
+      providers: Object.fromEntries(
+        PROVIDERS.map((p) => [p, { url: proxies[p].url, publicJwk: publicOf(keys[p]) }]),
+      ) as ClusterConfig["providers"],
+    };
+    sourceOf = peerSourceOf(cluster);
+    const envOf = (p: ProviderId) =>
+      deploymentEnv({ provider: p, cluster, signingKey: keys[p], governanceKey, idpKey });
+    await Promise.all(
+      PROVIDERS.map(async (p) => {
+        await mkdir(join(dataDir, p), { recursive: true });
+        hosts[p] = await startHost({
+          provider: p,
+          options: { port: ports[p], dataDir: join(dataDir, p), env: envOf(p) },
+        });
+      }),
+    );
+    const h = hosts as Record<ProviderId, Host>;
+    const upstash = h.vercel.ready.upstash;
+    if (!upstash) throw new Error("the vercel host did not report its Upstash endpoint");
     return {
-      local,
+      cluster,
+      keys,
+      governanceKey,
+      idpKey,
       proxies,
-      direct,
+      direct: Object.fromEntries(PROVIDERS.map((p) => [p, h[p].ready.url])) as Record<
+        ProviderId,
+        string
+      >,
+      upstash,
+      standIns: Object.fromEntries(PROVIDERS.map((p) => [p, h[p].ready.standIns])) as Record<
+        ProviderId,
+        readonly string[]
+      >,
       dataDir,
-      cronSecret,
+      cronSecret: envOf("cloudflare").CRON_SECRET ?? "",
       signerFor(to) {
         const provider = PROVIDERS.find((p) => p !== to) as ProviderId;
-        return { provider, key: local.keys[provider] };
+        return { provider, key: keys[provider] };
       },
-      async stop() {
-        await local.stop();
-        await Promise.all(PROVIDERS.map((p) => proxies[p].stop()));
-        if (ownsDir) await rm(dataDir, { recursive: true, force: true });
-      },
+      standIn: (p, name, action) =>
+        h[p].request({ cmd: action === "stop" ? "stop-stand-in" : "start-stand-in", name }),
+      stop: cleanup,
     };
   } catch (e) {
-    await Promise.all(Object.values(proxies).map((p) => p.stop()));
-    if (ownsDir) await rm(dataDir, { recursive: true, force: true });
+    await cleanup();
     throw e;
   }
 }
