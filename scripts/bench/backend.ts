@@ -74,7 +74,12 @@ export interface SaleBackend {
     holdId: string,
     ctl?: OpControl,
   ): Promise<Measured<OrderValue>>;
-  release(at: ProviderId, buyer: Buyer, holdId: string, ctl?: OpControl): Promise<Measured<unknown>>;
+  release(
+    at: ProviderId,
+    buyer: Buyer,
+    holdId: string,
+    ctl?: OpControl,
+  ): Promise<Measured<unknown>>;
 }
 
 export const aborted = <T>(latencyMs: number): Measured<T> => ({

@@ -28,7 +28,11 @@ const SOLD = 2;
 type State = typeof FREE | typeof HELD | typeof SOLD;
 
 export interface Layout {
-  readonly sections: readonly { readonly id: string; readonly rows: number; readonly seats: number }[];
+  readonly sections: readonly {
+    readonly id: string;
+    readonly rows: number;
+    readonly seats: number;
+  }[];
   readonly total: number;
 }
 
@@ -77,7 +81,8 @@ export class SeatBoard {
     this.free = layout.total;
     layout.sections.forEach((s, si) => {
       this.state[si]?.forEach((row, ri) => {
-        for (let n = 0; n < row.length; n++) this.index.set(`${s.id}/${seatIdOf(ri, n)}`, [si, ri, n]);
+        for (let n = 0; n < row.length; n++)
+          this.index.set(`${s.id}/${seatIdOf(ri, n)}`, [si, ri, n]);
       });
     });
   }
@@ -140,12 +145,20 @@ export class SeatBoard {
     const want = Math.min(k, this.free);
     const sections = this.sectionFree.map((f, i) => (f >= want ? zipfWeight(i, SECTION_SKEW) : 0));
     let si = zipfPick(sections, random);
-    if (si < 0) si = zipfPick(this.sectionFree.map((f, i) => (f > 0 ? zipfWeight(i, SECTION_SKEW) : 0)), random);
+    if (si < 0)
+      si = zipfPick(
+        this.sectionFree.map((f, i) => (f > 0 ? zipfWeight(i, SECTION_SKEW) : 0)),
+        random,
+      );
     if (si < 0) return [];
     const rowsFree = this.rowFree[si] as number[];
     const rowsWithK = rowsFree.map((f, i) => (f >= want ? zipfWeight(i, ROW_SKEW) : 0));
     let ri = zipfPick(rowsWithK, random);
-    if (ri < 0) ri = zipfPick(rowsFree.map((f, i) => (f > 0 ? zipfWeight(i, ROW_SKEW) : 0)), random);
+    if (ri < 0)
+      ri = zipfPick(
+        rowsFree.map((f, i) => (f > 0 ? zipfWeight(i, ROW_SKEW) : 0)),
+        random,
+      );
     const section = this.layout.sections[si]?.id as string;
     const picked: SeatRef[] = [];
     const row = this.state[si]?.[ri] as State[];

@@ -181,9 +181,16 @@ async function measured<T, U>(
   };
 }
 
+const unreachable = <T>(): Measured<T> => ({
+  outcome: { ok: false, status: 0, code: "unreachable", retryAfter: false },
+  measure: { latencyMs: 0 },
+});
+
 export class ProtocolBackend implements SaleBackend {
   readonly providers = PROVIDERS;
   private readonly quorum: boolean;
+  /** Providers whose app is down (chaos stopped its runtime): buyers there get no answer. */
+  readonly down = new Set<ProviderId>();
 
   constructor(
     readonly name: string,
@@ -205,6 +212,7 @@ export class ProtocolBackend implements SaleBackend {
     seats: readonly { section: string; seatId: string }[],
     ctl?: OpControl,
   ): Promise<Measured<HoldValue>> {
+    if (this.down.has(at)) return Promise.resolve(unreachable());
     return measured(
       () => this.coordinators[at].seats.hold(buyer.id, idem, { eventId, seats }),
       (v) => ({ holdId: v.holdId, seats: v.seats }),
@@ -220,6 +228,7 @@ export class ProtocolBackend implements SaleBackend {
     holdId: string,
     ctl?: OpControl,
   ): Promise<Measured<OrderValue>> {
+    if (this.down.has(at)) return Promise.resolve(unreachable());
     return measured(
       () => this.coordinators[at].seats.confirm(buyer.id, idem, { holdId }),
       (v) => ({ holdId: v.holdId, orderId: v.orderId }),
@@ -228,7 +237,13 @@ export class ProtocolBackend implements SaleBackend {
     );
   }
 
-  release(at: ProviderId, buyer: Buyer, holdId: string, ctl?: OpControl): Promise<Measured<unknown>> {
+  release(
+    at: ProviderId,
+    buyer: Buyer,
+    holdId: string,
+    ctl?: OpControl,
+  ): Promise<Measured<unknown>> {
+    if (this.down.has(at)) return Promise.resolve(unreachable());
     return measured(
       () => this.coordinators[at].seats.release(buyer.id, holdId),
       (v) => v,

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   try {
     provider = await STARTERS[cfg.provider](cfg.options);
   } catch (e) {
-    send({ type: "failed", error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    send({ type: "failed", error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     process.exit(1);
   }
   const upstash = (provider as Partial<LocalVercel>).upstash;

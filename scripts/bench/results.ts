@@ -6,7 +6,10 @@ export const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../
 
 /** `2026-05-01T10-20-30Z`: sortable, and safe in file names everywhere. */
 export function stamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/:/g, "-");
 }
 
 /**

@@ -10,8 +10,8 @@ import type { ChangeSample } from "./measure.ts";
 import {
   type Coordinator,
   newPeerCounts,
-  ProtocolBackend,
   type PeerStatusCounts,
+  ProtocolBackend,
   singleStoreCoordinators,
   wanCoordinators,
 } from "./protocol-backend.ts";
@@ -134,7 +134,9 @@ async function sell(
 
 export async function runBench(o: BenchOptions, command = "npm run bench"): Promise<BenchReport> {
   const startedAt = new Date();
-  const runTag = stamp(startedAt).replace(/[^0-9]/g, "").slice(2, 14);
+  const runTag = stamp(startedAt)
+    .replace(/[^0-9]/g, "")
+    .slice(2, 14);
   o.log(`starting the local cluster with WAN proxies (scale ${o.latencyScale})...`);
   const wan: WanCluster = await startWanCluster({ seed: o.seed, latencyScale: o.latencyScale });
   try {
@@ -150,7 +152,9 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     const qSamples = takeSamples(coords);
     setRecording(coords, false);
     const qSummary = summarizeSale("quorum (2 of 3)", q.log, qSamples, PROVIDERS);
-    o.log(`quorum sale done in ${qSummary.durationS}s; verifying every seat on the three stores...`);
+    o.log(
+      `quorum sale done in ${qSummary.durationS}s; verifying every seat on the three stores...`,
+    );
     const readers = storeReaders(wan);
     const qCorrect = await verifySale({
       eventId,

@@ -66,14 +66,24 @@ const TIMELINE_BUCKET_MIN_MS = 250;
 
 const firstOk = (ops: readonly OpRecord[], kind: OpKind, seats?: number) =>
   ops.filter(
-    (o) => o.kind === kind && o.status === 200 && o.retry === 0 && (seats === undefined || o.seats === seats),
+    (o) =>
+      o.kind === kind &&
+      o.status === 200 &&
+      o.retry === 0 &&
+      (seats === undefined || o.seats === seats),
   );
 
 function latencyOf(ops: readonly OpRecord[]): LatencyFigures {
   const ms = percentiles(ops.map((o) => o.latencyMs));
   const withT2 = ops.filter((o) => o.t2Ms !== undefined && o.t2Ms > 0);
   return withT2.length > 0
-    ? { ms, t2: percentiles(withT2.map((o) => o.latencyMs / (o.t2Ms as number)), 2) }
+    ? {
+        ms,
+        t2: percentiles(
+          withT2.map((o) => o.latencyMs / (o.t2Ms as number)),
+          2,
+        ),
+      }
     : { ms };
 }
 

@@ -25,7 +25,8 @@ const FONT = 'font-family="system-ui, sans-serif"';
 
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(2)).toString());
+const fmt = (x: number) =>
+  Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(2)).toString();
 
 function niceTicks(max: number, count = 5): number[] {
   if (!(max > 0)) return [0, 1];
@@ -73,7 +74,10 @@ function lineChart(
   const sx = (x: number) => L + (x / xTop) * (R - L);
   const sy = (y: number) =>
     log
-      ? B - ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * (B - T)
+      ? B -
+        ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) /
+          (Math.log10(yMax) - Math.log10(yMin))) *
+          (B - T)
       : B - ((y - yMin) / (yMax - yMin)) * (B - T);
   const parts: string[] = [];
   parts.push(
@@ -100,7 +104,9 @@ function lineChart(
   series.forEach((s, i) => {
     const p = s.points.filter(([, y]) => !log || y > 0);
     if (p.length > 0) {
-      const d = p.map(([x, y], j) => `${j === 0 ? "M" : "L"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
+      const d = p.map(
+        ([x, y], j) => `${j === 0 ? "M" : "L"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`,
+      );
       parts.push(
         `<path d="${d.join(" ")}" fill="none" stroke="${s.color}" stroke-width="1.8"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>`,
       );
@@ -132,7 +138,9 @@ function barChart(
   const T = box.y + 28;
   const B = box.y + box.h - 40;
   const sy = (y: number) =>
-    B - ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * (B - T);
+    B -
+    ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) *
+      (B - T);
   for (const t of logTicks(yMin, yMax)) {
     parts.push(
       `<line x1="${L}" x2="${R}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e5e5e5"/>`,
@@ -219,7 +227,12 @@ export function renderSvg(title: string, systems: readonly SaleSummary[]): strin
       lat,
       true,
     ),
-    barChart({ x: 0, y: 610, w: W, h: 280 }, "Latency percentiles by order size", groups, "ms (log)"),
+    barChart(
+      { x: 0, y: 610, w: W, h: 280 },
+      "Latency percentiles by order size",
+      groups,
+      "ms (log)",
+    ),
   ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,

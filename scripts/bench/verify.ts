@@ -1,9 +1,9 @@
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { holdKey, type SeatRef, seatKey } from "../../shared/seats/keys.ts";
 import type { SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
-import type { QuorumClient } from "../../shared/quorum/client.ts";
 import {
   type AcceptorPort,
   type AcceptorRecord,
@@ -46,7 +46,8 @@ async function inBatches<T>(
   fn: (batch: string[]) => Promise<T[]>,
 ): Promise<T[]> {
   const batches: string[][] = [];
-  for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) batches.push(keys.slice(i, i + BATCH_KEYS_MAX));
+  for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX)
+    batches.push(keys.slice(i, i + BATCH_KEYS_MAX));
   const out: T[][] = new Array(batches.length);
   let next = 0;
   await Promise.all(
