@@ -137,7 +137,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
         if (out.status !== "ok") throw new Error(`quorum read failed: ${out.reason}`);
         return out.values.map((x) => (x === null ? null : JSON.stringify(x)));
       });
-      disagreeing.forEach((k, i) => values.set(k, got[i] ?? null));
+      for (const [i, k] of disagreeing.entries()) values.set(k, got[i] ?? null);
     }
     return { values, disagreeing: disagreeing.length };
   };
