@@ -24,6 +24,7 @@ const { values } = parseArgs({
     "think-ms": { type: "string" },
     "latency-scale": { type: "string" },
     "no-write": { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
   },
 });
 
@@ -48,6 +49,7 @@ const opts = {
   latencyScale: num("latency-scale", values["latency-scale"], base.latencyScale, 0),
   maxSaleMs: base.maxSaleMs,
   quick,
+  verbose: values.verbose,
   ...(values["no-write"] ? {} : { outDir: RESULTS_DIR }),
   log: (line: string) => console.error(`[bench] ${line}`),
 };

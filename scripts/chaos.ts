@@ -22,6 +22,7 @@ const { values } = parseArgs({
     "abort-rate": { type: "string" },
     "latency-scale": { type: "string" },
     "no-write": { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
   },
 });
 
@@ -47,6 +48,7 @@ const report = await runChaos(
     abortRate: num("abort-rate", values["abort-rate"], base.abortRate, 0),
     latencyScale: num("latency-scale", values["latency-scale"], base.latencyScale, 0),
     quick: values.quick,
+    verbose: values.verbose,
     ...(values["no-write"] ? {} : { outDir: RESULTS_DIR }),
     log: (line) => console.error(`[chaos] ${line}`),
   },

@@ -42,6 +42,12 @@ export interface BenchOptions {
   readonly log: (line: string) => void;
   /** Stops new customers of a sale after this long (a run never hangs CI). */
   readonly maxSaleMs: number;
+  /** Changes per coordinator and kind in the calm measurement (default CALM_CHANGES). */
+  readonly calmChanges?: number;
+  /** Run on this cluster instead of starting one (it is left running). */
+  readonly cluster?: WanCluster;
+  /** Show the providers' own logs. */
+  readonly verbose?: boolean;
 }
 
 /** Defaults: a mid-size theatre's flash sale; finishes in a few minutes on two cores. */
@@ -68,7 +74,7 @@ export interface BenchReport {
   readonly startedAt: string;
   readonly command: string;
   readonly machine: MachineInfo;
-  readonly options: Omit<BenchOptions, "log" | "outDir">;
+  readonly options: Omit<BenchOptions, "log" | "outDir" | "cluster">;
   readonly wan: { readonly oneWayMs: Record<string, number>; readonly jitterShare: number };
   /** Per coordinator, one change at a time on a calm cluster. */
   readonly calm: Record<string, CalmFigures>;
@@ -137,12 +143,18 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
   const runTag = stamp(startedAt)
     .replace(/[^0-9]/g, "")
     .slice(2, 14);
-  o.log(`starting the local cluster with WAN proxies (scale ${o.latencyScale})...`);
-  const wan: WanCluster = await startWanCluster({ seed: o.seed, latencyScale: o.latencyScale });
+  if (!o.cluster) o.log(`starting the local cluster with WAN proxies (scale ${o.latencyScale})...`);
+  const wan: WanCluster =
+    o.cluster ??
+    (await startWanCluster({
+      seed: o.seed,
+      latencyScale: o.latencyScale,
+      ...(o.verbose ? { verbose: true } : {}),
+    }));
   try {
     const peers = newPeerCounts();
     const coords = wanCoordinators(wan, peers);
-    const calm = await measureCalm(coords, runTag);
+    const calm = await measureCalm(coords, runTag, o.calmChanges);
     takeSamples(coords);
     o.log(`calm: ${JSON.stringify(calm)}`);
 
@@ -212,7 +224,7 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
       retriesPerSeat: qSummary.contention.retriesPerSeat,
       seatsSold: qCorrect.seatsSold,
     };
-    const { log: _log, outDir: _out, ...options } = o;
+    const { log: _log, outDir: _out, cluster: _c, ...options } = o;
     const report: BenchReport = {
       kind: "bench",
       version: 1,
@@ -245,7 +257,7 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     }
     return report;
   } finally {
-    await wan.stop();
+    if (!o.cluster) await wan.stop();
   }
 }
 

@@ -44,6 +44,10 @@ export interface ChaosOptions {
   readonly outDir?: string;
   readonly quick: boolean;
   readonly log: (line: string) => void;
+  /** Run on this cluster instead of starting one (it is left running, faults cleared). */
+  readonly cluster?: WanCluster;
+  /** Show the providers' own logs (every store failure is logged: loud). */
+  readonly verbose?: boolean;
 }
 
 export const CHAOS_DEFAULTS = {
@@ -98,7 +102,7 @@ export interface ChaosReport {
   readonly startedAt: string;
   readonly command: string;
   readonly machine: MachineInfo;
-  readonly options: Omit<ChaosOptions, "log" | "outDir">;
+  readonly options: Omit<ChaosOptions, "log" | "outDir" | "cluster">;
   readonly phases: readonly PhaseResult[];
   readonly correctness: Correctness;
   readonly antiEntropy: {
@@ -298,7 +302,7 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
       unresolved: log.unresolved,
       seatsSold: correctness.seatsSold,
     };
-    const { log: _l, outDir: _d, ...options } = o;
+    const { log: _l, outDir: _d, cluster: _c, ...options } = o;
     const report: ChaosReport = {
       kind: "chaos",
       version: 1,
@@ -321,7 +325,7 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
     o.log(`sale lasted ${round((performance.now() - t0) / 1000, 1)} s`);
     return report;
   } finally {
-    await wan.stop();
+    if (!o.cluster) await wan.stop();
   }
 }
 

@@ -59,7 +59,12 @@ export interface WanClusterOptions {
   /** Multiplies every link delay (0 = no WAN latency). */
   readonly latencyScale?: number;
   readonly clusterId?: string;
+  /** Pass the providers' own logs through (they log every store failure, so chaos is loud). */
+  readonly verbose?: boolean;
 }
+
+/** Lines of a provider's log kept to explain an unexpected exit when not verbose. */
+const HOST_LOG_LINES = 40;
 
 /** Starting workerd and replaying a store's data takes a while on a busy two-core machine. */
 const HOST_READY_TIMEOUT_MS = 120_000;
@@ -75,12 +80,24 @@ interface Host {
   request(r: HostCommand): Promise<void>;
 }
 
-async function startHost(cfg: HostConfig): Promise<Host> {
+async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
   const child = fork(HOST_ENTRY, [], {
     execArgv: ["--import", TSX_LOADER],
     env: { ...process.env, TESSERA_BENCH_HOST: JSON.stringify(cfg) },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    stdio: verbose ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "pipe", "pipe", "ipc"],
   });
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(
+      ...chunk
+        .toString()
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
+    tail.splice(0, Math.max(0, tail.length - HOST_LOG_LINES));
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));
@@ -107,7 +124,7 @@ async function startHost(cfg: HostConfig): Promise<Host> {
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${cfg.provider} host exited with ${code}`));
+      reject(new Error(`${cfg.provider} host exited with ${code}:\n${tail.join("\n")}`));
       for (const p of pending.values()) p.reject(new Error(`${cfg.provider} host exited`));
       pending.clear();
     });
@@ -193,10 +210,10 @@ export async function startWanCluster(o: WanClusterOptions = {}): Promise<WanClu
     await Promise.all(
       PROVIDERS.map(async (p) => {
         await mkdir(join(dataDir, p), { recursive: true });
-        hosts[p] = await startHost({
-          provider: p,
-          options: { port: ports[p], dataDir: join(dataDir, p), env: envOf(p) },
-        });
+        hosts[p] = await startHost(
+          { provider: p, options: { port: ports[p], dataDir: join(dataDir, p), env: envOf(p) } },
+          o.verbose ?? false,
+        );
       }),
     );
     const h = hosts as Record<ProviderId, Host>;

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BenchReport, runBench } from "../../scripts/bench/run-bench.ts";
+import { type ChaosReport, runChaos } from "../../scripts/bench/run-chaos.ts";
+import { startWanCluster, type WanCluster } from "../../scripts/bench/wan-cluster.ts";
+
+/**
+ * The short CI version of `npm run bench` and `npm run chaos` (the issue: "CI runs a short version
+ * of both (a few hundred buyers, each fault once) and fails on any double sale, lost order, 5xx or
+ * unconverged store"). Both run on one real local cluster behind WAN proxies, with sizes small
+ * enough for two cores. Only correctness is asserted: the speed figures of a shared CI machine are
+ * reported, never judged.
+ */
+
+/** Sizes: enough buyers to contend for seats and to span every fault phase, nothing more. */
+const BENCH = { seats: 120, buyers: 60, concurrency: 12 } as const;
+const CHAOS = {
+  seats: 400,
+  buyers: 40,
+  concurrency: 10,
+  phaseMs: 2_500,
+  arrivalsPerSec: 4,
+} as const;
+/** Generous: a busy CI machine may be several times slower than a quiet one. */
+const RUN_TIMEOUT_MS = 240_000;
+
+const quiet = () => {};
+let wan: WanCluster;
+
+beforeAll(async () => {
+  wan = await startWanCluster({ seed: 3, clusterId: "tessera-ci-bench" });
+}, RUN_TIMEOUT_MS);
+
+afterAll(async () => {
+  await wan?.stop();
+}, 60_000);
+
+describe("short flash sale and chaos run (CI)", () => {
+  let bench: BenchReport;
+  let chaos: ChaosReport;
+
+  it(
+    "sells out with no double sale and no lost order, against a single-store baseline",
+    async () => {
+      bench = await runBench({
+        ...BENCH,
+        seed: 3,
+        thinkMs: 20,
+        latencyScale: 1,
+        maxSaleMs: 120_000,
+        calmChanges: 3,
+        quick: true,
+        log: quiet,
+        cluster: wan,
+      });
+      const f = bench.figures;
+      expect(f.doubleSold).toBe(0);
+      expect(f.lostOrders).toBe(0);
+      expect(f.seatsLeftAvailable).toBe(0);
+      expect(bench.single.correctness.doubleSold).toBe(0);
+      expect(bench.single.correctness.lostOrders).toBe(0);
+      // Sanity of the measurement itself, not of the machine's speed.
+      expect(f.seatsSold).toBeGreaterThan(0);
+      expect(f.calmColdRoundTrips).toBeGreaterThan(1);
+      expect(f.quorumVsSingleThroughput).toBeGreaterThan(0);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "keeps selling through each fault once, with no 5xx, and the stores converge",
+    async () => {
+      chaos = await runChaos({
+        ...CHAOS,
+        seed: 5,
+        abortRate: 0.3,
+        latencyScale: 1,
+        quick: true,
+        log: quiet,
+        cluster: wan,
+      });
+      const f = chaos.figures;
+      expect(f.doubleSold).toBe(0);
+      expect(f.lostOrders).toBe(0);
+      expect(f.errors5xx).toBe(0);
+      expect(f.converged, JSON.stringify(chaos.convergence)).toBe(true);
+      expect(chaos.phases.map((p) => p.name)).toHaveLength(8);
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
