@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
@@ -102,6 +103,18 @@ export function createApp(hostDeps: AppDeps) {
   app.onError((err, c) => {
     const rid = c.get("requestId");
     if (err instanceof ProblemError) return sendProblem(c, err);
+    // Hono's own refusals (malformed JSON body, bad content type) carry their 4xx status.
+    if (err instanceof HTTPException && err.status < 500) {
+      return sendProblem(
+        c,
+        new ProblemError(
+          err.status,
+          err.status === 400 ? "invalid-body" : "bad-request",
+          err.status === 400 ? "Malformed request body" : "Request refused",
+          err.message,
+        ),
+      );
+    }
     // A store or peer failure the route did not turn into a clear answer: say so as 503 (the
     // client may retry elsewhere) and log it, rather than leaking a stack as a bare 500.
     console.error(`[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}:`, err);
