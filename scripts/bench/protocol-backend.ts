@@ -55,10 +55,10 @@ export function newPeerCounts(): PeerStatusCounts {
   return { ok: 0, retryAfter503: 0, errors5xx: 0, other4xx: 0, noAnswer: 0 };
 }
 
-export function countingFetch(counts: PeerStatusCounts): typeof fetch {
+export function countingFetch(counts: PeerStatusCounts, inner: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     try {
-      const r = await fetch(input, init);
+      const r = await inner(input, init);
       if (r.status < 400) counts.ok++;
       else if (r.status === 503 && r.headers.has("retry-after")) counts.retryAfter503++;
       else if (r.status >= 500) counts.errors5xx++;
@@ -92,7 +92,14 @@ export function wanCoordinators(
           ? // Own store: no WAN hop. The endpoint only takes calls signed by another provider (a
             // provider calls its own store in-process), so borrow a peer's key for it.
             { to: q, url: wan.direct[q], key: wan.signerFor(q).key, now: Date.now, fetch: doFetch }
-          : { to: q, url: wan.proxies[q].url, key: wan.keys[p], now: Date.now, fetch: doFetch },
+          : {
+              to: q,
+              url: wan.proxies[q].url,
+              key: wan.keys[p],
+              now: Date.now,
+              // The link from p to q, in process (same profile and faults as the proxy).
+              fetch: countingFetch(counts, wan.proxies[q].via(p)),
+            },
       );
       return new TimingAcceptor(remote, i);
     });

@@ -81,6 +81,12 @@ export interface WanProxy {
   setFault(fault: WanFault, source?: string): void;
   /** Back to the configured profiles on every link. */
   clearFaults(): void;
+  /**
+   * The same link as an in-process fetch for a caller that lives in this process (a benchmark's
+   * coordinator): same delays, loss draws and faults as a request from `source` through the
+   * proxy, without the proxy's own HTTP hop. URLs of the proxy are sent to its target.
+   */
+  via(source: string): typeof fetch;
   stop(): Promise<void>;
 }
 
@@ -247,9 +253,59 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
   });
 
+  const proxyOrigin = `http://127.0.0.1:${port}`;
+  const via =
+    (source: string): typeof fetch =>
+    async (input, init) => {
+      const link = effective(source);
+      if (link.mode === "partition") {
+        stats.refused++;
+        throw new TypeError("fetch failed: link partitioned");
+      }
+      const oneWay = () =>
+        link.delayMs + link.slowMs + (link.jitterMs > 0 ? random() * link.jitterMs : 0);
+      const lostOut = link.lossRate > 0 && random() < link.lossRate;
+      const lostBack = link.lossRate > 0 && random() < link.lossRate;
+      const signal = init?.signal ?? undefined;
+      const lost = async (): Promise<never> => {
+        stats.lost++;
+        if (lossMode === "hang" && signal) {
+          await new Promise<void>((_, reject) =>
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+          );
+        }
+        throw new TypeError("fetch failed: exchange lost");
+      };
+      await sleep(oneWay());
+      if (lostOut) return lost();
+      const raw = typeof input === "string" || input instanceof URL ? String(input) : input.url;
+      const url = raw.startsWith(proxyOrigin) ? target.origin + raw.slice(proxyOrigin.length) : raw;
+      let res: Response;
+      try {
+        res = await fetch(url, init);
+      } catch (e) {
+        stats.unreachable++;
+        throw e;
+      }
+      // The answer travels back whole (peer answers are small JSON).
+      const body = await res.arrayBuffer();
+      if (res.status >= 500) {
+        if (res.status === 503 && res.headers.has("retry-after")) stats.retryAfter503++;
+        else stats.status5xx[res.status] = (stats.status5xx[res.status] ?? 0) + 1;
+      }
+      await sleep(oneWay());
+      if (lostBack) return lost();
+      stats.forwarded++;
+      return new Response(body, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+    };
+
   let stopped: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: proxyOrigin,
     port,
     stats,
     setFault(fault, source) {
@@ -260,6 +316,7 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
       faultAll = {};
       faultFrom.clear();
     },
+    via,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         for (const r of hanging) r.destroy();

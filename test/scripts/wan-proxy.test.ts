@@ -107,7 +107,10 @@ describe("wan proxy", () => {
       for (let i = 0; i < 40; i++) {
         // New connection each time: a lost exchange resets the socket it travelled on.
         const r = await fetch(`${p.url}/x`, { headers: { connection: "close" } }).then(
-          async (res) => (await res.text(), true),
+          async (res) => {
+            await res.text();
+            return true;
+          },
           () => false,
         );
         if (r) ok++;
@@ -177,6 +180,24 @@ describe("wan proxy", () => {
       "vercel",
     );
     expect(of({})).toBeUndefined();
+  });
+
+  it("via(): the same link in process, with its delay, faults and URL rewrite", async () => {
+    const sourceOf = (h: Record<string, unknown>) => h["x-src"] as string | undefined;
+    const p = await proxy({ sourceOf, links: { far: { delayMs: 50 } } });
+    const f = p.via("far");
+    const t0 = performance.now();
+    const r = await f(`${p.url}/in-process?x=1`, { method: "POST", body: "abc" });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(100 - TIMER_SLACK_MS);
+    expect(await r.json()).toMatchObject({ method: "POST", path: "/in-process?x=1", bytes: 3 });
+    p.setFault({ mode: "partition" }, "far");
+    await expect(f(`${p.url}/x`)).rejects.toThrow(/partitioned/);
+    await expect(p.via("near")(`${p.url}/x`)).resolves.toHaveProperty("status", 200);
+    p.clearFaults();
+    p.setFault({ lossRate: 1 });
+    await expect(f(`${p.url}/x`)).rejects.toThrow(/lost/);
+    expect(p.stats.refused).toBe(1);
+    expect(p.stats.lost).toBe(1);
   });
 
   it("seeded draws repeat", () => {
