@@ -7,6 +7,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { isStoredAccept } from "../../shared/quorum/acceptor.ts";
 import { maxBallot } from "../../shared/quorum/ballot.ts";
 import { clampLimit } from "../../shared/storage/memory.ts";
 import { partitionOf } from "../../shared/storage/partition.ts";
@@ -193,21 +194,31 @@ export class DynamoAcceptor implements AcceptorPort {
       );
       return { ok: true, key };
     } catch (err) {
-      return { ok: false, key, conflict: await this.conflictOf(key, err) };
+      const rec = await this.recordAfterRefusal(key, err);
+      // A repeat of the stored accept (a duplicated delivery) is acknowledged and changes nothing.
+      // Read after the failed condition, the record may already be newer than at the refusal; an
+      // ack is still true then (it holds this very accept), and a refusal never claims absence.
+      if (isStoredAccept(rec, e)) return { ok: true, key };
+      return { ok: false, key, conflict: maxBallot(rec.promised, rec.accepted) };
     }
   }
 
+  /** The acceptor's highest ballot after a refusal (see recordAfterRefusal). */
+  private async conflictOf(key: string, err?: unknown): Promise<BallotString> {
+    const rec = await this.recordAfterRefusal(key, err);
+    return maxBallot(rec.promised, rec.accepted);
+  }
+
   /**
-   * The acceptor's highest ballot after a refusal. Real DynamoDB returns the item with the
+   * The record that made a condition fail. Real DynamoDB returns the item with the
    * ConditionalCheckFailedException; dynalite does not, so fall back to a consistent read (ballots
    * only grow, so a later read still names a ballot at least as high as the one that refused).
    * Any other error is a broken store and propagates.
    */
-  private async conflictOf(key: string, err?: unknown): Promise<BallotString> {
+  private async recordAfterRefusal(key: string, err?: unknown): Promise<AcceptorRecord> {
     if (err !== undefined && !isConditionFailure(err)) throw err;
     const item = (err as { Item?: Item } | undefined)?.Item;
-    const rec = item ? recordOf(item) : await this.getOne(key);
-    return maxBallot(rec.promised, rec.accepted);
+    return item ? recordOf(item) : await this.getOne(key);
   }
 
   private async getOne(key: string): Promise<AcceptorRecord> {

@@ -51,6 +51,8 @@ return out
  * KEYS: index, then one record hash per entry. ARGV: record-key prefix, then per entry: ballot,
  * next ballot ("" if none), "1"/"0" value present, value ("" when absent).
  * Returns per entry: ok (1/0), conflict ("" when ok).
+ * A repeat of the stored accept (same ballot and value: a duplicated delivery) is acknowledged and
+ * changes nothing, whatever was promised since (see isStoredAccept in shared/quorum/acceptor.ts).
  */
 export const ACCEPT_LUA = `${PRELUDE}
 local pre = ARGV[1]
@@ -58,9 +60,12 @@ local out = {}
 for i = 2, #KEYS do
   local j = (i - 2) * 4 + 2
   local b, nx, has, v = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
-  local r = redis.call("HMGET", KEYS[i], "promised", "accepted")
+  local r = redis.call("HMGET", KEYS[i], "promised", "accepted", "value")
   local p, a = r[1] or "", r[2] or ""
-  if lt(b, p) or not lt(a, b) then
+  local same = (has == "1" and r[3] == v) or (has ~= "1" and not r[3])
+  if b ~= "" and b == a and same then
+    out[#out + 1] = 1; out[#out + 1] = ""
+  elseif lt(b, p) or not lt(a, b) then
     out[#out + 1] = 0; out[#out + 1] = maxb(p, a)
   else
     redis.call("HSET", KEYS[i], "promised", maxb(b, nx), "accepted", b)

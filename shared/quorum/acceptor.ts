@@ -33,6 +33,7 @@ export function applyAccept(
   rec: AcceptorRecord,
   entry: AcceptEntry,
 ): { reply: AcceptReply; next: AcceptorRecord } {
+  if (isStoredAccept(rec, entry)) return { reply: { ok: true, key: rec.key }, next: rec };
   // Refusing a ballot not above the accepted one (not only one below the promise) is what keeps a
   // stale proposer from overwriting a newer value it never saw.
   if (entry.ballot < rec.promised || entry.ballot <= rec.accepted) {
@@ -50,4 +51,17 @@ export function applyAccept(
       value: entry.value,
     },
   };
+}
+
+/**
+ * Whether `entry` is a repeat of the accept this record already holds: same ballot, same value.
+ * Ballots are unique per proposer and a proposer sends one value per ballot, so this is a
+ * duplicated delivery (a network or SDK retry) of an accept that was stored. It is acknowledged,
+ * whatever has been promised since, and changes nothing: the ack is true ((ballot, value) is what
+ * this acceptor holds), and a refusal would be indistinguishable from an accept that never landed.
+ * The value is compared too so that a proposer breaking the one-value-per-ballot rule is refused
+ * rather than told its different value was stored.
+ */
+export function isStoredAccept(rec: AcceptorRecord, entry: AcceptEntry): boolean {
+  return entry.ballot !== "" && entry.ballot === rec.accepted && entry.value === rec.value;
 }

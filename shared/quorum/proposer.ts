@@ -22,11 +22,12 @@ import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.t
  * - unavailable: no accept carrying a new value was ever sent. Safe to report as "not done".
  * - unknown: a new value was sent, so it may sit on some acceptor and may still become (or already
  *   be) chosen, even after two refusals (a later proposer can pick up a minority value and carry
- *   it forward). Not even three refusals prove it absent: a refusal reports max(promised,
- *   accepted), and once a higher promise hides our accepted ballot, the refusal of a duplicated
- *   delivery of our accept looks exactly like the refusal of one that never landed.
- *   The proposer retries such a change only by re-proposing the SAME values, and only while every
- *   key still shows either our ballot or the ballot we read: f is never applied twice.
+ *   it forward). Not even three refusals prove it absent: a duplicated delivery can be refused
+ *   after the first one landed, was read by a higher prepare and overwritten by its accept.
+ *   The proposer retries such a change by re-proposing the SAME values while every key still
+ *   shows either our ballot or the ballot we read (f is never applied twice), and runs f afresh
+ *   only once a prepare answered by all three acceptors proves the earlier accepts landed nowhere
+ *   (provenAbsent: accepted ballots below the `next` fence we sent). Otherwise: unknown.
  */
 
 export type ChangeResult<T> =
@@ -54,6 +55,12 @@ export const MAX_ATTEMPTS_DEFAULT = 6;
 /** Backoff grows from one store round trip to about the time of a few cross-cloud round trips. */
 export const BACKOFF_BASE_MS = 10;
 export const BACKOFF_MAX_MS = 400;
+
+/**
+ * The `next` promise skips one counter value above our last ballot: a competitor that was refused
+ * by our current promise retries one counter above it, and the gap keeps it below our next fence.
+ */
+const NEXT_GAP = 2;
 
 export const DEFAULT_PROPOSER_OPTIONS: ProposerOptions = {
   maxAttempts: MAX_ATTEMPTS_DEFAULT,
@@ -129,11 +136,25 @@ interface Taint<T> {
   readonly proposal: Proposal<T>;
   /** Per key, every ballot we sent this proposal with. */
   readonly ours: Set<BallotString>[];
+  /**
+   * Per key, the lowest "fence" of the accepts sent: max(ballot, next) of each. An acceptor that
+   * stored one of them reports, from then on, that ballot or an accepted ballot at or above its
+   * fence (see provenAbsent).
+   */
+  readonly fence: BallotString[];
   /** Per key, the accepted ballot of the value f was applied to. */
   readonly readBallots: readonly BallotString[];
+  /** Per key, whether the proposal changes the value (only those keys can carry f's effect). */
+  readonly changed: readonly boolean[];
 }
 
 type Vote = "yes" | "no" | "failed";
+/**
+ * Outcome of checking that earlier accepts landed nowhere: proven; disproved (an acceptor shows
+ * ours, or a ballot at or above the fence, which stays so); or not known yet because an acceptor
+ * refused the prepare or did not answer.
+ */
+type Proof = "proven" | "disproved" | "refused" | "unanswered";
 type Phase = "idle" | "prepare" | "accept" | "sleep" | "done";
 
 export function serialize(v: unknown): string | null {
@@ -283,10 +304,12 @@ export class Proposer<T> {
     }
     this.votes[acceptor] = replies.map((r, j) => {
       if (r.ok) return "yes";
-      // Ballots are never reused, so a conflict equal to our own ballot (or the promise we sent
-      // with it) can only mean our accept already landed there: a duplicated request was refused
-      // on its second delivery. Counting it as a refusal could make us re-run f on a change that
-      // took effect.
+      // Acceptors acknowledge a repeat of a stored accept, but one on the older rule refused it
+      // with conflict = max(promised, accepted) = our ballot or the `next` stored with it. Both
+      // prove the accept landed there: ballots are never reused (the allocator), `next` was sent
+      // with this accept only and never in a prepare, and an accept at `next` would be our next
+      // change, which starts only after this one ended. Counting it as a refusal could make us
+      // re-run f on a change that took effect.
       if (r.conflict === this.ballots[j] || (this.next !== null && r.conflict === this.next)) {
         return "yes";
       }
@@ -325,7 +348,11 @@ export class Proposer<T> {
       // Someone else's newer value sits on top, and it may descend from ours. Only if all three
       // acceptors show that ours never landed anywhere may f run afresh; wait for the third.
       if (this.replied.some((r) => !r)) return [];
-      if (!this.provenAbsent(t)) {
+      const proof = this.provenAbsent(t);
+      // The third acceptor is up but had promised higher: a retry above its ballot may still get
+      // the proof (attemptLost answers unknown once the attempts are spent).
+      if (proof === "refused") return this.attemptLost(ctx);
+      if (proof !== "proven") {
         return this.finish({
           status: "unknown",
           reason: "an earlier attempt may have committed and was overtaken by another writer",
@@ -337,20 +364,33 @@ export class Proposer<T> {
   }
 
   /**
-   * Our earlier value never landed on any acceptor, and never will, when all three just promised
-   * our new ballot (so every late delivery of the old accept is refused) and each reports, for
-   * every key, an accepted ballot below all of ours: an acceptor that once accepted one of our
-   * ballots reports that ballot or a higher one forever (accepted ballots only grow).
+   * Our earlier value never landed on any acceptor, and never will, when for every key it changed
+   * all three acceptors just promised our new ballot (so every late delivery of an old accept is
+   * refused: it is below the promise and, never stored, not a repeat) and each reports an accepted
+   * ballot that is none of ours and below the fence of every accept we sent. Why the fence: storing
+   * accept(b, v, next) sets promised := max(b, next), promises only grow, and an accept is stored
+   * only at or above the promise; so an acceptor that ever stored it holds b or a ballot at or
+   * above max(b, next) forever after, and any other accepted ballot below that proves it never did.
+   * (Acceptors that answered the accept with a refusal prove nothing by it: the refusal may come
+   * from a duplicated delivery after the first one landed and was overwritten by a newer writer
+   * that carried our value forward.) Keys whose value the proposal left unchanged need no proof:
+   * their landing writes back what f read, which changes nothing a reader can tell.
    */
-  private provenAbsent(t: Taint<T>): boolean {
-    return this.keys.every((_, j) => {
-      const lowest = [...t.ours[j]!].sort()[0] ?? "";
+  private provenAbsent(t: Taint<T>): Proof {
+    let proof: Proof = "proven";
+    for (const [j, changed] of t.changed.entries()) {
+      if (!changed) continue;
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
+        const vote = this.votes[a]?.[j];
         const r = this.reads[a]?.[j];
-        if (this.votes[a]?.[j] !== "yes" || !r || r.ballot >= lowest) return false;
+        if (vote === "yes" && r) {
+          if (t.ours[j]!.has(r.ballot) || r.ballot >= t.fence[j]!) return "disproved";
+        } else if (vote === "no") {
+          if (proof === "proven") proof = "refused";
+        } else proof = "unanswered";
       }
-      return true;
-    });
+    }
+    return proof;
   }
 
   private propose(ctx: ProposerContext, current: readonly Read[]): ProposerEffect<T>[] {
@@ -365,17 +405,27 @@ export class Proposer<T> {
       proposal = built;
     }
     this.proposal = proposal;
-    this.next = ctx.allocator.allocate();
+    // The promise sent with the accept is also the fence that later proves the accept absent
+    // (provenAbsent), so it is as high as is cheap: the wall clock, which other proposers'
+    // ballots track, and two counters above ours, so a competitor who jumped just above our
+    // current promise still sits below it. (Higher would refuse more competitors' prepares.)
+    this.next = ctx.allocator.allocate(ctx.allocator.current + NEXT_GAP, ctx.now);
     if (proposal.changesSomething) {
+      const fences = this.ballots.map((b) => maxBallot(b, this.next ?? ""));
       if (!this.taint) {
         this.taint = {
           proposal,
           ours: this.keys.map(() => new Set<BallotString>()),
+          fence: fences,
           readBallots: current.map((r) => r.ballot),
+          changed: proposal.raws.map((raw, j) => raw !== current[j]?.raw),
         };
       }
-      const ours = this.taint.ours;
-      for (const [j, b] of this.ballots.entries()) ours[j]!.add(b);
+      const { ours, fence } = this.taint;
+      for (const [j, b] of this.ballots.entries()) {
+        ours[j]!.add(b);
+        if (fences[j]! < fence[j]!) fence[j] = fences[j]!;
+      }
     }
     this.resetRound("accept");
     const entries: AcceptEntry[] = this.keys.map((key, j) => {

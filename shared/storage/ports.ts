@@ -70,8 +70,11 @@ export interface ScanPage {
  * other write to the same key):
  * - prepare(b): refuse if b <= promised or b <= accepted (reply conflict = max(promised, accepted));
  *   otherwise promised := b and reply the accepted ballot and value.
- * - accept(b, v, next?): refuse if b < promised or b <= accepted (reply conflict = max(promised,
- *   accepted)); otherwise accepted := b, value := v, promised := max(b, next ?? "").
+ * - accept(b, v, next?): if b is not "" and (b, v) equals the stored (accepted, value), reply ok and
+ *   change nothing, whatever was promised since (a duplicated delivery of an accept already
+ *   stored: ballots are unique and carry one value each). Otherwise refuse if b < promised or
+ *   b <= accepted (reply conflict = max(promised, accepted)); otherwise accepted := b, value := v,
+ *   promised := max(b, next ?? "").
  * Keys of one batch are independent: some may succeed while others are refused.
  * Replies come back in the order of the request.
  */

@@ -66,11 +66,52 @@ export function acceptorContract(name: string, fx: DriverFixture): void {
       expect(await a.accept([{ key: k, ballot: b(3), value: "2" }])).toEqual([
         { ok: true, key: k },
       ]);
-      // Same ballot again: not above the accepted one, so refused.
+      // Same ballot with another value: not above the accepted one, so refused.
       expect(await a.accept([{ key: k, ballot: b(3), value: "3" }])).toEqual([
         { ok: false, key: k, conflict: b(3) },
       ]);
       expect((await a.read([k]))[0]?.value).toBe("2");
+    });
+
+    it("acknowledges a repeat of the stored accept and changes nothing, even after a higher promise", async () => {
+      const a = fx.acceptor();
+      const k = uniq("a/1");
+      const k0 = uniq("a/0");
+      expect(await a.accept([{ key: k, ballot: b(3), value: "2", next: b(4) }])).toEqual([
+        { ok: true, key: k },
+      ]);
+      // A duplicated delivery: acknowledged, the promise stays.
+      expect(await a.accept([{ key: k, ballot: b(3), value: "2", next: b(4) }])).toEqual([
+        { ok: true, key: k },
+      ]);
+      expect(await a.read([k])).toEqual([{ key: k, promised: b(4), accepted: b(3), value: "2" }]);
+      // Still acknowledged after someone else promised higher: it is what this acceptor holds.
+      await a.prepare({ keys: [k], ballot: b(6, "p2") });
+      expect(await a.accept([{ key: k, ballot: b(3), value: "2", next: b(4) }])).toEqual([
+        { ok: true, key: k },
+      ]);
+      expect(await a.read([k])).toEqual([
+        { key: k, promised: b(6, "p2"), accepted: b(3), value: "2" },
+      ]);
+      // A null value repeats too; a different value at the stored ballot does not, nor does "".
+      await a.accept([{ key: k0, ballot: b(1), value: null }]);
+      expect(await a.accept([{ key: k0, ballot: b(1), value: null }])).toEqual([
+        { ok: true, key: k0 },
+      ]);
+      expect(await a.accept([{ key: k0, ballot: b(1), value: "null" }])).toEqual([
+        { ok: false, key: k0, conflict: b(1) },
+      ]);
+      expect((await a.read([k0]))[0]?.value).toBeNull();
+      const fresh = uniq("a/2");
+      expect(await a.accept([{ key: fresh, ballot: "", value: null }])).toEqual([
+        { ok: false, key: fresh, conflict: "" },
+      ]);
+      // Once a higher ballot is accepted, the old accept is refused for good.
+      await a.accept([{ key: k, ballot: b(6, "p2"), value: "9" }]);
+      expect(await a.accept([{ key: k, ballot: b(3), value: "2", next: b(4) }])).toEqual([
+        { ok: false, key: k, conflict: b(6, "p2") },
+      ]);
+      expect((await a.read([k]))[0]?.value).toBe("9");
     });
 
     it("accepts a higher ballot without a prepare and grants the next promise", async () => {

@@ -21,12 +21,12 @@ const hung: AcceptorPort = {
   ping: () => new Promise(() => {}),
 };
 
-function client(acceptors: AcceptorPort[], id = "t1") {
+function client(acceptors: AcceptorPort[], id = "t1", now: () => number = () => 1_000) {
   let seed = 1;
   return new QuorumClient({
     acceptors,
     proposerId: id,
-    now: () => 1_000,
+    now,
     random: () => {
       seed = (seed * 16807) % 2147483647;
       return seed / 2147483647;
@@ -130,6 +130,37 @@ describe("QuorumClient", () => {
     await c.change<number>(["w"], (cur) => ({ values: [(cur[0] ?? 0) + 1] }));
     expect(prepares).toBe(3);
     expect(await c.get(["w"], { consistency: "local" })).toEqual({ status: "ok", values: [2] });
+  });
+
+  it("a write on a promise another instance's read overtook is a clean retry, not unknown", async () => {
+    // A's quorum read leaves it a warm promise; B's quorum read writes the value back above it;
+    // A's write on the stale promise is refused by all three. Its retry's prepare shows B's
+    // ballot below the fence of A's refused accept everywhere, so A's value landed nowhere and
+    // the write simply runs again on what it reads. Both a frozen clock and a moving one.
+    const moving = { t: 1_000 };
+    const clocks = [() => 1_000, () => moving.t];
+    for (const [i, now] of clocks.entries()) {
+      const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+      const a = client(accs, "a", now);
+      const b = client(accs, "b", now);
+      for (let round = 0; round < 5; round++) {
+        const key = `k/${i}/${round}`;
+        await a.change([key], () => ({ values: ["v0"] }));
+        expect(await a.get([key])).toEqual({ status: "ok", values: ["v0"] });
+        moving.t += 5;
+        expect(await b.get([key])).toEqual({ status: "ok", values: ["v0"] });
+        moving.t += 5;
+        let calls = 0;
+        const out = await a.change<string>([key], (cur) => {
+          calls++;
+          return cur[0] === "v0" ? { values: ["v1"] } : { abort: "changed" };
+        });
+        expect(out).toEqual({ status: "ok", values: ["v1"], result: undefined });
+        expect(calls).toBe(2);
+        expect(await b.get([key])).toEqual({ status: "ok", values: ["v1"] });
+        for (const acc of accs) expect((await acc.read([key]))[0]?.value).toBe('"v1"');
+      }
+    }
   });
 });
 

@@ -107,18 +107,84 @@ describe("Proposer", () => {
     expect(seen.filter((e) => e.type === "prepare")).toHaveLength(0);
   });
 
-  it("a stale warm cache is refused and never overwrites the newer value", () => {
+  it("a stale warm cache is refused, then f runs afresh once the prepare proves it landed nowhere", () => {
     const c = new Cluster();
     const mine = ctxFor("p1");
     runToEnd(c, new Proposer(["a"], inc), mine);
     runToEnd(c, new Proposer(["a"], inc), ctxFor("p2")); // someone else writes meanwhile
-    const { outcome, seen } = runToEnd(c, new Proposer(["a"], inc), mine);
-    // A refusal cannot prove our warm accept did not land (a duplicate could have), so the
-    // honest answer is "unknown"; the value is untouched.
-    expect(outcome).toMatchObject({ status: "unknown" });
-    expect(seen.filter((e) => e.type === "prepare").length).toBeGreaterThan(0);
+    let calls = 0;
+    const counted: ChangeFn<number> = (cur) => {
+      calls++;
+      return inc(cur);
+    };
+    const { outcome, seen } = runToEnd(c, new Proposer(["a"], counted), mine);
+    // p2's ballot sits below the fence of our warm accept on all three acceptors: ours never
+    // landed, so the increment is applied once, to p2's value.
+    expect(outcome).toMatchObject({ status: "ok", values: [3] });
+    expect(calls).toBe(2);
+    expect(seen.filter((e) => e.type === "prepare").length).toBe(3);
     const read = runToEnd(c, new Proposer<number>(["a"], (cur) => ({ values: cur })), ctxFor("r"));
-    expect(read.outcome).toMatchObject({ status: "ok", values: [2] });
+    expect(read.outcome).toMatchObject({ status: "ok", values: [3] });
+  });
+
+  it("three refusals are no proof: a first delivery that landed and was carried forward", () => {
+    const c = new Cluster();
+    const mine = ctxFor("p1");
+    runToEnd(c, new Proposer(["a"], inc), mine); // a = 1, and p1 holds a warm promise
+    let calls = 0;
+    const cas: ChangeFn<number> = (cur) => {
+      calls++;
+      return cur[0] === 1 ? { values: [2] } : { abort: "mismatch" };
+    };
+    const p = new Proposer(["a"], cas);
+    const accepts = p.start(mine());
+    expect(accepts.map((e) => e.type)).toEqual(["accept", "accept", "accept"]);
+    // Our warm accept lands on acceptor 0; its reply is lost.
+    c.deliver(accepts[0]!);
+    // A reader whose clock is ahead prepares above our fence, sees 2 on acceptor 0 and writes it
+    // back everywhere: our CAS took effect.
+    const reader = runToEnd(c, new Proposer<number>(["a"], (cur) => ({ values: cur })), () =>
+      ctxFor("p2")(1_000_000),
+    );
+    expect(reader.outcome).toMatchObject({ status: "ok", values: [2] });
+    // Now every delivery of our accept is refused: acceptor 0's by a duplicate.
+    const out: ProposerEffect<number>[] = [];
+    for (const e of accepts) {
+      const ev = c.deliver(e)!;
+      expect(ev.type === "accepted" && ev.replies[0]!.ok).toBe(false);
+      out.push(...p.step(ev, mine()));
+    }
+    // Re-running f now would see 2 and abort: a CAS reported failed although it took effect.
+    const queue = [...out];
+    let outcome: unknown = null;
+    while (queue.length > 0) {
+      const e = queue.shift()!;
+      if (e.type === "done") {
+        outcome = e.outcome;
+        break;
+      }
+      const ev = c.deliver(e);
+      if (ev) queue.push(...p.step(ev, mine()));
+    }
+    expect(outcome).toMatchObject({ status: "unknown" });
+    expect(calls).toBe(1);
+  });
+
+  it("in a batch, only the keys the change altered need proof of absence", () => {
+    const c = new Cluster();
+    const mine = ctxFor("p1");
+    runToEnd(c, new Proposer(["a", "b"], inc), mine); // a = b = 1, warm on both
+    runToEnd(c, new Proposer(["a"], inc), ctxFor("p2")); // another writer: a = 2
+    let calls = 0;
+    const bumpA: ChangeFn<number> = (cur) => {
+      calls++;
+      return { values: [(cur[0] ?? 0) + 10, cur[1] ?? null] };
+    };
+    // Our warm accept is refused on a everywhere but lands on b (written back as read): b then
+    // shows our ballot, which proves nothing either way and needs no proof; a is proven absent.
+    const { outcome } = runToEnd(c, new Proposer(["a", "b"], bumpA), mine);
+    expect(outcome).toMatchObject({ status: "ok", values: [12, 1] });
+    expect(calls).toBe(2);
   });
 
   it("runs f afresh once all three acceptors show the earlier accept landed nowhere", () => {
@@ -206,7 +272,29 @@ describe("Proposer", () => {
     expect(calls).toBe(1);
   });
 
-  it("counts a refusal carrying its own ballot as the echo of its own accept", () => {
+  it("a duplicated delivery of a stored accept is acknowledged, even after a higher promise", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    const p = new Proposer(["b"], inc);
+    const outs: ProposerEffect<number>[] = [];
+    for (const e of p.start(ctx())) outs.push(...p.step(c.deliver(e)!, ctx()));
+    const accepts = outs.filter((e) => e.type === "accept");
+    const done: ProposerEffect<number>[] = [];
+    for (const e of accepts.slice(0, 2)) c.deliver(e); // the first deliveries land, replies lost
+    runToEnd(c, new Proposer(["b"], inc), ctxFor("p2"), (e) => e.type === "accept"); // prepares
+    for (const e of accepts.slice(0, 2)) {
+      const dup = c.deliver(e)!;
+      expect(dup.type === "accepted" && dup.replies[0]!.ok).toBe(true);
+      done.push(...p.step(dup, ctx()));
+    }
+    expect(done.find((e) => e.type === "done")).toMatchObject({
+      outcome: { status: "ok", values: [1] },
+    });
+  });
+
+  it("counts an old-rule refusal naming its own promise as the echo of its own accept", () => {
+    // Acceptors from before the repeat rule refused a duplicate with conflict = our `next`, which
+    // only an acceptor that stored our accept can hold (ballots are never reused).
     const c = new Cluster();
     const ctx = ctxFor();
     const p = new Proposer(["b"], inc);
@@ -215,10 +303,20 @@ describe("Proposer", () => {
     const accepts = outs.filter((e) => e.type === "accept");
     const done: ProposerEffect<number>[] = [];
     for (const e of accepts.slice(0, 2)) {
-      c.deliver(e); // the first delivery lands, its reply is lost
-      const dup = c.deliver(e)!; // the duplicate is refused with conflict = our own promise
-      expect(dup.type === "accepted" && dup.replies[0]!.ok).toBe(false);
-      done.push(...p.step(dup, ctx()));
+      if (e.type !== "accept") continue;
+      c.deliver(e);
+      const conflict = e.entries[0]!.next!;
+      done.push(
+        ...p.step(
+          {
+            type: "accepted",
+            attempt: e.attempt,
+            acceptor: e.acceptor,
+            replies: [{ ok: false, key: "b", conflict }],
+          },
+          ctx(),
+        ),
+      );
     }
     expect(done.find((e) => e.type === "done")).toMatchObject({
       outcome: { status: "ok", values: [1] },

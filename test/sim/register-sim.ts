@@ -35,6 +35,8 @@ export interface SimRunResult {
   events: number;
   /** Outcomes by status (and reason, for the ones that did not succeed). */
   outcomes: Record<string, number>;
+  /** Outcomes of the proposer's changes (reads included), by status and reason. */
+  changes: Record<string, number>;
 }
 
 type Op = Operation<RegisterInput, RegisterOutput>;
@@ -153,6 +155,7 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
     messages: world.net.messages,
     events: sched.events,
     outcomes,
+    changes: world.changes,
   };
 }
 

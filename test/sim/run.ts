@@ -21,13 +21,25 @@ export interface RunManySummary {
   failing: { seed: number; workload: Workload; violation: string }[];
   unknown: number;
   ops: number;
+  /** Client-visible outcomes summed over all runs, by status (and reason when not ok). */
+  outcomes: Record<string, number>;
+  /** Proposer-level change outcomes summed over all runs (see SimRunResult.changes). */
+  changes: Record<string, number>;
 }
 
 /** One run = one seed through one workload; workloads alternate so both get half the seeds. */
 export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
   const workloads = o.workloads ?? ["registers", "seats"];
   const first = o.seed ?? 1;
-  const summary: RunManySummary = { runs: 0, violations: 0, failing: [], unknown: 0, ops: 0 };
+  const summary: RunManySummary = {
+    runs: 0,
+    violations: 0,
+    failing: [],
+    unknown: 0,
+    ops: 0,
+    outcomes: {},
+    changes: {},
+  };
   for (let i = 0; i < o.runs; i++) {
     const seed = first + i;
     const workload = workloads[i % workloads.length]!;
@@ -35,6 +47,8 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
     summary.runs++;
     summary.ops += r.ops;
     summary.unknown += r.unknown;
+    addCounts(summary.outcomes, r.outcomes);
+    addCounts(summary.changes, r.changes);
     if (!r.ok) {
       summary.violations++;
       summary.failing.push({ seed, workload, violation: r.violation ?? "" });
@@ -52,4 +66,8 @@ export function runOne(
 ): Promise<SimRunResult> {
   const opts = { seed, break: brk, amnesia };
   return workload === "registers" ? runRegisterSim(opts) : runSeatSim(opts);
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
 }

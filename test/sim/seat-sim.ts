@@ -190,6 +190,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     messages: world.net.messages,
     events: sched.events,
     outcomes,
+    changes: world.changes,
   };
 }
 

@@ -1,4 +1,9 @@
-import { QuorumClient } from "../../shared/quorum/client.ts";
+import {
+  type ChangeOutcome,
+  QuorumClient,
+  type QuorumClientOptions,
+} from "../../shared/quorum/client.ts";
+import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import {
   type BreakMode,
   type KillPoint,
@@ -34,6 +39,8 @@ export interface World {
   readonly net: SimNetwork;
   /** What was drawn for this run (printed with a failing seed). */
   readonly faults: string[];
+  /** Outcomes of every change (quorum reads included) that returned, by status and reason. */
+  readonly changes: Record<string, number>;
   client(id: string, skewMs?: number): { client: QuorumClient; node: SimNode };
   /** Maybe arms a kill for the node's next change; returns the point chosen, if any. */
   maybeKill(node: SimNode): KillPoint | null;
@@ -78,6 +85,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     sched.at(back, () => acceptors[victim]!.rollBack());
   }
   const killRate = opts.killRate ?? 0.05;
+  const changes: Record<string, number> = {};
 
   return {
     seed,
@@ -86,10 +94,11 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     acceptors,
     net,
     faults,
+    changes,
     client(id, skewMs = 0) {
       const node = new SimNode(id, sched);
       const clientRng = rng.fork();
-      const client = new QuorumClient({
+      const client = new CountingClient(changes, {
         acceptors: [0, 1, 2].map((i) => net.port(node, i)),
         proposerId: id,
         now: () => sched.now + skewMs,
@@ -112,4 +121,24 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
       net.cfg = { delayMinMs: 1, delayMaxMs: 5, loss: 0, duplicate: 0 };
     },
   };
+}
+
+/** A QuorumClient that tallies the outcome of every change it returns (proposer-level rates). */
+class CountingClient extends QuorumClient {
+  constructor(
+    private readonly counts: Record<string, number>,
+    o: QuorumClientOptions,
+  ) {
+    super(o);
+  }
+
+  override async change<T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> {
+    const out = await super.change(keys, f);
+    const k =
+      out.status === "unknown" || out.status === "unavailable"
+        ? `${out.status}: ${out.reason}`
+        : out.status;
+    this.counts[k] = (this.counts[k] ?? 0) + 1;
+    return out;
+  }
 }
