@@ -30,7 +30,7 @@ async function hold(via: ProviderId, user: string, seats: Seeded["seats"]) {
       body: JSON.stringify({ seats }),
     });
     const body = (await r.json()) as { holdId?: string };
-    if (r.status !== 503 || attempt === 4) return { status: r.status, body };
+    if (r.status !== 503 || attempt === 9) return { status: r.status, body };
     await new Promise((done) => setTimeout(done, 200 * (attempt + 1)));
   }
 }
@@ -107,14 +107,23 @@ describe("2-of-3 quorum on the real local stand-ins", () => {
     } finally {
       await redis.start();
     }
+    // The bridge reconnects to the restarted redis-server on its own; wait until it serves.
+    for (let i = 0; i < 50; i++) {
+      const h = await fetch(`${cluster.providers.vercel.url}/health`);
+      if (h.status === 200) break;
+      await new Promise((done) => setTimeout(done, 200));
+    }
     // The returning store missed those writes: the others agree, it does not.
     expect((await divergentKeys(cluster, "")).length).toBeGreaterThan(0);
     const secret = `local-cron-${cluster.cluster.clusterId}-${cluster.governanceKey.x.slice(0, 16)}`;
     let sweeps = 0;
-    for (; sweeps < 6; sweeps++) {
-      const r = await sweep(PROVIDERS[sweeps % 3]!, secret);
-      if (r.disagreeing === 0 && r.next === undefined) break;
+    // Sweep until all three agree: a sweep repairs what it saw, and retried or in-flight changes of
+    // the selling above may still land on two stores while it runs; each pass leaves fewer.
+    let divergent = await divergentKeys(cluster, "");
+    for (; sweeps < 12 && divergent.length > 0; sweeps++) {
+      await sweep(PROVIDERS[sweeps % 3]!, secret);
+      divergent = await divergentKeys(cluster, "");
     }
-    expect(await divergentKeys(cluster, "")).toEqual([]);
+    expect(divergent).toEqual([]);
   }, 180_000);
 });

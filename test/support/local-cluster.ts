@@ -9,8 +9,16 @@ export async function startTestCluster(
   clusterId = "test-local",
 ): Promise<LocalCluster & { dataDir: string; dispose(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), "tessera-cluster-"));
-  const ports = { cloudflare: await freePort(), vercel: await freePort(), aws: await freePort() };
-  const cluster = await startLocalCluster({ dataDir, ports, clusterId });
+  // A port found free can be taken by another test process before we bind it: try fresh ports.
+  let cluster: LocalCluster | undefined;
+  for (let attempt = 0; !cluster; attempt++) {
+    const ports = { cloudflare: await freePort(), vercel: await freePort(), aws: await freePort() };
+    try {
+      cluster = await startLocalCluster({ dataDir, ports, clusterId });
+    } catch (e) {
+      if (attempt >= 2 || !String(e).includes("EADDRINUSE")) throw e;
+    }
+  }
   return {
     ...cluster,
     dataDir,
