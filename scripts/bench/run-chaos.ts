@@ -60,7 +60,7 @@ export const CHAOS_DEFAULTS = {
   abortRate: 0.3,
   latencyScale: 1,
 } as const;
-export const CHAOS_QUICK = { seats: 800, buyers: 100, phaseMs: 6_000, arrivalsPerSec: 5 } as const;
+export const CHAOS_QUICK = { seats: 800, buyers: 100, phaseMs: 5_000, arrivalsPerSec: 5 } as const;
 
 interface Phase {
   readonly name: string;
@@ -87,8 +87,11 @@ export interface ChaosFigures {
   converged: boolean;
   /** Server errors other than the documented 503 + Retry-After. */
   errors5xx: number;
-  /** 503 + Retry-After answers ("quorum short / outcome unknown: retry"). */
+  /** 503 + Retry-After answers to buyers ("quorum short / outcome unknown: retry"). */
   quorumShort503: number;
+  /** 503 + Retry-After from a peer's acceptor endpoint whose store was down (the same answer,
+   * one level lower: the coordinator counts it as that store's missing vote). */
+  peerRetryAfter503: number;
   /** Every single-provider fault phase still committed reservations. */
   soldDuringEveryFault: boolean;
   minFaultReservationsPerSec: number;
