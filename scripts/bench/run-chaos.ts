@@ -298,8 +298,9 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
       lostOrders: correctness.lostOrders,
       converged: convergence.converged,
       errors5xx: peers.errors5xx + proxy5xx + buyer5xx,
-      quorumShort503:
-        log.ops.filter((x) => x.status === 503 && x.retryAfter).length + peers.retryAfter503,
+      quorumShort503: log.ops.filter((x) => x.status === 503 && x.retryAfter).length,
+      peerRetryAfter503:
+        peers.retryAfter503 + Object.values(proxies).reduce((n, s) => n + s.retryAfter503, 0),
       soldDuringEveryFault: faults.every((r) => r.holds > 0),
       minFaultReservationsPerSec: Number.isFinite(minFault) ? minFault : 0,
       unresolved: log.unresolved,
@@ -349,7 +350,8 @@ export function chaosTable(r: ChaosReport): string {
   lines.push(
     "",
     `double sold ${f.doubleSold}, lost orders ${f.lostOrders}, converged ${f.converged} ` +
-      `(${r.convergence.keys} keys), 5xx ${f.errors5xx}, 503+Retry-After ${f.quorumShort503}, ` +
+      `(${r.convergence.keys} keys), 5xx ${f.errors5xx}, 503+Retry-After ${f.quorumShort503} ` +
+      `(peers ${f.peerRetryAfter503}), ` +
       `unresolved ${f.unresolved}`,
   );
   return lines.join("\n");
