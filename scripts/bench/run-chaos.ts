@@ -239,16 +239,22 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
     });
     const plan = phases(wan, backend, abort, o);
     const windows: { phase: Phase; from: number; to: number }[] = [];
-    for (const p of plan) {
-      o.log(`phase: ${p.name}`);
-      await p.start();
-      const from = performance.now() - t0;
-      await sleep(o.phaseMs);
-      const to = performance.now() - t0;
-      windows.push({ phase: p, from, to });
-      await p.end();
+    try {
+      for (const p of plan) {
+        o.log(`phase: ${p.name}`);
+        try {
+          await p.start();
+          const from = performance.now() - t0;
+          await sleep(o.phaseMs);
+          windows.push({ phase: p, from, to: performance.now() - t0 });
+        } finally {
+          // Always undo the fault, even when its start failed half-way.
+          await p.end();
+        }
+      }
+    } finally {
+      stop.stopped = true;
     }
-    stop.stopped = true;
     o.log("faults over; waiting for the customers in checkout to finish...");
     const log = await sale;
     const results = windows.map((w) => phaseResult(w.phase, w.from, w.to, log));

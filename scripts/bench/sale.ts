@@ -10,8 +10,9 @@ import { clock } from "./measure.ts";
  * one customer after another until the seat map shows nothing left. A customer picks 1 to 6 seats
  * (best first), holds them, and confirms, or abandons (releasing the seats or walking away). On a
  * 409 they pick other seats and try again; on a 503 or no answer they retry the SAME request (same
- * idempotency key) at the next provider, as a client should. Requests in flight are capped, as a
- * real edge caps connections; the cap also keeps two cores from drowning in their own queue.
+ * idempotency key) at the next provider, as a client should. A waiting room lets `concurrency`
+ * customers into checkout at once (as ticket sites do in a flash sale); it also keeps two cores
+ * from drowning in their own queue.
  */
 
 /** Seats per order, with their share of customers (families and groups are rarer). */
