@@ -33,8 +33,9 @@ function niceTicks(max: number, count = 5): number[] {
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let v = 0; v <= max + step / 2; v += step) out.push(v);
+  const out: number[] = [0];
+  // Up to the first tick at or above the data, so no point falls outside the axis.
+  while ((out.at(-1) ?? 0) < max) out.push((out.at(-1) ?? 0) + step);
   return out;
 }
 
