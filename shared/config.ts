@@ -33,7 +33,8 @@ export const ClusterConfig = z.object({
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
-const jsonString = <T extends z.ZodType>(schema: T) =>
+/** Parses JSON text; the zod pipe names what was wrong instead of throwing a SyntaxError. */
+export const jsonString = <T extends z.ZodType>(schema: T) =>
   z
     .string()
     .transform((s, ctx) => {

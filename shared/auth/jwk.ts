@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PeerConfig } from "../config.ts";
+import { jsonString, PeerConfig } from "../config.ts";
 
 /**
  * zod schemas for the Ed25519 JWKs identity uses, derived from the cluster config's own key schema
@@ -8,16 +8,4 @@ import { PeerConfig } from "../config.ts";
 export const PublicJwkSchema = PeerConfig.shape.publicJwk;
 export const PrivateJwkSchema = PublicJwkSchema.extend({ d: z.string().length(43) });
 
-/** Parses JSON text; the zod pipe names what was wrong instead of throwing a SyntaxError. */
-export const jsonString = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "is not valid JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+export { jsonString };
