@@ -12,12 +12,12 @@ import { startWanCluster, type WanCluster } from "../../scripts/bench/wan-cluste
  */
 
 /** Sizes: enough buyers to contend for seats and to span every fault phase, nothing more. */
-const BENCH = { seats: 80, buyers: 40, concurrency: 12 } as const;
+const BENCH = { seats: 120, buyers: 60, concurrency: 12 } as const;
 const CHAOS = {
-  seats: 300,
-  buyers: 30,
+  seats: 400,
+  buyers: 40,
   concurrency: 10,
-  phaseMs: 2_000,
+  phaseMs: 2_500,
   arrivalsPerSec: 4,
 } as const;
 /** Generous: a busy CI machine may be several times slower than a quiet one. */
@@ -47,23 +47,18 @@ describe("short flash sale and chaos run (CI)", () => {
         thinkMs: 20,
         latencyScale: 1,
         maxSaleMs: 120_000,
-        httpSeats: 12,
-        httpBuyers: 8,
-        maxHttpSaleMs: 20_000,
+        httpSeats: 20,
+        httpBuyers: 10,
+        maxHttpSaleMs: 60_000,
         calmChanges: 3,
         quick: true,
         log: quiet,
         cluster: wan,
       });
       const f = bench.figures;
-      const why = JSON.stringify({
-        figures: f,
-        quorum: bench.quorum.correctness,
-        http: bench.http?.correctness,
-      });
-      expect(f.doubleSold, why).toBe(0);
-      expect(f.lostOrders, why).toBe(0);
-      expect(f.seatsLeftAvailable, why).toBe(0);
+      expect(f.doubleSold).toBe(0);
+      expect(f.lostOrders).toBe(0);
+      expect(f.seatsLeftAvailable).toBe(0);
       expect(bench.single.correctness.doubleSold).toBe(0);
       expect(bench.single.correctness.lostOrders).toBe(0);
       // Sanity of the measurement itself, not of the machine's speed.
@@ -87,20 +82,10 @@ describe("short flash sale and chaos run (CI)", () => {
         cluster: wan,
       });
       const f = chaos.figures;
-      // On failure, say where: the figures, the peers' and proxies' answer counts, the phases.
-      const why = JSON.stringify({
-        figures: f,
-        convergence: chaos.convergence,
-        peers: chaos.peers,
-        proxies5xx: Object.fromEntries(
-          Object.entries(chaos.proxies).map(([p, s]) => [p, s.status5xx]),
-        ),
-        phases: chaos.phases.map((p) => [p.name, p.outcomes]),
-      });
-      expect(f.doubleSold, why).toBe(0);
-      expect(f.lostOrders, why).toBe(0);
-      expect(f.errors5xx, why).toBe(0);
-      expect(f.converged, why).toBe(true);
+      expect(f.doubleSold).toBe(0);
+      expect(f.lostOrders).toBe(0);
+      expect(f.errors5xx).toBe(0);
+      expect(f.converged, JSON.stringify(chaos.convergence)).toBe(true);
       expect(chaos.phases.map((p) => p.name)).toHaveLength(8);
     },
     RUN_TIMEOUT_MS,
