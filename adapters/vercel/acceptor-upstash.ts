@@ -144,7 +144,9 @@ export class UpstashAcceptor implements AcceptorPort {
     try {
       reply = await this.redis.exec(["WAITAOF", "1", "0", WAITAOF_TIMEOUT_MS]);
     } catch (e) {
-      if (this.waitAof === "probe" && e instanceof Error && WAITAOF_UNSUPPORTED.test(e.message)) {
+      // Several first calls probe at once; each must read "unsupported" the same way, whichever
+      // of them flipped the state first. Once WAITAOF has worked, an error is a real failure.
+      if (this.waitAof !== "on" && e instanceof Error && WAITAOF_UNSUPPORTED.test(e.message)) {
         this.waitAof = "off";
         return;
       }

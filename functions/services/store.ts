@@ -58,6 +58,17 @@ export class EntityStore {
     return out.values;
   }
 
+  /**
+   * Linearizable like `get`, but read-only when two stores agree (one round trip, no write): for
+   * hot records many requests read at once (an event during its onsale), where a repairing read
+   * would make every reader a writer of the same register.
+   */
+  async read<T>(key: string): Promise<T | null> {
+    const out = await this.client.get<T>([key], { consistency: "majority" });
+    if (out.status !== "ok") throw unavailable(out.reason);
+    return out.values[0] ?? null;
+  }
+
   async localGet<T>(key: string): Promise<T | null> {
     return (await this.localGetMany<T>([key]))[0] ?? null;
   }

@@ -1,5 +1,5 @@
 import { isValidKey } from "../storage/partition.ts";
-import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import { type AcceptorPort, type AcceptorRecord, BATCH_KEYS_MAX } from "../storage/ports.ts";
 import { BallotAllocator } from "./allocator.ts";
 import { PromiseCache } from "./cache.ts";
 import {
@@ -41,7 +41,12 @@ export interface QuorumClientOptions {
   readonly cacheSize?: number;
 }
 
-export type Consistency = "local" | "quorum";
+/**
+ * local: this deployment's own store only (fast, may be stale).
+ * majority: linearizable and read-only when two stores agree (one round trip, no write).
+ * quorum: linearizable through an identity change, which also repairs all three stores.
+ */
+export type Consistency = "local" | "majority" | "quorum";
 
 export type GetOutcome<T> =
   | { readonly status: "ok"; readonly values: (T | null)[] }
@@ -117,10 +122,7 @@ export class QuorumClient {
     }
   }
 
-  /**
-   * local: this deployment's own acceptor only (fast, may be stale or miss a minority write).
-   * quorum: an identity change, linearizable, and it writes the value back to all three stores.
-   */
+  /** Reads `keys` at the given consistency (see `Consistency`). */
   async get<T>(
     keys: readonly string[],
     opts: { consistency: Consistency } = { consistency: "quorum" },
@@ -136,11 +138,52 @@ export class QuorumClient {
         return { status: "unavailable", reason: "a stored value is not valid JSON" };
       }
     }
+    if (opts.consistency === "majority") {
+      const agreed = await this.majorityRead(keys);
+      if (agreed !== null) {
+        try {
+          return { status: "ok", values: agreed.map((v) => parseValue<T>(v)) };
+        } catch {
+          return { status: "unavailable", reason: "a stored value is not valid JSON" };
+        }
+      }
+    }
     const out = await this.change<T>(keys, (cur) => ({ values: cur }));
     if (out.status === "ok") return { status: "ok", values: out.values };
     if (out.status === "aborted") return { status: "ok", values: out.values };
     // An identity change never carries a new value, so it cannot end "unknown" in practice.
     return { status: "unavailable", reason: out.reason };
+  }
+
+  /**
+   * The first `quorum` stores to answer, if they hold the same accepted ballot for every key. A
+   * ballot accepted by a majority is chosen, and any write completed before this read began was
+   * accepted by a majority that overlaps these stores, so one of them would show its higher ballot:
+   * agreement means the agreed value is the latest completed write. null: they disagree (a write in
+   * flight or a store that missed one) or too few answered; the caller falls back to a quorum read.
+   */
+  private majorityRead(keys: readonly string[]): Promise<(string | null)[] | null> {
+    const need = this.opts.quorum;
+    const replies: AcceptorRecord[][] = [];
+    let failed = 0;
+    return new Promise((resolve) => {
+      for (let i = 0; i < ACCEPTOR_COUNT; i++) {
+        void this.call(i, (a) => a.read(keys)).then((r) => {
+          if (replies.length >= need || failed > ACCEPTOR_COUNT - need) return;
+          if (!r.ok || r.value.length !== keys.length) {
+            if (++failed > ACCEPTOR_COUNT - need) resolve(null);
+            return;
+          }
+          replies.push(r.value);
+          if (replies.length < need) return;
+          const first = replies[0]!;
+          const agree = keys.every((_, k) =>
+            replies.every((rec) => rec[k]!.accepted === first[k]!.accepted),
+          );
+          resolve(agree ? first.map((rec) => rec.value) : null);
+        });
+      }
+    });
   }
 
   private perform<T>(e: ProposerEffect<T>, post: (e: ProposerEvent) => void): void {

@@ -52,9 +52,14 @@ export interface ProposerOptions {
 
 /** Enough to ride out a burst of contention on a hot seat without holding a request for long. */
 export const MAX_ATTEMPTS_DEFAULT = 6;
-/** Backoff grows from one store round trip to about the time of a few cross-cloud round trips. */
+/**
+ * Backoff starts at the time the lost attempt took (at least one store round trip): a competitor
+ * mid-way through its own attempt needs about that long to finish, and backing off for less only
+ * pre-empts it again (duelling proposers over WAN links livelock with a fixed 10 ms base). It
+ * doubles per attempt up to a few cross-cloud round trips.
+ */
 export const BACKOFF_BASE_MS = 10;
-export const BACKOFF_MAX_MS = 400;
+export const BACKOFF_MAX_MS = 1_000;
 
 /**
  * The `next` promise skips one counter value above our last ballot: a competitor that was refused
@@ -165,8 +170,14 @@ export function parseValue<T>(raw: string | null): T | null {
   return raw === null ? null : (JSON.parse(raw) as T);
 }
 
-export function backoffMs(attempt: number, random: number, opts: ProposerOptions): number {
-  const ceiling = Math.min(opts.backoffMaxMs, opts.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+export function backoffMs(
+  attempt: number,
+  random: number,
+  opts: ProposerOptions,
+  attemptMs = 0,
+): number {
+  const base = Math.max(opts.backoffBaseMs, Math.min(attemptMs, opts.backoffMaxMs));
+  const ceiling = Math.min(opts.backoffMaxMs, base * 2 ** Math.max(0, attempt - 1));
   // "Equal jitter": at least half the ceiling so retries spread out, never zero.
   return Math.max(1, Math.round(ceiling * (0.5 + 0.5 * random)));
 }
@@ -184,6 +195,8 @@ export class Proposer<T> {
   private taint: Taint<T> | null = null;
   private highestConflict: BallotString = "";
   private sawRefusal = false;
+  /** When the current attempt began (ctx.now), to size the backoff after it. */
+  private attemptStartedAt = 0;
 
   constructor(
     readonly keys: readonly string[],
@@ -202,6 +215,7 @@ export class Proposer<T> {
   start(ctx: ProposerContext): ProposerEffect<T>[] {
     if (this.phase !== "idle") return [];
     this.attempt = 1;
+    this.attemptStartedAt = ctx.now;
     const warm = this.keys.every((k) => ctx.cache.has(k));
     if (warm) {
       const entries = this.keys.map((k) => ctx.cache.take(k)!);
@@ -257,6 +271,7 @@ export class Proposer<T> {
     if (ballot === null)
       return this.finish({ status: "unavailable", reason: "ballot space exhausted" });
     for (const k of this.keys) ctx.cache.delete(k);
+    this.attemptStartedAt = ctx.now;
     this.ballots = this.keys.map(() => ballot);
     this.resetRound("prepare");
     const request: PrepareRequest = { keys: this.keys, ballot };
@@ -524,7 +539,11 @@ export class Proposer<T> {
     }
     this.phase = "sleep";
     return [
-      { type: "sleep", attempt: this.attempt, ms: backoffMs(this.attempt, ctx.random, this.opts) },
+      {
+        type: "sleep",
+        attempt: this.attempt,
+        ms: backoffMs(this.attempt, ctx.random, this.opts, ctx.now - this.attemptStartedAt),
+      },
     ];
   }
 

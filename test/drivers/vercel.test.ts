@@ -52,6 +52,18 @@ const waitFor = async (ok: () => Promise<boolean>) => {
 };
 
 describe("upstash-redis driver specifics", () => {
+  it("answers every one of many concurrent first calls while it learns whether WAITAOF exists", async () => {
+    const client = createUpstashClient({ url: bridge.url, token: bridge.token, retry: false });
+    const fresh = new UpstashAcceptor(client);
+    const k = `probe/${Date.now()}`;
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        fresh.prepare({ keys: [`${k}/${i}`], ballot: b(1, "p") }),
+      ),
+    );
+    expect(replies.every((r) => r[0]?.ok === true)).toBe(true);
+  });
+
   it("orders proposer ids byte-wise, whatever the server's locale", async () => {
     const k = `bytes/${Date.now()}`;
     // Byte order: "-" < "0" < "Z" < "_" < "a"; a collating compare would disagree on some.

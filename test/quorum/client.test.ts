@@ -92,6 +92,33 @@ describe("QuorumClient", () => {
     });
   });
 
+  it("majority reads write nothing when two stores agree", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    await client(accs).change(["m"], () => ({ values: ["v"] }));
+    const before = await Promise.all(accs.map((a) => a.read(["m"])));
+    const reader = client([accs[0]!, accs[1]!, hung], "t2");
+    expect(await reader.get(["m"], { consistency: "majority" })).toEqual({
+      status: "ok",
+      values: ["v"],
+    });
+    expect(await Promise.all(accs.map((a) => a.read(["m"])))).toEqual(before);
+  });
+
+  it("majority reads fall back to a repairing quorum read when the stores disagree", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    // Only stores 1 and 2 took the write: the first two answers (0 and 1) disagree.
+    await client([down, accs[1]!, accs[2]!]).change(["d"], () => ({ values: ["v"] }));
+    const reader = client(accs, "t2");
+    expect(await reader.get(["d"], { consistency: "majority" })).toEqual({
+      status: "ok",
+      values: ["v"],
+    });
+    expect((await accs[0]!.read(["d"]))[0]?.value).toBe('"v"');
+    expect(
+      await client([accs[0]!, down, down], "t3").get(["d"], { consistency: "majority" }),
+    ).toMatchObject({ status: "unavailable" });
+  });
+
   it("rejects bad key lists", async () => {
     const c = client([new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()]);
     await expect(c.change([], () => ({ values: [] }))).rejects.toThrow(RangeError);

@@ -348,17 +348,17 @@ describe("Proposer", () => {
     expect(p.step({ ...ev, attempt: 99 } as ProposerEvent, ctx())).toEqual([]);
   });
 
-  it("backoff is jittered within [half, full] of an exponentially growing ceiling", () => {
+  it("backoff is jittered within [half, full] of a ceiling growing from the attempt's time", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 20 }),
         fc.double({ min: 0, max: 0.9999, noNaN: true }),
-        (attempt, r) => {
-          const ms = backoffMs(attempt, r, DEFAULT_PROPOSER_OPTIONS);
-          const ceiling = Math.min(
-            DEFAULT_PROPOSER_OPTIONS.backoffMaxMs,
-            DEFAULT_PROPOSER_OPTIONS.backoffBaseMs * 2 ** (attempt - 1),
-          );
+        fc.integer({ min: 0, max: 5_000 }),
+        (attempt, r, attemptMs) => {
+          const o = DEFAULT_PROPOSER_OPTIONS;
+          const ms = backoffMs(attempt, r, o, attemptMs);
+          const base = Math.max(o.backoffBaseMs, Math.min(attemptMs, o.backoffMaxMs));
+          const ceiling = Math.min(o.backoffMaxMs, base * 2 ** (attempt - 1));
           expect(ms).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
           expect(ms).toBeLessThanOrEqual(ceiling);
         },

@@ -84,7 +84,9 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
           if (world.maybeKill(node)) killed++;
           if (roll < 0.3) {
             const op = record(key, { f: "read" });
-            const out = await client.get<string>([key], { consistency: "quorum" });
+            // Half the reads are read-only majority reads, half repairing quorum reads.
+            const consistency = roll < 0.15 ? "majority" : "quorum";
+            const out = await client.get<string>([key], { consistency });
             tallyOutcome(out);
             if (out.status === "ok") {
               seen.set(key, out.values[0] ?? null);

@@ -59,10 +59,10 @@ const notFound = (what: string) =>
 
 /**
  * The event, linearizably: what a buyer pays for must not be a stale copy (a cancelled event, a
- * closed sale).
+ * closed sale). Read-only: every hold and confirm of an onsale reads it.
  */
 export async function readEvent(s: Services, eventId: string): Promise<Event> {
-  const ev = await s.store.get<Event>(eventKey(eventId));
+  const ev = await s.store.read<Event>(eventKey(eventId));
   if (ev === null) throw notFound(`event ${eventId}`);
   return ev;
 }
