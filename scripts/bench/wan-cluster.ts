@@ -82,7 +82,13 @@ interface Host {
 
 async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
   const child = fork(HOST_ENTRY, [], {
-    execArgv: ["--import", TSX_LOADER],
+    execArgv: [
+      "--import",
+      TSX_LOADER,
+      ...(process.env.TESSERA_BENCH_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TESSERA_BENCH_PROF}`]
+        : []),
+    ],
     env: { ...process.env, TESSERA_BENCH_HOST: JSON.stringify(cfg) },
     stdio: verbose ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "pipe", "pipe", "ipc"],
   });

@@ -49,6 +49,24 @@ function signatureBase(
   return enc.encode(lines.join("\n"));
 }
 
+/**
+ * Imported keys, by the JWK object they came from: every peer call signs and verifies, and
+ * importing the same JWK each time cost about a tenth of a coordinator's CPU. Config JWKs live as
+ * long as the instance, so the cache holds only them (and forgets a JWK nobody references).
+ */
+const imported = new WeakMap<object, Promise<CryptoKey>>();
+
+function cryptoKey(jwk: PublicJwk | PrivateJwk): Promise<CryptoKey> {
+  let key = imported.get(jwk);
+  if (key === undefined) {
+    key = importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA") as Promise<CryptoKey>;
+    imported.set(jwk, key);
+    // A JWK that fails to import is not cached: the next call throws the same error afresh.
+    key.catch(() => imported.delete(jwk));
+  }
+  return key;
+}
+
 /** Headers to add to a peer request. */
 export async function signRequest(input: SignInput): Promise<Record<string, string>> {
   const digest = await contentDigest(input.body);
@@ -62,7 +80,7 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
     },
     params,
   );
-  const key = (await importJWK({ ...input.key, alg: "EdDSA" }, "EdDSA")) as CryptoKey;
+  const key = await cryptoKey(input.key);
   const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", key, base as BufferSource));
   return {
     "content-digest": digest,
@@ -127,7 +145,7 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
     },
     signatureParams(createdS, nonce, keyid),
   );
-  const key = (await importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA")) as CryptoKey;
+  const key = await cryptoKey(jwk);
   const valid = await crypto.subtle.verify(
     "Ed25519",
     key,
