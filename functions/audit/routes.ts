@@ -7,8 +7,8 @@ import {
   SEGMENT_PAGE_DEFAULT,
   SEGMENT_PAGE_MAX,
 } from "../services/audit.ts";
-import { currentClusterKeys } from "../services/import.ts";
 import type { Services } from "../services/index.ts";
+import { currentClusterKeys } from "../services/trust.ts";
 import { parseSegmentId } from "./layout.ts";
 import { type AuditLog, SEGMENT_ENTRIES } from "./log.ts";
 

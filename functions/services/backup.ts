@@ -13,9 +13,9 @@ import {
   scanPages,
   theaterPlansPrefix,
 } from "./catalog.ts";
-import { formerKeysOf } from "./import.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./refunds.ts";
+import { formerKeysOf } from "./trust.ts";
 
 /**
  * The theatre backup (shared/formats/backup.ts) fed from paged LOCAL scans: every section is an

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import type { ClusterConfig } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
@@ -21,80 +20,26 @@ import { canonicalJson } from "../../shared/formats/canonical-json.ts";
 import { toHex } from "../../shared/formats/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
-import { requestHash } from "../../shared/seats/hash.ts";
 import { holdKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
-import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";
-import { TicketExport, verifyExport } from "../../shared/tickets/export.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
-import {
-  type ClusterKeys,
-  normalizeTrust,
-  sameKeys,
-  type TrustedCluster,
-  toClusterKeys,
-} from "../../shared/tickets/trust.ts";
-import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
 import { buyerSegment } from "./buyer-id.ts";
-import { chunkPlan, eventListEntry, getEvent, getPlan, theaterPlanKey } from "./catalog.ts";
+import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
 import type { Services } from "./index.ts";
 import { RETRY_AFTER_S } from "./store.ts";
 import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
+import { mergeTrust, type TrustRecord, trustKey } from "./trust.ts";
 
 /**
  * Fork import: a theater leaves a cluster (or the cluster forks) with its backup, and a fresh
  * cluster takes it in. Tickets sold before the fork stay valid because the old cluster's public
- * keys become "former" trusted keys here (`trust/<oldClusterId>`), for that theater's tickets only.
- * Everything is written under the ids the backup carries, so importing twice changes nothing.
- * See docs/fork.md.
+ * keys become "former" trusted keys here (`trust/<oldClusterId>`, ./trust.ts), for that theater's
+ * tickets only. Everything is written under the ids the backup carries, so importing twice changes
+ * nothing. See docs/fork.md.
  */
-
-// ---------------------------------------------------------------------------------------------
-// Trust: the current cluster's keys plus former clusters' keys, per theater.
-
-/** `trust/<clusterId>`: a former cluster's keys, and the theaters that brought tickets from it. */
-export interface TrustRecord {
-  readonly clusterId: string;
-  readonly keys: ClusterKeys;
-  readonly theaters: readonly string[];
-  readonly importedAt: string;
-}
-export const trustKey = (clusterId: string) => `trust/${clusterId}`;
-
-export function currentClusterKeys(cluster: ClusterConfig): ClusterKeys {
-  return toClusterKeys(normalizeTrust(cluster)[0]!);
-}
-
-/**
- * The clusters whose tickets `theaterId` honours, for tickets naming `cids`: this cluster, plus
- * each former cluster that this theater imported from. A former cluster's keys never vouch for
- * another theater's tickets: a theater that did not come from there has no sales there to honour.
- * Quorum reads: a door must not refuse a ticket because its own store missed the trust record.
- */
-export async function trustedFor(
-  s: Services,
-  cids: readonly string[],
-  theaterId?: string,
-): Promise<{ trusted: TrustedCluster[]; former: Map<string, TrustRecord> }> {
-  const current = normalizeTrust(s.deps.cluster);
-  const others = [...new Set(cids)].filter(
-    (c) => c !== s.deps.cluster.clusterId && /^[a-z0-9][a-z0-9-]{2,62}$/.test(c),
-  );
-  const former = new Map<string, TrustRecord>();
-  if (others.length > 0) {
-    const recs = await s.store.getMany<TrustRecord>(others.map(trustKey));
-    for (const r of recs) {
-      if (r && (theaterId === undefined || r.theaters.includes(theaterId))) {
-        former.set(r.clusterId, r);
-      }
-    }
-  }
-  const trusted = [...current, ...[...former.values()].flatMap((r) => normalizeTrust(r.keys))];
-  return { trusted, former };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Where a seat of an event lives: `seat/<event>/<section>/<seatId>`; seat ids are unique per plan.
@@ -189,7 +134,7 @@ export interface ImportIssue {
   detail: string;
 }
 
-const refused = (title: string, report: unknown, detail: string) =>
+export const refused = (title: string, report: unknown, detail: string) =>
   new ProblemError(422, "backup-refused", title, detail, { report });
 
 /** Loose: backups carry the stored records as they are; only what the import relies on is checked. */
@@ -457,15 +402,7 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
   };
 }
 
-function mergeTrust(cur: TrustRecord, want: TrustRecord): TrustRecord | undefined {
-  const a = normalizeTrust(cur.keys)[0]!;
-  const b = normalizeTrust(want.keys)[0]!;
-  if (!sameKeys(a, b)) return undefined;
-  if (want.theaters.every((t) => cur.theaters.includes(t))) return cur;
-  return { ...cur, theaters: [...new Set([...cur.theaters, ...want.theaters])].sort() };
-}
-
-const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+export const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 /** What a unit needs given what the store holds: nothing, a write, or it conflicts. */
 function judge(u: Unit, cur: readonly unknown[]): "same" | "write" | { conflict: string } {
@@ -689,380 +626,3 @@ export async function importBackup(
 
 export const isImportKind = (k: string): k is ImportKind =>
   (KINDS as readonly string[]).includes(k);
-
-// ---------------------------------------------------------------------------------------------
-// Seats behind a ticket (door check, buyer import).
-
-export type SeatCheck =
-  | { ok: true; seatKey: string }
-  | {
-      ok: false;
-      code: "unknown-seat" | "not-sold" | "other-order";
-      detail: string;
-      seatKey?: string;
-    };
-
-/**
- * Whether this cluster's quorum shows the ticket's seat sold to the ticket's order. The seat key
- * comes from the stored ticket record when there is one, else from the event's plan (seat ids are
- * unique in a plan).
- */
-export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<SeatCheck> {
-  let seatKey = (await s.store.get<TicketRecord>(ticketKey(claims.tid)))?.seatKey;
-  if (seatKey === undefined) {
-    // Tickets of this cluster and imported ones have a record; this path is for a ticket whose
-    // record this cluster never stored (a former cluster's ticket the theater's backup lacked).
-    const ev = await getEvent(s, claims.evt, "quorum");
-    const plan = ev ? await getPlan(s, ev.planId) : null;
-    const section = plan ? seatSections(plan).get(claims.seat.id) : undefined;
-    if (section === undefined) {
-      return {
-        ok: false,
-        code: "unknown-seat",
-        detail: `no seat ${claims.seat.id} in event ${claims.evt} here`,
-      };
-    }
-    seatKey = seatKeyOf(claims.evt, section, claims.seat.id);
-  }
-  const seat = await s.store.get<SeatValue>(seatKey);
-  if (seat?.state !== "sold") {
-    return {
-      ok: false,
-      code: "not-sold",
-      detail: `seat ${claims.seat.id} is not sold in this cluster`,
-      seatKey,
-    };
-  }
-  if (seat.orderId !== claims.ord) {
-    return {
-      ok: false,
-      code: "other-order",
-      detail: `seat ${claims.seat.id} is sold to another order`,
-      seatKey,
-    };
-  }
-  return { ok: true, seatKey };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Buyer ticket import.
-
-export interface BuyerImportResult {
-  holder: string;
-  fromCluster: string;
-  linked: number;
-  unchanged: number;
-  refused: number;
-  tickets: { tid: string; status: "linked" | "unchanged" | "refused"; reasons?: string[] }[];
-}
-
-interface BuyerImportClaim {
-  readonly op: "ticket-import";
-  readonly hash: string;
-  readonly id: string;
-  readonly startedAtMs: number;
-}
-
-/**
- * Links the tickets of a buyer's export (shared/tickets/export.ts) to the signed-in buyer: each
- * ticket must verify against this cluster's keys or the keys of a former cluster its theater
- * imported from, belong to this buyer, and name a seat this cluster's quorum shows sold to the
- * ticket's order. Linking writes deterministic keys, so a repeat links nothing new.
- */
-export async function importBuyerTickets(
-  s: Services,
-  sub: string,
-  idemKeyValue: string,
-  body: unknown,
-): Promise<{ result: BuyerImportResult; replayed: boolean }> {
-  const shape = TicketExport.safeParse(body);
-  if (!shape.success) {
-    throw refused(
-      "The ticket export does not verify",
-      { reasons: [{ code: "malformed", detail: z.prettifyError(shape.error) }] },
-      "not a tessera.tickets file",
-    );
-  }
-  const file = shape.data;
-  if (file.holder !== sub) {
-    throw new ProblemError(
-      403,
-      "not-your-tickets",
-      "These tickets belong to another holder",
-      "the export's holder is not the signed-in buyer",
-    );
-  }
-  const cids = [file.clusterId, ...(file.formerKeys ?? []).map((k) => k.clusterId)];
-  const { trusted, former } = await trustedFor(s, cids);
-  const check = await verifyExport(file, { trusted });
-  const fileReasons = check.reasons.filter((r) => r.code !== "invalid-ticket");
-  if (fileReasons.length > 0) {
-    throw refused(
-      "The ticket export does not verify",
-      check,
-      `${fileReasons[0]!.detail}${fileReasons[0]!.code === "keys-mismatch" ? " (has the theater imported its backup here?)" : ""}`,
-    );
-  }
-
-  const seg = await buyerSegment(sub);
-  const hash = requestHash({ op: "ticket-import", body: file });
-  const claimKey = `idem/${seg}/${idemKeyValue}`;
-  const claim: BuyerImportClaim = { op: "ticket-import", hash, id: hash, startedAtMs: s.now() };
-  const claimed = await s.store.change<BuyerImportClaim>([claimKey], ([cur]) =>
-    cur == null ? [claim] : { abort: cur },
-  );
-  let replayed = false;
-  if (!claimed.ok) {
-    const prior = claimed.reason as BuyerImportClaim;
-    if (prior.op !== "ticket-import" || prior.hash !== hash) {
-      throw new ProblemError(
-        422,
-        "idempotency-key-reused",
-        "Idempotency-Key reused",
-        "this Idempotency-Key was already used for a different request; use a fresh key",
-      );
-    }
-    replayed = true; // linking is idempotent: running it again reports the same links
-  }
-
-  const result: BuyerImportResult = {
-    holder: sub,
-    fromCluster: file.clusterId,
-    linked: 0,
-    unchanged: 0,
-    refused: 0,
-    tickets: [],
-  };
-  for (const t of check.tickets) {
-    const ticket = file.tickets[t.index]!;
-    const tid = t.tid ?? `#${t.index}`;
-    const reasons: string[] = [];
-    if (!t.result.valid) reasons.push(...t.result.reasons.map((r) => `${r.code}: ${r.detail}`));
-    const claims = t.result.valid ? t.result.claims : undefined;
-    if (claims && claims.cid !== s.deps.cluster.clusterId) {
-      if (!former.get(claims.cid)?.theaters.includes(claims.thr)) {
-        reasons.push(`untrusted: theater ${claims.thr} did not bring its sales from ${claims.cid}`);
-      }
-    }
-    let seatKey: string | undefined;
-    if (claims && reasons.length === 0) {
-      const sold = await checkSeatSold(s, claims);
-      if (sold.ok) seatKey = sold.seatKey;
-      else reasons.push(`${sold.code}: ${sold.detail}`);
-    }
-    if (!claims || seatKey === undefined || reasons.length > 0) {
-      result.refused++;
-      result.tickets.push({ tid, status: "refused", reasons });
-      continue;
-    }
-    const status = await linkTicket(s, seg, claims, ticket, seatKey);
-    if (status === "refused") {
-      result.refused++;
-      result.tickets.push({
-        tid,
-        status,
-        reasons: ["held-by-another: the ticket is another buyer's here"],
-      });
-    } else {
-      result[status]++;
-      result.tickets.push({ tid, status });
-    }
-  }
-  return { result, replayed };
-}
-
-async function linkTicket(
-  s: Services,
-  seg: string,
-  claims: TicketClaims,
-  ticket: Ticket,
-  seatKey: string,
-): Promise<"linked" | "unchanged" | "refused"> {
-  const record: TicketRecord = {
-    ticket: { payload: ticket.payload, signatures: ticket.signatures },
-    orderId: claims.ord,
-    eventId: claims.evt,
-    seatKey,
-    holderSeg: seg,
-  };
-  const entry = { ticketId: claims.tid, orderId: claims.ord, eventId: claims.evt, seatKey };
-  const order = await s.store.get<{ createdAt?: string }>(orderKey(claims.ord));
-  const keys = [
-    ticketKey(claims.tid),
-    buyerTicketKey(seg, claims.tid),
-    eventTicketIndexKey(claims.evt, claims.tid),
-    ...(order ? [buyerOrderKey(seg, claims.ord)] : []),
-  ];
-  const orderEntry = order
-    ? { orderId: claims.ord, eventId: claims.evt, createdAt: order.createdAt ?? "" }
-    : undefined;
-  const r = await s.store.change<unknown>(keys, (cur) => {
-    const have = cur[0] as TicketRecord | null;
-    if (have && have.holderSeg !== seg) return { abort: "refused" };
-    const want = [
-      have ?? record,
-      cur[1] ?? entry,
-      cur[2] ?? entry,
-      ...(orderEntry ? [cur[3] ?? orderEntry] : []),
-    ];
-    if (cur.every((c, j) => c !== null && same(c, want[j]))) return { abort: "unchanged" };
-    return want;
-  });
-  return r.ok ? "linked" : (r.reason as "unchanged" | "refused");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Door check.
-
-/** `event/<eid>/checkin/<tid>`: the ticket was used; written once, never changed. */
-export const checkInKey = (eventId: string, ticketId: string) =>
-  `event/${eventId}/checkin/${ticketId}`;
-
-export interface CheckInRecord {
-  readonly ticketId: string;
-  readonly at: string;
-  readonly theaterId: string;
-  readonly scan: string;
-}
-
-/** Tries per check-in when the store reports an unknown outcome: each try reads back first. */
-const CHECK_IN_ATTEMPTS = 3;
-
-/**
- * Writes the check-in unless one exists, and returns the record that stands. An unknown outcome
- * (503 from the store) is resolved by reading the register back: our record, another door's, or
- * none (then the write is tried again), so a door never shows "used" for its own first scan.
- */
-async function checkInOnce(s: Services, key: string, rec: CheckInRecord): Promise<CheckInRecord> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await s.store.createOnce<CheckInRecord>(key, rec)).value;
-    } catch (e) {
-      const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
-      if (!unknown || attempt >= CHECK_IN_ATTEMPTS) throw e;
-      const now = await s.store.get<CheckInRecord>(key);
-      if (now) return now;
-    }
-  }
-}
-
-export interface DoorVerdict {
-  valid: boolean;
-  reasons: { code: string; detail: string }[];
-  claims?: TicketClaims;
-  cluster?: "current" | "former";
-  providers?: string[];
-  seatKey?: string;
-  checkedIn?: { at: string; now: boolean };
-}
-
-/** The cluster id a ticket names, read before verification to know which keys to load. */
-function claimedCluster(ticket: unknown): string | undefined {
-  try {
-    const payload =
-      typeof ticket === "string"
-        ? parseCompact(ticket).payload
-        : (ticket as { payload?: unknown }).payload;
-    if (typeof payload !== "string") return undefined;
-    const cid = ticketClaimsOf({ payload, signatures: [] }).cid;
-    return typeof cid === "string" ? cid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export async function doorCheck(
-  s: Services,
-  theaterId: string,
-  input: unknown,
-  checkIn: boolean,
-): Promise<DoorVerdict> {
-  const cid = claimedCluster(input);
-  const { trusted, former } = await trustedFor(s, cid ? [cid] : [], theaterId);
-  let ticket: unknown = input;
-  if (typeof input === "string") {
-    try {
-      ticket = await expandCompact(parseCompact(input), trusted);
-    } catch (e) {
-      return { valid: false, reasons: [{ code: "malformed", detail: (e as Error).message }] };
-    }
-  }
-  const v = await verifyTicketWith(ticket, trusted);
-  if (!v.valid) {
-    const reasons: DoorVerdict["reasons"] = v.reasons.map((r) => ({
-      code: r.code,
-      detail: r.detail,
-    }));
-    if (cid && cid !== s.deps.cluster.clusterId && !former.has(cid)) {
-      reasons.push({
-        code: "untrusted-cluster",
-        detail: `this theater did not import its sales from cluster ${cid}`,
-      });
-    }
-    return v.claims ? { valid: false, reasons, claims: v.claims } : { valid: false, reasons };
-  }
-  const claims = v.claims;
-  const out: DoorVerdict = {
-    valid: false,
-    reasons: [],
-    claims,
-    cluster: claims.cid === s.deps.cluster.clusterId ? "current" : "former",
-    providers: v.providers,
-  };
-  if (claims.thr !== theaterId) {
-    out.reasons.push({ code: "other-theater", detail: `a ticket of theater ${claims.thr}` });
-    return out;
-  }
-  const sold = await checkSeatSold(s, claims);
-  if (sold.seatKey !== undefined) out.seatKey = sold.seatKey;
-  if (!sold.ok) {
-    out.reasons.push({ code: sold.code, detail: sold.detail });
-    return out;
-  }
-  const key = checkInKey(claims.evt, claims.tid);
-  if (!checkIn) {
-    const used = await s.store.get<CheckInRecord>(key);
-    if (used) out.checkedIn = { at: used.at, now: false };
-    out.valid = true;
-    return out;
-  }
-  // A scanner-chosen id tells our own check-in apart from another door's when a write's outcome
-  // was unknown and the record is read back.
-  const rec: CheckInRecord = {
-    ticketId: claims.tid,
-    at: new Date(s.now()).toISOString(),
-    theaterId,
-    scan: toHex(crypto.getRandomValues(new Uint8Array(8))),
-  };
-  const stored = await checkInOnce(s, key, rec);
-  const now = stored.scan === rec.scan;
-  out.checkedIn = { at: stored.at, now };
-  if (!now) {
-    out.reasons.push({ code: "already-checked-in", detail: `ticket used at ${stored.at}` });
-    return out;
-  }
-  out.valid = true;
-  return out;
-}
-
-/** Most former clusters a file lists (the backup and export formats' `formerKeys` bound). */
-const FORMER_KEYS_MAX = 15;
-
-/**
- * Former clusters' keys for a backup's or an export's `formerKeys` (all of them, or those a
- * theater imported from), so tickets sold before a fork still verify offline after the next one.
- * A local scan: trust records are few, written once, and a stale miss only omits a key list that
- * the next export includes.
- */
-export async function formerKeysOf(s: Services, theaterId?: string): Promise<ClusterKeys[]> {
-  const out: ClusterKeys[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await s.store.localScan<TrustRecord>("trust/", cursor ? { cursor } : {});
-    for (const { value } of page.items) {
-      if (theaterId === undefined || value.theaters.includes(theaterId)) out.push(value.keys);
-    }
-    cursor = page.cursor;
-  } while (cursor !== undefined && out.length < FORMER_KEYS_MAX);
-  return out.slice(0, FORMER_KEYS_MAX);
-}

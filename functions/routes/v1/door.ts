@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { requireScope, theaterAuth } from "../../auth/theater.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
-import { doorCheck } from "../../services/import.ts";
+import { doorCheck } from "../../services/door.ts";
 import type { Services } from "../../services/index.ts";
 import { problems, validationHook } from "./manage/common.ts";
 
