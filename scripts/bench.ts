@@ -6,6 +6,7 @@
  * a seat was sold twice or a confirmed order lost.
  */
 import { parseArgs } from "node:util";
+import { numberOption } from "./bench/args.ts";
 import {
   BENCH_DEFAULTS,
   BENCH_QUICK,
@@ -31,15 +32,7 @@ const { values } = parseArgs({
   },
 });
 
-function num(name: string, v: string | undefined, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) {
-    console.error(`--${name} must be a number >= ${min}, got ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
-}
+const num = numberOption;
 
 const quick = values.quick;
 const base = quick ? { ...BENCH_DEFAULTS, ...BENCH_QUICK } : BENCH_DEFAULTS;

@@ -7,6 +7,7 @@
  * Exits 1 on a double sale, a lost order, a server error or stores that did not converge.
  */
 import { parseArgs } from "node:util";
+import { numberOption } from "./bench/args.ts";
 import { RESULTS_DIR } from "./bench/results.ts";
 import { CHAOS_DEFAULTS, CHAOS_QUICK, chaosTable, runChaos } from "./bench/run-chaos.ts";
 
@@ -26,15 +27,7 @@ const { values } = parseArgs({
   },
 });
 
-function num(name: string, v: string | undefined, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) {
-    console.error(`--${name} must be a number >= ${min}, got ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
-}
+const num = numberOption;
 
 const base = values.quick ? { ...CHAOS_DEFAULTS, ...CHAOS_QUICK } : CHAOS_DEFAULTS;
 const report = await runChaos(

@@ -9,13 +9,16 @@ export const PROVIDERS = ["cloudflare", "vercel", "aws"] as const;
 export const ProviderId = z.enum(PROVIDERS);
 export type ProviderId = z.infer<typeof ProviderId>;
 
-const Ed25519PublicJwk = z.object({
+/** 32 bytes, base64url without padding (RFC 8037). */
+const KEY_BYTES = /^[A-Za-z0-9_-]{43}$/;
+/** The one Ed25519 public JWK schema (peer keys, ticket trust lists, governance keys). */
+export const Ed25519PublicJwk = z.object({
   kty: z.literal("OKP"),
   crv: z.literal("Ed25519"),
-  x: z.string().min(43).max(43),
+  x: z.string().regex(KEY_BYTES),
   kid: z.string().min(1).max(128),
 });
-const Ed25519PrivateJwk = Ed25519PublicJwk.extend({ d: z.string().min(43).max(43) });
+const Ed25519PrivateJwk = Ed25519PublicJwk.extend({ d: z.string().regex(KEY_BYTES) });
 export type PublicJwk = z.infer<typeof Ed25519PublicJwk>;
 export type PrivateJwk = z.infer<typeof Ed25519PrivateJwk>;
 

@@ -23,13 +23,6 @@ import { requestHash } from "../../shared/seats/hash.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 import {
-  bodyHash,
-  idemConflict,
-  judgeClaim,
-  type TheaterIdemRecord,
-  theaterIdemKey,
-} from "../routes/v1/manage/idempotency.ts";
-import {
   eventListEntry,
   getEvent,
   getPlanMeta,
@@ -40,6 +33,13 @@ import {
   scanPages,
   takenSeats,
 } from "./catalog.ts";
+import {
+  bodyHash,
+  idemConflict,
+  judgeClaim,
+  type TheaterIdemRecord,
+  theaterIdemKey,
+} from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./refunds.ts";
 import { checkPlanRef, checkVenueRef, notFound, unprocessable } from "./venues.ts";

@@ -5,14 +5,14 @@ import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
 import { holdKey, seatKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { ProblemError } from "../problem.ts";
+import { retryingChange } from "./catalog.ts";
 import {
   bodyHash,
   idemConflict,
   judgeClaim,
   type TheaterIdemRecord,
   theaterIdemKey,
-} from "../routes/v1/manage/idempotency.ts";
-import { retryingChange } from "./catalog.ts";
+} from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./orders.ts";
 import { notFound } from "./venues.ts";

@@ -11,15 +11,6 @@ import { importPretixPlan } from "../../shared/plans/pretix.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
 import { ProblemError } from "../problem.ts";
 import {
-  bodyHash,
-  IN_FLIGHT_MS,
-  idemConflict,
-  idemInFlight,
-  judgeClaim,
-  type TheaterIdemRecord,
-  theaterIdemKey,
-} from "../routes/v1/manage/idempotency.ts";
-import {
   chunkPlan,
   getPlanMeta,
   newEntityId,
@@ -30,6 +21,15 @@ import {
   theaterPlanKey,
   theaterPlansPrefix,
 } from "./catalog.ts";
+import {
+  bodyHash,
+  IN_FLIGHT_MS,
+  idemConflict,
+  idemInFlight,
+  judgeClaim,
+  type TheaterIdemRecord,
+  theaterIdemKey,
+} from "./idempotency.ts";
 import type { Services } from "./index.ts";
 
 /**

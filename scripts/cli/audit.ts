@@ -6,7 +6,7 @@ import { type SegmentReport, verifySegment } from "../../shared/audit/segment.ts
 import { linkSegments } from "../../shared/audit/streams.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import type { TrustedCluster } from "../../shared/tickets/trust.ts";
-import { EXIT, guarded, InputError, loadKeys, readJsonFile, UsageError } from "./ticket.ts";
+import { EXIT, guarded, InputError, loadKeys, readJsonFile, UsageError } from "./io.ts";
 
 export const usage = `usage: tessera audit <command>
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatSchemas, schemaText } from "../../shared/formats/schemas.ts";
 import { verifyBackup } from "../../shared/formats/verify-backup.ts";
-import { EXIT, guarded, InputError, loadKeys, readJsonFile, UsageError } from "./ticket.ts";
+import { EXIT, guarded, InputError, loadKeys, readJsonFile, UsageError } from "./io.ts";
 
 export const usage = `usage: tessera backup <command>
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PROVIDERS, type ProviderId, type PublicJwk } from "../config.ts";
+import { Ed25519PublicJwk, PROVIDERS, type ProviderId, type PublicJwk } from "../config.ts";
 
 /**
  * The public keys a verifier trusts: per cluster, per provider, a list (several during a key
@@ -13,13 +13,7 @@ import { PROVIDERS, type ProviderId, type PublicJwk } from "../config.ts";
  *   - `{trusted: [any of the above]}` or a bare array of them
  */
 
-/** Mirrors the Ed25519 public JWK of shared/config.ts (which does not export its schema). */
-export const PublicJwkSchema = z.object({
-  kty: z.literal("OKP"),
-  crv: z.literal("Ed25519"),
-  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  kid: z.string().min(1).max(128),
-});
+export const PublicJwkSchema = Ed25519PublicJwk;
 
 export const ClusterId = z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, "lowercase id, 3-63 chars");
 

@@ -1,34 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { IdempotencyKey } from "../../../../shared/domain/ids.ts";
-import { requestHash } from "../../../../shared/seats/hash.ts";
-import { ProblemError } from "../../../problem.ts";
-import { RETRY_AFTER_S } from "../../../services/store.ts";
 
-/**
- * Idempotency (IETF draft-ietf-httpapi-idempotency-key-header) for the theatre's creating writes.
- * The first request with a key stores a claim `idem/theater:<tid>/<key>` = {op, hash, id} IN THE
- * SAME CHANGE as the entity it creates (or, for plans, before writing deterministic chunks), so a
- * retry either finds the entity the claim names (replay) or nothing at all (the first attempt
- * never committed, so it may run again). The "theater:" caller prefix keeps these claims apart
- * from the seat service's buyer claims (`idem/b_…/<key>`).
- */
-
-/** A claim whose request started less than this long ago is presumed still running (409). */
-export const IN_FLIGHT_MS = 30_000;
-
-export type TheaterOp = "plan" | "venue" | "event" | "refund";
-
-export interface TheaterIdemRecord {
-  readonly op: TheaterOp;
-  readonly hash: string;
-  /** The id the first attempt chose (plan, venue, event) or acted on (order). */
-  readonly id: string;
-  readonly startedAtMs: number;
-}
-
-export const theaterIdemKey = (theaterId: string, key: string) =>
-  `idem/theater:${theaterId}/${key}`;
-
+/** The Idempotency-Key request header of the theatre's creating writes (the claims behind it:
+ * functions/services/idempotency.ts). */
 export const IdempotencyHeaders = z.object({
   "idempotency-key": IdempotencyKey.openapi({
     param: { name: "idempotency-key", in: "header" },
@@ -38,42 +12,6 @@ export const IdempotencyHeaders = z.object({
     example: "2f1c6d0e-9b7a-4c1e-8f00-5d3a1e6b9c42",
   }),
 });
-
-export const bodyHash = (op: TheaterOp, body: unknown) => requestHash({ op, body });
-
-export type ClaimVerdict =
-  | { readonly kind: "new" }
-  | { readonly kind: "conflict" }
-  | { readonly kind: "replay"; readonly id: string; readonly startedAtMs: number };
-
-/** What an existing claim (or none) means for a request with `op` and `hash`. */
-export function judgeClaim(
-  rec: TheaterIdemRecord | null,
-  op: TheaterOp,
-  hash: string,
-): ClaimVerdict {
-  if (rec === null) return { kind: "new" };
-  if (rec.op !== op || rec.hash !== hash) return { kind: "conflict" };
-  return { kind: "replay", id: rec.id, startedAtMs: rec.startedAtMs };
-}
-
-export const idemConflict = () =>
-  new ProblemError(
-    422,
-    "idempotency-key-reused",
-    "Idempotency-Key reused",
-    "this Idempotency-Key was already used for a different request; use a fresh key",
-  );
-
-export const idemInFlight = () =>
-  new ProblemError(
-    409,
-    "request-in-flight",
-    "The same request is still being processed",
-    "a request with this Idempotency-Key started moments ago and has not finished; retry shortly",
-    {},
-    { "retry-after": String(RETRY_AFTER_S) },
-  );
 
 /** Header the response carries when it replays the first request's result. */
 export const REPLAYED_HEADER = "idempotent-replayed";
