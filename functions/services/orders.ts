@@ -72,9 +72,10 @@ export function orderBuyerId(sub: string, seg: string): string {
   return BUYER_ID_PATTERN.test(sub) ? sub : seg;
 }
 
-/** Reads a hold record linearizably; someone else's (or none) is a 404. */
+/** Reads a hold record linearizably (read-only: the purchase re-checks it in its own change);
+ * someone else's (or none) is a 404. */
 export async function readOwnHold(s: Services, seg: string, holdId: string): Promise<HoldRecord> {
-  const hold = await s.store.get<HoldRecord>(holdKey(holdId));
+  const hold = await s.store.read<HoldRecord>(holdKey(holdId));
   if (hold === null || (hold.state !== "expired" && hold.caller !== seg))
     throw holdNotFound(holdId);
   return hold;

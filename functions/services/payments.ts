@@ -72,7 +72,7 @@ export class DurablePayments implements PaymentPort {
 
   /** The stored payment, linearizably (null when unknown). */
   async get(paymentId: string): Promise<Payment | null> {
-    return (await this.store.get<PaymentRecord>(paymentKey(paymentId)))?.payment ?? null;
+    return (await this.store.read<PaymentRecord>(paymentKey(paymentId)))?.payment ?? null;
   }
 
   async authorize(req: AuthorizeRequest): Promise<AuthorizeResult> {
@@ -106,7 +106,9 @@ export class DurablePayments implements PaymentPort {
   ): Promise<R | PaymentRejection> {
     const key = paymentKey(id);
     for (let attempt = 1; ; attempt++) {
-      const stored = await this.store.get<PaymentRecord>(key);
+      // Read-only: the change below re-checks the record, and a repairing read would spend the
+      // promise this instance holds for the key since it created it.
+      const stored = await this.store.read<PaymentRecord>(key);
       const p = this.provider(stored);
       if (stored?.payment == null) {
         return {
