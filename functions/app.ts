@@ -117,7 +117,13 @@ export function createApp(hostDeps: AppDeps) {
     }
     // A store or peer failure the route did not turn into a clear answer: say so as 503 (the
     // client may retry elsewhere) and log it, rather than leaking a stack as a bare 500.
-    console.error(`[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}:`, err);
+    // Peer calls fail by the thousand while a store is down: one line each, the stack only for
+    // public routes (where an unexpected error is worth the full trace).
+    const internal = c.req.path.startsWith("/internal/");
+    console.error(
+      `[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}:`,
+      internal && err instanceof Error ? err.message : err,
+    );
     return problemResponse(
       {
         type: "https://tessera.dev/problems/unavailable",

@@ -1,7 +1,7 @@
 /**
  * Flash-sale benchmark on the real local cluster with simulated WAN latency:
  * `npm run bench -- [--quick] [--seats N] [--buyers M] [--concurrency C] [--seed S]
- * [--http-seats N] [--http-buyers M] [--no-http] [--latency-scale X] [--no-write] [--verbose]`. Prints a table, writes bench/results/<timestamp>.json (+
+ * [--http-seats N] [--http-buyers M] [--max-sale-s S] [--no-http] [--latency-scale X] [--no-write] [--verbose]`. Prints a table, writes bench/results/<timestamp>.json (+
  * latest.json and an SVG plot) and ends with one JSON line of the headline figures. Exits 1 when
  * a seat was sold twice or a confirmed order lost.
  */
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     "latency-scale": { type: "string" },
     "http-seats": { type: "string" },
     "http-buyers": { type: "string" },
+    "max-sale-s": { type: "string" },
     "no-http": { type: "boolean", default: false },
     "no-write": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
@@ -43,7 +44,7 @@ const opts = {
   seed: Math.floor(num("seed", values.seed, base.seed, 0)),
   thinkMs: num("think-ms", values["think-ms"], base.thinkMs, 0),
   latencyScale: num("latency-scale", values["latency-scale"], base.latencyScale, 0),
-  maxSaleMs: base.maxSaleMs,
+  maxSaleMs: num("max-sale-s", values["max-sale-s"], base.maxSaleMs / 1000, 1) * 1000,
   httpSeats: Math.floor(num("http-seats", values["http-seats"], base.httpSeats, 1)),
   httpBuyers: Math.floor(num("http-buyers", values["http-buyers"], base.httpBuyers, 1)),
   maxHttpSaleMs: base.maxHttpSaleMs,
