@@ -259,18 +259,24 @@ export async function getPlanOf(
   return plan;
 }
 
-/** Every page of a local scan, `pageSize` records at a time (memory stays at one page). */
+/** How a scan reads: this provider's store only (browsing), or every committed record (two
+ * stores merged: exports, backups, a buyer's own lists). */
+export type ScanConsistency = "local" | "majority";
+
+/** Every page of a scan, `pageSize` records at a time (memory stays at one page). */
 export async function* scanPages<T>(
   s: Services,
   prefix: string,
   pageSize = SCAN_LIMIT_MAX,
+  consistency: ScanConsistency = "majority",
 ): AsyncGenerator<{ key: string; value: T }[]> {
   let cursor: string | undefined;
   do {
-    const page = await s.store.localScan<T>(prefix, {
-      limit: pageSize,
-      ...(cursor !== undefined ? { cursor } : {}),
-    });
+    const opts = { limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) };
+    const page =
+      consistency === "local"
+        ? await s.store.localScan<T>(prefix, opts)
+        : await s.store.majorityScan<T>(prefix, opts);
     if (page.items.length > 0) yield page.items;
     cursor = page.cursor;
   } while (cursor !== undefined);
@@ -317,13 +323,16 @@ export function availabilityOf(v: SeatValue | null, now: number): Availability {
 }
 
 /**
- * Taken seats of an event from this provider's store, as "<section>/<seatId>" → held | sold
- * (seats never written, or free, are absent). Paged: memory holds one page plus the taken seats.
+ * Taken seats of an event, as "<section>/<seatId>" → held | sold (seats never written, or free,
+ * are absent). Paged: memory holds one page plus the taken seats. The public seat map reads this
+ * provider's store only (`local`: a hold is the real check); management decisions read all
+ * committed seats.
  */
 export async function takenSeats(
   s: Services,
   eventId: string,
   sectionId?: string,
+  consistency: ScanConsistency = "majority",
 ): Promise<Map<string, Exclude<Availability, "available">>> {
   const prefix =
     sectionId === undefined
@@ -332,7 +341,7 @@ export async function takenSeats(
   const base = scanPrefix.eventSeats(eventId).length;
   const now = s.now();
   const out = new Map<string, Exclude<Availability, "available">>();
-  for await (const page of scanPages<SeatValue>(s, prefix)) {
+  for await (const page of scanPages<SeatValue>(s, prefix, SCAN_LIMIT_MAX, consistency)) {
     for (const { key, value } of page) {
       const a = availabilityOf(value, now);
       if (a !== "available") out.set(key.slice(base), a);
@@ -377,15 +386,17 @@ export async function listPage<T, R>(
   prefix: string,
   page: { cursor?: string | undefined; limit: number },
   keep: (key: string, value: T) => R | undefined | Promise<R | undefined>,
+  consistency: ScanConsistency = "local",
 ): Promise<{ items: R[]; nextCursor?: string }> {
   let after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, prefix);
   const items: R[] = [];
   const scanLimit = Math.min(SCAN_LIMIT_MAX, Math.max(page.limit, 100));
   for (let p = 0; p < LIST_SCAN_PAGES_MAX; p++) {
-    const got = await s.store.localScan<T>(prefix, {
-      limit: scanLimit,
-      ...(after !== undefined ? { cursor: after } : {}),
-    });
+    const opts = { limit: scanLimit, ...(after !== undefined ? { cursor: after } : {}) };
+    const got =
+      consistency === "local"
+        ? await s.store.localScan<T>(prefix, opts)
+        : await s.store.majorityScan<T>(prefix, opts);
     for (let i = 0; i < got.items.length; i++) {
       const it = got.items[i]!;
       const r = await keep(it.key, it.value);

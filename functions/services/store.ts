@@ -1,5 +1,7 @@
 import type { QuorumClient } from "../../shared/quorum/client.ts";
-import type { AcceptorPort } from "../../shared/storage/ports.ts";
+import { mergeScans } from "../../shared/quorum/merge-scan.ts";
+import { QUORUM } from "../../shared/quorum/tally.ts";
+import type { AcceptorPort, ScanPage } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 
 /** What a 503 tells a client: the quorum is short right now; retrying soon, anywhere, is safe. */
@@ -119,6 +121,36 @@ export class EntityStore {
     return r.ok ? { created: true, value } : { created: false, value: r.reason as T };
   }
 
+  /**
+   * Records under `prefix`, one page, holding every committed record: two stores' pages merged
+   * (`mergeScans`). For what must not miss a write this provider's store missed: a buyer's own
+   * orders right after buying on another provider, a theatre's backup. Costs one peer round trip.
+   */
+  async majorityScan<T>(
+    prefix: string,
+    opts: { cursor?: string; limit?: number } = {},
+  ): Promise<{ items: { key: string; value: T }[]; cursor?: string }> {
+    const pages: ScanPage[] = [];
+    const errors: string[] = [];
+    const scan = async (store: AcceptorPort) => {
+      try {
+        pages.push(await store.scan(prefix, opts));
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    };
+    // The own store and the first peer at once; the other peer only if one of them failed.
+    await Promise.all(this.readOrder.slice(0, QUORUM).map(scan));
+    for (const store of this.readOrder.slice(QUORUM)) {
+      if (pages.length >= QUORUM) break;
+      await scan(store);
+    }
+    if (pages.length < QUORUM) {
+      throw unavailable(`fewer than ${QUORUM} stores could be scanned: ${errors.join("; ")}`);
+    }
+    return itemsOf<T>(mergeScans(pages));
+  }
+
   /** Records under `prefix` from this provider's own store, one page (BASE read). */
   async localScan<T>(
     prefix: string,
@@ -136,14 +168,18 @@ export class EntityStore {
       }
     }
     if (!page) throw unavailable(`no store could be scanned: ${errors.join("; ")}`);
-    const items: { key: string; value: T }[] = [];
-    for (const r of page.records) {
-      if (r.value === null) continue;
-      const v = JSON.parse(r.value) as T | null;
-      if (v !== null) items.push({ key: r.key, value: v });
-    }
-    return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
+    return itemsOf<T>(page);
   }
+}
+
+function itemsOf<T>(page: ScanPage): { items: { key: string; value: T }[]; cursor?: string } {
+  const items: { key: string; value: T }[] = [];
+  for (const r of page.records) {
+    if (r.value === null) continue;
+    const v = JSON.parse(r.value) as T | null;
+    if (v !== null) items.push({ key: r.key, value: v });
+  }
+  return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
 }
 
 function isAbort<T>(r: Update<T>): r is { readonly abort: unknown } {

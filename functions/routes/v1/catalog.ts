@@ -292,7 +292,7 @@ export function catalogRoutes(s: Services) {
       const only = section === undefined ? undefined : new Set([section]);
       const plan = await getPlanOf(s, meta, "local", only);
       if (plan === null) throw notVisible(e.id);
-      const taken = await takenSeats(s, e.id, section);
+      const taken = await takenSeats(s, e.id, section, "local");
       const map = buildSeatMap(e, plan, taken, section);
       const body = JSON.stringify(map);
       const etag = await sha256Etag(body);

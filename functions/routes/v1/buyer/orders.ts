@@ -62,12 +62,14 @@ export function orderRoutes(app: BuyerApp, s: Services) {
     }),
     async (c) => {
       const { seg } = await me(c);
-      // The index is scanned locally (cheap); the orders themselves are money, read by quorum.
+      // The index from two stores (an order bought on another provider shows at once, even if
+      // this store missed it); the orders themselves are money, read by quorum.
       const page = await listPage<OrderIndexEntry, string>(
         s,
         scanPrefix.buyerOrders(seg),
         c.req.valid("query"),
         (_k, v) => v.orderId,
+        "majority",
       );
       const orders =
         page.items.length === 0 ? [] : await s.store.getMany<StoredOrder>(page.items.map(orderKey));

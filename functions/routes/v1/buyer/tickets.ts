@@ -72,6 +72,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
         buyerTicketsPrefix(seg),
         c.req.valid("query"),
         (_k, v) => v.ticketId,
+        "majority",
       );
       const items = (await readTickets(s, page.items)).map((t) => ticketView(t.id, t.record));
       return c.json(
@@ -111,6 +112,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
           buyerTicketsPrefix(seg),
           { limit: SCAN_LIMIT_MAX, ...(cursor ? { cursor } : {}) },
           (_k, v) => v.ticketId,
+          "majority",
         );
         ids.push(...page.items);
         cursor = page.nextCursor;

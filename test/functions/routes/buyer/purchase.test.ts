@@ -302,6 +302,28 @@ describe("tickets when a provider is away", () => {
     expect(later.status).toBe(200);
     expect((await verifyTicket(later.body.tickets[0].ticket, mc.tc.cluster)).valid).toBe(true);
   });
+
+  it("lists an order on a provider whose store missed it, before any anti-entropy", async () => {
+    const h = await hold(bob, [seat(22)]);
+    mc.cut("aws");
+    let orderId: string;
+    try {
+      const r = await confirm(bob, h.body.holdId, CARD_OK, newKey(), "cloudflare");
+      expect(r.status).toBe(201);
+      orderId = r.body.order.id;
+    } finally {
+      mc.heal("aws");
+    }
+    // AWS's own store has no index entry for the order: only a two-store scan finds it.
+    const orders = await call(mc, "aws", "GET", "/v1/me/orders?limit=100", { token: bob });
+    expect(orders.status).toBe(200);
+    expect(orders.body.items.map((o: { id: string }) => o.id)).toContain(orderId);
+    const tickets = await call(mc, "aws", "GET", "/v1/me/tickets?limit=100", { token: bob });
+    expect(tickets.status).toBe(200);
+    expect(
+      tickets.body.items.filter((t: { orderId: string }) => t.orderId === orderId),
+    ).toHaveLength(1);
+  });
 });
 
 // Last: moves the shared clock past a hold's lifetime.
