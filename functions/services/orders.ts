@@ -276,16 +276,6 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     );
   }
 
-  const cap = await payments.capture(auth.paymentId, priced.total);
-  if (cap.status !== "captured") {
-    console.error(`[${s.deps.provider}] order ${c.value.orderId}: capture refused: ${cap.message}`);
-    throw problem(
-      503,
-      "payment-capture-pending",
-      "Payment not captured yet",
-      `the sale is recorded; capture failed (${cap.code}); retry the same request`,
-    );
-  }
   const draft = confirmOrder(
     newOrder({
       id: c.value.orderId,
@@ -300,11 +290,30 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     auth.paymentId,
   );
   if (!draft.ok) throw new Error("a new order must be confirmable");
-  const order = await writeOrder(s, i.seg, {
-    ...draft.order,
-    proceeds: splitProceeds(priced.total),
-    holdId: i.holdId,
-  });
+  // The sale is committed: capturing and recording the order are independent, idempotent
+  // follow-ups (a retry repeats both harmlessly), so they run together. Both finish before any
+  // answer, so a failure of one never leaves the other running unseen.
+  const [captured, written] = await Promise.allSettled([
+    payments.capture(auth.paymentId, priced.total),
+    writeOrder(s, i.seg, {
+      ...draft.order,
+      proceeds: splitProceeds(priced.total),
+      holdId: i.holdId,
+    }),
+  ]);
+  if (written.status === "rejected") throw written.reason;
+  if (captured.status === "rejected") throw captured.reason;
+  const cap = captured.value;
+  if (cap.status !== "captured") {
+    console.error(`[${s.deps.provider}] order ${c.value.orderId}: capture refused: ${cap.message}`);
+    throw problem(
+      503,
+      "payment-capture-pending",
+      "Payment not captured yet",
+      `the sale is recorded; capture failed (${cap.code}); retry the same request`,
+    );
+  }
+  const order = written.value;
   let issued: IssueResult;
   try {
     issued = await issueOrderTickets(s, order, i.sub, i.seg, lookup);
