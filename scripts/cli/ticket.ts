@@ -8,6 +8,7 @@ import {
   toCompact,
   verifyCompact,
 } from "../../shared/tickets/compact.ts";
+import { exampleClaims } from "../../shared/tickets/example.ts";
 import {
   EXPORT_FORMAT,
   type ExportVerification,
@@ -254,23 +255,7 @@ async function exampleCmd(args: string[]): Promise<number> {
   const keys = Object.fromEntries(
     await Promise.all(PROVIDERS.map(async (p) => [p, await generateEd25519Jwk(p)] as const)),
   );
-  const claims = {
-    tid: "tkt_01JZ8X7Q4M5N6P7R8S9T0V1W2X",
-    cid: clusterId,
-    evt: "evt_01JZ8X7Q4M5N6P7R8S9T0V1W2Y",
-    seat: {
-      id: "orch-A-12",
-      section: "Orchestra",
-      row: "A",
-      label: "Row A, Seat 12",
-      category: "A",
-    },
-    hld: "user_8d1f0c3e",
-    ord: "ord_01JZ8X7Q4M5N6P7R8S9T0V1W2Z",
-    iat: 1_767_225_600,
-    thr: "thr_grand",
-    prc: { amount: 4500, currency: "EUR" },
-  };
+  const claims = exampleClaims(clusterId);
   const sigs = await Promise.all(EXAMPLE_SIGNERS.map((p) => signTicketClaims(claims, keys[p]!, p)));
   const clusterKeys: ClusterKeys = {
     clusterId,
