@@ -51,7 +51,7 @@ function signatureBase(
 
 /**
  * Imported keys, by the JWK object they came from: every peer call signs and verifies, and
- * importing the same JWK each time cost about a tenth of a coordinator's CPU. Config JWKs live as
+ * importing the same JWK each time cost about 5 % of a busy coordinator's CPU. Config JWKs live as
  * long as the instance, so the cache holds only them (and forgets a JWK nobody references).
  */
 const imported = new WeakMap<object, Promise<CryptoKey>>();
