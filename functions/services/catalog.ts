@@ -14,7 +14,7 @@ import type { SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX, SCAN_LIMIT_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
-import type { Update } from "./store.ts";
+import type { ScanConsistency, Update } from "./store.ts";
 
 /**
  * Catalog reads shared by the management and buyer routes: events, their list index entries, and
@@ -259,10 +259,6 @@ export async function getPlanOf(
   return plan;
 }
 
-/** How a scan reads: this provider's store only (browsing), or every committed record (two
- * stores merged: exports, backups, a buyer's own lists). */
-export type ScanConsistency = "local" | "majority";
-
 /** Every page of a scan, `pageSize` records at a time (memory stays at one page). */
 export async function* scanPages<T>(
   s: Services,
@@ -272,11 +268,11 @@ export async function* scanPages<T>(
 ): AsyncGenerator<{ key: string; value: T }[]> {
   let cursor: string | undefined;
   do {
-    const opts = { limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) };
-    const page =
-      consistency === "local"
-        ? await s.store.localScan<T>(prefix, opts)
-        : await s.store.majorityScan<T>(prefix, opts);
+    const page = await s.store.scan<T>(
+      prefix,
+      { limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) },
+      consistency,
+    );
     if (page.items.length > 0) yield page.items;
     cursor = page.cursor;
   } while (cursor !== undefined);
@@ -392,11 +388,11 @@ export async function listPage<T, R>(
   const items: R[] = [];
   const scanLimit = Math.min(SCAN_LIMIT_MAX, Math.max(page.limit, 100));
   for (let p = 0; p < LIST_SCAN_PAGES_MAX; p++) {
-    const opts = { limit: scanLimit, ...(after !== undefined ? { cursor: after } : {}) };
-    const got =
-      consistency === "local"
-        ? await s.store.localScan<T>(prefix, opts)
-        : await s.store.majorityScan<T>(prefix, opts);
+    const got = await s.store.scan<T>(
+      prefix,
+      { limit: scanLimit, ...(after !== undefined ? { cursor: after } : {}) },
+      consistency,
+    );
     for (let i = 0; i < got.items.length; i++) {
       const it = got.items[i]!;
       const r = await keep(it.key, it.value);

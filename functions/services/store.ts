@@ -27,6 +27,10 @@ export const outcomeUnknown = (detail: string) =>
     { "retry-after": String(RETRY_AFTER_S) },
   );
 
+/** How a scan reads: this provider's store only (browsing), or every committed record (two
+ * stores merged: exports, backups, a buyer's own lists). */
+export type ScanConsistency = "local" | "majority";
+
 export type Update<T> = T | { readonly abort: unknown };
 
 /**
@@ -149,6 +153,17 @@ export class EntityStore {
       throw unavailable(`fewer than ${QUORUM} stores could be scanned: ${errors.join("; ")}`);
     }
     return itemsOf<T>(mergeScans(pages));
+  }
+
+  /** One page of records under `prefix`, read as `consistency` says. */
+  scan<T>(
+    prefix: string,
+    opts: { cursor?: string; limit?: number },
+    consistency: ScanConsistency,
+  ): Promise<{ items: { key: string; value: T }[]; cursor?: string }> {
+    return consistency === "local"
+      ? this.localScan<T>(prefix, opts)
+      : this.majorityScan<T>(prefix, opts);
   }
 
   /** Records under `prefix` from this provider's own store, one page (BASE read). */

@@ -132,21 +132,11 @@ export class QuorumClient {
     if (opts.consistency === "local") {
       const res = await this.call(this.localIndex, (a) => a.read(keys));
       if (!res.ok) return { status: "unavailable", reason: res.error };
-      try {
-        return { status: "ok", values: res.value.map((r) => parseValue<T>(r.value)) };
-      } catch {
-        return { status: "unavailable", reason: "a stored value is not valid JSON" };
-      }
+      return parsedValues<T>(res.value.map((r) => r.value));
     }
     if (opts.consistency === "majority") {
       const agreed = await this.majorityRead(keys);
-      if (agreed !== null) {
-        try {
-          return { status: "ok", values: agreed.map((v) => parseValue<T>(v)) };
-        } catch {
-          return { status: "unavailable", reason: "a stored value is not valid JSON" };
-        }
-      }
+      if (agreed !== null) return parsedValues<T>(agreed);
     }
     const out = await this.change<T>(keys, (cur) => ({ values: cur }));
     if (out.status === "ok") return { status: "ok", values: out.values };
@@ -232,6 +222,15 @@ export class QuorumClient {
     } catch (err) {
       return { ok: false, error: `acceptor ${index}: ${err instanceof Error ? err.message : err}` };
     }
+  }
+}
+
+/** Stored values as read straight from a store (not through a change, which parses its own). */
+function parsedValues<T>(raw: readonly (string | null)[]): GetOutcome<T> {
+  try {
+    return { status: "ok", values: raw.map((v) => parseValue<T>(v)) };
+  } catch {
+    return { status: "unavailable", reason: "a stored value is not valid JSON" };
   }
 }
 
