@@ -1,33 +1,23 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../scripts/cli/main.ts";
 import { appendEntry, hashValue } from "../../shared/audit/entry.ts";
 import { sealSegment } from "../../shared/audit/segment.ts";
 import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
+import { captureConsole } from "../support/console.ts";
 import { makeLog } from "./fixtures.ts";
 
 let dir: string;
 let tc: TestCluster;
-let out: string[];
+const out = captureConsole();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tessera-audit-cli-"));
   tc = await makeTestCluster();
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  out = [];
-  const capture = (...a: unknown[]) => {
-    out.push(a.join(" "));
-  };
-  vi.spyOn(console, "log").mockImplementation(capture);
-  vi.spyOn(console, "error").mockImplementation(capture);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 async function put(name: string, v: unknown): Promise<string> {
@@ -82,7 +72,7 @@ describe("tessera audit", () => {
     );
     const bad = [...ve];
     bad[1] = await appendEntry(bad[0]!, { ...bad[1]!, valueHash: await hashValue("other") });
-    out = [];
+    out.length = 0;
     expect(
       await main(["audit", "cross-check", a, await put("bad.json", bad.slice(0, 2)), "--json"]),
     ).toBe(1);

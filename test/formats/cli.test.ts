@@ -1,16 +1,17 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../scripts/cli/main.ts";
 import { writeBackup } from "../../shared/formats/backup.ts";
 import { formatSchemas } from "../../shared/formats/schemas.ts";
 import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
+import { captureConsole } from "../support/console.ts";
 import { collect, makeSource, signedTickets } from "./fixtures.ts";
 
 let dir: string;
 let tc: TestCluster;
-let out: string[];
+const out = captureConsole();
 let stdout: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tessera-backup-cli-"));
@@ -20,20 +21,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
-  out = [];
   stdout = "";
-  const capture = (...a: unknown[]) => {
-    out.push(a.join(" "));
-  };
-  vi.spyOn(console, "log").mockImplementation(capture);
-  vi.spyOn(console, "error").mockImplementation(capture);
   vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     stdout += String(chunk);
     return true;
   });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 describe("tessera backup", () => {
@@ -57,7 +49,7 @@ describe("tessera backup", () => {
     broken.seats[1].state = "held";
     broken.tickets[2].payload = broken.tickets[1].payload;
     await writeFile(p, JSON.stringify(broken));
-    out = [];
+    out.length = 0;
     expect(await main(["backup", "verify", p])).toBe(1);
     const o = out.join("\n");
     expect(o).toContain("checksum $.checksums.seats");

@@ -1,34 +1,24 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../scripts/cli/main.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { canonicalBytes } from "../../shared/formats/canonical-json.ts";
 import { toCompact } from "../../shared/tickets/compact.ts";
 import { buildExport } from "../../shared/tickets/export.ts";
+import { captureConsole } from "../support/console.ts";
 import { clusterKeysOf, makeTestCluster, sampleClaims, signBy } from "./fixtures.ts";
 
 const EXAMPLE = new URL("../../docs/examples/ticket.json", import.meta.url).pathname;
 let dir: string;
-let out: string[];
+const out = captureConsole();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tessera-ticket-cli-"));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  out = [];
-  const capture = (...a: unknown[]) => {
-    out.push(a.join(" "));
-  };
-  vi.spyOn(console, "log").mockImplementation(capture);
-  vi.spyOn(console, "error").mockImplementation(capture);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 async function writeJson(name: string, v: unknown): Promise<string> {
@@ -126,7 +116,7 @@ describe("tessera ticket: other inputs and commands", () => {
     expect(await main(["ticket", "verify", expPath])).toBe(0);
     expect(await main(["ticket", "verify", expPath, "--keys", keys])).toBe(0);
     expect(await main(["ticket", "verify", expPath, "--keys", otherKeys])).toBe(1);
-    out = [];
+    out.length = 0;
     expect(await main(["ticket", "verify", expPath, "--json"])).toBe(0);
     expect(JSON.parse(out.join("\n"))).toMatchObject({ valid: true, keysSource: "self-supplied" });
   });
