@@ -64,7 +64,7 @@ export function createApp(hostDeps: AppDeps) {
 
   app.route("/", healthRoutes(deps));
   app.route("/", internalRoutes(deps));
-  app.route("/", ticketSignRoutes(deps));
+  app.route("/", ticketSignRoutes(services));
   // The scheduled call also seals this instance's pending audit entries.
   app.use("/internal/anti-entropy", async (c, next) => {
     await next();

@@ -3,33 +3,29 @@ import type { PrivateJwk, ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { signRequest } from "../../shared/crypto/http-signature.ts";
 import { MAX_SEATS_PER_HOLD } from "../../shared/seats/changes.ts";
-import { TicketClaims } from "../../shared/tickets/claims.ts";
 import { type TicketSignature, TicketSignatureSchema } from "../../shared/tickets/sign.ts";
 import { PEER_TIMEOUT_MS } from "./remote-acceptor.ts";
 
 /**
  * Wire format of the internal ticket-signing endpoint: a coordinator asks a peer to vouch for the
- * tickets of one sold hold. The peer signs only what its OWN store shows (see witnessSale).
+ * tickets of one sold hold. The peer signs only claims it derives itself (see witnessSale).
  */
 export const TICKET_SIGN_PATH = "/internal/tickets/sign";
 
-const SeatKeyText = z
-  .string()
-  .max(512)
-  .regex(/^seat\/[^/]+\/[^/]+\/[^/]+$/, "seat/<event>/<section>/<seat>");
-
+/**
+ * Only the sale is named: the peer derives every claim from committed records itself, so a caller
+ * cannot choose what gets signed. `holder` is the buyer's subject, checked against the committed
+ * hold's caller segment (its hash) before anything is signed.
+ */
 export const TicketSignBody = z.strictObject({
   holdId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
-  /** One per seat of the hold: the seat's register key and the claims to sign for it. */
-  items: z
-    .array(z.strictObject({ seatKey: SeatKeyText, claims: TicketClaims }))
-    .min(1)
-    .max(MAX_SEATS_PER_HOLD),
+  /** OIDC `sub` is at most 255 characters (OpenID Connect Core §2). */
+  holder: z.string().min(1).max(255),
 });
 export type TicketSignBody = z.infer<typeof TicketSignBody>;
 
 export const TicketSignReply = z.object({
-  /** Aligned with `items`. */
+  /** One per seat of the order, in the order's seat order. */
   signatures: z.array(TicketSignatureSchema).min(1).max(MAX_SEATS_PER_HOLD),
 });
 
@@ -78,7 +74,7 @@ export async function requestTicketSignatures(
       };
     }
     const r = TicketSignReply.safeParse(await res.json());
-    if (!r.success || r.data.signatures.length !== body.items.length) {
+    if (!r.success) {
       return { ok: false, status: 0, reason: `${o.to}: malformed reply` };
     }
     return { ok: true, signatures: r.data.signatures };

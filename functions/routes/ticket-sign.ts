@@ -1,21 +1,22 @@
 import { Hono } from "hono";
-import type { AppDeps } from "../deps.ts";
 import { TICKET_SIGN_PATH, TicketSignBody } from "../peers/ticket-sign-client.ts";
 import { peerGuard } from "../peers/verify-peer.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
+import type { Services } from "../services/index.ts";
 import { witnessSale } from "../services/tickets.ts";
 
-/** 20 items of ~1 KiB claims each; anything far bigger is not a ticket request. */
-const SIGN_BODY_BYTES_MAX = 64 * 1024;
+/** A hold id and a subject: anything far bigger is not a ticket request. */
+const SIGN_BODY_BYTES_MAX = 1024;
 
 /**
  * The internal ticket-signing endpoint: a peer coordinator asks this provider to vouch for the
  * tickets of a sold hold. Signed peer calls only (same rules as the acceptor endpoint); the answer
- * is this provider's signatures, or 409 when its own store does not show the sale.
+ * is this provider's signatures over claims it derived itself from the committed order, or 409
+ * when it does not (yet) see the sale, 422 when the records contradict the request.
  */
-export function ticketSignRoutes(deps: AppDeps) {
+export function ticketSignRoutes(s: Services) {
   const app = new Hono();
-  const guard = peerGuard(deps, SIGN_BODY_BYTES_MAX);
+  const guard = peerGuard(s.deps, SIGN_BODY_BYTES_MAX);
   app.post(TICKET_SIGN_PATH, async (c) => {
     const body = await guard(c);
     if (!body.ok) return body.response;
@@ -28,7 +29,7 @@ export function ticketSignRoutes(deps: AppDeps) {
         }),
       );
     }
-    const w = await witnessSale(deps, r.data);
+    const w = await witnessSale(s, r.data);
     if (!w.ok)
       return sendProblem(c, new ProblemError(w.status, "not-witnessed", "Not witnessed", w.reason));
     return c.json({ signatures: w.signatures });

@@ -4,14 +4,20 @@ import type { Event } from "../../shared/domain/event.ts";
 import { BUYER_ID_PATTERN } from "../../shared/domain/ids.ts";
 import { buyerOrderKey, eventOrderKey, orderKey } from "../../shared/domain/keys.ts";
 import { Money } from "../../shared/domain/money.ts";
-import { type CardInput, confirmOrder, newOrder, Order } from "../../shared/domain/order.ts";
+import {
+  type CardInput,
+  confirmOrder,
+  newOrder,
+  Order,
+  type OrderSeat,
+} from "../../shared/domain/order.ts";
 import { priceSeats } from "../../shared/domain/pricing.ts";
 import { splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { holdKey, idemKey } from "../../shared/seats/keys.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
-import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { clip } from "../../shared/tickets/derive.ts";
 import { ProblemError } from "../problem.ts";
 import {
   lookupSeats,
@@ -22,7 +28,7 @@ import {
 import type { Services } from "./index.ts";
 import { paymentsFor } from "./payments.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";
-import { type IssueResult, issueTickets, ticketIdFor } from "./tickets.ts";
+import { type IssueResult, issueTickets } from "./tickets.ts";
 
 /**
  * The purchase flow: held seats → authorised payment → sale committed on the hold record (the one
@@ -87,68 +93,30 @@ async function paymentKeyFor(seg: string, key: string): Promise<string> {
   return `pk_${toBase64Url(new Uint8Array(d))}`;
 }
 
-const NO_CONTROL = /\p{Cc}/gu;
-/** Claims strings are at most 64 characters without control characters (shared/tickets/claims). */
-const CLAIM_TEXT_MAX = 64;
-const clip = (text: string) =>
-  Array.from(text.replace(NO_CONTROL, "")).slice(0, CLAIM_TEXT_MAX).join("") || "-";
-
-/** Ticket claims for every seat of a stored order (deterministic: re-issues sign the same bytes). */
-export function ticketItems(
-  s: Services,
-  order: StoredOrder,
-  sub: string,
-  lookup: SeatLookup,
-  ids: readonly string[],
-) {
-  const iat = Math.floor(Date.parse(order.createdAt) / 1000);
-  return order.seats.map((seat, j) => {
-    const info = lookup.get(seat.seatId);
-    const claims: TicketClaims = {
-      tid: ids[j]!,
-      cid: s.deps.cluster.clusterId,
-      evt: order.eventId,
-      seat: {
-        id: seat.seatId,
-        section: clip(info?.sectionName ?? seat.sectionId),
-        ...(info?.rowLabel ? { row: clip(info.rowLabel) } : {}),
-        label: clip(info?.label ?? seat.seatId),
-        category: clip(info?.categoryName ?? seat.categoryId),
-      },
-      hld: sub,
-      ord: order.id,
-      iat,
-      thr: order.theaterId,
-      prc: { amount: seat.price.amount, currency: seat.price.currency },
-    };
-    return { seatKey: `seat/${order.eventId}/${seat.sectionId}/${seat.seatId}`, claims };
-  });
-}
-
-/** Issues (or re-issues) the tickets of a stored order. */
-export async function issueOrderTickets(
+/** Issues (or re-issues) the tickets of a stored order; their claims derive from the order alone. */
+export function issueOrderTickets(
   s: Services,
   order: StoredOrder,
   sub: string,
   seg: string,
-  lookup?: SeatLookup,
 ): Promise<IssueResult> {
-  const seats =
-    lookup ??
-    (await lookupSeats(s, (await readEvent(s, order.eventId)).planId, [
-      ...new Set(order.seats.map((x) => x.sectionId)),
-    ]));
-  const ids = await Promise.all(
-    order.seats.map((x) =>
-      ticketIdFor(order.id, `seat/${order.eventId}/${x.sectionId}/${x.seatId}`),
-    ),
-  );
-  return issueTickets(s, {
-    holdId: order.holdId,
-    orderId: order.id,
-    eventId: order.eventId,
-    holderSeg: seg,
-    items: ticketItems(s, order, sub, seats, ids),
+  return issueTickets(s, order, sub, seg);
+}
+
+/** Each seat's ticket display names, fixed into the order when the sale commits. */
+function withDisplay(seats: readonly OrderSeat[], lookup: SeatLookup): OrderSeat[] {
+  return seats.map((seat) => {
+    const info = lookup.get(seat.seatId);
+    if (!info) return seat;
+    return {
+      ...seat,
+      display: {
+        section: clip(info.sectionName),
+        ...(info.rowLabel ? { row: clip(info.rowLabel) } : {}),
+        label: clip(info.label),
+        category: clip(info.categoryName),
+      },
+    };
   });
 }
 
@@ -282,7 +250,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       theaterId: event.theaterId,
       eventId,
       buyerId: orderBuyerId(i.sub, i.seg),
-      seats: priced.seats,
+      seats: withDisplay(priced.seats, lookup),
       total: priced.total,
       now: s.now(),
       idempotencyKey: i.key,
@@ -316,7 +284,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   const order = written.value;
   let issued: IssueResult;
   try {
-    issued = await issueOrderTickets(s, order, i.sub, i.seg, lookup);
+    issued = await issueOrderTickets(s, order, i.sub, i.seg);
   } catch (e) {
     // The sale and the order stand; tickets follow with POST /v1/me/orders/{id}/tickets.
     const reason = e instanceof Error ? e.message : String(e);

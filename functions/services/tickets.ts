@@ -1,9 +1,12 @@
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
-import { ticketKey } from "../../shared/domain/keys.ts";
+import type { Event } from "../../shared/domain/event.ts";
+import { eventKey, orderKey, ticketKey } from "../../shared/domain/keys.ts";
+import { decodeProviderHeader, verifyDetached } from "../../shared/formats/jws.ts";
 import { holdKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
-import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { canonicalClaims } from "../../shared/tickets/claims.ts";
+import { claimsForOrder, type DerivedTicket } from "../../shared/tickets/derive.ts";
 import {
   assembleTicket,
   signTicketClaims,
@@ -11,7 +14,6 @@ import {
   type TicketSignature,
 } from "../../shared/tickets/sign.ts";
 import { TICKET_QUORUM } from "../../shared/tickets/verify.ts";
-import type { AppDeps } from "../deps.ts";
 import {
   requestTicketSignatures,
   type SignOutcome,
@@ -19,6 +21,7 @@ import {
 } from "../peers/ticket-sign-client.ts";
 import { buyerSegment } from "./buyer-id.ts";
 import type { Services } from "./index.ts";
+import type { StoredOrder } from "./orders.ts";
 
 /**
  * Quorum-certified tickets: a ticket carries one signature per provider that, on ITS OWN store, saw
@@ -42,79 +45,66 @@ export const eventTicketIndexKey = (eventId: string, ticketId: string) =>
 
 /** Three keys per ticket (record + two indexes) under the 100-key batch limit: 33 tickets. */
 const TICKETS_PER_CHANGE = 33;
-/** 22 base64url characters = 132 bits: unique per (order, seat) in practice. */
-const TICKET_ID_CHARS = 22;
-
-/**
- * Ticket ids are derived from the order and the seat, so re-running issuance (a retried confirm, a
- * re-issue) names the same tickets and the stored ones are found, never duplicated.
- */
-export async function ticketIdFor(orderId: string, seatKey: string): Promise<string> {
-  const d = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${orderId}\n${seatKey}`),
-  );
-  return `t${toBase64Url(new Uint8Array(d)).slice(0, TICKET_ID_CHARS)}`;
-}
 
 export type WitnessOutcome =
   | { readonly ok: true; readonly signatures: TicketSignature[] }
-  /** 409: this store does not (yet) show the sale; 422: the claims contradict what it shows. */
+  /** 409: the sale or its order is not (yet) committed as this provider reads it; 422: the
+   * request or the committed records contradict each other. */
   | { readonly ok: false; readonly status: 409 | 422; readonly reason: string };
 
-/**
- * This provider's testimony: signs every item of `body` only if its own store's accepted value of
- * `hold/<holdId>` is "sold" to the claimed order, lists each seat, and was made by the claimed
- * holder in this cluster. The local acceptor record is read directly (not through the quorum): the
- * point of a second signature is that a second store independently saw the sale.
- */
-export async function witnessSale(deps: AppDeps, body: TicketSignBody): Promise<WitnessOutcome> {
-  const [rec] = await deps.acceptor.read([holdKey(body.holdId)]);
-  let hold: HoldRecord | null = null;
+const refuse = (status: 409 | 422, reason: string): WitnessOutcome => ({
+  ok: false,
+  status,
+  reason: `refused: ${reason}`,
+});
+
+function parseHold(value: string | null | undefined): HoldRecord | null {
   try {
-    hold = rec?.value ? (JSON.parse(rec.value) as HoldRecord) : null;
+    return value ? (JSON.parse(value) as HoldRecord) : null;
   } catch {
-    hold = null;
+    return null;
   }
+}
+
+/**
+ * This provider's testimony for the tickets of one sold hold. The caller names only the hold and
+ * the holder; every claim is derived here (shared/tickets/derive.ts) from records this provider
+ * reads itself:
+ * - its OWN store's accepted `hold/<id>` must be "sold" (read directly, not through the quorum: a
+ *   second signature means a second store independently saw the sale), to the holder's segment;
+ * - the order that sale names, read through the quorum, must be confirmed, sell exactly the hold's
+ *   seats, and belong to the theater of the event it names.
+ * Whatever a caller sends, the signatures cover only the tickets the committed order yields.
+ */
+export async function witnessSale(s: Services, body: TicketSignBody): Promise<WitnessOutcome> {
+  const [rec] = await s.deps.acceptor.read([holdKey(body.holdId)]);
+  const hold = parseHold(rec?.value);
   if (hold === null || hold.state !== "sold") {
-    return { ok: false, status: 409, reason: `this store does not show hold ${body.holdId} sold` };
+    return refuse(409, `this store does not show hold ${body.holdId} sold`);
   }
-  const seats = new Set(hold.seats);
-  const holders = new Map<string, string>();
-  for (const { seatKey, claims } of body.items) {
-    const [, evt, , seatId] = seatKey.split("/");
-    let seg = holders.get(claims.hld);
-    if (seg === undefined) {
-      seg = await buyerSegment(claims.hld);
-      holders.set(claims.hld, seg);
-    }
-    const why =
-      claims.cid !== deps.cluster.clusterId
-        ? "another cluster"
-        : claims.ord !== hold.orderId
-          ? "another order"
-          : !seats.has(seatKey)
-            ? `seat ${seatKey} is not in the hold`
-            : evt !== claims.evt || seatId !== claims.seat.id
-              ? "claims name another seat than the key"
-              : seg !== hold.caller
-                ? "another holder"
-                : null;
-    if (why) return { ok: false, status: 422, reason: `refused: ${why}` };
+  if ((await buyerSegment(body.holder)) !== hold.caller) return refuse(422, "another holder");
+  const order = await s.store.read<StoredOrder>(orderKey(hold.orderId));
+  if (order === null) return refuse(409, `order ${hold.orderId} is not recorded yet`);
+  if (order.holdId !== body.holdId) return refuse(422, "the order names another hold");
+  if (order.status !== "confirmed") return refuse(422, `the order is ${order.status}`);
+  const derived = await claimsForOrder(order, body.holder, s.deps.cluster.clusterId);
+  const sold = new Set(hold.seats);
+  const named = new Set(derived.map((d) => d.seatKey));
+  if (named.size !== sold.size || ![...named].every((k) => sold.has(k))) {
+    return refuse(422, "the order and the hold list different seats");
+  }
+  const event = await s.store.read<Event>(eventKey(order.eventId));
+  if (event === null || event.theaterId !== order.theaterId) {
+    return refuse(422, "the order names another theater than its event");
   }
   const signatures = await Promise.all(
-    body.items.map((i) => signTicketClaims(i.claims, deps.signingKey, deps.provider)),
+    derived.map((d) => signTicketClaims(d.claims, s.deps.signingKey, s.deps.provider)),
   );
   return { ok: true, signatures };
 }
 
-export interface IssueItem {
-  readonly seatKey: string;
-  readonly claims: TicketClaims;
-}
-
 export interface IssueResult {
-  /** Stored tickets, in item order; empty when fewer than TICKET_QUORUM providers vouched. */
+  /** Stored tickets, in seat order; empty when fewer than TICKET_QUORUM providers vouched. */
   readonly tickets: { readonly id: string; readonly record: TicketRecord }[];
   /** Providers whose signatures the tickets carry. */
   readonly providers: ProviderId[];
@@ -122,38 +112,57 @@ export interface IssueResult {
   readonly refusals: Partial<Record<ProviderId, string>>;
 }
 
+/** Keeps a peer's answer only if every signature is that peer's, over exactly `derived`. */
+async function checkedPeerSignatures(
+  s: Services,
+  p: ProviderId,
+  derived: readonly DerivedTicket[],
+  signatures: readonly TicketSignature[],
+): Promise<boolean> {
+  const key = s.deps.cluster.providers[p].publicJwk;
+  const checks = await Promise.all(
+    derived.map(async (d, j) => {
+      const sig = signatures[j];
+      const header = sig ? decodeProviderHeader(sig.protected) : null;
+      if (!sig || header?.tessera_provider !== p) return false;
+      return verifyDetached(toBase64Url(canonicalClaims(d.claims)), sig, key);
+    }),
+  );
+  return checks.every(Boolean);
+}
+
 /**
- * Collects every provider's signatures for the tickets of one sold hold, assembles and stores them.
- * Idempotent: ids and claims are derived from the order, so a re-run finds what an earlier run
+ * Collects every provider's signatures for the tickets of one confirmed order, assembles and stores
+ * them. Idempotent: ids and claims derive from the order, so a re-run finds what an earlier run
  * stored (and upgrades a ticket that has fewer signatures than this run collected).
  */
 export async function issueTickets(
   s: Services,
-  o: {
-    holdId: string;
-    orderId: string;
-    eventId: string;
-    holderSeg: string;
-    items: readonly IssueItem[];
-  },
+  order: StoredOrder,
+  holder: string,
+  holderSeg: string,
 ): Promise<IssueResult> {
   const deps = s.deps;
-  const ids = await Promise.all(o.items.map((i) => ticketIdFor(o.orderId, i.seatKey)));
-  const body: TicketSignBody = { holdId: o.holdId, items: [...o.items] };
+  const derived = await claimsForOrder(order, holder, deps.cluster.clusterId);
+  const body: TicketSignBody = { holdId: order.holdId, holder };
 
-  const ask = (p: ProviderId): Promise<SignOutcome | WitnessOutcome> =>
-    p === deps.provider
-      ? witnessSale(deps, body)
-      : requestTicketSignatures(
-          {
-            to: p,
-            url: deps.cluster.providers[p].url,
-            key: deps.signingKey,
-            now: s.now,
-            ...(deps.fetch ? { fetch: deps.fetch } : {}),
-          },
-          body,
-        );
+  const ask = async (p: ProviderId): Promise<SignOutcome | WitnessOutcome> => {
+    if (p === deps.provider) return witnessSale(s, body);
+    const r = await requestTicketSignatures(
+      {
+        to: p,
+        url: deps.cluster.providers[p].url,
+        key: deps.signingKey,
+        now: s.now,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      },
+      body,
+    );
+    if (r.ok && !(await checkedPeerSignatures(s, p, derived, r.signatures))) {
+      return { ok: false, status: 0, reason: `${p}: signatures do not match the order's tickets` };
+    }
+    return r;
+  };
   const outcomes = new Map<ProviderId, SignOutcome | WitnessOutcome>();
   await Promise.all(PROVIDERS.map(async (p) => outcomes.set(p, await ask(p))));
   const missed = PROVIDERS.filter((p) => {
@@ -163,13 +172,13 @@ export async function issueTickets(
   if (missed.length > 0) {
     // A store that missed the sale's accept learns it from a quorum read (which writes the
     // decided value back to every store it reaches); then it is asked once more.
-    await s.store.get(holdKey(o.holdId));
+    await s.store.get(holdKey(order.holdId));
     await Promise.all(missed.map(async (p) => outcomes.set(p, await ask(p))));
   }
 
   const providers: ProviderId[] = [];
   const refusals: Partial<Record<ProviderId, string>> = {};
-  const sigs: TicketSignature[][] = o.items.map(() => []);
+  const sigs: TicketSignature[][] = derived.map(() => []);
   for (const p of PROVIDERS) {
     const r = outcomes.get(p);
     if (r?.ok) {
@@ -183,14 +192,14 @@ export async function issueTickets(
   }
   if (providers.length < TICKET_QUORUM) return { tickets: [], providers, refusals };
 
-  const fresh = o.items.map((item, j) => ({
-    id: ids[j]!,
+  const fresh = derived.map((d, j) => ({
+    id: d.claims.tid,
     record: {
-      ticket: assembleTicket(item.claims, sigs[j] ?? []),
-      orderId: o.orderId,
-      eventId: o.eventId,
-      seatKey: item.seatKey,
-      holderSeg: o.holderSeg,
+      ticket: assembleTicket(d.claims, sigs[j] ?? []),
+      orderId: order.id,
+      eventId: order.eventId,
+      seatKey: d.seatKey,
+      holderSeg,
     } satisfies TicketRecord,
   }));
   const stored: { id: string; record: TicketRecord }[] = [];

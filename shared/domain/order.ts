@@ -7,6 +7,24 @@ export const ORDER_STATUSES = ["pending", "confirmed", "cancelled", "refunded"] 
 export const OrderStatus = z.enum(ORDER_STATUSES);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
+/** Ticket claims allow 64 characters of display text without control characters. */
+const DisplayText = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{Cc}]*$/u, "no control characters");
+
+export const SeatDisplay = z
+  .object({
+    section: DisplayText.optional(),
+    row: DisplayText.optional(),
+    label: DisplayText,
+    category: DisplayText,
+  })
+  .strict()
+  .openapi("SeatDisplay");
+export type SeatDisplay = z.infer<typeof SeatDisplay>;
+
 export const OrderSeat = z
   .object({
     seatId: Id,
@@ -14,6 +32,9 @@ export const OrderSeat = z
     sectionId: Id,
     categoryId: Id,
     price: Money,
+    /** How the seat is named on its ticket, fixed when the sale commits so that every provider
+     * derives the same ticket claims from the order, whatever the plan says later. */
+    display: SeatDisplay.optional(),
   })
   .strict()
   .openapi("OrderSeat");

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { orderKey, scanPrefix, ticketKey } from "../../../../shared/domain/keys.ts";
+import { orderSeatKey, ticketIdFor } from "../../../../shared/tickets/derive.ts";
 import { ProblemError } from "../../../problem.ts";
 import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import { issueOrderTickets, type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
-import { type TicketRecord, ticketIdFor } from "../../../services/tickets.ts";
+import type { TicketRecord } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
@@ -37,9 +38,7 @@ async function ownOrder(s: Services, seg: string, orderId: string): Promise<Stor
 /** The stored tickets of an order, in seat order (missing ones left out). */
 async function orderTickets(s: Services, order: StoredOrder) {
   const ids = await Promise.all(
-    order.seats.map((x) =>
-      ticketIdFor(order.id, `seat/${order.eventId}/${x.sectionId}/${x.seatId}`),
-    ),
+    order.seats.map((x) => ticketIdFor(order.id, orderSeatKey(order.eventId, x))),
   );
   const recs = await s.store.getMany<TicketRecord>(ids.map(ticketKey));
   return ids.flatMap((id, j) => (recs[j] ? [ticketView(id, recs[j])] : []));

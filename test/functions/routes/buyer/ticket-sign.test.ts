@@ -5,32 +5,44 @@ import {
   type TicketSignBody,
 } from "../../../../functions/peers/ticket-sign-client.ts";
 import { buyerSegment } from "../../../../functions/services/buyer-id.ts";
-import type { TicketClaims } from "../../../../shared/tickets/claims.ts";
+import { verifyTicket } from "../../../../shared/tickets/verify.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
+import { directStore, type Seeded, seedEvent } from "../../../support/seed.ts";
+import { CARD_OK, call, newKey } from "./helpers.ts";
 
 let mc: MemoryCluster;
+let ev: Seeded;
+let holdId: string;
+let payload: string;
+let coordinatorSig: { protected: string; signature: string };
+
 beforeAll(async () => {
   mc = await startMemoryCluster();
-});
-
-const seatKey = "seat/ev1/stalls/s1";
-const claims = (over: Partial<TicketClaims> = {}): TicketClaims => ({
-  tid: "t1",
-  cid: "test-memory",
-  evt: "ev1",
-  seat: { id: "s1", section: "Stalls", label: "1", category: "Standard" },
-  hld: "alice",
-  ord: "o1",
-  iat: 1_800_000_000,
-  thr: "th1",
-  prc: { amount: 100, currency: "EUR" },
-  ...over,
+  ev = await seedEvent(
+    directStore(mc.acceptors, () => mc.clock.ms),
+    { nowMs: mc.clock.ms },
+  );
+  const alice = await mc.tokenFor("alice");
+  const h = await call(mc, "cloudflare", "POST", `/v1/events/${ev.eventId}/holds`, {
+    token: alice,
+    key: newKey(),
+    body: { seats: [ev.seats[0]] },
+  });
+  holdId = h.body.holdId;
+  const c = await call(mc, "cloudflare", "POST", `/v1/holds/${holdId}/confirm`, {
+    token: alice,
+    key: newKey(),
+    body: { card: CARD_OK },
+  });
+  expect(c.status).toBe(201);
+  payload = c.body.tickets[0].ticket.payload;
+  coordinatorSig = c.body.tickets[0].ticket.signatures[0];
 });
 
 /** Writes a hold record straight into one provider's store, as an accepted value. */
-async function putHold(p: "aws" | "vercel", holdId: string, value: unknown) {
-  mc.acceptors[p].records.set(`hold/${holdId}`, {
-    key: `hold/${holdId}`,
+async function putHold(p: "aws" | "vercel", id: string, value: unknown) {
+  mc.acceptors[p].records.set(`hold/${id}`, {
+    key: `hold/${id}`,
     promised: "",
     accepted: "0000000000000001.test",
     value: JSON.stringify(value),
@@ -50,53 +62,56 @@ const ask = (body: TicketSignBody, key = mc.tc.keys.cloudflare) =>
   );
 
 describe("internal ticket signing endpoint", () => {
-  it("signs what its own store shows sold to that order and holder", async () => {
-    await putHold("aws", "h1", {
+  it("signs the tickets it derives from the committed order", async () => {
+    const r = await ask({ holdId, holder: "alice" });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    // The peer's signature is over the very payload the coordinator derived on its own.
+    const ticket = { payload, signatures: [coordinatorSig, r.signatures[0]!] };
+    expect(await verifyTicket(ticket, mc.tc.cluster)).toMatchObject({ valid: true });
+  });
+
+  it("refuses another holder (422), and sales or orders it does not see (409)", async () => {
+    expect(await ask({ holdId, holder: "bob" })).toMatchObject({ ok: false, status: 422 });
+    expect(await ask({ holdId: "h9", holder: "alice" })).toMatchObject({ ok: false, status: 409 });
+    await putHold("aws", "h-no-order", {
       state: "sold",
-      seats: [seatKey],
+      seats: [`seat/${ev.eventId}/${ev.seats[1]?.sectionId}/${ev.seats[1]?.seatId}`],
       expiresAtMs: 0,
       caller: await buyerSegment("alice"),
       hash: "x",
-      orderId: "o1",
+      orderId: "o-never-written",
       confirm: { key: "idem/x/y", hash: "z" },
     });
-    const r = await ask({ holdId: "h1", items: [{ seatKey, claims: claims() }] });
-    expect(r.ok).toBe(true);
+    expect(await ask({ holdId: "h-no-order", holder: "alice" })).toMatchObject({
+      ok: false,
+      status: 409,
+    });
   });
 
-  it("refuses claims its store contradicts (422) and sales it has not seen (409)", async () => {
-    const other = await ask({ holdId: "h1", items: [{ seatKey, claims: claims({ ord: "o2" }) }] });
-    expect(other).toMatchObject({ ok: false, status: 422 });
-    const holder = await ask({
-      holdId: "h1",
-      items: [{ seatKey, claims: claims({ hld: "bob" }) }],
+  it("refuses a sold hold whose order names another hold or other seats (422)", async () => {
+    // The genuine sale's record, copied under another hold id with another seat.
+    const sold = JSON.parse(mc.acceptors.aws.records.get(`hold/${holdId}`)?.value ?? "{}");
+    await putHold("aws", "h-other-seats", {
+      ...sold,
+      seats: [`seat/${ev.eventId}/${ev.seats[2]?.sectionId}/${ev.seats[2]?.seatId}`],
     });
-    expect(holder).toMatchObject({ ok: false, status: 422 });
-    const seat = await ask({
-      holdId: "h1",
-      items: [
-        {
-          seatKey: "seat/ev1/stalls/s2",
-          claims: claims({ seat: { id: "s2", label: "2", category: "c" } }),
-        },
-      ],
+    expect(await ask({ holdId: "h-other-seats", holder: "alice" })).toMatchObject({
+      ok: false,
+      status: 422,
     });
-    expect(seat).toMatchObject({ ok: false, status: 422 });
-    const unseen = await ask({ holdId: "h9", items: [{ seatKey, claims: claims() }] });
-    expect(unseen).toMatchObject({ ok: false, status: 409 });
   });
 
-  it("refuses unsigned calls and calls signed with its own key (401)", async () => {
+  it("refuses unsigned calls, calls signed with its own key (401), and the legacy body (400)", async () => {
     const r = await mc.request("aws", TICKET_SIGN_PATH, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ holdId: "h1", items: [{ seatKey, claims: claims() }] }),
+      body: JSON.stringify({ holdId, holder: "alice" }),
     });
     expect(r.status).toBe(401);
-    const self = await ask(
-      { holdId: "h1", items: [{ seatKey, claims: claims() }] },
-      mc.tc.keys.aws,
-    );
+    const self = await ask({ holdId, holder: "alice" }, mc.tc.keys.aws);
     expect(self).toMatchObject({ ok: false, status: 401 });
+    const legacy = await ask({ holdId, items: [] } as unknown as TicketSignBody);
+    expect(legacy).toMatchObject({ ok: false, status: 400 });
   });
 });

@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TICKET_SIGN_PATH } from "../../functions/peers/ticket-sign-client.ts";
+import type { ProviderId } from "../../shared/config.ts";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { signRequest } from "../../shared/crypto/http-signature.ts";
+import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import {
+  assembleTicket,
+  signTicketClaims,
+  type TicketSignature,
+} from "../../shared/tickets/sign.ts";
+import { verifyTicket } from "../../shared/tickets/verify.ts";
+import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
+import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+
+/**
+ * Threat: one compromised provider (here cloudflare: the attacker holds its signing key and can
+ * make signed peer calls) tries to obtain a SECOND provider's signature on ticket claims that no
+ * committed order backs, by asking the peer's co-signing endpoint to sign what it sends. A peer
+ * must sign only claims it derives itself from the committed sale.
+ */
+
+let mc: MemoryCluster;
+let ev: Seeded;
+let genuine: TicketClaims;
+let holdId: string;
+
+beforeAll(async () => {
+  mc = await startMemoryCluster();
+  ev = await seedEvent(
+    directStore(mc.acceptors, () => mc.clock.ms),
+    { nowMs: mc.clock.ms },
+  );
+  const alice = await mc.tokenFor("alice");
+  const h = await call(mc, "vercel", "POST", `/v1/events/${ev.eventId}/holds`, {
+    token: alice,
+    key: newKey(),
+    body: { seats: [ev.seats[0]] },
+  });
+  expect(h.status).toBe(201);
+  holdId = h.body.holdId;
+  const c = await call(mc, "vercel", "POST", `/v1/holds/${holdId}/confirm`, {
+    token: alice,
+    key: newKey(),
+    body: { card: CARD_OK },
+  });
+  expect(c.status).toBe(201);
+  const t = c.body.tickets[0];
+  genuine = JSON.parse(
+    new TextDecoder().decode(Buffer.from(t.ticket.payload as string, "base64url")),
+  ) as TicketClaims;
+});
+
+/** A signed peer call from the compromised provider, with any JSON body it likes. */
+async function peerCall(to: ProviderId, body: unknown): Promise<Response> {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  const headers = await signRequest({
+    method: "POST",
+    path: TICKET_SIGN_PATH,
+    body: bytes,
+    to,
+    key: mc.tc.keys.cloudflare,
+    createdS: Math.floor(mc.clock.ms / 1000),
+    nonce: toBase64Url(crypto.getRandomValues(new Uint8Array(18))),
+  });
+  return mc.fetchVia("cloudflare")(`${mc.tc.cluster.providers[to].url}${TICKET_SIGN_PATH}`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: bytes,
+  });
+}
+
+/** What the attacker can assemble: its own signature plus whatever the peer answered. */
+async function forge(claims: TicketClaims, to: ProviderId, body: unknown) {
+  const own = await signTicketClaims(claims, mc.tc.keys.cloudflare, "cloudflare");
+  const res = await peerCall(to, body);
+  const sigs: TicketSignature[] = [own];
+  if (res.ok) {
+    const reply = (await res.json()) as { signatures?: TicketSignature[] };
+    sigs.push(...(reply.signatures ?? []));
+  }
+  return verifyTicket(assembleTicket(claims, sigs), mc.tc.cluster);
+}
+
+const forgeries: [string, (c: TicketClaims) => TicketClaims][] = [
+  ["a new ticket id for the same seat", (c) => ({ ...c, tid: "tFORGEDforgedFORGEDforg" })],
+  ["price 0", (c) => ({ ...c, prc: { ...c.prc, amount: 0 } })],
+  ["another theater", (c) => ({ ...c, thr: "someone-else" })],
+  ["a VIP category", (c) => ({ ...c, seat: { ...c.seat, category: "VIP" } })],
+  ["another label", (c) => ({ ...c, seat: { ...c.seat, label: "Royal box" } })],
+  ["another issue time", (c) => ({ ...c, iat: c.iat + 86_400 })],
+];
+
+describe("one compromised provider cannot get a second signature on claims no order backs", () => {
+  it("the genuine ticket verifies (control)", async () => {
+    const body = { holdId, items: [{ seatKey: seatKeyOf(genuine), claims: genuine }] };
+    // The legacy request form names its claims; the current one only the sale. Either way the
+    // genuine claims must come out valid, or the forgeries below would prove nothing.
+    const legacy = await forge(genuine, "aws", body);
+    const current = await forge(genuine, "aws", { holdId, holder: genuine.hld });
+    expect(legacy.valid || current.valid).toBe(true);
+  });
+
+  for (const [what, edit] of forgeries) {
+    it(`refuses ${what}`, async () => {
+      const forged = edit(genuine);
+      for (const to of ["aws", "vercel"] as const) {
+        const legacy = await forge(forged, to, {
+          holdId,
+          items: [{ seatKey: seatKeyOf(forged), claims: forged }],
+        });
+        expect(legacy.valid, `${to} co-signed ${what} (claims sent by the caller)`).toBe(false);
+        const current = await forge(forged, to, { holdId, holder: forged.hld });
+        expect(current.valid, `${to} co-signed ${what} (claims derived)`).toBe(false);
+      }
+    });
+  }
+});
+
+function seatKeyOf(c: TicketClaims): string {
+  return `seat/${c.evt}/${ev.seats[0]?.sectionId}/${c.seat.id}`;
+}
