@@ -1,10 +1,7 @@
 import { z } from "zod";
-import type { PrivateJwk, ProviderId } from "../../shared/config.ts";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
-import { signRequest } from "../../shared/crypto/http-signature.ts";
 import { MAX_SEATS_PER_HOLD } from "../../shared/seats/changes.ts";
 import { type TicketSignature, TicketSignatureSchema } from "../../shared/tickets/sign.ts";
-import { PEER_TIMEOUT_MS } from "./remote-acceptor.ts";
+import { type PeerCallOptions, peerCall } from "./peer-call.ts";
 
 /**
  * Wire format of the internal ticket-signing endpoint: a coordinator asks a peer to vouch for the
@@ -34,49 +31,18 @@ export type SignOutcome =
   /** status 409: the peer's store does not show the sale (yet); 0: the peer did not answer. */
   | { readonly ok: false; readonly status: number; readonly reason: string };
 
-export interface TicketSignClientOptions {
-  readonly to: ProviderId;
-  readonly url: string;
-  /** Our signing key: the peer checks it against the cluster configuration. */
-  readonly key: PrivateJwk;
-  readonly now: () => number;
-  readonly fetch?: typeof fetch;
-  readonly timeoutMs?: number;
-}
-
 /** Asks one peer for its signatures. Never throws: a lost peer is an outcome like a refusal. */
 export async function requestTicketSignatures(
-  o: TicketSignClientOptions,
+  o: PeerCallOptions,
   body: TicketSignBody,
 ): Promise<SignOutcome> {
   try {
-    const bytes = new TextEncoder().encode(JSON.stringify(body));
-    const headers = await signRequest({
-      method: "POST",
-      path: TICKET_SIGN_PATH,
-      body: bytes,
-      to: o.to,
-      key: o.key,
-      createdS: Math.floor(o.now() / 1000),
-      nonce: toBase64Url(crypto.getRandomValues(new Uint8Array(18))),
-    });
-    const res = await (o.fetch ?? fetch)(`${o.url}${TICKET_SIGN_PATH}`, {
-      method: "POST",
-      headers: { ...headers, "content-type": "application/json" },
-      body: bytes,
-      signal: AbortSignal.timeout(o.timeoutMs ?? PEER_TIMEOUT_MS),
-    });
+    const res = await peerCall(o, TICKET_SIGN_PATH, body);
     if (!res.ok) {
-      return {
-        ok: false,
-        status: res.status,
-        reason: `${o.to}: HTTP ${res.status} ${await res.text()}`,
-      };
+      return { ok: false, status: res.status, reason: `${o.to}: HTTP ${res.status} ${res.text}` };
     }
-    const r = TicketSignReply.safeParse(await res.json());
-    if (!r.success) {
-      return { ok: false, status: 0, reason: `${o.to}: malformed reply` };
-    }
+    const r = TicketSignReply.safeParse(res.json);
+    if (!r.success) return { ok: false, status: 0, reason: `${o.to}: malformed reply` };
     return { ok: true, signatures: r.data.signatures };
   } catch (e) {
     return {

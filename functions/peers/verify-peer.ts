@@ -1,16 +1,27 @@
 import type { Context } from "hono";
 import { PROVIDERS, type PublicJwk } from "../../shared/config.ts";
 import { NonceCache, verifyRequest } from "../../shared/crypto/http-signature.ts";
+import { SEALED_CONTENT_TYPE, sealReply } from "../../shared/crypto/reply-seal.ts";
 import type { AppDeps } from "../deps.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
+import { instanceReplyKeys } from "./reply-keys.ts";
 
-export type PeerBody = { ok: true; json: unknown } | { ok: false; response: Response };
+export type PeerBody =
+  | {
+      ok: true;
+      json: unknown;
+      /** The 200 answer, sealed to the caller's reply key for this request (reply-seal.ts). */
+      reply: (value: unknown) => Promise<Response>;
+    }
+  | { ok: false; response: Response };
 
 /**
  * Guard of an internal endpoint: the call must be signed by ANOTHER provider of the cluster
  * (RFC 9421, see shared/crypto), fresh, never seen before, and carry a JSON body of at most
- * `maxBytes`. Returns the parsed body, or the problem response to send (413, 401, 400), so every
- * internal route refuses alike. One nonce cache per guard: a nonce signed for one path cannot be
+ * `maxBytes`. Returns the parsed body and the sealer of the answer, or the problem response to send
+ * (413, 401, 400), so every internal route refuses alike. Answers are sealed to the reply key the
+ * signed request names, so whoever replays a captured call (on this instance or another one, whose
+ * nonce memory never saw it) gets nothing it can read. One nonce cache per guard: a nonce signed for one path cannot be
  * replayed on another anyway, since the path is covered by the signature.
  */
 export function peerGuard(deps: AppDeps, maxBytes: number) {
@@ -33,6 +44,7 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
     const v = await verifyRequest({
       method: c.req.method,
       path: c.req.path,
+      query: new URL(c.req.url).search.slice(1),
       headers: c.req.raw.headers,
       body: raw,
       self: deps.provider,
@@ -43,8 +55,17 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
     if (!nonces.admit(v.nonce, nowS)) {
       return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"));
     }
+    const reply = async (value: unknown) => {
+      const plain = new TextEncoder().encode(JSON.stringify(value));
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const sealed = await sealReply(plain, v.replyKey, v.nonce, await instanceReplyKeys(), iv);
+      return new Response(sealed as BodyInit, {
+        status: 200,
+        headers: { "content-type": SEALED_CONTENT_TYPE },
+      });
+    };
     try {
-      return { ok: true, json: JSON.parse(new TextDecoder().decode(raw)) };
+      return { ok: true, json: JSON.parse(new TextDecoder().decode(raw)), reply };
     } catch {
       return refuse(new ProblemError(400, "invalid-json", "Malformed JSON body"));
     }

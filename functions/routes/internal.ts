@@ -28,21 +28,21 @@ export function internalRoutes(deps: AppDeps) {
     switch (c.req.param("op")) {
       case "prepare": {
         const r = PrepareBody.safeParse(json);
-        return r.success ? c.json(await deps.acceptor.prepare(r.data)) : bad(r.error);
+        return r.success ? body.reply(await deps.acceptor.prepare(r.data)) : bad(r.error);
       }
       case "accept": {
         const r = AcceptBody.safeParse(json);
-        return r.success ? c.json(await deps.acceptor.accept(r.data.entries)) : bad(r.error);
+        return r.success ? body.reply(await deps.acceptor.accept(r.data.entries)) : bad(r.error);
       }
       case "read": {
         const r = ReadBody.safeParse(json);
-        return r.success ? c.json(await deps.acceptor.read(r.data.keys)) : bad(r.error);
+        return r.success ? body.reply(await deps.acceptor.read(r.data.keys)) : bad(r.error);
       }
       case "scan": {
         const r = ScanBody.safeParse(json);
         if (!r.success) return bad(r.error);
         const { prefix, cursor, limit } = r.data;
-        return c.json(
+        return body.reply(
           await deps.acceptor.scan(prefix, {
             ...(cursor !== undefined ? { cursor } : {}),
             ...(limit !== undefined ? { limit } : {}),
@@ -51,7 +51,7 @@ export function internalRoutes(deps: AppDeps) {
       }
       case "ping":
         await deps.acceptor.ping();
-        return c.json({ ok: true });
+        return body.reply({ ok: true });
       default:
         return sendProblem(c, new ProblemError(404, "not-found", "Not Found"));
     }

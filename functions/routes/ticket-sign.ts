@@ -32,7 +32,7 @@ export function ticketSignRoutes(s: Services) {
     const w = await witnessSale(s, r.data);
     if (!w.ok)
       return sendProblem(c, new ProblemError(w.status, "not-witnessed", "Not witnessed", w.reason));
-    return c.json({ signatures: w.signatures });
+    return body.reply({ signatures: w.signatures });
   });
   return app;
 }

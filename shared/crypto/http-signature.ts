@@ -1,18 +1,28 @@
 import { importJWK } from "jose";
 import type { PrivateJwk, PublicJwk } from "../config.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
+import { isReplyKey, REPLY_KEY_HEADER } from "./reply-seal.ts";
 
 /**
  * Peer calls between providers are signed per HTTP Message Signatures (RFC 9421) with Ed25519, over
- * the method, path, the body's Content-Digest (RFC 9530) and a `tessera-to` header naming the
- * receiving provider (so a call captured on its way to one provider cannot be replayed to another).
+ * the method, path, query, the body's Content-Digest (RFC 9530), a `tessera-to` header naming the
+ * receiving provider (so a call captured on its way to one provider cannot be replayed to another)
+ * and the `tessera-reply-key` the reply is sealed to (reply-seal.ts: so a replayed call, on any
+ * instance, earns a reply only the original caller can open).
  * `@authority` is deliberately not covered: geo-DNS, the local WAN proxy and provider front ends
  * rewrite Host, while `tessera-to` carries the same intent end to end.
  *
  * Everything here is pure given its inputs: the caller passes time and the nonce.
  */
 export const SIGNATURE_LABEL = "tessera";
-export const COVERED = ["@method", "@path", "content-digest", "tessera-to"] as const;
+export const COVERED = [
+  "@method",
+  "@path",
+  "@query",
+  "content-digest",
+  "tessera-to",
+  REPLY_KEY_HEADER,
+] as const;
 /** Accepted distance between the signer's `created` and our clock: covers provider clock skew and
  * slow networks, and bounds how long a nonce must be remembered. */
 export const SIGNATURE_MAX_AGE_S = 30;
@@ -28,7 +38,11 @@ export async function contentDigest(body: Uint8Array): Promise<string> {
 interface SignInput {
   method: string;
   path: string;
+  /** The query string without "?", if any. */
+  query?: string;
   body: Uint8Array;
+  /** The caller's reply key (reply-seal.ts). */
+  replyKey: string;
   to: string;
   key: PrivateJwk;
   createdS: number;
@@ -75,8 +89,10 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
     {
       "@method": input.method.toUpperCase(),
       "@path": input.path,
+      "@query": `?${input.query ?? ""}`,
       "content-digest": digest,
       "tessera-to": input.to,
+      [REPLY_KEY_HEADER]: input.replyKey,
     },
     params,
   );
@@ -85,18 +101,21 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
   return {
     "content-digest": digest,
     "tessera-to": input.to,
+    [REPLY_KEY_HEADER]: input.replyKey,
     "signature-input": `${SIGNATURE_LABEL}=${params}`,
     signature: `${SIGNATURE_LABEL}=:${toBase64(sig)}:`,
   };
 }
 
 export type VerifyResult =
-  | { ok: true; keyid: string; nonce: string; createdS: number }
+  | { ok: true; keyid: string; nonce: string; createdS: number; replyKey: string }
   | { ok: false; reason: string };
 
 interface VerifyInput {
   method: string;
   path: string;
+  /** The query string without "?" ("" when none). */
+  query: string;
   headers: Headers;
   body: Uint8Array;
   /** Our own provider id: the request must be addressed to us. */
@@ -132,6 +151,8 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
   if (!sm?.[1]) return { ok: false, reason: "malformed Signature" };
   const to = input.headers.get("tessera-to") ?? "";
   if (to !== input.self) return { ok: false, reason: "request addressed to another provider" };
+  const replyKey = input.headers.get(REPLY_KEY_HEADER) ?? "";
+  if (!isReplyKey(replyKey)) return { ok: false, reason: "missing or malformed reply key" };
   const digest = await contentDigest(input.body);
   if (input.headers.get("content-digest") !== digest) {
     return { ok: false, reason: "Content-Digest does not match the body" };
@@ -140,8 +161,10 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
     {
       "@method": input.method.toUpperCase(),
       "@path": input.path,
+      "@query": `?${input.query}`,
       "content-digest": digest,
       "tessera-to": to,
+      [REPLY_KEY_HEADER]: replyKey,
     },
     signatureParams(createdS, nonce, keyid),
   );
@@ -152,7 +175,9 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
     fromBase64(sm[1]) as BufferSource,
     base as BufferSource,
   );
-  return valid ? { ok: true, keyid, nonce, createdS } : { ok: false, reason: "bad signature" };
+  return valid
+    ? { ok: true, keyid, nonce, createdS, replyKey }
+    : { ok: false, reason: "bad signature" };
 }
 
 /**

@@ -1,6 +1,9 @@
 import { FlattenedSign, flattenedVerify, importJWK } from "jose";
 import { PROVIDERS, type PrivateJwk, type ProviderId, type PublicJwk } from "../config.ts";
-import { toBase64Url } from "../crypto/base64.ts";
+import { fromBase64UrlStrict, toBase64Url } from "../crypto/base64.ts";
+
+/** Kept here too: the JWS verifiers and their callers decode with it. */
+export { fromBase64UrlStrict };
 
 /**
  * Provider signatures over a payload carried elsewhere: one `{protected, signature}` per signer, as
@@ -90,17 +93,4 @@ export async function verifyDetached(
   } catch {
     return false;
   }
-}
-
-/** base64url without padding; throws on any character outside the alphabet or a bad length. */
-export function fromBase64UrlStrict(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) throw new TypeError("not base64url");
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4);
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  // Non-canonical encodings (stray low bits in the last char) would let two strings mean the same
-  // bytes; re-encoding must give back the input.
-  if (toBase64Url(out) !== s) throw new TypeError("non-canonical base64url");
-  return out;
 }

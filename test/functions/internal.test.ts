@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../functions/app.ts";
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
+import { instanceReplyKeys } from "../../functions/peers/reply-keys.ts";
 import { signRequest } from "../../shared/crypto/http-signature.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
@@ -45,6 +46,7 @@ async function signed(
     key: tc.keys.cloudflare,
     createdS: opts.createdS ?? Math.floor(now.ms / 1000),
     nonce: opts.nonce ?? crypto.randomUUID().replaceAll("-", ""),
+    replyKey: (await instanceReplyKeys()).publicKey,
   });
   return { bytes, headers };
 }
@@ -120,6 +122,15 @@ describe("internal acceptor endpoint", () => {
   it("refuses a call addressed to another provider", async () => {
     const { bytes, headers } = await signed({ keys: ["seat/e1/a/9"], ballot }, { to: "vercel" });
     expect((await post(bytes, headers)).status).toBe(401);
+  });
+
+  it("refuses a call without a reply key, or whose reply key was swapped", async () => {
+    const { bytes, headers } = await signed({ keys: ["seat/e1/a/10"], ballot });
+    const { "tessera-reply-key": _dropped, ...without } = headers;
+    expect((await post(bytes, without)).status).toBe(401);
+    const swapped = { ...headers, "tessera-reply-key": `B${"A".repeat(86)}` };
+    expect((await post(bytes, swapped)).status).toBe(401);
+    expect(acceptor.records.has("seat/e1/a/10")).toBe(false);
   });
 
   it("answers a signed but invalid body with 400 problem+json", async () => {

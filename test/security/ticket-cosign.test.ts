@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { peerCall } from "../../functions/peers/peer-call.ts";
 import { TICKET_SIGN_PATH } from "../../functions/peers/ticket-sign-client.ts";
 import type { ProviderId } from "../../shared/config.ts";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
-import { signRequest } from "../../shared/crypto/http-signature.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import {
   assembleTicket,
@@ -53,33 +52,26 @@ beforeAll(async () => {
 });
 
 /** A signed peer call from the compromised provider, with any JSON body it likes. */
-async function peerCall(to: ProviderId, body: unknown): Promise<Response> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const headers = await signRequest({
-    method: "POST",
-    path: TICKET_SIGN_PATH,
-    body: bytes,
-    to,
-    key: mc.tc.keys.cloudflare,
-    createdS: Math.floor(mc.clock.ms / 1000),
-    nonce: toBase64Url(crypto.getRandomValues(new Uint8Array(18))),
-  });
-  return mc.fetchVia("cloudflare")(`${mc.tc.cluster.providers[to].url}${TICKET_SIGN_PATH}`, {
-    method: "POST",
-    headers: { ...headers, "content-type": "application/json" },
-    body: bytes,
-  });
+function callPeer(to: ProviderId, body: unknown) {
+  return peerCall(
+    {
+      to,
+      url: mc.tc.cluster.providers[to].url,
+      key: mc.tc.keys.cloudflare,
+      now: () => mc.clock.ms,
+      fetch: mc.fetchVia("cloudflare"),
+    },
+    TICKET_SIGN_PATH,
+    body,
+  );
 }
 
 /** What the attacker can assemble: its own signature plus whatever the peer answered. */
 async function forge(claims: TicketClaims, to: ProviderId, body: unknown) {
   const own = await signTicketClaims(claims, mc.tc.keys.cloudflare, "cloudflare");
-  const res = await peerCall(to, body);
+  const res = await callPeer(to, body);
   const sigs: TicketSignature[] = [own];
-  if (res.ok) {
-    const reply = (await res.json()) as { signatures?: TicketSignature[] };
-    sigs.push(...(reply.signatures ?? []));
-  }
+  if (res.ok) sigs.push(...((res.json as { signatures?: TicketSignature[] }).signatures ?? []));
   return verifyTicket(assembleTicket(claims, sigs), mc.tc.cluster);
 }
 
