@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { ClusterConfig, PrivateJwk, ProviderId } from "../../shared/config.ts";
 import { publicOf } from "../../shared/crypto/keys.ts";
 
@@ -24,7 +25,16 @@ export function deploymentEnv(o: {
     TESSERA_OIDC_JWKS: JSON.stringify({ keys: [{ ...publicOf(o.idpKey), alg: "EdDSA" }] }),
     TESSERA_DEV_IDP_KEY: JSON.stringify(o.idpKey),
     TESSERA_DEV_IDP_USERS: "alice,bob,carol,dave",
-    // Derived, not random, so all three local providers and the tests agree without sharing state.
-    CRON_SECRET: `local-cron-${o.cluster.clusterId}-${o.governanceKey.x.slice(0, 16)}`,
+    CRON_SECRET: localCronSecret(o.cluster, o.governanceKey),
   };
+}
+
+/**
+ * The scheduled call's secret in a local or test cluster. Derived, not random, so all three local
+ * providers and the tests agree without sharing state; derived from the governance PRIVATE key
+ * (kept under .data/, never published), so knowing the public configuration does not give it away.
+ */
+export function localCronSecret(cluster: ClusterConfig, governanceKey: PrivateJwk): string {
+  const mac = createHmac("sha256", governanceKey.d).update(`cron\n${cluster.clusterId}`);
+  return `local-cron-${mac.digest("base64url")}`;
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { commitIdFor } from "../../functions/audit/commit-id.ts";
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { main } from "../../scripts/cli/main.ts";
+import { localCronSecret } from "../../scripts/local/env.ts";
 import { crossCheck } from "../../shared/audit/cross-check.ts";
 import type { AuditEntry } from "../../shared/audit/entry.ts";
 import type { SealedSegment } from "../../shared/audit/segment.ts";
@@ -238,7 +239,7 @@ describe("fork round trip between two real clusters", () => {
       const r = await fetch(`${A.providers[p].url}/internal/anti-entropy?prefix=none/`, {
         method: "POST",
         headers: {
-          authorization: `Bearer local-cron-cluster-a-${A.governanceKey.x.slice(0, 16)}`,
+          authorization: `Bearer ${localCronSecret(A.cluster, A.governanceKey)}`,
         },
       });
       expect(r.status).toBe(200);

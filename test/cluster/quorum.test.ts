@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localCronSecret } from "../../scripts/local/env.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { startTestCluster } from "../support/local-cluster.ts";
 import { remoteStore, type Seeded, seedEvent } from "../support/seed.ts";
@@ -115,7 +116,7 @@ describe("2-of-3 quorum on the real local stand-ins", () => {
     }
     // The returning store missed those writes: the others agree, it does not.
     expect((await divergentKeys(cluster, "")).length).toBeGreaterThan(0);
-    const secret = `local-cron-${cluster.cluster.clusterId}-${cluster.governanceKey.x.slice(0, 16)}`;
+    const secret = localCronSecret(cluster.cluster, cluster.governanceKey);
     let sweeps = 0;
     // Sweep until all three agree: a sweep repairs what it saw, and retried or in-flight changes of
     // the selling above may still land on two stores while it runs; each pass leaves fewer.
