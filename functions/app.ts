@@ -102,7 +102,14 @@ export function createApp(hostDeps: AppDeps) {
   );
   app.onError((err, c) => {
     const rid = c.get("requestId");
-    if (err instanceof ProblemError) return sendProblem(c, err);
+    if (err instanceof ProblemError) {
+      if (err.diagnostic !== undefined) {
+        console.error(
+          `[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}: ${err.diagnostic}`,
+        );
+      }
+      return sendProblem(c, err, err.problem.status >= 500 ? rid : undefined);
+    }
     // Hono's own refusals (malformed JSON body, bad content type) carry their 4xx status.
     if (err instanceof HTTPException && err.status < 500) {
       return sendProblem(
@@ -131,6 +138,7 @@ export function createApp(hostDeps: AppDeps) {
         status: 503,
         detail: "a store or peer failed while handling the request; retry",
         instance: c.req.path,
+        requestId: rid,
       },
       { "retry-after": "1", "x-request-id": rid },
     );

@@ -20,6 +20,8 @@ export const PROBLEM_BASE = "https://tessera.dev/problems/";
 export class ProblemError extends Error {
   readonly problem: Problem;
   readonly headers: Record<string, string>;
+  /** What went wrong inside (driver or peer error text): logged with the request id, never sent. */
+  diagnostic?: string;
   constructor(
     status: ContentfulStatusCode,
     slug: string,
@@ -38,7 +40,16 @@ export class ProblemError extends Error {
     };
     this.headers = headers;
   }
+
+  /** Attaches internal error text for the log; the caller sees only the problem. */
+  logging(diagnostic: string): this {
+    this.diagnostic = diagnostic;
+    return this;
+  }
 }
+
+/** Error text of anything thrown, for logs only. */
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export function problemResponse(p: Problem, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(p), {
@@ -47,6 +58,13 @@ export function problemResponse(p: Problem, headers: Record<string, string> = {}
   });
 }
 
-export function sendProblem(c: Context, err: ProblemError): Response {
-  return problemResponse({ ...err.problem, instance: c.req.path }, err.headers);
+/** With `requestId` (server errors), the answer names the id its log line carries. */
+export function sendProblem(c: Context, err: ProblemError, requestId?: string): Response {
+  if (requestId === undefined) {
+    return problemResponse({ ...err.problem, instance: c.req.path }, err.headers);
+  }
+  return problemResponse(
+    { ...err.problem, instance: c.req.path, requestId },
+    { ...err.headers, "x-request-id": requestId },
+  );
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { PROVIDERS } from "../../shared/config.ts";
 import type { AppDeps } from "../deps.ts";
+import { errorText } from "../problem.ts";
 
 /** How long a peer may take to answer /livez before /health calls it unreachable. */
 const PEER_TIMEOUT_MS = 1500;
@@ -18,11 +19,19 @@ export function healthRoutes(deps: AppDeps) {
 
   app.get("/livez", (c) => c.json({ provider: deps.provider, ok: true }));
 
+  // Anyone may call /health: it says what failed, never the error text (store hosts, driver
+  // messages), which goes to the log with the request id instead.
   app.get("/health", async (c) => {
+    const rid = c.get("requestId" as never) as string | undefined;
+    const log = (what: string, e: unknown) =>
+      console.error(`[${deps.provider}] [${rid ?? "-"}] /health: ${what}: ${errorText(e)}`);
     const t0 = now();
     const store = await deps.acceptor.ping().then(
       () => ({ name: deps.storeName, ok: true, latencyMs: now() - t0 }),
-      (e: unknown) => ({ name: deps.storeName, ok: false, error: String(e) }),
+      (e: unknown) => {
+        log("store", e);
+        return { name: deps.storeName, ok: false, error: "store did not answer" };
+      },
     );
     const peers = Object.fromEntries(
       await Promise.all(
@@ -35,7 +44,9 @@ export function healthRoutes(deps: AppDeps) {
             const res: PeerHealth = { ok: r.ok, latencyMs: now() - t };
             return [p, res] as const;
           } catch (e) {
-            const res: PeerHealth = { ok: false, error: String(e) };
+            log(p, e);
+            const timedOut = e instanceof Error && e.name === "TimeoutError";
+            const res: PeerHealth = { ok: false, error: timedOut ? "timed out" : "unreachable" };
             return [p, res] as const;
           }
         }),

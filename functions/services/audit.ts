@@ -7,7 +7,7 @@ import {
   segmentOfBlobKey,
 } from "../audit/layout.ts";
 import type { AppDeps } from "../deps.ts";
-import { ProblemError } from "../problem.ts";
+import { errorText, ProblemError } from "../problem.ts";
 import { unavailable } from "./store.ts";
 
 /**
@@ -52,7 +52,7 @@ export async function listSegments(
       ...(after !== undefined ? { cursor: after } : {}),
     });
   } catch (e) {
-    throw unavailable(`blob store listing failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw unavailable(`blob store listing failed: ${errorText(e)}`);
   }
   const segments = got.keys.flatMap((k) => {
     const ref = segmentOfBlobKey(k);
@@ -67,6 +67,6 @@ export async function readSegment(deps: AppDeps, ref: SegmentRef): Promise<Uint8
   try {
     return await deps.blobs.get(ref.blobKey);
   } catch (e) {
-    throw unavailable(`blob store read failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw unavailable(`blob store read failed: ${errorText(e)}`);
   }
 }

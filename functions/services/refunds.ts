@@ -4,7 +4,7 @@ import type { Payment } from "../../shared/domain/payment.ts";
 import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
 import { holdKey, seatKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
-import { ProblemError } from "../problem.ts";
+import { errorText, ProblemError } from "../problem.ts";
 import { retryingChange } from "./catalog.ts";
 import {
   bodyHash,
@@ -152,10 +152,10 @@ export async function refundOrderFlow(
         503,
         "payment-unavailable",
         "The payment processor did not answer",
-        `${e instanceof Error ? e.message : String(e)}; retry with the same Idempotency-Key`,
+        "retry with the same Idempotency-Key",
         {},
         { "retry-after": "2" },
-      );
+      ).logging(errorText(e));
     }
     await checkPaymentRefund(r, payments, order.paymentId);
   }

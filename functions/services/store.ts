@@ -7,25 +7,27 @@ import { ProblemError } from "../problem.ts";
 /** What a 503 tells a client: the quorum is short right now; retrying soon, anywhere, is safe. */
 export const RETRY_AFTER_S = 2;
 
-export const unavailable = (detail: string) =>
+/** `diagnostic` (driver and peer error text) goes to the log only. */
+export const unavailable = (diagnostic: string) =>
   new ProblemError(
     503,
     "quorum-unavailable",
     "Fewer than two providers' stores answered",
-    detail,
+    "the stores could not be reached; retry soon, on any provider",
     {},
     { "retry-after": String(RETRY_AFTER_S) },
-  );
+  ).logging(diagnostic);
 
-export const outcomeUnknown = (detail: string) =>
+/** `what` is our own wording of the step; `diagnostic` goes to the log only. */
+export const outcomeUnknown = (what: string, diagnostic = what) =>
   new ProblemError(
     503,
     "outcome-unknown",
     "The outcome is not known yet",
-    `${detail}; retry the same request with the same Idempotency-Key to learn it`,
+    `${what}; retry the same request with the same Idempotency-Key to learn it`,
     {},
     { "retry-after": String(RETRY_AFTER_S) },
-  );
+  ).logging(diagnostic);
 
 /** How a scan reads: this provider's store only (browsing), or every committed record (two
  * stores merged: exports, backups, a buyer's own lists). */
@@ -113,7 +115,7 @@ export class EntityStore {
       case "aborted":
         return { ok: false, reason: out.reason };
       case "unknown":
-        throw outcomeUnknown(out.reason);
+        throw outcomeUnknown("the change did not complete", out.reason);
       case "unavailable":
         throw unavailable(out.reason);
     }

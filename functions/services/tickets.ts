@@ -19,6 +19,7 @@ import {
   type SignOutcome,
   type TicketSignBody,
 } from "../peers/ticket-sign-client.ts";
+import { ProblemError } from "../problem.ts";
 import { buyerSegment } from "./buyer-id.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./orders.ts";
@@ -110,6 +111,22 @@ export interface IssueResult {
   readonly providers: ProviderId[];
   /** Why each missing provider did not sign. */
   readonly refusals: Partial<Record<ProviderId, string>>;
+}
+
+/**
+ * 503 while fewer than two providers vouch: it names which providers did not, not why (their
+ * error text goes to the log with the request id).
+ */
+export function ticketsPending(issued: IssueResult): ProblemError {
+  const missing = PROVIDERS.filter((p) => !issued.providers.includes(p));
+  return new ProblemError(
+    503,
+    "tickets-pending",
+    "Too few providers vouched",
+    `${issued.providers.length} of ${PROVIDERS.length} providers vouched (not yet: ${missing.join(", ")}); retry`,
+    {},
+    { "retry-after": "5" },
+  ).logging(JSON.stringify(issued.refusals));
 }
 
 /** Keeps a peer's answer only if every signature is that peer's, over exactly `derived`. */

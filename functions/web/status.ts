@@ -1,4 +1,5 @@
 import { PROVIDERS } from "../../shared/config.ts";
+import { errorText } from "../problem.ts";
 import { healthRoutes } from "../routes/health.ts";
 import type { Services } from "../services/index.ts";
 import type { ClusterStatus, ProviderHealth } from "./status-types.ts";
@@ -46,6 +47,8 @@ export function statusReporter(s: Services) {
         ...(body.peers ? { peers: body.peers } : {}),
       };
     } catch (e) {
+      // The page is public: it says what failed; the error text goes to the log.
+      console.error(`[${s.deps.provider}] /status: ${provider}: ${errorText(e)}`);
       return { provider, url, reachable: false, error: shortError(e) };
     }
   };
@@ -64,6 +67,5 @@ export function statusReporter(s: Services) {
 }
 
 function shortError(e: unknown): string {
-  if (e instanceof Error && e.name === "TimeoutError") return "timed out";
-  return e instanceof Error ? e.message.slice(0, 120) : String(e).slice(0, 120);
+  return e instanceof Error && e.name === "TimeoutError" ? "timed out" : "unreachable";
 }

@@ -6,7 +6,7 @@ import type { AuthVariables } from "../../../auth/variables.ts";
 import { ProblemError } from "../../../problem.ts";
 import { buyerSegment } from "../../../services/buyer-id.ts";
 import type { Services } from "../../../services/index.ts";
-import { outcomeUnknown, RETRY_AFTER_S } from "../../../services/store.ts";
+import { outcomeUnknown, RETRY_AFTER_S, unavailable } from "../../../services/store.ts";
 import { parseSeatKey } from "./catalog-read.ts";
 
 /** The sub-app type every buyer module registers its routes on. */
@@ -58,7 +58,11 @@ const SEAT_TITLES: Record<SeatErrorCode, string> = {
  * hold that does not exist: a buyer learns nothing about other buyers' holds.
  */
 export function seatProblem(code: SeatErrorCode, detail?: unknown): ProblemError {
-  if (code === "unknown") return outcomeUnknown("the seat change did not complete");
+  if (code === "unknown") {
+    return outcomeUnknown("the seat change did not complete", String(detail ?? code));
+  }
+  // The stores' own error text is for the log (with the request id), not for the caller.
+  if (code === "unavailable") return unavailable(String(detail ?? code));
   const status = code === "forbidden" ? 404 : SEAT_ERROR_STATUS[code];
   const ext: Record<string, unknown> = {};
   let text: string | undefined;

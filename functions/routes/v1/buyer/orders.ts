@@ -6,7 +6,7 @@ import { ProblemError } from "../../../problem.ts";
 import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import { issueOrderTickets, type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
-import type { TicketRecord } from "../../../services/tickets.ts";
+import { type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
@@ -126,14 +126,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       }
       const issued = await issueOrderTickets(s, order, sub, seg);
       if (issued.tickets.length === 0) {
-        throw new ProblemError(
-          503,
-          "tickets-pending",
-          "Too few providers vouched",
-          JSON.stringify(issued.refusals),
-          {},
-          { "retry-after": "5" },
-        );
+        throw ticketsPending(issued);
       }
       const tickets = issued.tickets.map((t) => ticketView(t.id, t.record));
       return c.json({ order, tickets, ticketsPending: false }, 200);
