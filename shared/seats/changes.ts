@@ -283,9 +283,11 @@ export function releaseHold(i: {
   return (cur) => {
     const hold = cur[0] as HoldRecord | null;
     if (hold === null) return abort({ code: "not-found" });
-    if (hold.state === "sold") return abort({ code: "sold" });
     if (hold.state === "expired") return { values: [hold] };
+    // Ownership before state: someone else's hold answers alike whatever became of it, so a buyer
+    // probing ids cannot tell a sold hold from one that never existed.
     if (hold.caller !== i.caller) return abort({ code: "forbidden" });
+    if (hold.state === "sold") return abort({ code: "sold" });
     if (hold.state === "released") return { values: [hold] };
     return { values: [{ ...hold, state: "released" }] };
   };
