@@ -1,6 +1,8 @@
 import { toBase64Url } from "../shared/crypto/base64.ts";
 import { QuorumClient } from "../shared/quorum/client.ts";
-import type { AcceptorPort } from "../shared/storage/ports.ts";
+import type { AcceptEntry, AcceptorPort } from "../shared/storage/ports.ts";
+import { writeRecord } from "./audit/acceptor.ts";
+import { auditLogOf } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
 import { clusterAcceptors } from "./peers/acceptors.ts";
 
@@ -19,6 +21,8 @@ export interface Replication {
 export function createReplication(deps: AppDeps): Replication {
   const { acceptors, localIndex } = clusterAcceptors(deps);
   const tag = toBase64Url(crypto.getRandomValues(new Uint8Array(9)));
+  // Each change this instance sees chosen is logged as a "commit" entry (docs/audit-log.md).
+  const audit = auditLogOf(deps);
   const client = new QuorumClient({
     acceptors,
     localIndex,
@@ -26,6 +30,12 @@ export function createReplication(deps: AppDeps): Replication {
     now: deps.now ?? Date.now,
     random: Math.random,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    ...(audit
+      ? {
+          onChosen: async (entries: readonly AcceptEntry[]) =>
+            audit.record(await Promise.all(entries.map((e) => writeRecord("commit", e)))),
+        }
+      : {}),
   });
   return { client, acceptors, localIndex };
 }

@@ -25,3 +25,8 @@ export function withAudit(deps: AppDeps): { deps: AppDeps; audit: AuditLog } {
   });
   return { deps: { ...deps, acceptor: new AuditedAcceptor(deps.acceptor, audit) }, audit };
 }
+
+/** This instance's audit log, when its acceptor is the audited one (every app built by createApp). */
+export function auditLogOf(deps: AppDeps): AuditLog | undefined {
+  return deps.acceptor instanceof AuditedAcceptor ? deps.acceptor.log : undefined;
+}

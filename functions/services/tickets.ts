@@ -1,3 +1,4 @@
+import { hashValue } from "../../shared/audit/entry.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
@@ -14,6 +15,7 @@ import {
   type TicketSignature,
 } from "../../shared/tickets/sign.ts";
 import { TICKET_QUORUM } from "../../shared/tickets/verify.ts";
+import { auditLogOf } from "../audit/wire.ts";
 import {
   requestTicketSignatures,
   type SignOutcome,
@@ -100,6 +102,19 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
   }
   const signatures = await Promise.all(
     derived.map((d) => signTicketClaims(d.claims, s.deps.signingKey, s.deps.provider)),
+  );
+  // Each signature is this provider's testimony: logged before it leaves (docs/audit-log.md). All
+  // signers sign the same payload, so the cross-check finds a ticket "agreed" once two logged it.
+  await auditLogOf(s.deps)?.record(
+    await Promise.all(
+      derived.map(async (d) => ({
+        kind: "ticket-sign",
+        key: ticketKey(d.claims.tid),
+        ballot: "",
+        valueHash: await hashValue(canonicalClaims(d.claims)),
+        commitId: ticketKey(d.claims.tid),
+      })),
+    ),
   );
   return { ok: true, signatures };
 }

@@ -1,5 +1,10 @@
 import { isValidKey } from "../storage/partition.ts";
-import { type AcceptorPort, type AcceptorRecord, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import {
+  type AcceptEntry,
+  type AcceptorPort,
+  type AcceptorRecord,
+  BATCH_KEYS_MAX,
+} from "../storage/ports.ts";
 import { BallotAllocator } from "./allocator.ts";
 import { PromiseCache } from "./cache.ts";
 import {
@@ -39,6 +44,11 @@ export interface QuorumClientOptions {
   /** Only the simulator changes these (quorum: to prove a quorum of one is unsafe). */
   readonly quorum?: number;
   readonly cacheSize?: number;
+  /**
+   * Told what a quorum accepted after each change that changed something (the audit log's "commit"
+   * entries); awaited before the change returns, and must not throw.
+   */
+  readonly onChosen?: (entries: readonly AcceptEntry[]) => Promise<void>;
 }
 
 /**
@@ -114,7 +124,11 @@ export class QuorumClient {
     let effects = proposer.start(ctx());
     for (;;) {
       for (const e of effects) {
-        if (e.type === "done") return e.outcome;
+        if (e.type === "done") {
+          const chosen = proposer.chosen;
+          if (chosen !== null && this.o.onChosen) await this.o.onChosen(chosen);
+          return e.outcome;
+        }
         this.perform(e, post);
       }
       while (inbox.length === 0) await new Promise<void>((r) => (wake = r));

@@ -195,6 +195,7 @@ export class Proposer<T> {
   private taint: Taint<T> | null = null;
   private highestConflict: BallotString = "";
   private sawRefusal = false;
+  private won: AcceptEntry[] | null = null;
   /** When the current attempt began (ctx.now), to size the backoff after it. */
   private attemptStartedAt = 0;
 
@@ -210,6 +211,14 @@ export class Proposer<T> {
 
   get currentAttempt(): number {
     return this.attempt;
+  }
+
+  /**
+   * After a won change that changed something: what a quorum accepted, per key (ballot and JSON
+   * text), for the audit log's "commit" entries. Null otherwise (lost, aborted, identity).
+   */
+  get chosen(): readonly AcceptEntry[] | null {
+    return this.won;
   }
 
   start(ctx: ProposerContext): ProposerEffect<T>[] {
@@ -511,6 +520,13 @@ export class Proposer<T> {
           reason: proposal.abort.reason,
           values: proposal.abort.current,
         });
+      }
+      if (proposal.changesSomething) {
+        this.won = this.keys.map((key, j) => ({
+          key,
+          ballot: this.ballots[j]!,
+          value: proposal.raws[j] ?? null,
+        }));
       }
       return this.finish({
         status: "ok",
