@@ -1,7 +1,12 @@
 import type { Context } from "hono";
 import { PROVIDERS, type PublicJwk } from "../../shared/config.ts";
-import { NonceCache, verifyRequest } from "../../shared/crypto/http-signature.ts";
+import {
+  checkSignatureHeaders,
+  NonceCache,
+  verifyRequest,
+} from "../../shared/crypto/http-signature.ts";
 import type { AppDeps } from "../deps.ts";
+import { declaredTooLarge, payloadTooLarge, readCapped } from "../middleware/body-limit.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 
 export type PeerBody = { ok: true; json: unknown } | { ok: false; response: Response };
@@ -10,7 +15,9 @@ export type PeerBody = { ok: true; json: unknown } | { ok: false; response: Resp
  * Guard of an internal endpoint: the call must be signed by ANOTHER provider of the cluster
  * (RFC 9421, see shared/crypto), fresh, never seen before, and carry a JSON body of at most
  * `maxBytes`. Returns the parsed body, or the problem response to send (413, 401, 400), so every
- * internal route refuses alike. One nonce cache per guard: a nonce signed for one path cannot be
+ * internal route refuses alike. The body is read last: a call that is unsigned, stale, signed by
+ * a key we do not trust or addressed elsewhere is refused on its headers alone, and a signed one
+ * is read only up to `maxBytes`. One nonce cache per guard: a nonce signed for one path cannot be
  * replayed on another anyway, since the path is covered by the signature.
  */
 export function peerGuard(deps: AppDeps, maxBytes: number) {
@@ -25,20 +32,16 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
 
   return async (c: Context): Promise<PeerBody> => {
     const refuse = (e: ProblemError): PeerBody => ({ ok: false, response: sendProblem(c, e) });
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (raw.byteLength > maxBytes) {
-      return refuse(new ProblemError(413, "payload-too-large", "Payload too large"));
-    }
     const nowS = Math.floor(now() / 1000);
-    const v = await verifyRequest({
-      method: c.req.method,
-      path: c.req.path,
-      headers: c.req.raw.headers,
-      body: raw,
-      self: deps.provider,
-      keys,
-      nowS,
-    });
+    const signed = { method: c.req.method, path: c.req.path, headers: c.req.raw.headers };
+    const pre = checkSignatureHeaders({ ...signed, self: deps.provider, keys, nowS });
+    if (!pre.ok) {
+      return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", pre.reason));
+    }
+    if (declaredTooLarge(c.req.raw, maxBytes)) return refuse(payloadTooLarge(maxBytes));
+    const raw = await readCapped(c.req.raw, maxBytes);
+    if (raw === null) return refuse(payloadTooLarge(maxBytes));
+    const v = await verifyRequest({ ...signed, body: raw, self: deps.provider, keys, nowS });
     if (!v.ok) return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", v.reason));
     if (!nonces.admit(v.nonce, nowS)) {
       return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"));

@@ -6,7 +6,7 @@ import { ProblemError, sendProblem } from "../problem.ts";
 import { witnessSale } from "../services/tickets.ts";
 
 /** 20 items of ~1 KiB claims each; anything far bigger is not a ticket request. */
-const SIGN_BODY_BYTES_MAX = 64 * 1024;
+export const SIGN_BODY_BYTES_MAX = 64 * 1024;
 
 /**
  * The internal ticket-signing endpoint: a peer coordinator asks this provider to vouch for the

@@ -94,11 +94,10 @@ export type VerifyResult =
   | { ok: true; keyid: string; nonce: string; createdS: number }
   | { ok: false; reason: string };
 
-interface VerifyInput {
+interface HeaderInput {
   method: string;
   path: string;
   headers: Headers;
-  body: Uint8Array;
   /** Our own provider id: the request must be addressed to us. */
   self: string;
   /** Public keys we trust, by kid. */
@@ -106,12 +105,23 @@ interface VerifyInput {
   nowS: number;
 }
 
+interface VerifyInput extends HeaderInput {
+  body: Uint8Array;
+}
+
 const PARAMS_RE =
   /^tessera=\(("[^"]+"(?: "[^"]+")*)\);created=(\d{1,12});nonce="([^"]*)";keyid="([^"]{1,128})";alg="ed25519"$/;
 
-/** Checks a peer request's signature, digest, addressee and freshness (not its nonce's novelty:
- * see NonceCache). Never throws on bad input. */
-export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
+export type HeaderCheck =
+  | { ok: true; keyid: string; nonce: string; createdS: number; jwk: PublicJwk; sig: string }
+  | { ok: false; reason: string };
+
+/**
+ * Everything about a peer request that can be checked without its body: signed at all, covering
+ * the required components, fresh, by a key we trust, addressed to us. A receiver runs this before
+ * reading the body, so an unsigned, stale or foreign call costs it no body bytes and no hashing.
+ */
+export function checkSignatureHeaders(input: HeaderInput): HeaderCheck {
   const sigInput = input.headers.get("signature-input");
   const sigHeader = input.headers.get("signature");
   if (!sigInput || !sigHeader) return { ok: false, reason: "unsigned request" };
@@ -132,6 +142,15 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
   if (!sm?.[1]) return { ok: false, reason: "malformed Signature" };
   const to = input.headers.get("tessera-to") ?? "";
   if (to !== input.self) return { ok: false, reason: "request addressed to another provider" };
+  return { ok: true, keyid, nonce, createdS, jwk, sig: sm[1] };
+}
+
+/** Checks a peer request's signature, digest, addressee and freshness (not its nonce's novelty:
+ * see NonceCache). Never throws on bad input. */
+export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
+  const h = checkSignatureHeaders(input);
+  if (!h.ok) return h;
+  const { keyid, nonce, createdS } = h;
   const digest = await contentDigest(input.body);
   if (input.headers.get("content-digest") !== digest) {
     return { ok: false, reason: "Content-Digest does not match the body" };
@@ -141,15 +160,15 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
       "@method": input.method.toUpperCase(),
       "@path": input.path,
       "content-digest": digest,
-      "tessera-to": to,
+      "tessera-to": input.self,
     },
     signatureParams(createdS, nonce, keyid),
   );
-  const key = await cryptoKey(jwk);
+  const key = await cryptoKey(h.jwk);
   const valid = await crypto.subtle.verify(
     "Ed25519",
     key,
-    fromBase64(sm[1]) as BufferSource,
+    fromBase64(h.sig) as BufferSource,
     base as BufferSource,
   );
   return valid ? { ok: true, keyid, nonce, createdS } : { ok: false, reason: "bad signature" };
