@@ -6,7 +6,7 @@ import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
 import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
-import { clientKey, rateLimit } from "./middleware/rate-limit.ts";
+import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
 import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
 import { ACCEPTOR_PATH } from "./peers/wire.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
@@ -25,9 +25,6 @@ import { manageRoutes } from "./routes/v1/manage.ts";
 import { webRoutes } from "./routes/web.ts";
 import { IMPORT_BYTES_MAX } from "./services/import.ts";
 import { createServices } from "./services/index.ts";
-
-/** Per client and instance: generous for a person, a brake for a script hammering one instance. */
-const RATE_LIMIT = { limit: 600, windowS: 60 };
 
 /**
  * Routes whose bodies may exceed the default (BODY_BYTES_DEFAULT). An event carries up to 1,000
@@ -86,7 +83,14 @@ export function createApp(hostDeps: AppDeps) {
       ],
     }),
   );
-  app.use("/v1/*", rateLimit({ ...RATE_LIMIT, now, keyOf: clientKey }));
+  // Every route, internal ones included: a peer or cron call proves who it is like a buyer does.
+  app.use(
+    rateLimit({
+      limiter: new RateLimiter(now),
+      limits: { ...RATE_LIMITS, ...deps.rateLimits },
+      clientAddress: deps.clientAddress ?? (() => undefined),
+    }),
+  );
   app.use(bodyLimits(BODY_LIMITS));
 
   app.route("/", healthRoutes(deps));

@@ -7,6 +7,7 @@ import {
 } from "../../shared/crypto/http-signature.ts";
 import type { AppDeps } from "../deps.ts";
 import { declaredTooLarge, payloadTooLarge, readCapped } from "../middleware/body-limit.ts";
+import { chargeIdentity } from "../middleware/rate-limit.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 
 export type PeerBody = { ok: true; json: unknown } | { ok: false; response: Response };
@@ -45,6 +46,12 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
     if (!v.ok) return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", v.reason));
     if (!nonces.admit(v.nonce, nowS)) {
       return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"));
+    }
+    try {
+      chargeIdentity(c, "peer", v.keyid);
+    } catch (e) {
+      if (e instanceof ProblemError) return refuse(e);
+      throw e;
     }
     try {
       return { ok: true, json: JSON.parse(new TextDecoder().decode(raw)) };
