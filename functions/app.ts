@@ -5,24 +5,47 @@ import { requestId } from "hono/request-id";
 import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
-import { clientKey, rateLimit } from "./middleware/rate-limit.ts";
+import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
+import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
+import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
+import { ACCEPTOR_PATH } from "./peers/wire.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
 import { antiEntropyRoutes } from "./routes/anti-entropy.ts";
 import { apiDocument, docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { idpRoutes } from "./routes/idp.ts";
-import { internalRoutes } from "./routes/internal.ts";
-import { ticketSignRoutes } from "./routes/ticket-sign.ts";
+import { internalRoutes, PEER_BODY_BYTES_MAX } from "./routes/internal.ts";
+import { SIGN_BODY_BYTES_MAX, ticketSignRoutes } from "./routes/ticket-sign.ts";
 import { buyerRoutes } from "./routes/v1/buyer.ts";
 import { catalogRoutes } from "./routes/v1/catalog.ts";
 import { doorRoutes } from "./routes/v1/door.ts";
-import { importRoutes } from "./routes/v1/import.ts";
+import { importRoutes, TICKET_IMPORT_BYTES_MAX } from "./routes/v1/import.ts";
+import { PLAN_BODY_BYTES_MAX } from "./routes/v1/manage/plans.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
 import { webRoutes } from "./routes/web.ts";
+import { IMPORT_BYTES_MAX } from "./services/import.ts";
 import { createServices } from "./services/index.ts";
 
-/** Per client and instance: generous for a person, a brake for a script hammering one instance. */
-const RATE_LIMIT = { limit: 600, windowS: 60 };
+/**
+ * Routes whose bodies may exceed the default (BODY_BYTES_DEFAULT). An event carries up to 1,000
+ * allowed buyers and 1,000 price categories. Uploads and peer calls read their bodies themselves,
+ * after checking who sent them.
+ */
+const EVENT_BODY_BYTES_MAX = 1024 * 1024;
+const BODY_LIMITS: readonly RouteBodyLimit[] = [
+  { method: "POST", path: "/v1/manage/events", maxBytes: EVENT_BODY_BYTES_MAX },
+  { method: "PATCH", path: "/v1/manage/events/", maxBytes: EVENT_BODY_BYTES_MAX },
+  { method: "POST", path: "/v1/manage/plans", maxBytes: PLAN_BODY_BYTES_MAX, readsItself: true },
+  { method: "POST", path: "/v1/manage/import", maxBytes: IMPORT_BYTES_MAX, readsItself: true },
+  {
+    method: "POST",
+    path: "/v1/me/tickets/import",
+    maxBytes: TICKET_IMPORT_BYTES_MAX,
+    readsItself: true,
+  },
+  { method: "POST", path: `${ACCEPTOR_PATH}/`, maxBytes: PEER_BODY_BYTES_MAX, readsItself: true },
+  { method: "POST", path: TICKET_SIGN_PATH, maxBytes: SIGN_BODY_BYTES_MAX, readsItself: true },
+];
 
 /** Builds the one handler set every provider serves. Only this file registers routes. */
 export function createApp(hostDeps: AppDeps) {
@@ -60,7 +83,15 @@ export function createApp(hostDeps: AppDeps) {
       ],
     }),
   );
-  app.use("/v1/*", rateLimit({ ...RATE_LIMIT, now, keyOf: clientKey }));
+  // Every route, internal ones included: a peer or cron call proves who it is like a buyer does.
+  app.use(
+    rateLimit({
+      limiter: new RateLimiter(now),
+      limits: { ...RATE_LIMITS, ...deps.rateLimits },
+      clientAddress: deps.clientAddress ?? (() => undefined),
+    }),
+  );
+  app.use(bodyLimits(BODY_LIMITS));
 
   app.route("/", healthRoutes(deps));
   app.route("/", internalRoutes(deps));

@@ -1,6 +1,8 @@
+import type { Context } from "hono";
 import type { ClusterConfig, PrivateJwk, ProviderId } from "../shared/config.ts";
 import type { AppSettings } from "../shared/env.ts";
 import type { AcceptorPort, BlobPort } from "../shared/storage/ports.ts";
+import type { RateLimits } from "./middleware/rate-limit.ts";
 
 /**
  * Everything the handler set needs from its host. An adapter builds this from its provider's
@@ -21,4 +23,12 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Outgoing fetch for peer calls; injectable so tests and the WAN proxy can intercept. */
   readonly fetch?: typeof fetch;
+  /**
+   * The client's address as the PLATFORM reports it (Cloudflare's CF-Connecting-IP, Vercel's
+   * x-real-ip, API Gateway's sourceIp), never a header the client could set itself. Rate limits
+   * key on it; without it every anonymous client shares one budget.
+   */
+  readonly clientAddress?: (c: Context) => string | undefined;
+  /** Overrides of the rate limits (functions/middleware/rate-limit.ts), for tests. */
+  readonly rateLimits?: Partial<RateLimits>;
 }

@@ -1,5 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import type { Context } from "hono";
+import type { LambdaEvent } from "hono/aws-lambda";
 import { z } from "zod";
 import { createApp } from "../../functions/app.ts";
 import { loadConfig } from "../../shared/config.ts";
@@ -35,6 +37,18 @@ export interface BuildOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
+/**
+ * The client address API Gateway puts in the event (the connection's, not a header). Unlike
+ * hono/aws-lambda's getConnInfo this never falls back to X-Forwarded-For, which the client writes.
+ * Undefined for in-process calls (the scheduled sweep), which have no event.
+ */
+function sourceIp(c: Context): string | undefined {
+  const rc = (c.env as Partial<LambdaEvent> | undefined)?.requestContext;
+  if (rc === undefined) return undefined;
+  // Payload format 2.0 (serverless.yml deploys an HTTP API), the only event this function gets.
+  return "http" in rc ? rc.http?.sourceIp : undefined;
+}
+
 /** Builds the app from an environment; throws a ConfigError naming every bad variable. */
 export function buildApp(env: Record<string, string | undefined>, opts: BuildOptions = {}) {
   const cfg = loadConfig(AwsEnv, env);
@@ -68,5 +82,6 @@ export function buildApp(env: Record<string, string | undefined>, opts: BuildOpt
     acceptor: new DynamoAcceptor({ client: dynamo, table: cfg.TESSERA_TABLE }),
     blobs: new S3Blobs({ client: s3, bucket: cfg.TESSERA_BUCKET }),
     storeName: "dynamodb",
+    clientAddress: sourceIp,
   });
 }

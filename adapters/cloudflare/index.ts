@@ -24,6 +24,9 @@ function build(env: Record<string, unknown>): NonNullable<typeof built> {
       acceptor: new DurableObjectAcceptor(cfg.ACCEPTORS),
       blobs: new R2Blobs(cfg.BLOBS),
       storeName: "durable-objects",
+      // Set by Cloudflare's edge from the connection, replacing any value the client sent
+      // (hono/cloudflare-workers getConnInfo reads the same header).
+      clientAddress: (c) => c.req.header("cf-connecting-ip"),
     };
     return { deps, app: createApp(deps) };
   } catch (e) {

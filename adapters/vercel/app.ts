@@ -38,6 +38,9 @@ export function buildApp(env: Record<string, unknown>, opts: { retry?: false } =
     acceptor: new UpstashAcceptor(redis),
     blobs: new RedisBlobs(redis),
     storeName: STORE_NAME,
+    // Set by Vercel's edge from the connection, replacing any value the client sent
+    // (hono/vercel getConnInfo reads the same header).
+    clientAddress: (c) => c.req.header("x-real-ip"),
   };
   return createApp(deps);
 }

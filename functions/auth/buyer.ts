@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { Buyer, BuyerVerifier } from "../../shared/auth/oidc.ts";
+import { chargeIdentity } from "../middleware/rate-limit.ts";
 import { ProblemError } from "../problem.ts";
 import { credentialsFor, quoted } from "./header.ts";
 
@@ -15,7 +16,9 @@ export function buyerAuth(verifier: BuyerVerifier) {
   return createMiddleware<{ Variables: { buyer: Buyer } }>(async (c, next) => {
     const token = credentialsFor(c.req.header("authorization"), "Bearer");
     if (token === undefined) throw missingBuyer();
-    c.set("buyer", await verifyOrThrow(verifier, token));
+    const buyer = await verifyOrThrow(verifier, token);
+    chargeIdentity(c, "buyer", buyer.sub);
+    c.set("buyer", buyer);
     await next();
   });
 }
@@ -28,7 +31,9 @@ export function buyerAuth(verifier: BuyerVerifier) {
 export function optionalBuyer(verifier: BuyerVerifier) {
   return createMiddleware<{ Variables: { buyer: Buyer | undefined } }>(async (c, next) => {
     const token = credentialsFor(c.req.header("authorization"), "Bearer");
-    c.set("buyer", token === undefined ? undefined : await verifyOrThrow(verifier, token));
+    const buyer = token === undefined ? undefined : await verifyOrThrow(verifier, token);
+    if (buyer) chargeIdentity(c, "buyer", buyer.sub);
+    c.set("buyer", buyer);
     await next();
   });
 }

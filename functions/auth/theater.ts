@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { Revoked } from "../../shared/auth/license.ts";
 import { type Theater, verifyTheaterToken } from "../../shared/auth/theater-token.ts";
 import type { PublicJwk } from "../../shared/config.ts";
+import { chargeIdentity } from "../middleware/rate-limit.ts";
 import { ProblemError } from "../problem.ts";
 import { AUTH_REALM } from "./buyer.ts";
 import { credentialsFor, quoted } from "./header.ts";
@@ -58,6 +59,7 @@ export function theaterAuth(opts: TheaterAuthOptions) {
         },
       );
     }
+    chargeIdentity(c, "theater", r.theater.id);
     c.set("theater", r.theater);
     await next();
   });

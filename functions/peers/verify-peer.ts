@@ -1,8 +1,14 @@
 import type { Context } from "hono";
 import { PROVIDERS, type PublicJwk } from "../../shared/config.ts";
-import { NonceCache, verifyRequest } from "../../shared/crypto/http-signature.ts";
+import {
+  checkSignatureHeaders,
+  NonceCache,
+  verifyRequest,
+} from "../../shared/crypto/http-signature.ts";
 import { SEALED_CONTENT_TYPE, sealReply } from "../../shared/crypto/reply-seal.ts";
 import type { AppDeps } from "../deps.ts";
+import { declaredTooLarge, payloadTooLarge, readCapped } from "../middleware/body-limit.ts";
+import { chargeIdentity } from "../middleware/rate-limit.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 import { instanceReplyKeys } from "./reply-keys.ts";
 
@@ -19,9 +25,12 @@ export type PeerBody =
  * Guard of an internal endpoint: the call must be signed by ANOTHER provider of the cluster
  * (RFC 9421, see shared/crypto), fresh, never seen before, and carry a JSON body of at most
  * `maxBytes`. Returns the parsed body and the sealer of the answer, or the problem response to send
- * (413, 401, 400), so every internal route refuses alike. Answers are sealed to the reply key the
- * signed request names, so whoever replays a captured call (on this instance or another one, whose
- * nonce memory never saw it) gets nothing it can read. One nonce cache per guard: a nonce signed for one path cannot be
+ * (413, 401, 400), so every internal route refuses alike. The body is read last: a call that is
+ * unsigned, stale, signed by a key we do not trust or addressed elsewhere is refused on its
+ * headers alone, and a signed one is read only up to `maxBytes`. Answers are sealed to the reply
+ * key the signed request names, so whoever replays a captured call (on this instance or another
+ * one, whose nonce memory never saw it) gets nothing it can read. One nonce cache per guard: a
+ * nonce signed for one path cannot be
  * replayed on another anyway, since the path is covered by the signature.
  */
 export function peerGuard(deps: AppDeps, maxBytes: number) {
@@ -36,21 +45,21 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
 
   return async (c: Context): Promise<PeerBody> => {
     const refuse = (e: ProblemError): PeerBody => ({ ok: false, response: sendProblem(c, e) });
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (raw.byteLength > maxBytes) {
-      return refuse(new ProblemError(413, "payload-too-large", "Payload too large"));
-    }
     const nowS = Math.floor(now() / 1000);
-    const v = await verifyRequest({
+    const signed = {
       method: c.req.method,
       path: c.req.path,
       query: new URL(c.req.url).search.slice(1),
       headers: c.req.raw.headers,
-      body: raw,
-      self: deps.provider,
-      keys,
-      nowS,
-    });
+    };
+    const pre = checkSignatureHeaders({ ...signed, self: deps.provider, keys, nowS });
+    if (!pre.ok) {
+      return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", pre.reason));
+    }
+    if (declaredTooLarge(c.req.raw, maxBytes)) return refuse(payloadTooLarge(maxBytes));
+    const raw = await readCapped(c.req.raw, maxBytes);
+    if (raw === null) return refuse(payloadTooLarge(maxBytes));
+    const v = await verifyRequest({ ...signed, body: raw, self: deps.provider, keys, nowS });
     if (!v.ok) return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", v.reason));
     if (!nonces.admit(v.nonce, nowS)) {
       return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"));
@@ -64,6 +73,12 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
         headers: { "content-type": SEALED_CONTENT_TYPE },
       });
     };
+    try {
+      chargeIdentity(c, "peer", v.keyid);
+    } catch (e) {
+      if (e instanceof ProblemError) return refuse(e);
+      throw e;
+    }
     try {
       return { ok: true, json: JSON.parse(new TextDecoder().decode(raw)), reply };
     } catch {

@@ -5,7 +5,7 @@ import { ACCEPTOR_PATH, AcceptBody, PrepareBody, ReadBody, ScanBody } from "../p
 import { ProblemError, sendProblem } from "../problem.ts";
 
 /** Peer bodies are small batches; anything bigger is refused before it is hashed or parsed. */
-const PEER_BODY_BYTES_MAX = 4 * 1024 * 1024;
+export const PEER_BODY_BYTES_MAX = 4 * 1024 * 1024;
 
 /**
  * The internal acceptor endpoint: other providers' coordinators reach this provider's store here.

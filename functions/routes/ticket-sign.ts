@@ -6,7 +6,7 @@ import type { Services } from "../services/index.ts";
 import { witnessSale } from "../services/tickets.ts";
 
 /** A hold id and a subject: anything far bigger is not a ticket request. */
-const SIGN_BODY_BYTES_MAX = 1024;
+export const SIGN_BODY_BYTES_MAX = 1024;
 
 /**
  * The internal ticket-signing endpoint: a peer coordinator asks this provider to vouch for the

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare, type MiniflareOptions } from "miniflare";
+import { EDGE_ADDRESS_HEADERS, type EdgeFront, startEdgeFront } from "./edge.ts";
 import type { LocalProvider, LocalProviderOptions } from "./types.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -67,8 +68,10 @@ export function workerOptions(o: {
 
 /**
  * The Cloudflare provider locally: the worker bundle in workerd (via Miniflare) with Durable
- * Objects and R2 persisted under opts.dataDir. The "workerd" stand-in stops and restarts the
- * runtime on the same port and data folder, as a Cloudflare outage and recovery would look.
+ * Objects and R2 persisted under opts.dataDir, behind a front that sets CF-Connecting-IP as
+ * Cloudflare's edge does (scripts/local/edge.ts). The "workerd" stand-in stops and restarts the
+ * runtime and its front on the same port and data folder, as a Cloudflare outage and recovery
+ * would look.
  */
 export async function startCloudflare(opts: LocalProviderOptions): Promise<LocalProvider> {
   // Only wrangler reads these, but a shell that later runs wrangler from this process inherits them.
@@ -77,25 +80,34 @@ export async function startCloudflare(opts: LocalProviderOptions): Promise<Local
   await mkdir(opts.dataDir, { recursive: true });
   const script = await bundleWorker(WORKER_ENTRY);
   let port = opts.port;
+  let workerdPort = 0;
   const launch = async () => {
     const mf = new Miniflare(
-      workerOptions({ script, dataDir: opts.dataDir, port, bindings: opts.env }),
+      workerOptions({ script, dataDir: opts.dataDir, port: 0, bindings: opts.env }),
     );
-    const url = await mf.ready;
-    // Keep the port Miniflare picked so that a restart comes back at the same URL.
-    port = Number(url.port);
-    return { mf, url };
+    workerdPort = Number((await mf.ready).port);
+    const front = await startEdgeFront({
+      port,
+      upstreamPort: () => workerdPort,
+      names: EDGE_ADDRESS_HEADERS.cloudflare,
+    }).catch(async (e: unknown) => {
+      await mf.dispose();
+      throw e;
+    });
+    // Keep the port the front got so that a restart comes back at the same URL.
+    port = front.port;
+    return { mf, front };
   };
 
-  let current: Miniflare | undefined;
-  const first = await launch();
-  current = first.mf;
-  const url = first.url.origin;
+  let current: { mf: Miniflare; front: EdgeFront } | undefined;
+  current = await launch();
+  const url = `http://127.0.0.1:${port}`;
 
   const stopWorkerd = async () => {
-    const mf = current;
+    const c = current;
     current = undefined;
-    await mf?.dispose();
+    await c?.front.close();
+    await c?.mf.dispose();
   };
   let stopped: Promise<void> | undefined;
   return {
@@ -110,7 +122,7 @@ export async function startCloudflare(opts: LocalProviderOptions): Promise<Local
         stop: stopWorkerd,
         start: async () => {
           if (current || stopped) return;
-          current = (await launch()).mf;
+          current = await launch();
         },
       },
     },

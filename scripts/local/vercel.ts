@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { buildApp } from "../../adapters/vercel/app.ts";
+import { EDGE_ADDRESS_HEADERS, socketAddress, withEdgeAddress } from "./edge.ts";
 import { startRedis } from "./redis.ts";
 import type { LocalProvider, LocalProviderOptions } from "./types.ts";
 import { startUpstashBridge } from "./upstash-bridge.ts";
@@ -30,7 +31,11 @@ export async function startVercel(opts: LocalProviderOptions): Promise<LocalVerc
       UPSTASH_REDIS_REST_TOKEN: bridge.token,
     });
     const info = await new Promise<AddressInfo>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, port: opts.port, hostname: "127.0.0.1" }, resolve);
+      // As Vercel's edge does: the client address headers come from the connection.
+      // Like hono/vercel's handle(), the app gets the request alone.
+      const fetch = (req: Request, env: { incoming: { socket: { remoteAddress?: string } } }) =>
+        app.fetch(withEdgeAddress(req, EDGE_ADDRESS_HEADERS.vercel, socketAddress(env.incoming)));
+      server = serve({ fetch, port: opts.port, hostname: "127.0.0.1" }, resolve);
       server.once("error", reject);
     });
     let stopped: Promise<void> | undefined;

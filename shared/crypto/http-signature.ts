@@ -111,13 +111,12 @@ export type VerifyResult =
   | { ok: true; keyid: string; nonce: string; createdS: number; replyKey: string }
   | { ok: false; reason: string };
 
-interface VerifyInput {
+interface HeaderInput {
   method: string;
   path: string;
   /** The query string without "?" ("" when none). */
   query: string;
   headers: Headers;
-  body: Uint8Array;
   /** Our own provider id: the request must be addressed to us. */
   self: string;
   /** Public keys we trust, by kid. */
@@ -125,12 +124,31 @@ interface VerifyInput {
   nowS: number;
 }
 
+interface VerifyInput extends HeaderInput {
+  body: Uint8Array;
+}
+
 const PARAMS_RE =
   /^tessera=\(("[^"]+"(?: "[^"]+")*)\);created=(\d{1,12});nonce="([^"]*)";keyid="([^"]{1,128})";alg="ed25519"$/;
 
-/** Checks a peer request's signature, digest, addressee and freshness (not its nonce's novelty:
- * see NonceCache). Never throws on bad input. */
-export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
+export type HeaderCheck =
+  | {
+      ok: true;
+      keyid: string;
+      nonce: string;
+      createdS: number;
+      jwk: PublicJwk;
+      sig: string;
+      replyKey: string;
+    }
+  | { ok: false; reason: string };
+
+/**
+ * Everything about a peer request that can be checked without its body: signed at all, covering
+ * the required components, fresh, by a key we trust, addressed to us. A receiver runs this before
+ * reading the body, so an unsigned, stale or foreign call costs it no body bytes and no hashing.
+ */
+export function checkSignatureHeaders(input: HeaderInput): HeaderCheck {
   const sigInput = input.headers.get("signature-input");
   const sigHeader = input.headers.get("signature");
   if (!sigInput || !sigHeader) return { ok: false, reason: "unsigned request" };
@@ -153,6 +171,15 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
   if (to !== input.self) return { ok: false, reason: "request addressed to another provider" };
   const replyKey = input.headers.get(REPLY_KEY_HEADER) ?? "";
   if (!isReplyKey(replyKey)) return { ok: false, reason: "missing or malformed reply key" };
+  return { ok: true, keyid, nonce, createdS, jwk, sig: sm[1], replyKey };
+}
+
+/** Checks a peer request's signature, digest, addressee and freshness (not its nonce's novelty:
+ * see NonceCache). Never throws on bad input. */
+export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
+  const h = checkSignatureHeaders(input);
+  if (!h.ok) return h;
+  const { keyid, nonce, createdS, replyKey } = h;
   const digest = await contentDigest(input.body);
   if (input.headers.get("content-digest") !== digest) {
     return { ok: false, reason: "Content-Digest does not match the body" };
@@ -163,16 +190,16 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
       "@path": input.path,
       "@query": `?${input.query}`,
       "content-digest": digest,
-      "tessera-to": to,
+      "tessera-to": input.self,
       [REPLY_KEY_HEADER]: replyKey,
     },
     signatureParams(createdS, nonce, keyid),
   );
-  const key = await cryptoKey(jwk);
+  const key = await cryptoKey(h.jwk);
   const valid = await crypto.subtle.verify(
     "Ed25519",
     key,
-    fromBase64(sm[1]) as BufferSource,
+    fromBase64(h.sig) as BufferSource,
     base as BufferSource,
   );
   return valid

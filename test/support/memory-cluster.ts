@@ -1,4 +1,5 @@
 import { type App, createApp } from "../../functions/app.ts";
+import type { RateLimits } from "../../functions/middleware/rate-limit.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
 import { makeTestCluster, type TestCluster } from "./cluster.ts";
@@ -10,6 +11,13 @@ export interface MemoryClusterOptions {
   /** Start of the shared clock (ms); every app reads `clock.ms`. */
   startMs?: number;
   clusterId?: string;
+  /** Rate limit overrides for every app (functions/middleware/rate-limit.ts). */
+  rateLimits?: Partial<RateLimits>;
+}
+
+/** What the in-process "platform" reports of a request (see MemoryCluster.request). */
+interface PlatformEnv {
+  readonly remoteAddress?: string;
 }
 
 export interface MemoryCluster {
@@ -29,8 +37,9 @@ export interface MemoryCluster {
   healPath(prefix: string): void;
   /** A dev-IdP access token for a test user (alice, bob, carol, dave). */
   tokenFor(username: string, via?: ProviderId): Promise<string>;
-  /** `app.request` on one provider with an absolute URL of its configured origin. */
-  request(provider: ProviderId, path: string, init?: RequestInit): Promise<Response>;
+  /** `app.request` on one provider with an absolute URL of its configured origin; `from` is the
+   * client address the platform reports (none when absent, as for in-process calls). */
+  request(provider: ProviderId, path: string, init?: RequestInit, from?: string): Promise<Response>;
 }
 
 /**
@@ -77,11 +86,19 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
       storeName: "memory",
       now: () => clock.ms,
       fetch: fetchVia(p),
+      clientAddress: (c) => (c.env as PlatformEnv | undefined)?.remoteAddress,
+      ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
     });
   }
 
-  const request = async (p: ProviderId, path: string, init?: RequestInit) =>
-    await apps[p].request(new Request(`${tc.cluster.providers[p].url}${path}`, init));
+  const request = async (p: ProviderId, path: string, init?: RequestInit, from?: string) => {
+    const env: PlatformEnv = from === undefined ? {} : { remoteAddress: from };
+    return await apps[p].request(
+      new Request(`${tc.cluster.providers[p].url}${path}`, init),
+      undefined,
+      env,
+    );
+  };
 
   return {
     apps,

@@ -1,9 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { buyerAuth } from "../../auth/buyer.ts";
 import { requireScope, theaterAuth } from "../../auth/theater.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
-import { ProblemError } from "../../problem.ts";
+import { limitBody } from "../../middleware/body-limit.ts";
 import { importBuyerTickets } from "../../services/buyer-import.ts";
 import { IMPORT_BYTES_MAX, importBackup } from "../../services/import.ts";
 import type { Services } from "../../services/index.ts";
@@ -20,20 +19,7 @@ import { IdempotencyHeaders, REPLAYED_HEADER } from "./manage/idempotency.ts";
 /** An import writes venues, events and orders: the scopes a backup needs to be made. */
 const IMPORT_SCOPES = ["venues", "events", "orders"];
 /** A buyer's export of at most MAX_EXPORT_TICKETS tickets (~2 KB each) fits in this. */
-const TICKET_IMPORT_BYTES_MAX = 1024 * 1024;
-
-const tooLarge = (max: number) =>
-  bodyLimit({
-    maxSize: max,
-    onError: () => {
-      throw new ProblemError(
-        413,
-        "payload-too-large",
-        "Payload too large",
-        `at most ${max} bytes per request`,
-      );
-    },
-  });
+export const TICKET_IMPORT_BYTES_MAX = 1024 * 1024;
 
 const AnyObject = z.object({}).catchall(z.unknown());
 
@@ -94,10 +80,11 @@ export function importRoutes(s: Services) {
       "when this cluster already holds different records under the same ids. Importing the same " +
       `backup again changes nothing. At most ${IMPORT_BYTES_MAX} bytes.`,
     security: [{ theaterToken: [] }],
+    // The body is read only once the caller is admitted.
     middleware: [
-      tooLarge(IMPORT_BYTES_MAX),
       theaterAuth(s.theaterAuth),
       requireScope(...IMPORT_SCOPES),
+      limitBody(IMPORT_BYTES_MAX),
     ] as const,
     request: {
       headers: IdempotencyHeaders,
@@ -143,7 +130,7 @@ export function importRoutes(s: Services) {
       "order here. Tickets that fail are listed with reasons; a file that does not verify is " +
       "refused (422).",
     security: [{ buyerBearer: [] }],
-    middleware: [tooLarge(TICKET_IMPORT_BYTES_MAX), buyerAuth(s.buyerVerifier)] as const,
+    middleware: [buyerAuth(s.buyerVerifier), limitBody(TICKET_IMPORT_BYTES_MAX)] as const,
     request: {
       headers: IdempotencyHeaders,
       body: {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { SeatingPlan } from "../../../../shared/domain/seating-plan.ts";
+import { limitBody } from "../../../middleware/body-limit.ts";
 import { ProblemError } from "../../../problem.ts";
 import { getPlanOf, listPage, PlanMeta } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
@@ -47,17 +47,8 @@ const PlanParams = z.object({
 });
 
 export function planRoutes(app: ManageApp, s: Services) {
-  const tooLarge = bodyLimit({
-    maxSize: PLAN_BODY_BYTES_MAX,
-    onError: () => {
-      throw new ProblemError(
-        413,
-        "too-large",
-        "Request too large",
-        `a plan upload may be at most ${PLAN_BODY_BYTES_MAX} bytes`,
-      );
-    },
-  });
+  // Read only once the theater is admitted: an anonymous caller never gets 40 MB read.
+  const tooLarge = limitBody(PLAN_BODY_BYTES_MAX);
 
   app.openapi(
     createRoute({
