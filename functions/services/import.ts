@@ -4,6 +4,7 @@ import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
 import {
   buyerOrderKey,
+  eventAdmissionKey,
   eventKey,
   eventListKey,
   eventOrderKey,
@@ -15,7 +16,11 @@ import {
 } from "../../shared/domain/keys.ts";
 import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
 import { Venue } from "../../shared/domain/venue.ts";
-import { type BackupFile, BackupHeader } from "../../shared/formats/backup.ts";
+import {
+  type BackupFile,
+  type BackupFormatVersion,
+  BackupHeader,
+} from "../../shared/formats/backup.ts";
 import { canonicalJson } from "../../shared/formats/canonical-json.ts";
 import { toHex } from "../../shared/formats/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
@@ -28,6 +33,7 @@ import type { Ticket } from "../../shared/tickets/sign.ts";
 import { ProblemError } from "../problem.ts";
 import { buyerSegment } from "./buyer-id.ts";
 import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
+import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
 import { RETRY_AFTER_S } from "./store.ts";
 import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
@@ -82,6 +88,7 @@ export type ImportKind =
   | "holds"
   | "orders"
   | "tickets"
+  | "checkIns"
   | "events";
 const KINDS: readonly ImportKind[] = [
   "trust",
@@ -91,6 +98,7 @@ const KINDS: readonly ImportKind[] = [
   "holds",
   "orders",
   "tickets",
+  "checkIns",
   "events",
 ];
 
@@ -152,8 +160,11 @@ const BackupOrderRecord = z.looseObject({
 });
 type BackupOrderRecord = z.infer<typeof BackupOrderRecord>;
 
+/** A verified backup of any readable version; a version 1 file reads as having no check-ins. */
+export type ReadBackup = Omit<BackupFile, "formatVersion"> & { formatVersion: BackupFormatVersion };
+
 /** The id of an import: the backup's header and section checksums, which pin all its content. */
-export async function importIdOf(file: BackupFile): Promise<string> {
+export async function importIdOf(file: ReadBackup): Promise<string> {
   const {
     venues: _v,
     seatingPlans: _p,
@@ -161,6 +172,7 @@ export async function importIdOf(file: BackupFile): Promise<string> {
     seats: _s,
     orders: _o,
     tickets: _t,
+    checkIns: _c,
     ...head
   } = file;
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(head)));
@@ -191,7 +203,7 @@ interface Planned {
  * problem refuses the whole backup (422) before a single write: a fork that silently drops a
  * sold seat would let the new cluster sell it again.
  */
-async function planImport(s: Services, theaterId: string, file: BackupFile): Promise<Planned> {
+async function planImport(s: Services, theaterId: string, file: ReadBackup): Promise<Planned> {
   const issues: ImportIssue[] = [];
   const add = (code: string, path: string, detail: string) => {
     if (issues.length < 1000) issues.push({ code, path, detail });
@@ -373,6 +385,22 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
     });
   }
 
+  // Admitted seats stay admitted here: a fork must not let a used seat in a second time. Any
+  // admission already stored for the seat stands (the seat is admitted either way).
+  for (const [i, c] of file.checkIns.entries()) {
+    if (sectionOf(c.eventId, c.seatId) === undefined) {
+      add("reference", `$.checkIns[${i}]`, `seat ${c.seatId} is not in event ${c.eventId}'s plan`);
+      continue;
+    }
+    const rec: AdmissionRecord = { ...c, theaterId, scan: "imported" };
+    units.push({
+      kind: "checkIns",
+      keys: [eventAdmissionKey(c.eventId, c.seatId)],
+      values: [rec],
+      merge: (cur) => cur,
+    });
+  }
+
   // Events last: an event record makes its seats sellable, so it appears only once they are sold.
   for (const e of events.values()) {
     const entry = eventListEntry(e);
@@ -527,7 +555,7 @@ const conflictProblem = (keys: readonly string[]) =>
 /** Parses and verifies a backup body; refuses (422) with the full report when it does not verify. */
 export async function checkBackup(
   body: unknown,
-): Promise<{ file: BackupFile; report: BackupReport }> {
+): Promise<{ file: ReadBackup; report: BackupReport }> {
   const report = await verifyBackup(body);
   if (!report.ok) {
     const first = report.issues[0];
@@ -547,7 +575,8 @@ export async function checkBackup(
         .map((k) => [k, (body as Record<string, unknown>)[k]]),
     ),
   );
-  return { file: { ...(body as BackupFile), ...header }, report };
+  const sections = body as BackupFile;
+  return { file: { ...sections, ...header, checkIns: sections.checkIns ?? [] }, report };
 }
 
 /**

@@ -54,6 +54,7 @@ const ImportSummarySchema = z
       holds: Counts,
       orders: Counts,
       tickets: Counts,
+      checkIns: Counts.meta({ description: "Seats admitted at the door before the fork." }),
       events: Counts,
     }),
     heldSeatsReleased: z.number().int(),
