@@ -30,6 +30,8 @@ import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
+import { keysCoveredBy, normalizeTrust } from "../../shared/tickets/trust.ts";
+import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
 import { buyerSegment } from "./buyer-id.ts";
 import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
@@ -37,7 +39,7 @@ import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
 import { RETRY_AFTER_S } from "./store.ts";
 import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
-import { mergeTrust, type TrustRecord, trustKey } from "./trust.ts";
+import { mergeTrust, operatorTrusted, type TrustRecord, trustKey } from "./trust.ts";
 
 /**
  * Fork import: a theater leaves a cluster (or the cluster forks) with its backup, and a fresh
@@ -112,6 +114,9 @@ export interface ImportSummary {
   counts: Record<ImportKind, { created: number; unchanged: number }>;
   /** Seats the backup showed held: holds do not survive a fork, so they import as available. */
   heldSeatsReleased: number;
+  /** Orders imported without a link to a buyer's account: their tickets are not signed by keys
+   * this cluster's operators trust (TESSERA_TRUSTED_CLUSTERS). */
+  buyerLinksWithheld: number;
   completedAt: string;
 }
 
@@ -246,11 +251,15 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       }
     }
   }
+  // Every order must be of an event of the backup: an order naming another theater's event
+  // would land in that event's order index, its revenue and its backups.
   const orders = new Map<string, BackupOrderRecord>();
   for (const [i, raw] of file.orders.entries()) {
     const r = BackupOrderRecord.safeParse(raw);
     if (!r.success) add("schema", `$.orders[${i}]`, z.prettifyError(r.error));
-    else orders.set(r.data.id, r.data);
+    else if (!events.has(r.data.eventId)) {
+      add("reference", `$.orders[${i}].eventId`, `event ${r.data.eventId} is not in the backup`);
+    } else orders.set(r.data.id, r.data);
   }
 
   const sectionOf = (eventId: string, seatId: string): string | undefined => {
@@ -258,17 +267,36 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
     return ev ? sections.get(ev.planId)?.get(seatId) : undefined;
   };
 
-  // Holders: the ticket's `hld` is the buyer's subject; the order's buyerId may be a hash of it.
+  // Buyers: an order is linked to a buyer's account only when every ticket of it verifies under
+  // keys this cluster's operators trust (operatorTrusted), never under keys the file carries (a
+  // theater can make those up); the buyer is then the tickets' signed `hld`, not the order's
+  // unsigned buyerId. Other orders and tickets are imported for the theater alone.
+  const vouching = operatorTrusted(s);
+  const vouchingIds = new Set(vouching.map((c) => c.clusterId));
   const tickets: { claims: TicketClaims; ticket: Ticket; path: string }[] = [];
-  const holderOfOrder = new Map<string, string>();
+  const ticketsOfOrder = new Map<string, { hld: string; vouched: boolean }[]>();
   for (const [i, t] of file.tickets.entries()) {
     const claims = ticketClaimsOf(t);
-    tickets.push({ claims, ticket: t, path: `$.tickets[${i}]` });
-    holderOfOrder.set(claims.ord, claims.hld);
+    const path = `$.tickets[${i}]`;
+    const order = orders.get(claims.ord);
+    if (claims.thr !== theaterId || !events.has(claims.evt) || order?.eventId !== claims.evt) {
+      add("reference", path, `ticket ${claims.tid}: not of an order and event of this backup`);
+      continue;
+    }
+    tickets.push({ claims, ticket: t, path });
+    // Signatures are checked only for clusters the operators list: no crypto for the rest.
+    const vouched = vouchingIds.has(claims.cid) && (await verifyTicketWith(t, vouching)).valid;
+    const of = ticketsOfOrder.get(claims.ord) ?? [];
+    of.push({ hld: claims.hld, vouched });
+    ticketsOfOrder.set(claims.ord, of);
   }
   const segOfOrder = new Map<string, string>();
   for (const o of orders.values()) {
-    segOfOrder.set(o.id, await buyerSegment(holderOfOrder.get(o.id) ?? o.buyerId));
+    const of = ticketsOfOrder.get(o.id) ?? [];
+    const holders = new Set(of.map((x) => x.hld));
+    if (of.length > 0 && of.every((x) => x.vouched) && holders.size === 1) {
+      segOfOrder.set(o.id, await buyerSegment([...holders][0]!));
+    }
   }
 
   const units: Unit[] = [];
@@ -276,8 +304,16 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
 
   // Trust: the backup's own cluster and every cluster it had forked from.
   const trusted: string[] = [];
-  for (const keys of [file.keys, ...(file.formerKeys ?? [])]) {
+  for (const [i, keys] of [file.keys, ...(file.formerKeys ?? [])].entries()) {
     if (keys.clusterId === s.deps.cluster.clusterId) continue;
+    // A cluster the operators know is known by its keys: a file naming it with other keys is
+    // not from there (and its trust record would stand in the way of the theaters that are).
+    const [own] = normalizeTrust(keys);
+    if (vouchingIds.has(keys.clusterId) && !keysCoveredBy(own!, vouching)) {
+      const path = i === 0 ? "$.keys" : `$.formerKeys[${i - 1}]`;
+      add("keys", path, `not the keys this cluster's operators trust for ${keys.clusterId}`);
+      continue;
+    }
     trusted.push(keys.clusterId);
     const want: TrustRecord = {
       clusterId: keys.clusterId,
@@ -324,6 +360,10 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       continue;
     }
     if (!order) continue; // verifyBackup reports unknown orders
+    if (order.eventId !== seat.eventId) {
+      add("reference", `$.seats[${i}]`, `seat ${seat.seatId} is sold to an order of another event`);
+      continue;
+    }
     const holdId = order.holdId ?? (await holdIdFor(order.id));
     const key = seatKeyOf(seat.eventId, section, seat.seatId);
     const value: SeatValue = { state: "sold", orderId: order.id, holdId };
@@ -346,15 +386,16 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
   }
 
   for (const o of orders.values()) {
-    const seg = segOfOrder.get(o.id)!;
+    const seg = segOfOrder.get(o.id);
     const entry = { orderId: o.id, eventId: o.eventId, createdAt: o.createdAt };
     const record = o.holdId
       ? o
       : { ...o, holdId: holdSeats.get(o.id)?.holdId ?? (await holdIdFor(o.id)) };
+    const buyer = seg === undefined ? [] : [buyerOrderKey(seg, o.id)];
     units.push({
       kind: "orders",
-      keys: [orderKey(o.id), buyerOrderKey(seg, o.id), eventOrderKey(o.eventId, o.id)],
-      values: [record, entry, entry],
+      keys: [orderKey(o.id), ...buyer, eventOrderKey(o.eventId, o.id)],
+      values: [record, ...buyer.map(() => entry), entry],
     });
   }
 
@@ -365,7 +406,9 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       continue;
     }
     const seatKey = seatKeyOf(t.claims.evt, section, t.claims.seat.id);
-    const holderSeg = await buyerSegment(t.claims.hld);
+    // No holder for a ticket whose order is not linked: "" matches no buyer (QR, re-issue), and
+    // the buyer may still link it with a ticket import once this cluster trusts its keys.
+    const holderSeg = segOfOrder.get(t.claims.ord) ?? "";
     const record: TicketRecord = {
       ticket: { payload: t.ticket.payload, signatures: t.ticket.signatures },
       orderId: t.claims.ord,
@@ -374,14 +417,11 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       holderSeg,
     };
     const entry = { ticketId: t.claims.tid, orderId: t.claims.ord, eventId: t.claims.evt, seatKey };
+    const buyer = holderSeg === "" ? [] : [buyerTicketKey(holderSeg, t.claims.tid)];
     units.push({
       kind: "tickets",
-      keys: [
-        ticketKey(t.claims.tid),
-        buyerTicketKey(holderSeg, t.claims.tid),
-        eventTicketIndexKey(t.claims.evt, t.claims.tid),
-      ],
-      values: [record, entry, entry],
+      keys: [ticketKey(t.claims.tid), ...buyer, eventTicketIndexKey(t.claims.evt, t.claims.tid)],
+      values: [record, ...buyer.map(() => entry), entry],
     });
   }
 
@@ -425,6 +465,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       fromCluster: file.clusterId,
       trusted,
       heldSeatsReleased,
+      buyerLinksWithheld: orders.size - segOfOrder.size,
     },
     units,
   };

@@ -143,7 +143,16 @@ export async function verifyBackup(
           add("reference", `${path}.theaterId`, "another theater's record");
       }
       if (section === "events") ids.events.add(rec.id as string);
-      if (section === "orders") ids.orders.add(rec.id as string);
+      if (section === "orders") {
+        ids.orders.add(rec.id as string);
+        // Events come first in the file: an order of an event not in it is another theater's.
+        if (rec.eventId !== undefined && !ids.events.has(rec.eventId as string))
+          add(
+            "reference",
+            `${path}.eventId`,
+            `order of event ${String(rec.eventId)}, not in the backup`,
+          );
+      }
       if (section === "seats") {
         const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
         if (seats.has(k))

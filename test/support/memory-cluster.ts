@@ -1,5 +1,6 @@
 import { type App, createApp } from "../../functions/app.ts";
-import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { loadConfig, PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { DeploymentEnv } from "../../shared/env.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
 import { makeTestCluster, type TestCluster } from "./cluster.ts";
 
@@ -10,6 +11,8 @@ export interface MemoryClusterOptions {
   /** Start of the shared clock (ms); every app reads `clock.ms`. */
   startMs?: number;
   clusterId?: string;
+  /** Extra deployment environment for all three providers (e.g. TESSERA_TRUSTED_CLUSTERS). */
+  env?: Record<string, string>;
 }
 
 export interface MemoryCluster {
@@ -71,7 +74,9 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
       provider: p,
       cluster: tc.cluster,
       signingKey: tc.keys[p],
-      settings: tc.settingsFor(p),
+      settings: o.env
+        ? loadConfig(DeploymentEnv, { ...tc.envFor(p), ...o.env })
+        : tc.settingsFor(p),
       acceptor: acceptors[p],
       blobs: new MemoryBlobs(),
       storeName: "memory",
