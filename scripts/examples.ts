@@ -3,7 +3,8 @@
  * starts a throwaway local cluster ("tessera-example", three providers on their stand-ins), sets up
  * a theatre through the management API (docs/examples/plan-small.json, a venue, an event on
  * sale), buys one seat as the dev user "alice", and writes the ticket with the cluster's public
- * keys in the shape `npx tessera ticket verify` reads ({about, ticket, keys}). The data folder and
+ * keys in the shape `npx tessera ticket verify` reads ({about, ticket, keys}), and the keys alone to
+ * docs/examples/ticket-keys.json (what `--keys` takes to authenticate it). The data folder and
  * with it every private key is deleted afterwards, so nobody can sign another ticket for it.
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -22,6 +23,8 @@ import { startLocalCluster } from "./local/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "docs/examples/ticket.json");
+/** The example cluster's published keys: what a verifier trusts, apart from the ticket file. */
+const KEYS_OUT = join(ROOT, "docs/examples/ticket-keys.json");
 const PLAN = join(ROOT, "docs/examples/plan-small.json");
 const CLUSTER_ID = "tessera-example";
 const THEATER = "thr-grand";
@@ -146,11 +149,12 @@ try {
   const doc = {
     about:
       "A real Tessera ticket, bought on a throwaway local cluster by scripts/examples.ts (its " +
-      "private keys were deleted), with the two signatures a door needs. Verify: npx tessera ticket verify docs/examples/ticket.json",
+      "private keys were deleted), with the two signatures a door needs. Verify: npx tessera ticket verify docs/examples/ticket.json --keys docs/examples/ticket-keys.json (the example cluster's published keys; without them the embedded keys only show the file is self-consistent, exit 3)",
     ticket,
     keys,
   };
   await writeFile(OUT, `${JSON.stringify(doc, null, 2)}\n`);
+  await writeFile(KEYS_OUT, `${JSON.stringify(keys, null, 2)}\n`);
   console.log(
     `wrote ${OUT}: ticket ${check.claims.tid} for seat ${check.claims.seat.id}, signed by ${check.providers.join(", ")}`,
   );

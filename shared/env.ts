@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AuthEnv } from "./auth/config.ts";
 import { jsonString, PrivateJwkSchema } from "./auth/jwk.ts";
 import { CommonEnv } from "./config.ts";
+import { TrustList } from "./tickets/trust.ts";
 
 /**
  * Everything a deployment reads from its environment apart from its own stores: cluster identity
@@ -20,6 +21,13 @@ export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
    * with the same header. Without it the endpoint is disabled.
    */
   CRON_SECRET: z.string().min(16, "at least 16 characters").optional(),
+  /**
+   * Former clusters whose ticket keys this cluster's operators vouch for (JSON, any shape
+   * `normalizeTrust` accepts, e.g. `{"trusted":[ClusterKeys, ...]}`): only tickets signed by these
+   * (or this cluster's own keys) link orders and tickets to buyers' accounts, through a theater's
+   * fork import or a buyer's ticket import. Keys carried in an imported file never do.
+   */
+  TESSERA_TRUSTED_CLUSTERS: jsonString(TrustList).optional(),
   /** Comma-separated test users the development identity provider signs in. */
   TESSERA_DEV_IDP_USERS: z
     .string()

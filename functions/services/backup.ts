@@ -1,7 +1,7 @@
 import type { Event } from "../../shared/domain/event.ts";
 import { eventKey, idOfKey, orderKey, scanPrefix, ticketKey } from "../../shared/domain/keys.ts";
 import type { Venue } from "../../shared/domain/venue.ts";
-import { type BackupSeat, writeBackup } from "../../shared/formats/backup.ts";
+import { type BackupCheckIn, type BackupSeat, writeBackup } from "../../shared/formats/backup.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import { normalizeTrust, toClusterKeys } from "../../shared/tickets/trust.ts";
 import {
@@ -13,8 +13,10 @@ import {
   scanPages,
   theaterPlansPrefix,
 } from "./catalog.ts";
+import { type AdmissionRecord, type LegacyCheckIn, legacyCheckInPrefix } from "./door.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./refunds.ts";
+import type { TicketRecord } from "./tickets.ts";
 import { formerKeysOf } from "./trust.ts";
 
 /**
@@ -92,6 +94,53 @@ async function* seatsOf(s: Services, theaterId: string): AsyncGenerator<BackupSe
   }
 }
 
+/**
+ * The seats admitted at the door, per event: the per-seat admissions, then check-ins written
+ * before admission was per seat (keyed by ticket; placed on their seat through the ticket record,
+ * and left out where the seat has an admission already or the record is gone).
+ */
+async function* checkInsOf(s: Services, theaterId: string): AsyncGenerator<BackupCheckIn[]> {
+  const entry = (r: BackupCheckIn): BackupCheckIn => ({
+    eventId: r.eventId,
+    seatId: r.seatId,
+    ticketId: r.ticketId,
+    orderId: r.orderId,
+    at: r.at,
+  });
+  for await (const eid of eventIds(s, theaterId)) {
+    const seen = new Set<string>();
+    for await (const page of scanPages<AdmissionRecord>(s, scanPrefix.eventAdmissions(eid))) {
+      for (const { value } of page) seen.add(value.seatId);
+      yield page.map(({ value }) => entry(value));
+    }
+    for await (const page of scanPages<LegacyCheckIn>(s, legacyCheckInPrefix(eid))) {
+      const recs = await readMany<TicketRecord>(
+        s,
+        page.map((p) => ticketKey(p.value.ticketId)),
+        "local",
+      );
+      const out: BackupCheckIn[] = [];
+      page.forEach(({ value }, i) => {
+        const t = recs[i];
+        if (!t) return;
+        const seatId = idOfKey(t.seatKey);
+        if (seen.has(seatId)) return;
+        seen.add(seatId);
+        out.push(
+          entry({
+            eventId: eid,
+            seatId,
+            ticketId: value.ticketId,
+            orderId: t.orderId,
+            at: value.at,
+          }),
+        );
+      });
+      if (out.length > 0) yield out;
+    }
+  }
+}
+
 async function* perEvent<T>(
   s: Services,
   theaterId: string,
@@ -150,6 +199,7 @@ export async function* theaterBackup(
       ticketKey,
       (t) => t.ticket,
     ) as AsyncIterable<never[]>,
+    checkIns: checkInsOf(s, tid),
   });
 }
 

@@ -10,13 +10,14 @@ import { checkSeatSold } from "./door.ts";
 import { refused, same } from "./import.ts";
 import type { Services } from "./index.ts";
 import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
-import { trustedFor } from "./trust.ts";
+import { operatorTrusted, trustedFor } from "./trust.ts";
 
 /**
  * A buyer's side of a fork: the buyer brings the export taken on the old cluster, and its tickets
  * link to the buyer's account here, including any the theater's backup did not carry. The file is
- * the buyer's word only, so each ticket must verify against keys this cluster trusts for its
- * theater (./trust.ts) and name a seat this cluster's quorum shows sold to its order (./door.ts).
+ * the buyer's word only, so each ticket must verify against keys this cluster's operators trust
+ * (./trust.ts operatorTrusted), come from a cluster its theater imported from, and name a seat this
+ * cluster's quorum shows sold to its order (./door.ts).
  * See docs/fork.md.
  */
 
@@ -65,15 +66,17 @@ export async function importBuyerTickets(
       "the export's holder is not the signed-in buyer",
     );
   }
+  // Linking changes a buyer's account: only keys this cluster's operators trust may vouch for it,
+  // not a former cluster's keys as some theater's backup supplied them (trust records).
   const cids = [file.clusterId, ...(file.formerKeys ?? []).map((k) => k.clusterId)];
-  const { trusted, former } = await trustedFor(s, cids);
-  const check = await verifyExport(file, { trusted });
+  const { former } = await trustedFor(s, cids);
+  const check = await verifyExport(file, { trusted: operatorTrusted(s) });
   const fileReasons = check.reasons.filter((r) => r.code !== "invalid-ticket");
   if (fileReasons.length > 0) {
     throw refused(
       "The ticket export does not verify",
       check,
-      `${fileReasons[0]!.detail}${fileReasons[0]!.code === "keys-mismatch" ? " (has the theater imported its backup here?)" : ""}`,
+      `${fileReasons[0]!.detail}${fileReasons[0]!.code === "keys-mismatch" ? " (do this cluster's operators trust the former cluster's keys, TESSERA_TRUSTED_CLUSTERS?)" : ""}`,
     );
   }
 
@@ -171,9 +174,10 @@ async function linkTicket(
     : undefined;
   const r = await s.store.change<unknown>(keys, (cur) => {
     const have = cur[0] as TicketRecord | null;
-    if (have && have.holderSeg !== seg) return { abort: "refused" };
+    // "": a theater's import stored the ticket without a holder (its keys were not vouched for).
+    if (have && have.holderSeg !== seg && have.holderSeg !== "") return { abort: "refused" };
     const want = [
-      have ?? record,
+      have?.holderSeg === seg ? have : { ...(have ?? record), holderSeg: seg },
       cur[1] ?? entry,
       cur[2] ?? entry,
       ...(orderEntry ? [cur[3] ?? orderEntry] : []),

@@ -1,4 +1,4 @@
-import { ticketKey } from "../../shared/domain/keys.ts";
+import { eventAdmissionKey, ticketKey } from "../../shared/domain/keys.ts";
 import { toHex } from "../../shared/formats/sha256.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
@@ -14,9 +14,10 @@ import { trustedFor } from "./trust.ts";
 /**
  * The door check: whether to admit a ticket. Signatures alone cannot decide it, since a refunded
  * or resold seat's ticket still verifies offline; so the door asks this cluster's quorum whether
- * the seat is still sold to the ticket's order, and records the first scan once so a second
- * door sees the ticket as used. Tickets sold before a fork verify against the former cluster's
- * keys, for the theater that brought them here only (./trust.ts). See docs/fork.md.
+ * the seat is still sold to the ticket's order, and admits each seat of an event once, whatever
+ * the ticket id, so a second door refuses both the same ticket and another ticket for the seat.
+ * Tickets sold before a fork verify against the former cluster's keys, for the theater that
+ * brought them here only (./trust.ts). See docs/fork.md.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -76,14 +77,32 @@ export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<
 // ---------------------------------------------------------------------------------------------
 // Door check.
 
-/** `event/<eid>/checkin/<tid>`: the ticket was used; written once, never changed. */
-export const checkInKey = (eventId: string, ticketId: string) =>
+/**
+ * Before admission was per seat, check-ins were keyed by ticket: `event/<eid>/checkin/<tid>`. Such
+ * records are no longer written, only read (door, backup), so a ticket used before the change
+ * stays used; being frozen, they need no coordination with the per-seat register.
+ */
+export const legacyCheckInKey = (eventId: string, ticketId: string) =>
   `event/${eventId}/checkin/${ticketId}`;
+export const legacyCheckInPrefix = (eventId: string) => `event/${eventId}/checkin/`;
 
-export interface CheckInRecord {
+/** What a legacy check-in holds. */
+export interface LegacyCheckIn {
   readonly ticketId: string;
   readonly at: string;
   readonly theaterId: string;
+  readonly scan: string;
+}
+
+/** `event/<eid>/admission/<seatId>` (eventAdmissionKey): who used the seat; written once. */
+export interface AdmissionRecord {
+  readonly eventId: string;
+  readonly seatId: string;
+  readonly ticketId: string;
+  readonly orderId: string;
+  readonly at: string;
+  readonly theaterId: string;
+  /** A scanner-chosen id ("imported" for a fork's check-ins), to recognise our own write. */
   readonly scan: string;
 }
 
@@ -91,21 +110,35 @@ export interface CheckInRecord {
 const CHECK_IN_ATTEMPTS = 3;
 
 /**
- * Writes the check-in unless one exists, and returns the record that stands. An unknown outcome
- * (503 from the store) is resolved by reading the register back: our record, another door's, or
- * none (then the write is tried again), so a door never shows "used" for its own first scan.
+ * Writes the admission unless the seat has one, and returns the record that stands: one quorum
+ * change on one register per seat, so two doors scanning two tickets for one seat at once admit
+ * one. An unknown outcome (503 from the store) is resolved by reading the register back: our
+ * record, another door's, or none (then the write is tried again), so a door never shows "used"
+ * for its own first scan.
  */
-async function checkInOnce(s: Services, key: string, rec: CheckInRecord): Promise<CheckInRecord> {
+async function admitOnce(s: Services, key: string, rec: AdmissionRecord): Promise<AdmissionRecord> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await s.store.createOnce<CheckInRecord>(key, rec)).value;
+      return (await s.store.createOnce<AdmissionRecord>(key, rec)).value;
     } catch (e) {
       const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
       if (!unknown || attempt >= CHECK_IN_ATTEMPTS) throw e;
-      const now = await s.store.get<CheckInRecord>(key);
+      const now = await s.store.get<AdmissionRecord>(key);
       if (now) return now;
     }
   }
+}
+
+/** The seat's admission, or the ticket's pre-per-seat check-in, whichever exists. */
+async function admissionOf(
+  s: Services,
+  claims: TicketClaims,
+): Promise<{ at: string; ticketId: string } | null> {
+  const [seat, legacy] = await s.store.getMany<AdmissionRecord | LegacyCheckIn>([
+    eventAdmissionKey(claims.evt, claims.seat.id),
+    legacyCheckInKey(claims.evt, claims.tid),
+  ]);
+  return seat ?? legacy ?? null;
 }
 
 export interface DoorVerdict {
@@ -115,7 +148,8 @@ export interface DoorVerdict {
   cluster?: "current" | "former";
   providers?: string[];
   seatKey?: string;
-  checkedIn?: { at: string; now: boolean };
+  /** `ticketId`: the ticket the seat was admitted with (another one means a duplicate). */
+  checkedIn?: { at: string; now: boolean; ticketId: string };
 }
 
 /** The cluster id a ticket names, read before verification to know which keys to load. */
@@ -181,28 +215,52 @@ export async function doorCheck(
     out.reasons.push({ code: sold.code, detail: sold.detail });
     return out;
   }
-  const key = checkInKey(claims.evt, claims.tid);
   if (!checkIn) {
-    const used = await s.store.get<CheckInRecord>(key);
-    if (used) out.checkedIn = { at: used.at, now: false };
+    const used = await admissionOf(s, claims);
+    if (used) {
+      out.checkedIn = { at: used.at, now: false, ticketId: used.ticketId };
+      if (used.ticketId !== claims.tid) {
+        out.reasons.push(duplicate(claims, used));
+        return out;
+      }
+    }
     out.valid = true;
     return out;
   }
-  // A scanner-chosen id tells our own check-in apart from another door's when a write's outcome
-  // was unknown and the record is read back.
-  const rec: CheckInRecord = {
+  const rec: AdmissionRecord = {
+    eventId: claims.evt,
+    seatId: claims.seat.id,
     ticketId: claims.tid,
+    orderId: claims.ord,
     at: new Date(s.now()).toISOString(),
     theaterId,
     scan: toHex(crypto.getRandomValues(new Uint8Array(8))),
   };
-  const stored = await checkInOnce(s, key, rec);
-  const now = stored.scan === rec.scan;
-  out.checkedIn = { at: stored.at, now };
-  if (!now) {
-    out.reasons.push({ code: "already-checked-in", detail: `ticket used at ${stored.at}` });
+  // The legacy read runs alongside: if it finds the ticket used, the seat's admission written now
+  // only records what was already so.
+  const [legacy, stored] = await Promise.all([
+    s.store.get<LegacyCheckIn>(legacyCheckInKey(claims.evt, claims.tid)),
+    admitOnce(s, eventAdmissionKey(claims.evt, claims.seat.id), rec),
+  ]);
+  const used = legacy ?? (stored.scan === rec.scan ? null : stored);
+  if (used) {
+    out.checkedIn = { at: used.at, now: false, ticketId: used.ticketId };
+    out.reasons.push(
+      used.ticketId === claims.tid
+        ? { code: "already-checked-in", detail: `ticket used at ${used.at}` }
+        : duplicate(claims, used),
+    );
     return out;
   }
+  out.checkedIn = { at: stored.at, now: true, ticketId: stored.ticketId };
   out.valid = true;
   return out;
+}
+
+/** Another ticket already used this seat: refused, and named so the door can report it. */
+function duplicate(claims: TicketClaims, used: { at: string; ticketId: string }) {
+  return {
+    code: "seat-already-admitted",
+    detail: `seat ${claims.seat.id} was admitted at ${used.at} with another ticket, ${used.ticketId}`,
+  };
 }

@@ -4,6 +4,7 @@ import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
 import {
   buyerOrderKey,
+  eventAdmissionKey,
   eventKey,
   eventListKey,
   eventOrderKey,
@@ -15,7 +16,11 @@ import {
 } from "../../shared/domain/keys.ts";
 import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
 import { Venue } from "../../shared/domain/venue.ts";
-import { type BackupFile, BackupHeader } from "../../shared/formats/backup.ts";
+import {
+  type BackupFile,
+  type BackupFormatVersion,
+  BackupHeader,
+} from "../../shared/formats/backup.ts";
 import { canonicalJson } from "../../shared/formats/canonical-json.ts";
 import { toHex } from "../../shared/formats/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
@@ -25,13 +30,16 @@ import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
+import { keysCoveredBy, normalizeTrust } from "../../shared/tickets/trust.ts";
+import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
 import { buyerSegment } from "./buyer-id.ts";
 import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
+import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
 import { RETRY_AFTER_S } from "./store.ts";
 import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
-import { mergeTrust, type TrustRecord, trustKey } from "./trust.ts";
+import { mergeTrust, operatorTrusted, type TrustRecord, trustKey } from "./trust.ts";
 
 /**
  * Fork import: a theater leaves a cluster (or the cluster forks) with its backup, and a fresh
@@ -82,6 +90,7 @@ export type ImportKind =
   | "holds"
   | "orders"
   | "tickets"
+  | "checkIns"
   | "events";
 const KINDS: readonly ImportKind[] = [
   "trust",
@@ -91,6 +100,7 @@ const KINDS: readonly ImportKind[] = [
   "holds",
   "orders",
   "tickets",
+  "checkIns",
   "events",
 ];
 
@@ -104,6 +114,9 @@ export interface ImportSummary {
   counts: Record<ImportKind, { created: number; unchanged: number }>;
   /** Seats the backup showed held: holds do not survive a fork, so they import as available. */
   heldSeatsReleased: number;
+  /** Orders imported without a link to a buyer's account: their tickets are not signed by keys
+   * this cluster's operators trust (TESSERA_TRUSTED_CLUSTERS). */
+  buyerLinksWithheld: number;
   completedAt: string;
 }
 
@@ -152,8 +165,11 @@ const BackupOrderRecord = z.looseObject({
 });
 type BackupOrderRecord = z.infer<typeof BackupOrderRecord>;
 
+/** A verified backup of any readable version; a version 1 file reads as having no check-ins. */
+export type ReadBackup = Omit<BackupFile, "formatVersion"> & { formatVersion: BackupFormatVersion };
+
 /** The id of an import: the backup's header and section checksums, which pin all its content. */
-export async function importIdOf(file: BackupFile): Promise<string> {
+export async function importIdOf(file: ReadBackup): Promise<string> {
   const {
     venues: _v,
     seatingPlans: _p,
@@ -161,6 +177,7 @@ export async function importIdOf(file: BackupFile): Promise<string> {
     seats: _s,
     orders: _o,
     tickets: _t,
+    checkIns: _c,
     ...head
   } = file;
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(head)));
@@ -191,7 +208,7 @@ interface Planned {
  * problem refuses the whole backup (422) before a single write: a fork that silently drops a
  * sold seat would let the new cluster sell it again.
  */
-async function planImport(s: Services, theaterId: string, file: BackupFile): Promise<Planned> {
+async function planImport(s: Services, theaterId: string, file: ReadBackup): Promise<Planned> {
   const issues: ImportIssue[] = [];
   const add = (code: string, path: string, detail: string) => {
     if (issues.length < 1000) issues.push({ code, path, detail });
@@ -234,11 +251,15 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
       }
     }
   }
+  // Every order must be of an event of the backup: an order naming another theater's event
+  // would land in that event's order index, its revenue and its backups.
   const orders = new Map<string, BackupOrderRecord>();
   for (const [i, raw] of file.orders.entries()) {
     const r = BackupOrderRecord.safeParse(raw);
     if (!r.success) add("schema", `$.orders[${i}]`, z.prettifyError(r.error));
-    else orders.set(r.data.id, r.data);
+    else if (!events.has(r.data.eventId)) {
+      add("reference", `$.orders[${i}].eventId`, `event ${r.data.eventId} is not in the backup`);
+    } else orders.set(r.data.id, r.data);
   }
 
   const sectionOf = (eventId: string, seatId: string): string | undefined => {
@@ -246,17 +267,36 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
     return ev ? sections.get(ev.planId)?.get(seatId) : undefined;
   };
 
-  // Holders: the ticket's `hld` is the buyer's subject; the order's buyerId may be a hash of it.
+  // Buyers: an order is linked to a buyer's account only when every ticket of it verifies under
+  // keys this cluster's operators trust (operatorTrusted), never under keys the file carries (a
+  // theater can make those up); the buyer is then the tickets' signed `hld`, not the order's
+  // unsigned buyerId. Other orders and tickets are imported for the theater alone.
+  const vouching = operatorTrusted(s);
+  const vouchingIds = new Set(vouching.map((c) => c.clusterId));
   const tickets: { claims: TicketClaims; ticket: Ticket; path: string }[] = [];
-  const holderOfOrder = new Map<string, string>();
+  const ticketsOfOrder = new Map<string, { hld: string; vouched: boolean }[]>();
   for (const [i, t] of file.tickets.entries()) {
     const claims = ticketClaimsOf(t);
-    tickets.push({ claims, ticket: t, path: `$.tickets[${i}]` });
-    holderOfOrder.set(claims.ord, claims.hld);
+    const path = `$.tickets[${i}]`;
+    const order = orders.get(claims.ord);
+    if (claims.thr !== theaterId || !events.has(claims.evt) || order?.eventId !== claims.evt) {
+      add("reference", path, `ticket ${claims.tid}: not of an order and event of this backup`);
+      continue;
+    }
+    tickets.push({ claims, ticket: t, path });
+    // Signatures are checked only for clusters the operators list: no crypto for the rest.
+    const vouched = vouchingIds.has(claims.cid) && (await verifyTicketWith(t, vouching)).valid;
+    const of = ticketsOfOrder.get(claims.ord) ?? [];
+    of.push({ hld: claims.hld, vouched });
+    ticketsOfOrder.set(claims.ord, of);
   }
   const segOfOrder = new Map<string, string>();
   for (const o of orders.values()) {
-    segOfOrder.set(o.id, await buyerSegment(holderOfOrder.get(o.id) ?? o.buyerId));
+    const of = ticketsOfOrder.get(o.id) ?? [];
+    const holders = new Set(of.map((x) => x.hld));
+    if (of.length > 0 && of.every((x) => x.vouched) && holders.size === 1) {
+      segOfOrder.set(o.id, await buyerSegment([...holders][0]!));
+    }
   }
 
   const units: Unit[] = [];
@@ -264,8 +304,16 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
 
   // Trust: the backup's own cluster and every cluster it had forked from.
   const trusted: string[] = [];
-  for (const keys of [file.keys, ...(file.formerKeys ?? [])]) {
+  for (const [i, keys] of [file.keys, ...(file.formerKeys ?? [])].entries()) {
     if (keys.clusterId === s.deps.cluster.clusterId) continue;
+    // A cluster the operators know is known by its keys: a file naming it with other keys is
+    // not from there (and its trust record would stand in the way of the theaters that are).
+    const [own] = normalizeTrust(keys);
+    if (vouchingIds.has(keys.clusterId) && !keysCoveredBy(own!, vouching)) {
+      const path = i === 0 ? "$.keys" : `$.formerKeys[${i - 1}]`;
+      add("keys", path, `not the keys this cluster's operators trust for ${keys.clusterId}`);
+      continue;
+    }
     trusted.push(keys.clusterId);
     const want: TrustRecord = {
       clusterId: keys.clusterId,
@@ -312,6 +360,10 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
       continue;
     }
     if (!order) continue; // verifyBackup reports unknown orders
+    if (order.eventId !== seat.eventId) {
+      add("reference", `$.seats[${i}]`, `seat ${seat.seatId} is sold to an order of another event`);
+      continue;
+    }
     const holdId = order.holdId ?? (await holdIdFor(order.id));
     const key = seatKeyOf(seat.eventId, section, seat.seatId);
     const value: SeatValue = { state: "sold", orderId: order.id, holdId };
@@ -334,15 +386,16 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
   }
 
   for (const o of orders.values()) {
-    const seg = segOfOrder.get(o.id)!;
+    const seg = segOfOrder.get(o.id);
     const entry = { orderId: o.id, eventId: o.eventId, createdAt: o.createdAt };
     const record = o.holdId
       ? o
       : { ...o, holdId: holdSeats.get(o.id)?.holdId ?? (await holdIdFor(o.id)) };
+    const buyer = seg === undefined ? [] : [buyerOrderKey(seg, o.id)];
     units.push({
       kind: "orders",
-      keys: [orderKey(o.id), buyerOrderKey(seg, o.id), eventOrderKey(o.eventId, o.id)],
-      values: [record, entry, entry],
+      keys: [orderKey(o.id), ...buyer, eventOrderKey(o.eventId, o.id)],
+      values: [record, ...buyer.map(() => entry), entry],
     });
   }
 
@@ -353,7 +406,9 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
       continue;
     }
     const seatKey = seatKeyOf(t.claims.evt, section, t.claims.seat.id);
-    const holderSeg = await buyerSegment(t.claims.hld);
+    // No holder for a ticket whose order is not linked: "" matches no buyer (QR, re-issue), and
+    // the buyer may still link it with a ticket import once this cluster trusts its keys.
+    const holderSeg = segOfOrder.get(t.claims.ord) ?? "";
     const record: TicketRecord = {
       ticket: { payload: t.ticket.payload, signatures: t.ticket.signatures },
       orderId: t.claims.ord,
@@ -362,14 +417,27 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
       holderSeg,
     };
     const entry = { ticketId: t.claims.tid, orderId: t.claims.ord, eventId: t.claims.evt, seatKey };
+    const buyer = holderSeg === "" ? [] : [buyerTicketKey(holderSeg, t.claims.tid)];
     units.push({
       kind: "tickets",
-      keys: [
-        ticketKey(t.claims.tid),
-        buyerTicketKey(holderSeg, t.claims.tid),
-        eventTicketIndexKey(t.claims.evt, t.claims.tid),
-      ],
-      values: [record, entry, entry],
+      keys: [ticketKey(t.claims.tid), ...buyer, eventTicketIndexKey(t.claims.evt, t.claims.tid)],
+      values: [record, ...buyer.map(() => entry), entry],
+    });
+  }
+
+  // Admitted seats stay admitted here: a fork must not let a used seat in a second time. Any
+  // admission already stored for the seat stands (the seat is admitted either way).
+  for (const [i, c] of file.checkIns.entries()) {
+    if (sectionOf(c.eventId, c.seatId) === undefined) {
+      add("reference", `$.checkIns[${i}]`, `seat ${c.seatId} is not in event ${c.eventId}'s plan`);
+      continue;
+    }
+    const rec: AdmissionRecord = { ...c, theaterId, scan: "imported" };
+    units.push({
+      kind: "checkIns",
+      keys: [eventAdmissionKey(c.eventId, c.seatId)],
+      values: [rec],
+      merge: (cur) => cur,
     });
   }
 
@@ -397,6 +465,7 @@ async function planImport(s: Services, theaterId: string, file: BackupFile): Pro
       fromCluster: file.clusterId,
       trusted,
       heldSeatsReleased,
+      buyerLinksWithheld: orders.size - segOfOrder.size,
     },
     units,
   };
@@ -527,7 +596,7 @@ const conflictProblem = (keys: readonly string[]) =>
 /** Parses and verifies a backup body; refuses (422) with the full report when it does not verify. */
 export async function checkBackup(
   body: unknown,
-): Promise<{ file: BackupFile; report: BackupReport }> {
+): Promise<{ file: ReadBackup; report: BackupReport }> {
   const report = await verifyBackup(body);
   if (!report.ok) {
     const first = report.issues[0];
@@ -547,7 +616,8 @@ export async function checkBackup(
         .map((k) => [k, (body as Record<string, unknown>)[k]]),
     ),
   );
-  return { file: { ...(body as BackupFile), ...header }, report };
+  const sections = body as BackupFile;
+  return { file: { ...sections, ...header, checkIns: sections.checkIns ?? [] }, report };
 }
 
 /**

@@ -57,6 +57,21 @@ export async function trustedFor(
   return { trusted, former };
 }
 
+/**
+ * The keys that may vouch for a buyer: this cluster's own, plus the former clusters its operators
+ * listed (TESSERA_TRUSTED_CLUSTERS). Unlike trust records, which a theater's import writes from
+ * the keys its backup carries, nothing here comes from an imported file; so only these grant
+ * effects on buyers' accounts (order and ticket links), which a theater must not be able to cause
+ * with keys it made up.
+ */
+export function operatorTrusted(s: Services): TrustedCluster[] {
+  const own = s.deps.cluster.clusterId;
+  const listed = (s.deps.settings.TESSERA_TRUSTED_CLUSTERS ?? []).filter(
+    (c) => c.clusterId !== own,
+  );
+  return [...normalizeTrust(s.deps.cluster), ...listed];
+}
+
 export function mergeTrust(cur: TrustRecord, want: TrustRecord): TrustRecord | undefined {
   const a = normalizeTrust(cur.keys)[0]!;
   const b = normalizeTrust(want.keys)[0]!;

@@ -28,15 +28,27 @@ import {
   type TrustedCluster,
 } from "../../shared/tickets/trust.ts";
 import { type TicketVerification, verifyTicketWith } from "../../shared/tickets/verify.ts";
-import { EXIT, guarded, InputError, loadKeys, UsageError } from "./io.ts";
+import {
+  EXIT,
+  guarded,
+  InputError,
+  loadTrustedKeys,
+  TRUSTED_KEYS_ENV,
+  type TrustedKeys,
+  UsageError,
+} from "./io.ts";
 
 export const usage = `usage: tessera ticket <command>
 
   verify FILE [--keys KEYS.json] [--json]
-      FILE: {ticket, keys} (keys embedded), a bare General JSON ticket (needs --keys), a buyer
-      export (tessera.tickets), or a compact T1. ticket (needs --keys). KEYS: the cluster's public
-      keys (ClusterKeys, a ClusterConfig, or {trusted: [...]} to also accept former clusters).
-      Exit 0 valid, 1 invalid (reasons printed), 2 usage or I/O error.
+      FILE: {ticket, keys} (keys embedded), a bare General JSON ticket, a buyer export
+      (tessera.tickets), or a compact T1. ticket. KEYS: the public keys you trust (ClusterKeys, a
+      ClusterConfig, or {trusted: [...]} to also accept former clusters); without --keys, the file
+      named by $TESSERA_TRUSTED_KEYS, else $XDG_CONFIG_HOME/tessera/trusted-keys.json (default
+      ~/.config/tessera/trusted-keys.json) when it exists. Keys embedded in FILE never make it
+      authentic: with no trusted keys they only show that FILE is self-consistent.
+      Exit 0 valid (authentic), 1 invalid (reasons printed), 2 usage or I/O error,
+      3 self-consistent but NOT AUTHENTICATED (checked against the file's own keys only).
   compact FILE [--all]       print the door form (two signatures; --all keeps every signature)
   qr FILE --out OUT.png|OUT.svg [--all]
                              render the door form as a QR code
@@ -99,17 +111,16 @@ async function verifyCmd(args: string[]): Promise<number> {
   });
   const path = onePositional(positionals, "FILE");
   const loaded = await loadTicketFile(path);
-  const given = await loadKeys(values.keys);
+  const own = await loadTrustedKeys(values.keys);
 
   if (loaded.kind === "export") {
-    const r = await verifyExport(loaded.file, given ? { trusted: given } : {});
-    if (values.json) console.log(JSON.stringify(r, null, 2));
-    else printExport(r);
-    return r.valid ? EXIT.ok : EXIT.invalid;
+    const r = await verifyExport(loaded.file, own ? { trusted: own.trusted } : {});
+    if (values.json) console.log(JSON.stringify(withFrom(r, own), null, 2));
+    else printExport(r, own);
+    return exitCode(r.selfConsistent, r.authenticated);
   }
 
-  let trusted = given;
-  const notes: string[] = [];
+  let trusted = own?.trusted;
   let keysProblem: string | undefined;
   if (loaded.kind === "ticket" && loaded.embedded !== undefined) {
     let embedded: TrustedCluster[];
@@ -118,39 +129,62 @@ async function verifyCmd(args: string[]): Promise<number> {
     } catch (e) {
       throw new InputError(`${path}: embedded keys: ${(e as Error).message}`);
     }
-    if (given) {
-      if (!embedded.every((c) => keysCoveredBy(c, given))) {
-        keysProblem = "the keys embedded in the file are not the keys given with --keys";
+    if (own) {
+      if (!embedded.every((c) => keysCoveredBy(c, own.trusted))) {
+        keysProblem = `the keys embedded in the file are not among the trusted keys (${own.from})`;
       }
-    } else {
-      trusted = embedded;
-      notes.push(
-        "keys: embedded in the file (self-supplied); pass --keys with the cluster's published keys to check authenticity",
-      );
-    }
+    } else trusted = embedded;
   }
-  if (!trusted) throw new UsageError("this file carries no keys: pass --keys KEYS.json");
+  if (!trusted) {
+    throw new UsageError(
+      `this file carries no keys: pass --keys KEYS.json (or set ${TRUSTED_KEYS_ENV})`,
+    );
+  }
 
   const r: TicketVerification =
     loaded.kind === "compact"
       ? await verifyCompact(loaded.text, trusted)
       : await verifyTicketWith(loaded.ticket, trusted);
-  const valid = r.valid && keysProblem === undefined;
+  const selfConsistent = r.valid && keysProblem === undefined;
+  const authenticated = own !== undefined;
   if (values.json) {
-    console.log(JSON.stringify({ ...r, valid, ...(keysProblem ? { keysProblem } : {}) }, null, 2));
+    const result = {
+      ...r,
+      valid: selfConsistent && authenticated,
+      selfConsistent,
+      authenticated,
+      keysSource: authenticated ? "trusted" : "self-supplied",
+      ...(keysProblem ? { keysProblem } : {}),
+    };
+    console.log(JSON.stringify(withFrom(result, own), null, 2));
   } else {
-    printTicket(r);
+    printTicket(r, "", authenticated);
     if (keysProblem) console.log(`INVALID: ${keysProblem}`);
-    for (const n of notes) console.log(n);
+    if (r.valid && !authenticated) console.log(SELF_SUPPLIED_NOTE);
   }
-  return valid ? EXIT.ok : EXIT.invalid;
+  return exitCode(selfConsistent, authenticated);
 }
 
-function printTicket(r: TicketVerification, indent = ""): void {
+const SELF_SUPPLIED_NOTE =
+  "NOT AUTHENTICATED: checked only against keys embedded in the file (self-supplied), which anyone " +
+  `can make up; pass --keys with the cluster's published keys, or set ${TRUSTED_KEYS_ENV}, to check authenticity`;
+
+/** 0 authentic, 1 invalid, 3 consistent only with the file's own keys (see EXIT). */
+function exitCode(selfConsistent: boolean, authenticated: boolean): number {
+  if (!selfConsistent) return EXIT.invalid;
+  return authenticated ? EXIT.ok : EXIT.unauthenticated;
+}
+
+function withFrom<T extends object>(r: T, own: TrustedKeys | undefined): T {
+  return own ? { ...r, trustedKeysFrom: own.from } : r;
+}
+
+function printTicket(r: TicketVerification, indent: string, authenticated: boolean): void {
   if (r.valid) {
     const c = r.claims;
     const where = [c.seat.section, c.seat.row].filter(Boolean).join(", ");
-    console.log(`${indent}VALID ticket ${c.tid} (cluster ${r.clusterId})`);
+    const verdict = authenticated ? "VALID" : "NOT AUTHENTICATED (self-consistent)";
+    console.log(`${indent}${verdict} ticket ${c.tid} (cluster ${r.clusterId})`);
     console.log(
       `${indent}  event ${c.evt}, seat ${c.seat.label}${where ? ` (${where})` : ""} [${c.seat.id}], category ${c.seat.category}`,
     );
@@ -182,22 +216,18 @@ function formatPrice(amount: number, currency: string): string {
   }
 }
 
-function printExport(r: ExportVerification): void {
-  console.log(
-    `${r.valid ? "VALID" : "INVALID"} ticket export: ${r.tickets.length} ticket(s), keys ${r.keysSource}`,
-  );
-  for (const t of r.tickets) printTicket(t.result, "  ");
+function printExport(r: ExportVerification, own: TrustedKeys | undefined): void {
+  const verdict = r.valid ? "VALID" : r.selfConsistent ? "NOT AUTHENTICATED" : "INVALID";
+  const keys = own ? `trusted (${own.from})` : r.keysSource;
+  console.log(`${verdict} ticket export: ${r.tickets.length} ticket(s), keys ${keys}`);
+  for (const t of r.tickets) printTicket(t.result, "  ", r.authenticated);
   for (const s of r.exportSignatures) {
     console.log(
       `  export signature by ${s.provider ?? "?"} (${s.kid ?? "?"}): ${s.valid ? "valid" : "INVALID"}`,
     );
   }
   for (const x of r.reasons) console.log(`  ${x.code}: ${x.detail}`);
-  if (r.keysSource === "self-supplied") {
-    console.log(
-      "keys: embedded in the file (self-supplied); pass --keys with the cluster's published keys to check authenticity",
-    );
-  }
+  if (r.selfConsistent && !r.authenticated) console.log(SELF_SUPPLIED_NOTE);
 }
 
 async function ticketFromFile(path: string): Promise<Ticket> {
@@ -265,7 +295,7 @@ async function exampleCmd(args: string[]): Promise<number> {
   };
   const doc = {
     about:
-      "Example Tessera ticket signed by a throwaway cluster (private keys discarded). Verify: npx tessera ticket verify docs/examples/ticket.json",
+      "Example Tessera ticket signed by a throwaway cluster (private keys discarded). Its embedded keys make it self-consistent only (verify exits 3); save `keys` apart and pass it with --keys to see exit 0.",
     ticket: assembleTicket(claims, sigs),
     keys: clusterKeys,
   };

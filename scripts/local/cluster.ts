@@ -87,6 +87,8 @@ export async function startLocalCluster(opts: {
   ports: Record<ProviderId, number>;
   clusterId?: string;
   urlFor?: (p: ProviderId, port: number) => string;
+  /** Extra deployment environment for all three (e.g. TESSERA_TRUSTED_CLUSTERS). */
+  env?: Record<string, string>;
 }): Promise<LocalCluster> {
   await mkdir(opts.dataDir, { recursive: true });
   const { clusterId, keys, governanceKey, idpKey } = await loadOrCreateKeys(
@@ -107,13 +109,10 @@ export async function startLocalCluster(opts: {
         started[p] = await STARTERS[p]({
           port: opts.ports[p],
           dataDir: join(opts.dataDir, p),
-          env: deploymentEnv({
-            provider: p,
-            cluster,
-            signingKey: keys[p],
-            governanceKey,
-            idpKey,
-          }),
+          env: {
+            ...deploymentEnv({ provider: p, cluster, signingKey: keys[p], governanceKey, idpKey }),
+            ...opts.env,
+          },
         });
       }),
     );

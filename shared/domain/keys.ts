@@ -64,6 +64,14 @@ export const ticketKey = (ticketId: string) => `ticket/${ticketId}`;
 export const eventTicketKey = (eventId: string, ticketId: string) =>
   `event/${eventId}/ticket/${ticketId}`;
 
+/**
+ * A seat of an event admitted at the door: one register per seat, written once, so whatever the
+ * ticket ids, one seat lets one person in (functions/services/door.ts). Seat ids are unique per
+ * plan, so the section is not needed.
+ */
+export const eventAdmissionKey = (eventId: string, seatId: string) =>
+  `event/${eventId}/admission/${seatId}`;
+
 /** Prefixes for `AcceptorPort.scan`; each ends in '/' so `a` never matches `ab`. */
 export const scanPrefix = {
   theaters: () => "theaters/",
@@ -75,6 +83,7 @@ export const scanPrefix = {
   buyerOrders: (buyerId: string) => `buyer/${buyerId}/order/`,
   eventOrders: (eventId: string) => `event/${eventId}/order/`,
   eventTickets: (eventId: string) => `event/${eventId}/ticket/`,
+  eventAdmissions: (eventId: string) => `event/${eventId}/admission/`,
 } as const;
 
 /** The last segment of a key: the id of the entity (or index entry) it stores. */

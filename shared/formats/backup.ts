@@ -8,10 +8,12 @@ import { Sha256 } from "./sha256.ts";
  * The theater backup: everything a theater needs to leave the cluster (or rebuild after a fork)
  * in one JSON file that any tool can read. Layout, in this member order:
  *
- *   {"format":"tessera.backup","formatVersion":1,"clusterId":...,"theater":{...},"exportedAt":...,
+ *   {"format":"tessera.backup","formatVersion":2,"clusterId":...,"theater":{...},"exportedAt":...,
  *    "keys":{...},["formerKeys":[...],]
  *    "venues":[...],"seatingPlans":[...],"events":[...],"seats":[...],"orders":[...],"tickets":[...],
- *    "checksums":{"venues":"<sha256 hex>",...}}
+ *    "checkIns":[...],"checksums":{"venues":"<sha256 hex>",...}}
+ *
+ * Version 1 is version 2 without `checkIns` (and its checksum); readers accept both.
  *
  * Checksum of a section = SHA-256 over, for each element in order, its RFC 8785 canonical JSON
  * followed by "\n". The writer writes elements in exactly that form (one per line), so the digest
@@ -20,7 +22,10 @@ import { Sha256 } from "./sha256.ts";
  * tickets' own quorum signatures, checked against `keys` (ideally against keys you trust).
  */
 export const BACKUP_FORMAT = "tessera.backup";
-export const BACKUP_FORMAT_VERSION = 1;
+/** The version written; `BACKUP_READABLE_VERSIONS` are the versions read. */
+export const BACKUP_FORMAT_VERSION = 2;
+export const BACKUP_READABLE_VERSIONS = [1, 2] as const;
+export type BackupFormatVersion = (typeof BACKUP_READABLE_VERSIONS)[number];
 export const BACKUP_SECTIONS = [
   "venues",
   "seatingPlans",
@@ -28,8 +33,14 @@ export const BACKUP_SECTIONS = [
   "seats",
   "orders",
   "tickets",
+  "checkIns",
 ] as const;
 export type BackupSection = (typeof BACKUP_SECTIONS)[number];
+
+/** The sections a file of `version` carries: version 1 predates `checkIns`. */
+export function sectionsOf(version: BackupFormatVersion): readonly BackupSection[] {
+  return version === 1 ? BACKUP_SECTIONS.filter((s) => s !== "checkIns") : BACKUP_SECTIONS;
+}
 
 const Id = z.string().min(1).max(128);
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "lowercase hex SHA-256");
@@ -55,6 +66,20 @@ export type BackupSeat = z.infer<typeof BackupSeat>;
 
 export const BackupTicket = TicketSchema;
 
+/**
+ * A seat of an event that was admitted at the door: admission is per seat, so after a fork neither
+ * the ticket that used it nor any other ticket for it gets in again. `ticketId` and `orderId` say
+ * what was admitted; the seat may since have been refunded, so neither is checked against `seats`.
+ */
+export const BackupCheckIn = z.strictObject({
+  eventId: Id,
+  seatId: Id,
+  ticketId: Id,
+  orderId: Id,
+  at: z.iso.datetime({ offset: true }),
+});
+export type BackupCheckIn = z.infer<typeof BackupCheckIn>;
+
 export const SECTION_SCHEMAS = {
   venues: BackupVenue,
   seatingPlans: BackupSeatingPlan,
@@ -62,11 +87,12 @@ export const SECTION_SCHEMAS = {
   seats: BackupSeat,
   orders: BackupOrder,
   tickets: BackupTicket,
+  checkIns: BackupCheckIn,
 } satisfies Record<BackupSection, z.ZodType>;
 
 export const BackupHeader = z.strictObject({
   format: z.literal(BACKUP_FORMAT),
-  formatVersion: z.literal(BACKUP_FORMAT_VERSION),
+  formatVersion: z.union(BACKUP_READABLE_VERSIONS.map((v) => z.literal(v))),
   clusterId: ClusterId,
   theater: z.looseObject({ id: Id, name: z.string().min(1).max(200) }),
   exportedAt: z.iso.datetime({ offset: true }),
@@ -77,20 +103,27 @@ export const BackupHeader = z.strictObject({
 });
 export type BackupHeader = z.infer<typeof BackupHeader>;
 
-export const BackupChecksums = z.strictObject(
-  Object.fromEntries(BACKUP_SECTIONS.map((s) => [s, Sha256Hex])) as Record<
-    BackupSection,
-    typeof Sha256Hex
-  >,
-);
+const checksumsOf = (sections: readonly BackupSection[]) =>
+  z.strictObject(
+    Object.fromEntries(sections.map((s) => [s, Sha256Hex])) as Record<
+      BackupSection,
+      typeof Sha256Hex
+    >,
+  );
+export const BackupChecksums = checksumsOf(BACKUP_SECTIONS);
+/** The checksums member a file of `version` carries. */
+export const checksumsSchemaOf = (version: BackupFormatVersion) => checksumsOf(sectionsOf(version));
 
+/** The file as written now (version 2); the JSON Schema in docs/formats is generated from it. */
 export const BackupFile = BackupHeader.extend({
+  formatVersion: z.literal(BACKUP_FORMAT_VERSION),
   venues: z.array(BackupVenue),
   seatingPlans: z.array(BackupSeatingPlan),
   events: z.array(BackupEvent),
   seats: z.array(BackupSeat),
   orders: z.array(BackupOrder),
   tickets: z.array(BackupTicket),
+  checkIns: z.array(BackupCheckIn),
   checksums: BackupChecksums,
 });
 export type BackupFile = z.infer<typeof BackupFile>;
@@ -111,6 +144,8 @@ export interface BackupSource {
   seats: Pages<BackupSeat>;
   orders: Pages<z.input<typeof BackupOrder>>;
   tickets: Pages<z.input<typeof BackupTicket>>;
+  /** Seats admitted at the door; none when omitted. */
+  checkIns?: Pages<BackupCheckIn>;
 }
 
 export class BackupWriteError extends Error {
@@ -149,7 +184,7 @@ export async function* writeBackup(source: BackupSource): AsyncGenerator<string>
     const hash = new Sha256();
     let index = 0;
     yield `${JSON.stringify(section)}:[`;
-    for await (const page of source[section] as Pages<unknown>) {
+    for await (const page of (source[section] ?? []) as Pages<unknown>) {
       let chunk = "";
       for (const raw of page) {
         const r = schema.safeParse(raw);

@@ -9,13 +9,13 @@ import {
 import { verifyTicketWith } from "../tickets/verify.ts";
 import {
   BACKUP_FORMAT,
-  BACKUP_FORMAT_VERSION,
-  BACKUP_SECTIONS,
-  BackupChecksums,
+  BACKUP_READABLE_VERSIONS,
   BackupHeader,
   type BackupSection,
+  checksumsSchemaOf,
   elementLine,
   SECTION_SCHEMAS,
+  sectionsOf,
 } from "./backup.ts";
 import { Sha256 } from "./sha256.ts";
 
@@ -89,15 +89,14 @@ export async function verifyBackup(
     return report();
   }
   const file = parsed as Record<string, unknown>;
-  if (file.format !== BACKUP_FORMAT || file.formatVersion !== BACKUP_FORMAT_VERSION) {
-    add("format", "$.format", `not a ${BACKUP_FORMAT} v${BACKUP_FORMAT_VERSION} file`);
+  const version = BACKUP_READABLE_VERSIONS.find((v) => v === file.formatVersion);
+  if (file.format !== BACKUP_FORMAT || version === undefined) {
+    const versions = BACKUP_READABLE_VERSIONS.map((v) => `v${v}`).join(" or ");
+    add("format", "$.format", `not a ${BACKUP_FORMAT} ${versions} file`);
     return report();
   }
-  const known = new Set<string>([
-    ...Object.keys(BackupHeader.shape),
-    ...BACKUP_SECTIONS,
-    "checksums",
-  ]);
+  const sections = sectionsOf(version);
+  const known = new Set<string>([...Object.keys(BackupHeader.shape), ...sections, "checksums"]);
   for (const k of Object.keys(file)) {
     if (!known.has(k)) add("schema", `$.${k}`, "unknown member");
   }
@@ -113,8 +112,10 @@ export async function verifyBackup(
   const computed: Partial<Record<BackupSection, string>> = {};
   const ids = { events: new Set<string>(), orders: new Set<string>() };
   const seats = new Map<string, { state: string; orderId?: string }>();
+  const checkIns: { path: string; eventId: string; seatId: string; orderId: string }[] = [];
+  const admitted = new Set<string>();
   const theaterId = header.success ? header.data.theater.id : undefined;
-  for (const section of BACKUP_SECTIONS) {
+  for (const section of sections) {
     const value = file[section];
     if (!Array.isArray(value)) {
       add("schema", `$.${section}`, "missing or not an array");
@@ -136,12 +137,22 @@ export async function verifyBackup(
         continue;
       }
       const rec = r.data as Record<string, unknown>;
-      if (section !== "seats" && section !== "tickets" && theaterId !== undefined) {
+      const ownsTheaterId = section !== "seats" && section !== "tickets" && section !== "checkIns";
+      if (ownsTheaterId && theaterId !== undefined) {
         if (rec.theaterId !== theaterId)
           add("reference", `${path}.theaterId`, "another theater's record");
       }
       if (section === "events") ids.events.add(rec.id as string);
-      if (section === "orders") ids.orders.add(rec.id as string);
+      if (section === "orders") {
+        ids.orders.add(rec.id as string);
+        // Events come first in the file: an order of an event not in it is another theater's.
+        if (rec.eventId !== undefined && !ids.events.has(rec.eventId as string))
+          add(
+            "reference",
+            `${path}.eventId`,
+            `order of event ${String(rec.eventId)}, not in the backup`,
+          );
+      }
       if (section === "seats") {
         const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
         if (seats.has(k))
@@ -151,14 +162,26 @@ export async function verifyBackup(
           ...(rec.orderId ? { orderId: rec.orderId as string } : {}),
         });
       }
+      if (section === "checkIns") {
+        const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
+        if (admitted.has(k))
+          add("reference", path, `seat ${rec.seatId} of ${rec.eventId} admitted twice`);
+        admitted.add(k);
+        checkIns.push({
+          path,
+          eventId: rec.eventId as string,
+          seatId: rec.seatId as string,
+          orderId: rec.orderId as string,
+        });
+      }
     }
     computed[section] = hash.hex();
   }
 
-  const sums = BackupChecksums.safeParse(file.checksums);
+  const sums = checksumsSchemaOf(version).safeParse(file.checksums);
   if (!sums.success) addZodIssues(add, "$.checksums", sums.error);
   else {
-    for (const section of BACKUP_SECTIONS) {
+    for (const section of sections) {
       const c = computed[section];
       if (c !== undefined && c !== sums.data[section]) {
         add(
@@ -181,6 +204,13 @@ export async function verifyBackup(
         add("reference", `$.seats[${i}]`, `seat ${seatId} sold to unknown order ${s.orderId}`);
       }
       i++;
+    }
+    // A check-in may outlive its order's sale (a refund after entry), not its event or order.
+    for (const c of checkIns) {
+      if (!ids.events.has(c.eventId))
+        add("reference", c.path, `check-in of seat ${c.seatId}: unknown event ${c.eventId}`);
+      if (!ids.orders.has(c.orderId))
+        add("reference", c.path, `check-in of seat ${c.seatId}: unknown order ${c.orderId}`);
     }
   }
 

@@ -23,8 +23,8 @@ import { type TicketVerification, verifyTicketWith } from "./verify.ts";
  * A buyer's export: every ticket of one holder in one self-describing file, verifiable offline.
  * The file is "signed" because each ticket carries its quorum signatures and the file carries the
  * keys that check them. Those keys are self-supplied: they prove the file is internally consistent,
- * not that it came from the real cluster; pass keys obtained independently (the cluster's published
- * keys) as `trusted` for that. An optional export-level signature by the exporting provider covers
+ * not that it came from the real cluster, so without `trusted` keys obtained independently (the
+ * cluster's published keys) the result is never `valid`, only `selfConsistent`. An optional export-level signature by the exporting provider covers
  * the whole file (so the ticket list itself cannot be trimmed or padded unnoticed).
  */
 export const EXPORT_FORMAT = "tessera.tickets";
@@ -101,7 +101,12 @@ export interface ExportReason {
 }
 
 export interface ExportVerification {
+  /** Authentic and consistent: `selfConsistent && authenticated`. */
   valid: boolean;
+  /** Every check passed against the keys used, whoever supplied them. */
+  selfConsistent: boolean;
+  /** The keys used were the caller's `trusted` keys; keys shipped in the file prove nothing. */
+  authenticated: boolean;
   /** "self-supplied": checked against keys carried in the file only; "trusted": against yours. */
   keysSource: "self-supplied" | "trusted";
   reasons: ExportReason[];
@@ -123,6 +128,8 @@ export async function verifyExport(
   if (!parsed.success) {
     return {
       valid: false,
+      selfConsistent: false,
+      authenticated: keysSource === "trusted",
       keysSource,
       reasons: [{ code: "malformed", detail: z.prettifyError(parsed.error) }],
       tickets: [],
@@ -183,7 +190,17 @@ export async function verifyExport(
       }
     }
   }
-  return { valid: reasons.length === 0, keysSource, reasons, tickets, exportSignatures };
+  const selfConsistent = reasons.length === 0;
+  const authenticated = keysSource === "trusted";
+  return {
+    valid: selfConsistent && authenticated,
+    selfConsistent,
+    authenticated,
+    keysSource,
+    reasons,
+    tickets,
+    exportSignatures,
+  };
 }
 
 async function verifyExportSignature(

@@ -86,6 +86,16 @@ export function normalizeTrust(input: TrustInput): TrustedCluster[] {
   return r.data;
 }
 
+/** A trust list as configuration carries it (any shape `normalizeTrust` accepts), normalized. */
+export const TrustList = z.unknown().transform((v, ctx): TrustedCluster[] => {
+  try {
+    return normalizeTrust(v);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
 export function toClusterKeys(c: TrustedCluster): ClusterKeys {
   return { clusterId: c.clusterId, providers: c.providers };
 }

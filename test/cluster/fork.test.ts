@@ -103,7 +103,9 @@ async function setUp(c: Cluster) {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tessera-fork-"));
   theaterKey.key = await generateEd25519Jwk("fork-theatre");
-  [A, B] = await Promise.all([startTestCluster("cluster-a"), startTestCluster("cluster-b")]);
+  A = await startTestCluster("cluster-a");
+  // B's operators vouch for A's published keys, so buyers' orders follow the theater's import.
+  B = await startTestCluster("cluster-b", { TESSERA_TRUSTED_CLUSTERS: JSON.stringify(A.cluster) });
   await Promise.all([setUp(A), setUp(B)]);
   ev = await seedEvent(remoteStore(A), { nowMs: Date.now(), theaterId: THEATER });
 }, 180_000);

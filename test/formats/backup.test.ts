@@ -28,7 +28,18 @@ const codes = (r: { issues: { code: string }[] }) => r.issues.map((i) => i.code)
 describe("theater backup", () => {
   it("round-trips: written text parses, matches the schema and verifies", async () => {
     const tickets = await signedTickets(tc, 5, 10);
-    const text = await collect(writeBackup(makeSource(tc, { seats: 100, soldEvery: 10, tickets })));
+    const checkIns = [
+      {
+        eventId: "evt_1",
+        seatId: "S000000",
+        ticketId: "tkt_0",
+        orderId: "ord_0",
+        at: "2026-03-01T19:00:00Z",
+      },
+    ];
+    const text = await collect(
+      writeBackup(makeSource(tc, { seats: 100, soldEvery: 10, tickets, checkIns })),
+    );
     const parsed = JSON.parse(text);
     expect(BackupFile.safeParse(parsed).success).toBe(true);
     expect(Object.keys(parsed)[0]).toBe("format");
@@ -46,6 +57,7 @@ describe("theater backup", () => {
       seats: 100,
       orders: 10,
       tickets: 5,
+      checkIns: 1,
     });
     // Re-formatting the file does not change the checksums (they hash canonical lines).
     expect((await verifyBackup(JSON.parse(JSON.stringify(parsed, null, 4)))).ok).toBe(true);
@@ -109,6 +121,40 @@ describe("theater backup", () => {
     expect(codes(r)).toEqual(["keys-mismatch", "ticket"]);
     expect(codes(await verifyBackup({ format: "tessera.tickets" }))).toEqual(["format"]);
     expect(codes(await verifyBackup([]))).toEqual(["format"]);
+  });
+
+  it("checks check-ins: a known event and order, one per seat", async () => {
+    const at = "2026-03-01T19:00:00Z";
+    const checkIns = [
+      { eventId: "evt_1", seatId: "S000000", ticketId: "tkt_0", orderId: "ord_0", at },
+      { eventId: "evt_1", seatId: "S000000", ticketId: "tkt_x", orderId: "ord_0", at },
+      { eventId: "evt_9", seatId: "S000001", ticketId: "tkt_1", orderId: "ord_0", at },
+      { eventId: "evt_1", seatId: "S000002", ticketId: "tkt_2", orderId: "ord_9", at },
+    ];
+    const parsed = JSON.parse(
+      await collect(
+        writeBackup(makeSource(tc, { seats: 10, soldEvery: 5, tickets: [], checkIns })),
+      ),
+    );
+    const r = await verifyBackup(parsed);
+    expect(r.issues.map((i) => [i.code, i.path])).toEqual([
+      ["reference", "$.checkIns[1]"],
+      ["reference", "$.checkIns[2]"],
+      ["reference", "$.checkIns[3]"],
+    ]);
+  });
+
+  it("reads version 1 files, which have no check-ins", async () => {
+    const parsed = JSON.parse(
+      await collect(writeBackup(makeSource(tc, { seats: 10, soldEvery: 5, tickets: [] }))),
+    );
+    const { checkIns: _c, checksums, ...rest } = parsed;
+    const { checkIns: _s, ...v1Sums } = checksums;
+    const v1 = { ...rest, formatVersion: 1, checksums: v1Sums };
+    expect((await verifyBackup(v1)).issues).toEqual([]);
+    // Version 2 without check-ins, or version 1 with them, is not a backup of either version.
+    expect(codes(await verifyBackup({ ...parsed, formatVersion: 1 }))).toContain("schema");
+    expect(codes(await verifyBackup({ ...v1, formatVersion: 2 }))).toContain("schema");
   });
 
   it("refuses to write an invalid record", async () => {

@@ -1,5 +1,10 @@
 import { PROVIDERS } from "../../shared/config.ts";
-import type { BackupSeat, BackupSource, Pages } from "../../shared/formats/backup.ts";
+import type {
+  BackupCheckIn,
+  BackupSeat,
+  BackupSource,
+  Pages,
+} from "../../shared/formats/backup.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
 import type { ClusterKeys } from "../../shared/tickets/trust.ts";
 import type { TestCluster } from "../support/cluster.ts";
@@ -66,6 +71,7 @@ export interface SourceOptions {
   soldEvery: number;
   tickets: Ticket[];
   pageSize?: number;
+  checkIns?: BackupCheckIn[];
 }
 
 export function makeSource(tc: TestCluster, o: SourceOptions): BackupSource {
@@ -85,6 +91,7 @@ export function makeSource(tc: TestCluster, o: SourceOptions): BackupSource {
     seats: seatPages(o.seats, o.soldEvery, pageSize),
     orders: orderPages(o.seats, o.soldEvery, pageSize),
     tickets: pagesOf(o.tickets, pageSize) as Pages<Ticket>,
+    ...(o.checkIns ? { checkIns: pagesOf(o.checkIns, pageSize) } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { type App, createApp } from "../../functions/app.ts";
 import type { RateLimits } from "../../functions/middleware/rate-limit.ts";
-import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { loadConfig, PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { DeploymentEnv } from "../../shared/env.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
 import { makeTestCluster, type TestCluster } from "./cluster.ts";
 
@@ -13,6 +14,8 @@ export interface MemoryClusterOptions {
   clusterId?: string;
   /** Rate limit overrides for every app (functions/middleware/rate-limit.ts). */
   rateLimits?: Partial<RateLimits>;
+  /** Extra deployment environment for all three providers (e.g. TESSERA_TRUSTED_CLUSTERS). */
+  env?: Record<string, string>;
 }
 
 /** What the in-process "platform" reports of a request (see MemoryCluster.request). */
@@ -80,7 +83,9 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
       provider: p,
       cluster: tc.cluster,
       signingKey: tc.keys[p],
-      settings: tc.settingsFor(p),
+      settings: o.env
+        ? loadConfig(DeploymentEnv, { ...tc.envFor(p), ...o.env })
+        : tc.settingsFor(p),
       acceptor: acceptors[p],
       blobs: new MemoryBlobs(),
       storeName: "memory",

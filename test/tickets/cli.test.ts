@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../scripts/cli/main.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { canonicalBytes } from "../../shared/formats/canonical-json.ts";
@@ -11,6 +11,7 @@ import { captureConsole } from "../support/console.ts";
 import { clusterKeysOf, makeTestCluster, sampleClaims, signBy } from "./fixtures.ts";
 
 const EXAMPLE = new URL("../../docs/examples/ticket.json", import.meta.url).pathname;
+const EXAMPLE_KEYS = new URL("../../docs/examples/ticket-keys.json", import.meta.url).pathname;
 let dir: string;
 const out = captureConsole();
 
@@ -19,6 +20,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+// Only what a test passes is trusted: not the environment's keys, not the user's config file.
+beforeEach(() => {
+  vi.stubEnv("TESSERA_TRUSTED_KEYS", "");
+  vi.stubEnv("XDG_CONFIG_HOME", join(tmpdir(), "tessera-no-config"));
+  return () => vi.unstubAllEnvs();
 });
 
 async function writeJson(name: string, v: unknown): Promise<string> {
@@ -35,9 +42,14 @@ const decode = (p: string) =>
   );
 
 describe("tessera ticket verify: docs/examples/ticket.json", () => {
-  it("the committed example verifies (exit 0)", async () => {
-    expect(await main(["ticket", "verify", EXAMPLE])).toBe(0);
+  it("the committed example verifies with its cluster's keys (exit 0)", async () => {
+    expect(await main(["ticket", "verify", EXAMPLE, "--keys", EXAMPLE_KEYS])).toBe(0);
     expect(out.join("\n")).toContain("VALID ticket");
+  });
+
+  it("without trusted keys the example is only self-consistent (exit 3)", async () => {
+    expect(await main(["ticket", "verify", EXAMPLE])).toBe(3);
+    expect(out.join("\n")).toContain("NOT AUTHENTICATED");
     expect(out.join("\n")).toContain("self-supplied");
   });
 
@@ -113,12 +125,19 @@ describe("tessera ticket: other inputs and commands", () => {
       tickets: [t],
     });
     const expPath = await writeJson("export.json", exp);
-    expect(await main(["ticket", "verify", expPath])).toBe(0);
+    expect(await main(["ticket", "verify", expPath])).toBe(3);
     expect(await main(["ticket", "verify", expPath, "--keys", keys])).toBe(0);
     expect(await main(["ticket", "verify", expPath, "--keys", otherKeys])).toBe(1);
     out.length = 0;
-    expect(await main(["ticket", "verify", expPath, "--json"])).toBe(0);
-    expect(JSON.parse(out.join("\n"))).toMatchObject({ valid: true, keysSource: "self-supplied" });
+    expect(await main(["ticket", "verify", expPath, "--json"])).toBe(3);
+    expect(JSON.parse(out.join("\n"))).toMatchObject({
+      valid: false,
+      selfConsistent: true,
+      keysSource: "self-supplied",
+    });
+    out.length = 0;
+    expect(await main(["ticket", "verify", expPath, "--json", "--keys", keys])).toBe(0);
+    expect(JSON.parse(out.join("\n"))).toMatchObject({ valid: true, keysSource: "trusted" });
   });
 
   it("qr writes a PNG and an SVG", async () => {
@@ -131,10 +150,12 @@ describe("tessera ticket: other inputs and commands", () => {
     expect(await main(["ticket", "qr", EXAMPLE, "--out", join(dir, "t.gif")])).toBe(2);
   });
 
-  it("example writes a file that verifies", async () => {
+  it("example writes a file that verifies against its keys", async () => {
     const p = join(dir, "example.json");
     expect(await main(["ticket", "example", "--out", p])).toBe(0);
-    expect(await main(["ticket", "verify", p])).toBe(0);
+    expect(await main(["ticket", "verify", p])).toBe(3);
+    const keys = await writeJson("example-keys.json", JSON.parse(await readFile(p, "utf8")).keys);
+    expect(await main(["ticket", "verify", p, "--keys", keys])).toBe(0);
   });
 
   it("usage and I/O errors exit 2", async () => {
@@ -143,5 +164,7 @@ describe("tessera ticket: other inputs and commands", () => {
     expect(await main(["ticket", "frobnicate"])).toBe(2);
     expect(await main(["ticket", "verify"])).toBe(2);
     expect(await main(["ticket", "verify", EXAMPLE, "--bogus"])).toBe(2);
+    vi.stubEnv("TESSERA_TRUSTED_KEYS", join(dir, "missing-keys.json"));
+    expect(await main(["ticket", "verify", EXAMPLE])).toBe(2);
   });
 });

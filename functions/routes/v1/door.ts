@@ -9,8 +9,9 @@ import { problems, validationHook } from "./manage/common.ts";
  * Door check: a theater's scanner posts what it read (the General JSON ticket or the compact
  * `T1.` text of the QR code). The answer says whether to admit: the signatures verify against
  * this cluster's keys or a former cluster this theater forked from, the ticket is this theater's,
- * and this cluster's quorum still shows the seat sold to the ticket's order (a refunded or
- * resold seat fails here although its signatures still verify offline).
+ * this cluster's quorum still shows the seat sold to the ticket's order (a refunded or resold
+ * seat fails here although its signatures still verify offline), and the seat was not admitted
+ * with another ticket.
  */
 
 /** Door staff act for the theater's sales. */
@@ -26,7 +27,11 @@ const DoorBody = z
     checkIn: z
       .boolean()
       .default(false)
-      .meta({ description: "Mark the ticket used if it is valid; a second check-in is refused." }),
+      .meta({
+        description:
+          "Admit the seat if the ticket is valid: one entry per seat of an event, whatever the " +
+          "ticket id; a second check-in, or another ticket for the seat, is refused.",
+      }),
   })
   .strict()
   .openapi("DoorCheckInput");
@@ -46,9 +51,13 @@ const DoorResult = z
     providers: z.array(z.string()).optional(),
     seatKey: z.string().optional(),
     checkedIn: z
-      .object({ at: z.string(), now: z.boolean() })
+      .object({ at: z.string(), now: z.boolean(), ticketId: z.string() })
       .optional()
-      .meta({ description: "When it was used; `now` is true when this request checked it in." }),
+      .meta({
+        description:
+          "When the seat was admitted and with which ticket (another one than this: a duplicate, " +
+          "refused as `seat-already-admitted`); `now` is true when this request checked it in.",
+      }),
   })
   .openapi("DoorCheckResult");
 

@@ -40,9 +40,18 @@ const ImportSummarySchema = z
       holds: Counts,
       orders: Counts,
       tickets: Counts,
+      checkIns: Counts.meta({ description: "Seats admitted at the door before the fork." }),
       events: Counts,
     }),
     heldSeatsReleased: z.number().int(),
+    buyerLinksWithheld: z
+      .number()
+      .int()
+      .meta({
+        description:
+          "Orders imported for the theater only, not linked to a buyer's account: their tickets " +
+          "are not signed by keys this cluster's operators trust (TESSERA_TRUSTED_CLUSTERS).",
+      }),
     completedAt: z.string(),
   })
   .openapi("BackupImportSummary");

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
+import { BACKUP_FORMAT_VERSION } from "../../../../shared/formats/backup.ts";
 import { ProblemError } from "../../../problem.ts";
 import {
   readBackupManifest,
@@ -23,12 +24,13 @@ import {
 const BACKUP_SCOPES = ["venues", "events", "orders"];
 
 const TheaterBackup = z
-  .object({ format: z.literal("tessera.backup"), formatVersion: z.literal(1) })
+  .object({ format: z.literal("tessera.backup"), formatVersion: z.literal(BACKUP_FORMAT_VERSION) })
   .catchall(z.unknown())
   .openapi("TheaterBackup", {
     description:
       "The theatre backup file (docs/formats/backup.md, schema docs/formats/backup.schema.json): " +
-      "venues, seating plans, events, seats, orders and tickets with per-section SHA-256 checksums.",
+      "venues, seating plans, events, seats, orders, tickets and the seats admitted at the door, " +
+      "with per-section SHA-256 checksums.",
   });
 
 const StoredBackup = z

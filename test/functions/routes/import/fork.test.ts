@@ -23,7 +23,11 @@ let backup: Record<string, unknown>;
 
 beforeAll(async () => {
   a = await startMemoryCluster({ clusterId: "cluster-a" });
-  b = await startMemoryCluster({ clusterId: "cluster-b" });
+  // B's operators vouch for A's published keys: that is what lets buyers' orders follow.
+  b = await startMemoryCluster({
+    clusterId: "cluster-b",
+    env: { TESSERA_TRUSTED_CLUSTERS: JSON.stringify(a.tc.cluster) },
+  });
   ev = await seedEvent(
     directStore(a.acceptors, () => a.clock.ms),
     { nowMs: a.clock.ms },
@@ -87,6 +91,7 @@ describe("fork import of a theater backup", () => {
       theaterId: ev.theaterId,
       fromCluster: "cluster-a",
       trusted: ["cluster-a"],
+      buyerLinksWithheld: 0,
       counts: {
         trust: { created: 1, unchanged: 0 },
         seats: { created: 2, unchanged: 0 },
