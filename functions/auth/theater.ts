@@ -44,6 +44,7 @@ export function theaterAuth(opts: TheaterAuthOptions) {
       now: (opts.now ?? Date.now)(),
       method: c.req.method,
       path: c.req.path,
+      query: new URL(c.req.url).search.slice(1),
       ...(opts.scopes ? { requiredScopes: opts.scopes } : {}),
     });
     if (!r.ok) {

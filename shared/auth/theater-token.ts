@@ -7,8 +7,9 @@ import { joseReason } from "./oidc.ts";
 /**
  * Theater management tokens: a short-lived JWS signed with the theater's own key, carrying its
  * license in the protected header (`lic`, the way `x5c` carries a certificate chain). Claims bind
- * it to one HTTP method and path, like a DPoP proof (RFC 9449), so a token seen in a log is useless
- * for any other call; within its lifetime it may be replayed against the same method and path.
+ * it to one HTTP method, path and query string, like a DPoP proof (RFC 9449) plus the query
+ * (`htq`, absent for none), so a token seen in a log is useless for any other call; within its
+ * lifetime it may be replayed against the same method, path and query.
  */
 
 export const THEATER_TOKEN_TYP = "tessera-theater+jwt";
@@ -27,13 +28,16 @@ const TokenClaims = z.object({
   jti: z.string().min(1).max(128),
   htm: z.string().min(1),
   htu: z.string().startsWith("/"),
+  /** The raw query string without "?"; absent when the request has none. */
+  htq: z.string().min(1).max(2048).optional(),
 });
 
 export interface CreateTheaterTokenInput {
   license: string;
   theaterKey: PrivateJwk;
   method: string;
-  /** Request path as the server sees it (no scheme, host or query), e.g. "/v1/events". */
+  /** Request path and query as the server sees them (no scheme or host), e.g.
+   * "/v1/manage/events?limit=100"; the query is bound as `htq`. */
   path: string;
   /** ms since the epoch. */
   now: number;
@@ -53,7 +57,10 @@ export async function createTheaterToken(input: CreateTheaterTokenInput): Promis
   if (!sub) throw new Error("license has no subject");
   const iat = Math.floor(input.now / 1000);
   const key = await importJWK({ ...input.theaterKey }, "EdDSA");
-  return new SignJWT({ htm: input.method.toUpperCase(), htu: input.path })
+  const q = input.path.indexOf("?");
+  const htu = q < 0 ? input.path : input.path.slice(0, q);
+  const htq = q < 0 ? "" : input.path.slice(q + 1);
+  return new SignJWT({ htm: input.method.toUpperCase(), htu, ...(htq ? { htq } : {}) })
     .setProtectedHeader({
       alg: "EdDSA",
       typ: THEATER_TOKEN_TYP,
@@ -96,6 +103,8 @@ export interface VerifyTheaterTokenOptions {
   clusterId: string;
   method: string;
   path: string;
+  /** The request's raw query string without "?"; "" or absent when none. */
+  query?: string;
   /** Scopes the call needs; a valid token without them gets 403. */
   requiredScopes?: readonly string[];
 }
@@ -152,8 +161,12 @@ export async function verifyTheaterToken(
   if (c.exp - c.iat > THEATER_TOKEN_TTL_MAX_S) {
     return fail("token-lifetime-too-long", `exp must be at most iat+${THEATER_TOKEN_TTL_MAX_S}`);
   }
-  if (c.htm !== opts.method.toUpperCase() || c.htu !== opts.path) {
-    return fail("wrong-binding", `token is for ${c.htm} ${c.htu}`);
+  if (
+    c.htm !== opts.method.toUpperCase() ||
+    c.htu !== opts.path ||
+    (c.htq ?? "") !== (opts.query ?? "")
+  ) {
+    return fail("wrong-binding", `token is for ${c.htm} ${c.htu}${c.htq ? `?${c.htq}` : ""}`);
   }
   const missing = (opts.requiredScopes ?? []).filter((s) => !license.scopes.includes(s));
   if (missing.length > 0) {

@@ -15,6 +15,7 @@ export const SAME_ENDPOINT_BACKOFF_MS = 250;
 
 export type Credentials = (req: {
   method: string;
+  /** Path and query string, as sent. */
   path: string;
 }) => string | undefined | Promise<string | undefined>;
 
@@ -66,8 +67,8 @@ export class Transport {
       if (i >= n) await this.sleep(SAME_ENDPOINT_BACKOFF_MS);
       const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
       if (spec.idempotencyKey) headers["idempotency-key"] = spec.idempotencyKey;
-      const pathOnly = spec.path.split("?")[0]!;
-      const auth = await spec.auth?.({ method: spec.method, path: pathOnly });
+      // Theatre tokens bind the path and the query string (docs/identity.md).
+      const auth = await spec.auth?.({ method: spec.method, path: spec.path });
       if (auth) headers.authorization = auth;
       if (spec.body !== undefined) headers["content-type"] = "application/json";
       let r: Response;

@@ -61,7 +61,7 @@ async function http(
       license: licenses[c.cluster.clusterId]!,
       theaterKey: theaterKey.key!,
       method,
-      path: path.split("?")[0]!,
+      path,
       now: Date.now(),
     });
     headers.authorization = `Tessera-Theater ${token}`;

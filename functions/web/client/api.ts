@@ -98,9 +98,9 @@ async function authorization(
     return t ? `Bearer ${t}` : undefined;
   }
   if (kind === "theater") {
-    // Theater tokens are bound to method and path (not query), like a DPoP proof.
-    const pathname = new URL(path, "http://x").pathname;
-    return `Tessera-Theater ${await theaterToken(method, pathname)}`;
+    // Theater tokens are bound to method, path and query, like a DPoP proof plus the query.
+    const u = new URL(path, "http://x");
+    return `Tessera-Theater ${await theaterToken(method, u.pathname + u.search)}`;
   }
   return undefined;
 }

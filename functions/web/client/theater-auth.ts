@@ -92,7 +92,8 @@ export async function theaterSignIn(licenseText: string, jwkText: string): Promi
   return session;
 }
 
-/** A token for one call: `method` and `path` (no query) as the server will see them. */
+/** A token for one call: `method`, and `path` with its query (bound as `htq`), as the server
+ * will see them. */
 export async function theaterToken(method: string, path: string): Promise<string> {
   const session = theaterSession();
   if (!session) throw new Error("not signed in as a theater");
@@ -104,9 +105,11 @@ export async function theaterToken(method: string, path: string): Promise<string
     ...(session.jwk.kid ? { kid: session.jwk.kid } : {}),
     lic: session.license,
   };
+  const q = path.indexOf("?");
   const claims = {
     htm: method.toUpperCase(),
-    htu: path,
+    htu: q < 0 ? path : path.slice(0, q),
+    ...(q < 0 || q === path.length - 1 ? {} : { htq: path.slice(q + 1) }),
     sub: session.theaterId,
     iat,
     exp: iat + TOKEN_TTL_S,

@@ -38,7 +38,7 @@ async function download(path: string) {
       license: odeon.license,
       theaterKey: odeon.key,
       method: "GET",
-      path: path.split("?")[0]!,
+      path,
       now: mc.clock.ms,
     }),
   );

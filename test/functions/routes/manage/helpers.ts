@@ -58,7 +58,7 @@ export async function manage(
       license: t.license,
       theaterKey: t.key,
       method,
-      path: path.split("?")[0]!,
+      path,
       now: mc.clock.ms,
     });
     headers.authorization = `Tessera-Theater ${token}`;
