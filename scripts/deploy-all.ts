@@ -33,6 +33,8 @@ const REQUIRED_FOR_DEPLOY: Record<string, string> = {
   TESSERA_OIDC_ISSUER: "buyers' OpenID Connect issuer URL",
   TESSERA_OIDC_AUDIENCE: "audience buyer tokens must carry",
   CRON_SECRET: "bearer secret of the scheduled anti-entropy call (16+ chars)",
+  TESSERA_BUYER_ID_KEY:
+    "secret shared by all three deployments that keys buyer ids (32+ random bytes, base64url)",
   UPSTASH_REDIS_REST_URL: "Upstash Redis REST URL for the Vercel deployment",
   UPSTASH_REDIS_REST_TOKEN: "Upstash Redis REST token for the Vercel deployment",
 };
@@ -112,6 +114,7 @@ async function main(): Promise<number> {
     ["TESSERA_OIDC_ISSUER", env.TESSERA_OIDC_ISSUER],
     ["TESSERA_OIDC_AUDIENCE", env.TESSERA_OIDC_AUDIENCE],
     ["CRON_SECRET", env.CRON_SECRET],
+    ["TESSERA_BUYER_ID_KEY", env.TESSERA_BUYER_ID_KEY],
   ] as const) {
     const r = spawnSync("npx", ["wrangler", "secret", "put", name], {
       cwd: root,
@@ -130,6 +133,7 @@ async function main(): Promise<number> {
       "TESSERA_OIDC_ISSUER",
       "TESSERA_OIDC_AUDIENCE",
       "CRON_SECRET",
+      "TESSERA_BUYER_ID_KEY",
       "UPSTASH_REDIS_REST_URL",
       "UPSTASH_REDIS_REST_TOKEN",
     ].map((k) => [k, env[k]]),

@@ -22,6 +22,14 @@ export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
    */
   CRON_SECRET: z.string().min(16, "at least 16 characters").optional(),
   /**
+   * Secret (base64url, at least 32 bytes) that keys buyer ids into storage keys
+   * (functions/services/buyer-id.ts), the same on all three providers: without it, anyone reading
+   * the public audit log could link a guessed buyer id to that buyer's keys.
+   */
+  TESSERA_BUYER_ID_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43,512}$/, "base64url, at least 32 bytes (43 characters)"),
+  /**
    * Former clusters whose ticket keys this cluster's operators vouch for (JSON, any shape
    * `normalizeTrust` accepts, e.g. `{"trusted":[ClusterKeys, ...]}`): only tickets signed by these
    * (or this cluster's own keys) link orders and tickets to buyers' accounts, through a theater's

@@ -5,7 +5,6 @@ import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { TicketExport, verifyExport } from "../../shared/tickets/export.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
 import { ProblemError } from "../problem.ts";
-import { buyerSegment } from "./buyer-id.ts";
 import { checkSeatSold } from "./door.ts";
 import { refused, same } from "./import.ts";
 import type { Services } from "./index.ts";
@@ -80,7 +79,7 @@ export async function importBuyerTickets(
     );
   }
 
-  const seg = await buyerSegment(sub);
+  const seg = await s.buyerIds.segment(sub);
   const hash = requestHash({ op: "ticket-import", body: file });
   const claimKey = `idem/${seg}/${idemKeyValue}`;
   const claim: BuyerImportClaim = { op: "ticket-import", hash, id: hash, startedAtMs: s.now() };
@@ -115,6 +114,9 @@ export async function importBuyerTickets(
     const reasons: string[] = [];
     if (!t.result.valid) reasons.push(...t.result.reasons.map((r) => `${r.code}: ${r.detail}`));
     const claims = t.result.valid ? t.result.claims : undefined;
+    if (claims?.hiss !== undefined && claims.hiss !== s.buyerIds.issuer) {
+      reasons.push(`holder-mismatch: the ticket's holder signed in with ${claims.hiss}`);
+    }
     if (claims && claims.cid !== s.deps.cluster.clusterId) {
       if (!former.get(claims.cid)?.theaters.includes(claims.thr)) {
         reasons.push(`untrusted: theater ${claims.thr} did not bring its sales from ${claims.cid}`);

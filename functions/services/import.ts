@@ -33,7 +33,6 @@ import type { Ticket } from "../../shared/tickets/sign.ts";
 import { keysCoveredBy, normalizeTrust } from "../../shared/tickets/trust.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
-import { buyerSegment } from "./buyer-id.ts";
 import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
 import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
@@ -274,7 +273,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
   const vouching = operatorTrusted(s);
   const vouchingIds = new Set(vouching.map((c) => c.clusterId));
   const tickets: { claims: TicketClaims; ticket: Ticket; path: string }[] = [];
-  const ticketsOfOrder = new Map<string, { hld: string; vouched: boolean }[]>();
+  const ticketsOfOrder = new Map<string, { hld: string; hiss: string; vouched: boolean }[]>();
   for (const [i, t] of file.tickets.entries()) {
     const claims = ticketClaimsOf(t);
     const path = `$.tickets[${i}]`;
@@ -287,15 +286,17 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
     // Signatures are checked only for clusters the operators list: no crypto for the rest.
     const vouched = vouchingIds.has(claims.cid) && (await verifyTicketWith(t, vouching)).valid;
     const of = ticketsOfOrder.get(claims.ord) ?? [];
-    of.push({ hld: claims.hld, vouched });
+    // Tickets from before holders named their issuer are taken to be of this cluster's.
+    of.push({ hld: claims.hld, hiss: claims.hiss ?? s.buyerIds.issuer, vouched });
     ticketsOfOrder.set(claims.ord, of);
   }
   const segOfOrder = new Map<string, string>();
   for (const o of orders.values()) {
     const of = ticketsOfOrder.get(o.id) ?? [];
-    const holders = new Set(of.map((x) => x.hld));
-    if (of.length > 0 && of.every((x) => x.vouched) && holders.size === 1) {
-      segOfOrder.set(o.id, await buyerSegment([...holders][0]!));
+    const holders = new Set(of.map((x) => JSON.stringify([x.hiss, x.hld])));
+    const first = of[0];
+    if (first && of.every((x) => x.vouched) && holders.size === 1) {
+      segOfOrder.set(o.id, await s.buyerIds.segment(first.hld, first.hiss));
     }
   }
 

@@ -6,6 +6,7 @@ import { buyerVerifierFromEnv } from "../auth/jwks.ts";
 import type { TheaterAuthOptions } from "../auth/theater.ts";
 import type { AppDeps } from "../deps.ts";
 import { createReplication, type Replication } from "../quorum.ts";
+import { BuyerIds } from "./buyer-id.ts";
 import { EntityStore } from "./store.ts";
 
 /**
@@ -21,6 +22,8 @@ export interface Services {
   readonly seats: SeatService;
   readonly payments: PaymentPort;
   readonly buyerVerifier: BuyerVerifier;
+  /** Buyer ids as storage keys carry them (keyed, issuer-qualified). */
+  readonly buyerIds: BuyerIds;
   readonly theaterAuth: TheaterAuthOptions;
 }
 
@@ -36,6 +39,7 @@ export function createServices(deps: AppDeps): Services {
     seats: new SeatService(replication.client, { now, random: Math.random }),
     payments: new TestPaymentProvider({ now }),
     buyerVerifier: buyerVerifierFromEnv(s, { now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
+    buyerIds: new BuyerIds(s.TESSERA_BUYER_ID_KEY, s.TESSERA_OIDC_ISSUER),
     theaterAuth: {
       governanceKeys: s.TESSERA_GOVERNANCE_KEYS,
       clusterId: deps.cluster.clusterId,

@@ -22,7 +22,6 @@ import {
   type TicketSignBody,
 } from "../peers/ticket-sign-client.ts";
 import { ProblemError } from "../problem.ts";
-import { buyerSegment } from "./buyer-id.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./orders.ts";
 
@@ -85,12 +84,16 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
   if (hold === null || hold.state !== "sold") {
     return refuse(409, `this store does not show hold ${body.holdId} sold`);
   }
-  if ((await buyerSegment(body.holder)) !== hold.caller) return refuse(422, "another holder");
+  if ((await s.buyerIds.segment(body.holder)) !== hold.caller) return refuse(422, "another holder");
   const order = await s.store.read<StoredOrder>(orderKey(hold.orderId));
   if (order === null) return refuse(409, `order ${hold.orderId} is not recorded yet`);
   if (order.holdId !== body.holdId) return refuse(422, "the order names another hold");
   if (order.status !== "confirmed") return refuse(422, `the order is ${order.status}`);
-  const derived = await claimsForOrder(order, body.holder, s.deps.cluster.clusterId);
+  const derived = await claimsForOrder(
+    order,
+    { sub: body.holder, issuer: s.buyerIds.issuer },
+    s.deps.cluster.clusterId,
+  );
   const sold = new Set(hold.seats);
   const named = new Set(derived.map((d) => d.seatKey));
   if (named.size !== sold.size || ![...named].every((k) => sold.has(k))) {
@@ -175,7 +178,11 @@ export async function issueTickets(
   holderSeg: string,
 ): Promise<IssueResult> {
   const deps = s.deps;
-  const derived = await claimsForOrder(order, holder, deps.cluster.clusterId);
+  const derived = await claimsForOrder(
+    order,
+    { sub: holder, issuer: s.buyerIds.issuer },
+    deps.cluster.clusterId,
+  );
   const body: TicketSignBody = { holdId: order.holdId, holder };
 
   const ask = async (p: ProviderId): Promise<SignOutcome | WitnessOutcome> => {

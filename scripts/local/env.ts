@@ -26,6 +26,7 @@ export function deploymentEnv(o: {
     TESSERA_DEV_IDP_KEY: JSON.stringify(o.idpKey),
     TESSERA_DEV_IDP_USERS: "alice,bob,carol,dave",
     CRON_SECRET: localCronSecret(o.cluster, o.governanceKey),
+    TESSERA_BUYER_ID_KEY: localSecret("buyer-id", o.cluster, o.governanceKey),
   };
 }
 
@@ -35,6 +36,11 @@ export function deploymentEnv(o: {
  * (kept under .data/, never published), so knowing the public configuration does not give it away.
  */
 export function localCronSecret(cluster: ClusterConfig, governanceKey: PrivateJwk): string {
-  const mac = createHmac("sha256", governanceKey.d).update(`cron\n${cluster.clusterId}`);
-  return `local-cron-${mac.digest("base64url")}`;
+  return `local-cron-${localSecret("cron", cluster, governanceKey)}`;
+}
+
+/** One of the local cluster's shared secrets, named by `purpose` (see localCronSecret). */
+function localSecret(purpose: string, cluster: ClusterConfig, governanceKey: PrivateJwk): string {
+  const mac = createHmac("sha256", governanceKey.d).update(`${purpose}\n${cluster.clusterId}`);
+  return mac.digest("base64url");
 }

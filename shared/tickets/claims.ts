@@ -7,6 +7,7 @@ import { ClusterId } from "./trust.ts";
  * the door, where every byte grows the symbol; docs/tickets.md documents each one.
  *
  *   tid  ticket id                       hld  holder: the buyer's subject (account id)
+ *   hiss holder's identity provider (OIDC issuer): with hld, who the holder is
  *   cid  cluster id (whose keys sign)    ord  order id the seat was sold under
  *   evt  event id                        iat  issue time, Unix seconds
  *   thr  theater id                      prc  price paid: integer minor units + ISO 4217 code
@@ -19,6 +20,8 @@ const ID_MAX = 64;
 const LABEL_MAX = 64;
 /** OIDC `sub` is at most 255 ASCII characters (OpenID Connect Core §2). */
 const HOLDER_MAX = 255;
+/** OIDC issuer identifiers are URLs; 255 characters is far beyond any real one. */
+const ISSUER_MAX = 255;
 /** 9999-12-31T23:59:59Z: beyond it an issue time is a bug, not a date. */
 const IAT_MAX = 253_402_300_799;
 /** Minor units; 10^12 is far above any seat price and well inside Number.MAX_SAFE_INTEGER. */
@@ -56,6 +59,12 @@ export const TicketClaims = z.strictObject({
   evt: Id,
   seat: TicketSeat,
   hld: Text(HOLDER_MAX),
+  /** Absent only on tickets issued before holders named their issuer. */
+  hiss: z
+    .string()
+    .max(ISSUER_MAX)
+    .regex(/^https?:\/\/[^\s\p{Cc}]+$/u, "an http(s) issuer URL")
+    .optional(),
   ord: Id,
   iat: z.int().min(0).max(IAT_MAX),
   thr: Id,

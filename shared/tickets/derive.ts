@@ -48,13 +48,14 @@ export const clip = (text: string) =>
   Array.from(text.replace(NO_CONTROL, "")).slice(0, CLAIM_TEXT_MAX).join("") || "-";
 
 /**
- * The claims of every seat of `order`, in its seat order. `holder` is the buyer's subject, which
- * the caller has checked against the sale's committed caller; `clusterId` is the signer's own.
+ * The claims of every seat of `order`, in its seat order. `holder` is the buyer (subject and
+ * issuer), which the caller has checked against the sale's committed caller; `clusterId` is the
+ * signer's own.
  * Orders recorded before seat labels were part of the order fall back to the seat's ids.
  */
 export async function claimsForOrder(
   order: TicketSource,
-  holder: string,
+  holder: { readonly sub: string; readonly issuer: string },
   clusterId: string,
 ): Promise<DerivedTicket[]> {
   const iat = Math.floor(Date.parse(order.createdAt) / 1000);
@@ -73,7 +74,8 @@ export async function claimsForOrder(
           label: clip(shown?.label ?? seat.seatId),
           category: clip(shown?.category ?? seat.categoryId),
         },
-        hld: holder,
+        hld: holder.sub,
+        hiss: holder.issuer,
         ord: order.id,
         iat,
         thr: order.theaterId,

@@ -4,7 +4,6 @@ import { SEAT_ERROR_STATUS, type SeatErrorCode } from "../../../../shared/seats/
 import { buyerAuth } from "../../../auth/buyer.ts";
 import type { AuthVariables } from "../../../auth/variables.ts";
 import { ProblemError } from "../../../problem.ts";
-import { buyerSegment } from "../../../services/buyer-id.ts";
 import type { Services } from "../../../services/index.ts";
 import { outcomeUnknown, RETRY_AFTER_S, unavailable } from "../../../services/store.ts";
 import { parseSeatKey } from "./catalog-read.ts";
@@ -22,10 +21,13 @@ export function buyerGuard(s: Services) {
 }
 
 /** The signed-in buyer and the key segment derived from them; only called behind buyerGuard. */
-export async function me(c: { var: object }): Promise<{ sub: string; seg: string }> {
+export async function me(
+  c: { var: object },
+  s: Pick<Services, "buyerIds">,
+): Promise<{ sub: string; seg: string }> {
   const b = (c.var as AuthVariables).buyer;
   if (!b) throw new Error("route without buyerAuth");
-  return { sub: b.sub, seg: await buyerSegment(b.sub) };
+  return { sub: b.sub, seg: await s.buyerIds.segment(b.sub) };
 }
 
 export const SeatRefSchema = z

@@ -93,7 +93,7 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { sub, seg } = await me(c);
+      const { sub, seg } = await me(c, s);
       const { eventId } = c.req.valid("param");
       const key = c.req.valid("header")["idempotency-key"];
       const { seats } = c.req.valid("json");
@@ -175,7 +175,7 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       responses: { 200: json(HoldView, "The hold"), ...problems(401, 404, 503) },
     }),
     async (c) => {
-      const { seg } = await me(c);
+      const { seg } = await me(c, s);
       const { holdId } = c.req.valid("param");
       const rec = await readOwnHold(s, seg, holdId);
       // An expired tombstone carries no owner: never show it to anyone.
@@ -214,7 +214,7 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { seg } = await me(c);
+      const { seg } = await me(c, s);
       const { holdId } = c.req.valid("param");
       const r = await s.seats.release(seg, holdId);
       if (!r.ok) throw seatProblem(r.code, r.detail);
@@ -245,7 +245,7 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { sub, seg } = await me(c);
+      const { sub, seg } = await me(c, s);
       const { holdId } = c.req.valid("param");
       const key = c.req.valid("header")["idempotency-key"];
       const { card } = c.req.valid("json");

@@ -60,7 +60,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { seg } = await me(c);
+      const { seg } = await me(c, s);
       // The index from two stores (an order bought on another provider shows at once, even if
       // this store missed it); the orders themselves are money, read by quorum.
       const page = await listPage<OrderIndexEntry, string>(
@@ -92,7 +92,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       responses: { 200: json(OrderWithTickets, "The order"), ...problems(401, 404, 503) },
     }),
     async (c) => {
-      const { seg } = await me(c);
+      const { seg } = await me(c, s);
       const order = await ownOrder(s, seg, c.req.valid("param").orderId);
       const tickets = await orderTickets(s, order);
       return c.json({ order, tickets, ticketsPending: tickets.length < order.seats.length }, 200);
@@ -114,7 +114,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       responses: { 200: json(OrderWithTickets, "Issued"), ...problems(401, 404, 409, 503) },
     }),
     async (c) => {
-      const { sub, seg } = await me(c);
+      const { sub, seg } = await me(c, s);
       const order = await ownOrder(s, seg, c.req.valid("param").orderId);
       if (order.status !== "confirmed") {
         throw new ProblemError(

@@ -66,7 +66,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { seg } = await me(c);
+      const { seg } = await me(c, s);
       const page = await listPage<IndexEntry, string>(
         s,
         buyerTicketsPrefix(seg),
@@ -103,7 +103,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { sub, seg } = await me(c);
+      const { sub, seg } = await me(c, s);
       const ids: string[] = [];
       let cursor: string | undefined;
       do {
@@ -155,7 +155,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       },
     }),
     async (c) => {
-      const { seg } = await me(c);
+      const { seg } = await me(c, s);
       const { ticketId } = c.req.valid("param");
       const rec = await s.store.get<TicketRecord>(ticketKey(ticketId));
       if (rec === null || rec.holderSeg !== seg) {

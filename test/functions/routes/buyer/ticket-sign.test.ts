@@ -4,7 +4,7 @@ import {
   TICKET_SIGN_PATH,
   type TicketSignBody,
 } from "../../../../functions/peers/ticket-sign-client.ts";
-import { buyerSegment } from "../../../../functions/services/buyer-id.ts";
+import { BuyerIds } from "../../../../functions/services/buyer-id.ts";
 import { verifyTicket } from "../../../../shared/tickets/verify.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
 import { directStore, type Seeded, seedEvent } from "../../../support/seed.ts";
@@ -38,6 +38,11 @@ beforeAll(async () => {
   payload = c.body.tickets[0].ticket.payload;
   coordinatorSig = c.body.tickets[0].ticket.signatures[0];
 });
+
+const buyerIdsOf = (m: MemoryCluster) => {
+  const env = m.tc.settingsFor("aws");
+  return new BuyerIds(env.TESSERA_BUYER_ID_KEY, env.TESSERA_OIDC_ISSUER);
+};
 
 /** Writes a hold record straight into one provider's store, as an accepted value. */
 async function putHold(p: "aws" | "vercel", id: string, value: unknown) {
@@ -78,7 +83,7 @@ describe("internal ticket signing endpoint", () => {
       state: "sold",
       seats: [`seat/${ev.eventId}/${ev.seats[1]?.sectionId}/${ev.seats[1]?.seatId}`],
       expiresAtMs: 0,
-      caller: await buyerSegment("alice"),
+      caller: await buyerIdsOf(mc).segment("alice"),
       hash: "x",
       orderId: "o-never-written",
       confirm: { key: "idem/x/y", hash: "z" },

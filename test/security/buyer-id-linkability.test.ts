@@ -1,0 +1,83 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { BuyerIds } from "../../functions/services/buyer-id.ts";
+import type { SealedSegment } from "../../shared/audit/segment.ts";
+import { PROVIDERS } from "../../shared/config.ts";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
+import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
+import { directStore, seedEvent } from "../support/seed.ts";
+
+/**
+ * Threats: (1) anyone reading the public audit log guesses a buyer id ("alice", an e-mail-like
+ * subject) and links every hold, order and ticket key of that buyer; (2) two identity providers'
+ * users with the same `sub` are taken for one person, because a ticket names its holder by the
+ * bare subject.
+ */
+let mc: MemoryCluster;
+let claims: TicketClaims;
+const auditKeys: string[] = [];
+
+/** The buyer segment as it was: an unkeyed SHA-256 of the subject, computable by anyone. */
+async function guessableSegment(sub: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sub));
+  return `b_${toBase64Url(new Uint8Array(d)).slice(0, 40)}`;
+}
+
+beforeAll(async () => {
+  mc = await startMemoryCluster();
+  const ev = await seedEvent(
+    directStore(mc.acceptors, () => mc.clock.ms),
+    { nowMs: mc.clock.ms },
+  );
+  const alice = await mc.tokenFor("alice");
+  const h = await call(mc, "cloudflare", "POST", `/v1/events/${ev.eventId}/holds`, {
+    token: alice,
+    key: newKey(),
+    body: { seats: [ev.seats[0]] },
+  });
+  const c = await call(mc, "cloudflare", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
+    token: alice,
+    key: newKey(),
+    body: { card: CARD_OK },
+  });
+  expect(c.status).toBe(201);
+  claims = JSON.parse(
+    Buffer.from(c.body.tickets[0].ticket.payload as string, "base64url").toString("utf8"),
+  );
+  for (const p of PROVIDERS) {
+    await mc.request(p, "/internal/anti-entropy?prefix=zzz-none/", {
+      method: "POST",
+      headers: { authorization: `Bearer ${mc.tc.envFor(p).CRON_SECRET}` },
+    });
+    const list = await call(mc, p, "GET", `/v1/audit/${p}/segments?limit=1000`);
+    for (const ref of list.body.segments as { id: string }[]) {
+      const seg: SealedSegment = (await call(mc, p, "GET", `/v1/audit/segments/${ref.id}`)).body;
+      auditKeys.push(...seg.segment.entries.map((e) => e.key));
+    }
+  }
+});
+
+describe("buyer ids in public records", () => {
+  it("the audit log carries buyer-scoped keys, but not under a guessable hash", async () => {
+    expect(auditKeys.some((k) => k.startsWith("buyer/"))).toBe(true);
+    const guess = await guessableSegment("alice");
+    expect(auditKeys.filter((k) => k.includes(guess))).toEqual([]);
+  });
+
+  it("a ticket names its holder's identity provider as well as the subject", async () => {
+    expect(claims.hld).toBe("alice");
+    expect(claims.hiss).toBe(mc.tc.settingsFor("aws").TESSERA_OIDC_ISSUER);
+  });
+
+  it("two identity providers' users with one subject are two buyers", async () => {
+    const env = mc.tc.settingsFor("aws");
+    const ids = new BuyerIds(env.TESSERA_BUYER_ID_KEY, env.TESSERA_OIDC_ISSUER);
+    expect(await ids.segment("alice")).not.toBe(
+      await ids.segment("alice", "https://another-idp.example"),
+    );
+    // And a cluster with another key files the same buyer under an unrelated segment.
+    const other = new BuyerIds(`${"A".repeat(42)}Q`, env.TESSERA_OIDC_ISSUER);
+    expect(await other.segment("alice")).not.toBe(await ids.segment("alice"));
+  });
+});
