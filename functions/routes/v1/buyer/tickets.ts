@@ -91,7 +91,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       description:
         "Format `tessera.tickets` v1 (docs/tickets.md): every ticket with its provider signatures, " +
         "the cluster's public keys, and this provider's signature over the whole file. Verify it " +
-        "offline with `tessera ticket verify-export`.",
+        "offline with `tessera ticket verify`.",
       security: BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       responses: {

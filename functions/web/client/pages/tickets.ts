@@ -90,7 +90,7 @@ export async function ticketsPage(): Promise<void> {
         download(await completeExport(shown), "tessera-tickets.json");
         showNotice(
           notice,
-          "Export downloaded: verify it offline with `tessera ticket verify-export`.",
+          "Export downloaded: verify it offline with `tessera ticket verify`.",
         );
       } catch (e) {
         showError(notice, e);
