@@ -3,14 +3,18 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatSchemas, schemaText } from "../../shared/formats/schemas.ts";
 import { verifyBackup } from "../../shared/formats/verify-backup.ts";
-import { EXIT, guarded, InputError, loadKeys, readJsonFile, UsageError } from "./io.ts";
+import { EXIT, guarded, InputError, loadTrustedKeys, readJsonFile, UsageError } from "./io.ts";
 
 export const usage = `usage: tessera backup <command>
 
   verify FILE [--keys KEYS.json] [--no-tickets] [--json]
       Checks a theater backup (tessera.backup): schema, per-section checksums, every ticket's
-      quorum signatures (against the keys in the file, or KEYS), and that tickets match seats.
-      Exit 0 valid, 1 problems found (all listed), 2 usage or I/O error.
+      quorum signatures, and that tickets match seats. Tickets are authenticated only against
+      keys you trust: KEYS, else the file named by $TESSERA_TRUSTED_KEYS, else
+      $XDG_CONFIG_HOME/tessera/trusted-keys.json (default ~/.config/...) when it exists. Without
+      any, the keys in the file show only that it is self-consistent: NOT AUTHENTICATED.
+      Exit 0 valid, 1 problems found (all listed), 2 usage or I/O error,
+      3 self-consistent but not authenticated.
   schema [--all --out-dir DIR]
       Print the backup JSON Schema; with --all, write every format schema into DIR
       (the committed copies live in docs/formats/).`;
@@ -35,26 +39,45 @@ async function verifyCmd(args: string[]): Promise<number> {
     },
   });
   if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
-  const keys = await loadKeys(values.keys);
+  const own = await loadTrustedKeys(values.keys);
   const parsed = await readJsonFile(positionals[0]!);
   const r = await verifyBackup(parsed, {
-    ...(keys ? { trusted: keys } : {}),
+    ...(own ? { trusted: own.trusted } : {}),
     verifyTickets: !values["no-tickets"],
   });
+  // Keys shipped in the file are anyone's to make up: they never authenticate it.
+  const authenticated = own !== undefined || values["no-tickets"] === true;
+  const exit = !r.ok ? EXIT.invalid : authenticated ? EXIT.ok : EXIT.unauthenticated;
   if (values.json) {
-    console.log(JSON.stringify(r, null, 2));
-    return r.ok ? EXIT.ok : EXIT.invalid;
+    const keysSource = own ? "trusted" : r.keysSource;
+    console.log(
+      JSON.stringify(
+        { ...r, ok: r.ok && authenticated, selfConsistent: r.ok, authenticated, keysSource },
+        null,
+        2,
+      ),
+    );
+    return exit;
   }
   const counts = Object.entries(r.counts)
     .map(([k, n]) => `${n} ${k}`)
     .join(", ");
-  console.log(`${r.ok ? "VALID" : "INVALID"} backup: ${counts}`);
+  const verdict = !r.ok
+    ? "INVALID"
+    : authenticated
+      ? "VALID"
+      : "SELF-CONSISTENT, NOT AUTHENTICATED";
+  console.log(`${verdict} backup: ${counts}`);
+  const keys = own ? `trusted (${own.from})` : `${r.keysSource}, not trusted`;
   console.log(
-    `tickets: ${r.tickets.valid} valid, ${r.tickets.invalid} invalid of ${r.tickets.checked} checked (keys ${r.keysSource})`,
+    `tickets: ${r.tickets.valid} valid, ${r.tickets.invalid} invalid of ${r.tickets.checked} checked (keys ${keys})`,
   );
   for (const i of r.issues) console.log(`  ${i.code} ${i.path}: ${i.detail}`);
   if (r.omitted) console.log(`  ... and ${r.omitted} more issues`);
-  return r.ok ? EXIT.ok : EXIT.invalid;
+  if (r.ok && !authenticated) {
+    console.log("  the tickets verify only against keys the file carries itself: pass --keys");
+  }
+  return exit;
 }
 
 async function schemaCmd(args: string[]): Promise<number> {

@@ -37,13 +37,21 @@ describe("tessera backup", () => {
     );
     const p = join(dir, "b.json");
     await writeFile(p, text);
-    expect(await main(["backup", "verify", p])).toBe(0);
+    // No trusted keys configured: the file's own keys make it self-consistent, not authentic.
+    vi.stubEnv("TESSERA_TRUSTED_KEYS", "");
+    vi.stubEnv("XDG_CONFIG_HOME", join(dir, "no-config"));
+    expect(await main(["backup", "verify", p])).toBe(3);
     expect(out.join("\n")).toContain(
-      "VALID backup: 1 venues, 1 seatingPlans, 1 events, 30 seats, 3 orders, 3 tickets",
+      "SELF-CONSISTENT, NOT AUTHENTICATED backup: 1 venues, 1 seatingPlans, 1 events, 30 seats, 3 orders, 3 tickets",
     );
     const keys = join(dir, "keys.json");
     await writeFile(keys, JSON.stringify(tc.cluster));
+    out.length = 0;
     expect(await main(["backup", "verify", p, "--keys", keys])).toBe(0);
+    expect(out.join("\n")).toContain(
+      "VALID backup: 1 venues, 1 seatingPlans, 1 events, 30 seats, 3 orders, 3 tickets",
+    );
+    vi.unstubAllEnvs();
 
     const broken = JSON.parse(text);
     broken.seats[1].state = "held";
