@@ -39,6 +39,13 @@ const REQUIRED_FOR_DEPLOY: Record<string, string> = {
   UPSTASH_REDIS_REST_TOKEN: "Upstash Redis REST token for the Vercel deployment",
 };
 
+/** Settings each deployment gets only when the operator set them (docs/deploy.md). */
+const OPTIONAL = [
+  "TESSERA_TRUSTED_CLUSTERS",
+  "TESSERA_OIDC_ISSUER_ALIASES",
+  "TESSERA_REVOKED_LICENSES",
+] as const;
+
 function run(cmd: string, args: string[], env: Record<string, string> = {}): void {
   console.log(`$ ${cmd} ${args.join(" ")}`);
   const r = spawnSync(cmd, args, {
@@ -115,6 +122,7 @@ async function main(): Promise<number> {
     ["TESSERA_OIDC_AUDIENCE", env.TESSERA_OIDC_AUDIENCE],
     ["CRON_SECRET", env.CRON_SECRET],
     ["TESSERA_BUYER_ID_KEY", env.TESSERA_BUYER_ID_KEY],
+    ...OPTIONAL.filter((k) => env[k]).map((k) => [k, env[k]] as const),
   ] as const) {
     const r = spawnSync("npx", ["wrangler", "secret", "put", name], {
       cwd: root,
@@ -137,6 +145,7 @@ async function main(): Promise<number> {
       "UPSTASH_REDIS_REST_URL",
       "UPSTASH_REDIS_REST_TOKEN",
     ].map((k) => [k, env[k]]),
+    ...OPTIONAL.filter((k) => env[k]).map((k) => [k, env[k]]),
   ].flatMap(([k, v]) => ["--env", `${k}=${v}`]);
   run("npx", [
     "-y",

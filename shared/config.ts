@@ -69,7 +69,10 @@ export function loadConfig<T extends z.ZodType>(
   schema: T,
   env: Record<string, unknown>,
 ): z.infer<T> {
-  const r = schema.safeParse(env);
+  // An empty variable is an unset one: deploy templates declare optional settings as "" when the
+  // operator has none (serverless.yml `${env:X, ''}`).
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const r = schema.safeParse(set);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {
     const name = i.path.map(String).join(".") || "(environment)";

@@ -26,6 +26,13 @@ export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
    * (functions/services/buyer-id.ts), the same on all three providers: without it, anyone reading
    * the public audit log could link a guessed buyer id to that buyer's keys.
    */
+  /**
+   * Issuers whose users are this cluster's buyers by the same subject (JSON array of URLs): the
+   * same identity provider as a former cluster knew it, for tickets brought over by a fork.
+   * Tickets name their holder's issuer (`hiss`); without an alias, another issuer's "alice" is
+   * another person.
+   */
+  TESSERA_OIDC_ISSUER_ALIASES: jsonString(z.array(z.url().max(255)).max(16)).optional(),
   TESSERA_BUYER_ID_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43,512}$/, "base64url, at least 32 bytes (43 characters)"),

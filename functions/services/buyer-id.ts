@@ -20,6 +20,9 @@ export class BuyerIds {
     secret: string,
     /** This cluster's buyers' OIDC issuer. */
     readonly issuer: string,
+    /** Issuers whose users are this issuer's users by the same `sub` (TESSERA_OIDC_ISSUER_ALIASES:
+     * the same identity provider under a former cluster's or an old URL). */
+    private readonly aliases: readonly string[] = [],
   ) {
     this.key = crypto.subtle.importKey(
       "raw",
@@ -30,12 +33,18 @@ export class BuyerIds {
     );
   }
 
+  /** True when `issuer`'s users are this cluster's buyers (it is the issuer or an alias of it). */
+  isOwn(issuer: string): boolean {
+    return issuer === this.issuer || this.aliases.includes(issuer);
+  }
+
   /** The segment of (`issuer`, `sub`); the issuer defaults to this cluster's. */
   async segment(sub: string, issuer = this.issuer): Promise<string> {
+    const canonical = this.isOwn(issuer) ? this.issuer : issuer;
     const mac = await crypto.subtle.sign(
       "HMAC",
       await this.key,
-      new TextEncoder().encode(`${issuer}\n${sub}`),
+      new TextEncoder().encode(`${canonical}\n${sub}`),
     );
     return `b_${toBase64Url(new Uint8Array(mac)).slice(0, DIGEST_CHARS)}`;
   }

@@ -114,7 +114,7 @@ export async function importBuyerTickets(
     const reasons: string[] = [];
     if (!t.result.valid) reasons.push(...t.result.reasons.map((r) => `${r.code}: ${r.detail}`));
     const claims = t.result.valid ? t.result.claims : undefined;
-    if (claims?.hiss !== undefined && claims.hiss !== s.buyerIds.issuer) {
+    if (claims?.hiss !== undefined && !s.buyerIds.isOwn(claims.hiss)) {
       reasons.push(`holder-mismatch: the ticket's holder signed in with ${claims.hiss}`);
     }
     if (claims && claims.cid !== s.deps.cluster.clusterId) {

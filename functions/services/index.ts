@@ -39,7 +39,11 @@ export function createServices(deps: AppDeps): Services {
     seats: new SeatService(replication.client, { now, random: Math.random }),
     payments: new TestPaymentProvider({ now }),
     buyerVerifier: buyerVerifierFromEnv(s, { now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
-    buyerIds: new BuyerIds(s.TESSERA_BUYER_ID_KEY, s.TESSERA_OIDC_ISSUER),
+    buyerIds: new BuyerIds(
+      s.TESSERA_BUYER_ID_KEY,
+      s.TESSERA_OIDC_ISSUER,
+      s.TESSERA_OIDC_ISSUER_ALIASES ?? [],
+    ),
     theaterAuth: {
       governanceKeys: s.TESSERA_GOVERNANCE_KEYS,
       clusterId: deps.cluster.clusterId,

@@ -105,7 +105,12 @@ beforeAll(async () => {
   theaterKey.key = await generateEd25519Jwk("fork-theatre");
   A = await startTestCluster("cluster-a");
   // B's operators vouch for A's published keys, so buyers' orders follow the theater's import.
-  B = await startTestCluster("cluster-b", { TESSERA_TRUSTED_CLUSTERS: JSON.stringify(A.cluster) });
+  B = await startTestCluster("cluster-b", {
+    TESSERA_TRUSTED_CLUSTERS: JSON.stringify(A.cluster),
+    // Each local cluster runs its own development identity provider; B's operators declare A's
+    // the same one, as a fork keeping its buyers' accounts would.
+    TESSERA_OIDC_ISSUER_ALIASES: JSON.stringify([`${A.cluster.providers.cloudflare.url}/idp`]),
+  });
   await Promise.all([setUp(A), setUp(B)]);
   ev = await seedEvent(remoteStore(A), { nowMs: Date.now(), theaterId: THEATER });
 }, 180_000);

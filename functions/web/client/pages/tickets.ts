@@ -88,10 +88,7 @@ export async function ticketsPage(): Promise<void> {
     busy(exportButton, async () => {
       try {
         download(await completeExport(shown), "tessera-tickets.json");
-        showNotice(
-          notice,
-          "Export downloaded: verify it offline with `tessera ticket verify`.",
-        );
+        showNotice(notice, "Export downloaded: verify it offline with `tessera ticket verify`.");
       } catch (e) {
         showError(notice, e);
       }
