@@ -1,12 +1,14 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
- * [--break promise|accepted|quorum1] [--amnesia] [--workload registers|seats]`. Prints every
+ * [--break promise|accepted|quorum1|cap-ignore|cap-race] [--amnesia] [--workload
+ * registers|seats]` (the cap breaks run the seats workload only). Prints every
  * failing seed with the command that replays it, and ends with `runs: N, violations: V` (exit 1
  * when V > 0).
  */
 import { parseArgs } from "node:util";
 import { BREAK_MODES, type BreakMode } from "../test/sim/network.ts";
 import { runMany, type Workload } from "../test/sim/run.ts";
+import { SEAT_BREAK_MODES, type SeatBreakMode } from "../test/sim/seat-sim.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,9 +26,10 @@ if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed)) {
   console.error("--runs and --seed must be integers (runs >= 1)");
   process.exit(2);
 }
-const brk = values.break as BreakMode | undefined;
-if (brk !== undefined && !BREAK_MODES.includes(brk)) {
-  console.error(`--break must be one of ${BREAK_MODES.join(", ")}`);
+const brk = values.break as BreakMode | SeatBreakMode | undefined;
+const capBreak = SEAT_BREAK_MODES.includes(brk as SeatBreakMode);
+if (brk !== undefined && !capBreak && !BREAK_MODES.includes(brk as BreakMode)) {
+  console.error(`--break must be one of ${[...BREAK_MODES, ...SEAT_BREAK_MODES].join(", ")}`);
   process.exit(2);
 }
 const workload = values.workload as Workload | undefined;
@@ -41,7 +44,7 @@ const summary = await runMany({
   seed,
   break: brk,
   amnesia: values.amnesia,
-  workloads: workload ? [workload] : undefined,
+  workloads: workload ? [workload] : capBreak ? ["seats"] : undefined,
   onViolation: (r) => {
     const flags = [brk ? `--break ${brk}` : "", values.amnesia ? "--amnesia" : ""].join(" ").trim();
     console.log(`FAIL seed ${r.seed} (${r.workload}): ${r.violation}`);

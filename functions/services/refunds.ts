@@ -2,7 +2,8 @@ import { orderKey } from "../../shared/domain/keys.ts";
 import { refundOrder } from "../../shared/domain/order.ts";
 import type { Payment } from "../../shared/domain/payment.ts";
 import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
-import { holdKey, seatKey } from "../../shared/seats/keys.ts";
+import { forgetHolds } from "../../shared/seats/changes.ts";
+import { holdKey, quotaKey, seatKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { errorText, ProblemError } from "../problem.ts";
 import { retryingChange } from "./catalog.ts";
@@ -27,6 +28,10 @@ import { notFound } from "./venues.ts";
  * reads "refunded"). If the change after it fails, the order is still "confirmed" and a retry
  * refunds nothing more and commits the change. The opposite order could leave an order marked
  * refunded whose money was never returned, with nothing left to trigger the retry.
+ *
+ * Once the order reads refunded, its hold leaves the buyer's per-event quota register
+ * (`quota/<buyer>/<event>`, shared/seats), so the seats no longer count against the event's cap.
+ * That is a follow-up step, repeated by every retry, like the seats following a hold record.
  */
 
 export type { StoredOrder };
@@ -140,7 +145,10 @@ export async function refundOrderFlow(
   const idemKey = theaterIdemKey(theaterId, key);
   const prior = judgeClaim(await s.store.get<TheaterIdemRecord>(idemKey), "refund", hash);
   if (prior.kind === "conflict") throw idemConflict();
-  if (order.status === "refunded") return { order, replayed: true };
+  if (order.status === "refunded") {
+    await freeQuota(s, order);
+    return { order, replayed: true };
+  }
   if (order.status !== "confirmed") throw invalidStatus(order.status);
 
   if (order.paymentId !== null && order.total.amount > 0) {
@@ -167,10 +175,14 @@ export async function refundOrderFlow(
   const out = await retryingChange<unknown>(s, refundKeys(order, idemKey, holdIds), (cur) =>
     f(cur),
   );
-  if (out.ok) return { order: out.values[0] as StoredOrder, replayed: false };
+  if (out.ok) {
+    await freeQuota(s, order);
+    return { order: out.values[0] as StoredOrder, replayed: false };
+  }
   const why = out.reason as RefundAbort;
   switch (why.code) {
     case "already-refunded":
+      await freeQuota(s, order);
       return { order: why.order, replayed: true };
     case "conflict":
       throw idemConflict();
@@ -179,6 +191,22 @@ export async function refundOrderFlow(
     case "invalid-status":
       throw invalidStatus(why.status);
   }
+}
+
+/**
+ * Takes a refunded order's hold off its buyer's quota register. The sold hold record names the
+ * buyer and never changes again; an event that never had a cap has no register, and then this
+ * writes nothing.
+ */
+async function freeQuota(s: Services, order: StoredOrder): Promise<void> {
+  if (!order.holdId) return;
+  const sold = await s.store.read<HoldRecord>(holdKey(order.holdId));
+  if (sold?.state !== "sold") return;
+  const f = forgetHolds([order.holdId]);
+  await retryingChange<unknown>(s, [quotaKey(sold.caller, order.eventId)], (cur) => {
+    const r = f(cur as Parameters<typeof f>[0]);
+    return "values" in r ? [...r.values] : { abort: r.abort };
+  });
 }
 
 const invalidStatus = (status: string) =>

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_SEATS_PER_BUYER } from "../seats/changes.ts";
 import { BuyerId, Id, Instant, instantMs } from "./ids.ts";
 import { Money, sameMoney } from "./money.ts";
 import { type DomainIssue, fromZodIssues } from "./result.ts";
@@ -64,6 +65,18 @@ const PriceCategories = z
 
 const AllowedBuyers = z.array(BuyerId).max(ALLOWED_BUYERS_MAX);
 
+/** Bounded because every capped hold carries the record of each live hold it counts. */
+const MaxSeatsPerBuyer = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_SEATS_PER_BUYER)
+  .meta({
+    description:
+      "Most seats one buyer may hold and own at once for this event (held, plus bought and not " +
+      "refunded); absent: no cap. Counts the holds made while a cap is set.",
+  });
+
 const editableFields = {
   title: Name,
   description: z.string().max(DESCRIPTION_MAX_LENGTH),
@@ -74,6 +87,7 @@ const editableFields = {
   salesWindow: SalesWindow,
   visibility: EventVisibility,
   allowedBuyers: AllowedBuyers,
+  maxSeatsPerBuyer: MaxSeatsPerBuyer.optional(),
 };
 
 export const Event = z
@@ -110,6 +124,8 @@ export const UpdateEventInput = z
     salesWindow: editableFields.salesWindow.optional(),
     visibility: editableFields.visibility.optional(),
     allowedBuyers: editableFields.allowedBuyers.optional(),
+    /** null removes the cap. */
+    maxSeatsPerBuyer: MaxSeatsPerBuyer.nullable().optional(),
   })
   .strict()
   .openapi("UpdateEventInput");
@@ -190,7 +206,9 @@ export function applyEventUpdate(event: Event, input: unknown, now: number): Eve
   if (errors.length > 0) return { ok: false, errors };
 
   const defined = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined));
-  const r = Event.safeParse({ ...event, ...defined });
+  const next: Record<string, unknown> = { ...event, ...defined };
+  if (next.maxSeatsPerBuyer === null) delete next.maxSeatsPerBuyer;
+  const r = Event.safeParse(next);
   if (!r.success) return { ok: false, errors: fromZodIssues(r.error.issues) };
   return { ok: true, event: r.data };
 }

@@ -1,6 +1,13 @@
 import type { ChangeFn, ChangeResult } from "../quorum/proposer.ts";
-import { holdKey, idemKey } from "./keys.ts";
-import type { HoldRecord, IdemRecord, Register, SeatValue } from "./types.ts";
+import { holdKey, idemKey, quotaKey } from "./keys.ts";
+import type {
+  HoldRecord,
+  IdemRecord,
+  QuotaLive,
+  QuotaRecord,
+  Register,
+  SeatValue,
+} from "./types.ts";
 
 /**
  * Pure change functions of the seat registers. Each runs inside one CASPaxos change, may run more
@@ -28,6 +35,9 @@ export const IN_FLIGHT_MS = 30_000;
 /** Seats per hold: seats + idempotency + hold + one hold record per expired holder stay well
  * under the 100-key batch limit. */
 export const MAX_SEATS_PER_HOLD = 20;
+/** Largest per-buyer cap: a capped hold also carries the quota register and the record of each
+ * live hold it counts (at most one per seat of the cap), so 2 + 20 + 20 + 50 + 1 = 93 keys. */
+export const MAX_SEATS_PER_BUYER = 50;
 
 export type SeatAbort =
   /** Same idempotency key, different body: 422. */
@@ -45,6 +55,15 @@ export type SeatAbort =
   | { readonly code: "adopt"; readonly holdId: string; readonly startedAtMs: number }
   /** The request already completed; this is its result. */
   | { readonly code: "replay"; readonly holdId: string; readonly orderId?: string }
+  /** The buyer's live holds plus these seats would pass the event's per-buyer cap: 409. */
+  | {
+      readonly code: "seat-cap-reached";
+      readonly cap: number;
+      readonly count: number;
+      readonly requested: number;
+    }
+  /** The quota register counts these holds: re-run with their records included. */
+  | { readonly code: "records"; readonly holds: readonly string[] }
   | { readonly code: "expired" }
   | { readonly code: "not-found" }
   | { readonly code: "forbidden" }
@@ -85,10 +104,13 @@ export interface HoldInput {
   readonly adopted: boolean;
   /** Seat keys, sorted (seatKeys()). */
   readonly seats: readonly string[];
-  /** Hold ids of other holders whose records are included to check they are terminal. */
+  /** Hold ids whose records are included: other holders of these seats (to check they are
+   * terminal) and the caller's live holds the cap counts. Never this hold's own id. */
   readonly foreign: readonly string[];
   readonly now: number;
   readonly ttlMs: number;
+  /** The event's per-buyer cap, counted on `quota/<caller>/<eventId>`; absent: no cap. */
+  readonly cap?: { readonly eventId: string; readonly max: number };
 }
 
 export interface HoldLock {
@@ -98,7 +120,67 @@ export interface HoldLock {
 
 /** Keys of a holdSeats change, in the order its function expects them. */
 export function holdSeatsKeys(i: HoldInput): string[] {
-  return [idemKey(i.caller, i.key), holdKey(i.holdId), ...i.seats, ...i.foreign.map(holdKey)];
+  return [
+    idemKey(i.caller, i.key),
+    holdKey(i.holdId),
+    ...i.seats,
+    ...i.foreign.map(holdKey),
+    ...(i.cap ? [quotaKey(i.caller, i.cap.eventId)] : []),
+  ];
+}
+
+interface QuotaCount {
+  /** Seats certainly held or owned by the caller besides this hold. */
+  readonly count: number;
+  /** The register with this hold added and every settled hold folded in or dropped. */
+  readonly next: QuotaRecord;
+  readonly missing: boolean;
+  /** Every live hold whose record the count needs. */
+  readonly needs: readonly string[];
+  readonly rollback: readonly { readonly holdId: string; readonly expiresAtMs: number }[];
+}
+
+/**
+ * Counts a buyer's register against their cap with each live hold's record: sold holds move to
+ * `sold`, released and expired ones are dropped, held (or not yet recorded) ones count until they
+ * are past expiry, when they must be rolled back before they stop counting, exactly like a seat.
+ */
+function countQuota(
+  q: QuotaRecord | null,
+  i: HoldInput,
+  records: ReadonlyMap<string, HoldRecord | null>,
+  own: QuotaLive,
+): QuotaCount {
+  const sold = [...(q?.sold ?? [])];
+  const live: QuotaLive[] = [];
+  const rollback: { holdId: string; expiresAtMs: number }[] = [];
+  const needs: string[] = [];
+  let missing = false;
+  let count = sold.reduce((n, e) => n + e.n, 0);
+  for (const e of q?.live ?? []) {
+    // This hold itself (a re-run of this change) is added back below, once.
+    if (e.holdId === i.holdId) continue;
+    // An earlier attempt of this very request under another hold id: the idempotency claim names
+    // this hold (or this change claims it), so that attempt can never complete its step 1.
+    if (e.key === i.key) continue;
+    needs.push(e.holdId);
+    if (!records.has(e.holdId)) {
+      missing = true;
+      continue;
+    }
+    const rec = records.get(e.holdId) ?? null;
+    if (rec?.state === "sold") {
+      sold.push({ holdId: e.holdId, n: e.n });
+      count += e.n;
+    } else if (rec === null || rec.state === "held") {
+      live.push(e);
+      if (i.now > e.expiresAtMs + SKEW_MARGIN_MS) {
+        rollback.push({ holdId: e.holdId, expiresAtMs: e.expiresAtMs });
+      } else count += e.n;
+    }
+  }
+  live.push(own);
+  return { count, next: { sold, live }, missing, needs, rollback };
 }
 
 /**
@@ -115,6 +197,7 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     i.foreign.forEach((id, j) => {
       foreign.set(id, (cur[2 + i.seats.length + j] ?? null) as HoldRecord | null);
     });
+    const quota = (cur[2 + i.seats.length + i.foreign.length] ?? null) as QuotaRecord | null;
 
     if (idem !== null) {
       if (idem.op !== "hold" || idem.hash !== i.hash) return abort({ code: "conflict" });
@@ -142,6 +225,25 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       }
     });
     if (taken.length > 0) return abort({ code: "taken", seats: taken });
+    let nextQuota: QuotaRecord | null = null;
+    if (i.cap) {
+      const own: QuotaLive = { holdId: i.holdId, n: i.seats.length, expiresAtMs, key: i.key };
+      const q = countQuota(quota, i, foreign, own);
+      if (q.missing) return abort({ code: "records", holds: q.needs });
+      // Expired holds still to roll back are left out: if the cap is passed without them, it is.
+      if (q.count + i.seats.length > i.cap.max) {
+        return abort({
+          code: "seat-cap-reached",
+          cap: i.cap.max,
+          count: q.count,
+          requested: i.seats.length,
+        });
+      }
+      for (const r of q.rollback) {
+        if (!rollback.some((x) => x.holdId === r.holdId)) rollback.push(r);
+      }
+      nextQuota = q.next;
+    }
     if (rollback.length > 0) return abort({ code: "rollback", holds: rollback });
 
     const claim: IdemRecord = idem ?? {
@@ -159,6 +261,7 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
         null,
         ...seats.map(() => lock),
         ...i.foreign.map((id) => foreign.get(id) ?? null),
+        ...(i.cap ? [nextQuota] : []),
       ],
       result,
     };
@@ -330,5 +433,20 @@ export function settleSeats(i: {
     });
     const result: SettleResult = { changed, foreign };
     return { values, result };
+  };
+}
+
+/**
+ * Refund, over [quota/<caller>/<eventId>]: the refunded holds stop counting against the cap.
+ * Its own change, run once the order is refunded (and again by every retry of the refund): a
+ * multi-key change may land on some keys only, and a retry that finds the order already refunded
+ * must still be able to finish this. Removing an absent hold changes nothing.
+ */
+export function forgetHolds(holdIds: readonly string[]): ChangeFn<Register> {
+  return (cur) => {
+    const q = cur[0] as QuotaRecord | null;
+    if (q === null) return { values: [null] };
+    const keep = (e: { readonly holdId: string }) => !holdIds.includes(e.holdId);
+    return { values: [{ sold: q.sold.filter(keep), live: q.live.filter(keep) }] };
   };
 }

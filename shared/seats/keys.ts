@@ -3,6 +3,9 @@
  * - `seat/<eventId>/<section>/<seatId>`: one seat (partition = the section, see storage/partition.ts)
  * - `hold/<holdId>`: the hold record, the single commit point of a hold and of its sale
  * - `idem/<caller>/<key>`: an idempotency claim (request hash, chosen ids, start time)
+ * - `quota/<caller>/<eventId>`: what one buyer holds and owns of an event with a per-buyer cap
+ *   (partition = the buyer, so one buyer's racing holds meet on it and no event-wide register
+ *   serialises everyone's holds)
  */
 const SEGMENT_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -34,6 +37,11 @@ export function holdKey(holdId: string): string {
 export function idemKey(caller: string, key: string): string {
   check("idempotency", caller, key);
   return `idem/${caller}/${key}`;
+}
+
+export function quotaKey(caller: string, eventId: string): string {
+  check("quota", caller, eventId);
+  return `quota/${caller}/${eventId}`;
 }
 
 /** Seat keys of one request, deduplicated and in one fixed (byte) order, so that two overlapping

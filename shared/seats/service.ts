@@ -10,6 +10,7 @@ import {
   type HoldLock,
   holdSeats,
   holdSeatsKeys,
+  MAX_SEATS_PER_BUYER,
   MAX_SEATS_PER_HOLD,
   releaseHold,
   type SeatAbort,
@@ -30,8 +31,9 @@ import type { HoldRecord, Register, SeatValue } from "./types.ts";
 /** Retries of one step whose outcome was unknown (its function is idempotent, so re-running it
  * finishes or confirms the earlier attempt). */
 export const STEP_RETRIES = 3;
-/** Rounds of "roll back expired holders, then lock" before a hold gives up as taken. */
-export const HOLD_ROUNDS = 4;
+/** Rounds of "fetch counted holds' records, roll back expired holders, then lock" before a hold
+ * gives up as taken. */
+export const HOLD_ROUNDS = 6;
 
 export type SeatErrorCode =
   | "conflict"
@@ -42,6 +44,7 @@ export type SeatErrorCode =
   | "forbidden"
   | "already-confirmed"
   | "sold"
+  | "seat-cap-reached"
   | "invalid"
   | "unknown"
   | "unavailable";
@@ -56,6 +59,7 @@ export const SEAT_ERROR_STATUS: Record<SeatErrorCode, number> = {
   forbidden: 403,
   "already-confirmed": 409,
   sold: 409,
+  "seat-cap-reached": 409,
   invalid: 400,
   unknown: 503,
   unavailable: 503,
@@ -73,6 +77,8 @@ export type SeatOutcome<T> =
 export interface HoldRequest {
   readonly eventId: string;
   readonly seats: readonly SeatRef[];
+  /** The event's per-buyer cap on seats held plus bought (1..MAX_SEATS_PER_BUYER); absent: none. */
+  readonly maxSeatsPerBuyer?: number;
 }
 
 export interface HoldView {
@@ -122,10 +128,17 @@ export class SeatService {
     if (seats.length === 0 || seats.length > MAX_SEATS_PER_HOLD) {
       return fail("invalid", `between 1 and ${MAX_SEATS_PER_HOLD} seats`);
     }
+    const max = req.maxSeatsPerBuyer;
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= MAX_SEATS_PER_BUYER)) {
+      return fail("invalid", `a cap of 1 to ${MAX_SEATS_PER_BUYER} seats`);
+    }
+    const cap = max === undefined ? undefined : { eventId: req.eventId, max };
     const hash = requestHash({ op: "hold", seats });
     let holdId = this.newId("h");
     let adopted = false;
-    const foreign = new Set<string>();
+    /** Holders of wanted seats rolled back so far, and the caller's holds the cap counts. */
+    const holders = new Set<string>();
+    let counted: readonly string[] = [];
     let lock: HoldLock | null = null;
     for (let round = 0; round < HOLD_ROUNDS && lock === null; round++) {
       const input: HoldInput = {
@@ -135,9 +148,10 @@ export class SeatService {
         holdId,
         adopted,
         seats,
-        foreign: [...foreign].sort(),
+        foreign: [...new Set([...holders, ...counted])].filter((id) => id !== holdId).sort(),
         now: this.o.now(),
         ttlMs: this.ttlMs,
+        ...(cap ? { cap } : {}),
       };
       const out = await this.step(holdSeatsKeys(input), holdSeats(input));
       if (out.status === "ok") {
@@ -157,8 +171,11 @@ export class SeatService {
           for (const h of why.holds) {
             const r = await this.expire(h.holdId, h.expiresAtMs);
             if (r.status === "unknown" || r.status === "unavailable") return this.lost(r);
-            foreign.add(h.holdId);
+            holders.add(h.holdId);
           }
+          continue;
+        case "records":
+          counted = why.holds;
           continue;
         default:
           return this.refused(why);
@@ -345,6 +362,12 @@ export class SeatService {
     switch (why.code) {
       case "taken":
         return fail("taken", why.seats);
+      case "seat-cap-reached":
+        return fail("seat-cap-reached", {
+          cap: why.cap,
+          count: why.count,
+          requested: why.requested,
+        });
       case "conflict":
       case "in-flight":
       case "expired":

@@ -49,7 +49,27 @@ export interface IdemRecord {
   readonly expiresAtMs?: number;
 }
 
-export type Register = SeatValue | HoldRecord | IdemRecord;
+/** A hold counted against a buyer's per-event cap, until its record says how it ended. */
+export interface QuotaLive {
+  readonly holdId: string;
+  readonly n: number;
+  readonly expiresAtMs: number;
+  /** The idempotency key of the request that made it: a retry under that key that pinned another
+   * hold id proves this one can never complete. */
+  readonly key: string;
+}
+
+/**
+ * `quota/<caller>/<eventId>`: what one buyer holds and owns of one capped event. Sold holds move
+ * from `live` to `sold` (a refund removes them); released or expired ones are dropped. Both lists
+ * stay short: each entry is at least one seat and every write kept the total within the cap (≤ 50).
+ */
+export interface QuotaRecord {
+  readonly sold: readonly { readonly holdId: string; readonly n: number }[];
+  readonly live: readonly QuotaLive[];
+}
+
+export type Register = SeatValue | HoldRecord | IdemRecord | QuotaRecord;
 
 export const isTerminal = (h: HoldRecord | null): boolean =>
   h !== null && (h.state === "sold" || h.state === "released" || h.state === "expired");

@@ -155,6 +155,21 @@ describe("applyEventUpdate", () => {
     );
     expect(codes(r)).toEqual(["invalid_schema"]);
   });
+
+  it("sets, changes (also after sales opened) and removes the per-buyer seat cap", () => {
+    const made = newEvent("e1", "t1", { ...input, maxSeatsPerBuyer: 4 });
+    expect(made.ok && made.event.maxSeatsPerBuyer).toBe(4);
+    for (const bad of [0, 51, 1.5, "4"]) {
+      expect(newEvent("e1", "t1", { ...input, maxSeatsPerBuyer: bad }).ok).toBe(false);
+    }
+    const capped = applyEventUpdate(onSale(), { maxSeatsPerBuyer: 2 }, DURING);
+    expect(capped.ok && capped.event.maxSeatsPerBuyer).toBe(2);
+    if (!capped.ok) return;
+    const removed = applyEventUpdate(capped.event, { maxSeatsPerBuyer: null }, DURING);
+    expect(removed.ok && "maxSeatsPerBuyer" in removed.event).toBe(false);
+    const kept = applyEventUpdate(capped.event, { title: "Hamlet II" }, DURING);
+    expect(kept.ok && kept.event.maxSeatsPerBuyer).toBe(2);
+  });
 });
 
 describe("sales transitions", () => {

@@ -16,6 +16,10 @@ export interface RoundTrips {
   hold6: number;
   /** A confirm of a 6-seat hold on the instance that made it: commit + settling the seats. */
   confirm6: number;
+  /** One-seat holds on an event with a per-buyer cap: the buyer's first, and a second while the
+   * first is live (one more round to learn which hold records to carry). */
+  capHold1First: number;
+  capHold1Second: number;
 }
 
 export async function measureRoundTrips(): Promise<RoundTrips> {
@@ -48,5 +52,19 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
     if (r.ok) holdId = r.value.holdId;
   });
   const confirm6 = await rounds(() => svc.confirm("u2", "c2", { holdId }));
-  return { change1Cold, change1Warm, change6Cold, change6Warm, hold1, hold6, confirm6 };
+  const capped = (key: string, seatId: string) => () =>
+    svc.hold("u3", key, { eventId: "m", seats: [{ section: "C", seatId }], maxSeatsPerBuyer: 4 });
+  const capHold1First = await rounds(capped("k3", "s1"));
+  const capHold1Second = await rounds(capped("k4", "s2"));
+  return {
+    change1Cold,
+    change1Warm,
+    change6Cold,
+    change6Warm,
+    hold1,
+    hold6,
+    confirm6,
+    capHold1First,
+    capHold1Second,
+  };
 }

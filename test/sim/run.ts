@@ -1,6 +1,6 @@
 import type { BreakMode } from "./network.ts";
 import { runRegisterSim, type SimRunResult } from "./register-sim.ts";
-import { runSeatSim } from "./seat-sim.ts";
+import { runSeatSim, SEAT_BREAK_MODES, type SeatBreakMode } from "./seat-sim.ts";
 
 export type Workload = "registers" | "seats";
 
@@ -8,7 +8,8 @@ export interface RunManyOptions {
   runs: number;
   /** First seed; run i uses seed + i. */
   seed?: number;
-  break?: BreakMode;
+  /** An acceptor rule (both workloads) or the seat cap (seats only) to break. */
+  break?: BreakMode | SeatBreakMode;
   amnesia?: boolean;
   workloads?: readonly Workload[];
   /** Called for every run that found a violation. */
@@ -61,11 +62,13 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
 export function runOne(
   workload: Workload,
   seed: number,
-  brk?: BreakMode,
+  brk?: BreakMode | SeatBreakMode,
   amnesia?: boolean,
 ): Promise<SimRunResult> {
-  const opts = { seed, break: brk, amnesia };
-  return workload === "registers" ? runRegisterSim(opts) : runSeatSim(opts);
+  const capBreak = SEAT_BREAK_MODES.find((m) => m === brk);
+  const opts = { seed, break: capBreak ? undefined : (brk as BreakMode | undefined), amnesia };
+  if (workload === "registers") return runRegisterSim(opts);
+  return runSeatSim(capBreak ? { ...opts, capBreak } : opts);
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {

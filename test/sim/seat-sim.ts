@@ -1,6 +1,9 @@
+import type { QuorumClient } from "../../shared/quorum/client.ts";
+import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { SimNode } from "./network.ts";
+import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
 
@@ -11,6 +14,11 @@ import { type FaultOptions, makeWorld, type World } from "./world.ts";
  * back unknown are retried with the same idempotency key on another coordinator, and some are sent
  * twice at once. After the run heals, a sweeper settles every hold and the seat invariants are
  * checked on the quorum state.
+ *
+ * In half of the runs the event has a per-buyer cap (2 or 3 seats) that every hold passes, and a
+ * bot buyer races holds through three workers on a section of its own, then buys, releases or
+ * walks away, and holds again. The checker then also proves that no buyer ever held plus owned
+ * more than the cap (checkCapInvariants).
  */
 
 /** Virtual hold lifetime: short, so expiry and takeover happen within a run. */
@@ -21,6 +29,18 @@ const REQUEST_TRIES = 3;
 const SECTIONS = ["A", "B"];
 const SEATS_PER_SECTION = 3;
 const EVENT = "e1";
+/** The bot's own section, so its holds meet the cap rather than other customers' seats. */
+const BOT_SECTION = "C";
+const BOT_SEATS = 6;
+const BOT_WORKERS = 3;
+const BOT_ROUNDS = 2;
+/** Seeds the cap's own random stream (any constant apart from the world's). */
+const CAP_STREAM = 0x2545f491;
+
+/** Ways to break the cap that the checker must catch: the counter not read at all, or read
+ * outside the hold's change (check-then-act). */
+export const SEAT_BREAK_MODES = ["cap-ignore", "cap-race"] as const;
+export type SeatBreakMode = (typeof SEAT_BREAK_MODES)[number];
 
 interface Coordinator {
   svc: SeatService;
@@ -32,6 +52,40 @@ export interface SeatSimOptions extends FaultOptions {
   customers?: number;
   /** Largest clock offset of a coordinator (virtual ms); the default stays within the margin. */
   maxSkewMs?: number;
+  /** Breaks the cap (and makes every run capped), to show the checker catches it. */
+  capBreak?: SeatBreakMode;
+}
+
+/** One successful hold as its customer saw it, for the cap check. */
+export interface HoldSeen {
+  readonly caller: string;
+  readonly holdId: string;
+  readonly n: number;
+  readonly expiresAtMs: number;
+  /** When its request (first attempt) started, and when an attempt first answered ok. */
+  readonly startedAt: number;
+  readonly okAt: number;
+  /** When its release was first asked for, if ever. */
+  releasedAt?: number;
+}
+
+/**
+ * A client whose changes see the quota register as the broken rule has it: never (null), or as a
+ * quorum read just before the change returned it (then written back from that stale copy).
+ */
+function brokenCapClient(client: QuorumClient, mode: SeatBreakMode): QuorumClient {
+  const broken = Object.create(client) as QuorumClient;
+  broken.change = async (keys, f) => {
+    const j = keys.findIndex((k) => k.startsWith("quota/"));
+    if (j < 0) return client.change(keys, f);
+    let seen = null;
+    if (mode === "cap-race") {
+      const g = await client.get<unknown>([keys[j]!], { consistency: "quorum" });
+      seen = g.status === "ok" ? (g.values[0] ?? null) : null;
+    }
+    return client.change(keys, (cur) => f(cur.map((v, i) => (i === j ? seen : v)) as typeof cur));
+  };
+  return broken;
 }
 
 export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
@@ -44,7 +98,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const { client, node } = world.client(`c${i}g${generation++}`, 0);
     const skew = rng.int(-maxSkew, maxSkew);
     const r = rng.fork();
-    const svc = new SeatService(client, {
+    const svc = new SeatService(o.capBreak ? brokenCapClient(client, o.capBreak) : client, {
       now: () => sched.now + skew,
       random: () => r.next(),
       holdTtlMs: SIM_HOLD_TTL_MS,
@@ -60,6 +114,56 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const outcomes: Record<string, number> = {};
   let killed = 0;
   const holdsOk: { key: string; holdId: string }[] = [];
+  const seen = new Map<string, HoldSeen>();
+  /** Set below from a stream of its own, so uncapped runs draw exactly what they drew before. */
+  let cap: number | undefined;
+  /** One hold request (retried like any other), logged for the cap check when it succeeds. */
+  const holdAs = async (
+    wl: typeof rng,
+    caller: string,
+    key: string,
+    seats: { section: string; seatId: string }[],
+  ) => {
+    const startedAt = sched.now;
+    return await request(
+      wl,
+      (svc) =>
+        svc.hold(caller, key, {
+          eventId: EVENT,
+          seats,
+          ...(cap === undefined ? {} : { maxSeatsPerBuyer: cap }),
+        }),
+      (v) => {
+        holdsOk.push({ key: `${caller}/${key}`, holdId: v.holdId });
+        if (!seen.has(v.holdId)) {
+          seen.set(v.holdId, {
+            caller,
+            holdId: v.holdId,
+            n: v.seats.length,
+            expiresAtMs: v.expiresAtMs,
+            startedAt,
+            okAt: sched.now,
+          });
+        }
+      },
+    );
+  };
+  /** Buys, releases or walks away from a hold, as a customer does. */
+  const finish = async (wl: typeof rng, caller: string, key: string, holdId: string) => {
+    const next = wl.next();
+    await sched.sleep(wl.int(0, Math.floor(SIM_HOLD_TTL_MS * 1.5)));
+    if (next < 0.65) {
+      await request(
+        wl,
+        (svc) => svc.confirm(caller, key, { holdId }),
+        (v) => confirmsOk.push({ key: `${caller}/${key}`, holdId: v.holdId, orderId: v.orderId }),
+      );
+    } else if (next < 0.85) {
+      const h = seen.get(holdId);
+      if (h && h.releasedAt === undefined) h.releasedAt = sched.now;
+      await request(wl, (svc) => svc.release(caller, holdId));
+    }
+  };
   const confirmsOk: { key: string; holdId: string; orderId: string }[] = [];
 
   /** One customer request: retried on other coordinators, sometimes duplicated concurrently. */
@@ -107,25 +211,39 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
           seats.set(`${section}/${seatId}`, { section, seatId });
         }
         const caller = `u${c}`;
-        const hold = await request(
-          wl,
-          (svc) => svc.hold(caller, "h", { eventId: EVENT, seats: [...seats.values()] }),
-          (v) => holdsOk.push({ key: `${caller}/h`, holdId: v.holdId }),
-        );
+        const hold = await holdAs(wl, caller, "h", [...seats.values()]);
         if (!hold?.ok) return;
-        const next = wl.next();
-        await sched.sleep(wl.int(0, Math.floor(SIM_HOLD_TTL_MS * 1.5)));
-        if (next < 0.65) {
-          await request(
-            wl,
-            (svc) => svc.confirm(caller, "c", { holdId: hold.value.holdId }),
-            (v) => confirmsOk.push({ key: `${caller}/c`, holdId: v.holdId, orderId: v.orderId }),
-          );
-        } else if (next < 0.85) {
-          await request(wl, (svc) => svc.release(caller, hold.value.holdId));
-        }
+        await finish(wl, caller, "c", hold.value.holdId);
       })(),
     );
+  }
+  const capRng = new Rng(o.seed ^ CAP_STREAM);
+  if (o.capBreak !== undefined || capRng.chance(0.5)) {
+    cap = capRng.int(2, 3);
+    world.faults.push(`cap ${cap}${o.capBreak ? ` (broken: ${o.capBreak})` : ""}`);
+    // The bot: several workers of one buyer, each holding 1-2 seats and then holding again; in
+    // half of the runs they fire their first holds at the same instant, as bots do at an onsale.
+    const burst = capRng.chance(0.5);
+    for (let w = 0; w < BOT_WORKERS; w++) {
+      const wl = capRng.fork();
+      loops.push(
+        (async () => {
+          for (let round = 0; round < BOT_ROUNDS; round++) {
+            const pause = wl.int(0, 200);
+            await sched.sleep(burst && round === 0 ? 0 : pause);
+            const seats = new Map<string, { section: string; seatId: string }>();
+            const want = wl.int(1, 2);
+            while (seats.size < want) {
+              const seatId = `s${wl.int(1, BOT_SEATS)}`;
+              seats.set(seatId, { section: BOT_SECTION, seatId });
+            }
+            const key = `w${w}r${round}`;
+            const hold = await holdAs(wl, "bot", `${key}h`, [...seats.values()]);
+            if (hold?.ok) await finish(wl, "bot", `${key}c`, hold.value.holdId);
+          }
+        })(),
+      );
+    }
   }
   await sched.run();
 
@@ -170,6 +288,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const seatsNow = await read<SeatValue>(seatKeys);
     const idems = await read<IdemRecord>([...all].filter((k) => k.startsWith("idem/")).sort());
     violations.push(...checkSeatInvariants(holds, seatsNow, idems, holdsOk, confirmsOk));
+    if (cap !== undefined)
+      violations.push(...checkCapInvariants(cap, holds, [...seen.values()], maxSkew));
   })();
   await sched.run();
   try {
@@ -265,6 +385,45 @@ export function checkSeatInvariants(
     if (h?.state === "sold") soldByKey.set(h.confirm.key, (soldByKey.get(h.confirm.key) ?? 0) + 1);
   }
   for (const [k, n] of soldByKey) if (n > 1) v.push(`confirm key ${k} sold ${n} holds`);
+  return v;
+}
+
+/**
+ * The cap: no buyer ever held plus owned more than `cap` seats. Sales are final, so the seats of a
+ * buyer's sold holds must fit. And a hold H must have counted every earlier hold H' of its buyer
+ * that was certainly live while H locked its seats: H' answered ok before H's request started, and
+ * H' ended sold, or its release was not asked for and no coordinator's clock could have expired
+ * it (expiry plus the skew margin, less the largest clock offset) by the time H answered ok.
+ */
+export function checkCapInvariants(
+  cap: number,
+  holds: Map<string, HoldRecord | null>,
+  seen: readonly HoldSeen[],
+  maxSkewMs: number,
+): string[] {
+  const v: string[] = [];
+  const sold = new Map<string, number>();
+  for (const h of holds.values()) {
+    if (h?.state === "sold") sold.set(h.caller, (sold.get(h.caller) ?? 0) + h.seats.length);
+  }
+  for (const [caller, n] of sold) {
+    if (n > cap) v.push(`${caller} bought ${n} seats, over the cap of ${cap}`);
+  }
+  for (const h of seen) {
+    const earlier = seen.filter((o) => {
+      if (o.caller !== h.caller || o.holdId === h.holdId || o.okAt >= h.startedAt) return false;
+      if (holds.get(`hold/${o.holdId}`)?.state === "sold") return true;
+      const released = o.releasedAt !== undefined && o.releasedAt <= h.okAt;
+      return !released && h.okAt <= o.expiresAtMs + SKEW_MARGIN_MS - maxSkewMs;
+    });
+    const n = earlier.reduce((a, o) => a + o.n, h.n);
+    if (n > cap) {
+      v.push(
+        `${h.caller}'s hold ${h.holdId} (${h.n} seats at ${h.okAt}) came on top of ` +
+          `${earlier.map((o) => `${o.holdId} (${o.n})`).join(", ")}: ${n} seats, over the cap of ${cap}`,
+      );
+    }
+  }
   return v;
 }
 

@@ -44,6 +44,18 @@ describe("deterministic simulation", () => {
     }, 60_000);
   }
 
+  // The cap's controls: a counter the hold never reads shows in most capped runs; one read before
+  // the change (check-then-act, lost updates) in about 5 % of them (7 of the first 150 seeds).
+  for (const [brk, runs] of [
+    ["cap-ignore", 50],
+    ["cap-race", 150],
+  ] as const) {
+    it(`reports a violation when the per-buyer cap is broken ("${brk}")`, async () => {
+      const r = await runMany({ runs, seed: 1, break: brk, workloads: ["seats"] });
+      expect(r.violations).toBeGreaterThan(0);
+    }, 60_000);
+  }
+
   it("measures amnesia: one acceptor losing its last writes can break safety", async () => {
     const seeds = 200;
     const never = await runMany({ runs: seeds, seed: 10_000 });
@@ -57,6 +69,7 @@ describe("deterministic simulation", () => {
     const rt = await measureRoundTrips();
     expect(rt).toMatchObject({ change1Cold: 2, change1Warm: 1, change6Cold: 2, change6Warm: 1 });
     expect(rt.hold6).toBe(3);
+    expect(rt).toMatchObject({ capHold1First: 3, capHold1Second: 4 });
     console.log(`round trips: ${JSON.stringify(rt)}`);
   });
 });

@@ -50,6 +50,7 @@ const SEAT_TITLES: Record<SeatErrorCode, string> = {
   forbidden: "Not Found",
   "already-confirmed": "Hold already confirmed",
   sold: "Hold already sold",
+  "seat-cap-reached": "Seat cap per buyer reached",
   invalid: "Invalid request",
   unknown: "The outcome is not known yet",
   unavailable: "Fewer than two providers' stores answered",
@@ -70,7 +71,12 @@ export function seatProblem(code: SeatErrorCode, detail?: unknown): ProblemError
   let text: string | undefined;
   if (code === "taken" && Array.isArray(detail))
     ext.seats = detail.map((k) => seatRefOf(String(k)));
-  else if (typeof detail === "string") text = detail;
+  else if (code === "seat-cap-reached" && typeof detail === "object" && detail !== null) {
+    // The event's cap, the seats the buyer already holds or owns, and the seats asked for.
+    const { cap, count, requested } = detail as Record<string, number>;
+    Object.assign(ext, { cap, count, requested });
+    text = `this event allows ${cap} seats per buyer; you hold or own ${count} and asked for ${requested}`;
+  } else if (typeof detail === "string") text = detail;
   const slug =
     code === "conflict" ? "idempotency-key-reused" : code === "forbidden" ? "not-found" : code;
   return new ProblemError(

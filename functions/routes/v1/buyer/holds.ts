@@ -148,6 +148,9 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       const r = await s.seats.hold(seg, key, {
         eventId,
         seats: seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
+        ...(event.maxSeatsPerBuyer === undefined
+          ? {}
+          : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
       });
       if (!r.ok) throw seatProblem(r.code, r.detail);
       const view: HoldView = {
