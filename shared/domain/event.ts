@@ -3,7 +3,7 @@ import { BuyerId, Id, Instant, instantMs } from "./ids.ts";
 import { Money, sameMoney } from "./money.ts";
 import { type DomainIssue, fromZodIssues } from "./result.ts";
 import type { SeatingPlan } from "./seating-plan.ts";
-import { DESCRIPTION_MAX_LENGTH, Name } from "./text.ts";
+import { Description, Name } from "./text.ts";
 
 /**
  * Most buyers an "authorised" event can list: the event is one replicated record, and every store
@@ -66,7 +66,7 @@ const AllowedBuyers = z.array(BuyerId).max(ALLOWED_BUYERS_MAX);
 
 const editableFields = {
   title: Name,
-  description: z.string().max(DESCRIPTION_MAX_LENGTH),
+  description: Description,
   startsAt: Instant,
   venueId: Id,
   planId: Id,

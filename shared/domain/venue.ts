@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Id } from "./ids.ts";
-import { Name } from "./text.ts";
+import { displayText, Name } from "./text.ts";
 
 /** Postal address as free text (formats differ too much between countries to structure). */
 export const ADDRESS_MAX_LENGTH = 500;
@@ -26,7 +26,7 @@ export const TimeZone = z
 
 const venueFields = {
   name: Name,
-  address: z.string().trim().min(1).max(ADDRESS_MAX_LENGTH),
+  address: displayText(ADDRESS_MAX_LENGTH).trim().min(1),
   timezone: TimeZone,
   /** The seating plan used by default for this venue's events. */
   planId: Id,
