@@ -3,6 +3,7 @@ import { QuorumClient } from "../shared/quorum/client.ts";
 import type { AcceptorPort } from "../shared/storage/ports.ts";
 import type { AppDeps } from "./deps.ts";
 import { clusterAcceptors } from "./peers/acceptors.ts";
+import { randomBytes, randomFraction } from "./random.ts";
 
 export interface Replication {
   readonly client: QuorumClient;
@@ -18,13 +19,13 @@ export interface Replication {
  */
 export function createReplication(deps: AppDeps): Replication {
   const { acceptors, localIndex } = clusterAcceptors(deps);
-  const tag = toBase64Url(crypto.getRandomValues(new Uint8Array(9)));
+  const tag = toBase64Url(randomBytes(9));
   const client = new QuorumClient({
     acceptors,
     localIndex,
     proposerId: `${deps.provider}-${tag}`,
     now: deps.now ?? Date.now,
-    random: Math.random,
+    random: randomFraction,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   });
   return { client, acceptors, localIndex };
