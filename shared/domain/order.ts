@@ -28,7 +28,8 @@ export const Order = z
     seats: z.array(OrderSeat).min(1),
     total: Money,
     status: OrderStatus,
-    /** Set once a payment was authorised for the order. */
+    /** Set once a payment was authorised for the order; stays null for a free order (total 0),
+     * which never reaches the card processor. */
     paymentId: Id.nullable(),
     createdAt: Instant,
     idempotencyKey: IdempotencyKey,
@@ -69,9 +70,10 @@ export const CardInput = z
   .openapi("CardInput");
 export type CardInput = z.infer<typeof CardInput>;
 
-/** Buying held seats. The idempotency key usually comes from the Idempotency-Key header. */
+/** Buying held seats. The idempotency key usually comes from the Idempotency-Key header; `card`
+ * is needed only when the seats cost something. */
 export const CreateOrderInput = z
-  .object({ holdId: Id, card: CardInput })
+  .object({ holdId: Id, card: CardInput.optional() })
   .strict()
   .openapi("CreateOrderInput");
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
@@ -116,9 +118,21 @@ const invalid = (order: Order, action: string): OrderResult => ({
   ],
 });
 
-/** pending → confirmed, recording the captured payment. */
-export function confirmOrder(order: Order, paymentId: string): OrderResult {
+/** pending → confirmed, recording the captured payment (null: a free order, nothing was paid). */
+export function confirmOrder(order: Order, paymentId: string | null): OrderResult {
   if (order.status !== "pending") return invalid(order, "confirm");
+  if ((paymentId === null) !== (order.total.amount === 0)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: "/paymentId",
+          code: "payment_mismatch",
+          message: "an order is paid exactly when its total is above zero",
+        },
+      ],
+    };
+  }
   return { ok: true, order: { ...order, status: "confirmed", paymentId } };
 }
 

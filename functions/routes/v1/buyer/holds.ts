@@ -231,13 +231,24 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       description:
         "Authorises the card, commits the sale, captures, records the order and issues tickets signed " +
         "by at least two providers. A declined card (402) leaves the seats held until the hold " +
-        "expires. On 503 retry with the same Idempotency-Key (any provider): the retry finishes the sale.",
+        "expires. On 503 retry with the same Idempotency-Key (any provider): the retry finishes the sale. " +
+        "Free seats (total 0) need no card: the card processor is not called, a card sent anyway is " +
+        "ignored and the order's paymentId is null. Anything to pay without a card is 422 card-required.",
       security: BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: {
         params: HoldParams,
         headers: IdemHeaders,
-        body: jsonBody(z.object({ card: CardInput }).strict().openapi("ConfirmHold")),
+        body: jsonBody(
+          z
+            .object({
+              card: CardInput.optional().meta({
+                description: "Required unless the hold's total is 0 (free seats).",
+              }),
+            })
+            .strict()
+            .openapi("ConfirmHold"),
+        ),
       },
       responses: {
         201: json(PurchaseView, "Bought"),
