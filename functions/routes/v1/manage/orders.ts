@@ -86,7 +86,8 @@ export function orderRoutes(app: ManageApp, s: Services) {
       summary: "Refund an order in full and return its seats to sale",
       description:
         "Refunds the payment, then in one quorum change marks the order refunded and frees each " +
-        "seat still sold to it. Refunding a refunded order changes nothing and answers 200.",
+        "seat still sold to it. Refunding a refunded order answers 200 and changes nothing, except " +
+        "freeing any seat an interrupted refund left sold.",
       security: THEATER_SECURITY,
       middleware: theaterGuard(s, "orders"),
       request: { params: OrderParams, headers: IdempotencyHeaders },
