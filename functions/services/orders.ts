@@ -1,12 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
-import { BUYER_ID_PATTERN } from "../../shared/domain/ids.ts";
+import { BUYER_ID_PATTERN, Id } from "../../shared/domain/ids.ts";
 import { buyerOrderKey, eventOrderKey, orderKey } from "../../shared/domain/keys.ts";
 import { Money } from "../../shared/domain/money.ts";
 import { type CardInput, confirmOrder, newOrder, Order } from "../../shared/domain/order.ts";
 import { priceSeats } from "../../shared/domain/pricing.ts";
-import { splitProceeds } from "../../shared/payments/split.ts";
+import { PartyId, PROCEEDS_PARTIES_MAX, splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { holdKey, idemKey } from "../../shared/seats/keys.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
@@ -32,12 +32,12 @@ import { type IssueResult, issueTickets, ticketIdFor } from "./tickets.ts";
  * steps the first attempt did not, without a second effect.
  */
 
-export const ProceedsEntry = z.object({ party: z.string(), amount: Money }).openapi("Proceeds");
+export const ProceedsEntry = z.object({ party: PartyId, amount: Money }).openapi("Proceeds");
 
 /** `order/<oid>`: the Order plus how its total is shared and which hold it sold. */
 export const StoredOrder = Order.safeExtend({
-  proceeds: z.array(ProceedsEntry),
-  holdId: z.string(),
+  proceeds: z.array(ProceedsEntry).max(PROCEEDS_PARTIES_MAX),
+  holdId: Id,
 }).openapi("BuyerOrder");
 export type StoredOrder = z.infer<typeof StoredOrder>;
 

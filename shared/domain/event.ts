@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_PLAN_CATEGORIES } from "../plans/limits.ts";
 import { BuyerId, Id, Instant, instantMs } from "./ids.ts";
 import { Money, sameMoney } from "./money.ts";
 import { type DomainIssue, fromZodIssues } from "./result.ts";
@@ -39,7 +40,7 @@ export type SalesWindow = z.infer<typeof SalesWindow>;
 
 const PriceCategories = z
   .array(PriceCategory)
-  .max(1000)
+  .max(MAX_PLAN_CATEGORIES)
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
     list.forEach((p, i) => {

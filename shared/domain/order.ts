@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_SEATS_PER_HOLD } from "../seats/changes.ts";
+import { int32 } from "./bounds.ts";
 import { BuyerId, Id, IdempotencyKey, Instant } from "./ids.ts";
 import { Money } from "./money.ts";
 import type { DomainIssue } from "./result.ts";
@@ -25,7 +27,7 @@ export const Order = z
     theaterId: Id,
     eventId: Id,
     buyerId: BuyerId,
-    seats: z.array(OrderSeat).min(1),
+    seats: z.array(OrderSeat).min(1).max(MAX_SEATS_PER_HOLD),
     total: Money,
     status: OrderStatus,
     /** Set once a payment was authorised for the order; stays null for a free order (total 0),
@@ -61,10 +63,16 @@ export type Order = z.infer<typeof Order>;
 /** Card details as a buyer types them (only ever passed on to the payment port, never stored). */
 export const CardInput = z
   .object({
-    number: z.string().regex(/^\d{12,19}$/, "must be 12-19 digits"),
-    expMonth: z.number().int().min(1).max(12),
-    expYear: z.number().int().min(2000).max(2100),
-    cvc: z.string().regex(/^\d{3,4}$/, "must be 3 or 4 digits"),
+    number: z
+      .string()
+      .max(19)
+      .regex(/^\d{12,19}$/, "must be 12-19 digits"),
+    expMonth: int32(1, 12),
+    expYear: int32(2000, 2100),
+    cvc: z
+      .string()
+      .max(4)
+      .regex(/^\d{3,4}$/, "must be 3 or 4 digits"),
   })
   .strict()
   .openapi("CardInput");

@@ -21,6 +21,7 @@ export function isTimeZone(tz: string): boolean {
 
 export const TimeZone = z
   .string()
+  .max(64)
   .refine(isTimeZone, { message: "must be an IANA time zone such as Europe/Vienna" })
   .meta({ description: "IANA time zone, e.g. Europe/Vienna." });
 

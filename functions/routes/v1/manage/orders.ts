@@ -3,6 +3,7 @@ import { Id } from "../../../../shared/domain/ids.ts";
 import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { Order } from "../../../../shared/domain/order.ts";
+import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
 import { listPage, readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
@@ -27,7 +28,8 @@ export const ManagedOrder = z
   .object({
     ...Order.shape,
     proceeds: z
-      .array(z.object({ party: z.string(), amount: Money }))
+      .array(z.object({ party: PartyId, amount: Money }))
+      .max(PROCEEDS_PARTIES_MAX)
       .optional()
       .meta({ description: "How the paid total is split; sums exactly to `total`." }),
   })
@@ -51,6 +53,7 @@ export function orderRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/events/{eventId}/orders",
+      operationId: "listEventOrders",
       tags: [MANAGE_TAG],
       summary: "List an event's orders",
       security: THEATER_SECURITY,
@@ -82,6 +85,7 @@ export function orderRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/manage/orders/{orderId}/refund",
+      operationId: "refundOrder",
       tags: [MANAGE_TAG],
       summary: "Refund an order in full and return its seats to sale",
       description:

@@ -9,6 +9,7 @@ import { ownPlanMeta, plansPrefix, storePlan } from "../../../services/venues.ts
 import {
   json,
   jsonBody,
+  LocationHeader,
   MANAGE_TAG,
   type ManageApp,
   PageQuery,
@@ -63,6 +64,7 @@ export function planRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/manage/plans",
+      operationId: "createPlan",
       tags: [MANAGE_TAG],
       summary: "Upload a seating plan (Tessera or pretix format)",
       security: THEATER_SECURITY,
@@ -71,7 +73,7 @@ export function planRoutes(app: ManageApp, s: Services) {
       responses: {
         201: {
           ...json(PlanMeta, "Stored; the body is the plan's metadata"),
-          headers: z.object({ location: z.string() }),
+          headers: z.object({ location: LocationHeader }),
         },
         ...problems(400, 401, 403, 409, 413, 422, 503),
       },
@@ -90,6 +92,7 @@ export function planRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/plans",
+      operationId: "listPlans",
       tags: [MANAGE_TAG],
       summary: "List your seating plans (metadata)",
       security: THEATER_SECURITY,
@@ -112,6 +115,7 @@ export function planRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/plans/{planId}",
+      operationId: "getPlan",
       tags: [MANAGE_TAG],
       summary: "Get a seating plan with every seat",
       security: THEATER_SECURITY,
