@@ -5,6 +5,7 @@ import { writeRecord } from "./audit/acceptor.ts";
 import { auditLogOf } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
 import { clusterAcceptors } from "./peers/acceptors.ts";
+import { randomBytes, randomFraction } from "./random.ts";
 
 export interface Replication {
   readonly client: QuorumClient;
@@ -20,7 +21,7 @@ export interface Replication {
  */
 export function createReplication(deps: AppDeps): Replication {
   const { acceptors, localIndex } = clusterAcceptors(deps);
-  const tag = toBase64Url(crypto.getRandomValues(new Uint8Array(9)));
+  const tag = toBase64Url(randomBytes(9));
   // Each change this instance sees chosen is logged as a "commit" entry (docs/audit-log.md).
   const audit = auditLogOf(deps);
   const client = new QuorumClient({
@@ -28,7 +29,7 @@ export function createReplication(deps: AppDeps): Replication {
     localIndex,
     proposerId: `${deps.provider}-${tag}`,
     now: deps.now ?? Date.now,
-    random: Math.random,
+    random: randomFraction,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     ...(audit
       ? {

@@ -29,6 +29,8 @@ export const SEGMENT_MAX_AGE_MS = 60_000;
  * dropped, and an `audit-gap` entry naming the count is chained in once there is room again: the
  * log says it is incomplete instead of growing until the instance runs out of memory.
  */
+/** Longest seal error the stats report (the public audit list shows it). */
+export const SEAL_ERROR_MAX = 1000;
 export const BUFFER_ENTRIES_MAX = 20 * SEGMENT_ENTRIES;
 
 export const GAP_KIND = "audit-gap";
@@ -171,7 +173,7 @@ export class AuditLog {
       } catch (e) {
         // Kept in the buffer for the next seal; the count shows in the segment listing's stats.
         this.sealFailures++;
-        this.lastSealError = e instanceof Error ? e.message : String(e);
+        this.lastSealError = (e instanceof Error ? e.message : String(e)).slice(0, SEAL_ERROR_MAX);
         this.retryAtMs = this.o.now() + SEAL_RETRY_MS;
         console.error(`[audit ${this.stream}] sealing ${first.seq}-${last.seq} failed:`, e);
         return;

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { MAX_SEGMENT_ENTRIES } from "../../shared/audit/segment.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { int32, int64, SAFE_INT_MAX } from "../../shared/domain/bounds.ts";
 import { ProblemError } from "../problem.ts";
 import {
   listSegments,
@@ -10,7 +12,7 @@ import {
 import type { Services } from "../services/index.ts";
 import { currentClusterKeys } from "../services/trust.ts";
 import { parseSegmentId } from "./layout.ts";
-import { type AuditLog, SEGMENT_ENTRIES } from "./log.ts";
+import { type AuditLog, BUFFER_ENTRIES_MAX, SEAL_ERROR_MAX, SEGMENT_ENTRIES } from "./log.ts";
 
 /**
  * Public, read-only audit endpoints: anyone may fetch the sealed segments and the keys that check
@@ -18,39 +20,53 @@ import { type AuditLog, SEGMENT_ENTRIES } from "./log.ts";
  * A segment is immutable once written, so responses may be cached forever.
  */
 const TAG = "Audit";
+/** No credentials: an empty security requirement says so explicitly. */
+const PUBLIC: Record<string, string[]>[] = [{}];
+/** Segment ids: provider, stream and two 12-digit sequence numbers (see the example below). */
+const SEGMENT_ID_MAX = 128;
+/** Stream names: provider, start time and a random tag. */
+const STREAM_MAX = 64;
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 const Provider = z.enum(PROVIDERS).openapi({ param: { name: "provider", in: "path" } });
 
 const SegmentRefSchema = z
   .object({
-    id: z.string().meta({ description: "Pass to GET /v1/audit/segments/{id}." }),
+    id: z
+      .string()
+      .max(SEGMENT_ID_MAX)
+      .meta({ description: "Pass to GET /v1/audit/segments/{id}." }),
     provider: z.enum(PROVIDERS),
-    stream: z.string().meta({ description: "The instance chain this segment belongs to." }),
-    fromSeq: z.number().int(),
-    toSeq: z.number().int(),
+    stream: z
+      .string()
+      .max(STREAM_MAX)
+      .meta({ description: "The instance chain this segment belongs to." }),
+    fromSeq: int64(0, SAFE_INT_MAX),
+    toSeq: int64(0, SAFE_INT_MAX),
   })
   .openapi("AuditSegmentRef");
 
 const InstanceStats = z
   .object({
-    stream: z.string(),
-    seq: z.number().int(),
-    sealedSeq: z.number().int(),
-    buffered: z.number().int(),
-    dropped: z.number().int(),
-    segmentsWritten: z.number().int(),
-    sealFailures: z.number().int(),
-    lastSealError: z.string().optional(),
+    stream: z.string().max(STREAM_MAX),
+    seq: int64(0, SAFE_INT_MAX),
+    sealedSeq: int64(0, SAFE_INT_MAX),
+    buffered: int32(0, BUFFER_ENTRIES_MAX),
+    dropped: int64(0, SAFE_INT_MAX),
+    segmentsWritten: int64(0, SAFE_INT_MAX),
+    sealFailures: int64(0, SAFE_INT_MAX),
+    lastSealError: z.string().max(SEAL_ERROR_MAX).optional(),
   })
   .openapi("AuditInstanceStats");
 
 const SegmentList = z
   .object({
     provider: z.enum(PROVIDERS),
-    segmentEntries: z.number().int().meta({ description: "Entries per full segment." }),
-    segments: z.array(SegmentRefSchema),
-    nextCursor: z.string().optional(),
+    segmentEntries: int32(1, MAX_SEGMENT_ENTRIES).meta({
+      description: "Entries per full segment.",
+    }),
+    segments: z.array(SegmentRefSchema).max(SEGMENT_PAGE_MAX),
+    nextCursor: z.string().max(256).optional(),
     instance: InstanceStats.meta({
       description:
         "The answering instance's own chain: entries not yet sealed are not in any segment yet.",
@@ -66,7 +82,9 @@ const Problem = {
 const listRoute = createRoute({
   method: "get",
   path: "/v1/audit/{provider}/segments",
+  operationId: "listAuditSegments",
   tags: [TAG],
+  security: PUBLIC,
   summary: "List a provider's sealed audit segments",
   description:
     "Public. Each provider lists its own segments; asking one provider for another's answers 307 " +
@@ -75,7 +93,13 @@ const listRoute = createRoute({
     params: z.object({ provider: Provider }),
     query: z.object({
       cursor: z.string().max(256).optional(),
-      limit: z.coerce.number().int().min(1).max(SEGMENT_PAGE_MAX).default(SEGMENT_PAGE_DEFAULT),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(SEGMENT_PAGE_MAX)
+        .default(SEGMENT_PAGE_DEFAULT)
+        .openapi({ format: "int32" }),
     }),
   },
   responses: {
@@ -89,7 +113,9 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: "get",
   path: "/v1/audit/segments/{id}",
+  operationId: "getAuditSegment",
   tags: [TAG],
+  security: PUBLIC,
   summary: "One sealed audit segment",
   description:
     "Public. The segment as sealed (docs/formats/audit-segment.schema.json); verify it with " +
@@ -123,7 +149,9 @@ const getRoute = createRoute({
 const keysRoute = createRoute({
   method: "get",
   path: "/v1/audit/keys",
+  operationId: "getAuditKeys",
   tags: [TAG],
+  security: PUBLIC,
   summary: "The cluster's public keys (segments, tickets)",
   description:
     "Public. Pass the saved body as `--keys` to `npx tessera audit verify|cross-check` and " +

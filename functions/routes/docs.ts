@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { type ClusterConfig, PROVIDERS } from "../../shared/config.ts";
+import { withCommonContract } from "./api-contract.ts";
 
 /**
  * The API's contract and its reference page. `/openapi.json` is generated from the route
@@ -19,17 +20,34 @@ export function apiDocument(
   app: Pick<OpenAPIHono, "getOpenAPI31Document">,
   cluster: ClusterConfig,
 ) {
-  return app.getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: {
-      title: API_TITLE,
-      version: API_VERSION,
-      description:
-        "Open ticketing served identically by three providers; writes commit when two of the " +
-        "three providers' stores accept them. Any of the servers below answers every call.",
-    },
-    servers: PROVIDERS.map((p) => ({ url: cluster.providers[p].url, description: p })),
-  });
+  return withCommonContract(
+    app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: API_TITLE,
+        version: API_VERSION,
+        description:
+          "Open ticketing served identically by three providers; writes commit when two of the " +
+          "three providers' stores accept them. Any of the servers below answers every call.",
+        license: { name: "AGPL-3.0-or-later", url: "https://www.gnu.org/licenses/agpl-3.0.html" },
+      },
+      servers: PROVIDERS.map((p) => {
+        const url = cluster.providers[p].url;
+        return {
+          url,
+          description: `${p} (${isLocal(url) ? "local" : "production"})`,
+          // The whole API is public: every server is meant for any client.
+          "x-internal": false,
+        };
+      }),
+    }),
+  );
+}
+
+/** A loopback server is the local stand-in cluster (`npm start`); anything else is deployed. */
+function isLocal(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "127.0.0.1" || host === "[::1]";
 }
 
 /** `getDoc` is called lazily (after every route is registered) and its text cached. */
@@ -119,6 +137,7 @@ button.secondary{background:#fff;color:var(--acc)}
   "use strict";
   var doc = JSON.parse(document.getElementById("spec").textContent);
   var comps = (doc.components && doc.components.schemas) || {};
+  var respComps = (doc.components && doc.components.responses) || {};
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
     if (attrs) for (var k in attrs) {
@@ -248,6 +267,7 @@ button.secondary{background:#fff;color:var(--acc)}
     }
     Object.keys(op.responses || {}).forEach(function (st) {
       var r = op.responses[st];
+      if (r.$ref) r = respComps[r.$ref.split("/").pop()] || {};
       var ct = r.content && Object.keys(r.content)[0];
       var sch = ct && r.content[ct].schema;
       var d2 = el("details", null, [el("summary", { text: st + " " + (r.description || "") + (ct ? " (" + ct + ")" : "") })]);

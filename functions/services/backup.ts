@@ -1,3 +1,4 @@
+import type { ProviderId } from "../../shared/config.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { eventKey, idOfKey, orderKey, scanPrefix, ticketKey } from "../../shared/domain/keys.ts";
 import type { Venue } from "../../shared/domain/venue.ts";
@@ -46,7 +47,7 @@ export interface BackupManifest {
   createdAt: string;
   parts: number;
   bytes: number;
-  provider: string;
+  provider: ProviderId;
 }
 
 async function* values<T>(s: Services, prefix: string): AsyncGenerator<T[]> {

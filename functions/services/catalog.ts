@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { int32 } from "../../shared/domain/bounds.ts";
 import type { Event } from "../../shared/domain/event.ts";
+import { Id } from "../../shared/domain/ids.ts";
 import { eventKey, planKey, scanPrefix } from "../../shared/domain/keys.ts";
 import {
   GeneralAdmissionArea,
@@ -9,6 +11,13 @@ import {
   type SeatingPlan,
   type SeatRow,
 } from "../../shared/domain/seating-plan.ts";
+import { Name } from "../../shared/domain/text.ts";
+import {
+  MAX_PLAN_CATEGORIES,
+  MAX_PLAN_SECTIONS,
+  MAX_SEATS,
+  MAX_SECTION_ROWS,
+} from "../../shared/plans/limits.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX, SCAN_LIMIT_MAX } from "../../shared/storage/ports.ts";
@@ -45,24 +54,24 @@ export const theaterPlansPrefix = (theaterId: string) => `theater/${theaterId}/p
 
 export const PlanSectionMeta = z
   .object({
-    id: z.string(),
-    name: z.string(),
-    rows: z.number().int(),
-    seatCount: z.number().int(),
-    chunks: z.number().int(),
+    id: Id,
+    name: Name,
+    rows: int32(0, MAX_SECTION_ROWS),
+    seatCount: int32(0, MAX_SEATS),
+    chunks: int32(0, MAX_SEATS),
   })
   .openapi("PlanSectionMeta");
 
 export const PlanMeta = z
   .object({
-    id: z.string(),
-    theaterId: z.string(),
-    name: z.string(),
+    id: Id,
+    theaterId: Id,
+    name: Name,
     size: PlanSize,
-    categories: z.array(SeatCategory),
-    sections: z.array(PlanSectionMeta),
-    generalAdmission: z.array(GeneralAdmissionArea),
-    seatCount: z.number().int().meta({ description: "Sellable places (seats + GA capacity)." }),
+    categories: z.array(SeatCategory).max(MAX_PLAN_CATEGORIES),
+    sections: z.array(PlanSectionMeta).max(MAX_PLAN_SECTIONS),
+    generalAdmission: z.array(GeneralAdmissionArea).max(MAX_PLAN_SECTIONS),
+    seatCount: int32(0, MAX_SEATS).meta({ description: "Sellable places (seats + GA capacity)." }),
   })
   .openapi("PlanMeta");
 export type PlanMeta = {

@@ -6,6 +6,7 @@ import { buyerVerifierFromEnv } from "../auth/jwks.ts";
 import type { TheaterAuthOptions } from "../auth/theater.ts";
 import type { AppDeps } from "../deps.ts";
 import { createReplication, type Replication } from "../quorum.ts";
+import { randomBytes } from "../random.ts";
 import { BuyerIds } from "./buyer-id.ts";
 import { EntityStore } from "./store.ts";
 
@@ -36,7 +37,7 @@ export function createServices(deps: AppDeps): Services {
     now,
     replication,
     store: new EntityStore(replication.client, deps.acceptor, replication.acceptors),
-    seats: new SeatService(replication.client, { now, random: Math.random }),
+    seats: new SeatService(replication.client, { now, randomBytes }),
     payments: new TestPaymentProvider({ now }),
     buyerVerifier: buyerVerifierFromEnv(s, { now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     buyerIds: new BuyerIds(

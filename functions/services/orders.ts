@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
-import { BUYER_ID_PATTERN } from "../../shared/domain/ids.ts";
+import { BUYER_ID_PATTERN, Id } from "../../shared/domain/ids.ts";
 import { buyerOrderKey, eventOrderKey, orderKey } from "../../shared/domain/keys.ts";
 import { Money } from "../../shared/domain/money.ts";
 import {
@@ -12,7 +12,7 @@ import {
   type OrderSeat,
 } from "../../shared/domain/order.ts";
 import { priceSeats } from "../../shared/domain/pricing.ts";
-import { splitProceeds } from "../../shared/payments/split.ts";
+import { PartyId, PROCEEDS_PARTIES_MAX, splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { holdKey, idemKey } from "../../shared/seats/keys.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
@@ -38,12 +38,12 @@ import { type IssueResult, issueTickets } from "./tickets.ts";
  * steps the first attempt did not, without a second effect.
  */
 
-export const ProceedsEntry = z.object({ party: z.string(), amount: Money }).openapi("Proceeds");
+export const ProceedsEntry = z.object({ party: PartyId, amount: Money }).openapi("Proceeds");
 
 /** `order/<oid>`: the Order plus how its total is shared and which hold it sold. */
 export const StoredOrder = Order.safeExtend({
-  proceeds: z.array(ProceedsEntry),
-  holdId: z.string(),
+  proceeds: z.array(ProceedsEntry).max(PROCEEDS_PARTIES_MAX),
+  holdId: Id,
 }).openapi("BuyerOrder");
 export type StoredOrder = z.infer<typeof StoredOrder>;
 
@@ -150,7 +150,8 @@ export interface PurchaseInput {
   readonly seg: string;
   readonly key: string;
   readonly holdId: string;
-  readonly card: CardInput;
+  /** Needed only when there is something to pay; a free order ignores it. */
+  readonly card?: CardInput | undefined;
 }
 
 export interface PurchaseResult {
@@ -199,32 +200,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   }
 
   const payments = paymentsFor(s);
-  const auth = await payments.authorize({
-    orderId: i.holdId,
-    amount: priced.total,
-    card: i.card,
-    idempotencyKey: await paymentKeyFor(i.seg, i.key),
-  });
-  if (auth.status === "declined") {
-    // The seats stay held: the buyer may try another card until the hold expires.
-    throw problem(
-      402,
-      "payment-declined",
-      "Payment declined",
-      `the card was declined: ${auth.reason}`,
-      { reason: auth.reason },
-    );
-  }
-  if (auth.status === "error") {
-    if (auth.retryable)
-      throw problem(503, "payment-unavailable", "Payment processor unavailable", auth.message);
-    throw problem(
-      422,
-      auth.code === "idempotency_conflict" ? "idempotency-key-reused" : "payment-refused",
-      "Payment request refused",
-      auth.message,
-    );
-  }
+  const paymentId = await authorizeTotal(s, i, priced.total);
 
   const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId });
   if (!c.ok) {
@@ -233,7 +209,8 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       throw outcomeUnknown("the sale's commit did not complete");
     }
     // "in-flight": another attempt of this very request may still capture this authorisation.
-    if (c.code !== "in-flight") await payments.void(auth.paymentId).catch(() => undefined);
+    if (c.code !== "in-flight" && paymentId !== null)
+      await payments.void(paymentId).catch(() => undefined);
     const slug = c.code === "conflict" ? "idempotency-key-reused" : `hold-${c.code}`;
     throw new ProblemError(
       SEAT_ERROR_STATUS[c.code] as 409,
@@ -255,14 +232,15 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       now: s.now(),
       idempotencyKey: i.key,
     }),
-    auth.paymentId,
+    paymentId,
   );
   if (!draft.ok) throw new Error("a new order must be confirmable");
   // The sale is committed: capturing and recording the order are independent, idempotent
   // follow-ups (a retry repeats both harmlessly), so they run together. Both finish before any
-  // answer, so a failure of one never leaves the other running unseen.
+  // answer, so a failure of one never leaves the other running unseen. A free order has nothing
+  // to capture.
   const [captured, written] = await Promise.allSettled([
-    payments.capture(auth.paymentId, priced.total),
+    paymentId === null ? Promise.resolve(null) : payments.capture(paymentId, priced.total),
     writeOrder(s, i.seg, {
       ...draft.order,
       proceeds: splitProceeds(priced.total),
@@ -272,7 +250,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   if (written.status === "rejected") throw written.reason;
   if (captured.status === "rejected") throw captured.reason;
   const cap = captured.value;
-  if (cap.status !== "captured") {
+  if (cap !== null && cap.status !== "captured") {
     console.error(`[${s.deps.provider}] order ${c.value.orderId}: capture refused: ${cap.message}`);
     throw problem(
       503,
@@ -296,4 +274,48 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     );
   }
   return { order, issued };
+}
+
+/**
+ * Authorises the card for `total` and answers the payment id, or null for a free order: a zero
+ * total never reaches the processor (which refuses to authorise nothing), so no card is needed and
+ * none is charged; a card sent anyway is ignored. Anything to pay without a card is a 422.
+ */
+async function authorizeTotal(s: Services, i: PurchaseInput, total: Money): Promise<string | null> {
+  if (total.amount === 0) return null;
+  if (i.card === undefined) {
+    throw problem(
+      422,
+      "card-required",
+      "A card is required",
+      `the seats cost ${total.amount} (minor units of ${total.currency}); send \`card\``,
+    );
+  }
+  const auth = await paymentsFor(s).authorize({
+    orderId: i.holdId,
+    amount: total,
+    card: i.card,
+    idempotencyKey: await paymentKeyFor(i.seg, i.key),
+  });
+  if (auth.status === "declined") {
+    // The seats stay held: the buyer may try another card until the hold expires.
+    throw problem(
+      402,
+      "payment-declined",
+      "Payment declined",
+      `the card was declined: ${auth.reason}`,
+      { reason: auth.reason },
+    );
+  }
+  if (auth.status === "error") {
+    if (auth.retryable)
+      throw problem(503, "payment-unavailable", "Payment processor unavailable", auth.message);
+    throw problem(
+      422,
+      auth.code === "idempotency_conflict" ? "idempotency-key-reused" : "payment-refused",
+      "Payment request refused",
+      auth.message,
+    );
+  }
+  return auth.paymentId;
 }

@@ -78,6 +78,11 @@ export function refundKeys(
  * (seatIsFreeFor in shared/seats/changes.ts), and a later settle of the old hold leaves it alone
  * (settleSeats only moves seats that still point at that hold). The hold record stays "sold": it
  * records that the sale happened; the order records that it was refunded.
+ *
+ * A change may land on some of its keys and not others (a warm proposer's accept refused on the
+ * seats, docs/quorum.md), and its retry re-runs this function on what did land. So an order that
+ * already reads "refunded" is not the end: seats still sold to it are freed now, and only when
+ * none is left does the refund abort as already done (writing nothing).
  */
 export function refundChange(i: RefundInput) {
   return (cur: readonly unknown[]): unknown[] | { abort: RefundAbort } => {
@@ -87,9 +92,9 @@ export function refundChange(i: RefundInput) {
     if (judgeClaim(idem, i.claim.op, i.claim.hash).kind === "conflict") {
       return { abort: { code: "conflict" } };
     }
-    if (order.status === "refunded") return { abort: { code: "already-refunded", order } };
-    const next = refundOrder(order);
-    if (!next.ok) return { abort: { code: "invalid-status", status: order.status } };
+    const next = order.status === "refunded" ? null : refundOrder(order);
+    if (next !== null && !next.ok)
+      return { abort: { code: "invalid-status", status: order.status } };
     const seats = cur.slice(2, 2 + i.seatCount) as (SeatValue | null)[];
     const holds = new Map<string, HoldRecord | null>();
     i.holdIds.forEach((h, j) => {
@@ -101,6 +106,12 @@ export function refundChange(i: RefundInput) {
       const rec = holds.get(s.holdId);
       return rec?.state === "sold" && rec.orderId === i.orderId ? { state: "free" } : s;
     });
+    if (next === null) {
+      if (freed.every((v, j) => v === seats[j]))
+        return { abort: { code: "already-refunded", order } };
+      // The claim is left as found: refunding a refunded order needs none (nor did it before).
+      return [order, idem, ...freed, ...i.holdIds.map((h) => holds.get(h) ?? null)];
+    }
     return [
       { ...order, status: next.order.status },
       idem ?? i.claim,
@@ -145,13 +156,12 @@ export async function refundOrderFlow(
   const idemKey = theaterIdemKey(theaterId, key);
   const prior = judgeClaim(await s.store.get<TheaterIdemRecord>(idemKey), "refund", hash);
   if (prior.kind === "conflict") throw idemConflict();
-  if (order.status === "refunded") {
-    await freeQuota(s, order);
-    return { order, replayed: true };
+  // A refunded order still runs the change: it frees any seat an interrupted refund left sold.
+  if (order.status !== "confirmed" && order.status !== "refunded") {
+    throw invalidStatus(order.status);
   }
-  if (order.status !== "confirmed") throw invalidStatus(order.status);
 
-  if (order.paymentId !== null && order.total.amount > 0) {
+  if (order.status === "confirmed" && order.paymentId !== null && order.total.amount > 0) {
     let r: RefundResult;
     try {
       r = await payments.refund(order.paymentId, order.total);
@@ -177,7 +187,8 @@ export async function refundOrderFlow(
   );
   if (out.ok) {
     await freeQuota(s, order);
-    return { order: out.values[0] as StoredOrder, replayed: false };
+    // A refunded order's change only freed seats an interrupted refund had left sold.
+    return { order: out.values[0] as StoredOrder, replayed: order.status === "refunded" };
   }
   const why = out.reason as RefundAbort;
   switch (why.code) {

@@ -1,4 +1,5 @@
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
+import { randomBytes } from "../../functions/random.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { SeatOutcome } from "../../shared/seats/service.ts";
@@ -75,7 +76,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const tag = () => Math.floor(Math.random() * 2 ** 40).toString(36);
 
 function makeSeatService(client: MeasuredQuorumClient): SeatService {
-  return new SeatService(client, { now: Date.now, random: Math.random });
+  return new SeatService(client, { now: Date.now, randomBytes });
 }
 
 /** One coordinator per provider over the WAN cluster's three stores. */

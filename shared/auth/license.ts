@@ -1,6 +1,7 @@
 import { compactVerify, createLocalJWKSet, importJWK, SignJWT } from "jose";
 import { z } from "zod";
 import type { PrivateJwk, PublicJwk } from "../config.ts";
+import { isSafeLine } from "../domain/text.ts";
 import { PublicJwkSchema } from "./jwk.ts";
 import { joseReason } from "./oidc.ts";
 import { parseScopes, SCOPE_RE } from "./scopes.ts";
@@ -29,7 +30,7 @@ export const LicenseClaims = z.object({
   sub: z.string().regex(THEATER_ID_RE),
   /** The cluster the license is valid on. */
   aud: z.string().min(1),
-  name: z.string().min(1).max(NAME_CHARS_MAX),
+  name: z.string().min(1).max(NAME_CHARS_MAX).refine(isSafeLine, "no control or bidi characters"),
   cnf: z.object({ jwk: PublicJwkSchema }),
   scope: z.string().refine((s) => parseScopes(s).every((x) => SCOPE_RE.test(x)), "bad scope"),
   iat: z.number().int(),

@@ -119,10 +119,15 @@ export function createTesseraClient(o: TesseraClientOptions) {
 
     getHold: (holdId: string) => call<Hold>({ method: "GET", path: `/v1/holds/${enc(holdId)}` }),
 
-    /** Pays for a hold; a declined card is a 402 problem and the seats stay held. */
-    confirm: (holdId: string, card: CardInput, w?: WriteOptions) =>
+    /** Pays for a hold; a declined card is a 402 problem and the seats stay held. Pass no card
+     * (undefined) for free seats: a zero total never reaches the card processor. */
+    confirm: (holdId: string, card: CardInput | undefined, w?: WriteOptions) =>
       write<Purchase>(
-        { method: "POST", path: `/v1/holds/${enc(holdId)}/confirm`, body: { card } },
+        {
+          method: "POST",
+          path: `/v1/holds/${enc(holdId)}/confirm`,
+          body: card === undefined ? {} : { card },
+        },
         w,
       ),
 

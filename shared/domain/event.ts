@@ -1,10 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_PLAN_CATEGORIES } from "../plans/limits.ts";
 import { MAX_SEATS_PER_BUYER } from "../seats/changes.ts";
+import { int32 } from "./bounds.ts";
 import { BuyerId, Id, Instant, instantMs } from "./ids.ts";
 import { Money, sameMoney } from "./money.ts";
 import { type DomainIssue, fromZodIssues } from "./result.ts";
 import type { SeatingPlan } from "./seating-plan.ts";
-import { DESCRIPTION_MAX_LENGTH, Name } from "./text.ts";
+import { Description, Name } from "./text.ts";
 
 /**
  * Most buyers an "authorised" event can list: the event is one replicated record, and every store
@@ -40,7 +42,7 @@ export type SalesWindow = z.infer<typeof SalesWindow>;
 
 const PriceCategories = z
   .array(PriceCategory)
-  .max(1000)
+  .max(MAX_PLAN_CATEGORIES)
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
     list.forEach((p, i) => {
@@ -66,20 +68,15 @@ const PriceCategories = z
 const AllowedBuyers = z.array(BuyerId).max(ALLOWED_BUYERS_MAX);
 
 /** Bounded because every capped hold carries the record of each live hold it counts. */
-const MaxSeatsPerBuyer = z
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_SEATS_PER_BUYER)
-  .meta({
-    description:
-      "Most seats one buyer may hold and own at once for this event (held, plus bought and not " +
-      "refunded); absent: no cap. Counts the holds made while a cap is set.",
-  });
+const MaxSeatsPerBuyer = int32(1, MAX_SEATS_PER_BUYER).meta({
+  description:
+    "Most seats one buyer may hold and own at once for this event (held, plus bought and not " +
+    "refunded); absent: no cap. Counts the holds made while a cap is set.",
+});
 
 const editableFields = {
   title: Name,
-  description: z.string().max(DESCRIPTION_MAX_LENGTH),
+  description: Description,
   startsAt: Instant,
   venueId: Id,
   planId: Id,

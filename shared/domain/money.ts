@@ -73,7 +73,10 @@ export const Money = z
       .int("must be an integer number of minor units")
       .min(0)
       .max(MONEY_AMOUNT_MAX)
-      .meta({ description: "Amount in the currency's minor unit (EUR: cents; JPY: yen)." }),
+      .meta({
+        description: "Amount in the currency's minor unit (EUR: cents; JPY: yen).",
+        format: "int64",
+      }),
     currency: Currency,
   })
   .strict()

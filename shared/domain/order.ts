@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_SEATS_PER_HOLD } from "../seats/changes.ts";
+import { int32 } from "./bounds.ts";
 import { BuyerId, Id, IdempotencyKey, Instant } from "./ids.ts";
 import { Money } from "./money.ts";
 import type { DomainIssue } from "./result.ts";
@@ -46,10 +48,11 @@ export const Order = z
     theaterId: Id,
     eventId: Id,
     buyerId: BuyerId,
-    seats: z.array(OrderSeat).min(1),
+    seats: z.array(OrderSeat).min(1).max(MAX_SEATS_PER_HOLD),
     total: Money,
     status: OrderStatus,
-    /** Set once a payment was authorised for the order. */
+    /** Set once a payment was authorised for the order; stays null for a free order (total 0),
+     * which never reaches the card processor. */
     paymentId: Id.nullable(),
     createdAt: Instant,
     idempotencyKey: IdempotencyKey,
@@ -81,18 +84,25 @@ export type Order = z.infer<typeof Order>;
 /** Card details as a buyer types them (only ever passed on to the payment port, never stored). */
 export const CardInput = z
   .object({
-    number: z.string().regex(/^\d{12,19}$/, "must be 12-19 digits"),
-    expMonth: z.number().int().min(1).max(12),
-    expYear: z.number().int().min(2000).max(2100),
-    cvc: z.string().regex(/^\d{3,4}$/, "must be 3 or 4 digits"),
+    number: z
+      .string()
+      .max(19)
+      .regex(/^\d{12,19}$/, "must be 12-19 digits"),
+    expMonth: int32(1, 12),
+    expYear: int32(2000, 2100),
+    cvc: z
+      .string()
+      .max(4)
+      .regex(/^\d{3,4}$/, "must be 3 or 4 digits"),
   })
   .strict()
   .openapi("CardInput");
 export type CardInput = z.infer<typeof CardInput>;
 
-/** Buying held seats. The idempotency key usually comes from the Idempotency-Key header. */
+/** Buying held seats. The idempotency key usually comes from the Idempotency-Key header; `card`
+ * is needed only when the seats cost something. */
 export const CreateOrderInput = z
-  .object({ holdId: Id, card: CardInput })
+  .object({ holdId: Id, card: CardInput.optional() })
   .strict()
   .openapi("CreateOrderInput");
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
@@ -137,9 +147,21 @@ const invalid = (order: Order, action: string): OrderResult => ({
   ],
 });
 
-/** pending → confirmed, recording the captured payment. */
-export function confirmOrder(order: Order, paymentId: string): OrderResult {
+/** pending → confirmed, recording the captured payment (null: a free order, nothing was paid). */
+export function confirmOrder(order: Order, paymentId: string | null): OrderResult {
   if (order.status !== "pending") return invalid(order, "confirm");
+  if ((paymentId === null) !== (order.total.amount === 0)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: "/paymentId",
+          code: "payment_mismatch",
+          message: "an order is paid exactly when its total is above zero",
+        },
+      ],
+    };
+  }
   return { ok: true, order: { ...order, status: "confirmed", paymentId } };
 }
 

@@ -1,4 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import {
+  MAX_PLAN_CATEGORIES,
+  MAX_PLAN_SECTIONS,
+  MAX_ROW_SEATS,
+  MAX_SEATS,
+  MAX_SECTION_ROWS,
+} from "../plans/limits.ts";
+import { int32 } from "./bounds.ts";
 import { Id } from "./ids.ts";
 import { Label, Name } from "./text.ts";
 
@@ -17,6 +25,7 @@ export const PLAN_DIMENSION_MAX = 100_000;
  */
 export const Color = z
   .string()
+  .max(20)
   .regex(
     /^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]{3,20})$/,
     "must be #rgb, #rrggbb or a CSS colour name",
@@ -60,7 +69,7 @@ export const SeatRow = z
   .object({
     id: Id.meta({ description: "Unique within its section." }),
     label: Label.meta({ description: "Row name as printed on the ticket, e.g. A." }),
-    seats: z.array(Seat),
+    seats: z.array(Seat).max(MAX_ROW_SEATS),
   })
   .strict()
   .openapi("SeatRow");
@@ -70,7 +79,7 @@ export const Section = z
   .object({
     id: Id.meta({ description: "Unique among sections and general-admission areas." }),
     name: Name,
-    rows: z.array(SeatRow),
+    rows: z.array(SeatRow).max(MAX_SECTION_ROWS),
   })
   .strict()
   .openapi("Section");
@@ -84,7 +93,7 @@ export const GeneralAdmissionArea = z
     }),
     name: Name,
     category: Id.meta({ description: "Id of one of the plan's categories." }),
-    capacity: z.number().int().min(1).meta({ description: "Places sold without a seat number." }),
+    capacity: int32(1, MAX_SEATS).meta({ description: "Places sold without a seat number." }),
   })
   .strict()
   .openapi("GeneralAdmissionArea");
@@ -93,9 +102,9 @@ export type GeneralAdmissionArea = z.infer<typeof GeneralAdmissionArea>;
 const planFields = {
   name: Name,
   size: PlanSize,
-  categories: z.array(SeatCategory),
-  sections: z.array(Section),
-  generalAdmission: z.array(GeneralAdmissionArea),
+  categories: z.array(SeatCategory).max(MAX_PLAN_CATEGORIES),
+  sections: z.array(Section).max(MAX_PLAN_SECTIONS),
+  generalAdmission: z.array(GeneralAdmissionArea).max(MAX_PLAN_SECTIONS),
 };
 
 /** A stored, validated plan. */
@@ -111,7 +120,11 @@ export type SeatingPlan = z.infer<typeof SeatingPlan>;
  */
 export const SeatingPlanInput = z
   .object({
-    $schema: z.string().optional().meta({ description: "Ignored; lets editors find this schema." }),
+    $schema: z
+      .string()
+      .max(1024)
+      .optional()
+      .meta({ description: "Ignored; lets editors find this schema." }),
     id: Id.optional().meta({ description: "Plan id; may be left to the server." }),
     ...planFields,
     generalAdmission: planFields.generalAdmission.optional(),

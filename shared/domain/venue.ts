@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Id } from "./ids.ts";
-import { Name } from "./text.ts";
+import { displayText, Name } from "./text.ts";
 
 /** Postal address as free text (formats differ too much between countries to structure). */
 export const ADDRESS_MAX_LENGTH = 500;
@@ -21,12 +21,13 @@ export function isTimeZone(tz: string): boolean {
 
 export const TimeZone = z
   .string()
+  .max(64)
   .refine(isTimeZone, { message: "must be an IANA time zone such as Europe/Vienna" })
   .meta({ description: "IANA time zone, e.g. Europe/Vienna." });
 
 const venueFields = {
   name: Name,
-  address: z.string().trim().min(1).max(ADDRESS_MAX_LENGTH),
+  address: displayText(ADDRESS_MAX_LENGTH).trim().min(1),
   timezone: TimeZone,
   /** The seating plan used by default for this venue's events. */
   planId: Id,

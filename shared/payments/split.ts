@@ -8,9 +8,14 @@ import type { Money } from "../domain/money.ts";
  * to 133 or 134 basis points.
  */
 export const BASIS_POINTS_TOTAL = 10_000;
+/** Most parties one split pays (members counted one by one): an order lists each one's share. */
+export const PROCEEDS_PARTIES_MAX = 100;
 
 /** A party: a role ("theater") the caller maps to an account, or a fixed account id. */
-export const PartyId = z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/);
+export const PartyId = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9_:.-]{1,64}$/);
 
 export const SplitShare = z
   .object({
@@ -31,6 +36,10 @@ export const SplitConfig = z
         code: "custom",
         message: `shares must sum to ${BASIS_POINTS_TOTAL} basis points, not ${sum}`,
       });
+    }
+    const parties = shares.reduce((n, s) => n + (s.members?.length ?? 1), 0);
+    if (parties > PROCEEDS_PARTIES_MAX) {
+      ctx.addIssue({ code: "custom", message: `at most ${PROCEEDS_PARTIES_MAX} parties` });
     }
     const seen = new Set<string>();
     shares.forEach((share, i) => {

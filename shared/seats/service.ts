@@ -1,3 +1,4 @@
+import { toBase64Url } from "../crypto/base64.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
 import {
@@ -93,9 +94,15 @@ export interface OrderView {
   readonly seats: readonly string[];
 }
 
+/** Random bytes in a hold or order id: 96 bits, like every other entity id, so ids cannot be
+ * guessed (they name a buyer's hold in URLs) and never collide. */
+export const ID_RANDOM_BYTES = 12;
+
 export interface SeatServiceOptions {
   readonly now: () => number;
-  readonly random: () => number;
+  /** n cryptographically random bytes (crypto.getRandomValues); the simulator passes a seeded
+   * stream so a run replays exactly. */
+  readonly randomBytes: (n: number) => Uint8Array;
   readonly holdTtlMs?: number;
 }
 
@@ -390,8 +397,6 @@ export class SeatService {
   }
 
   private newId(prefix: string): string {
-    const a = Math.floor(this.o.random() * 2 ** 32).toString(36);
-    const b = Math.floor(this.o.random() * 2 ** 32).toString(36);
-    return `${prefix}${a}${b}`;
+    return `${prefix}${toBase64Url(this.o.randomBytes(ID_RANDOM_BYTES))}`;
   }
 }

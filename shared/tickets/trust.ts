@@ -15,12 +15,15 @@ import { Ed25519PublicJwk, PROVIDERS, type ProviderId, type PublicJwk } from "..
 
 export const PublicJwkSchema = Ed25519PublicJwk;
 
-export const ClusterId = z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, "lowercase id, 3-63 chars");
+export const ClusterId = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, "lowercase id, 3-63 chars");
 
 /** A provider listed with no key cannot sign; at most a handful of keys overlap in a rotation. */
 const MAX_KEYS_PER_PROVIDER = 8;
 /** One current cluster plus the ones it forked from; more is a configuration mistake. */
-const MAX_TRUSTED_CLUSTERS = 16;
+export const MAX_TRUSTED_CLUSTERS = 16;
 
 export const ClusterKeys = z.object({
   clusterId: ClusterId,

@@ -11,6 +11,7 @@ import {
   duplicateArrays,
   mutateAt,
   nastyBodyTexts,
+  nastyIdempotencyKeys,
   nastyPathSegments,
   nastyStrings,
   nastyValue,
@@ -257,6 +258,12 @@ function requestArb(o: Operation): fc.Arbitrary<Generated> {
             { arbitrary: fc.uuid(), weight: 4 },
             { arbitrary: arbitraryOf(p.schema ?? { type: "string" }, genCtx), weight: 2 },
             { arbitrary: fc.constantFrom(...nastyStrings.filter(headerSafe)), weight: 1 },
+            ...(p.name === "idempotency-key"
+              ? [
+                  { arbitrary: fc.uuid().map((u) => `"${u}"`), weight: 2 },
+                  { arbitrary: nastyIdempotencyKeys, weight: 2 },
+                ]
+              : []),
           ),
           { freq: 5 },
         )

@@ -38,6 +38,43 @@ export const nastyStrings: readonly string[] = [
   "é".repeat(10_000),
 ];
 
+/**
+ * Hostile Idempotency-Key values around the RFC 8941 sf-string form the header takes (`"key"`):
+ * unterminated and doubled quotes, escapes RFC 8941 forbids, parameters, lists, other item types,
+ * key-segment tricks inside the quotes, and over-long keys. Each must be a 400 that writes nothing.
+ */
+export const nastyIdempotencyKeys: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    '"',
+    '""',
+    '"abc',
+    'abc"',
+    '""abc""',
+    '"abc"abc',
+    '"abc";p=1',
+    '"abc", "def"',
+    '"a\\b"',
+    '"a\\"',
+    '"a\\x"',
+    '"\\"',
+    '"a b"',
+    '"a/b"',
+    '"../x"',
+    '"seat/ev/x"',
+    '"%2F"',
+    "'abc'",
+    ":YWJj:",
+    "?1",
+    "*abc",
+    `"${"a".repeat(65)}"`,
+    `"${"a".repeat(64)}" x`,
+  ),
+  // Key characters mixed with quotes, backslashes, slashes and separators, inside quotes.
+  fc
+    .string({ unit: fc.constantFrom(...'ab-_.:/ \\"%;=,'), minLength: 0, maxLength: 70 })
+    .map((inner) => `"${inner}"`),
+);
+
 export const nastyNumbers: readonly number[] = [
   -1,
   0,

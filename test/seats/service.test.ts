@@ -21,7 +21,8 @@ function cluster() {
       random,
       sleep: async () => {},
     });
-    return new SeatService(client, { now: () => clock, random });
+    const randomBytes = (k: number) => Uint8Array.from({ length: k }, () => (random() * 256) | 0);
+    return new SeatService(client, { now: () => clock, randomBytes });
   };
   return {
     acceptors,

@@ -42,7 +42,10 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
   const change6Warm = await rounds(write(six, 2));
 
   const ids = world.rng.fork();
-  const svc = new SeatService(client, { now: () => world.sched.now, random: () => ids.next() });
+  const svc = new SeatService(client, {
+    now: () => world.sched.now,
+    randomBytes: (n) => ids.bytes(n),
+  });
   const seats = (n: number, section: string) =>
     Array.from({ length: n }, (_, i) => ({ section, seatId: `s${i}` }));
   const hold1 = await rounds(() => svc.hold("u1", "k1", { eventId: "m", seats: seats(1, "A") }));

@@ -23,6 +23,11 @@ export class Rng {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
+  /** n bytes, for ids (stands in for crypto.getRandomValues so a seed replays exactly). */
+  bytes(n: number): Uint8Array {
+    return Uint8Array.from({ length: n }, () => Math.floor(this.next() * 256));
+  }
+
   chance(p: number): boolean {
     return this.next() < p;
   }

@@ -100,7 +100,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const r = rng.fork();
     const svc = new SeatService(o.capBreak ? brokenCapClient(client, o.capBreak) : client, {
       now: () => sched.now + skew,
-      random: () => r.next(),
+      randomBytes: (n) => r.bytes(n),
       holdTtlMs: SIM_HOLD_TTL_MS,
     });
     return { svc, node };
@@ -252,7 +252,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const { client: sweeperClient } = world.client("sweeper", 0);
   const sweeper = new SeatService(sweeperClient, {
     now: () => sched.now + 10_000_000,
-    random: () => 0.5,
+    randomBytes: (n) => new Uint8Array(n).fill(0x80),
     holdTtlMs: SIM_HOLD_TTL_MS,
   });
   const violations: string[] = [];

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../../shared/crypto/base64.ts";
+import { int32 } from "../../../shared/domain/bounds.ts";
 import {
   canSee,
   Event,
@@ -7,10 +8,18 @@ import {
   EventVisibility,
   priceOf,
 } from "../../../shared/domain/event.ts";
-import { Id } from "../../../shared/domain/ids.ts";
+import { Id, Instant } from "../../../shared/domain/ids.ts";
 import { scanPrefix } from "../../../shared/domain/keys.ts";
 import { Money } from "../../../shared/domain/money.ts";
 import { gaPlaceId, PlanSize, SeatCategory } from "../../../shared/domain/seating-plan.ts";
+import { Label, Name } from "../../../shared/domain/text.ts";
+import {
+  MAX_PLAN_CATEGORIES,
+  MAX_PLAN_SECTIONS,
+  MAX_ROW_SEATS,
+  MAX_SEATS,
+  MAX_SECTION_ROWS,
+} from "../../../shared/plans/limits.ts";
 import { MAX_SEATS_PER_HOLD } from "../../../shared/seats/changes.ts";
 import { optionalBuyer } from "../../auth/buyer.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
@@ -25,7 +34,15 @@ import {
   takenSeats,
 } from "../../services/catalog.ts";
 import type { Services } from "../../services/index.ts";
-import { json, PageQuery, pageOf, problems, validationHook } from "./manage/common.ts";
+import {
+  CacheControlHeader,
+  EtagHeader,
+  json,
+  PageQuery,
+  pageOf,
+  problems,
+  validationHook,
+} from "./manage/common.ts";
 
 /**
  * Event browsing for buyers: the programme, one event, and its seat map with live availability.
@@ -57,8 +74,8 @@ const EventListItem = z
   .object({
     id: Id,
     theaterId: Id,
-    title: z.string(),
-    startsAt: z.string(),
+    title: Name,
+    startsAt: Instant,
     status: EventStatus,
     visibility: EventVisibility,
   })
@@ -68,57 +85,66 @@ const SeatStatus = z.enum(["available", "held", "sold"]).openapi("SeatStatus");
 
 const SeatMapSeat = z
   .object({
-    id: z.string(),
-    label: z.string(),
+    id: Id,
+    label: Label,
     x: z.number(),
     y: z.number(),
-    category: z.string(),
+    category: Id,
     status: SeatStatus,
   })
   .openapi("SeatMapSeat");
 
 const Counts = {
-  available: z.number().int(),
-  held: z.number().int(),
-  sold: z.number().int(),
+  available: int32(0, MAX_SEATS),
+  held: int32(0, MAX_SEATS),
+  sold: int32(0, MAX_SEATS),
 };
 
 const SeatMap = z
   .object({
-    eventId: z.string(),
-    planId: z.string(),
-    name: z.string(),
+    eventId: Id,
+    planId: Id,
+    name: Name,
     size: PlanSize,
-    categories: z.array(
-      SeatCategory.extend({ price: Money.nullable(), ...Counts }).openapi("SeatMapCategory"),
-    ),
-    sections: z.array(
-      z
-        .object({
-          id: z.string(),
-          name: z.string(),
-          rows: z.array(
-            z
-              .object({ id: z.string(), label: z.string(), seats: z.array(SeatMapSeat) })
-              .openapi("SeatMapRow"),
-          ),
-        })
-        .openapi("SeatMapSection"),
-    ),
-    generalAdmission: z.array(
-      z
-        .object({
-          id: z.string(),
-          name: z.string(),
-          category: z.string(),
-          capacity: z.number().int(),
-          ...Counts,
-          availablePlaces: z.array(z.string()).meta({
-            description: `Up to ${MAX_SEATS_PER_HOLD} free place ids to hold (section = the area id).`,
-          }),
-        })
-        .openapi("SeatMapArea"),
-    ),
+    categories: z
+      .array(SeatCategory.extend({ price: Money.nullable(), ...Counts }).openapi("SeatMapCategory"))
+      .max(MAX_PLAN_CATEGORIES),
+    sections: z
+      .array(
+        z
+          .object({
+            id: Id,
+            name: Name,
+            rows: z
+              .array(
+                z
+                  .object({ id: Id, label: Label, seats: z.array(SeatMapSeat).max(MAX_ROW_SEATS) })
+                  .openapi("SeatMapRow"),
+              )
+              .max(MAX_SECTION_ROWS),
+          })
+          .openapi("SeatMapSection"),
+      )
+      .max(MAX_PLAN_SECTIONS),
+    generalAdmission: z
+      .array(
+        z
+          .object({
+            id: Id,
+            name: Name,
+            category: Id,
+            capacity: int32(1, MAX_SEATS),
+            ...Counts,
+            availablePlaces: z
+              .array(Id)
+              .max(MAX_SEATS_PER_HOLD)
+              .meta({
+                description: `Up to ${MAX_SEATS_PER_HOLD} free place ids to hold (section = the area id).`,
+              }),
+          })
+          .openapi("SeatMapArea"),
+      )
+      .max(MAX_PLAN_SECTIONS),
     totals: z.object(Counts),
   })
   .openapi("SeatMap");
@@ -168,6 +194,7 @@ export function catalogRoutes(s: Services) {
     createRoute({
       method: "get",
       path: "/v1/events",
+      operationId: "browseEvents",
       tags: [CATALOG_TAG],
       summary: "Browse events (search by title)",
       description:
@@ -217,6 +244,7 @@ export function catalogRoutes(s: Services) {
     createRoute({
       method: "get",
       path: "/v1/events/{eventId}",
+      operationId: "getEvent",
       tags: [CATALOG_TAG],
       summary: "One event",
       security: BUYER_SECURITY,
@@ -236,6 +264,7 @@ export function catalogRoutes(s: Services) {
     createRoute({
       method: "get",
       path: "/v1/events/{eventId}/seats",
+      operationId: "getSeatMap",
       tags: [CATALOG_TAG],
       summary: "Seat map with live availability",
       description:
@@ -262,7 +291,7 @@ export function catalogRoutes(s: Services) {
       responses: {
         200: {
           ...json(SeatMap, "The seat map"),
-          headers: z.object({ etag: z.string(), "cache-control": z.string() }),
+          headers: z.object({ etag: EtagHeader, "cache-control": CacheControlHeader }),
         },
         304: { description: "Unchanged since the ETag you sent" },
         ...problems(400, 401, 404, 503),

@@ -1,4 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { Id, Instant } from "../../../shared/domain/ids.ts";
+import { KEY_LENGTH_MAX } from "../../../shared/storage/ports.ts";
+import { MAX_TICKET_SIGNATURES } from "../../../shared/tickets/sign.ts";
 import { requireScope, theaterAuth } from "../../auth/theater.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
 import { doorCheck } from "../../services/door.ts";
@@ -36,22 +39,44 @@ const DoorBody = z
   .strict()
   .openapi("DoorCheckInput");
 
-const Reason = z.object({ code: z.string(), detail: z.string() });
+/** Bounds of a verdict's reasons (one per failed check: a few, plus one per bad signature). */
+const REASONS_MAX = 32;
+const REASON_CODE_MAX = 64;
+const REASON_DETAIL_MAX = 1000;
+const Reason = z.object({
+  code: z.string().max(REASON_CODE_MAX),
+  detail: z.string().max(REASON_DETAIL_MAX),
+});
+
+/** The verdict cut to the documented bounds (a malformed ticket's detail can be a long message). */
+function bounded<V extends { reasons: { code: string; detail: string }[] }>(v: V): V {
+  return {
+    ...v,
+    reasons: v.reasons.slice(0, REASONS_MAX).map((r) => ({
+      code: r.code.slice(0, REASON_CODE_MAX),
+      detail: r.detail.slice(0, REASON_DETAIL_MAX),
+    })),
+  };
+}
 const DoorResult = z
   .object({
     valid: z
       .boolean()
       .meta({ description: "Admit: genuine, this theater's, seat sold here, not used." }),
-    reasons: z.array(Reason),
+    reasons: z.array(Reason).max(REASONS_MAX),
     claims: z.object({}).catchall(z.unknown()).optional(),
     cluster: z
       .enum(["current", "former"])
       .optional()
       .meta({ description: "Whose keys signed it: this cluster, or one the theater forked from." }),
-    providers: z.array(z.string()).optional(),
-    seatKey: z.string().optional(),
+    providers: z
+      .array(z.string().max(16))
+      .max(MAX_TICKET_SIGNATURES)
+      .optional()
+      .meta({ description: "Providers whose signatures verified." }),
+    seatKey: z.string().max(KEY_LENGTH_MAX).optional(),
     checkedIn: z
-      .object({ at: z.string(), now: z.boolean(), ticketId: z.string() })
+      .object({ at: Instant, now: z.boolean(), ticketId: Id })
       .optional()
       .meta({
         description:
@@ -66,6 +91,7 @@ export function doorRoutes(s: Services) {
   const route = createRoute({
     method: "post",
     path: "/v1/door/verify",
+    operationId: "verifyTicketAtDoor",
     tags: ["Door"],
     summary: "Check a ticket at the door (and optionally check it in)",
     security: [{ theaterToken: [] }],
@@ -85,7 +111,7 @@ export function doorRoutes(s: Services) {
     const theater = c.get("theater");
     if (!theater) throw new Error("route without theaterAuth");
     const body = c.req.valid("json");
-    return c.json(await doorCheck(s, theater.id, body.ticket, body.checkIn), 200);
+    return c.json(bounded(await doorCheck(s, theater.id, body.ticket, body.checkIn)), 200);
   });
   return app;
 }

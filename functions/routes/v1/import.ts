@@ -1,4 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { int32 } from "../../../shared/domain/bounds.ts";
+import { BUYER_ID_MAX_LENGTH, Instant } from "../../../shared/domain/ids.ts";
+import { MAX_EXPORT_TICKETS } from "../../../shared/tickets/export.ts";
+import { ClusterId, MAX_TRUSTED_CLUSTERS } from "../../../shared/tickets/trust.ts";
 import { buyerAuth } from "../../auth/buyer.ts";
 import { requireScope, theaterAuth } from "../../auth/theater.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
@@ -23,13 +27,15 @@ export const TICKET_IMPORT_BYTES_MAX = 1024 * 1024;
 
 const AnyObject = z.object({}).catchall(z.unknown());
 
-const Counts = z.object({ created: z.number().int(), unchanged: z.number().int() });
+/** Every imported record takes bytes of the (bounded) backup: no count can exceed its size. */
+const count = () => int32(0, IMPORT_BYTES_MAX);
+const Counts = z.object({ created: count(), unchanged: count() });
 const ImportSummarySchema = z
   .object({
-    importId: z.string(),
-    theaterId: z.string(),
-    fromCluster: z.string(),
-    trusted: z.array(z.string()).meta({
+    importId: z.string().max(128),
+    theaterId: z.string().max(128),
+    fromCluster: ClusterId,
+    trusted: z.array(ClusterId).max(MAX_TRUSTED_CLUSTERS).meta({
       description: "Former clusters whose tickets of this theater are now honoured here.",
     }),
     counts: z.object({
@@ -43,35 +49,48 @@ const ImportSummarySchema = z
       checkIns: Counts.meta({ description: "Seats admitted at the door before the fork." }),
       events: Counts,
     }),
-    heldSeatsReleased: z.number().int(),
-    buyerLinksWithheld: z
-      .number()
-      .int()
-      .meta({
-        description:
-          "Orders imported for the theater only, not linked to a buyer's account: their tickets " +
-          "are not signed by keys this cluster's operators trust (TESSERA_TRUSTED_CLUSTERS).",
-      }),
-    completedAt: z.string(),
+    heldSeatsReleased: count(),
+    buyerLinksWithheld: count().meta({
+      description:
+        "Orders imported for the theater only, not linked to a buyer's account: their tickets " +
+        "are not signed by keys this cluster's operators trust (TESSERA_TRUSTED_CLUSTERS).",
+    }),
+    completedAt: Instant,
   })
   .openapi("BackupImportSummary");
 
 const BuyerImportSchema = z
   .object({
-    holder: z.string(),
-    fromCluster: z.string(),
-    linked: z.number().int(),
-    unchanged: z.number().int(),
-    refused: z.number().int(),
-    tickets: z.array(
-      z.object({
-        tid: z.string(),
-        status: z.enum(["linked", "unchanged", "refused"]),
-        reasons: z.array(z.string()).optional(),
-      }),
-    ),
+    holder: z.string().max(BUYER_ID_MAX_LENGTH),
+    fromCluster: ClusterId,
+    linked: int32(0, MAX_EXPORT_TICKETS),
+    unchanged: int32(0, MAX_EXPORT_TICKETS),
+    refused: int32(0, MAX_EXPORT_TICKETS),
+    tickets: z
+      .array(
+        z.object({
+          tid: z.string().max(64),
+          status: z.enum(["linked", "unchanged", "refused"]),
+          reasons: z.array(z.string().max(1000)).max(32).optional(),
+        }),
+      )
+      .max(MAX_EXPORT_TICKETS),
   })
   .openapi("TicketImportResult");
+
+/** The buyer import's answer cut to the documented bounds (refusal reasons quote verifier text). */
+function boundedImport<
+  R extends { tickets: { tid: string; status: string; reasons?: string[] | undefined }[] },
+>(r: R): R {
+  return {
+    ...r,
+    tickets: r.tickets.map((t) => ({
+      ...t,
+      tid: t.tid.slice(0, 64),
+      ...(t.reasons ? { reasons: t.reasons.slice(0, 32).map((x) => x.slice(0, 1000)) } : {}),
+    })),
+  };
+}
 
 export function importRoutes(s: Services) {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
@@ -79,6 +98,7 @@ export function importRoutes(s: Services) {
   const theaterImport = createRoute({
     method: "post",
     path: "/v1/manage/import",
+    operationId: "importTheaterBackup",
     tags: ["Management"],
     summary: "Import a theater backup from another cluster (fork)",
     description:
@@ -130,6 +150,7 @@ export function importRoutes(s: Services) {
   const buyerImport = createRoute({
     method: "post",
     path: "/v1/me/tickets/import",
+    operationId: "importMyTickets",
     tags: ["Buying"],
     summary: "Bring your tickets from another cluster",
     description:
@@ -166,7 +187,7 @@ export function importRoutes(s: Services) {
     const key = c.req.valid("header")["idempotency-key"];
     const { result, replayed } = await importBuyerTickets(s, buyer.sub, key, c.req.valid("json"));
     if (replayed) c.header(REPLAYED_HEADER, "true");
-    return c.json(result, 200);
+    return c.json(boundedImport(result), 200);
   });
 
   return app;

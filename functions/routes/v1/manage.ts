@@ -24,7 +24,9 @@ export function manageRoutes(s: Services) {
     bearerFormat: "JWT",
     description:
       "An access token (JWT) from the buyers' OpenID Connect provider: " +
-      "`Authorization: Bearer <token>`.",
+      "`Authorization: Bearer <token>`. Verified as RFC8725 (JWT Best Current Practices) asks: " +
+      "asymmetric algorithms from a fixed allow-list only (EdDSA, ES256, RS256; never `none` or " +
+      "HMAC), keys from the issuer's JWKS, `iss`, `aud` and lifetime checked.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "theaterToken", {
     type: "apiKey",

@@ -73,38 +73,43 @@ export const EventPage = (p: { testCard?: string }) => (
           </p>
           <form id="pay-form">
             <fieldset>
-              <legend>Pay by card</legend>
-              <p class="field">
-                <label for="card-number">Card number</label>
-                <input
-                  id="card-number"
-                  name="number"
-                  inputmode="numeric"
-                  autocomplete="cc-number"
-                  required
-                  aria-describedby={p.testCard ? "card-hint" : undefined}
-                />
-              </p>
-              {p.testCard ? (
-                <p id="card-hint" class="muted">
-                  Test mode: the card {p.testCard.replace(/(\d{4})(?=\d)/g, "$1 ")} is filled in;
-                  any future expiry and any CVC work. No real money moves.
+              <legend id="pay-legend">Pay by card</legend>
+              <div id="card-fields">
+                <p class="field">
+                  <label for="card-number">Card number</label>
+                  <input
+                    id="card-number"
+                    name="number"
+                    inputmode="numeric"
+                    autocomplete="cc-number"
+                    required
+                    aria-describedby={p.testCard ? "card-hint" : undefined}
+                  />
                 </p>
-              ) : null}
-              <p class="field">
-                <label for="card-exp">Expiry (MM/YY)</label>
-                <input id="card-exp" name="exp" value="12/34" autocomplete="cc-exp" required />
-              </p>
-              <p class="field">
-                <label for="card-cvc">CVC</label>
-                <input
-                  id="card-cvc"
-                  name="cvc"
-                  value="123"
-                  inputmode="numeric"
-                  autocomplete="cc-csc"
-                  required
-                />
+                {p.testCard ? (
+                  <p id="card-hint" class="muted">
+                    Test mode: the card {p.testCard.replace(/(\d{4})(?=\d)/g, "$1 ")} is filled in;
+                    any future expiry and any CVC work. No real money moves.
+                  </p>
+                ) : null}
+                <p class="field">
+                  <label for="card-exp">Expiry (MM/YY)</label>
+                  <input id="card-exp" name="exp" value="12/34" autocomplete="cc-exp" required />
+                </p>
+                <p class="field">
+                  <label for="card-cvc">CVC</label>
+                  <input
+                    id="card-cvc"
+                    name="cvc"
+                    value="123"
+                    inputmode="numeric"
+                    autocomplete="cc-csc"
+                    required
+                  />
+                </p>
+              </div>
+              <p id="free-note" class="muted" hidden>
+                These seats are free: no card is needed.
               </p>
               <p>
                 <button id="pay-button" type="submit">

@@ -1,5 +1,9 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { Id, IdempotencyKey } from "../../../../shared/domain/ids.ts";
+import {
+  IDEMPOTENCY_HEADER_PATTERN,
+  IdempotencyKeyHeader,
+} from "../../../../shared/domain/idempotency-key.ts";
+import { Id } from "../../../../shared/domain/ids.ts";
 import { SEAT_ERROR_STATUS, type SeatErrorCode } from "../../../../shared/seats/service.ts";
 import { buyerAuth } from "../../../auth/buyer.ts";
 import type { AuthVariables } from "../../../auth/variables.ts";
@@ -90,11 +94,14 @@ export function seatProblem(code: SeatErrorCode, detail?: unknown): ProblemError
 }
 
 export const IdemHeaders = z.object({
-  "idempotency-key": IdempotencyKey.openapi({
+  "idempotency-key": IdempotencyKeyHeader.openapi({
     param: { name: "idempotency-key", in: "header" },
     description:
-      "Required. A retry with the same key (on any provider) replays the first result; the same key " +
-      "with a different body is refused (422); while the first is still running, 409.",
-    example: "9b2f0c1e-5d4a-4b7e-a1c3-2e6f8d9a0b17",
+      'Required. An RFC 8941 string (`"…"`, as the IETF draft defines the header) or the same key ' +
+      "bare; both forms name one key. A retry with the same key (on any provider) replays the " +
+      "first result; the same key with a different body is refused (422); while the first is " +
+      "still running, 409. Keys never expire.",
+    example: '"9b2f0c1e-5d4a-4b7e-a1c3-2e6f8d9a0b17"',
+    pattern: IDEMPOTENCY_HEADER_PATTERN,
   }),
 });

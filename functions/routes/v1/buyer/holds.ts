@@ -9,7 +9,7 @@ import type { HoldRecord } from "../../../../shared/seats/types.ts";
 import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { confirmPurchase, readOwnHold, StoredOrder } from "../../../services/orders.ts";
-import { json, jsonBody, problems } from "../manage/common.ts";
+import { json, jsonBody, LocationHeader, problems } from "../manage/common.ts";
 import { lookupSeats, parseSeatKey, readEvent } from "./catalog-read.ts";
 import {
   BUYER_SECURITY,
@@ -33,7 +33,7 @@ export const HoldView = z
   .object({
     holdId: Id,
     eventId: Id,
-    seats: z.array(SeatRefSchema),
+    seats: z.array(SeatRefSchema).max(MAX_SEATS_PER_HOLD),
     state: z.enum(["held", "sold", "released", "expired"]),
     expiresAt: Instant.optional(),
     total: Money.optional(),
@@ -45,7 +45,7 @@ type HoldView = z.infer<typeof HoldView>;
 const PurchaseView = z
   .object({
     order: StoredOrder,
-    tickets: z.array(TicketView),
+    tickets: z.array(TicketView).max(MAX_SEATS_PER_HOLD),
     /** True when fewer than two providers vouched yet: re-issue with POST .../tickets. */
     ticketsPending: z.boolean(),
   })
@@ -82,13 +82,14 @@ export function holdRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/events/{eventId}/holds",
+      operationId: "createHold",
       tags: [BUYER_TAG],
       summary: "Hold seats for checkout (all of them or none)",
       security: BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: EventParams, headers: IdemHeaders, body: jsonBody(HoldBody) },
       responses: {
-        201: { ...json(HoldView, "Held"), headers: z.object({ location: z.string() }) },
+        201: { ...json(HoldView, "Held"), headers: z.object({ location: LocationHeader }) },
         ...problems(400, 401, 404, 409, 422, 503),
       },
     }),
@@ -170,6 +171,7 @@ export function holdRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/holds/{holdId}",
+      operationId: "getHold",
       tags: [BUYER_TAG],
       summary: "One of your holds",
       security: BUYER_SECURITY,
@@ -206,6 +208,7 @@ export function holdRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "delete",
       path: "/v1/holds/{holdId}",
+      operationId: "releaseHold",
       tags: [BUYER_TAG],
       summary: "Give held seats back",
       security: BUYER_SECURITY,
@@ -229,18 +232,30 @@ export function holdRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/holds/{holdId}/confirm",
+      operationId: "confirmHold",
       tags: [BUYER_TAG],
       summary: "Pay for held seats: the order and its tickets",
       description:
         "Authorises the card, commits the sale, captures, records the order and issues tickets signed " +
         "by at least two providers. A declined card (402) leaves the seats held until the hold " +
-        "expires. On 503 retry with the same Idempotency-Key (any provider): the retry finishes the sale.",
+        "expires. On 503 retry with the same Idempotency-Key (any provider): the retry finishes the sale. " +
+        "Free seats (total 0) need no card: the card processor is not called, a card sent anyway is " +
+        "ignored and the order's paymentId is null. Anything to pay without a card is 422 card-required.",
       security: BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: {
         params: HoldParams,
         headers: IdemHeaders,
-        body: jsonBody(z.object({ card: CardInput }).strict().openapi("ConfirmHold")),
+        body: jsonBody(
+          z
+            .object({
+              card: CardInput.optional().meta({
+                description: "Required unless the hold's total is 0 (free seats).",
+              }),
+            })
+            .strict()
+            .openapi("ConfirmHold"),
+        ),
       },
       responses: {
         201: json(PurchaseView, "Bought"),

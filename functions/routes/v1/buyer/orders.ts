@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { orderKey, scanPrefix, ticketKey } from "../../../../shared/domain/keys.ts";
+import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
 import { orderSeatKey, ticketIdFor } from "../../../../shared/tickets/derive.ts";
 import { ProblemError } from "../../../problem.ts";
 import { listPage } from "../../../services/catalog.ts";
@@ -14,7 +15,11 @@ import { TicketView, ticketView } from "./views.ts";
 const OrderParams = z.object({ orderId: Id.openapi({ param: { name: "orderId", in: "path" } }) });
 
 const OrderWithTickets = z
-  .object({ order: StoredOrder, tickets: z.array(TicketView), ticketsPending: z.boolean() })
+  .object({
+    order: StoredOrder,
+    tickets: z.array(TicketView).max(MAX_SEATS_PER_HOLD),
+    ticketsPending: z.boolean(),
+  })
   .openapi("OrderWithTickets");
 
 const notFound = (orderId: string) =>
@@ -49,6 +54,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/me/orders",
+      operationId: "listMyOrders",
       tags: [BUYER_TAG],
       summary: "Your orders, newest id last",
       security: BUYER_SECURITY,
@@ -84,6 +90,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/me/orders/{orderId}",
+      operationId: "getMyOrder",
       tags: [BUYER_TAG],
       summary: "One of your orders with its tickets",
       security: BUYER_SECURITY,
@@ -103,6 +110,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/me/orders/{orderId}/tickets",
+      operationId: "issueMyOrderTickets",
       tags: [BUYER_TAG],
       summary: "(Re-)issue the tickets of an order",
       description:

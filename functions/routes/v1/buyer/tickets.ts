@@ -17,7 +17,7 @@ import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
 import { formerKeysOf } from "../../../services/trust.ts";
-import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
+import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../manage/common.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 
@@ -55,6 +55,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/me/tickets",
+      operationId: "listMyTickets",
       tags: [BUYER_TAG],
       summary: "Your tickets",
       security: BUYER_SECURITY,
@@ -86,6 +87,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/me/tickets/export",
+      operationId: "exportMyTickets",
       tags: [BUYER_TAG],
       summary: "All your tickets as one signed, self-describing file",
       description:
@@ -97,7 +99,7 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       responses: {
         200: {
           ...json(z.object({}).catchall(z.unknown()).openapi("TicketExport"), "The export"),
-          headers: z.object({ "content-disposition": z.string() }),
+          headers: z.object({ "content-disposition": ContentDispositionHeader }),
         },
         ...problems(401, 413, 503),
       },
@@ -144,13 +146,18 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/tickets/{ticketId}/qr.svg",
+      operationId: "getTicketQrCode",
       tags: [BUYER_TAG],
       summary: "QR code of one of your tickets (compact door form)",
       security: BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: TicketParams },
       responses: {
-        200: { description: "SVG image", content: { "image/svg+xml": { schema: z.string() } } },
+        200: {
+          description: "SVG image",
+          // A version-40 QR code (177 × 177 modules, the largest) draws to well under 1 MiB.
+          content: { "image/svg+xml": { schema: z.string().max(1_048_576) } },
+        },
         ...problems(401, 404, 503),
       },
     }),

@@ -1,13 +1,26 @@
 import { z } from "@hono/zod-openapi";
+import { Id } from "../../../../shared/domain/ids.ts";
 import { fromBase64UrlStrict } from "../../../../shared/formats/jws.ts";
 import { TicketClaims } from "../../../../shared/tickets/claims.ts";
 import { DOOR_SIGNATURES, toCompact } from "../../../../shared/tickets/compact.ts";
+import {
+  MAX_TICKET_PAYLOAD_CHARS,
+  MAX_TICKET_SIGNATURES,
+} from "../../../../shared/tickets/sign.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
+
+/** The compact door form: a prefix, the payload and at most two signatures with their providers. */
+const COMPACT_MAX_CHARS = 8192;
 
 const SignedTicket = z
   .object({
-    payload: z.string().meta({ description: "base64url of the canonical JSON claims." }),
-    signatures: z.array(z.object({ protected: z.string(), signature: z.string() })),
+    payload: z
+      .string()
+      .max(MAX_TICKET_PAYLOAD_CHARS)
+      .meta({ description: "base64url of the canonical JSON claims." }),
+    signatures: z
+      .array(z.object({ protected: z.string().max(512), signature: z.string().max(86) }))
+      .max(MAX_TICKET_SIGNATURES),
   })
   .openapi("SignedTicket", {
     description: "JWS JSON General Serialization: one Ed25519 signature per vouching provider.",
@@ -15,12 +28,15 @@ const SignedTicket = z
 
 export const TicketView = z
   .object({
-    id: z.string(),
-    orderId: z.string(),
-    eventId: z.string(),
+    id: Id,
+    orderId: Id,
+    eventId: Id,
     claims: z.object({}).catchall(z.unknown()).meta({ description: "Decoded ticket claims." }),
     ticket: SignedTicket,
-    compact: z.string().meta({ description: "Door form for a QR code (two signatures)." }),
+    compact: z
+      .string()
+      .max(COMPACT_MAX_CHARS)
+      .meta({ description: "Door form for a QR code (two signatures)." }),
   })
   .openapi("IssuedTicket");
 export type TicketView = z.infer<typeof TicketView>;

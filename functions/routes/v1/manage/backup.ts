@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Id } from "../../../../shared/domain/ids.ts";
+import { PROVIDERS } from "../../../../shared/config.ts";
+import { int64, SAFE_INT_MAX } from "../../../../shared/domain/bounds.ts";
+import { Id, Instant } from "../../../../shared/domain/ids.ts";
 import { BACKUP_FORMAT_VERSION } from "../../../../shared/formats/backup.ts";
 import { ProblemError } from "../../../problem.ts";
 import {
@@ -11,7 +13,9 @@ import {
 import { newEntityId } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import {
+  ContentDispositionHeader,
   json,
+  LocationHeader,
   MANAGE_TAG,
   type ManageApp,
   problems,
@@ -35,12 +39,13 @@ const TheaterBackup = z
 
 const StoredBackup = z
   .object({
-    id: z.string(),
-    href: z.string(),
-    createdAt: z.string(),
-    parts: z.number().int(),
-    bytes: z.number().int(),
-    provider: z.string().meta({
+    id: Id,
+    href: LocationHeader,
+    createdAt: Instant,
+    // No size limit on a backup beyond the blob store's: the exact-integer range is the bound.
+    parts: int64(0, SAFE_INT_MAX),
+    bytes: int64(0, SAFE_INT_MAX),
+    provider: z.enum(PROVIDERS).meta({
       description: "The provider whose blob store holds it: download it from that provider.",
     }),
   })
@@ -92,6 +97,7 @@ export function backupRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/backup",
+      operationId: "downloadBackup",
       tags: [MANAGE_TAG],
       summary: "Download a backup of everything you own (streamed)",
       security: THEATER_SECURITY,
@@ -100,11 +106,11 @@ export function backupRoutes(app: ManageApp, s: Services) {
       responses: {
         200: {
           ...json(TheaterBackup, "The backup file, streamed"),
-          headers: z.object({ "content-disposition": z.string() }),
+          headers: z.object({ "content-disposition": ContentDispositionHeader }),
         },
         201: {
           ...json(StoredBackup, "Stored; download it from `href`"),
-          headers: z.object({ location: z.string() }),
+          headers: z.object({ location: LocationHeader }),
         },
         ...problems(400, 401, 403, 503),
       },
@@ -141,6 +147,7 @@ export function backupRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/backups/{backupId}",
+      operationId: "getStoredBackup",
       tags: [MANAGE_TAG],
       summary: "Download a stored backup (from the provider that stored it)",
       security: THEATER_SECURITY,

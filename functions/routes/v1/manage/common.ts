@@ -1,7 +1,8 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { int32 } from "../../../../shared/domain/bounds.ts";
 import { requireScope, theaterAuth } from "../../../auth/theater.ts";
 import type { AuthVariables, Theater } from "../../../auth/variables.ts";
-import { ProblemError } from "../../../problem.ts";
+import { PROBLEM_LIMITS, ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 
 /**
@@ -50,17 +51,25 @@ export function theaterOf(c: { var: object }): Theater {
 /** RFC 9457 problem details, as every refusal is shaped (functions/problem.ts). */
 export const ProblemSchema = z
   .object({
-    type: z.string().meta({ description: "Stable URI of the problem type." }),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
+    type: z
+      .string()
+      .max(PROBLEM_LIMITS.type)
+      .meta({ description: "Stable URI of the problem type.", format: "uri" }),
+    title: z.string().max(PROBLEM_LIMITS.title),
+    status: int32(400, 599),
+    detail: z.string().max(PROBLEM_LIMITS.detail).optional(),
+    instance: z.string().max(PROBLEM_LIMITS.instance).optional(),
     errors: z
       .array(
         z
-          .object({ path: z.string(), code: z.string(), message: z.string() })
+          .object({
+            path: z.string().max(PROBLEM_LIMITS.path),
+            code: z.string().max(PROBLEM_LIMITS.code),
+            message: z.string().max(PROBLEM_LIMITS.message),
+          })
           .openapi("ProblemIssue"),
       )
+      .max(PROBLEM_LIMITS.errors)
       .optional()
       .meta({ description: "Every problem with the input, each at a JSON Pointer path." }),
   })
@@ -105,6 +114,21 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },
 });
 
+/*
+ * Response headers as the document states them. Locations are this API's own paths (a few ids
+ * long); ETags are quoted hashes; the other values are fixed strings with at most an id in them.
+ */
+export const LocationHeader = z
+  .string()
+  .max(512)
+  .meta({ description: "Path of the new resource." });
+export const EtagHeader = z.string().max(100).meta({ description: "Strong validator (quoted)." });
+export const ContentDispositionHeader = z.string().max(256);
+export const CacheControlHeader = z.string().max(100);
+
+/** Longest list cursor: an opaque base64url position (a store key at most 512 bytes, encoded). */
+export const CURSOR_MAX_LENGTH = 1024;
+
 /** Most items one list page returns: bounds response size and per-request store reads. */
 export const PAGE_LIMIT_MAX = 100;
 export const PAGE_LIMIT_DEFAULT = 20;
@@ -112,7 +136,7 @@ export const PAGE_LIMIT_DEFAULT = 20;
 export const PageQuery = z.object({
   cursor: z
     .string()
-    .max(1024)
+    .max(CURSOR_MAX_LENGTH)
     .optional()
     .openapi({ description: "`nextCursor` of the previous page; omit for the first page." }),
   limit: z.coerce
@@ -121,15 +145,16 @@ export const PageQuery = z.object({
     .min(1)
     .max(PAGE_LIMIT_MAX)
     .default(PAGE_LIMIT_DEFAULT)
-    .openapi({ description: `Items per page, 1-${PAGE_LIMIT_MAX}.` }),
+    .openapi({ description: `Items per page, 1-${PAGE_LIMIT_MAX}.`, format: "int32" }),
 });
 
 export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
   z
     .object({
-      items: z.array(item),
+      items: z.array(item).max(PAGE_LIMIT_MAX),
       nextCursor: z
         .string()
+        .max(CURSOR_MAX_LENGTH)
         .optional()
         .meta({ description: "Present when more items follow: pass it as `cursor`." }),
     })

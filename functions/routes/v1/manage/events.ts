@@ -1,8 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { CreateEventInput, Event, UpdateEventInput } from "../../../../shared/domain/event.ts";
+import { int32 } from "../../../../shared/domain/bounds.ts";
+import {
+  CreateEventInput,
+  Event,
+  EventStatus,
+  UpdateEventInput,
+} from "../../../../shared/domain/event.ts";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { eventKey, scanPrefix } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
+import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
+import { MAX_SEATS } from "../../../../shared/plans/limits.ts";
 import { type EventListEntry, listPage, readMany } from "../../../services/catalog.ts";
 import {
   closeEventSales,
@@ -15,8 +23,10 @@ import {
 } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
 import {
+  EtagHeader,
   json,
   jsonBody,
+  LocationHeader,
   MANAGE_TAG,
   type ManageApp,
   PageQuery,
@@ -45,32 +55,37 @@ const IfMatch = z.object({
 
 const EventSummarySchema = z
   .object({
-    eventId: z.string(),
-    status: z.string(),
+    eventId: Id,
+    status: EventStatus,
     seats: z.object({
-      total: z.number().int(),
-      sold: z.number().int(),
-      held: z.number().int(),
-      available: z.number().int(),
+      total: int32(0, MAX_SEATS),
+      sold: int32(0, MAX_SEATS),
+      held: int32(0, MAX_SEATS),
+      available: int32(0, MAX_SEATS),
     }),
     orders: z.object({
-      confirmed: z.number().int(),
-      refunded: z.number().int(),
-      other: z.number().int(),
+      // Every order sells at least one seat, and a refunded seat can be sold again: a bound per
+      // seat sale, not per seat, so counts stay below 2^31 for any real history.
+      confirmed: int32(0, 2_147_483_647),
+      refunded: int32(0, 2_147_483_647),
+      other: int32(0, 2_147_483_647),
     }),
     revenue: Money,
     refunded: Money,
-    proceeds: z.array(z.object({ party: z.string(), amount: Money }).openapi("ProceedsShare")),
+    proceeds: z
+      .array(z.object({ party: PartyId, amount: Money }).openapi("ProceedsShare"))
+      .max(PROCEEDS_PARTIES_MAX),
   })
   .openapi("EventSummary");
 
-const withEtag = { headers: z.object({ etag: z.string() }) };
+const withEtag = { headers: z.object({ etag: EtagHeader }) };
 
 export function eventRoutes(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
       path: "/v1/manage/events",
+      operationId: "createEvent",
       tags: [MANAGE_TAG],
       summary: "Create an event (always a draft)",
       security: THEATER_SECURITY,
@@ -79,7 +94,7 @@ export function eventRoutes(app: ManageApp, s: Services) {
       responses: {
         201: {
           ...json(Event, "Created"),
-          headers: z.object({ location: z.string(), etag: z.string() }),
+          headers: z.object({ location: LocationHeader, etag: EtagHeader }),
         },
         ...problems(400, 401, 403, 422, 503),
       },
@@ -99,6 +114,7 @@ export function eventRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/events",
+      operationId: "listManagedEvents",
       tags: [MANAGE_TAG],
       summary: "List your events",
       security: THEATER_SECURITY,
@@ -127,6 +143,7 @@ export function eventRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/events/{eventId}",
+      operationId: "getManagedEvent",
       tags: [MANAGE_TAG],
       summary: "Get one of your events",
       security: THEATER_SECURITY,
@@ -149,6 +166,7 @@ export function eventRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "patch",
       path: "/v1/manage/events/{eventId}",
+      operationId: "updateEvent",
       tags: [MANAGE_TAG],
       summary: "Change an event (prices, plan and opening time freeze once sales open)",
       description:
@@ -177,18 +195,20 @@ export function eventRoutes(app: ManageApp, s: Services) {
     },
   );
 
-  for (const [action, run, summary] of [
+  for (const [action, operationId, run, summary] of [
     [
       "open-sales",
+      "openSales",
       openEventSales,
       "Put the event on sale (every category with seats needs a price)",
     ],
-    ["close-sales", closeEventSales, "Stop sales"],
+    ["close-sales", "closeSales", closeEventSales, "Stop sales"],
   ] as const) {
     app.openapi(
       createRoute({
         method: "post",
         path: `/v1/manage/events/{eventId}/${action}`,
+        operationId,
         tags: [MANAGE_TAG],
         summary,
         description: "Safe to repeat: an event already in the target state is returned unchanged.",
@@ -213,6 +233,7 @@ export function eventRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/events/{eventId}/summary",
+      operationId: "getEventSummary",
       tags: [MANAGE_TAG],
       summary: "Sales summary: seats sold/held/available, revenue, proceeds split",
       security: THEATER_SECURITY,

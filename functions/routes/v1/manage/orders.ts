@@ -3,6 +3,7 @@ import { Id } from "../../../../shared/domain/ids.ts";
 import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { Order } from "../../../../shared/domain/order.ts";
+import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
 import { listPage, readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
@@ -27,7 +28,8 @@ export const ManagedOrder = z
   .object({
     ...Order.shape,
     proceeds: z
-      .array(z.object({ party: z.string(), amount: Money }))
+      .array(z.object({ party: PartyId, amount: Money }))
+      .max(PROCEEDS_PARTIES_MAX)
       .optional()
       .meta({ description: "How the paid total is split; sums exactly to `total`." }),
   })
@@ -51,6 +53,7 @@ export function orderRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/events/{eventId}/orders",
+      operationId: "listEventOrders",
       tags: [MANAGE_TAG],
       summary: "List an event's orders",
       security: THEATER_SECURITY,
@@ -82,11 +85,13 @@ export function orderRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/manage/orders/{orderId}/refund",
+      operationId: "refundOrder",
       tags: [MANAGE_TAG],
       summary: "Refund an order in full and return its seats to sale",
       description:
         "Refunds the payment, then in one quorum change marks the order refunded and frees each " +
-        "seat still sold to it. Refunding a refunded order changes nothing and answers 200.",
+        "seat still sold to it. Refunding a refunded order answers 200 and changes nothing, except " +
+        "freeing any seat an interrupted refund left sold.",
       security: THEATER_SECURITY,
       middleware: theaterGuard(s, "orders"),
       request: { params: OrderParams, headers: IdempotencyHeaders },

@@ -9,6 +9,7 @@ import { ownPlanMeta, plansPrefix, storePlan } from "../../../services/venues.ts
 import {
   json,
   jsonBody,
+  LocationHeader,
   MANAGE_TAG,
   type ManageApp,
   PageQuery,
@@ -54,6 +55,7 @@ export function planRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/manage/plans",
+      operationId: "createPlan",
       tags: [MANAGE_TAG],
       summary: "Upload a seating plan (Tessera or pretix format)",
       security: THEATER_SECURITY,
@@ -62,7 +64,7 @@ export function planRoutes(app: ManageApp, s: Services) {
       responses: {
         201: {
           ...json(PlanMeta, "Stored; the body is the plan's metadata"),
-          headers: z.object({ location: z.string() }),
+          headers: z.object({ location: LocationHeader }),
         },
         ...problems(400, 401, 403, 409, 413, 422, 503),
       },
@@ -81,6 +83,7 @@ export function planRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/plans",
+      operationId: "listPlans",
       tags: [MANAGE_TAG],
       summary: "List your seating plans (metadata)",
       security: THEATER_SECURITY,
@@ -103,6 +106,7 @@ export function planRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/plans/{planId}",
+      operationId: "getPlan",
       tags: [MANAGE_TAG],
       summary: "Get a seating plan with every seat",
       security: THEATER_SECURITY,

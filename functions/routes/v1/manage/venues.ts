@@ -7,6 +7,7 @@ import { createVenue, getVenue, updateVenue, venuesPrefix } from "../../../servi
 import {
   json,
   jsonBody,
+  LocationHeader,
   MANAGE_TAG,
   type ManageApp,
   PageQuery,
@@ -27,6 +28,7 @@ export function venueRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "post",
       path: "/v1/manage/venues",
+      operationId: "createVenue",
       tags: [MANAGE_TAG],
       summary: "Create a venue (its planId must be one of your plans)",
       security: THEATER_SECURITY,
@@ -35,7 +37,7 @@ export function venueRoutes(app: ManageApp, s: Services) {
       responses: {
         201: {
           ...json(Venue, "Created"),
-          headers: z.object({ location: z.string() }),
+          headers: z.object({ location: LocationHeader }),
         },
         ...problems(400, 401, 403, 422, 503),
       },
@@ -54,6 +56,7 @@ export function venueRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/venues",
+      operationId: "listVenues",
       tags: [MANAGE_TAG],
       summary: "List your venues",
       security: THEATER_SECURITY,
@@ -80,6 +83,7 @@ export function venueRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "get",
       path: "/v1/manage/venues/{venueId}",
+      operationId: "getVenue",
       tags: [MANAGE_TAG],
       summary: "Get one of your venues",
       security: THEATER_SECURITY,
@@ -97,6 +101,7 @@ export function venueRoutes(app: ManageApp, s: Services) {
     createRoute({
       method: "patch",
       path: "/v1/manage/venues/{venueId}",
+      operationId: "updateVenue",
       tags: [MANAGE_TAG],
       summary: "Change fields of one of your venues",
       security: THEATER_SECURITY,

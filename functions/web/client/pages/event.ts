@@ -362,7 +362,14 @@ export async function eventPage(eventId: string): Promise<void> {
     tick();
     if (countdown) window.clearInterval(countdown);
     countdown = window.setInterval(tick, 1000);
-    byId<HTMLInputElement>("card-number").focus();
+    // Free seats need no card: the card fields are hidden and disabled (so not required).
+    const free = hold.total?.amount === 0;
+    byId("card-fields").hidden = free;
+    for (const input of byId("card-fields").querySelectorAll("input")) input.disabled = free;
+    byId("free-note").hidden = !free;
+    byId("pay-legend").textContent = free ? "Get your free tickets" : "Pay by card";
+    byId("pay-button").textContent = free ? "Get tickets" : "Pay";
+    byId<HTMLInputElement>(free ? "pay-button" : "card-number").focus();
   };
 
   byId<HTMLButtonElement>("release-button").addEventListener("click", (ev) => {
@@ -405,6 +412,7 @@ export async function eventPage(eventId: string): Promise<void> {
       expYear: yy < 100 ? 2000 + yy : yy,
       cvc: String(fd.get("cvc") ?? "").trim(),
     };
+    const free = hold.total?.amount === 0;
     const button = byId<HTMLButtonElement>("pay-button");
     void busy(button, async () => {
       showNotice(notice, "Paying… this takes a few seconds.");
@@ -413,7 +421,7 @@ export async function eventPage(eventId: string): Promise<void> {
           `/v1/holds/${encodeURIComponent(hold.holdId)}/confirm`,
           // The same key for every retry of this payment, across providers and page reloads: a
           // payment that did go through is replayed, never charged twice.
-          { method: "POST", auth: "buyer", idempotencyKey: payKey, json: { card } },
+          { method: "POST", auth: "buyer", idempotencyKey: payKey, json: free ? {} : { card } },
         );
         if (countdown) window.clearInterval(countdown);
         saveState(eventId, {});
