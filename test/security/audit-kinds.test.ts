@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { crossCheck } from "../../shared/audit/cross-check.ts";
 import type { AuditEntry } from "../../shared/audit/entry.ts";
-import type { SealedSegment } from "../../shared/audit/segment.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { sealedAuditLogs } from "../support/audit.ts";
 import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
 import { directStore, seedEvent } from "../support/seed.ts";
 
@@ -37,19 +37,8 @@ beforeAll(async () => {
   expect(c.status).toBe(201);
   orderId = c.body.order.id;
   ticketIds = c.body.tickets.map((t: { id: string }) => t.id);
-  for (const p of PROVIDERS) {
-    const flush = await mc.request(p, "/internal/anti-entropy?prefix=zzz-none/", {
-      method: "POST",
-      headers: { authorization: `Bearer ${mc.tc.envFor(p).CRON_SECRET}` },
-    });
-    expect(flush.status).toBe(200);
-    const list = await call(mc, p, "GET", `/v1/audit/${p}/segments?limit=1000`);
-    const segs: SealedSegment[] = [];
-    for (const ref of list.body.segments as { id: string }[]) {
-      segs.push((await call(mc, p, "GET", `/v1/audit/segments/${ref.id}`)).body);
-    }
-    logs[p] = segs.flatMap((s) => s.segment.entries);
-  }
+  const sealed = await sealedAuditLogs(mc);
+  for (const p of PROVIDERS) logs[p] = sealed[p].entries;
 });
 
 describe("the audit log records", () => {

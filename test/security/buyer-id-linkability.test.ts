@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { BuyerIds } from "../../functions/services/buyer-id.ts";
-import type { SealedSegment } from "../../shared/audit/segment.ts";
 import { PROVIDERS } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { sealedAuditLogs } from "../support/audit.ts";
 import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
 import { directStore, seedEvent } from "../support/seed.ts";
 
@@ -45,17 +45,8 @@ beforeAll(async () => {
   claims = JSON.parse(
     Buffer.from(c.body.tickets[0].ticket.payload as string, "base64url").toString("utf8"),
   );
-  for (const p of PROVIDERS) {
-    await mc.request(p, "/internal/anti-entropy?prefix=zzz-none/", {
-      method: "POST",
-      headers: { authorization: `Bearer ${mc.tc.envFor(p).CRON_SECRET}` },
-    });
-    const list = await call(mc, p, "GET", `/v1/audit/${p}/segments?limit=1000`);
-    for (const ref of list.body.segments as { id: string }[]) {
-      const seg: SealedSegment = (await call(mc, p, "GET", `/v1/audit/segments/${ref.id}`)).body;
-      auditKeys.push(...seg.segment.entries.map((e) => e.key));
-    }
-  }
+  const sealed = await sealedAuditLogs(mc);
+  for (const p of PROVIDERS) auditKeys.push(...sealed[p].entries.map((e) => e.key));
 });
 
 describe("buyer ids in public records", () => {

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { crossCheck } from "../../../../shared/audit/cross-check.ts";
 import type { AuditEntry } from "../../../../shared/audit/entry.ts";
-import { type SealedSegment, verifySegment } from "../../../../shared/audit/segment.ts";
+import { verifySegment } from "../../../../shared/audit/segment.ts";
 import { linkSegments } from "../../../../shared/audit/streams.ts";
 import { PROVIDERS, type ProviderId } from "../../../../shared/config.ts";
 import { toCompact } from "../../../../shared/tickets/compact.ts";
 import type { Ticket } from "../../../../shared/tickets/sign.ts";
+import { sealedAuditLogs } from "../../../support/audit.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
 import { directStore, type Seeded, seedEvent } from "../../../support/seed.ts";
 import { CARD_OK, call, newKey } from "../buyer/helpers.ts";
@@ -195,30 +196,12 @@ describe("fork import of a theater backup", () => {
 });
 
 describe("audit log over the memory cluster", () => {
-  async function segmentsOf(mc: MemoryCluster, p: ProviderId): Promise<SealedSegment[]> {
-    const list = await call(mc, p, "GET", `/v1/audit/${p}/segments?limit=1000`);
-    expect(list.status).toBe(200);
-    const out: SealedSegment[] = [];
-    for (const ref of list.body.segments as { id: string }[]) {
-      const r = await call(mc, p, "GET", `/v1/audit/segments/${ref.id}`);
-      expect(r.status).toBe(200);
-      out.push(r.body);
-    }
-    return out;
-  }
-
   it("every value chosen through the apps is logged by at least two providers", async () => {
-    for (const p of PROVIDERS) {
-      const r = await a.request(p, "/internal/anti-entropy?prefix=zzz-none/", {
-        method: "POST",
-        headers: { authorization: `Bearer ${a.tc.envFor(p).CRON_SECRET}` },
-      });
-      expect(r.status).toBe(200);
-    }
+    const sealed = await sealedAuditLogs(a);
     const keys = (await call(a, "cloudflare", "GET", "/v1/audit/keys")).body;
     const logs: Partial<Record<ProviderId, AuditEntry[]>> = {};
     for (const p of PROVIDERS) {
-      const segs = await segmentsOf(a, p);
+      const segs = sealed[p].segments;
       expect(segs.length).toBeGreaterThan(0);
       for (const s of segs) expect((await verifySegment(s, keys)).ok).toBe(true);
       expect(linkSegments(segs.map((s) => s.segment)).problems).toEqual([]);
