@@ -15,6 +15,7 @@ export function exampleClaims(clusterId: string): TicketClaims {
       category: "A",
     },
     hld: "user_8d1f0c3e",
+    hiss: "https://id.example.org",
     ord: "ord_01JZ8X7Q4M5N6P7R8S9T0V1W2Z",
     iat: 1_767_225_600,
     thr: "thr_grand",
