@@ -131,7 +131,8 @@ interface ImportClaim {
   readonly result?: ImportSummary;
 }
 
-/** A group of keys written together, all or nothing (a record with its index entries). */
+/** A group of keys written in one change (a record with its index entries); an interrupted change
+ * may land on some keys only, and the import's retry writes the same values again. */
 interface Unit {
   kind: ImportKind;
   keys: string[];

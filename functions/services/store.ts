@@ -98,7 +98,10 @@ export class EntityStore {
   }
 
   /**
-   * Applies `f` to the current values of `keys` as one all-or-nothing change. `f` must be
+   * Applies `f` to the current values of `keys` as one change: decided on all keys at once, but
+   * its accepts land per key, so a lost or interrupted attempt may leave some keys written and its
+   * retry re-runs `f` on them (docs/quorum.md, "Multi-key changes"): `f` must tolerate finding
+   * its own earlier effect on some keys. `f` must be
    * deterministic (it may run more than once). Returns the new values, or the abort reason.
    */
   async change<T>(

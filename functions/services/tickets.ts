@@ -250,7 +250,8 @@ export async function issueTickets(
 
 type IndexEntry = { ticketId: string; orderId: string; eventId: string; seatKey: string };
 
-/** One change per chunk: each ticket with its two index entries, all or nothing. */
+/** One change per chunk: each ticket with its two index entries (a retry finds and keeps what an
+ * interrupted attempt wrote: the record and entries are deterministic). */
 async function storeTickets(
   s: Services,
   chunk: readonly { id: string; record: TicketRecord }[],
