@@ -131,8 +131,8 @@ interface ImportClaim {
   readonly result?: ImportSummary;
 }
 
-/** A group of keys written in one change (a record with its index entries); an interrupted change
- * may land on some keys only, and the import's retry writes the same values again. */
+/** A group of keys written in one change (a record with its index entries); like every change,
+ * an interrupted one may land on some of its keys only (docs/quorum.md, "Multi-key changes"). */
 interface Unit {
   kind: ImportKind;
   keys: string[];
