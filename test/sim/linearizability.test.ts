@@ -102,6 +102,15 @@ describe("linearizability checker", () => {
     expect(check([w("k", "z", 0, 1), cas("k", "a", "b", false, 2, 3)]).ok).toBe(true);
   });
 
+  it("fails a search cut off at its step limit instead of passing it", () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 8; i++) ops.push(w("k", `v${i}`, i, 100 + i));
+    ops.push(r("k", "v7", 200, 201));
+    expect(checkHistory(registerModel, ops).ok).toBe(true);
+    const cut = checkHistory(registerModel, ops, 3);
+    expect(cut).toMatchObject({ ok: false, inconclusive: true, key: "k" });
+  });
+
   it("handles a long concurrent history quickly (memoisation)", () => {
     const ops: Op[] = [];
     for (let i = 0; i < 60; i++) ops.push(w("k", `v${i}`, i, 100 + i));

@@ -27,6 +27,10 @@ export interface SimRunResult {
   seed: number;
   ok: boolean;
   violation?: string;
+  /** The run could not be checked (search cut off, or a final read failed): a failure too. */
+  inconclusive?: boolean;
+  /** Linearizability search steps over all keys (registers only). */
+  searchSteps?: number;
   faults: string[];
   ops: number;
   unknown: number;
@@ -131,10 +135,13 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   // Every fault is over: one fresh proposer reads every key through a quorum.
   world.heal();
   const { client: finalReader } = world.client("final", 0);
+  // A final read that fails leaves lost writes unseen, so it makes the run inconclusive.
+  const unread: string[] = [];
   const finals = (async () => {
     for (const key of keys) {
       const op = record(key, { f: "read" });
       const out = await finalReader.get<string>([key], { consistency: "quorum" });
+      if (out.status !== "ok") unread.push(key);
       complete(op, out.status === "ok" ? { f: "read", value: out.values[0] ?? null } : "fail");
     }
   })();
@@ -144,12 +151,19 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   const res = checkHistory(registerModel, history);
   if (process.env.SIM_DUMP)
     for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
+  const inconclusive = res.inconclusive === true || unread.length > 0;
   return {
     seed: o.seed,
-    ok: res.ok,
-    violation: res.ok
-      ? undefined
-      : `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`,
+    ok: res.ok && unread.length === 0,
+    violation: res.inconclusive
+      ? `inconclusive: the linearizability search for key ${res.key} hit its step limit`
+      : !res.ok
+        ? `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`
+        : unread.length > 0
+          ? `inconclusive: the final quorum read of ${unread.join(", ")} failed`
+          : undefined,
+    ...(inconclusive ? { inconclusive } : {}),
+    searchSteps: res.steps,
     faults: world.faults,
     ops: history.length,
     unknown: history.filter((h) => h.ret === Number.POSITIVE_INFINITY).length,

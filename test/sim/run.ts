@@ -18,7 +18,12 @@ export interface RunManyOptions {
 
 export interface RunManySummary {
   runs: number;
+  /** Runs that failed, inconclusive ones included. */
   violations: number;
+  /** Runs that could not be checked (counted in violations too: doubt is not a pass). */
+  inconclusive: number;
+  /** The largest linearizability search of one run, in steps (registers). */
+  maxSearchSteps: number;
   failing: { seed: number; workload: Workload; violation: string }[];
   unknown: number;
   ops: number;
@@ -35,6 +40,8 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
   const summary: RunManySummary = {
     runs: 0,
     violations: 0,
+    inconclusive: 0,
+    maxSearchSteps: 0,
     failing: [],
     unknown: 0,
     ops: 0,
@@ -50,6 +57,8 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
     summary.unknown += r.unknown;
     addCounts(summary.outcomes, r.outcomes);
     addCounts(summary.changes, r.changes);
+    summary.maxSearchSteps = Math.max(summary.maxSearchSteps, r.searchSteps ?? 0);
+    if (r.inconclusive) summary.inconclusive++;
     if (!r.ok) {
       summary.violations++;
       summary.failing.push({ seed, workload, violation: r.violation ?? "" });

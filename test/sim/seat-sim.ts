@@ -292,10 +292,13 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       violations.push(...checkCapInvariants(cap, holds, [...seen.values()], maxSkew));
   })();
   await sched.run();
+  // An audit that could not read the final state checked nothing: inconclusive, and a failure.
+  let inconclusive = false;
   try {
     await audit;
   } catch (e) {
-    violations.push(String(e));
+    inconclusive = true;
+    violations.push(`inconclusive: ${String(e)}`);
   }
   void loops;
 
@@ -303,6 +306,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     seed: o.seed,
     ok: violations.length === 0,
     violation: violations.length > 0 ? violations.join("; ") : undefined,
+    ...(inconclusive ? { inconclusive } : {}),
     faults: world.faults,
     ops: Object.values(outcomes).reduce((a, b) => a + b, 0),
     unknown: (outcomes.unknown ?? 0) + (outcomes.timeout ?? 0),

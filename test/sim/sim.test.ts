@@ -20,6 +20,7 @@ describe("deterministic simulation", () => {
     const r = await runMany({ runs: RUNS, seed: 1 });
     expect(r.runs).toBe(RUNS);
     expect(r.violations, report(r)).toBe(0);
+    expect(r.inconclusive).toBe(0);
   }, 120_000);
 
   it("replays a seed exactly", async () => {
