@@ -1,13 +1,14 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
- * [--break promise|accepted|quorum1|cap-ignore|cap-race] [--amnesia] [--workload
+ * [--break promise|accepted|quorum1|warm-owner|cap-ignore|cap-race] [--amnesia] [--workload
  * registers|seats]` (the cap breaks run the seats workload only). Prints every
- * failing seed with the command that replays it, and ends with `runs: N, violations: V` (exit 1
- * when V > 0).
+ * failing seed with the command that replays it, and ends with `runs: N, violations: V
+ * (inconclusive: I)` (exit 1 when V > 0; a run that could not be checked counts as a violation).
  */
 import { parseArgs } from "node:util";
+import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";
 import { BREAK_MODES, type BreakMode } from "../test/sim/network.ts";
-import { runMany, type Workload } from "../test/sim/run.ts";
+import { describeExercised, runMany, type Workload } from "../test/sim/run.ts";
 import { SEAT_BREAK_MODES, type SeatBreakMode } from "../test/sim/seat-sim.ts";
 
 const { values } = parseArgs({
@@ -56,5 +57,15 @@ const summary = await runMany({
 });
 const secs = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`${summary.ops} operations, ${summary.unknown} with unknown outcome, ${secs}s`);
-console.log(`runs: ${summary.runs}, violations: ${summary.violations}`);
+for (const [w, ex] of Object.entries(summary.exercised)) {
+  console.log(describeExercised(w as Workload, ex));
+}
+if (summary.maxSearchSteps > 0) {
+  console.log(
+    `linearizability search: largest ${summary.maxSearchSteps} steps (limit ${SEARCH_STEP_LIMIT})`,
+  );
+}
+console.log(
+  `runs: ${summary.runs}, violations: ${summary.violations} (inconclusive: ${summary.inconclusive})`,
+);
 process.exit(summary.violations > 0 ? 1 : 0);

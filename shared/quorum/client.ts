@@ -44,6 +44,9 @@ export interface QuorumClientOptions {
   /** Only the simulator changes these (quorum: to prove a quorum of one is unsafe). */
   readonly quorum?: number;
   readonly cacheSize?: number;
+  /** The warm promise cache; by default a fresh one of `cacheSize`. Only the simulator passes one
+   * (to watch it, or to plant a broken `take` and prove it notices). */
+  readonly cache?: PromiseCache;
   /**
    * Told what a quorum accepted after each change that changed something (the audit log's "commit"
    * entries); awaited before the change returns, and must not throw.
@@ -83,7 +86,7 @@ export class QuorumClient {
       throw new RangeError(`QuorumClient needs exactly ${ACCEPTOR_COUNT} acceptors`);
     }
     this.allocator = new BallotAllocator(o.proposerId);
-    this.cache = new PromiseCache(o.cacheSize);
+    this.cache = o.cache ?? new PromiseCache(o.cacheSize);
     this.timeoutMs = o.timeoutMs ?? ACCEPTOR_TIMEOUT_MS;
     this.localIndex = o.localIndex ?? 0;
     this.opts = {

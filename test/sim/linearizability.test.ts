@@ -102,6 +102,47 @@ describe("linearizability checker", () => {
     expect(check([w("k", "z", 0, 1), cas("k", "a", "b", false, 2, 3)]).ok).toBe(true);
   });
 
+  it("fails a search cut off at its step limit instead of passing it", () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 8; i++) ops.push(w("k", `v${i}`, i, 100 + i));
+    ops.push(r("k", "v7", 200, 201));
+    expect(checkHistory(registerModel, ops).ok).toBe(true);
+    const cut = checkHistory(registerModel, ops, 3);
+    expect(cut).toMatchObject({ ok: false, inconclusive: true, key: "k" });
+  });
+
+  it("stays small with many unknown writes nobody observed, and still finds a violation", () => {
+    // 20 unknown writes can go in 2^20 subsets; none is observed, so they are interchangeable.
+    const base = (): Op[] => {
+      const ops: Op[] = [w("k", "a", 0, 1)];
+      for (let i = 0; i < 20; i++) ops.push(unknownWrite("k", `u${i}`, 2 + i));
+      return ops;
+    };
+    const fine = check([
+      ...base(),
+      cas("k", "a", "b", false, 30, 31),
+      r("k", "b", 32, 33),
+      r("k", "b", 34, 35),
+    ]);
+    expect(fine.ok).toBe(false); // b was never written
+    const failedCas = check([
+      ...base(),
+      cas("k", "a", "b", false, 30, 31),
+      w("k", "c", 32, 33),
+      r("k", "c", 34, 35),
+    ]);
+    expect(failedCas).toMatchObject({ ok: true }); // an unknown write made the cas fail
+    expect(failedCas.steps).toBeLessThan(200);
+    const lost = check([
+      ...base(),
+      cas("k", "a", "b", true, 30, 31),
+      cas("k", "a", "c", true, 32, 33),
+    ]);
+    expect(lost).toMatchObject({ ok: false, key: "k" });
+    expect(lost.inconclusive).toBeUndefined();
+    expect(lost.steps).toBeLessThan(1_000);
+  });
+
   it("handles a long concurrent history quickly (memoisation)", () => {
     const ops: Op[] = [];
     for (let i = 0; i < 60; i++) ops.push(w("k", `v${i}`, i, 100 + i));

@@ -19,8 +19,12 @@ import type { Scheduler } from "./scheduler.ts";
  * an acceptor losing its last writes, a proposer killed between two steps).
  */
 
-/** Safety rules the simulator can switch off to prove the checker notices. */
-export const BREAK_MODES = ["promise", "accepted", "quorum1"] as const;
+/**
+ * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules,
+ * and `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
+ * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts).
+ */
+export const BREAK_MODES = ["promise", "accepted", "quorum1", "warm-owner"] as const;
 export type BreakMode = (typeof BREAK_MODES)[number];
 
 export type AcceptorHealth = "up" | "crashed" | "partitioned";

@@ -1,3 +1,4 @@
+import type { PromiseCache } from "../../shared/quorum/cache.ts";
 import type { ChangeOutcome } from "../../shared/quorum/proposer.ts";
 import {
   checkHistory,
@@ -6,12 +7,15 @@ import {
   type RegisterOutput,
   registerModel,
 } from "./linearizability.ts";
-import type { BreakMode } from "./network.ts";
+import type { BreakMode, SimAcceptor } from "./network.ts";
+import { Rng } from "./random.ts";
 import { type FaultOptions, makeWorld } from "./world.ts";
 
 /**
  * The register workload: a few proposers run reads, blind writes, compare-and-sets and two-key
- * writes against three keys while the world injects faults; the client-visible history is then
+ * writes against three keys while the world injects faults (in half of the runs each proposer
+ * instance serves 2-3 operations at once through its one QuorumClient, as a deployed instance
+ * serves concurrent requests); the client-visible history is then
  * checked for linearizability, including final quorum reads after every fault healed (so a write
  * that was acknowledged and later lost shows up as a stale read).
  */
@@ -21,12 +25,25 @@ export interface RegisterSimOptions extends FaultOptions {
   clients?: number;
   opsPerClient?: number;
   keys?: number;
+  /** Concurrent operation streams per coordinator instance (one QuorumClient, one cache). */
+  lanes?: number;
 }
+
+/** Share of runs whose coordinators each serve 2-3 operations at once (the rest serve one). */
+const LANE_SHARE = 0.5;
+/** With lanes: share of compare-and-sets sent twice at once (different new values). */
+const TWIN_CAS = 0.25;
+/** Seeds the lanes' own random stream (any constant apart from the world's). */
+const LANE_STREAM = 0x5bd1e995;
 
 export interface SimRunResult {
   seed: number;
   ok: boolean;
   violation?: string;
+  /** The run could not be checked (search cut off, or a final read failed): a failure too. */
+  inconclusive?: boolean;
+  /** Linearizability search steps over all keys (registers only). */
+  searchSteps?: number;
   faults: string[];
   ops: number;
   unknown: number;
@@ -37,6 +54,8 @@ export interface SimRunResult {
   outcomes: Record<string, number>;
   /** Outcomes of the proposer's changes (reads included), by status and reason. */
   changes: Record<string, number>;
+  /** How often each rule under test was reached in this run (printed as "rules exercised"). */
+  exercised?: Record<string, number>;
 }
 
 type Op = Operation<RegisterInput, RegisterOutput>;
@@ -69,61 +88,121 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
 
   const nClients = o.clients ?? rng.int(2, 4);
   const opsPer = o.opsPerClient ?? rng.int(6, 14);
+  // Drawn from a stream of their own so that single-lane runs replay what they ran before.
+  const laneRng = new Rng(o.seed ^ LANE_STREAM);
+  const lanes = o.lanes ?? (laneRng.chance(LANE_SHARE) ? laneRng.int(2, 3) : 1);
+  if (lanes > 1) world.faults.push(`${lanes} concurrent operations per coordinator`);
+  const exercised: Record<string, number> = {};
+  const bump = (k: string) => {
+    exercised[k] = (exercised[k] ?? 0) + 1;
+  };
   const loops: Promise<void>[] = [];
   for (let c = 0; c < nClients; c++) {
-    const { client, node } = world.client(`p${c}`, rng.int(-20, 20));
-    const wl = rng.fork();
-    const seen = new Map<string, string | null>();
-    loops.push(
-      (async () => {
-        for (let n = 0; n < opsPer; n++) {
-          if (node.killed) return;
-          const key = wl.pick(keys);
-          const roll = wl.next();
-          const value = `${c}.${n}`;
-          if (world.maybeKill(node)) killed++;
-          if (roll < 0.3) {
-            const op = record(key, { f: "read" });
-            // Half the reads are read-only majority reads, half repairing quorum reads.
-            const consistency = roll < 0.15 ? "majority" : "quorum";
-            const out = await client.get<string>([key], { consistency });
-            tallyOutcome(out);
-            if (out.status === "ok") {
-              seen.set(key, out.values[0] ?? null);
-              complete(op, { f: "read", value: out.values[0] ?? null });
-            } else complete(op, "fail");
-          } else if (roll < 0.55) {
-            const op = record(key, { f: "write", value });
-            const out = await client.change<string>([key], () => ({ values: [value] }));
-            tallyOutcome(out);
-            complete(op, verdict(out, { f: "write" }));
-          } else if (roll < 0.85) {
-            const from = seen.has(key) ? seen.get(key)! : null;
-            const op = record(key, { f: "cas", from, to: value });
-            const out = await client.change<string>([key], (cur) =>
-              cur[0] === from ? { values: [value] } : { abort: "mismatch" },
-            );
-            tallyOutcome(out);
-            if (out.status === "aborted") {
-              seen.set(key, out.values[0] ?? null);
-              complete(op, { f: "cas", ok: false });
-            } else complete(op, verdict(out, { f: "cas", ok: true }));
-          } else {
-            // Two keys in one change: one batch per acceptor per phase.
-            const k2 = keys[(keys.indexOf(key) + 1) % keys.length]!;
-            const pair = key === k2 ? [key] : [key, k2];
-            const ops = pair.map((k) => record(k, { f: "write", value }));
-            const out = await client.change<string>(pair, () => ({
-              values: pair.map(() => value),
-            }));
-            tallyOutcome(out);
-            for (const op of ops) complete(op, verdict(out, { f: "write" }));
+    const { client, node, cache } = world.client(`p${c}`, rng.int(-20, 20));
+    const firstLane = rng.fork();
+    /** Keys this instance has a change in flight on, with how many. */
+    const busy = new Map<string, number>();
+    const enter = (ks: readonly string[], isChange: boolean) => {
+      if (ks.some((k) => (busy.get(k) ?? 0) > 0)) {
+        bump("same-instance overlaps on a key");
+        if (isChange && ks.every((k) => cache.has(k))) bump("warm changes overlapping on a key");
+      }
+      for (const k of ks) busy.set(k, (busy.get(k) ?? 0) + 1);
+    };
+    const leave = (ks: readonly string[]) => {
+      for (const k of ks) busy.set(k, busy.get(k)! - 1);
+    };
+    for (let lane = 0; lane < lanes; lane++) {
+      // Each lane is one request stream of the instance (its own reads for compare-and-set); all
+      // lanes share the instance's QuorumClient, so its ballots and its warm promise cache.
+      const wl = lane === 0 ? firstLane : laneRng.fork();
+      const seen = new Map<string, string | null>();
+      const tag = lane === 0 ? `${c}` : `${c}.${lane}`;
+      loops.push(
+        (async () => {
+          for (let n = 0; n < opsPer; n++) {
+            if (node.killed) return;
+            const key = wl.pick(keys);
+            const roll = wl.next();
+            const value = `${tag}.${n}`;
+            // A kill takes the whole instance down, every lane's change in flight with it.
+            if (world.maybeKill(node)) killed++;
+            if (roll < 0.3) {
+              const op = record(key, { f: "read" });
+              // Half the reads are read-only majority reads, half repairing quorum reads.
+              const consistency = roll < 0.15 ? "majority" : "quorum";
+              enter([key], consistency === "quorum");
+              const out = await client.get<string>([key], { consistency });
+              leave([key]);
+              tallyOutcome(out);
+              if (out.status === "ok") {
+                seen.set(key, out.values[0] ?? null);
+                complete(op, { f: "read", value: out.values[0] ?? null });
+              } else complete(op, "fail");
+            } else if (roll < 0.55) {
+              const op = record(key, { f: "write", value });
+              enter([key], true);
+              const out = await client.change<string>([key], () => ({ values: [value] }));
+              leave([key]);
+              tallyOutcome(out);
+              complete(op, verdict(out, { f: "write" }));
+            } else if (roll < 0.85) {
+              const from = seen.has(key) ? seen.get(key)! : null;
+              const cas = async (to: string) => {
+                const op = record(key, { f: "cas", from, to });
+                enter([key], true);
+                const out = await client.change<string>([key], (cur) =>
+                  cur[0] === from ? { values: [to] } : { abort: "mismatch" },
+                );
+                leave([key]);
+                tallyOutcome(out);
+                if (out.status === "aborted") {
+                  seen.set(key, out.values[0] ?? null);
+                  complete(op, { f: "cas", ok: false });
+                } else {
+                  // A lane that won its compare-and-set knows the value (and builds on it).
+                  if (out.status === "ok") seen.set(key, to);
+                  complete(op, verdict(out, { f: "cas", ok: true }));
+                }
+              };
+              // With lanes, sometimes two requests of the instance race the same compare-and-set
+              // (at most one may win): the case a warm path that lets two changes spend one
+              // cached promise gets wrong.
+              if (lanes > 1 && laneRng.chance(TWIN_CAS)) {
+                bump("twin compare-and-sets on one instance");
+                await Promise.all([cas(value), cas(`${value}'`)]);
+              } else await cas(value);
+            } else {
+              // Two keys in one change: one batch per acceptor per phase.
+              const k2 = keys[(keys.indexOf(key) + 1) % keys.length]!;
+              const pair = key === k2 ? [key] : [key, k2];
+              const ops = pair.map((k) => record(k, { f: "write", value }));
+              enter(pair, true);
+              const staleWarm = pair.length > 1 && staleCached(cache, pair, world.acceptors);
+              if (staleWarm) bump("two-key changes started warm on a stale cached value");
+              const out = await client.change<string>(pair, () => ({
+                values: pair.map(() => value),
+              }));
+              leave(pair);
+              tallyOutcome(out);
+              // Torn: not ok, and a quorum holds the new value on one key but not the other when it returns.
+              const landed = pair.map(
+                (k) =>
+                  world.acceptors.filter((a) => a.records.get(k)?.value === JSON.stringify(value))
+                    .length >= 2,
+              );
+              if (out.status !== "ok" && landed.some((x) => x) && !landed.every((x) => x)) {
+                bump("two-key changes torn (one key landed)");
+                if (staleWarm) bump("two-key changes torn after a stale warm start");
+              }
+              for (const op of ops) complete(op, verdict(out, { f: "write" }));
+            }
+            node.disarm();
+            await node.sleep(wl.int(0, 15));
           }
-          node.disarm();
-          await node.sleep(wl.int(0, 15));
-        }
-      })(),
-    );
+        })(),
+      );
+    }
   }
   await sched.run();
   await Promise.race([Promise.all(loops), Promise.resolve()]);
@@ -131,10 +210,13 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   // Every fault is over: one fresh proposer reads every key through a quorum.
   world.heal();
   const { client: finalReader } = world.client("final", 0);
+  // A final read that fails leaves lost writes unseen, so it makes the run inconclusive.
+  const unread: string[] = [];
   const finals = (async () => {
     for (const key of keys) {
       const op = record(key, { f: "read" });
       const out = await finalReader.get<string>([key], { consistency: "quorum" });
+      if (out.status !== "ok") unread.push(key);
       complete(op, out.status === "ok" ? { f: "read", value: out.values[0] ?? null } : "fail");
     }
   })();
@@ -144,12 +226,19 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   const res = checkHistory(registerModel, history);
   if (process.env.SIM_DUMP)
     for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
+  const inconclusive = res.inconclusive === true || unread.length > 0;
   return {
     seed: o.seed,
-    ok: res.ok,
-    violation: res.ok
-      ? undefined
-      : `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`,
+    ok: res.ok && unread.length === 0,
+    violation: res.inconclusive
+      ? `inconclusive: the linearizability search for key ${res.key} hit its step limit`
+      : !res.ok
+        ? `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`
+        : unread.length > 0
+          ? `inconclusive: the final quorum read of ${unread.join(", ")} failed`
+          : undefined,
+    ...(inconclusive ? { inconclusive } : {}),
+    searchSteps: res.steps,
     faults: world.faults,
     ops: history.length,
     unknown: history.filter((h) => h.ret === Number.POSITIVE_INFINITY).length,
@@ -158,7 +247,28 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
     events: sched.events,
     outcomes,
     changes: world.changes,
+    exercised,
   };
+}
+
+/** Whether every key is warm in the cache and some key's cached value is not what a quorum of
+ * acceptors holds now (the simulator sees the acceptors; a real instance cannot). */
+function staleCached(
+  cache: PromiseCache,
+  keys: readonly string[],
+  acceptors: readonly SimAcceptor[],
+): boolean {
+  const entries = keys.map((k) => cache.take(k));
+  keys.forEach((k, j) => {
+    const e = entries[j];
+    if (e) cache.set(k, e);
+  });
+  if (entries.some((e) => e === undefined)) return false;
+  return keys.some((k, j) => {
+    const held = acceptors.map((a) => a.records.get(k)?.value ?? null);
+    const majority = held.find((v, i) => held.indexOf(v) !== i) ?? null;
+    return entries[j]!.value !== majority;
+  });
 }
 
 function verdict(

@@ -1,5 +1,6 @@
-import type { QuorumClient } from "../../shared/quorum/client.ts";
-import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
+import type { ChangeFn } from "../../shared/quorum/proposer.ts";
+import { IN_FLIGHT_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { SimNode } from "./network.ts";
@@ -88,18 +89,66 @@ function brokenCapClient(client: QuorumClient, mode: SeatBreakMode): QuorumClien
   return broken;
 }
 
+/** The takeover rules the seat workload should reach (counted as "rules exercised"). */
+export const EXPIRED_TAKEOVER = "expired holds rolled back by another request";
+export const CLAIM_TAKEOVER = "abandoned idempotency claims taken over";
+
+/**
+ * A client that counts the takeovers its committed changes made: a hold record still "held"
+ * turned "expired" (the step before someone else takes its seats), and a change that went ahead
+ * on an idempotency claim at least IN_FLIGHT_MS old on this coordinator's clock.
+ */
+function countingTakeovers(
+  client: QuorumClient,
+  now: () => number,
+  bump: (rule: string) => void,
+): QuorumClient {
+  const counted = Object.create(client) as QuorumClient;
+  counted.change = async <T>(
+    keys: readonly string[],
+    f: ChangeFn<T>,
+  ): Promise<ChangeOutcome<T>> => {
+    let seen: (T | null)[] = [];
+    let at = 0;
+    const out = await client.change<T>(keys, (cur) => {
+      seen = cur;
+      at = now();
+      return f(cur);
+    });
+    if (out.status !== "ok") return out;
+    keys.forEach((k, j) => {
+      const before = seen[j] as { state?: string; startedAtMs?: number } | null | undefined;
+      const after = out.values[j] as { state?: string } | null;
+      if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
+        bump(EXPIRED_TAKEOVER);
+      }
+      if (k.startsWith("idem/") && typeof before?.startedAtMs === "number") {
+        if (at - before.startedAtMs >= IN_FLIGHT_MS && after !== null) bump(CLAIM_TAKEOVER);
+      }
+    });
+    return out;
+  };
+  return counted;
+}
+
 export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const world = makeWorld(o.seed, o);
   const { rng, sched } = world;
   const maxSkew = o.maxSkewMs ?? 2_000;
   const coords: Coordinator[] = [];
   let generation = 0;
+  const exercised: Record<string, number> = { [EXPIRED_TAKEOVER]: 0, [CLAIM_TAKEOVER]: 0 };
+  const bump = (rule: string) => {
+    exercised[rule] = (exercised[rule] ?? 0) + 1;
+  };
   const spawn = (i: number): Coordinator => {
     const { client, node } = world.client(`c${i}g${generation++}`, 0);
     const skew = rng.int(-maxSkew, maxSkew);
     const r = rng.fork();
-    const svc = new SeatService(o.capBreak ? brokenCapClient(client, o.capBreak) : client, {
-      now: () => sched.now + skew,
+    const now = () => sched.now + skew;
+    const base = o.capBreak ? brokenCapClient(client, o.capBreak) : client;
+    const svc = new SeatService(countingTakeovers(base, now, bump), {
+      now,
       randomBytes: (n) => r.bytes(n),
       holdTtlMs: SIM_HOLD_TTL_MS,
     });
@@ -292,10 +341,13 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       violations.push(...checkCapInvariants(cap, holds, [...seen.values()], maxSkew));
   })();
   await sched.run();
+  // An audit that could not read the final state checked nothing: inconclusive, and a failure.
+  let inconclusive = false;
   try {
     await audit;
   } catch (e) {
-    violations.push(String(e));
+    inconclusive = true;
+    violations.push(`inconclusive: ${String(e)}`);
   }
   void loops;
 
@@ -303,6 +355,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     seed: o.seed,
     ok: violations.length === 0,
     violation: violations.length > 0 ? violations.join("; ") : undefined,
+    ...(inconclusive ? { inconclusive } : {}),
     faults: world.faults,
     ops: Object.values(outcomes).reduce((a, b) => a + b, 0),
     unknown: (outcomes.unknown ?? 0) + (outcomes.timeout ?? 0),
@@ -311,6 +364,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     events: sched.events,
     outcomes,
     changes: world.changes,
+    exercised,
   };
 }
 

@@ -1,3 +1,4 @@
+import { PromiseCache, type WarmEntry } from "../../shared/quorum/cache.ts";
 import {
   type ChangeOutcome,
   QuorumClient,
@@ -41,7 +42,8 @@ export interface World {
   readonly faults: string[];
   /** Outcomes of every change (quorum reads included) that returned, by status and reason. */
   readonly changes: Record<string, number>;
-  client(id: string, skewMs?: number): { client: QuorumClient; node: SimNode };
+  /** One coordinator instance: one QuorumClient (one promise cache) on one node. */
+  client(id: string, skewMs?: number): { client: QuorumClient; node: SimNode; cache: PromiseCache };
   /** Maybe arms a kill for the node's next change; returns the point chosen, if any. */
   maybeKill(node: SimNode): KillPoint | null;
   /** Ends every fault (acceptors back up, network calm) for the final checking reads. */
@@ -98,7 +100,9 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     client(id, skewMs = 0) {
       const node = new SimNode(id, sched);
       const clientRng = rng.fork();
+      const cache = opts.break === "warm-owner" ? new SharedTakeCache() : new PromiseCache();
       const client = new CountingClient(changes, {
+        cache,
         acceptors: [0, 1, 2].map((i) => net.port(node, i)),
         proposerId: id,
         now: () => sched.now + skewMs,
@@ -108,7 +112,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
         maxAttempts: 5,
         quorum: opts.break === "quorum1" ? 1 : undefined,
       });
-      return { client, node };
+      return { client, node, cache };
     },
     maybeKill(node) {
       if (!faultRng.chance(killRate)) return null;
@@ -121,6 +125,21 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
       net.cfg = { delayMinMs: 1, delayMaxMs: 5, loss: 0, duplicate: 0 };
     },
   };
+}
+
+/**
+ * The `warm-owner` break: `take` hands out the cached promise but leaves it in the cache, so a
+ * second change of the same instance that starts before the first one ends takes the same
+ * (ballot, value) and accepts at the same ballot: two values at one ballot, both computed from
+ * the same stale read. Sequential changes behave exactly as with the real cache (a win replaces
+ * the entry, a loss deletes it).
+ */
+class SharedTakeCache extends PromiseCache {
+  override take(key: string): WarmEntry | undefined {
+    const e = super.take(key);
+    if (e) this.set(key, e);
+    return e;
+  }
 }
 
 /** A QuorumClient that tallies the outcome of every change it returns (proposer-level rates). */
