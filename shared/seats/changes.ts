@@ -21,7 +21,7 @@ import type {
  * else only after H's record was made terminal-but-not-sold by its own committed change.
  *
  * Time: `now` is the coordinator's clock, passed in. A held seat counts as free for someone else
- * only when now > expiresAtMs + SKEW_MARGIN_MS, so a coordinator whose clock runs a little fast
+ * only when now > expiresAtMs + skewMarginMs (SKEW_MARGIN_MS), so a coordinator whose clock runs a little fast
  * cannot steal a seat its customer still sees as held. Stores never expire anything themselves.
  */
 
@@ -32,6 +32,18 @@ export const HOLD_TTL_MS = 10 * 60_000;
 /** A claimed idempotency key whose request started less than this long ago is still in flight
  * (409); older claims are presumed abandoned and a retry takes the request over. */
 export const IN_FLIGHT_MS = 30_000;
+
+/** The two clock rules of the seat core. Production keeps SEAT_TIMINGS; the simulator scales them
+ * down to its hold lifetimes so that expiry takeovers and abandoned-claim takeovers happen within a
+ * run. skewMarginMs must stay at least the largest difference between two coordinators' clocks. */
+export interface SeatTimings {
+  readonly skewMarginMs: number;
+  readonly claimInFlightMs: number;
+}
+export const SEAT_TIMINGS: SeatTimings = {
+  skewMarginMs: SKEW_MARGIN_MS,
+  claimInFlightMs: IN_FLIGHT_MS,
+};
 /** Seats per hold: seats + idempotency + hold + one hold record per expired holder stay well
  * under the 100-key batch limit. */
 export const MAX_SEATS_PER_HOLD = 20;
@@ -80,6 +92,7 @@ export function seatIsFreeFor(
   holdId: string,
   now: number,
   holder?: HoldRecord | null,
+  skewMarginMs: number = SKEW_MARGIN_MS,
 ): "free" | "taken" | "rollback" {
   if (seat === null || seat.state === "free") return "free";
   if (seat.holdId === holdId) return seat.state === "sold" ? "taken" : "free";
@@ -90,7 +103,7 @@ export function seatIsFreeFor(
     if (holder.state === "sold") return "taken";
     if (holder.state === "released" || holder.state === "expired") return "free";
   }
-  if (now <= seat.expiresAtMs + SKEW_MARGIN_MS) return "taken";
+  if (now <= seat.expiresAtMs + skewMarginMs) return "taken";
   return "rollback";
 }
 
@@ -111,6 +124,8 @@ export interface HoldInput {
   readonly ttlMs: number;
   /** The event's per-buyer cap, counted on `quota/<caller>/<eventId>`; absent: no cap. */
   readonly cap?: { readonly eventId: string; readonly max: number };
+  /** Absent: SEAT_TIMINGS. */
+  readonly timings?: SeatTimings;
 }
 
 export interface HoldLock {
@@ -174,7 +189,7 @@ function countQuota(
       count += e.n;
     } else if (rec === null || rec.state === "held") {
       live.push(e);
-      if (i.now > e.expiresAtMs + SKEW_MARGIN_MS) {
+      if (i.now > e.expiresAtMs + (i.timings ?? SEAT_TIMINGS).skewMarginMs) {
         rollback.push({ holdId: e.holdId, expiresAtMs: e.expiresAtMs });
       } else count += e.n;
     }
@@ -189,6 +204,7 @@ function countQuota(
  * so a hold record in state "held" always means all its seats were locked by a committed change.
  */
 export function holdSeats(i: HoldInput): ChangeFn<Register> {
+  const t = i.timings ?? SEAT_TIMINGS;
   return (cur) => {
     const idem = cur[0] as IdemRecord | null;
     const hold = cur[1] as HoldRecord | null;
@@ -210,7 +226,7 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
       return abort({ code: "replay", holdId: i.holdId });
     }
-    if (idem !== null && i.adopted && i.now - idem.startedAtMs < IN_FLIGHT_MS) {
+    if (idem !== null && i.adopted && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
     const expiresAtMs = idem?.expiresAtMs ?? i.now + i.ttlMs;
@@ -218,7 +234,7 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     const rollback: { holdId: string; expiresAtMs: number }[] = [];
     seats.forEach((s, j) => {
       const holder = s !== null && s.state !== "free" ? foreign.get(s.holdId) : undefined;
-      const verdict = seatIsFreeFor(s, i.holdId, i.now, holder);
+      const verdict = seatIsFreeFor(s, i.holdId, i.now, holder, t.skewMarginMs);
       if (verdict === "taken") taken.push(i.seats[j]!);
       else if (verdict === "rollback" && s?.state === "held") {
         rollback.push({ holdId: s.holdId, expiresAtMs: s.expiresAtMs });
@@ -305,15 +321,17 @@ export function expireHold(i: {
   readonly holdId: string;
   readonly seatExpiresAtMs: number;
   readonly now: number;
+  readonly timings?: SeatTimings;
 }): ChangeFn<Register> {
+  const margin = (i.timings ?? SEAT_TIMINGS).skewMarginMs;
   return (cur) => {
     const hold = cur[0] as HoldRecord | null;
     if (hold === null) {
-      if (i.now <= i.seatExpiresAtMs + SKEW_MARGIN_MS) return abort({ code: "live" });
+      if (i.now <= i.seatExpiresAtMs + margin) return abort({ code: "live" });
       return { values: [{ state: "expired" }] };
     }
     if (hold.state === "held") {
-      if (i.now <= hold.expiresAtMs + SKEW_MARGIN_MS) return abort({ code: "live" });
+      if (i.now <= hold.expiresAtMs + margin) return abort({ code: "live" });
       return { values: [{ state: "expired", seats: hold.seats }] };
     }
     if (hold.state === "sold") return abort({ code: "sold" });
@@ -329,6 +347,7 @@ export interface ConfirmInput {
   /** A fresh order id; replaced by the one the idempotency claim already names. */
   readonly orderId: string;
   readonly now: number;
+  readonly timings?: SeatTimings;
 }
 
 export function confirmHoldKeys(i: ConfirmInput): string[] {
@@ -341,6 +360,7 @@ export function confirmHoldKeys(i: ConfirmInput): string[] {
  * one can take a seat of a sold hold because taking needs the record terminal and unsold.
  */
 export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
+  const t = i.timings ?? SEAT_TIMINGS;
   return (cur) => {
     const idem = cur[0] as IdemRecord | null;
     const hold = cur[1] as HoldRecord | null;
@@ -358,8 +378,8 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
     }
     if (hold.state !== "held") return abort({ code: "expired" });
     if (hold.caller !== i.caller) return abort({ code: "forbidden" });
-    if (i.now > hold.expiresAtMs + SKEW_MARGIN_MS) return abort({ code: "expired" });
-    if (idem !== null && idem.id !== i.orderId && i.now - idem.startedAtMs < IN_FLIGHT_MS) {
+    if (i.now > hold.expiresAtMs + t.skewMarginMs) return abort({ code: "expired" });
+    if (idem !== null && idem.id !== i.orderId && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
     const claim: IdemRecord = idem ?? {

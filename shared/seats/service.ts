@@ -14,9 +14,10 @@ import {
   MAX_SEATS_PER_BUYER,
   MAX_SEATS_PER_HOLD,
   releaseHold,
+  SEAT_TIMINGS,
   type SeatAbort,
+  type SeatTimings,
   type SettleResult,
-  SKEW_MARGIN_MS,
   settleSeats,
 } from "./changes.ts";
 import { requestHash } from "./hash.ts";
@@ -104,6 +105,8 @@ export interface SeatServiceOptions {
    * stream so a run replays exactly. */
   readonly randomBytes: (n: number) => Uint8Array;
   readonly holdTtlMs?: number;
+  /** Skew margin and claim age; absent: SEAT_TIMINGS (production). The simulator scales them. */
+  readonly timings?: SeatTimings;
 }
 
 const fail = (code: SeatErrorCode, detail?: unknown): SeatOutcome<never> => ({
@@ -115,12 +118,14 @@ const fail = (code: SeatErrorCode, detail?: unknown): SeatOutcome<never> => ({
 
 export class SeatService {
   private readonly ttlMs: number;
+  private readonly timings: SeatTimings;
 
   constructor(
     private readonly client: QuorumClient,
     private readonly o: SeatServiceOptions,
   ) {
     this.ttlMs = o.holdTtlMs ?? HOLD_TTL_MS;
+    this.timings = o.timings ?? SEAT_TIMINGS;
   }
 
   /** Holds every requested seat, or none. */
@@ -158,6 +163,7 @@ export class SeatService {
         foreign: [...new Set([...holders, ...counted])].filter((id) => id !== holdId).sort(),
         now: this.o.now(),
         ttlMs: this.ttlMs,
+        timings: this.timings,
         ...(cap ? { cap } : {}),
       };
       const out = await this.step(holdSeatsKeys(input), holdSeats(input));
@@ -221,6 +227,7 @@ export class SeatService {
       holdId: req.holdId,
       orderId: this.newId("o"),
       now: this.o.now(),
+      timings: this.timings,
     };
     const out = await this.step(confirmHoldKeys(input), confirmHold(input));
     let orderId: string;
@@ -271,7 +278,7 @@ export class SeatService {
       // A record never created (its hold died between its two steps) is known only from the
       // expiry its seats carry; a held record from its own.
       const expiresAtMs = rec?.expiresAtMs ?? hint!.expiresAtMs;
-      if (this.o.now() <= expiresAtMs + SKEW_MARGIN_MS) {
+      if (this.o.now() <= expiresAtMs + this.timings.skewMarginMs) {
         const seats = rec?.seats ?? [];
         return {
           ok: true,
@@ -334,7 +341,8 @@ export class SeatService {
   }
 
   private expire(holdId: string, seatExpiresAtMs: number): Promise<ChangeOutcome<Register>> {
-    return this.step([holdKey(holdId)], expireHold({ holdId, seatExpiresAtMs, now: this.o.now() }));
+    const input = { holdId, seatExpiresAtMs, now: this.o.now(), timings: this.timings };
+    return this.step([holdKey(holdId)], expireHold(input));
   }
 
   private async replayHold(holdId: string): Promise<SeatOutcome<HoldView>> {

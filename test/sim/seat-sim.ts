@@ -1,6 +1,6 @@
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
-import { IN_FLIGHT_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import type { SeatTimings } from "../../shared/seats/changes.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { SimNode } from "./network.ts";
@@ -37,10 +37,29 @@ const BOT_WORKERS = 3;
 const BOT_ROUNDS = 2;
 /** Seeds the cap's own random stream (any constant apart from the world's). */
 const CAP_STREAM = 0x2545f491;
+/** Seeds the timings' own random stream. */
+const TIMING_STREAM = 0x6d2b79f5;
 
-/** Ways to break the cap that the checker must catch: the counter not read at all, or read
- * outside the hold's change (check-then-act). */
-export const SEAT_BREAK_MODES = ["cap-ignore", "cap-race"] as const;
+/**
+ * Per run, the seat core's clock rules scaled to the 400 ms holds (production: 5 s and 30 s), so
+ * both takeovers happen in most runs: a skew margin of 50-200 ms, and coordinator clocks within
+ * half of it either way (two coordinators then differ by at most the margin, which is what makes
+ * it safe); a claim counts as in flight for 200-800 ms. Under "skew-margin" the clocks drift
+ * twice the margin either way instead (two differ by up to four margins): the checker must see a
+ * hold taken over while it was still live.
+ */
+function pickTimings(seed: number, broken: boolean): { timings: SeatTimings; maxSkewMs: number } {
+  const r = new Rng(seed ^ TIMING_STREAM);
+  const skewMarginMs = r.int(50, 200);
+  const claimInFlightMs = r.int(200, 800);
+  const maxSkewMs = broken ? 2 * skewMarginMs : Math.floor(skewMarginMs / 2);
+  return { timings: { skewMarginMs, claimInFlightMs }, maxSkewMs };
+}
+
+/** Ways to break the seat rules that the checker must catch: the cap counter not read at all, or
+ * read outside the hold's change (check-then-act); or clocks skewed beyond the skew margin. */
+export const SEAT_BREAK_MODES = ["cap-ignore", "cap-race", "skew-margin"] as const;
+type CapBreakMode = Exclude<SeatBreakMode, "skew-margin">;
 export type SeatBreakMode = (typeof SEAT_BREAK_MODES)[number];
 
 interface Coordinator {
@@ -53,7 +72,8 @@ export interface SeatSimOptions extends FaultOptions {
   customers?: number;
   /** Largest clock offset of a coordinator (virtual ms); the default stays within the margin. */
   maxSkewMs?: number;
-  /** Breaks the cap (and makes every run capped), to show the checker catches it. */
+  /** Breaks the cap (and makes every run capped), or skews clocks beyond the skew margin, to show
+   * the checker catches it. */
   capBreak?: SeatBreakMode;
 }
 
@@ -74,7 +94,7 @@ export interface HoldSeen {
  * A client whose changes see the quota register as the broken rule has it: never (null), or as a
  * quorum read just before the change returned it (then written back from that stale copy).
  */
-function brokenCapClient(client: QuorumClient, mode: SeatBreakMode): QuorumClient {
+function brokenCapClient(client: QuorumClient, mode: CapBreakMode): QuorumClient {
   const broken = Object.create(client) as QuorumClient;
   broken.change = async (keys, f) => {
     const j = keys.findIndex((k) => k.startsWith("quota/"));
@@ -93,16 +113,24 @@ function brokenCapClient(client: QuorumClient, mode: SeatBreakMode): QuorumClien
 export const EXPIRED_TAKEOVER = "expired holds rolled back by another request";
 export const CLAIM_TAKEOVER = "abandoned idempotency claims taken over";
 
+/** Per hold id: the expiry its claim was stamped with, and the stamping coordinator's clock
+ * offset, so expiresAtMs - skew is when the hold really ends (virtual time). */
+type Stamps = Map<string, { expiresAtMs: number; skew: number }>;
+
 /**
  * A client that counts the takeovers its committed changes made: a hold record still "held"
  * turned "expired" (the step before someone else takes its seats), and a change that went ahead
- * on an idempotency claim at least IN_FLIGHT_MS old on this coordinator's clock.
+ * on an idempotency claim at least claimInFlightMs old on this coordinator's clock. It also notes
+ * each hold claim's stamp, and flags an expiry taken over before the hold really ended.
  */
 function countingTakeovers(
   client: QuorumClient,
-  now: () => number,
+  clock: { now: () => number; skew: number; claimInFlightMs: number },
   bump: (rule: string) => void,
+  stamps: Stamps,
+  early: string[],
 ): QuorumClient {
+  const now = clock.now;
   const counted = Object.create(client) as QuorumClient;
   counted.change = async <T>(
     keys: readonly string[],
@@ -121,9 +149,21 @@ function countingTakeovers(
       const after = out.values[j] as { state?: string } | null;
       if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
         bump(EXPIRED_TAKEOVER);
+        const st = stamps.get(k.slice(5));
+        const real = at - clock.skew;
+        if (st && real < st.expiresAtMs - st.skew) {
+          early.push(
+            `hold ${k.slice(5)} taken over at ${real}, before it ended at ${st.expiresAtMs - st.skew}`,
+          );
+        }
       }
       if (k.startsWith("idem/") && typeof before?.startedAtMs === "number") {
-        if (at - before.startedAtMs >= IN_FLIGHT_MS && after !== null) bump(CLAIM_TAKEOVER);
+        if (at - before.startedAtMs >= clock.claimInFlightMs && after !== null)
+          bump(CLAIM_TAKEOVER);
+      }
+      const claim = after as { op?: string; id?: string; expiresAtMs?: number } | null;
+      if (k.startsWith("idem/") && before === null && claim?.op === "hold" && claim.id) {
+        stamps.set(claim.id, { expiresAtMs: claim.expiresAtMs ?? 0, skew: clock.skew });
       }
     });
     return out;
@@ -134,7 +174,16 @@ function countingTakeovers(
 export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const world = makeWorld(o.seed, o);
   const { rng, sched } = world;
-  const maxSkew = o.maxSkewMs ?? 2_000;
+  const skewBreak = o.capBreak === "skew-margin";
+  const capBreak = skewBreak ? undefined : (o.capBreak as CapBreakMode | undefined);
+  const picked = pickTimings(o.seed, skewBreak);
+  const { timings } = picked;
+  const maxSkew = o.maxSkewMs ?? picked.maxSkewMs;
+  world.faults.push(
+    `margin ${timings.skewMarginMs} ms, skew ±${maxSkew} ms, claim ${timings.claimInFlightMs} ms`,
+  );
+  const stamps: Stamps = new Map();
+  const early: string[] = [];
   const coords: Coordinator[] = [];
   let generation = 0;
   const exercised: Record<string, number> = { [EXPIRED_TAKEOVER]: 0, [CLAIM_TAKEOVER]: 0 };
@@ -146,11 +195,13 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const skew = rng.int(-maxSkew, maxSkew);
     const r = rng.fork();
     const now = () => sched.now + skew;
-    const base = o.capBreak ? brokenCapClient(client, o.capBreak) : client;
-    const svc = new SeatService(countingTakeovers(base, now, bump), {
+    const base = capBreak ? brokenCapClient(client, capBreak) : client;
+    const clock = { now, skew, claimInFlightMs: timings.claimInFlightMs };
+    const svc = new SeatService(countingTakeovers(base, clock, bump, stamps, early), {
       now,
       randomBytes: (n) => r.bytes(n),
       holdTtlMs: SIM_HOLD_TTL_MS,
+      timings,
     });
     return { svc, node };
   };
@@ -240,6 +291,11 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
           last = r;
         } else if (r && !last?.ok) last = r;
       }
+      // Told another attempt is still running (409), a client tries again once it could be stale.
+      if (last && !last.ok && last.code === "in-flight") {
+        await sched.sleep(timings.claimInFlightMs);
+        continue;
+      }
       if (last && (last.ok || (last.code !== "unknown" && last.code !== "unavailable"))) break;
     }
     return last;
@@ -260,16 +316,22 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
           seats.set(`${section}/${seatId}`, { section, seatId });
         }
         const caller = `u${c}`;
-        const hold = await holdAs(wl, caller, "h", [...seats.values()]);
+        let hold = await holdAs(wl, caller, "h", [...seats.values()]);
+        // Refused because the seats were held, a customer comes back once a little later, by
+        // when the holder may have walked away (an expired hold to take over).
+        if (hold && !hold.ok && hold.code === "taken") {
+          await sched.sleep(wl.int(0, 2 * SIM_HOLD_TTL_MS));
+          hold = await holdAs(wl, caller, "h2", [...seats.values()]);
+        }
         if (!hold?.ok) return;
         await finish(wl, caller, "c", hold.value.holdId);
       })(),
     );
   }
   const capRng = new Rng(o.seed ^ CAP_STREAM);
-  if (o.capBreak !== undefined || capRng.chance(0.5)) {
+  if (capBreak !== undefined || capRng.chance(0.5)) {
     cap = capRng.int(2, 3);
-    world.faults.push(`cap ${cap}${o.capBreak ? ` (broken: ${o.capBreak})` : ""}`);
+    world.faults.push(`cap ${cap}${capBreak ? ` (broken: ${capBreak})` : ""}`);
     // The bot: several workers of one buyer, each holding 1-2 seats and then holding again; in
     // half of the runs they fire their first holds at the same instant, as bots do at an onsale.
     const burst = capRng.chance(0.5);
@@ -303,8 +365,10 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     now: () => sched.now + 10_000_000,
     randomBytes: (n) => new Uint8Array(n).fill(0x80),
     holdTtlMs: SIM_HOLD_TTL_MS,
+    timings,
   });
-  const violations: string[] = [];
+  // No hold taken over (rolled back for someone else) before its lifetime really ran out.
+  const violations: string[] = [...early];
   const audit = (async () => {
     const all = new Set<string>();
     for (const a of world.acceptors) for (const k of a.records.keys()) all.add(k);
@@ -338,7 +402,9 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const idems = await read<IdemRecord>([...all].filter((k) => k.startsWith("idem/")).sort());
     violations.push(...checkSeatInvariants(holds, seatsNow, idems, holdsOk, confirmsOk));
     if (cap !== undefined)
-      violations.push(...checkCapInvariants(cap, holds, [...seen.values()], maxSkew));
+      violations.push(
+        ...checkCapInvariants(cap, holds, [...seen.values()], maxSkew, timings.skewMarginMs),
+      );
   })();
   await sched.run();
   // An audit that could not read the final state checked nothing: inconclusive, and a failure.
@@ -454,6 +520,7 @@ export function checkCapInvariants(
   holds: Map<string, HoldRecord | null>,
   seen: readonly HoldSeen[],
   maxSkewMs: number,
+  skewMarginMs: number,
 ): string[] {
   const v: string[] = [];
   const sold = new Map<string, number>();
@@ -468,7 +535,7 @@ export function checkCapInvariants(
       if (o.caller !== h.caller || o.holdId === h.holdId || o.okAt >= h.startedAt) return false;
       if (holds.get(`hold/${o.holdId}`)?.state === "sold") return true;
       const released = o.releasedAt !== undefined && o.releasedAt <= h.okAt;
-      return !released && h.okAt <= o.expiresAtMs + SKEW_MARGIN_MS - maxSkewMs;
+      return !released && h.okAt <= o.expiresAtMs + skewMarginMs - maxSkewMs;
     });
     const n = earlier.reduce((a, o) => a + o.n, h.n);
     if (n > cap) {
