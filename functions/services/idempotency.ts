@@ -11,8 +11,9 @@ import { RETRY_AFTER_S } from "./store.ts";
  * from the seat service's buyer claims (`idem/b_…/<key>`).
  */
 
-/** A claim whose request started less than this long ago is presumed still running (409). */
-export const IN_FLIGHT_MS = 30_000;
+/** A claim whose request started less than this long ago is presumed still running (409): the
+ * same rule, and the same value, as the seat service's buyer claims. */
+export { IN_FLIGHT_MS } from "../../shared/seats/changes.ts";
 
 export type TheaterOp = "plan" | "venue" | "event" | "refund";
 
