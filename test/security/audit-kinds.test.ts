@@ -2,10 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { crossCheck } from "../../shared/audit/cross-check.ts";
 import type { AuditEntry } from "../../shared/audit/entry.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
-import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { buySeats } from "../functions/routes/buyer/helpers.ts";
 import { sealedAuditLogs } from "../support/audit.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, seedEvent } from "../support/seed.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
 
 /**
  * Threat: a provider signs tickets, or a coordinator commits writes, and nothing public records it,
@@ -18,25 +17,21 @@ let orderId: string;
 const logs: Partial<Record<ProviderId, AuditEntry[]>> = {};
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  const ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
+  const seeded = await startSeededMemoryCluster();
+  mc = seeded.mc;
+  const ev = seeded.ev;
+  const { body } = await buySeats(
+    mc,
+    await mc.tokenFor("alice"),
+    ev.eventId,
+    ev.seats.slice(0, 2),
+    {
+      hold: "vercel",
+      confirm: "vercel",
+    },
   );
-  const alice = await mc.tokenFor("alice");
-  const h = await call(mc, "vercel", "POST", `/v1/events/${ev.eventId}/holds`, {
-    token: alice,
-    key: newKey(),
-    body: { seats: [ev.seats[0], ev.seats[1]] },
-  });
-  const c = await call(mc, "vercel", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
-    token: alice,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
-  orderId = c.body.order.id;
-  ticketIds = c.body.tickets.map((t: { id: string }) => t.id);
+  orderId = body.order.id;
+  ticketIds = body.tickets.map((t: { id: string }) => t.id);
   const sealed = await sealedAuditLogs(mc);
   for (const p of PROVIDERS) logs[p] = sealed[p].entries;
 });

@@ -3,10 +3,9 @@ import { BuyerIds } from "../../functions/services/buyer-id.ts";
 import { PROVIDERS } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
-import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { buySeats } from "../functions/routes/buyer/helpers.ts";
 import { sealedAuditLogs } from "../support/audit.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, seedEvent } from "../support/seed.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
 
 /**
  * Threats: (1) anyone reading the public audit log guesses a buyer id ("alice", an e-mail-like
@@ -25,25 +24,13 @@ async function guessableSegment(sub: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  const ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
-  const alice = await mc.tokenFor("alice");
-  const h = await call(mc, "cloudflare", "POST", `/v1/events/${ev.eventId}/holds`, {
-    token: alice,
-    key: newKey(),
-    body: { seats: [ev.seats[0]] },
-  });
-  const c = await call(mc, "cloudflare", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
-    token: alice,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
+  const seeded = await startSeededMemoryCluster();
+  mc = seeded.mc;
+  const { body } = await buySeats(mc, await mc.tokenFor("alice"), seeded.ev.eventId, [
+    seeded.ev.seats[0],
+  ]);
   claims = JSON.parse(
-    Buffer.from(c.body.tickets[0].ticket.payload as string, "base64url").toString("utf8"),
+    Buffer.from(body.tickets[0].ticket.payload as string, "base64url").toString("utf8"),
   );
   const sealed = await sealedAuditLogs(mc);
   for (const p of PROVIDERS) auditKeys.push(...sealed[p].entries.map((e) => e.key));

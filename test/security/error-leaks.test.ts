@@ -3,8 +3,8 @@ import { createApp } from "../../functions/app.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
 import { makeTestCluster } from "../support/cluster.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import type { Seeded } from "../support/seed.ts";
 
 /**
  * Threat: an anonymous caller learns the platform's internals (store hosts, driver errors, peer
@@ -18,11 +18,7 @@ let mc: MemoryCluster;
 let ev: Seeded;
 let alice: string;
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
+  ({ mc, ev } = await startSeededMemoryCluster());
   alice = await mc.tokenFor("alice");
 });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+import { buySeats, CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import type { Seeded } from "../support/seed.ts";
 
 /**
  * Threat: a buyer probes hold ids to learn which exist and which were bought. Every answer about
@@ -14,25 +14,13 @@ let bob: string;
 let soldHold: string;
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
+  ({ mc, ev } = await startSeededMemoryCluster());
   alice = await mc.tokenFor("alice");
   bob = await mc.tokenFor("bob");
-  const h = await call(mc, "aws", "POST", `/v1/events/${ev.eventId}/holds`, {
-    token: alice,
-    key: newKey(),
-    body: { seats: [ev.seats[3]] },
-  });
-  soldHold = h.body.holdId;
-  const c = await call(mc, "aws", "POST", `/v1/holds/${soldHold}/confirm`, {
-    token: alice,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
+  ({ holdId: soldHold } = await buySeats(mc, alice, ev.eventId, [ev.seats[3]], {
+    hold: "aws",
+    confirm: "aws",
+  }));
 });
 
 describe("another buyer's sold hold", () => {

@@ -9,9 +9,9 @@ import {
   type TicketSignature,
 } from "../../shared/tickets/sign.ts";
 import { verifyTicket } from "../../shared/tickets/verify.ts";
-import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+import { buySeats } from "../functions/routes/buyer/helpers.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import type { Seeded } from "../support/seed.ts";
 
 /**
  * Threat: one compromised provider (here cloudflare: the attacker holds its signing key and can
@@ -26,26 +26,13 @@ let genuine: TicketClaims;
 let holdId: string;
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
-  const alice = await mc.tokenFor("alice");
-  const h = await call(mc, "vercel", "POST", `/v1/events/${ev.eventId}/holds`, {
-    token: alice,
-    key: newKey(),
-    body: { seats: [ev.seats[0]] },
+  ({ mc, ev } = await startSeededMemoryCluster());
+  const bought = await buySeats(mc, await mc.tokenFor("alice"), ev.eventId, [ev.seats[0]], {
+    hold: "vercel",
+    confirm: "vercel",
   });
-  expect(h.status).toBe(201);
-  holdId = h.body.holdId;
-  const c = await call(mc, "vercel", "POST", `/v1/holds/${holdId}/confirm`, {
-    token: alice,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
-  const t = c.body.tickets[0];
+  holdId = bought.holdId;
+  const t = bought.body.tickets[0];
   genuine = JSON.parse(
     new TextDecoder().decode(Buffer.from(t.ticket.payload as string, "base64url")),
   ) as TicketClaims;

@@ -4,6 +4,7 @@ import { loadConfig, PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { DeploymentEnv } from "../../shared/env.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
 import { makeTestCluster, type TestCluster } from "./cluster.ts";
+import { directStore, seedEvent } from "./seed.ts";
 
 /** Default test clock: a fixed instant, so tests that move time do so explicitly. */
 export const MEMORY_CLUSTER_EPOCH_MS = Date.UTC(2026, 10, 25, 12);
@@ -126,4 +127,14 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
       return ((await r.json()) as { access_token: string }).access_token;
     },
   };
+}
+
+/** A memory cluster with one seeded on-sale event (test/support/seed.ts defaults). */
+export async function startSeededMemoryCluster(o: MemoryClusterOptions = {}) {
+  const mc = await startMemoryCluster(o);
+  const ev = await seedEvent(
+    directStore(mc.acceptors, () => mc.clock.ms),
+    { nowMs: mc.clock.ms },
+  );
+  return { mc, ev };
 }

@@ -41,3 +41,30 @@ export async function call(
   }
   return { status: r.status, headers: r.headers, body };
 }
+
+/**
+ * Holds `seats` of an event and buys them with the test card (hold on `via.hold`, confirm on
+ * `via.confirm`); fails the test unless both succeed. Returns the hold id and the confirm body.
+ */
+export async function buySeats(
+  mc: MemoryCluster,
+  token: string,
+  eventId: string,
+  seats: readonly unknown[],
+  via: { hold?: ProviderId; confirm?: ProviderId } = {},
+) {
+  const h = await call(mc, via.hold ?? "cloudflare", "POST", `/v1/events/${eventId}/holds`, {
+    token,
+    key: newKey(),
+    body: { seats },
+  });
+  if (h.status !== 201) throw new Error(`hold refused: ${h.status} ${JSON.stringify(h.body)}`);
+  const holdId: string = h.body.holdId;
+  const c = await call(mc, via.confirm ?? "cloudflare", "POST", `/v1/holds/${holdId}/confirm`, {
+    token,
+    key: newKey(),
+    body: { card: CARD_OK },
+  });
+  if (c.status !== 201) throw new Error(`confirm refused: ${c.status} ${JSON.stringify(c.body)}`);
+  return { holdId, body: c.body };
+}

@@ -6,9 +6,9 @@ import {
 } from "../../../../functions/peers/ticket-sign-client.ts";
 import { BuyerIds } from "../../../../functions/services/buyer-id.ts";
 import { verifyTicket } from "../../../../shared/tickets/verify.ts";
-import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../../../support/seed.ts";
-import { CARD_OK, call, newKey } from "./helpers.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../../../support/memory-cluster.ts";
+import type { Seeded } from "../../../support/seed.ts";
+import { buySeats } from "./helpers.ts";
 
 let mc: MemoryCluster;
 let ev: Seeded;
@@ -17,26 +17,11 @@ let payload: string;
 let coordinatorSig: { protected: string; signature: string };
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
-  const alice = await mc.tokenFor("alice");
-  const h = await call(mc, "cloudflare", "POST", `/v1/events/${ev.eventId}/holds`, {
-    token: alice,
-    key: newKey(),
-    body: { seats: [ev.seats[0]] },
-  });
-  holdId = h.body.holdId;
-  const c = await call(mc, "cloudflare", "POST", `/v1/holds/${holdId}/confirm`, {
-    token: alice,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
-  payload = c.body.tickets[0].ticket.payload;
-  coordinatorSig = c.body.tickets[0].ticket.signatures[0];
+  ({ mc, ev } = await startSeededMemoryCluster());
+  const bought = await buySeats(mc, await mc.tokenFor("alice"), ev.eventId, [ev.seats[0]]);
+  holdId = bought.holdId;
+  payload = bought.body.tickets[0].ticket.payload;
+  coordinatorSig = bought.body.tickets[0].ticket.signatures[0];
 });
 
 const buyerIdsOf = (m: MemoryCluster) => {
