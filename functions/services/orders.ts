@@ -93,16 +93,6 @@ async function paymentKeyFor(seg: string, key: string): Promise<string> {
   return `pk_${toBase64Url(new Uint8Array(d))}`;
 }
 
-/** Issues (or re-issues) the tickets of a stored order; their claims derive from the order alone. */
-export function issueOrderTickets(
-  s: Services,
-  order: StoredOrder,
-  sub: string,
-  seg: string,
-): Promise<IssueResult> {
-  return issueTickets(s, order, sub, seg);
-}
-
 /** Each seat's ticket display names, fixed into the order when the sale commits. */
 function withDisplay(seats: readonly OrderSeat[], lookup: SeatLookup): OrderSeat[] {
   return seats.map((seat) => {
@@ -262,7 +252,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   const order = written.value;
   let issued: IssueResult;
   try {
-    issued = await issueOrderTickets(s, order, i.sub, i.seg);
+    issued = await issueTickets(s, order, i.sub, i.seg);
   } catch (e) {
     // The sale and the order stand; tickets follow with POST /v1/me/orders/{id}/tickets.
     const reason = e instanceof Error ? e.message : String(e);

@@ -6,8 +6,8 @@ import { orderSeatKey, ticketIdFor } from "../../../../shared/tickets/derive.ts"
 import { ProblemError } from "../../../problem.ts";
 import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
-import { issueOrderTickets, type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
-import { type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
+import { type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
+import { issueTickets, type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
@@ -132,7 +132,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
           `the order is ${order.status}`,
         );
       }
-      const issued = await issueOrderTickets(s, order, sub, seg);
+      const issued = await issueTickets(s, order, sub, seg);
       if (issued.tickets.length === 0) {
         throw ticketsPending(issued);
       }
