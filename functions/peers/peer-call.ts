@@ -2,6 +2,7 @@ import type { PrivateJwk, ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { signRequest } from "../../shared/crypto/http-signature.ts";
 import { openReply, SEALED_CONTENT_TYPE } from "../../shared/crypto/reply-seal.ts";
+import { randomBytes } from "../random.ts";
 import { instanceReplyKeys } from "./reply-keys.ts";
 
 export interface PeerCallOptions {
@@ -34,7 +35,7 @@ export async function peerCall(
   payload: unknown,
 ): Promise<PeerReply> {
   const body = new TextEncoder().encode(JSON.stringify(payload));
-  const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(18)));
+  const nonce = toBase64Url(randomBytes(18));
   const keys = await instanceReplyKeys();
   const headers = await signRequest({
     method: "POST",

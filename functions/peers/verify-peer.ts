@@ -10,6 +10,7 @@ import type { AppDeps } from "../deps.ts";
 import { declaredTooLarge, payloadTooLarge, readCapped } from "../middleware/body-limit.ts";
 import { chargeIdentity } from "../middleware/rate-limit.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
+import { randomBytes } from "../random.ts";
 import { instanceReplyKeys } from "./reply-keys.ts";
 
 export type PeerBody =
@@ -30,8 +31,8 @@ export type PeerBody =
  * headers alone, and a signed one is read only up to `maxBytes`. Answers are sealed to the reply
  * key the signed request names, so whoever replays a captured call (on this instance or another
  * one, whose nonce memory never saw it) gets nothing it can read. One nonce cache per guard: a
- * nonce signed for one path cannot be
- * replayed on another anyway, since the path is covered by the signature.
+ * nonce signed for one path cannot be replayed on another anyway, since the path is covered by the
+ * signature.
  */
 export function peerGuard(deps: AppDeps, maxBytes: number) {
   const now = deps.now ?? Date.now;
@@ -59,14 +60,14 @@ export function peerGuard(deps: AppDeps, maxBytes: number) {
     if (declaredTooLarge(c.req.raw, maxBytes)) return refuse(payloadTooLarge(maxBytes));
     const raw = await readCapped(c.req.raw, maxBytes);
     if (raw === null) return refuse(payloadTooLarge(maxBytes));
-    const v = await verifyRequest({ ...signed, body: raw, self: deps.provider, keys, nowS });
+    const v = await verifyRequest({ ...signed, body: raw, self: deps.provider, keys, nowS }, pre);
     if (!v.ok) return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", v.reason));
     if (!nonces.admit(v.nonce, nowS)) {
       return refuse(new ProblemError(401, "unauthorized-peer", "Unauthorized", "replayed nonce"));
     }
     const reply = async (value: unknown) => {
       const plain = new TextEncoder().encode(JSON.stringify(value));
-      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const iv = randomBytes(12);
       const sealed = await sealReply(plain, v.replyKey, v.nonce, await instanceReplyKeys(), iv);
       return new Response(sealed as BodyInit, {
         status: 200,

@@ -175,9 +175,13 @@ export function checkSignatureHeaders(input: HeaderInput): HeaderCheck {
 }
 
 /** Checks a peer request's signature, digest, addressee and freshness (not its nonce's novelty:
- * see NonceCache). Never throws on bad input. */
-export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
-  const h = checkSignatureHeaders(input);
+ * see NonceCache). Never throws on bad input. `checked`: checkSignatureHeaders' verdict on these
+ * very headers, when the caller already ran it before reading the body. */
+export async function verifyRequest(
+  input: VerifyInput,
+  checked?: Extract<HeaderCheck, { ok: true }>,
+): Promise<VerifyResult> {
+  const h = checked ?? checkSignatureHeaders(input);
   if (!h.ok) return h;
   const { keyid, nonce, createdS, replyKey } = h;
   const digest = await contentDigest(input.body);
