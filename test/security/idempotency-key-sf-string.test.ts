@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseIdempotencyKey } from "../../shared/domain/idempotency-key.ts";
 import { CARD_OK, call } from "../functions/routes/buyer/helpers.ts";
 import { licensedTheater, manage, type TheaterCreds } from "../functions/routes/manage/helpers.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import type { Seeded } from "../support/seed.ts";
 
 /**
  * Issue #11 item 9: the IETF draft (draft-ietf-httpapi-idempotency-key-header) makes
@@ -20,11 +20,7 @@ let theater: TheaterCreds;
 const YEAR_MS = 366 * 86_400_000;
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
+  ({ mc, ev } = await startSeededMemoryCluster());
   alice = await mc.tokenFor("alice");
   theater = await licensedTheater(mc, "sf-theatre", { ttlS: 3 * 366 * 86_400 });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import type { Seeded } from "../support/seed.ts";
 
 /**
  * Issue #11 item 8: hold and order ids were drawn from Math.random, a predictable generator (its
@@ -17,11 +17,7 @@ let random: MockInstance<() => number>;
 beforeAll(async () => {
   // Spied before the cluster starts: services keep a reference to the generator they were given.
   random = vi.spyOn(Math, "random");
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
+  ({ mc, ev } = await startSeededMemoryCluster());
   alice = await mc.tokenFor("alice");
 });
 

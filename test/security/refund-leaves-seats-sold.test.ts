@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { refundChange } from "../../functions/services/refunds.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
 import { licensedTheater, manage, type TheaterCreds } from "../functions/routes/manage/helpers.ts";
-import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";
-import { directStore, type Seeded, seedEvent } from "../support/seed.ts";
+import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import { directStore, type Seeded } from "../support/seed.ts";
 
 /**
  * Found while testing free tickets (issue #11 item 9): a refund coordinated by a provider that
@@ -21,11 +21,7 @@ let bob: string;
 let theater: TheaterCreds;
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
-  ev = await seedEvent(
-    directStore(mc.acceptors, () => mc.clock.ms),
-    { nowMs: mc.clock.ms },
-  );
+  ({ mc, ev } = await startSeededMemoryCluster());
   alice = await mc.tokenFor("alice");
   bob = await mc.tokenFor("bob");
   theater = await licensedTheater(mc, ev.theaterId);
