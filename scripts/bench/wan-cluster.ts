@@ -89,7 +89,14 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TESSERA_BENCH_PROF}`]
         : []),
     ],
-    env: { ...process.env, TESSERA_BENCH_HOST: JSON.stringify(cfg) },
+    // A host runs a provider and its stores in one process: Web Crypto jobs (every peer call signs,
+    // verifies and seals), LevelDB (dynalite) and file I/O (s3rver) all share libuv's thread pool,
+    // whose default of 4 threads is small for that.
+    env: {
+      UV_THREADPOOL_SIZE: "16",
+      ...process.env,
+      TESSERA_BENCH_HOST: JSON.stringify(cfg),
+    },
     stdio: verbose ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "pipe", "pipe", "ipc"],
   });
   const tail: string[] = [];
@@ -143,7 +150,11 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
         const id = nextId++;
         const timer = setTimeout(() => {
           pending.delete(id);
-          reject(new Error(`${cfg.provider} host: ${r.cmd} timed out`));
+          reject(
+            new Error(
+              `${cfg.provider} host: ${r.cmd} timed out; its last output:\n${tail.join("\n")}`,
+            ),
+          );
         }, HOST_COMMAND_TIMEOUT_MS);
         pending.set(id, {
           resolve: () => {
@@ -155,7 +166,12 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
             reject(e);
           },
         });
-        child.send({ ...r, id } as HostRequest);
+        // A host that died closes its channel: a refusal for this command, not an uncaught throw.
+        child.send({ ...r, id } as HostRequest, (e) => {
+          if (!e) return;
+          pending.get(id)?.reject(e);
+          pending.delete(id);
+        });
       }),
   };
 }
