@@ -49,7 +49,7 @@ export function disagreeingKeys(
   return out;
 }
 
-async function scanUpTo(
+export async function scanUpTo(
   acceptor: AcceptorPort,
   prefix: string,
   limit: number,

@@ -177,7 +177,8 @@ export class QuorumClient {
       for (let i = 0; i < ACCEPTOR_COUNT; i++) {
         void this.call(i, (a) => a.read(keys)).then((r) => {
           if (replies.length >= need || failed > ACCEPTOR_COUNT - need) return;
-          if (!r.ok || r.value.length !== keys.length) {
+          // A rejoining store's records may miss chosen writes it lost: it is not one of the two.
+          if (!r.ok || r.value.length !== keys.length || r.value.some((rec) => rec.learner)) {
             if (++failed > ACCEPTOR_COUNT - need) resolve(null);
             return;
           }

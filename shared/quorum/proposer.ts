@@ -16,7 +16,7 @@ import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.t
  * (or failures), the current time and a random number, and carries out the effects it returns.
  *
  * Outcome rules (see docs/quorum.md for the reasoning):
- * - ok: every key got two accepts at one ballot.
+ * - ok: every key got two accepts at one ballot from voting stores (not from a rejoining one).
  * - aborted: f declined; the values it saw were confirmed by writing them back (so the read that
  *   justified the abort is linearizable), nothing else was written.
  * - unavailable: no accept carrying a new value was ever sent. Safe to report as "not done".
@@ -153,7 +153,13 @@ interface Taint<T> {
   readonly changed: readonly boolean[];
 }
 
-type Vote = "yes" | "no" | "failed";
+/**
+ * "learner": a yes from a store that is rejoining after it may have lost writes (the reply's
+ * `learner` flag). It is not counted toward the quorum (so a change then needs both voting
+ * stores), and what it reports is not taken as the current value, but it is evidence in
+ * provenAbsent: our earlier accept may have landed there.
+ */
+type Vote = "yes" | "learner" | "no" | "failed";
 /**
  * Outcome of checking that earlier accepts landed nowhere: proven; disproved (an acceptor shows
  * ours, or a ballot at or above the fence, which stays so); or not known yet because an acceptor
@@ -310,7 +316,7 @@ export class Proposer<T> {
     const reads: (Read | undefined)[] = [];
     replies.forEach((r, j) => {
       if (r.ok) {
-        votes[j] = "yes";
+        votes[j] = r.learner ? "learner" : "yes";
         reads[j] = { ballot: r.accepted, raw: r.value };
       } else {
         votes[j] = "no";
@@ -326,8 +332,8 @@ export class Proposer<T> {
       this.votes[acceptor] = this.keys.map(() => "failed");
       return;
     }
-    this.votes[acceptor] = replies.map((r, j) => {
-      if (r.ok) return "yes";
+    this.votes[acceptor] = replies.map((r, j): Vote => {
+      if (r.ok) return r.learner ? "learner" : "yes";
       // Acceptors acknowledge a repeat of a stored accept, but one on the older rule refused it
       // with conflict = max(promised, accepted) = our ballot or the `next` stored with it. Both
       // prove the accept landed there: ballots are never reused (the allocator), `next` was sent
@@ -335,7 +341,7 @@ export class Proposer<T> {
       // change, which starts only after this one ended. Counting it as a refusal could make us
       // re-run f on a change that took effect.
       if (r.conflict === this.ballots[j] || (this.next !== null && r.conflict === this.next)) {
-        return "yes";
+        return r.learner ? "learner" : "yes";
       }
       this.noteConflict(r.conflict);
       return "no";
@@ -348,6 +354,7 @@ export class Proposer<T> {
       let no = 0;
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
         const v = this.votes[a]?.[j];
+        // A learner's yes can never become a vote: for the tally it is as good as a no.
         if (v === "yes") yes++;
         else if (v !== undefined) no++;
       }
@@ -363,7 +370,8 @@ export class Proposer<T> {
       let best: Read = { ballot: "", raw: null };
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
         const r = this.reads[a]?.[j];
-        if (r && r.ballot > best.ballot) best = r;
+        // Only the voting quorum defines the current value (it holds every chosen one).
+        if (r && this.votes[a]?.[j] === "yes" && r.ballot > best.ballot) best = r;
       }
       return best;
     });
@@ -407,7 +415,7 @@ export class Proposer<T> {
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
         const vote = this.votes[a]?.[j];
         const r = this.reads[a]?.[j];
-        if (vote === "yes" && r) {
+        if ((vote === "yes" || vote === "learner") && r) {
           if (t.ours[j]!.has(r.ballot) || r.ballot >= t.fence[j]!) return "disproved";
         } else if (vote === "no") {
           if (proof === "proven") proof = "refused";

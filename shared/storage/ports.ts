@@ -25,6 +25,19 @@ export interface AcceptorRecord {
   readonly accepted: BallotString;
   /** Accepted value as JSON text, or null when nothing was ever accepted. */
   readonly value: string | null;
+  /** Set on a read or scan reply of a store that is rejoining (see NonVoting). */
+  readonly learner?: true;
+}
+
+/**
+ * Set (to true) by a store that is rejoining after it may have lost writes (a restore, a failover
+ * to an asynchronous copy; see shared/quorum/membership.ts) on every reply it sends. It still
+ * applies the acceptor rules, so it catches up, but its yes must not count toward a quorum: its
+ * promises and accepts before the restore are forgotten. Its refusals and the state it reports
+ * stay true statements about it and are used as usual.
+ */
+export interface NonVoting {
+  readonly learner?: true;
 }
 
 /** Phase 1: promise `ballot` for every key (each key decided on its own). */
@@ -33,7 +46,7 @@ export interface PrepareRequest {
   readonly ballot: BallotString;
 }
 
-export type PrepareReply =
+export type PrepareReply = (
   | {
       readonly ok: true;
       readonly key: string;
@@ -41,7 +54,9 @@ export type PrepareReply =
       readonly value: string | null;
     }
   /** Refused: `conflict` is the acceptor's highest ballot (max of promised and accepted). */
-  | { readonly ok: false; readonly key: string; readonly conflict: BallotString };
+  | { readonly ok: false; readonly key: string; readonly conflict: BallotString }
+) &
+  NonVoting;
 
 /** Phase 2: store `value` at `ballot`. */
 export interface AcceptEntry {
@@ -55,11 +70,13 @@ export interface AcceptEntry {
   readonly next?: BallotString;
 }
 
-export type AcceptReply =
+export type AcceptReply = (
   | { readonly ok: true; readonly key: string }
-  | { readonly ok: false; readonly key: string; readonly conflict: BallotString };
+  | { readonly ok: false; readonly key: string; readonly conflict: BallotString }
+) &
+  NonVoting;
 
-export interface ScanPage {
+export interface ScanPage extends NonVoting {
   readonly records: readonly AcceptorRecord[];
   /** Opaque cursor for the next page; absent when the scan is complete. */
   readonly cursor?: string;

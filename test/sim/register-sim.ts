@@ -247,7 +247,7 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
     events: sched.events,
     outcomes,
     changes: world.changes,
-    exercised,
+    exercised: { ...exercised, ...world.sweeps },
   };
 }
 

@@ -430,7 +430,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     events: sched.events,
     outcomes,
     changes: world.changes,
-    exercised,
+    exercised: { ...exercised, ...world.sweeps },
   };
 }
 

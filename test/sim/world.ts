@@ -5,14 +5,8 @@ import {
   type QuorumClientOptions,
 } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
-import {
-  type BreakMode,
-  type KillPoint,
-  type NetConfig,
-  SimAcceptor,
-  SimNetwork,
-  SimNode,
-} from "./network.ts";
+import { SimStore, startSweeper } from "./anti-entropy-sim.ts";
+import { type BreakMode, type KillPoint, type NetConfig, SimNetwork, SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
 
@@ -25,7 +19,8 @@ import { Scheduler } from "./scheduler.ts";
 export const SIM_TIMEOUT_MS = 80;
 
 export interface FaultOptions {
-  /** Opt-in: one acceptor loses every write made after a snapshot. */
+  /** One acceptor loses every write made after a snapshot in every run (not only in a share of
+   * them), and rejoins through the membership rule (anti-entropy-sim.ts). */
   amnesia?: boolean;
   break?: BreakMode;
   /** Probability that an operation's proposer is killed mid-change. */
@@ -36,12 +31,14 @@ export interface World {
   readonly seed: number;
   readonly rng: Rng;
   readonly sched: Scheduler;
-  readonly acceptors: SimAcceptor[];
+  readonly acceptors: SimStore[];
   readonly net: SimNetwork;
   /** What was drawn for this run (printed with a failing seed). */
   readonly faults: string[];
   /** Outcomes of every change (quorum reads included) that returned, by status and reason. */
   readonly changes: Record<string, number>;
+  /** What the sweeper did (anti-entropy repairs, rejoins), for the workloads' "rules exercised". */
+  readonly sweeps: Record<string, number>;
   /** One coordinator instance: one QuorumClient (one promise cache) on one node. */
   client(id: string, skewMs?: number): { client: QuorumClient; node: SimNode; cache: PromiseCache };
   /** Maybe arms a kill for the node's next change; returns the point chosen, if any. */
@@ -55,7 +52,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
   const netRng = rng.fork();
   const faultRng = rng.fork();
   const sched = new Scheduler();
-  const acceptors = [0, 1, 2].map((i) => new SimAcceptor(i, opts.break));
+  const acceptors = [0, 1, 2].map((i) => new SimStore(i, opts.break));
   const cfg: NetConfig = {
     delayMinMs: 1,
     delayMaxMs: faultRng.pick([5, 10, 20]),
@@ -78,14 +75,10 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
       acceptors[victim]!.health = "up";
     });
   }
-  if (opts.amnesia) {
-    const victim = faultRng.int(0, 2);
-    const snap = faultRng.int(0, 100);
-    const back = snap + faultRng.int(20, 200);
-    faults.push(`acceptor ${victim} amnesia: snapshot ${snap}ms, rolled back ${back}ms`);
-    sched.at(snap, () => acceptors[victim]!.takeSnapshot());
-    sched.at(back, () => acceptors[victim]!.rollBack());
-  }
+  const sweeps = startSweeper(
+    { seed, sched, acceptors, net, faults },
+    { amnesia: opts.amnesia, break: opts.break, timeoutMs: SIM_TIMEOUT_MS },
+  );
   const killRate = opts.killRate ?? 0.05;
   const changes: Record<string, number> = {};
 
@@ -97,6 +90,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     net,
     faults,
     changes,
+    sweeps,
     client(id, skewMs = 0) {
       const node = new SimNode(id, sched);
       const clientRng = rng.fork();
