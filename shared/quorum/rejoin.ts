@@ -69,7 +69,7 @@ export function caughtUp(
   voters: readonly (AcceptorRecord | undefined)[],
 ): boolean {
   if (!rejoining || voters.some((v) => v === undefined)) return false;
-  const floor = voters.map((v) => v!.accepted).reduce((a, b) => (a < b ? a : b));
+  const [floor = ""] = voters.map((v) => v!.accepted).sort();
   return rejoining.accepted >= floor && floor !== "";
 }
 
