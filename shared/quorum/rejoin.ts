@@ -2,7 +2,7 @@ import { type AcceptorPort, type AcceptorRecord, BATCH_KEYS_MAX } from "../stora
 import { ANTI_ENTROPY_LIMIT_DEFAULT, scanUpTo } from "./anti-entropy.ts";
 import type { QuorumClient } from "./client.ts";
 import { ACCEPTOR_TIMEOUT_MS } from "./client.ts";
-import type { Membership } from "./membership.ts";
+import { isReservedKey, type Membership } from "./membership.ts";
 import { ACCEPTOR_COUNT } from "./tally.ts";
 
 /**
@@ -93,7 +93,8 @@ export async function rejoinSlice(
   const all = new Set<string>();
   for (const s of scans)
     for (const r of s?.records ?? []) if (upTo === undefined || r.key <= upTo) all.add(r.key);
-  const keys = [...all].sort();
+  // A store reached without its decorator still lists its own membership record: not a register.
+  const keys = [...all].filter((k) => !isReservedKey(k)).sort();
   let moved = 0;
   let failed = 0;
   for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) {
