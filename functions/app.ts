@@ -5,6 +5,7 @@ import { requestId } from "hono/request-id";
 import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
+import { withMembership } from "./membership.ts";
 import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
 import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
 import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
@@ -49,8 +50,9 @@ const BODY_LIMITS: readonly RouteBodyLimit[] = [
 
 /** Builds the one handler set every provider serves. Only this file registers routes. */
 export function createApp(hostDeps: AppDeps) {
-  // Every accept of this provider's store, local or from a peer, is audit-logged (functions/audit).
-  const { deps, audit } = withAudit(hostDeps);
+  // Every accept of this provider's store, local or from a peer, is audit-logged (functions/audit),
+  // and every reply says whether the store votes (functions/membership.ts).
+  const { deps, audit } = withAudit(withMembership(hostDeps));
   const services = createServices(deps);
   const now = deps.now ?? Date.now;
   const app = new OpenAPIHono({

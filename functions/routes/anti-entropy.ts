@@ -1,24 +1,40 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { antiEntropy } from "../../shared/quorum/anti-entropy.ts";
+import { MembershipControl } from "../../shared/quorum/membership.ts";
+import { type RejoinProgress, type RejoinStep, rejoinStep } from "../../shared/quorum/rejoin.ts";
+import { membershipOf } from "../membership.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "../services/index.ts";
 
 /** Keys compared per sweep: one sweep must fit a scheduled invocation's time limit. */
 const SWEEP_KEYS_MAX = 5_000;
+/** Keys re-chosen per rejoin step: each costs an identity change, so fewer than a plain sweep. */
+const REJOIN_KEYS_MAX = 1_000;
+/** Where this provider's rejoin walk stands between scheduled calls (its own blob store). */
+const REJOIN_PROGRESS_BLOB = "anti-entropy/rejoin";
 
 /**
  * Scheduled anti-entropy (Workers Cron Trigger, Vercel Cron, a scheduled Lambda): compares the
  * three stores and re-proposes every key on which they disagree. Authenticated by CRON_SECRET;
- * disabled (404) where none is configured.
+ * disabled (404) where none is configured. While this provider's own store is rejoining (marked
+ * restored, see docs/quorum.md "Acceptor amnesia"), each call also runs one step of the rejoin
+ * walk, which sets the store back to member once it has re-chosen every key.
+ *
+ * Operator endpoints, same secret: `GET /internal/membership` (this store's membership),
+ * `POST /internal/membership/restored` (mark this store restored BEFORE it serves again: it stops
+ * voting), `POST /internal/membership/rejoin` (one rejoin step now, instead of waiting for cron).
  */
 export function antiEntropyRoutes(s: Services) {
   const app = new Hono();
   const secret = s.deps.settings.CRON_SECRET;
-  const handler = async (c: import("hono").Context) => {
+  const authorize = (c: Context) => {
     if (!secret) throw new ProblemError(404, "not-found", "Not Found", "anti-entropy is disabled");
     if (c.req.header("authorization") !== `Bearer ${secret}`) {
       throw new ProblemError(401, "unauthorized", "Unauthorized", "bad or missing cron secret");
     }
+  };
+  const handler = async (c: Context) => {
+    authorize(c);
     const prefix = c.req.query("prefix") ?? "";
     const limitQ = Number(c.req.query("limit") ?? SWEEP_KEYS_MAX);
     const limit =
@@ -35,9 +51,68 @@ export function antiEntropyRoutes(s: Services) {
       ...(after ? { after } : {}),
     });
     await s.deps.blobs.put(cursorBlob, result.next ?? "").catch(() => undefined);
-    return c.json({ provider: s.deps.provider, prefix, from: after ?? null, ...result });
+    const rejoin = await rejoinIfRejoining(s);
+    return c.json({
+      provider: s.deps.provider,
+      prefix,
+      from: after ?? null,
+      ...result,
+      ...(rejoin ? { rejoin } : {}),
+    });
   };
   app.get("/internal/anti-entropy", handler);
   app.post("/internal/anti-entropy", handler);
+
+  app.get("/internal/membership", async (c) => {
+    authorize(c);
+    return c.json({ provider: s.deps.provider, ...(await control(s).read()) });
+  });
+  app.post("/internal/membership/restored", async (c) => {
+    authorize(c);
+    const m = await control(s).markRestored(s.now());
+    membershipOf(s.deps)?.invalidate();
+    // A new epoch starts a new walk; the old progress is dropped with it.
+    await s.deps.blobs.put(REJOIN_PROGRESS_BLOB, "").catch(() => undefined);
+    return c.json({ provider: s.deps.provider, ...m });
+  });
+  app.post("/internal/membership/rejoin", async (c) => {
+    authorize(c);
+    const step = await rejoinIfRejoining(s);
+    return c.json({
+      provider: s.deps.provider,
+      ...(step ?? { membership: await control(s).read() }),
+    });
+  });
   return app;
+}
+
+/** The membership record of this provider's own store, read and written there alone. */
+function control(s: Services): MembershipControl {
+  const decorated = membershipOf(s.deps);
+  if (!decorated)
+    throw new ProblemError(501, "not-implemented", "Not Implemented", "no membership");
+  return new MembershipControl(decorated.inner);
+}
+
+/** One rejoin step when this provider's store is rejoining; undefined when it is a member. */
+async function rejoinIfRejoining(s: Services): Promise<RejoinStep | undefined> {
+  const decorated = membershipOf(s.deps);
+  if (!decorated || (await decorated.membership()).state === "member") return undefined;
+  const stored = await s.deps.blobs.get(REJOIN_PROGRESS_BLOB).catch(() => null);
+  const text = stored ? new TextDecoder().decode(stored) : "";
+  let progress: RejoinProgress | null = null;
+  try {
+    progress = text ? (JSON.parse(text) as RejoinProgress) : null;
+  } catch {}
+  const { client, acceptors, localIndex } = s.replication;
+  const access = new MembershipControl(decorated.inner);
+  const step = await rejoinStep(client, acceptors, localIndex, access, progress, {
+    limit: REJOIN_KEYS_MAX,
+    now: s.now(),
+  });
+  await s.deps.blobs
+    .put(REJOIN_PROGRESS_BLOB, step.progress ? JSON.stringify(step.progress) : "")
+    .catch(() => undefined);
+  if (step.rejoined) decorated.invalidate();
+  return step;
 }

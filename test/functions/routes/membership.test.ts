@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { REJOIN_DELAY_MS } from "../../../shared/quorum/rejoin.ts";
+import { startSeededMemoryCluster } from "../../support/memory-cluster.ts";
+
+describe("a restored store rejoins through the operator endpoints", () => {
+  it("marked restored it stops voting; the rejoin step re-chooses every key onto it", async () => {
+    const { mc } = await startSeededMemoryCluster();
+    const auth = { authorization: `Bearer ${mc.tc.envFor("aws").CRON_SECRET}` };
+    const call = async (path: string, method = "POST") => {
+      const r = await mc.request("aws", path, { method, headers: auth });
+      expect(r.status, await r.clone().text()).toBe(200);
+      return (await r.json()) as Record<string, unknown>;
+    };
+    expect(await call("/internal/membership", "GET")).toMatchObject({ state: "member", epoch: 0 });
+    const keys = [...mc.acceptors.cloudflare.records.keys()].sort();
+    expect(keys.length).toBeGreaterThan(5);
+    // The AWS store is restored from a backup taken before the event was created.
+    mc.acceptors.aws.records.clear();
+    expect(await call("/internal/membership/restored")).toMatchObject({
+      state: "rejoining",
+      epoch: 1,
+    });
+    // The mark is a record in the store itself (a later restore rolls it back too).
+    const flagged = await mc.acceptors.aws.read(["sys/member"]);
+    expect(flagged[0]?.value).toContain("rejoining");
+    // Too soon after the mark: accepts sent before the restore may still be landing.
+    expect(await call("/internal/membership/rejoin")).toMatchObject({ waiting: true });
+    mc.clock.ms += REJOIN_DELAY_MS + 1;
+    const step = await call("/internal/membership/rejoin");
+    expect(step).toMatchObject({ rejoined: true, membership: { state: "member", epoch: 1 } });
+    expect((step.slice as { moved: number }).moved).toBe(keys.length);
+    for (const k of keys) {
+      expect(mc.acceptors.aws.records.get(k)?.value).toBe(
+        mc.acceptors.cloudflare.records.get(k)?.value,
+      );
+    }
+    // A member again: the scheduled sweep runs no rejoin step.
+    const cron = await call("/internal/anti-entropy");
+    expect(cron).not.toHaveProperty("rejoin");
+  });
+
+  it("the operator endpoints need the cron secret", async () => {
+    const { mc } = await startSeededMemoryCluster();
+    const r = await mc.request("aws", "/internal/membership/restored", { method: "POST" });
+    expect(r.status).toBe(401);
+    expect((await mc.acceptors.aws.read(["sys/member"]))[0]?.value).toBeNull();
+  });
+});
