@@ -143,7 +143,10 @@ export class EntityStore {
     const errors: string[] = [];
     const scan = async (store: AcceptorPort) => {
       try {
-        pages.push(await store.scan(prefix, opts));
+        const page = await store.scan(prefix, opts);
+        // A rejoining store may have lost committed records: it is not one of the two.
+        if (page.learner) errors.push("a store is rejoining after a restore");
+        else pages.push(page);
       } catch (e) {
         errors.push(e instanceof Error ? e.message : String(e));
       }

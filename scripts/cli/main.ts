@@ -9,6 +9,7 @@ const GROUPS: Record<string, string> = {
   license: "governance keys, theater licenses and theater keys",
   audit: "verify audit log segments",
   backup: "verify theater backups",
+  store: "a store's cluster membership: mark it restored, run its rejoin walk",
 };
 
 interface Group {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EntityStore } from "../../functions/services/store.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import {
   MEMBER_KEY,
@@ -209,5 +210,22 @@ describe("rejoin sweep", () => {
     expect(caughtUp(r("1.a"), [r("2.b"), r("3.c")])).toBe(false);
     expect(caughtUp(r("2.b"), [r("2.b"), undefined])).toBe(false);
     expect(caughtUp(r(""), [r(""), r("")])).toBe(false);
+  });
+});
+
+describe("EntityStore.majorityScan with a rejoining store", () => {
+  it("merges two voting stores' pages, never the rejoining store's", async () => {
+    const { raw, decorated, control } = cluster();
+    const b = "0000000000000001.a";
+    // Committed on stores 1 and 2; store 2 then lost it and was marked restored.
+    raw[1]!.records.set("o/1", { key: "o/1", promised: b, accepted: b, value: '"sold"' });
+    await control.markRestored(0);
+    // Store 2 is this provider's own store (read first), store 0 missed the write.
+    const store = new EntityStore(client([raw[0]!, raw[1]!, decorated]), decorated, [
+      raw[0]!,
+      raw[1]!,
+    ]);
+    const page = await store.majorityScan<string>("o/");
+    expect(page.items).toEqual([{ key: "o/1", value: "sold" }]);
   });
 });
