@@ -1,9 +1,11 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
- * [--break promise|accepted|quorum1|warm-owner|cap-ignore|cap-race|skew-margin] [--amnesia] [--workload
- * registers|seats]` (the cap breaks run the seats workload only). Prints every
- * failing seed with the command that replays it, and ends with `runs: N, violations: V
- * (inconclusive: I)` (exit 1 when V > 0; a run that could not be checked counts as a violation).
+ * [--break promise|accepted|quorum1|warm-owner|amnesia-rejoin|rejoin-unswept|repair-ballot|
+ * cap-ignore|cap-race|skew-margin] [--amnesia] [--workload registers|seats]` (the cap breaks run
+ * the seats workload only; `--amnesia` rolls one store back in every run instead of a quarter of
+ * them). Prints every failing seed with the command that replays it, and ends with `runs: N,
+ * violations: V (inconclusive: I)` (exit 1 when V > 0; a run that could not be checked counts as
+ * a violation).
  */
 import { parseArgs } from "node:util";
 import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";

@@ -180,6 +180,13 @@ export function startSweeper(w: SweepWorld, o: SweepOptions): Record<string, num
   async function rejoin(store: SimStore, index: number): Promise<void> {
     let progress: RejoinProgress | null = null;
     const access = store.access();
+    if (o.break === "rejoin-unswept") {
+      // Broken: back to member once in-flight messages are over, without the walk.
+      await node.sleep(delayMs);
+      store.membership = { state: "member", epoch: store.membership.epoch };
+      bump(REJOINED);
+      return;
+    }
     for (let s = 0; s < REJOIN_STEPS_MAX; s++) {
       const step = await rejoinStep(client, ports, index, access, progress, {
         limit,

@@ -23,8 +23,9 @@ import type { Scheduler } from "./scheduler.ts";
  * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules,
  * and `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
  * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts).
- * `amnesia-rejoin` and `repair-ballot` are anti-entropy-sim.ts's: a rolled-back store keeps
- * voting, and a repair copies a record between stores without comparing ballots.
+ * `amnesia-rejoin`, `rejoin-unswept` and `repair-ballot` are anti-entropy-sim.ts's: a rolled-back
+ * store keeps voting; it is set back to member without the rejoin walk; a repair copies a record
+ * between stores without comparing ballots.
  */
 export const BREAK_MODES = [
   "promise",
@@ -32,6 +33,7 @@ export const BREAK_MODES = [
   "quorum1",
   "warm-owner",
   "amnesia-rejoin",
+  "rejoin-unswept",
   "repair-ballot",
 ] as const;
 export type BreakMode = (typeof BREAK_MODES)[number];

@@ -72,14 +72,16 @@ describe("deterministic simulation", () => {
   }, 60_000);
 
   // "amnesia-rejoin": the rolled-back store keeps voting (7 of the first 150 seeds, both
-  // workloads, all forced to amnesia). "repair-ballot": the sweeper copies one store's record onto
-  // the others without comparing ballots (6 of the first 100 seeds).
+  // workloads, all forced to amnesia). "rejoin-unswept": it stops voting but is set back to member
+  // without the rejoin walk (5 of the first 150). "repair-ballot": the sweeper copies one store's
+  // record onto the others without comparing ballots (6 of the first 100 seeds).
   for (const [brk, runs] of [
     ["amnesia-rejoin", 150],
+    ["rejoin-unswept", 150],
     ["repair-ballot", 100],
   ] as const) {
     it(`reports a violation when the "${brk}" repair rule is broken`, async () => {
-      const r = await runMany({ runs, seed: 1, break: brk, amnesia: brk === "amnesia-rejoin" });
+      const r = await runMany({ runs, seed: 1, break: brk, amnesia: brk !== "repair-ballot" });
       expect(r.violations).toBeGreaterThan(0);
     }, 60_000);
   }
