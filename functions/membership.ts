@@ -10,7 +10,11 @@ import type { AppDeps } from "./deps.ts";
 export function withMembership(deps: AppDeps): AppDeps {
   // Already wrapped, or already audited (wrapping outside the log would log accepts twice).
   if (membershipOf(deps) || deps.acceptor instanceof AuditedAcceptor) return deps;
-  return { ...deps, acceptor: new MembershipAcceptor(deps.acceptor, deps.now ?? Date.now) };
+  const restore = deps.settings.TESSERA_STORE_RESTORE;
+  const acceptor = new MembershipAcceptor(deps.acceptor, deps.now ?? Date.now, {
+    ...(restore !== undefined ? { restore } : {}),
+  });
+  return { ...deps, acceptor };
 }
 
 /** This instance's membership decorator, when its store has one (every app built by createApp). */

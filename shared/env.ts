@@ -22,6 +22,17 @@ export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
    */
   CRON_SECRET: z.string().min(16, "at least 16 characters").optional(),
   /**
+   * Name of the last restore of this deployment's own store (a point-in-time restore, a failover
+   * to an asynchronously replicated copy), a new one per restore, e.g. `2026-12-07-pitr`. Until
+   * the store has been marked for this name and its rejoin walk has re-chosen every key onto it,
+   * it does not vote (docs/quorum.md, "Acceptor amnesia"). Set it in the deploy that switches to
+   * the restored store (or before an in-place restore); leaving it set afterwards is harmless.
+   */
+  TESSERA_STORE_RESTORE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, '.', '_' or '-', at most 64")
+    .optional(),
+  /**
    * Secret (base64url, at least 32 bytes) that keys buyer ids into storage keys
    * (functions/services/buyer-id.ts), the same on all three providers: without it, anyone reading
    * the public audit log could link a guessed buyer id to that buyer's keys.

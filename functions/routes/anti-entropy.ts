@@ -69,7 +69,7 @@ export function antiEntropyRoutes(s: Services) {
   });
   app.post("/internal/membership/restored", async (c) => {
     authorize(c);
-    const m = await control(s).markRestored(s.now());
+    const m = await control(s).markRestored(s.now(), membershipOf(s.deps)?.restore);
     membershipOf(s.deps)?.invalidate();
     // A new epoch starts a new walk; the old progress is dropped with it.
     await s.deps.blobs.put(REJOIN_PROGRESS_BLOB, "").catch(() => undefined);
@@ -106,6 +106,13 @@ async function rejoinIfRejoining(s: Services): Promise<RejoinStep | undefined> {
   } catch {}
   const { client, acceptors, localIndex } = s.replication;
   const access = new MembershipControl(decorated.inner);
+  // Configured with a restore name the store was not marked for yet: this is the mark (and the
+  // start of the wait for messages sent before it).
+  const restore = decorated.restore;
+  if (restore !== undefined && (await access.read()).restore !== restore) {
+    await access.markRestored(s.now(), restore);
+    decorated.invalidate();
+  }
   const step = await rejoinStep(client, acceptors, localIndex, access, progress, {
     limit: REJOIN_KEYS_MAX,
     now: s.now(),

@@ -24,6 +24,8 @@ export interface Membership {
   readonly epoch: number;
   /** When the store was marked restored (the marking instance's clock); see REJOIN_DELAY_MS. */
   readonly markedAtMs?: number;
+  /** The operator's name for the restore it was marked for (TESSERA_STORE_RESTORE), if any. */
+  readonly restore?: string;
 }
 
 /** Reserved key of the membership record: outside every prefix the product writes or scans
@@ -55,11 +57,26 @@ export function parseMembership(rec: AcceptorRecord | undefined): Membership {
   try {
     const m = JSON.parse(rec.value) as Partial<Membership>;
     if ((m.state === "member" || m.state === "rejoining") && Number.isSafeInteger(m.epoch)) {
-      const base = { state: m.state, epoch: m.epoch as number };
-      return typeof m.markedAtMs === "number" ? { ...base, markedAtMs: m.markedAtMs } : base;
+      return {
+        state: m.state,
+        epoch: m.epoch as number,
+        ...(typeof m.markedAtMs === "number" ? { markedAtMs: m.markedAtMs } : {}),
+        ...(typeof m.restore === "string" ? { restore: m.restore } : {}),
+      };
     }
   } catch {}
   return { state: "rejoining", epoch: counterOf(rec.accepted) };
+}
+
+/**
+ * Pure: the membership a store acts on. A deployment configured with a restore name
+ * (TESSERA_STORE_RESTORE) whose store was not yet marked for that restore does not vote: so a
+ * deploy that points a provider at a restored copy, with a new name, keeps the copy out of every
+ * quorum from its first request, before anyone could mark it.
+ */
+export function effectiveMembership(m: Membership, restore?: string): Membership {
+  if (restore === undefined || m.restore === restore) return m;
+  return { state: "rejoining", epoch: m.epoch };
 }
 
 /** Pure: a reply as a store in state `m` sends it (a rejoining store's replies say it does not vote). */
@@ -81,15 +98,20 @@ export class MembershipControl {
   }
 
   /** Marks the store restored: rejoining under a new epoch, as of `nowMs`. Returns it. */
-  markRestored(nowMs: number): Promise<Membership> {
-    return this.update((cur) => ({ state: "rejoining", epoch: cur.epoch + 1, markedAtMs: nowMs }));
+  markRestored(nowMs: number, restore?: string): Promise<Membership> {
+    return this.update((cur) => ({
+      state: "rejoining",
+      epoch: cur.epoch + 1,
+      markedAtMs: nowMs,
+      ...(restore !== undefined ? { restore } : {}),
+    }));
   }
 
   /** Back to member, only if the store is still rejoining under `epoch` (no restore since). */
   async markMember(epoch: number): Promise<boolean> {
     const m = await this.update((cur) =>
       cur.state === "rejoining" && cur.epoch === epoch
-        ? { state: "member", epoch: cur.epoch }
+        ? { ...cur, state: "member" }
         : null,
     );
     return m.state === "member" && m.epoch === epoch;
@@ -124,8 +146,13 @@ export class MembershipAcceptor implements AcceptorPort {
   constructor(
     readonly inner: AcceptorPort,
     private readonly now: () => number,
-    private readonly cacheMs: number = MEMBERSHIP_CACHE_MS,
+    private readonly opts: { cacheMs?: number; restore?: string } = {},
   ) {}
+
+  /** The restore name this deployment was configured with (TESSERA_STORE_RESTORE), if any. */
+  get restore(): string | undefined {
+    return this.opts.restore;
+  }
 
   /** Forgets the cached membership (after this instance marked the store). */
   invalidate(): void {
@@ -134,11 +161,10 @@ export class MembershipAcceptor implements AcceptorPort {
 
   async membership(): Promise<Membership> {
     const t = this.now();
-    if (this.cached && t - this.cached.at < this.cacheMs && t >= this.cached.at) {
-      return this.cached.m;
-    }
+    const cacheMs = this.opts.cacheMs ?? MEMBERSHIP_CACHE_MS;
+    if (this.cached && t - this.cached.at < cacheMs && t >= this.cached.at) return this.cached.m;
     const [rec] = await this.inner.read([MEMBER_KEY]);
-    const m = parseMembership(rec);
+    const m = effectiveMembership(parseMembership(rec), this.opts.restore);
     this.cached = { m, at: t };
     return m;
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EntityStore } from "../../functions/services/store.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import {
+  effectiveMembership,
   MEMBER_KEY,
   MembershipAcceptor,
   MembershipControl,
@@ -50,7 +51,7 @@ describe("membership record", () => {
     expect(await control.markMember(1)).toBe(false);
     expect((await control.read()).state).toBe("rejoining");
     expect(await control.markMember(2)).toBe(true);
-    expect(await control.read()).toEqual({ state: "member", epoch: 2 });
+    expect(await control.read()).toEqual({ state: "member", epoch: 2, markedAtMs: 9 });
     expect(await control.markMember(2)).toBe(true);
   });
 });
@@ -80,6 +81,27 @@ describe("MembershipAcceptor", () => {
     await control.markMember(1);
     decorated.invalidate();
     expect((await decorated.read(["k"]))[0]).not.toHaveProperty("learner");
+  });
+
+  it("configured with a restore name, does not vote until marked for it and walked", async () => {
+    const raw = new MemoryAcceptor();
+    const control = new MembershipControl(raw);
+    const restore = "2026-12-07-pitr";
+    const d = new MembershipAcceptor(raw, () => 0, { restore, cacheMs: 0 });
+    // Never marked (a fresh copy): not voting from the first request.
+    expect(await d.membership()).toEqual({ state: "rejoining", epoch: 0 });
+    expect((await d.read(["k"]))[0]).toMatchObject({ learner: true });
+    await control.markRestored(0, restore);
+    expect(await d.membership()).toMatchObject({ state: "rejoining", epoch: 1, restore });
+    await control.markMember(1);
+    expect(await d.membership()).toEqual({ state: "member", epoch: 1, markedAtMs: 0, restore });
+    // An earlier walk under another name does not count for this restore.
+    const other = new MembershipAcceptor(raw, () => 0, { restore: "later", cacheMs: 0 });
+    expect((await other.membership()).state).toBe("rejoining");
+    expect(effectiveMembership({ state: "member", epoch: 3 })).toEqual({
+      state: "member",
+      epoch: 3,
+    });
   });
 
   it("hides the record from scans and refuses it to proposers", async () => {
