@@ -110,9 +110,7 @@ export class MembershipControl {
   /** Back to member, only if the store is still rejoining under `epoch` (no restore since). */
   async markMember(epoch: number): Promise<boolean> {
     const m = await this.update((cur) =>
-      cur.state === "rejoining" && cur.epoch === epoch
-        ? { ...cur, state: "member" }
-        : null,
+      cur.state === "rejoining" && cur.epoch === epoch ? { ...cur, state: "member" } : null,
     );
     return m.state === "member" && m.epoch === epoch;
   }
