@@ -39,6 +39,13 @@ const REQUIRED_FOR_DEPLOY: Record<string, string> = {
   UPSTASH_REDIS_REST_TOKEN: "Upstash Redis REST token for the Vercel deployment",
 };
 
+/** Per deployment, only when set: the name of the last restore of its own store (docs/quorum.md,
+ * "Acceptor amnesia"); serverless.yml reads TESSERA_STORE_RESTORE_AWS itself. */
+const restoreOf = (env: Record<string, string>, suffix: "CLOUDFLARE" | "VERCEL") => {
+  const v = env[`TESSERA_STORE_RESTORE_${suffix}`];
+  return v ? [["TESSERA_STORE_RESTORE", v] as const] : [];
+};
+
 /** Settings each deployment gets only when the operator set them (docs/deploy.md). */
 const OPTIONAL = [
   "TESSERA_TRUSTED_CLUSTERS",
@@ -123,6 +130,7 @@ async function main(): Promise<number> {
     ["CRON_SECRET", env.CRON_SECRET],
     ["TESSERA_BUYER_ID_KEY", env.TESSERA_BUYER_ID_KEY],
     ...OPTIONAL.filter((k) => env[k]).map((k) => [k, env[k]] as const),
+    ...restoreOf(env, "CLOUDFLARE"),
   ] as const) {
     const r = spawnSync("npx", ["wrangler", "secret", "put", name], {
       cwd: root,
@@ -146,6 +154,7 @@ async function main(): Promise<number> {
       "UPSTASH_REDIS_REST_TOKEN",
     ].map((k) => [k, env[k]]),
     ...OPTIONAL.filter((k) => env[k]).map((k) => [k, env[k]]),
+    ...restoreOf(env, "VERCEL"),
   ].flatMap(([k, v]) => ["--env", `${k}=${v}`]);
   run("npx", [
     "-y",
