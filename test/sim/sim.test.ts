@@ -29,6 +29,10 @@ describe("deterministic simulation", () => {
       const b = await runOne(w, 4242);
       expect(b).toEqual(a);
       expect(a.messages).toBeGreaterThan(0);
+      // With a store rolled back and walked back by the sweeper (its own streams) too.
+      const c = await runOne(w, 4242, undefined, true);
+      expect(await runOne(w, 4242, undefined, true)).toEqual(c);
+      expect(c.exercised?.["stores rejoining after amnesia"]).toBe(1);
     }
   });
 
