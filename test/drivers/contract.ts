@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
+import { MembershipAcceptor, MembershipControl } from "../../shared/quorum/membership.ts";
 import type { AcceptorPort, BlobPort } from "../../shared/storage/ports.ts";
 
 /**
@@ -190,6 +191,24 @@ export function acceptorContract(name: string, fx: DriverFixture): void {
       expect(seen).toEqual(keys);
       const one = await a.scan(p, { limit: 100 });
       expect(one.records[0]).toEqual({ key: keys[0], promised: b(1), accepted: b(1), value: "1" });
+    });
+
+    it("keeps a store's membership record, written by compare-on-ballot, hidden by the decorator", async () => {
+      // The record has a fixed key (it describes the whole store): end as a member, as found.
+      const a = fx.acceptor();
+      const control = new MembershipControl(a);
+      const marked = await control.markRestored(1);
+      expect(marked.state).toBe("rejoining");
+      expect(await control.read()).toEqual(marked);
+      const d = new MembershipAcceptor(a, () => 0, { cacheMs: 0 });
+      const k = uniq("m/1");
+      expect(await d.prepare({ keys: [k], ballot: b(1) })).toEqual([
+        { ok: true, key: k, accepted: "", value: null, learner: true },
+      ]);
+      expect((await d.scan("sys/")).records).toEqual([]);
+      expect(await control.markMember(marked.epoch)).toBe(true);
+      expect(await control.read()).toMatchObject({ state: "member", epoch: marked.epoch });
+      expect(await d.read([k])).toEqual([{ key: k, promised: b(1), accepted: "", value: null }]);
     });
 
     it("answers ping", async () => {
