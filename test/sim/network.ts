@@ -20,11 +20,19 @@ import type { Scheduler } from "./scheduler.ts";
  */
 
 /**
- * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules,
- * and `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
- * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts).
+ * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules;
+ * `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
+ * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts);
+ * `committed-read`, local reads served from the local store without knowing the value committed
+ * (register-sim.ts).
  */
-export const BREAK_MODES = ["promise", "accepted", "quorum1", "warm-owner"] as const;
+export const BREAK_MODES = [
+  "promise",
+  "accepted",
+  "quorum1",
+  "warm-owner",
+  "committed-read",
+] as const;
 export type BreakMode = (typeof BREAK_MODES)[number];
 
 export type AcceptorHealth = "up" | "crashed" | "partitioned";
