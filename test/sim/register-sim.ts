@@ -1,5 +1,7 @@
 import type { PromiseCache } from "../../shared/quorum/cache.ts";
 import type { ChangeOutcome } from "../../shared/quorum/proposer.ts";
+import { ClockPlan } from "./clock.ts";
+import { countKills } from "./kills.ts";
 import {
   checkHistory,
   type Operation,
@@ -97,8 +99,10 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
     exercised[k] = (exercised[k] ?? 0) + 1;
   };
   const loops: Promise<void>[] = [];
+  const clocks = new ClockPlan(o.seed, sched);
+  if (clocks.bigSkew) world.faults.push("coordinator clocks skewed by up to ±3 s");
   for (let c = 0; c < nClients; c++) {
-    const { client, node, cache } = world.client(`p${c}`, rng.int(-20, 20));
+    const { client, node, cache } = world.client(`p${c}`, clocks.clock(`p${c}`, rng.int(-20, 20)));
     const firstLane = rng.fork();
     /** Keys this instance has a change in flight on, with how many. */
     const busy = new Map<string, number>();
@@ -223,6 +227,12 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   await sched.run();
   await finals;
 
+  countKills(world.kills, bump);
+  for (const st of clocks.stepped) {
+    bump("clock steps");
+    world.faults.push(st);
+  }
+  if (clocks.bigSkew) bump("runs with clocks skewed by seconds");
   const res = checkHistory(registerModel, history);
   if (process.env.SIM_DUMP)
     for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
