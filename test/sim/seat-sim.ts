@@ -149,14 +149,24 @@ type Stamps = Map<string, { expiresAtMs: number; skew: number }>;
  * A client that counts the takeovers its committed changes made: a hold record still "held"
  * turned "expired" (the step before someone else takes its seats), and a change that went ahead
  * on an idempotency claim at least claimInFlightMs old on this coordinator's clock. It also notes
- * each hold claim's stamp, and flags an expiry taken over before the hold really ended.
+ * each hold claim's stamp, and flags (into `early`) the takeovers that broke a rule as they
+ * committed: an expiry taken over before the hold really ended, a claim another coordinator went
+ * ahead on while it was still in flight, and a seat passed on from a hold whose record the change
+ * did not read terminal.
  */
 function countingTakeovers(
   client: QuorumClient,
-  clock: { now: () => number; skew: number; claimInFlightMs: number },
+  clock: {
+    id: string;
+    now: () => number;
+    skew: number;
+    claimInFlightMs: number;
+    maxSkewMs: number;
+  },
   bump: (rule: string) => void,
   stamps: Stamps,
   early: string[],
+  claims: Map<string, string>,
 ): QuorumClient {
   const now = clock.now;
   const counted = Object.create(client) as QuorumClient;
@@ -188,9 +198,38 @@ function countingTakeovers(
           );
         }
       }
-      if (k.startsWith("idem/") && typeof before?.startedAtMs === "number") {
-        if (at - before.startedAtMs >= clock.claimInFlightMs && after !== null)
-          bump(CLAIM_TAKEOVER);
+      if (k.startsWith("idem/") && typeof before?.startedAtMs === "number" && after !== null) {
+        if (at - before.startedAtMs >= clock.claimInFlightMs) bump(CLAIM_TAKEOVER);
+        // Another coordinator went ahead on this claim: only once it is abandoned, i.e. at least
+        // claimInFlightMs old on the taker's clock. In real time that is claimInFlightMs less
+        // the two clocks' offsets; the stamper's is unknown here, so it is bounded by maxSkew.
+        const writer = claims.get(k);
+        const age = at - atSkew - before.startedAtMs;
+        if (
+          writer !== undefined &&
+          writer !== clock.id &&
+          age < clock.claimInFlightMs - clock.maxSkewMs
+        ) {
+          early.push(
+            `claim ${k} of ${writer} taken over by ${clock.id} while in flight (${age} ms old)`,
+          );
+        }
+      }
+      if (k.startsWith("idem/") && before === null && after !== null) claims.set(k, clock.id);
+      // The handover rule: a seat held by H goes to another hold only in a change that read H's
+      // record terminal and unsold (released, or expired by its own rollback change).
+      const was = before as { state?: string; holdId?: string } | null | undefined;
+      const is = after as { state?: string; holdId?: string } | null;
+      if (k.startsWith("seat/") && was?.state === "held" && is?.state === "held") {
+        if (is.holdId !== was.holdId) {
+          const h = keys.indexOf(`hold/${was.holdId}`);
+          const rec = (h < 0 ? undefined : seen[h]) as { state?: string } | null | undefined;
+          if (rec?.state !== "released" && rec?.state !== "expired") {
+            early.push(
+              `seat ${k} passed from ${was.holdId} to ${is.holdId} while ${was.holdId}'s record was ${JSON.stringify(rec ?? null)}`,
+            );
+          }
+        }
       }
       const claim = after as { op?: string; id?: string; expiresAtMs?: number } | null;
       if (k.startsWith("idem/") && before === null && claim?.op === "hold" && claim.id) {
@@ -216,6 +255,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   // Steps keep every clock within ±maxSkew: within the margin, unless skew-margin breaks it.
   const clocks = new ClockPlan(o.seed, sched, maxSkew);
   const stamps: Stamps = new Map();
+  /** Per idempotency key, the coordinator whose change wrote its claim. */
+  const claims = new Map<string, string>();
   const early: string[] = [];
   const coords: Coordinator[] = [];
   let generation = 0;
@@ -232,16 +273,19 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     clocks.maybeStep(id, sim);
     const r = rng.fork();
     const now = sim.now;
-    let base = capBreak ? brokenCapClient(client, capBreak) : client;
-    if (o.capBreak === "takeover-rollback") base = noRollbackClient(base, now, timings);
+    const base = capBreak ? brokenCapClient(client, capBreak) : client;
     const clock = {
+      id,
+      maxSkewMs: maxSkew,
       now,
       get skew() {
         return sim.offsetMs;
       },
       claimInFlightMs: timings.claimInFlightMs,
     };
-    const counted = countingTakeovers(base, clock, bump, stamps, early);
+    let counted = countingTakeovers(base, clock, bump, stamps, early, claims);
+    // Outside the counter, so that the counter sees the seats as stored and the lock as broken.
+    if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
     const coord: Coordinator = {
       svc: undefined as unknown as SeatService,
       node,

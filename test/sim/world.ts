@@ -123,7 +123,14 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     client(id, clock = 0) {
       const node = new SimNode(id, sched, (k) => kills.push(k));
       const clientRng = rng.fork();
-      const now = typeof clock === "number" ? () => sched.now + clock : clock.now;
+      // Under `ballot-unique` every instance also reads one clock: their counters, floored by it,
+      // then coincide as often as two instances start a change in the same millisecond.
+      const now =
+        opts.break === "ballot-unique"
+          ? () => sched.now
+          : typeof clock === "number"
+            ? () => sched.now + clock
+            : clock.now;
       const cache = opts.break === "warm-owner" ? new SharedTakeCache() : new PromiseCache();
       const client = new CountingClient(changes, {
         cache,
