@@ -237,16 +237,18 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   if (process.env.SIM_DUMP)
     for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
   const inconclusive = res.inconclusive === true || unread.length > 0;
+  const checked = res.inconclusive
+    ? `inconclusive: the linearizability search for key ${res.key} hit its step limit`
+    : !res.ok
+      ? `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`
+      : unread.length > 0
+        ? `inconclusive: the final quorum read of ${unread.join(", ")} failed`
+        : undefined;
+  const found = [...world.ballots.clashes, ...(checked ? [checked] : [])];
   return {
     seed: o.seed,
-    ok: res.ok && unread.length === 0,
-    violation: res.inconclusive
-      ? `inconclusive: the linearizability search for key ${res.key} hit its step limit`
-      : !res.ok
-        ? `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`
-        : unread.length > 0
-          ? `inconclusive: the final quorum read of ${unread.join(", ")} failed`
-          : undefined,
+    ok: found.length === 0,
+    violation: found.length > 0 ? found.join("; ") : undefined,
     ...(inconclusive ? { inconclusive } : {}),
     searchSteps: res.steps,
     faults: world.faults,

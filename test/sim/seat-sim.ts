@@ -528,6 +528,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     violations.push(`inconclusive: ${String(e)}`);
   }
   void loops;
+  violations.push(...world.ballots.clashes);
   countKills(world.kills, bump, seatStep);
   for (const st of clocks.stepped) {
     bump("clock steps");

@@ -5,6 +5,7 @@ import {
   type QuorumClientOptions,
 } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
+import { BallotLedger } from "./ballot-check.ts";
 import type { SimClock } from "./clock.ts";
 import type { LandedKill } from "./kills.ts";
 import {
@@ -66,6 +67,8 @@ export interface World {
   maybeKill(node: SimNode, spanPoints?: number): KillPoint | null;
   /** Every kill that landed, in order, with where (for "rules exercised"). */
   readonly kills: LandedKill[];
+  /** Every accept sent, by (key, ballot): a ballot that carried two values is a violation. */
+  readonly ballots: BallotLedger;
   /** Ends every fault (acceptors back up, network calm) for the final checking reads. */
   heal(): void;
 }
@@ -109,6 +112,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
   const killRate = opts.killRate ?? 0.05;
   const killRng = new Rng(seed ^ KILL_STREAM);
   const kills: LandedKill[] = [];
+  const ballots = new BallotLedger();
   const changes: Record<string, number> = {};
 
   return {
@@ -120,6 +124,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     faults,
     changes,
     kills,
+    ballots,
     client(id, clock = 0) {
       const node = new SimNode(id, sched, (k) => kills.push(k));
       const clientRng = rng.fork();
@@ -134,7 +139,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
       const cache = opts.break === "warm-owner" ? new SharedTakeCache() : new PromiseCache();
       const client = new CountingClient(changes, {
         cache,
-        acceptors: [0, 1, 2].map((i) => net.port(node, i)),
+        acceptors: [0, 1, 2].map((i) => ballots.watch(net.port(node, i))),
         proposerId: opts.break === "ballot-unique" ? SHARED_PROPOSER_ID : id,
         now,
         random: () => clientRng.next(),
