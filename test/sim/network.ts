@@ -21,9 +21,12 @@ import type { Scheduler } from "./scheduler.ts";
  */
 
 /**
- * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules,
- * and `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
- * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts).
+ * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules;
+ * `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
+ * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts);
+ * `adopt-highest`, a prepare round adopting the first reply's value instead of the highest
+ * ballot's (ProposerOptions.adoptFirstRead); `ballot-unique`, every coordinator with one proposer
+ * id (and one clock), so two can send equal ballots with different values (world.ts).
  */
 export const BREAK_MODES = [
   "promise",
