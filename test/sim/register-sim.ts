@@ -17,7 +17,8 @@ import { type FaultOptions, makeWorld } from "./world.ts";
  * The register workload: a few proposers run reads, blind writes, compare-and-sets and two-key
  * writes against three keys while the world injects faults (in half of the runs each proposer
  * instance serves 2-3 operations at once through its one QuorumClient, as a deployed instance
- * serves concurrent requests); the client-visible history is then
+ * serves concurrent requests; clocks are skewed by ±20 ms, by seconds in a quarter of the runs,
+ * and stepped once in 30 % of them); the client-visible history is then
  * checked for linearizability, including final quorum reads after every fault healed (so a write
  * that was acknowledged and later lost shows up as a stale read).
  */

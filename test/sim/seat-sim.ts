@@ -13,11 +13,15 @@ import { type FaultOptions, makeWorld, type World } from "./world.ts";
 
 /**
  * The seat workload: customers hold 1-3 of six seats (two sections), then confirm, release or walk
- * away, through three coordinators (one per provider) whose clocks are skewed and which may be
- * killed mid-change (a killed one is replaced by a fresh instance). Requests that time out or come
- * back unknown are retried with the same idempotency key on another coordinator, and some are sent
- * twice at once. After the run heals, a sweeper settles every hold and the seat invariants are
- * checked on the quorum state.
+ * away, through three coordinators (one per provider) whose clocks are skewed (one clock for each
+ * coordinator's ballots and expiry, stepped once in some runs) and which may be killed at any await
+ * point of a request, or right after a hold's claim (a killed one is replaced by a fresh instance,
+ * and its customer sees the dropped connection). Requests that time out or come back unknown are
+ * retried with the same idempotency key on another coordinator, and some are sent twice at once;
+ * two latecomers arrive once the first holds could have lapsed. As each change commits, the
+ * takeovers it made are checked (no hold taken before it ended, no seat passed on from a hold not
+ * rolled back, no claim taken over in flight). After the run heals, a sweeper settles every hold
+ * and the seat invariants are checked on the quorum state.
  *
  * In half of the runs the event has a per-buyer cap (2 or 3 seats) that every hold passes, and a
  * bot buyer races holds through three workers on a section of its own, then buys, releases or
