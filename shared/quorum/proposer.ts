@@ -48,8 +48,9 @@ export interface ProposerOptions {
   readonly backoffMaxMs: number;
   /** Two of three. Settable only so the simulator can prove that a quorum of one is unsafe. */
   readonly quorum: number;
-  /** Only the simulator sets this (the `adopt-highest` break): a prepare round adopts the first
-   * reply's value instead of the highest-ballot one, to prove the checker notices. */
+  /** Only the simulator sets this (the `adopt-highest` break): a prepare round adopts the value of
+   * the lowest-indexed acceptor that granted it instead of the highest-ballot one, to prove the
+   * checker notices. */
   readonly adoptFirstRead?: boolean;
 }
 

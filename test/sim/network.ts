@@ -24,8 +24,8 @@ import type { Scheduler } from "./scheduler.ts";
  * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules;
  * `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
  * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts);
- * `adopt-highest`, a prepare round adopting the first reply's value instead of the highest
- * ballot's (ProposerOptions.adoptFirstRead); `ballot-unique`, every coordinator with one proposer
+ * `adopt-highest`, a prepare round adopting the lowest-indexed acceptor's value instead of the
+ * highest ballot's (ProposerOptions.adoptFirstRead); `ballot-unique`, every coordinator with one proposer
  * id (and one clock), so two can send equal ballots with different values (world.ts).
  */
 export const BREAK_MODES = [
@@ -209,13 +209,8 @@ export class SimNetwork {
         return this.send(node, acc, () => acc.prepare(clone(req)));
       },
       accept: (entries) => {
-        if (
-          !node.alive(
-            "accept sent",
-            entries.map((e) => e.key),
-          )
-        )
-          return never();
+        const keys = entries.map((e) => e.key);
+        if (!node.alive("accept sent", keys)) return never();
         node.acceptCalls++;
         return this.send(node, acc, () => acc.accept(clone(entries)));
       },

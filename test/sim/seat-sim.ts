@@ -290,22 +290,19 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     let counted = countingTakeovers(base, clock, bump, stamps, early, claims);
     // Outside the counter, so that the counter sees the seats as stored and the lock as broken.
     if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
-    const coord: Coordinator = {
-      svc: undefined as unknown as SeatService,
-      node,
-      dieAfterClaim: false,
-    };
+    // Called only once the coordinator below exists (after a change commits).
     const dying = dieAfterClaim(counted, () => {
       if (!coord.dieAfterClaim || node.killed) return;
       bump(DIED_AFTER_CLAIM);
       node.kill();
     });
-    coord.svc = new SeatService(dying, {
+    const svc = new SeatService(dying, {
       now,
       randomBytes: (n) => r.bytes(n),
       holdTtlMs: SIM_HOLD_TTL_MS,
       timings: o.capBreak === "claim-takeover" ? claimTakeoverTimings(timings) : timings,
     });
+    const coord: Coordinator = { svc, node, dieAfterClaim: false };
     return coord;
   };
   for (let i = 0; i < 3; i++) coords.push(spawn(i));

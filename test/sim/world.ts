@@ -56,8 +56,8 @@ export interface World {
   readonly faults: string[];
   /** Outcomes of every change (quorum reads included) that returned, by status and reason. */
   readonly changes: Record<string, number>;
-  /** One coordinator instance: one QuorumClient (one promise cache) on one node. */
-  /** `clock`: a fixed offset from virtual time (ms), or a clock that may step (clock.ts). */
+  /** One coordinator instance: one QuorumClient (one promise cache) on one node. `clock`: a fixed
+   * offset from virtual time (ms), or a clock that may step (clock.ts). */
   client(
     id: string,
     clock?: number | SimClock,
@@ -143,7 +143,8 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
         proposerId: opts.break === "ballot-unique" ? SHARED_PROPOSER_ID : id,
         now,
         random: () => clientRng.next(),
-        // The client sleeps for two reasons: a store call's timeout, and backoff after a loss.
+        // The client sleeps for two reasons: a store call's timeout, and backoff after a loss (a
+        // backoff of exactly the timeout is labelled a timeout: it only names where kills land).
         sleep: (ms) => node.sleep(ms, ms === SIM_TIMEOUT_MS ? "timeout sleep" : "backoff sleep"),
         timeoutMs: SIM_TIMEOUT_MS,
         maxAttempts: 5,
