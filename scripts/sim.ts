@@ -1,9 +1,22 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
- * [--break promise|accepted|quorum1|warm-owner|cap-ignore|cap-race|skew-margin] [--amnesia] [--workload
- * registers|seats]` (the cap breaks run the seats workload only). Prints every
- * failing seed with the command that replays it, and ends with `runs: N, violations: V
- * (inconclusive: I)` (exit 1 when V > 0; a run that could not be checked counts as a violation).
+ * [--break MODE] [--amnesia] [--workload registers|seats]`. Prints every failing seed with the
+ * command that replays it, the rules each workload reached ("rules exercised": takeovers, where
+ * kills landed, clock steps), and ends with `runs: N, violations: V (inconclusive: I)` (exit 1
+ * when V > 0; a run that could not be checked counts as a violation).
+ *
+ * Fault model (docs/quorum.md, "The simulator"): lossy, duplicating, reordering network; one
+ * acceptor crashed or partitioned for a while; coordinators killed at any await point (store
+ * call sent, reply received, sleep) or, for seats, right after a hold's claim; skewed coordinator
+ * clocks (seconds in a quarter of register runs) that NTP-step once in 30 % of runs.
+ *
+ * --break switches one safety rule off; the simulator must then report violations:
+ *   both workloads: promise, accepted, quorum1 (acceptor and quorum rules), warm-owner (a cached
+ *     promise spent twice), adopt-highest (adopt the first prepare reply's value, not the highest
+ *     ballot's), ballot-unique (all coordinators share one proposer id and one clock)
+ *   seats only: cap-ignore, cap-race (the per-buyer cap), skew-margin (clocks past the margin),
+ *     takeover-rollback (an expired hold's seats taken without rolling it back), claim-takeover
+ *     (an idempotency claim taken over at age 0, while its attempt is in flight)
  */
 import { parseArgs } from "node:util";
 import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";

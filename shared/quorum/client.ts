@@ -44,6 +44,8 @@ export interface QuorumClientOptions {
   readonly localIndex?: number;
   /** Only the simulator changes these (quorum: to prove a quorum of one is unsafe). */
   readonly quorum?: number;
+  /** Only the simulator sets this (see ProposerOptions.adoptFirstRead). */
+  readonly adoptFirstRead?: boolean;
   readonly cacheSize?: number;
   /** The warm promise cache; by default a fresh one of `cacheSize`. Only the simulator passes one
    * (to watch it, or to plant a broken `take` and prove it notices). */
@@ -98,6 +100,7 @@ export class QuorumClient {
       backoffBaseMs: BACKOFF_BASE_MS,
       backoffMaxMs: BACKOFF_MAX_MS,
       quorum: o.quorum ?? QUORUM,
+      ...(o.adoptFirstRead ? { adoptFirstRead: true } : {}),
     };
   }
 

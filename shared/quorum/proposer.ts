@@ -48,6 +48,10 @@ export interface ProposerOptions {
   readonly backoffMaxMs: number;
   /** Two of three. Settable only so the simulator can prove that a quorum of one is unsafe. */
   readonly quorum: number;
+  /** Only the simulator sets this (the `adopt-highest` break): a prepare round adopts the value of
+   * the lowest-indexed acceptor that granted it instead of the highest-ballot one, to prove the
+   * checker notices. */
+  readonly adoptFirstRead?: boolean;
 }
 
 /** Enough to ride out a burst of contention on a hot seat without holding a request for long. */
@@ -363,6 +367,7 @@ export class Proposer<T> {
       let best: Read = { ballot: "", raw: null };
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
         const r = this.reads[a]?.[j];
+        if (r && this.opts.adoptFirstRead) return r;
         if (r && r.ballot > best.ballot) best = r;
       }
       return best;
