@@ -1,7 +1,8 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
  * [--break MODE] [--amnesia] [--workload registers|seats]`. Prints every failing seed with the
- * command that replays it, the rules each workload reached ("rules exercised": takeovers, where
+ * command that replays it, the rules each workload reached (with --by-class, per fault class as a
+ * table of runs per 1,000) ("rules exercised": takeovers, where
  * kills landed, clock steps), and ends with `runs: N, violations: V (inconclusive: I)` (exit 1
  * when V > 0; a run that could not be checked counts as a violation).
  *
@@ -21,7 +22,7 @@
 import { parseArgs } from "node:util";
 import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";
 import { BREAK_MODES, type BreakMode } from "../test/sim/network.ts";
-import { describeExercised, runMany, type Workload } from "../test/sim/run.ts";
+import { describeByClass, describeExercised, runMany, type Workload } from "../test/sim/run.ts";
 import { SEAT_BREAK_MODES, type SeatBreakMode } from "../test/sim/seat-sim.ts";
 
 const { values } = parseArgs({
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     break: { type: "string" },
     amnesia: { type: "boolean", default: false },
     workload: { type: "string" },
+    "by-class": { type: "boolean", default: false },
   },
 });
 
@@ -72,6 +74,11 @@ const secs = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`${summary.ops} operations, ${summary.unknown} with unknown outcome, ${secs}s`);
 for (const [w, ex] of Object.entries(summary.exercised)) {
   console.log(describeExercised(w as Workload, ex));
+}
+if (values["by-class"]) {
+  for (const [w, classes] of Object.entries(summary.byClass)) {
+    console.log(`\n${describeByClass(w as Workload, classes)}\n`);
+  }
 }
 if (summary.maxSearchSteps > 0) {
   console.log(
