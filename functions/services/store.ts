@@ -81,20 +81,12 @@ export class EntityStore {
     return (await this.localGetMany<T>([key]))[0] ?? null;
   }
 
+  /** This provider's committed copy (see Consistency "local" in shared/quorum/client.ts); with
+   * its own store down, a majority read of the other two. */
   async localGetMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
     const out = await this.client.get<T>(keys, { consistency: "local" });
-    if (out.status === "ok") return out.values;
-    // Own store down: read a peer's store (still a BASE read), trying each in turn.
-    const errors = [out.reason];
-    for (const peer of this.readOrder.slice(1)) {
-      try {
-        const recs = await peer.read(keys);
-        return recs.map((r) => (r.value === null ? null : (JSON.parse(r.value) as T | null)));
-      } catch (e) {
-        errors.push(e instanceof Error ? e.message : String(e));
-      }
-    }
-    throw unavailable(errors.join("; "));
+    if (out.status !== "ok") throw unavailable(out.reason);
+    return out.values;
   }
 
   /**

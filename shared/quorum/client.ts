@@ -7,6 +7,7 @@ import {
 } from "../storage/ports.ts";
 import { BallotAllocator } from "./allocator.ts";
 import { PromiseCache } from "./cache.ts";
+import { ChosenMemo } from "./chosen.ts";
 import {
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
@@ -43,6 +44,8 @@ export interface QuorumClientOptions {
   readonly localIndex?: number;
   /** Only the simulator changes these (quorum: to prove a quorum of one is unsafe). */
   readonly quorum?: number;
+  /** Only the simulator sets this (see ProposerOptions.adoptFirstRead). */
+  readonly adoptFirstRead?: boolean;
   readonly cacheSize?: number;
   /** The warm promise cache; by default a fresh one of `cacheSize`. Only the simulator passes one
    * (to watch it, or to plant a broken `take` and prove it notices). */
@@ -55,7 +58,9 @@ export interface QuorumClientOptions {
 }
 
 /**
- * local: this deployment's own store only (fast, may be stale).
+ * local: this deployment's own store (fast, may be stale), but only values known to be committed:
+ * a record whose ballot this instance has not seen chosen is checked with a majority read first
+ * (a store can hold a value one acceptor took from a change that never committed).
  * majority: linearizable and read-only when two stores agree (one round trip, no write).
  * quorum: linearizable through an identity change, which also repairs all three stores.
  */
@@ -80,6 +85,7 @@ export class QuorumClient {
   private readonly opts: ProposerOptions;
   private readonly timeoutMs: number;
   private readonly localIndex: number;
+  private readonly chosen = new ChosenMemo();
 
   constructor(private readonly o: QuorumClientOptions) {
     if (o.acceptors.length !== ACCEPTOR_COUNT) {
@@ -94,6 +100,7 @@ export class QuorumClient {
       backoffBaseMs: BACKOFF_BASE_MS,
       backoffMaxMs: BACKOFF_MAX_MS,
       quorum: o.quorum ?? QUORUM,
+      ...(o.adoptFirstRead ? { adoptFirstRead: true } : {}),
     };
   }
 
@@ -129,6 +136,7 @@ export class QuorumClient {
       for (const e of effects) {
         if (e.type === "done") {
           const chosen = proposer.chosen;
+          for (const c of chosen ?? []) this.chosen.note(c.key, c.ballot);
           if (chosen !== null && this.o.onChosen) await this.o.onChosen(chosen);
           return e.outcome;
         }
@@ -146,11 +154,7 @@ export class QuorumClient {
   ): Promise<GetOutcome<T>> {
     const bad = checkKeys(keys);
     if (bad) throw new RangeError(bad);
-    if (opts.consistency === "local") {
-      const res = await this.call(this.localIndex, (a) => a.read(keys));
-      if (!res.ok) return { status: "unavailable", reason: res.error };
-      return parsedValues<T>(res.value.map((r) => r.value));
-    }
+    if (opts.consistency === "local") return this.localRead<T>(keys);
     if (opts.consistency === "majority") {
       const agreed = await this.majorityRead(keys);
       if (agreed !== null) return parsedValues<T>(agreed);
@@ -160,6 +164,34 @@ export class QuorumClient {
     if (out.status === "aborted") return { status: "ok", values: out.values };
     // An identity change never carries a new value, so it cannot end "unknown" in practice.
     return { status: "unavailable", reason: out.reason };
+  }
+
+  /**
+   * The local store's copy of every key it holds at a ballot known chosen; the rest through a
+   * majority read. An empty record is served as it is (null: nothing committed yet that this store
+   * saw; stale at worst, never uncommitted). Its own store down or rejoining after a restore, a
+   * read goes to the majority.
+   */
+  private async localRead<T>(keys: readonly string[]): Promise<GetOutcome<T>> {
+    const res = await this.call(this.localIndex, (a) => a.read(keys));
+    // A rejoining store is known to miss writes it lost: even its empty records prove nothing.
+    if (!res.ok || res.value.length !== keys.length || res.value.some((r) => r.learner)) {
+      return this.get<T>(keys, { consistency: "majority" });
+    }
+    const local = res.value;
+    const unsure = keys.filter(
+      (k, j) => local[j]!.accepted !== "" && !this.chosen.knows(k, local[j]!.accepted),
+    );
+    if (unsure.length === 0) return parsedValues<T>(local.map((r) => r.value));
+    const checked = await this.get<T>(unsure, { consistency: "majority" });
+    if (checked.status !== "ok") return checked;
+    const parsed = parsedValues<T>(local.map((r) => r.value));
+    if (parsed.status !== "ok") return parsed;
+    const byKey = new Map(unsure.map((k, j) => [k, checked.values[j] ?? null]));
+    return {
+      status: "ok",
+      values: keys.map((k, j) => (byKey.has(k) ? byKey.get(k)! : (parsed.values[j] ?? null))),
+    };
   }
 
   /**
@@ -188,7 +220,11 @@ export class QuorumClient {
           const agree = keys.every((_, k) =>
             replies.every((rec) => rec[k]!.accepted === first[k]!.accepted),
           );
-          resolve(agree ? first.map((rec) => rec.value) : null);
+          if (!agree) return resolve(null);
+          keys.forEach((k, j) => {
+            if (first[j]!.accepted !== "") this.chosen.note(k, first[j]!.accepted);
+          });
+          resolve(first.map((rec) => rec.value));
         });
       }
     });

@@ -48,6 +48,10 @@ export interface ProposerOptions {
   readonly backoffMaxMs: number;
   /** Two of three. Settable only so the simulator can prove that a quorum of one is unsafe. */
   readonly quorum: number;
+  /** Only the simulator sets this (the `adopt-highest` break): a prepare round adopts the value of
+   * the lowest-indexed acceptor that granted it instead of the highest-ballot one, to prove the
+   * checker notices. */
+  readonly adoptFirstRead?: boolean;
 }
 
 /** Enough to ride out a burst of contention on a hot seat without holding a request for long. */
@@ -371,7 +375,9 @@ export class Proposer<T> {
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
         const r = this.reads[a]?.[j];
         // Only the voting quorum defines the current value (it holds every chosen one).
-        if (r && this.votes[a]?.[j] === "yes" && r.ballot > best.ballot) best = r;
+        if (!r || this.votes[a]?.[j] !== "yes") continue;
+        if (this.opts.adoptFirstRead) return r;
+        if (r.ballot > best.ballot) best = r;
       }
       return best;
     });

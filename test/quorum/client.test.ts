@@ -159,6 +159,60 @@ describe("QuorumClient", () => {
     expect(await c.get(["w"], { consistency: "local" })).toEqual({ status: "ok", values: [2] });
   });
 
+  it("local reads serve only committed values: a value one store took is checked first", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    // A change that reached only the local store (its coordinator died after one accept).
+    await accs[0]!.accept([{ key: "g", ballot: "0000000000000005.dead", value: '"ghost"' }]);
+    const reader = client(accs, "t2");
+    const out = await reader.get<string>(["g"], { consistency: "local" });
+    expect(out.status).toBe("ok");
+    // Whatever it served is committed now: a majority of stores holds it.
+    const value = out.status === "ok" ? JSON.stringify(out.values[0]) : "";
+    const holding = (await Promise.all(accs.map((a) => a.read(["g"])))).filter(
+      (r) => r[0]?.value === value,
+    );
+    expect(holding.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("local reads of a value known committed touch only the local store", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    await client(accs).change(["p"], () => ({ values: ["plan"] }));
+    let peerReads = 0;
+    const counted = accs.map((a, i) => ({
+      prepare: a.prepare.bind(a),
+      accept: a.accept.bind(a),
+      read: (keys: readonly string[]) => {
+        if (i !== 0) peerReads++;
+        return a.read(keys);
+      },
+      scan: a.scan.bind(a),
+      ping: a.ping.bind(a),
+    }));
+    const reader = client(counted, "t2");
+    expect(await reader.get(["p"], { consistency: "local" })).toEqual({
+      status: "ok",
+      values: ["plan"],
+    });
+    const first = peerReads;
+    expect(first).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) {
+      expect(await reader.get(["p"], { consistency: "local" })).toEqual({
+        status: "ok",
+        values: ["plan"],
+      });
+    }
+    expect(peerReads).toBe(first);
+    // A writer's own committed change is known committed too.
+    const writer = client(counted, "t3");
+    await writer.change(["q"], () => ({ values: [1] }));
+    const before = peerReads;
+    expect(await writer.get(["q"], { consistency: "local" })).toEqual({
+      status: "ok",
+      values: [1],
+    });
+    expect(peerReads).toBe(before);
+  });
+
   it("a write on a promise another instance's read overtook is a clean retry, not unknown", async () => {
     // A's quorum read leaves it a warm promise; B's quorum read writes the value back above it;
     // A's write on the stale promise is refused by all three. Its retry's prepare shows B's

@@ -251,3 +251,23 @@ describe("EntityStore.majorityScan with a rejoining store", () => {
     expect(page.items).toEqual([{ key: "o/1", value: "sold" }]);
   });
 });
+
+describe("local reads with a rejoining own store", () => {
+  it("go to the majority instead of serving the restored copy", async () => {
+    const { raw, decorated, control } = cluster();
+    const c = new QuorumClient({
+      acceptors: [raw[0]!, raw[1]!, decorated],
+      localIndex: 2,
+      proposerId: "t5",
+      now: () => 1_000,
+      random: () => 0.5,
+      sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
+      timeoutMs: 50,
+    });
+    expect((await c.change(["k"], () => ({ values: [1] }))).status).toBe("ok");
+    raw[2]!.records.delete("k"); // restored from before the write
+    await control.markRestored(0);
+    decorated.invalidate();
+    expect(await c.get(["k"], { consistency: "local" })).toEqual({ status: "ok", values: [1] });
+  });
+});

@@ -10,6 +10,7 @@ import {
   type PrepareRequest,
   type ScanPage,
 } from "../../shared/storage/ports.ts";
+import { type KillPointKind, KillSwitch, type LandedKill } from "./kills.ts";
 import type { Rng } from "./random.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -20,9 +21,14 @@ import type { Scheduler } from "./scheduler.ts";
  */
 
 /**
- * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules,
- * and `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
- * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts).
+ * Safety rules the simulator can switch off to prove the checker notices: three acceptor rules;
+ * `warm-owner`, the proposer's warm path (a cached promise is not taken out of the cache when
+ * a change uses it, so two concurrent changes of one instance can both spend it; see world.ts);
+ * `committed-read`, local reads served from the local store without knowing the value committed
+ * (register-sim.ts);
+ * `adopt-highest`, a prepare round adopting the lowest-indexed acceptor's value instead of the
+ * highest ballot's (ProposerOptions.adoptFirstRead); `ballot-unique`, every coordinator with one proposer
+ * id (and one clock), so two can send equal ballots with different values (world.ts).
  * `amnesia-rejoin`, `rejoin-unswept` and `repair-ballot` are anti-entropy-sim.ts's: a rolled-back
  * store keeps voting; it is set back to member without the rejoin walk; a repair copies a record
  * between stores without comparing ballots.
@@ -32,6 +38,9 @@ export const BREAK_MODES = [
   "accepted",
   "quorum1",
   "warm-owner",
+  "committed-read",
+  "adopt-highest",
+  "ballot-unique",
   "amnesia-rejoin",
   "rejoin-unswept",
   "repair-ballot",
@@ -126,54 +135,66 @@ export interface NetConfig {
   duplicate: number;
 }
 
-export type KillPoint = "after-prepare" | "after-1-accept" | "after-2-accepts";
+/** Old points: the next accept round cut short after 0, 1 or 2 accepts left. "anywhere": at the
+ * k-th await point from now, whatever it is (see kills.ts). */
+export type KillPoint = "after-prepare" | "after-1-accept" | "after-2-accepts" | "anywhere";
 
 /** One proposer's attachment to the network: it can be killed, and it counts its round trips. */
 export class SimNode {
   killed = false;
   prepareCalls = 0;
   acceptCalls = 0;
-  private killAfterAccepts: number | null = null;
-  private acceptsSinceArmed = 0;
+  readonly kills = new KillSwitch();
+  private mourners: (() => void)[] = [];
 
   constructor(
     readonly id: string,
     private readonly sched: Scheduler,
+    private readonly onLanded: (k: LandedKill) => void = () => {},
   ) {}
 
-  /** The next accept round is cut short: the process dies after sending `point`'s accepts. */
-  armKill(point: KillPoint): void {
-    this.killAfterAccepts = point === "after-prepare" ? 0 : point === "after-1-accept" ? 1 : 2;
-    this.acceptsSinceArmed = 0;
+  /** An old point: the next accept round is cut short after `point`'s accepts left. */
+  armKill(point: Exclude<KillPoint, "anywhere">): void {
+    const sent = point === "after-prepare" ? 0 : point === "after-1-accept" ? 1 : 2;
+    this.kills.arm(sent + 1, "accept sent");
+  }
+
+  /** Dies just before the `n`-th await point from now (any store call, reply, or sleep). */
+  armKillAt(n: number): void {
+    this.kills.arm(n);
   }
 
   disarm(): void {
-    this.killAfterAccepts = null;
+    this.kills.disarm();
   }
 
   kill(): void {
+    if (this.killed) return;
     this.killed = true;
+    for (const m of this.mourners.splice(0)) m();
   }
 
-  /** Whether an accept request may leave this node (and kills it once the budget is spent). */
-  sendAccept(): boolean {
+  /** Resolves when the process dies (what a caller sees as a dropped connection). */
+  died(): Promise<void> {
+    return this.killed ? Promise.resolve() : new Promise((r) => this.mourners.push(r));
+  }
+
+  /** Whether the process is alive at this await point (and dies there if armed to). */
+  alive(kind: KillPointKind, keys?: readonly string[]): boolean {
     if (this.killed) return false;
-    if (this.killAfterAccepts === null) return true;
-    this.acceptsSinceArmed++;
-    if (this.acceptsSinceArmed > this.killAfterAccepts) {
-      this.killed = true;
-      return false;
+    if (this.kills.reached(kind, keys)) {
+      if (this.kills.landed) this.onLanded(this.kills.landed);
+      this.kill();
     }
-    if (this.acceptsSinceArmed === this.killAfterAccepts) this.killed = true;
-    return true;
+    return !this.killed;
   }
 
   /** A killed process never wakes up again. */
-  sleep = (ms: number): Promise<void> =>
-    this.killed ? new Promise<void>(() => {}) : this.sched.sleep(ms).then(() => this.frozen());
+  sleep = (ms: number, kind: KillPointKind = "pause"): Promise<void> =>
+    this.killed ? new Promise<void>(() => {}) : this.sched.sleep(ms).then(() => this.frozen(kind));
 
-  private frozen(): Promise<void> {
-    return this.killed ? new Promise<void>(() => {}) : Promise.resolve();
+  private frozen(kind: KillPointKind): Promise<void> {
+    return this.alive(kind) ? Promise.resolve() : new Promise<void>(() => {});
   }
 }
 
@@ -192,16 +213,22 @@ export class SimNetwork {
     const acc = this.acceptors[index]!;
     return {
       prepare: (req) => {
-        if (node.killed) return never();
+        if (!node.alive("prepare sent", req.keys)) return never();
         node.prepareCalls++;
         return this.send(node, acc, () => acc.prepare(clone(req)));
       },
       accept: (entries) => {
-        if (!node.sendAccept()) return never();
+        const keys = entries.map((e) => e.key);
+        if (!node.alive("accept sent", keys)) return never();
         node.acceptCalls++;
         return this.send(node, acc, () => acc.accept(clone(entries)));
       },
-      read: (keys) => this.send(node, acc, () => acc.read([...keys])),
+      read: (keys) => {
+        // A dead node's reads went out before kills could land here; they still do (their replies
+        // are dropped), so that the network's random draws of older seeds stay where they were.
+        if (!node.killed && !node.alive("read sent", keys)) return never();
+        return this.send(node, acc, () => acc.read([...keys]));
+      },
       scan: (prefix, opts = {}) =>
         this.send(node, acc, () => acc.scan(prefix, opts.cursor, opts.limit ?? 100)),
       ping: () => this.send(node, acc, () => undefined),
@@ -219,14 +246,14 @@ export class SimNetwork {
         if (acc.health === "partitioned" || this.rng.chance(this.cfg.loss)) return;
         if (acc.health === "crashed") {
           this.sched.after(this.delay(), () => {
-            if (!node.killed) reject(new Error(`acceptor ${acc.index} is down`));
+            if (node.alive("reply received")) reject(new Error(`acceptor ${acc.index} is down`));
           });
           return;
         }
         const reply = clone(handle());
         if (this.rng.chance(this.cfg.loss)) return;
         this.sched.after(this.delay(), () => {
-          if (!node.killed) resolve(reply);
+          if (node.alive("reply received")) resolve(reply);
         });
       };
       this.sched.after(this.delay(), deliver);

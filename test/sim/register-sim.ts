@@ -1,5 +1,8 @@
 import type { PromiseCache } from "../../shared/quorum/cache.ts";
-import type { ChangeOutcome } from "../../shared/quorum/proposer.ts";
+import { type ChangeOutcome, serialize } from "../../shared/quorum/proposer.ts";
+import { ClockPlan } from "./clock.ts";
+import { ChosenValues } from "./committed-reads.ts";
+import { countKills } from "./kills.ts";
 import {
   checkHistory,
   type Operation,
@@ -15,7 +18,8 @@ import { type FaultOptions, makeWorld } from "./world.ts";
  * The register workload: a few proposers run reads, blind writes, compare-and-sets and two-key
  * writes against three keys while the world injects faults (in half of the runs each proposer
  * instance serves 2-3 operations at once through its one QuorumClient, as a deployed instance
- * serves concurrent requests); the client-visible history is then
+ * serves concurrent requests; clocks are skewed by ±20 ms, by seconds in a quarter of the runs,
+ * and stepped once in 30 % of them); the client-visible history is then
  * checked for linearizability, including final quorum reads after every fault healed (so a write
  * that was acknowledged and later lost shows up as a stale read).
  */
@@ -35,6 +39,10 @@ const LANE_SHARE = 0.5;
 const TWIN_CAS = 0.25;
 /** Seeds the lanes' own random stream (any constant apart from the world's). */
 const LANE_STREAM = 0x5bd1e995;
+/** Seeds the local reads' own stream. */
+const LOCAL_READ_STREAM = 0x27d4eb2f;
+/** Share of operations followed by a local (committed-only) read of a random key. */
+const LOCAL_READ_SHARE = 0.25;
 
 export interface SimRunResult {
   seed: number;
@@ -96,9 +104,17 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   const bump = (k: string) => {
     exercised[k] = (exercised[k] ?? 0) + 1;
   };
+  // Local reads are not linearizable (they may be stale), so they stay out of the history and are
+  // checked against every value ever chosen instead: they must never serve an uncommitted one.
+  const chosen = new ChosenValues(world.acceptors);
+  const localRng = new Rng(o.seed ^ LOCAL_READ_STREAM);
+  const uncommitted: string[] = [];
   const loops: Promise<void>[] = [];
+  const clocks = new ClockPlan(o.seed, sched);
+  if (clocks.bigSkew) world.faults.push("coordinator clocks skewed by up to ±3 s");
   for (let c = 0; c < nClients; c++) {
-    const { client, node, cache } = world.client(`p${c}`, rng.int(-20, 20));
+    const { client, node, cache } = world.client(`p${c}`, clocks.clock(`p${c}`, rng.int(-20, 20)));
+    const localPort = world.net.port(node, 0);
     const firstLane = rng.fork();
     /** Keys this instance has a change in flight on, with how many. */
     const busy = new Map<string, number>();
@@ -198,6 +214,29 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
               for (const op of ops) complete(op, verdict(out, { f: "write" }));
             }
             node.disarm();
+            if (localRng.chance(LOCAL_READ_SHARE)) {
+              const k = localRng.pick(keys);
+              // Broken control: the local store's record as it is, committed or not.
+              const raw =
+                o.break === "committed-read"
+                  ? await localPort.read([k]).then(
+                      (r) => ({ status: "ok" as const, raws: [r[0]?.value ?? null] }),
+                      () => ({ status: "unavailable" as const }),
+                    )
+                  : await client
+                      .get<string>([k], { consistency: "local" })
+                      .then((g) =>
+                        g.status === "ok"
+                          ? { status: "ok" as const, raws: g.values.map((v) => serialize(v)) }
+                          : g,
+                      );
+              if (raw.status === "ok") {
+                bump("local reads");
+                if (!chosen.wasChosen(k, raw.raws[0] ?? null)) {
+                  uncommitted.push(`local read of ${k} served ${raw.raws[0]}, never chosen`);
+                }
+              }
+            }
             await node.sleep(wl.int(0, 15));
           }
         })(),
@@ -223,20 +262,28 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   await sched.run();
   await finals;
 
+  countKills(world.kills, bump);
+  for (const st of clocks.stepped) {
+    bump("clock steps");
+    world.faults.push(st);
+  }
+  if (clocks.bigSkew) bump("runs with clocks skewed by seconds");
   const res = checkHistory(registerModel, history);
   if (process.env.SIM_DUMP)
     for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));
   const inconclusive = res.inconclusive === true || unread.length > 0;
+  const checked = res.inconclusive
+    ? `inconclusive: the linearizability search for key ${res.key} hit its step limit`
+    : !res.ok
+      ? `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`
+      : unread.length > 0
+        ? `inconclusive: the final quorum read of ${unread.join(", ")} failed`
+        : undefined;
+  const found = [...world.ballots.clashes, ...uncommitted, ...(checked ? [checked] : [])];
   return {
     seed: o.seed,
-    ok: res.ok && unread.length === 0,
-    violation: res.inconclusive
-      ? `inconclusive: the linearizability search for key ${res.key} hit its step limit`
-      : !res.ok
-        ? `key ${res.key} not linearizable; longest linearizable prefix ${JSON.stringify(res.longestPrefix)}`
-        : unread.length > 0
-          ? `inconclusive: the final quorum read of ${unread.join(", ")} failed`
-          : undefined,
+    ok: found.length === 0,
+    violation: found.length > 0 ? found.join("; ") : undefined,
     ...(inconclusive ? { inconclusive } : {}),
     searchSteps: res.steps,
     faults: world.faults,

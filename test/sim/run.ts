@@ -33,6 +33,31 @@ export interface RunManySummary {
   changes: Record<string, number>;
   /** Per workload: its runs, and per rule how often it was reached and in how many runs. */
   exercised: Partial<Record<Workload, Exercised>>;
+  /** The same, per workload and fault class (a run counts in every class it drew). */
+  byClass: Partial<Record<Workload, Record<string, Exercised>>>;
+}
+
+/**
+ * The fault classes a run drew, read off its fault list (what a failing seed prints) and its
+ * kills: a run is "calm" when it drew none of them (delays and reordering only).
+ */
+export function faultClasses(r: SimRunResult): string[] {
+  const f = r.faults.join("\n");
+  const net = /loss ([\d.]+) dup ([\d.]+)/.exec(f);
+  const classes = [
+    [/ crashed /.test(f), "acceptor crashed"],
+    [/ partitioned /.test(f), "acceptor partitioned"],
+    [/amnesia/.test(f), "acceptor amnesia"],
+    [Number(net?.[1] ?? 0) > 0, "message loss"],
+    [Number(net?.[2] ?? 0) > 0, "message duplication"],
+    [r.killed > 0, "coordinator killed"],
+    [/clock stepped/.test(f), "clock steps"],
+    [/skewed by up to/.test(f), "clock skew (seconds)"],
+    [/concurrent operations per coordinator/.test(f), "concurrent operations per instance"],
+    [/^cap \d/m.test(f), "buyer cap"],
+  ] as const;
+  const drawn = classes.filter(([on]) => on).map(([, name]) => name);
+  return drawn.length > 0 ? drawn : ["calm"];
 }
 
 export interface Exercised {
@@ -56,6 +81,7 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
     outcomes: {},
     changes: {},
     exercised: {},
+    byClass: {},
   };
   for (let i = 0; i < o.runs; i++) {
     const seed = first + i;
@@ -69,9 +95,14 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
     const ex = summary.exercised[workload] ?? { runs: 0, times: {}, runsWith: {} };
     summary.exercised[workload] = ex;
     ex.runs++;
-    for (const [k, n] of Object.entries(r.exercised ?? {})) {
-      ex.times[k] = (ex.times[k] ?? 0) + n;
-      if (n > 0) ex.runsWith[k] = (ex.runsWith[k] ?? 0) + 1;
+    addExercised(ex, r.exercised);
+    const classes = summary.byClass[workload] ?? {};
+    summary.byClass[workload] = classes;
+    for (const c of faultClasses(r)) {
+      const cx = classes[c] ?? { runs: 0, times: {}, runsWith: {} };
+      classes[c] = cx;
+      cx.runs++;
+      addExercised(cx, r.exercised);
     }
     summary.maxSearchSteps = Math.max(summary.maxSearchSteps, r.searchSteps ?? 0);
     if (r.inconclusive) summary.inconclusive++;
@@ -102,6 +133,32 @@ export function describeExercised(workload: Workload, ex: Exercised): string {
     .sort()
     .map((k) => `${k}: ${ex.runsWith[k] ?? 0}/${ex.runs} runs (${ex.times[k]} times)`);
   return `rules exercised (${workload}): ${parts.length > 0 ? parts.join("; ") : "none counted"}`;
+}
+
+function addExercised(ex: Exercised, from: Record<string, number> = {}): void {
+  for (const [k, n] of Object.entries(from)) {
+    ex.times[k] = (ex.times[k] ?? 0) + n;
+    if (n > 0) ex.runsWith[k] = (ex.runsWith[k] ?? 0) + 1;
+  }
+}
+
+/**
+ * Markdown table: per fault class (rows) and rule (columns), in how many of every 1,000 runs of
+ * that class the rule was reached.
+ */
+export function describeByClass(workload: Workload, classes: Record<string, Exercised>): string {
+  const rules = [...new Set(Object.values(classes).flatMap((c) => Object.keys(c.times)))].sort();
+  const per1000 = (c: Exercised, k: string) => Math.round(((c.runsWith[k] ?? 0) * 1000) / c.runs);
+  const rows = Object.entries(classes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, c]) => `| ${name} | ${c.runs} | ${rules.map((k) => per1000(c, k)).join(" | ")} |`);
+  return [
+    `${workload}: runs reaching each rule, per 1,000 runs of each fault class`,
+    "",
+    `| fault class | runs | ${rules.join(" | ")} |`,
+    `| --- | --- | ${rules.map(() => "---").join(" | ")} |`,
+    ...rows,
+  ].join("\n");
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {

@@ -3,18 +3,25 @@ import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
+import { ClockPlan, SimClock } from "./clock.ts";
+import { countKills } from "./kills.ts";
 import type { SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
+import { claimTakeoverTimings, dieAfterClaim, noRollbackClient, seatStep } from "./seat-faults.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
 
 /**
  * The seat workload: customers hold 1-3 of six seats (two sections), then confirm, release or walk
- * away, through three coordinators (one per provider) whose clocks are skewed and which may be
- * killed mid-change (a killed one is replaced by a fresh instance). Requests that time out or come
- * back unknown are retried with the same idempotency key on another coordinator, and some are sent
- * twice at once. After the run heals, a sweeper settles every hold and the seat invariants are
- * checked on the quorum state.
+ * away, through three coordinators (one per provider) whose clocks are skewed (one clock for each
+ * coordinator's ballots and expiry, stepped once in some runs) and which may be killed at any await
+ * point of a request, or right after a hold's claim (a killed one is replaced by a fresh instance,
+ * and its customer sees the dropped connection). Requests that time out or come back unknown are
+ * retried with the same idempotency key on another coordinator, and some are sent twice at once;
+ * two latecomers arrive once the first holds could have lapsed. As each change commits, the
+ * takeovers it made are checked (no hold taken before it ended, no seat passed on from a hold not
+ * rolled back, no claim taken over in flight). After the run heals, a sweeper settles every hold
+ * and the seat invariants are checked on the quorum state.
  *
  * In half of the runs the event has a per-buyer cap (2 or 3 seats) that every hold passes, and a
  * bot buyer races holds through three workers on a section of its own, then buys, releases or
@@ -27,6 +34,19 @@ const SIM_HOLD_TTL_MS = 400;
 /** How long a customer waits for a coordinator before retrying elsewhere. */
 const CUSTOMER_TIMEOUT_MS = 3_000;
 const REQUEST_TRIES = 3;
+/** How long after its coordinator crashed a customer sees the dropped connection (virtual ms). */
+const RESET_NOTICE_MS = 20;
+/** A kill armed for a seat request lands on one of this many await points: a hold is three or
+ * more changes (lock, record, rollbacks), a confirm two (commit, settle), each about 18 points. */
+const SEAT_KILL_SPAN_POINTS = 60;
+/** Share of hold attempts whose coordinator dies right after the hold's step 1 (claim and seats)
+ * committed: the customer comes back, is told the request is in flight, and once the claim is
+ * older than claimInFlightMs takes it over (the abandoned-claim rule). */
+const DIE_AFTER_CLAIM_SHARE = 0.25;
+/** Customers who arrive after the first holds' lifetime, besides the 3-6 who come at once. */
+const LATECOMERS = 2;
+/** Seeds the abandoned attempts' and the latecomers' own random stream. */
+const ABANDON_STREAM = 0x68e31da4;
 const SECTIONS = ["A", "B"];
 const SEATS_PER_SECTION = 3;
 const EVENT = "e1";
@@ -57,14 +77,25 @@ function pickTimings(seed: number, broken: boolean): { timings: SeatTimings; max
 }
 
 /** Ways to break the seat rules that the checker must catch: the cap counter not read at all, or
- * read outside the hold's change (check-then-act); or clocks skewed beyond the skew margin. */
-export const SEAT_BREAK_MODES = ["cap-ignore", "cap-race", "skew-margin"] as const;
-type CapBreakMode = Exclude<SeatBreakMode, "skew-margin">;
+ * read outside the hold's change (check-then-act); clocks skewed beyond the skew margin; an
+ * expired hold's seats taken without rolling it back; an idempotency claim taken over while its
+ * attempt is still in flight (see seat-faults.ts). */
+export const SEAT_BREAK_MODES = [
+  "cap-ignore",
+  "cap-race",
+  "skew-margin",
+  "takeover-rollback",
+  "claim-takeover",
+] as const;
+const SEAT_CAP_BREAKS = ["cap-ignore", "cap-race"] as const;
+type CapBreakMode = (typeof SEAT_CAP_BREAKS)[number];
 export type SeatBreakMode = (typeof SEAT_BREAK_MODES)[number];
 
 interface Coordinator {
   svc: SeatService;
   node: SimNode;
+  /** Armed for one hold attempt: the process dies right after a hold's step 1 commits. */
+  dieAfterClaim: boolean;
 }
 
 export interface SeatSimOptions extends FaultOptions {
@@ -112,6 +143,7 @@ function brokenCapClient(client: QuorumClient, mode: CapBreakMode): QuorumClient
 /** The takeover rules the seat workload should reach (counted as "rules exercised"). */
 export const EXPIRED_TAKEOVER = "expired holds rolled back by another request";
 export const CLAIM_TAKEOVER = "abandoned idempotency claims taken over";
+const DIED_AFTER_CLAIM = "coordinators killed right after a hold's claim";
 
 /** Per hold id: the expiry its claim was stamped with, and the stamping coordinator's clock
  * offset, so expiresAtMs - skew is when the hold really ends (virtual time). */
@@ -121,14 +153,24 @@ type Stamps = Map<string, { expiresAtMs: number; skew: number }>;
  * A client that counts the takeovers its committed changes made: a hold record still "held"
  * turned "expired" (the step before someone else takes its seats), and a change that went ahead
  * on an idempotency claim at least claimInFlightMs old on this coordinator's clock. It also notes
- * each hold claim's stamp, and flags an expiry taken over before the hold really ended.
+ * each hold claim's stamp, and flags (into `early`) the takeovers that broke a rule as they
+ * committed: an expiry taken over before the hold really ended, a claim another coordinator went
+ * ahead on while it was still in flight, and a seat passed on from a hold whose record the change
+ * did not read terminal.
  */
 function countingTakeovers(
   client: QuorumClient,
-  clock: { now: () => number; skew: number; claimInFlightMs: number },
+  clock: {
+    id: string;
+    now: () => number;
+    skew: number;
+    claimInFlightMs: number;
+    maxSkewMs: number;
+  },
   bump: (rule: string) => void,
   stamps: Stamps,
   early: string[],
+  claims: Map<string, string>,
 ): QuorumClient {
   const now = clock.now;
   const counted = Object.create(client) as QuorumClient;
@@ -138,9 +180,12 @@ function countingTakeovers(
   ): Promise<ChangeOutcome<T>> => {
     let seen: (T | null)[] = [];
     let at = 0;
+    // The offset when `at` was read: a clock may step while the change runs.
+    let atSkew = 0;
     const out = await client.change<T>(keys, (cur) => {
       seen = cur;
       at = now();
+      atSkew = clock.skew;
       return f(cur);
     });
     if (out.status !== "ok") return out;
@@ -150,20 +195,49 @@ function countingTakeovers(
       if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
         bump(EXPIRED_TAKEOVER);
         const st = stamps.get(k.slice(5));
-        const real = at - clock.skew;
+        const real = at - atSkew;
         if (st && real < st.expiresAtMs - st.skew) {
           early.push(
             `hold ${k.slice(5)} taken over at ${real}, before it ended at ${st.expiresAtMs - st.skew}`,
           );
         }
       }
-      if (k.startsWith("idem/") && typeof before?.startedAtMs === "number") {
-        if (at - before.startedAtMs >= clock.claimInFlightMs && after !== null)
-          bump(CLAIM_TAKEOVER);
+      if (k.startsWith("idem/") && typeof before?.startedAtMs === "number" && after !== null) {
+        if (at - before.startedAtMs >= clock.claimInFlightMs) bump(CLAIM_TAKEOVER);
+        // Another coordinator went ahead on this claim: only once it is abandoned, i.e. at least
+        // claimInFlightMs old on the taker's clock. In real time that is claimInFlightMs less
+        // the two clocks' offsets; the stamper's is unknown here, so it is bounded by maxSkew.
+        const writer = claims.get(k);
+        const age = at - atSkew - before.startedAtMs;
+        if (
+          writer !== undefined &&
+          writer !== clock.id &&
+          age < clock.claimInFlightMs - clock.maxSkewMs
+        ) {
+          early.push(
+            `claim ${k} of ${writer} taken over by ${clock.id} while in flight (${age} ms old)`,
+          );
+        }
+      }
+      if (k.startsWith("idem/") && before === null && after !== null) claims.set(k, clock.id);
+      // The handover rule: a seat held by H goes to another hold only in a change that read H's
+      // record terminal and unsold (released, or expired by its own rollback change).
+      const was = before as { state?: string; holdId?: string } | null | undefined;
+      const is = after as { state?: string; holdId?: string } | null;
+      if (k.startsWith("seat/") && was?.state === "held" && is?.state === "held") {
+        if (is.holdId !== was.holdId) {
+          const h = keys.indexOf(`hold/${was.holdId}`);
+          const rec = (h < 0 ? undefined : seen[h]) as { state?: string } | null | undefined;
+          if (rec?.state !== "released" && rec?.state !== "expired") {
+            early.push(
+              `seat ${k} passed from ${was.holdId} to ${is.holdId} while ${was.holdId}'s record was ${JSON.stringify(rec ?? null)}`,
+            );
+          }
+        }
       }
       const claim = after as { op?: string; id?: string; expiresAtMs?: number } | null;
       if (k.startsWith("idem/") && before === null && claim?.op === "hold" && claim.id) {
-        stamps.set(claim.id, { expiresAtMs: claim.expiresAtMs ?? 0, skew: clock.skew });
+        stamps.set(claim.id, { expiresAtMs: claim.expiresAtMs ?? 0, skew: atSkew });
       }
     });
     return out;
@@ -175,14 +249,18 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const world = makeWorld(o.seed, o);
   const { rng, sched } = world;
   const skewBreak = o.capBreak === "skew-margin";
-  const capBreak = skewBreak ? undefined : (o.capBreak as CapBreakMode | undefined);
+  const capBreak = SEAT_CAP_BREAKS.find((m) => m === o.capBreak);
   const picked = pickTimings(o.seed, skewBreak);
   const { timings } = picked;
   const maxSkew = o.maxSkewMs ?? picked.maxSkewMs;
   world.faults.push(
     `margin ${timings.skewMarginMs} ms, skew ±${maxSkew} ms, claim ${timings.claimInFlightMs} ms`,
   );
+  // Steps keep every clock within ±maxSkew: within the margin, unless skew-margin breaks it.
+  const clocks = new ClockPlan(o.seed, sched, maxSkew);
   const stamps: Stamps = new Map();
+  /** Per idempotency key, the coordinator whose change wrote its claim. */
+  const claims = new Map<string, string>();
   const early: string[] = [];
   const coords: Coordinator[] = [];
   let generation = 0;
@@ -191,19 +269,41 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     exercised[rule] = (exercised[rule] ?? 0) + 1;
   };
   const spawn = (i: number): Coordinator => {
-    const { client, node } = world.client(`c${i}g${generation++}`, 0);
-    const skew = rng.int(-maxSkew, maxSkew);
+    const id = `c${i}g${generation++}`;
+    // One clock for the coordinator's QuorumClient (ballots) and its SeatService (expiry).
+    const sim = new SimClock(sched);
+    const { client, node } = world.client(id, sim);
+    sim.offsetMs = rng.int(-maxSkew, maxSkew);
+    clocks.maybeStep(id, sim);
     const r = rng.fork();
-    const now = () => sched.now + skew;
+    const now = sim.now;
     const base = capBreak ? brokenCapClient(client, capBreak) : client;
-    const clock = { now, skew, claimInFlightMs: timings.claimInFlightMs };
-    const svc = new SeatService(countingTakeovers(base, clock, bump, stamps, early), {
+    const clock = {
+      id,
+      maxSkewMs: maxSkew,
+      now,
+      get skew() {
+        return sim.offsetMs;
+      },
+      claimInFlightMs: timings.claimInFlightMs,
+    };
+    let counted = countingTakeovers(base, clock, bump, stamps, early, claims);
+    // Outside the counter, so that the counter sees the seats as stored and the lock as broken.
+    if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
+    // Called only once the coordinator below exists (after a change commits).
+    const dying = dieAfterClaim(counted, () => {
+      if (!coord.dieAfterClaim || node.killed) return;
+      bump(DIED_AFTER_CLAIM);
+      node.kill();
+    });
+    const svc = new SeatService(dying, {
       now,
       randomBytes: (n) => r.bytes(n),
       holdTtlMs: SIM_HOLD_TTL_MS,
-      timings,
+      timings: o.capBreak === "claim-takeover" ? claimTakeoverTimings(timings) : timings,
     });
-    return { svc, node };
+    const coord: Coordinator = { svc, node, dieAfterClaim: false };
+    return coord;
   };
   for (let i = 0; i < 3; i++) coords.push(spawn(i));
   const coordinator = (i: number): Coordinator => {
@@ -212,6 +312,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   };
 
   const outcomes: Record<string, number> = {};
+  const abandonRng = new Rng(o.seed ^ ABANDON_STREAM);
   let killed = 0;
   const holdsOk: { key: string; holdId: string }[] = [];
   const seen = new Map<string, HoldSeen>();
@@ -246,6 +347,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
           });
         }
       },
+      true,
     );
   };
   /** Buys, releases or walks away from a hold, as a customer does. */
@@ -271,15 +373,21 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     wl: typeof rng,
     run: (svc: SeatService) => Promise<SeatOutcome<T>>,
     onOk: (value: T) => void = () => {},
+    isHold = false,
   ): Promise<SeatOutcome<T> | null> {
     let last: SeatOutcome<T> | null = null;
     for (let t = 0; t < REQUEST_TRIES; t++) {
       const attempt = async (): Promise<SeatOutcome<T> | null> => {
         const c = coordinator(wl.int(0, 2));
-        if (world.maybeKill(c.node)) killed++;
+        if (world.maybeKill(c.node, SEAT_KILL_SPAN_POINTS)) killed++;
+        // Drawn apart (a stream of its own): a coordinator that dies once its hold is claimed.
+        if (isHold && abandonRng.chance(DIE_AFTER_CLAIM_SHARE)) c.dieAfterClaim = true;
         const timeout = sched.sleep(CUSTOMER_TIMEOUT_MS).then(() => null);
-        const r = await Promise.race([run(c.svc), timeout]);
+        // A crashed instance's connection drops: the customer learns it soon, not at its timeout.
+        const reset = c.node.died().then(() => sched.sleep(RESET_NOTICE_MS).then(() => null));
+        const r = await Promise.race([run(c.svc), timeout, reset]);
         c.node.disarm();
+        c.dieAfterClaim = false;
         return r;
       };
       const tries = wl.chance(0.15) ? [attempt(), attempt()] : [attempt()];
@@ -301,32 +409,37 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     return last;
   }
 
+  /** One customer: holds 1-3 seats (once more if refused as taken), then finishes. */
+  const customer = async (wl: Rng, caller: string, arriveMs: number) => {
+    await sched.sleep(arriveMs);
+    const want = wl.int(1, 3);
+    const seats = new Map<string, { section: string; seatId: string }>();
+    while (seats.size < want) {
+      const section = wl.pick(SECTIONS);
+      const seatId = `s${wl.int(1, SEATS_PER_SECTION)}`;
+      seats.set(`${section}/${seatId}`, { section, seatId });
+    }
+    let hold = await holdAs(wl, caller, "h", [...seats.values()]);
+    // Refused because the seats were held, a customer comes back once a little later, by
+    // when the holder may have walked away (an expired hold to take over).
+    if (hold && !hold.ok && hold.code === "taken") {
+      await sched.sleep(wl.int(0, 2 * SIM_HOLD_TTL_MS));
+      hold = await holdAs(wl, caller, "h2", [...seats.values()]);
+    }
+    if (!hold?.ok) return;
+    await finish(wl, caller, "c", hold.value.holdId);
+  };
   const nCustomers = o.customers ?? rng.int(3, 6);
   const loops: Promise<void>[] = [];
   for (let c = 0; c < nCustomers; c++) {
     const wl = rng.fork();
-    loops.push(
-      (async () => {
-        await sched.sleep(wl.int(0, 200));
-        const want = wl.int(1, 3);
-        const seats = new Map<string, { section: string; seatId: string }>();
-        while (seats.size < want) {
-          const section = wl.pick(SECTIONS);
-          const seatId = `s${wl.int(1, SEATS_PER_SECTION)}`;
-          seats.set(`${section}/${seatId}`, { section, seatId });
-        }
-        const caller = `u${c}`;
-        let hold = await holdAs(wl, caller, "h", [...seats.values()]);
-        // Refused because the seats were held, a customer comes back once a little later, by
-        // when the holder may have walked away (an expired hold to take over).
-        if (hold && !hold.ok && hold.code === "taken") {
-          await sched.sleep(wl.int(0, 2 * SIM_HOLD_TTL_MS));
-          hold = await holdAs(wl, caller, "h2", [...seats.values()]);
-        }
-        if (!hold?.ok) return;
-        await finish(wl, caller, "c", hold.value.holdId);
-      })(),
-    );
+    loops.push(customer(wl, `u${c}`, wl.int(0, 200)));
+  }
+  // Latecomers (a stream of their own) arrive once the first holds could have lapsed, and so
+  // meet the seats of walked-away customers and dead coordinators: expired holds to take over.
+  for (let c = 0; c < LATECOMERS; c++) {
+    const late = abandonRng.fork();
+    loops.push(customer(late, `late${c}`, late.int(SIM_HOLD_TTL_MS, 3 * SIM_HOLD_TTL_MS)));
   }
   const capRng = new Rng(o.seed ^ CAP_STREAM);
   if (capBreak !== undefined || capRng.chance(0.5)) {
@@ -416,6 +529,12 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     violations.push(`inconclusive: ${String(e)}`);
   }
   void loops;
+  violations.push(...world.ballots.clashes);
+  countKills(world.kills, bump, seatStep);
+  for (const st of clocks.stepped) {
+    bump("clock steps");
+    world.faults.push(st);
+  }
 
   return {
     seed: o.seed,

@@ -6,6 +6,9 @@ import {
 } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import { SimStore, startSweeper } from "./anti-entropy-sim.ts";
+import { BallotLedger } from "./ballot-check.ts";
+import type { SimClock } from "./clock.ts";
+import type { LandedKill } from "./kills.ts";
 import { type BreakMode, type KillPoint, type NetConfig, SimNetwork, SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -17,6 +20,17 @@ import { Scheduler } from "./scheduler.ts";
 
 /** A store call that has not answered in this long is given up on (virtual ms; ≈ 4 slow RTTs). */
 export const SIM_TIMEOUT_MS = 80;
+
+/** Seeds the kill points' own random stream (any constant apart from the world's). */
+const KILL_STREAM = 0x1b873593;
+/** Share of kills that land at any await point rather than in the next accept round. */
+const ANYWHERE_SHARE = 0.6;
+/** A kill "anywhere" lands on one of this many await points from when it is armed: a cold
+ * change has about 18 (3 prepares, 3 accepts, 6 replies, 6 timeouts), so a register operation
+ * is covered, with retries; seat operations (several changes) pass a larger span. */
+export const KILL_SPAN_POINTS = 24;
+/** The `ballot-unique` break gives every coordinator this one proposer id. */
+const SHARED_PROPOSER_ID = "shared";
 
 export interface FaultOptions {
   /** One acceptor loses every write made after a snapshot in every run (not only in a share of
@@ -39,10 +53,19 @@ export interface World {
   readonly changes: Record<string, number>;
   /** What the sweeper did (anti-entropy repairs, rejoins), for the workloads' "rules exercised". */
   readonly sweeps: Record<string, number>;
-  /** One coordinator instance: one QuorumClient (one promise cache) on one node. */
-  client(id: string, skewMs?: number): { client: QuorumClient; node: SimNode; cache: PromiseCache };
-  /** Maybe arms a kill for the node's next change; returns the point chosen, if any. */
-  maybeKill(node: SimNode): KillPoint | null;
+  /** One coordinator instance: one QuorumClient (one promise cache) on one node. `clock`: a fixed
+   * offset from virtual time (ms), or a clock that may step (clock.ts). */
+  client(
+    id: string,
+    clock?: number | SimClock,
+  ): { client: QuorumClient; node: SimNode; cache: PromiseCache };
+  /** Maybe arms a kill for the node's next change (or, "anywhere", at one of its next `spanPoints`
+   * await points); returns the point chosen, if any. */
+  maybeKill(node: SimNode, spanPoints?: number): KillPoint | null;
+  /** Every kill that landed, in order, with where (for "rules exercised"). */
+  readonly kills: LandedKill[];
+  /** Every accept sent, by (key, ballot): a ballot that carried two values is a violation. */
+  readonly ballots: BallotLedger;
   /** Ends every fault (acceptors back up, network calm) for the final checking reads. */
   heal(): void;
 }
@@ -80,6 +103,9 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     { amnesia: opts.amnesia, break: opts.break, timeoutMs: SIM_TIMEOUT_MS },
   );
   const killRate = opts.killRate ?? 0.05;
+  const killRng = new Rng(seed ^ KILL_STREAM);
+  const kills: LandedKill[] = [];
+  const ballots = new BallotLedger();
   const changes: Record<string, number> = {};
 
   return {
@@ -91,26 +117,44 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
     faults,
     changes,
     sweeps,
-    client(id, skewMs = 0) {
-      const node = new SimNode(id, sched);
+    kills,
+    ballots,
+    client(id, clock = 0) {
+      const node = new SimNode(id, sched, (k) => kills.push(k));
       const clientRng = rng.fork();
+      // Under `ballot-unique` every instance also reads one clock: their counters, floored by it,
+      // then coincide as often as two instances start a change in the same millisecond.
+      const now =
+        opts.break === "ballot-unique"
+          ? () => sched.now
+          : typeof clock === "number"
+            ? () => sched.now + clock
+            : clock.now;
       const cache = opts.break === "warm-owner" ? new SharedTakeCache() : new PromiseCache();
       const client = new CountingClient(changes, {
         cache,
-        acceptors: [0, 1, 2].map((i) => net.port(node, i)),
-        proposerId: id,
-        now: () => sched.now + skewMs,
+        acceptors: [0, 1, 2].map((i) => ballots.watch(net.port(node, i))),
+        proposerId: opts.break === "ballot-unique" ? SHARED_PROPOSER_ID : id,
+        now,
         random: () => clientRng.next(),
-        sleep: node.sleep,
+        // The client sleeps for two reasons: a store call's timeout, and backoff after a loss (a
+        // backoff of exactly the timeout is labelled a timeout: it only names where kills land).
+        sleep: (ms) => node.sleep(ms, ms === SIM_TIMEOUT_MS ? "timeout sleep" : "backoff sleep"),
         timeoutMs: SIM_TIMEOUT_MS,
         maxAttempts: 5,
         quorum: opts.break === "quorum1" ? 1 : undefined,
+        adoptFirstRead: opts.break === "adopt-highest",
       });
       return { client, node, cache };
     },
-    maybeKill(node) {
+    maybeKill(node, spanPoints = KILL_SPAN_POINTS) {
       if (!faultRng.chance(killRate)) return null;
       const point = faultRng.pick(["after-prepare", "after-1-accept", "after-2-accepts"] as const);
+      // Drawn apart (a stream of its own): which share of kills keep their old point.
+      if (killRng.chance(ANYWHERE_SHARE)) {
+        node.armKillAt(killRng.int(1, spanPoints));
+        return "anywhere";
+      }
       node.armKill(point);
       return point;
     },

@@ -1,0 +1,71 @@
+import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
+import type { ChangeFn } from "../../shared/quorum/proposer.ts";
+import { type SeatTimings, seatIsFreeFor } from "../../shared/seats/changes.ts";
+import type { SeatValue } from "../../shared/seats/types.ts";
+
+/**
+ * Seat-workload faults and broken controls that live outside the seat core: naming the step a
+ * kill cut short, and the two takeover rules switched off (`takeover-rollback`, `claim-takeover`).
+ */
+
+const HOLD_STEP_1 = "hold step 1 (claim + lock seats)";
+
+/** The seat change a store call belongs to, from its keys (every seat change has its own shape). */
+export function seatStep(keys: readonly string[]): string {
+  const has = (p: string) => keys.some((k) => k.startsWith(p));
+  if (keys.length === 0) return "before any store call";
+  if (has("idem/") && has("seat/")) return HOLD_STEP_1;
+  if (has("idem/")) return "confirm (claim + sell record)";
+  if (has("seat/")) return "settle seats";
+  if (has("hold/")) return "hold step 2, rollback or release (one hold record)";
+  return "other";
+}
+
+/** Calls `died` after every hold step 1 (claim + lock seats) that committed: the seat workload
+ * kills an armed coordinator there, the point that leaves an abandoned claim behind. */
+export function dieAfterClaim(client: QuorumClient, died: () => void): QuorumClient {
+  const dying = Object.create(client) as QuorumClient;
+  dying.change = async <T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> => {
+    const out = await client.change(keys, f);
+    if (out.status === "ok" && seatStep(keys) === HOLD_STEP_1) died();
+    return out;
+  };
+  return dying;
+}
+
+/**
+ * The `takeover-rollback` break: a hold's lock step sees every seat held by an expired hold (past
+ * expiry plus the margin, on this coordinator's clock) as free, so it takes the seat at once
+ * instead of first rolling the old hold back (making its record "expired" by its own change).
+ * The old hold's record then stays "held": its owner can still confirm it, or its step 2 create
+ * it, after its seats went to someone else.
+ */
+export function noRollbackClient(
+  client: QuorumClient,
+  now: () => number,
+  timings: SeatTimings,
+): QuorumClient {
+  const broken = Object.create(client) as QuorumClient;
+  broken.change = <T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> => {
+    const lock = keys[0]?.startsWith("idem/") && keys[1]?.startsWith("hold/");
+    if (!lock || !keys.some((k) => k.startsWith("seat/"))) return client.change(keys, f);
+    const own = keys[1]!.slice("hold/".length);
+    return client.change(keys, (cur) => {
+      const t = now();
+      const seen = cur.map((v, j) => {
+        if (!keys[j]!.startsWith("seat/")) return v;
+        const s = v as SeatValue | null;
+        const expired = seatIsFreeFor(s, own, t, undefined, timings.skewMarginMs) === "rollback";
+        return expired ? null : v;
+      });
+      return f(seen as typeof cur);
+    });
+  };
+  return broken;
+}
+
+/** The `claim-takeover` break: the service treats every idempotency claim as abandoned, so a
+ * retry takes a request over at age 0 while its first attempt is still running. */
+export function claimTakeoverTimings(t: SeatTimings): SeatTimings {
+  return { ...t, claimInFlightMs: 0 };
+}
