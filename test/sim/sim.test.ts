@@ -88,12 +88,12 @@ describe("deterministic simulation", () => {
   }, 60_000);
 
   // "amnesia-rejoin": the rolled-back store keeps voting (seeds 108, 138, 141, 147 of the first
-  // 150, both workloads alternating, all forced to amnesia). "rejoin-unswept": it stops voting but
+  // 150, both workloads alternating, all forced to amnesia; 250 seeds for margin). "rejoin-unswept": it stops voting but
   // is set back to member without the rejoin walk (20, 56, 79, 97, 112). "repair-ballot": the
   // sweeper copies one store's record onto the others without comparing ballots (seven of the
   // first 100 seeds, from 10).
   for (const [brk, runs] of [
-    ["amnesia-rejoin", 150],
+    ["amnesia-rejoin", 250],
     ["rejoin-unswept", 150],
     ["repair-ballot", 100],
   ] as const) {
