@@ -5,7 +5,10 @@ import {
   type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
+  type DeleteEntry,
+  type DeleteReply,
   emptyRecord,
+  matchesDelete,
   type PrepareReply,
   type PrepareRequest,
   type ScanPage,
@@ -94,6 +97,17 @@ export class SimAcceptor {
       const { reply, next } = applyAccept(rec, e);
       this.records.set(e.key, next);
       return reply;
+    });
+  }
+
+  /** The collector's conditional delete (the DeleteEntry rule of every driver). */
+  deleteIf(entries: readonly DeleteEntry[]): DeleteReply[] {
+    return entries.map((e) => {
+      const rec = this.records.get(e.key);
+      if (rec === undefined) return { ok: true, key: e.key };
+      if (!matchesDelete(rec, e)) return { ok: false, key: e.key };
+      this.records.delete(e.key);
+      return { ok: true, key: e.key };
     });
   }
 
@@ -217,6 +231,9 @@ export class SimNetwork {
         node.acceptCalls++;
         return this.send(node, acc, () => acc.accept(clone(entries)));
       },
+      // Only the garbage collector deletes; it is never killed (its deletes are conditional, so a
+      // collector dying half-way leaves tombstones a later pass finishes).
+      deleteIf: (entries) => this.send(node, acc, () => acc.deleteIf(clone(entries))),
       read: (keys) => {
         // A dead node's reads went out before kills could land here; they still do (their replies
         // are dropped), so that the network's random draws of older seeds stay where they were.
