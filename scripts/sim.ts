@@ -31,6 +31,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     break: { type: "string" },
     amnesia: { type: "boolean", default: false },
+    gc: { type: "boolean", default: false },
     workload: { type: "string" },
     "by-class": { type: "boolean", default: false },
   },
@@ -60,9 +61,16 @@ const summary = await runMany({
   seed,
   break: brk,
   amnesia: values.amnesia,
+  gc: values.gc,
   workloads: workload ? [workload] : capBreak ? ["seats"] : undefined,
   onViolation: (r) => {
-    const flags = [brk ? `--break ${brk}` : "", values.amnesia ? "--amnesia" : ""].join(" ").trim();
+    const flags = [
+      brk ? `--break ${brk}` : "",
+      values.amnesia ? "--amnesia" : "",
+      values.gc ? "--gc" : "",
+    ]
+      .join(" ")
+      .trim();
     console.log(`FAIL seed ${r.seed} (${r.workload}): ${r.violation}`);
     console.log(`  faults: ${r.faults.join("; ")}`);
     console.log(

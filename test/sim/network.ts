@@ -32,6 +32,9 @@ import type { Scheduler } from "./scheduler.ts";
  * `adopt-highest`, a prepare round adopting the lowest-indexed acceptor's value instead of the
  * highest ballot's (ProposerOptions.adoptFirstRead); `ballot-unique`, every coordinator with one proposer
  * id (and one clock), so two can send equal ballots with different values (world.ts).
+ * Registers only, with the garbage collector on (gc-sim.ts): `gc-2of3`, tombstones deleted once two
+ * acceptors hold them; `gc-lifetime`, changes and warm promises without a lifetime (the collector
+ * still waits its retention); `gc-retention`, the collector deleting without waiting at all.
  */
 export const BREAK_MODES = [
   "promise",
@@ -41,6 +44,9 @@ export const BREAK_MODES = [
   "committed-read",
   "adopt-highest",
   "ballot-unique",
+  "gc-2of3",
+  "gc-lifetime",
+  "gc-retention",
 ] as const;
 export type BreakMode = (typeof BREAK_MODES)[number];
 
@@ -153,6 +159,9 @@ export class SimNode {
   prepareCalls = 0;
   acceptCalls = 0;
   readonly kills = new KillSwitch();
+  /** Virtual time until which the process is frozen (as AWS Lambda freezes an instance between
+   * invocations; gc-sim.ts): whatever it awaits (a reply, a sleep) resumes only then. */
+  frozenUntil = 0;
   private mourners: (() => void)[] = [];
 
   constructor(
@@ -201,7 +210,18 @@ export class SimNode {
   sleep = (ms: number, kind: KillPointKind = "pause"): Promise<void> =>
     this.killed ? new Promise<void>(() => {}) : this.sched.sleep(ms).then(() => this.frozen(kind));
 
+  /** Runs `fn` now, or once the process thaws (synchronously when it is not frozen, so runs
+   * without freezes schedule exactly what they did before freezes existed). */
+  whenThawed(fn: () => void): void {
+    if (this.frozenUntil > this.sched.now)
+      this.sched.at(this.frozenUntil, () => this.whenThawed(fn));
+    else fn();
+  }
+
   private frozen(kind: KillPointKind): Promise<void> {
+    if (this.frozenUntil > this.sched.now) {
+      return new Promise<void>((r) => this.whenThawed(r)).then(() => this.frozen(kind));
+    }
     return this.alive(kind) ? Promise.resolve() : new Promise<void>(() => {});
   }
 }
@@ -256,16 +276,20 @@ export class SimNetwork {
       const deliver = () => {
         if (acc.health === "partitioned" || this.rng.chance(this.cfg.loss)) return;
         if (acc.health === "crashed") {
-          this.sched.after(this.delay(), () => {
-            if (node.alive("reply received")) reject(new Error(`acceptor ${acc.index} is down`));
-          });
+          this.sched.after(this.delay(), () =>
+            node.whenThawed(() => {
+              if (node.alive("reply received")) reject(new Error(`acceptor ${acc.index} is down`));
+            }),
+          );
           return;
         }
         const reply = clone(handle());
         if (this.rng.chance(this.cfg.loss)) return;
-        this.sched.after(this.delay(), () => {
-          if (node.alive("reply received")) resolve(reply);
-        });
+        this.sched.after(this.delay(), () =>
+          node.whenThawed(() => {
+            if (node.alive("reply received")) resolve(reply);
+          }),
+        );
       };
       this.sched.after(this.delay(), deliver);
       if (this.rng.chance(this.cfg.duplicate)) this.sched.after(this.delay(), deliver);
