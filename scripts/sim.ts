@@ -1,6 +1,6 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
- * [--break MODE] [--amnesia] [--workload registers|seats]`. Prints every failing seed with the
+ * [--break MODE] [--amnesia] [--gc] [--workload registers|seats]`. Prints every failing seed with the
  * command that replays it, the rules each workload reached (with --by-class, per fault class as a
  * table of runs per 1,000) ("rules exercised": takeovers, where
  * kills landed, clock steps), and ends with `runs: N, violations: V (inconclusive: I)` (exit 1
@@ -15,6 +15,9 @@
  *   both workloads: promise, accepted, quorum1 (acceptor and quorum rules), warm-owner (a cached
  *     promise spent twice), adopt-highest (adopt the first prepare reply's value, not the highest
  *     ballot's), ballot-unique (all coordinators share one proposer id and one clock)
+ *   registers only, with the garbage collector (--gc, implied by these): gc-2of3 (delete a
+ *     tombstone two stores hold), gc-lifetime (changes and warm promises without a lifetime),
+ *     gc-retention (delete without waiting out the lifetimes)
  *   seats only: cap-ignore, cap-race (the per-buyer cap), skew-margin (clocks past the margin),
  *     takeover-rollback (an expired hold's seats taken without rolling it back), claim-takeover
  *     (an idempotency claim taken over at age 0, while its attempt is in flight)
