@@ -20,6 +20,7 @@ import { SIM_TIMEOUT_MS, type World } from "./world.ts";
 
 /** Seeds the collector's own random stream (any constant apart from the world's other streams). */
 const GC_STREAM = 0x68e31da4;
+const CUT_STREAM = 0x1b56c4e9;
 /** Long enough for a change that retries through contention (5 attempts, backoff up to 1 s). */
 export const SIM_CHANGE_LIFETIME_MS = 2_000;
 export const SIM_WARM_TTL_MS = 1_000;
@@ -33,6 +34,8 @@ const TOMBSTONE_SHARE = 0.5;
 const FREEZE_SHARE = 0.5;
 /** Share of runs in which one store is partitioned late in the workload. */
 const LAG_SHARE = 0.5;
+/** Share of passes whose deletes to one store are never sent. */
+const CUT_SHARE = 0.25;
 /** Until then the collector sweeps often (the workload is busy); then every few seconds. */
 const BUSY_UNTIL_MS = 2_000;
 
@@ -52,6 +55,8 @@ export function simLifetimes(brk: BreakMode | undefined) {
 
 export class GcSim {
   private readonly rng: Rng;
+  /** Cut-short passes draw apart, so the other draws stay what they were without them. */
+  private readonly cutRng: Rng;
   readonly retentionMs: number;
   /** Counts for "rules exercised". */
   readonly counts: Record<string, number> = {};
@@ -64,6 +69,7 @@ export class GcSim {
     private readonly brk: BreakMode | undefined,
   ) {
     this.rng = new Rng(seed ^ GC_STREAM);
+    this.cutRng = new Rng(seed ^ CUT_STREAM);
     const skew = (clocks.bigSkew ? BIG_SKEW_MS : SMALL_SKEW_MS) + (clocks.steps ? STEP_MAX_MS : 0);
     this.retentionMs = minimumRetention({
       ...simLifetimes(undefined),
@@ -116,7 +122,17 @@ export class GcSim {
   /** The collector: sweeps `prefix` until every freeze is over and its changes could have ended. */
   async sweep(prefix: string): Promise<void> {
     const { client, node } = this.world.client("gc", 0);
-    const ports = [0, 1, 2].map((i) => withTimeout(this.world, this.world.net.port(node, i)));
+    // Per pass, maybe one store's deletes are never sent (the collector died, or that call failed):
+    // keys deleted on two stores only, which later writers and passes must cope with.
+    let cut = -1;
+    const ports = [0, 1, 2].map((i) => {
+      const p = withTimeout(this.world, this.world.net.port(node, i));
+      return {
+        ...p,
+        deleteIf: (entries: Parameters<AcceptorPort["deleteIf"]>[0]) =>
+          cut === i ? Promise.reject(new Error("collector cut short")) : p.deleteIf(entries),
+      };
+    });
     const retentionMs = this.brk === "gc-retention" ? 0 : this.retentionMs;
     while (this.world.sched.now < this.horizon + 2 * this.retentionMs) {
       const busy = this.world.sched.now < BUSY_UNTIL_MS;
@@ -126,6 +142,7 @@ export class GcSim {
           : this.rng.int(Math.floor(this.retentionMs / 8), Math.floor(this.retentionMs / 4)),
       );
       this.countLagging(prefix);
+      cut = this.cutRng.chance(CUT_SHARE) ? this.cutRng.int(0, 2) : -1;
       const r = await collectGarbage(client, ports, prefix, {
         now: this.world.sched.now,
         retentionMs,
@@ -135,7 +152,9 @@ export class GcSim {
       if (r.deleted > 0) this.bump("tombstones deleted", r.deleted);
       if (r.rewritten > 0) this.bump("tombstones copied to all three first", r.rewritten);
       if (r.waiting > 0) this.bump("tombstones kept for the retention", r.waiting);
-      if (r.kept > 0) this.bump("deletes refused (record touched since the scan)", r.kept);
+      if (r.kept > 0)
+        this.bump("keys kept by a store (touched since the scan, or the pass cut short)", r.kept);
+      if (cut >= 0 && r.kept > 0) this.bump("passes cut short with deletes pending");
     }
   }
 

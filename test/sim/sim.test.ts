@@ -80,9 +80,9 @@ describe("deterministic simulation", () => {
   // The garbage collector (gc-sim.ts): tombstone writes, a collector deleting them, coordinators
   // frozen for longer than the retention or shorter than a change's lifetime. Deleting must change
   // nothing a reader sees. Catch rates per 1,000 register seeds (seeds 1-1,000, docs/quorum.md):
-  // gc-2of3 23 (a tombstone deleted from two stores while the third still holds a live value),
-  // gc-lifetime 16 (a thawed coordinator spends a promise or finishes a change from before the
-  // deletion), gc-retention 12 (the collector deletes without waiting out the lifetimes).
+  // gc-2of3 20 (a tombstone deleted from two stores while the third still holds a live value),
+  // gc-lifetime 14 (a thawed coordinator spends a promise or finishes a change from before the
+  // deletion), gc-retention 11 (the collector deletes without waiting out the lifetimes).
   it("finds no violation with the garbage collector on", async () => {
     const r = await runMany({ runs: 200, seed: 1, gc: true, workloads: ["registers"] });
     expect(r.violations, report(r)).toBe(0);
