@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { antiEntropy } from "../../shared/quorum/anti-entropy.ts";
+import { collectGarbage } from "../../shared/quorum/gc.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "../services/index.ts";
 
@@ -9,7 +10,10 @@ const SWEEP_KEYS_MAX = 5_000;
 /**
  * Scheduled anti-entropy (Workers Cron Trigger, Vercel Cron, a scheduled Lambda): compares the
  * three stores and re-proposes every key on which they disagree. Authenticated by CRON_SECRET;
- * disabled (404) where none is configured.
+ * disabled (404) where none is configured. With `?gc=1` the same slice is then garbage-collected
+ * (shared/quorum/gc.ts): records whose value is null (reads and aborted changes of absent keys
+ * leave them) are deleted once all three stores hold them and a day has passed since anything
+ * touched them. Opt-in while no product record is written null on purpose (decision 0005).
  */
 export function antiEntropyRoutes(s: Services) {
   const app = new Hono();
@@ -35,7 +39,21 @@ export function antiEntropyRoutes(s: Services) {
       ...(after ? { after } : {}),
     });
     await s.deps.blobs.put(cursorBlob, result.next ?? "").catch(() => undefined);
-    return c.json({ provider: s.deps.provider, prefix, from: after ?? null, ...result });
+    const gc =
+      c.req.query("gc") === "1"
+        ? await collectGarbage(client, acceptors, prefix, {
+            now: (s.deps.now ?? Date.now)(),
+            limit,
+            ...(after ? { after } : {}),
+          })
+        : undefined;
+    return c.json({
+      provider: s.deps.provider,
+      prefix,
+      from: after ?? null,
+      ...result,
+      ...(gc ? { gc } : {}),
+    });
   };
   app.get("/internal/anti-entropy", handler);
   app.post("/internal/anti-entropy", handler);
