@@ -1,7 +1,7 @@
 /**
  * Deterministic simulation of the 2-of-3 CASPaxos core: `npm run sim -- --runs N [--seed S]
- * [--break MODE] [--amnesia] [--workload registers|seats]` (`--amnesia` rolls one store back in
- * every run instead of a quarter of them). Prints every failing seed with the
+ * [--break MODE] [--amnesia] [--gc] [--workload registers|seats]` (`--amnesia` rolls one store
+ * back in every run instead of a quarter of them). Prints every failing seed with the
  * command that replays it, the rules each workload reached (with --by-class, per fault class as a
  * table of runs per 1,000) ("rules exercised": takeovers, where
  * kills landed, clock steps), and ends with `runs: N, violations: V (inconclusive: I)` (exit 1
@@ -18,6 +18,9 @@
  *     ballot's), ballot-unique (all coordinators share one proposer id and one clock),
  *     amnesia-rejoin (a rolled-back store keeps voting), rejoin-unswept (it is set back to member
  *     without the rejoin walk), repair-ballot (a repair copies records without comparing ballots)
+ *   registers only, with the garbage collector (--gc, implied by these): gc-2of3 (delete a
+ *     tombstone two stores hold), gc-lifetime (changes and warm promises without a lifetime),
+ *     gc-retention (delete without waiting out the lifetimes)
  *   seats only: cap-ignore, cap-race (the per-buyer cap), skew-margin (clocks past the margin),
  *     takeover-rollback (an expired hold's seats taken without rolling it back), claim-takeover
  *     (an idempotency claim taken over at age 0, while its attempt is in flight)
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     break: { type: "string" },
     amnesia: { type: "boolean", default: false },
+    gc: { type: "boolean", default: false },
     workload: { type: "string" },
     "by-class": { type: "boolean", default: false },
   },
@@ -63,9 +67,16 @@ const summary = await runMany({
   seed,
   break: brk,
   amnesia: values.amnesia,
+  gc: values.gc,
   workloads: workload ? [workload] : capBreak ? ["seats"] : undefined,
   onViolation: (r) => {
-    const flags = [brk ? `--break ${brk}` : "", values.amnesia ? "--amnesia" : ""].join(" ").trim();
+    const flags = [
+      brk ? `--break ${brk}` : "",
+      values.amnesia ? "--amnesia" : "",
+      values.gc ? "--gc" : "",
+    ]
+      .join(" ")
+      .trim();
     console.log(`FAIL seed ${r.seed} (${r.workload}): ${r.violation}`);
     console.log(`  faults: ${r.faults.join("; ")}`);
     console.log(

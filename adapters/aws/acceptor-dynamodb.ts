@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -17,6 +18,8 @@ import {
   type AcceptorRecord,
   type AcceptReply,
   type BallotString,
+  type DeleteEntry,
+  type DeleteReply,
   emptyRecord,
   type PrepareReply,
   type PrepareRequest,
@@ -86,6 +89,10 @@ export class DynamoAcceptor implements AcceptorPort {
   async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
     await this.register(entries.map((e) => e.key));
     return Promise.all(entries.map((e) => this.acceptOne(e)));
+  }
+
+  async deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    return Promise.all(entries.map((e) => this.deleteOne(e)));
   }
 
   async read(keys: readonly string[]): Promise<AcceptorRecord[]> {
@@ -200,6 +207,35 @@ export class DynamoAcceptor implements AcceptorPort {
       // ack is still true then (it holds this very accept), and a refusal never claims absence.
       if (isStoredAccept(rec, e)) return { ok: true, key };
       return { ok: false, key, conflict: maxBallot(rec.promised, rec.accepted) };
+    }
+  }
+
+  /** One conditional DeleteItem: the DeleteEntry rule as a condition expression. */
+  private async deleteOne(e: DeleteEntry): Promise<DeleteReply> {
+    const { key } = e;
+    if (e.accepted === "") return { ok: false, key };
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyOf(key),
+          ConditionExpression:
+            e.promised === ""
+              ? "attribute_not_exists(#v) AND #a = :a AND attribute_not_exists(#p)"
+              : "attribute_not_exists(#v) AND #a = :a AND #p = :p",
+          ExpressionAttributeNames: { ...NAMES },
+          ExpressionAttributeValues: {
+            ":a": { S: e.accepted },
+            ...(e.promised === "" ? {} : { ":p": { S: e.promised } }),
+          },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { ok: true, key };
+    } catch (err) {
+      // The condition also fails on an item that does not exist: that key is already gone.
+      const rec = await this.recordAfterRefusal(key, err);
+      return { ok: rec.promised === "" && rec.accepted === "" && rec.value === null, key };
     }
   }
 

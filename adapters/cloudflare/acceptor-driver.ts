@@ -5,6 +5,8 @@ import type {
   AcceptorPort,
   AcceptorRecord,
   AcceptReply,
+  DeleteEntry,
+  DeleteReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
@@ -75,6 +77,15 @@ export class DurableObjectAcceptor implements AcceptorPort {
       entries,
       (e) => e.key,
       (stub, batch) => stub.accept(batch),
+    );
+  }
+
+  /** No registration: a deletion never adds a record the directory would have to know of. */
+  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    return this.fanOut(
+      entries,
+      (e) => e.key,
+      (stub, batch) => stub.deleteIf(batch),
     );
   }
 

@@ -5,7 +5,10 @@ import {
   type AcceptorRecord,
   type AcceptReply,
   type BallotString,
+  type DeleteEntry,
+  type DeleteReply,
   emptyRecord,
+  matchesDelete,
   type PrepareReply,
 } from "../../shared/storage/ports.ts";
 import type { DurableObjectState, SqlStorage } from "./runtime-types.ts";
@@ -66,6 +69,23 @@ export class AcceptorObject extends DurableObject {
         const { reply, next } = applyAccept(rec, entry);
         if (next !== rec) this.put(next);
         return reply;
+      }),
+    );
+  }
+
+  deleteIf(entries: readonly DeleteEntry[]): DeleteReply[] {
+    return this.ctx.storage.transactionSync(() =>
+      entries.map((entry) => {
+        const row = this.sql
+          .exec<RecordRow>(
+            "SELECT key, promised, accepted, value FROM records WHERE key = ?",
+            entry.key,
+          )
+          .toArray()[0];
+        if (row === undefined) return { ok: true, key: entry.key };
+        if (!matchesDelete(toRecord(row), entry)) return { ok: false, key: entry.key };
+        this.sql.exec("DELETE FROM records WHERE key = ?", entry.key);
+        return { ok: true, key: entry.key };
       }),
     );
   }

@@ -5,11 +5,13 @@ import type {
   AcceptorPort,
   AcceptorRecord,
   AcceptReply,
+  DeleteEntry,
+  DeleteReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
 } from "../../shared/storage/ports.ts";
-import { ACCEPT_LUA, PREPARE_LUA, READ_LUA, SCAN_LUA } from "./lua.ts";
+import { ACCEPT_LUA, DELETE_LUA, PREPARE_LUA, READ_LUA, SCAN_LUA } from "./lua.ts";
 
 type Flat = (string | number | null)[];
 
@@ -60,6 +62,7 @@ export class UpstashAcceptor implements AcceptorPort {
     this.scripts = {
       prepare: redis.createScript<Flat>(PREPARE_LUA),
       accept: redis.createScript<Flat>(ACCEPT_LUA),
+      delete: redis.createScript<Flat>(DELETE_LUA),
       read: redis.createScript<Flat>(READ_LUA),
       scan: redis.createScript<Flat>(SCAN_LUA),
     };
@@ -96,6 +99,19 @@ export class UpstashAcceptor implements AcceptorPort {
       return ok === 1 ? { ok: true, key } : { ok: false, key, conflict: str(out[i * 2 + 1]) };
     });
     if (replies.some((r) => r.ok)) await this.confirmDurable();
+    return replies;
+  }
+
+  async deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    if (entries.length === 0) return [];
+    const args = [this.recordPrefix];
+    for (const e of entries) args.push(e.accepted, e.promised);
+    const out = await this.scripts.delete.exec(
+      [this.index, ...entries.map((e) => this.recordPrefix + e.key)],
+      args,
+    );
+    const replies = entries.map(({ key }, i): DeleteReply => ({ ok: out[i] === 1, key }));
+    // A deletion that a crash forgets leaves the tombstone in place: harmless, so no WAITAOF.
     return replies;
   }
 

@@ -81,6 +81,34 @@ end
 return out
 `;
 
+/**
+ * KEYS: index, then one record hash per entry. ARGV: record-key prefix, then per entry: accepted
+ * ballot, promised ballot. Deletes a record (and its index entry) only if it holds no value, that
+ * accepted ballot (not "") and that promise (DeleteEntry in shared/storage/ports.ts).
+ * Returns per entry: 1 when the record is gone (deleted now or absent), 0 when it was kept.
+ */
+export const DELETE_LUA = `
+local pre = ARGV[1]
+local out = {}
+for i = 2, #KEYS do
+  local j = (i - 2) * 2 + 2
+  local a, p = ARGV[j], ARGV[j + 1]
+  if redis.call("EXISTS", KEYS[i]) == 0 then
+    out[#out + 1] = 1
+  else
+    local r = redis.call("HMGET", KEYS[i], "promised", "accepted", "value")
+    if a ~= "" and not r[3] and (r[2] or "") == a and (r[1] or "") == p then
+      redis.call("DEL", KEYS[i])
+      redis.call("ZREM", KEYS[1], string.sub(KEYS[i], #pre + 1))
+      out[#out + 1] = 1
+    else
+      out[#out + 1] = 0
+    end
+  end
+end
+return out
+`;
+
 /** KEYS: record hashes. Returns per key: promised, accepted, value (nil if none). */
 export const READ_LUA = `
 local out = {}

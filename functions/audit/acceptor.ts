@@ -4,6 +4,8 @@ import type {
   AcceptorPort,
   AcceptorRecord,
   AcceptReply,
+  DeleteEntry,
+  DeleteReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
@@ -55,6 +57,11 @@ export class AuditedAcceptor implements AcceptorPort {
     }
     await this.log.record(records);
     return replies;
+  }
+
+  /** Not logged: deleting a tombstone changes no value a reader can see (null either way). */
+  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    return this.inner.deleteIf(entries);
   }
 
   read(keys: readonly string[]): Promise<AcceptorRecord[]> {

@@ -3,6 +3,8 @@ import type {
   AcceptorPort,
   AcceptorRecord,
   AcceptReply,
+  DeleteEntry,
+  DeleteReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
@@ -29,6 +31,9 @@ export class RemoteAcceptor implements AcceptorPort {
   }
   accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
     return this.call("accept", { entries });
+  }
+  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    return this.call("delete", { entries });
   }
   read(keys: readonly string[]): Promise<AcceptorRecord[]> {
     return this.call("read", { keys });

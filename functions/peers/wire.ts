@@ -26,6 +26,18 @@ export const AcceptBody = z.object({
     .min(1)
     .max(BATCH_KEYS_MAX),
 });
+export const DeleteBody = z.object({
+  entries: z
+    .array(
+      z.object({
+        key: Key,
+        accepted: Ballot.refine((b) => b !== "", "ballot required"),
+        promised: Ballot,
+      }),
+    )
+    .min(1)
+    .max(BATCH_KEYS_MAX),
+});
 export const ReadBody = z.object({ keys: z.array(Key).min(1).max(BATCH_KEYS_MAX) });
 export const ScanBody = z.object({
   prefix: z.string().max(512),
@@ -33,6 +45,6 @@ export const ScanBody = z.object({
   limit: z.number().int().min(1).max(SCAN_LIMIT_MAX).optional(),
 });
 
-export const ACCEPTOR_OPS = ["prepare", "accept", "read", "scan"] as const;
+export const ACCEPTOR_OPS = ["prepare", "accept", "delete", "read", "scan"] as const;
 export type AcceptorOp = (typeof ACCEPTOR_OPS)[number];
 export const ACCEPTOR_PATH = "/internal/acceptor";

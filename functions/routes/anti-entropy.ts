@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { antiEntropy } from "../../shared/quorum/anti-entropy.ts";
+import { collectGarbage } from "../../shared/quorum/gc.ts";
 import { MembershipControl } from "../../shared/quorum/membership.ts";
 import { type RejoinProgress, type RejoinStep, rejoinStep } from "../../shared/quorum/rejoin.ts";
 import { membershipOf } from "../membership.ts";
@@ -23,6 +24,11 @@ const REJOIN_PROGRESS_BLOB = "anti-entropy/rejoin";
  * Operator endpoints, same secret: `GET /internal/membership` (this store's membership),
  * `POST /internal/membership/restored` (mark this store restored BEFORE it serves again: it stops
  * voting), `POST /internal/membership/rejoin` (one rejoin step now, instead of waiting for cron).
+ *
+ * With `?gc=1` the same slice is then garbage-collected
+ * (shared/quorum/gc.ts): records whose value is null (reads and aborted changes of absent keys
+ * leave them) are deleted once all three stores hold them and a day has passed since anything
+ * touched them. Opt-in while no product record is written null on purpose (decision 0005).
  */
 export function antiEntropyRoutes(s: Services) {
   const app = new Hono();
@@ -52,12 +58,21 @@ export function antiEntropyRoutes(s: Services) {
     });
     await s.deps.blobs.put(cursorBlob, result.next ?? "").catch(() => undefined);
     const rejoin = await rejoinIfRejoining(s);
+    const gc =
+      c.req.query("gc") === "1"
+        ? await collectGarbage(client, acceptors, prefix, {
+            now: (s.deps.now ?? Date.now)(),
+            limit,
+            ...(after ? { after } : {}),
+          })
+        : undefined;
     return c.json({
       provider: s.deps.provider,
       prefix,
       from: after ?? null,
       ...result,
       ...(rejoin ? { rejoin } : {}),
+      ...(gc ? { gc } : {}),
     });
   };
   app.get("/internal/anti-entropy", handler);

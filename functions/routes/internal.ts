@@ -1,7 +1,14 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import { peerGuard } from "../peers/verify-peer.ts";
-import { ACCEPTOR_PATH, AcceptBody, PrepareBody, ReadBody, ScanBody } from "../peers/wire.ts";
+import {
+  ACCEPTOR_PATH,
+  AcceptBody,
+  DeleteBody,
+  PrepareBody,
+  ReadBody,
+  ScanBody,
+} from "../peers/wire.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 
 /** Peer bodies are small batches; anything bigger is refused before it is hashed or parsed. */
@@ -33,6 +40,11 @@ export function internalRoutes(deps: AppDeps) {
       case "accept": {
         const r = AcceptBody.safeParse(json);
         return r.success ? body.reply(await deps.acceptor.accept(r.data.entries)) : bad(r.error);
+      }
+      case "delete": {
+        // The garbage collector's deleteIf (shared/quorum/gc.ts): a peer's collector may ask.
+        const r = DeleteBody.safeParse(json);
+        return r.success ? body.reply(await deps.acceptor.deleteIf(r.data.entries)) : bad(r.error);
       }
       case "read": {
         const r = ReadBody.safeParse(json);

@@ -6,6 +6,8 @@ import type {
   AcceptorPort,
   AcceptorRecord,
   AcceptReply,
+  DeleteEntry,
+  DeleteReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
@@ -152,6 +154,9 @@ export class TimingAcceptor implements AcceptorPort {
   accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
     return this.timed("accept", () => this.inner.accept(entries));
   }
+  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    return this.inner.deleteIf(entries);
+  }
   read(keys: readonly string[]): Promise<AcceptorRecord[]> {
     return this.timed("read", () => this.inner.read(keys));
   }
@@ -173,6 +178,9 @@ export class AbsentAcceptor implements AcceptorPort {
     return this.fail();
   }
   accept(): Promise<AcceptReply[]> {
+    return this.fail();
+  }
+  deleteIf(): Promise<DeleteReply[]> {
     return this.fail();
   }
   read(): Promise<AcceptorRecord[]> {

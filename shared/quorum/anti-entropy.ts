@@ -49,23 +49,44 @@ export function disagreeingKeys(
   return out;
 }
 
+/** Up to `limit` records of `prefix` from one acceptor, after `after`; `complete` when it reached
+ * the end of the prefix. */
 export async function scanUpTo(
   acceptor: AcceptorPort,
   prefix: string,
   limit: number,
   after?: string,
-): Promise<{ records: AcceptorRecord[]; complete: boolean }> {
+): Promise<{ records: AcceptorRecord[]; complete: boolean; learner: boolean }> {
   const records: AcceptorRecord[] = [];
   let cursor: string | undefined = after;
+  let learner = false;
   do {
     const page = await acceptor.scan(prefix, {
       cursor,
       limit: Math.min(SCAN_LIMIT_DEFAULT, limit - records.length),
     });
     records.push(...page.records);
+    if (page.learner) learner = true;
     cursor = page.cursor;
   } while (cursor !== undefined && records.length < limit);
-  return { records, complete: cursor === undefined };
+  return { records, complete: cursor === undefined, learner };
+}
+
+/**
+ * Only keys up to the smallest last key among truncated scans can be compared: past it, a key
+ * missing from one scan may simply not have been reached. Undefined: every scan is complete.
+ */
+export function comparableUpTo(
+  scans: readonly ({ records: readonly AcceptorRecord[]; complete: boolean } | null)[],
+): string | undefined {
+  let upTo: string | undefined;
+  for (const s of scans) {
+    if (s && !s.complete) {
+      const last = s.records.at(-1)?.key;
+      if (last !== undefined && (upTo === undefined || last < upTo)) upTo = last;
+    }
+  }
+  return upTo;
 }
 
 export async function antiEntropy(
@@ -79,15 +100,7 @@ export async function antiEntropy(
     acceptors.map((a) => scanUpTo(a, prefix, limit, opts.after).catch(() => null)),
   );
   const unreachable = scans.flatMap((s, i) => (s === null ? [i] : []));
-  // Only compare up to the smallest last key among truncated scans: past it, a key missing from
-  // one scan may simply not have been reached.
-  let upTo: string | undefined;
-  for (const s of scans) {
-    if (s && !s.complete) {
-      const last = s.records.at(-1)?.key;
-      if (last !== undefined && (upTo === undefined || last < upTo)) upTo = last;
-    }
-  }
+  const upTo = comparableUpTo(scans);
   const keys = disagreeingKeys(
     scans.map((s) => s?.records ?? null),
     upTo,

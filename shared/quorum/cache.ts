@@ -11,6 +11,9 @@ export interface WarmEntry {
   /** The ballot `value` was accepted at (what a prepare would have reported). */
   readonly accepted: BallotString;
   readonly value: string | null;
+  /** ctx.now when the entry was stored: an entry older than the warm lifetime is not used (a
+   * frozen instance must not spend a promise from before a record was deleted; docs/quorum.md). */
+  readonly storedAt: number;
 }
 
 /** Bounded so a long-lived instance touching millions of seats does not grow without limit; an
@@ -46,6 +49,16 @@ export class PromiseCache {
       if (oldest.done) break;
       this.map.delete(oldest.value);
     }
+  }
+
+  /** Whether every key has an entry stored at most `ttlMs` from `now` (either way: a clock
+   * stepped back shortens the age it measures, which the garbage collector's retention allows
+   * for with the clock-step bound). */
+  freshFor(keys: readonly string[], now: number, ttlMs: number): boolean {
+    return keys.every((k) => {
+      const e = this.map.get(k);
+      return e !== undefined && Math.abs(now - e.storedAt) <= ttlMs;
+    });
   }
 
   delete(key: string): void {

@@ -11,6 +11,7 @@ import { ChosenMemo } from "./chosen.ts";
 import {
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
+  CHANGE_LIFETIME_MS,
   type ChangeFn,
   type ChangeOutcome,
   MAX_ATTEMPTS_DEFAULT,
@@ -20,6 +21,7 @@ import {
   type ProposerEvent,
   type ProposerOptions,
   parseValue,
+  WARM_TTL_MS,
 } from "./proposer.ts";
 import { ACCEPTOR_COUNT, QUORUM } from "./tally.ts";
 
@@ -46,6 +48,10 @@ export interface QuorumClientOptions {
   readonly quorum?: number;
   /** Only the simulator sets this (see ProposerOptions.adoptFirstRead). */
   readonly adoptFirstRead?: boolean;
+  /** Lifetimes of a change and of a warm promise (default CHANGE_LIFETIME_MS, WARM_TTL_MS); only
+   * the simulator shortens them, to its scaled-down time. */
+  readonly changeLifetimeMs?: number;
+  readonly warmTtlMs?: number;
   readonly cacheSize?: number;
   /** The warm promise cache; by default a fresh one of `cacheSize`. Only the simulator passes one
    * (to watch it, or to plant a broken `take` and prove it notices). */
@@ -100,6 +106,8 @@ export class QuorumClient {
       backoffBaseMs: BACKOFF_BASE_MS,
       backoffMaxMs: BACKOFF_MAX_MS,
       quorum: o.quorum ?? QUORUM,
+      changeLifetimeMs: o.changeLifetimeMs ?? CHANGE_LIFETIME_MS,
+      warmTtlMs: o.warmTtlMs ?? WARM_TTL_MS,
       ...(o.adoptFirstRead ? { adoptFirstRead: true } : {}),
     };
   }

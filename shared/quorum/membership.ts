@@ -3,6 +3,8 @@ import type {
   AcceptorPort,
   AcceptorRecord,
   AcceptReply,
+  DeleteEntry,
+  DeleteReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
@@ -191,6 +193,14 @@ export class MembershipAcceptor implements AcceptorPort {
     const page = await this.inner.scan(prefix, opts);
     const records = page.records.filter((r) => !isReservedKey(r.key));
     return asMember({ ...page, records }, m);
+  }
+
+  /** Garbage collection never deletes on a rejoining store (its records prove nothing yet). */
+  async deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    refuseReserved(entries.map((e) => e.key));
+    const m = await this.membership();
+    if (m.state !== "member") return entries.map((e) => ({ ok: false, key: e.key }));
+    return this.inner.deleteIf(entries);
   }
 
   ping(): Promise<void> {

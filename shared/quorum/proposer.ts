@@ -52,6 +52,11 @@ export interface ProposerOptions {
    * the lowest-indexed acceptor that granted it instead of the highest-ballot one, to prove the
    * checker notices. */
   readonly adoptFirstRead?: boolean;
+  /** A change older than this (ctx.now − its start) sends nothing more and ends: see
+   * CHANGE_LIFETIME_MS. */
+  readonly changeLifetimeMs: number;
+  /** A warm promise cached longer ago than this is not used: see WARM_TTL_MS. */
+  readonly warmTtlMs: number;
 }
 
 /** Enough to ride out a burst of contention on a hot seat without holding a request for long. */
@@ -66,6 +71,18 @@ export const BACKOFF_BASE_MS = 10;
 export const BACKOFF_MAX_MS = 1_000;
 
 /**
+ * Bounded lifetimes are what make deleting a dead record safe (docs/quorum.md, "Deleting dead
+ * records"): an acceptor that deletes a record forgets its ballots, so nothing that predates the
+ * deletion may act on the key afterwards. A change stops sending once it is this old (its own
+ * clock), and a cached promise stops being spent once it is this old; the garbage collector waits
+ * far longer than both (GC_RETENTION_MS) after the record was last touched. A minute is far beyond
+ * any healthy change (6 attempts, backoff capped at 1 s, 2 s store timeouts: about 15 s worst case)
+ * and a warm promise only saves one round trip.
+ */
+export const CHANGE_LIFETIME_MS = 60_000;
+export const WARM_TTL_MS = 60_000;
+
+/**
  * The `next` promise skips one counter value above our last ballot: a competitor that was refused
  * by our current promise retries one counter above it, and the gap keeps it below our next fence.
  */
@@ -76,6 +93,8 @@ export const DEFAULT_PROPOSER_OPTIONS: ProposerOptions = {
   backoffBaseMs: BACKOFF_BASE_MS,
   backoffMaxMs: BACKOFF_MAX_MS,
   quorum: QUORUM,
+  changeLifetimeMs: CHANGE_LIFETIME_MS,
+  warmTtlMs: WARM_TTL_MS,
 };
 
 /** What the caller hands in with every step: shared ballot/caches, time and one random number. */
@@ -208,6 +227,8 @@ export class Proposer<T> {
   private won: AcceptEntry[] | null = null;
   /** When the current attempt began (ctx.now), to size the backoff after it. */
   private attemptStartedAt = 0;
+  /** When the change began (ctx.now), for its lifetime. */
+  private startedAt = 0;
 
   constructor(
     readonly keys: readonly string[],
@@ -235,7 +256,8 @@ export class Proposer<T> {
     if (this.phase !== "idle") return [];
     this.attempt = 1;
     this.attemptStartedAt = ctx.now;
-    const warm = this.keys.every((k) => ctx.cache.has(k));
+    this.startedAt = ctx.now;
+    const warm = ctx.cache.freshFor(this.keys, ctx.now, this.opts.warmTtlMs);
     if (warm) {
       const entries = this.keys.map((k) => ctx.cache.take(k)!);
       this.ballots = entries.map((e) => e.ballot);
@@ -249,6 +271,14 @@ export class Proposer<T> {
 
   step(event: ProposerEvent, ctx: ProposerContext): ProposerEffect<T>[] {
     if (this.phase === "done" || event.attempt !== this.attempt) return [];
+    if (this.expired(ctx)) {
+      for (const k of this.keys) ctx.cache.delete(k);
+      return this.finish(
+        this.taint
+          ? { status: "unknown", reason: "the change outlived its lifetime after sending accepts" }
+          : { status: "unavailable", reason: "the change outlived its lifetime" },
+      );
+    }
     switch (event.type) {
       case "woke":
         if (this.phase !== "sleep") return [];
@@ -267,6 +297,17 @@ export class Proposer<T> {
         this.votes[event.acceptor] = this.keys.map(() => "failed");
         return this.phase === "prepare" ? this.evaluatePrepare(ctx) : this.evaluateAccept(ctx);
     }
+  }
+
+  /**
+   * Past its lifetime a change must not send anything more (a record may have been deleted
+   * meanwhile, and with it the promises that would have refused a stale accept), nor conclude
+   * anything from what it reads (provenAbsent would "prove" a chosen-then-deleted value absent).
+   * The age is measured both ways: a clock stepped back shortens it, which the garbage
+   * collector's retention allows for with the clock-step bound.
+   */
+  private expired(ctx: ProposerContext): boolean {
+    return Math.abs(ctx.now - this.startedAt) > this.opts.changeLifetimeMs;
   }
 
   private firstReply(acceptor: number): boolean {
@@ -525,6 +566,7 @@ export class Proposer<T> {
             ballot: next,
             accepted: this.ballots[j]!,
             value: proposal.raws[j] ?? null,
+            storedAt: ctx.now,
           });
         }
       }

@@ -6,7 +6,10 @@ import {
   type AcceptReply,
   type BlobPage,
   type BlobPort,
+  type DeleteEntry,
+  type DeleteReply,
   emptyRecord,
+  matchesDelete,
   type PrepareReply,
   type PrepareRequest,
   SCAN_LIMIT_DEFAULT,
@@ -35,6 +38,16 @@ export class MemoryAcceptor implements AcceptorPort {
       const { reply, next } = applyAccept(this.get(e.key), e);
       this.records.set(e.key, next);
       return reply;
+    });
+  }
+
+  async deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    return entries.map((e) => {
+      const rec = this.records.get(e.key);
+      if (rec === undefined) return { ok: true, key: e.key };
+      if (!matchesDelete(rec, e)) return { ok: false, key: e.key };
+      this.records.delete(e.key);
+      return { ok: true, key: e.key };
     });
   }
 

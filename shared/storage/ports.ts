@@ -76,6 +76,24 @@ export type AcceptReply = (
 ) &
   NonVoting;
 
+/**
+ * Garbage collection: remove the record of `key` if it still is the tombstone the collector read,
+ * untouched since: value null, accepted ballot `accepted` (not ""), promised ballot `promised`.
+ * Requiring the promise unchanged is what keeps a deletion from erasing the promise of a change
+ * that prepared after the collector looked (docs/quorum.md, "Deleting dead records").
+ */
+export interface DeleteEntry {
+  readonly key: string;
+  readonly accepted: BallotString;
+  readonly promised: BallotString;
+}
+
+/** ok: the record is gone (deleted now, or there was none); otherwise it was kept as it is. */
+export interface DeleteReply {
+  readonly ok: boolean;
+  readonly key: string;
+}
+
 export interface ScanPage extends NonVoting {
   readonly records: readonly AcceptorRecord[];
   /** Opaque cursor for the next page; absent when the scan is complete. */
@@ -98,6 +116,11 @@ export interface ScanPage extends NonVoting {
 export interface AcceptorPort {
   prepare(req: PrepareRequest): Promise<PrepareReply[]>;
   accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]>;
+  /**
+   * Deletes each record that matches its entry exactly (see DeleteEntry), atomically per key like
+   * prepare and accept. A key with no record answers ok (already gone).
+   */
+  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]>;
   /** Records for the given keys, in request order; a key never written reads as empty. */
   read(keys: readonly string[]): Promise<AcceptorRecord[]>;
   /** Records whose key starts with `prefix`, in ascending key order, at most `limit` per page. */
@@ -130,6 +153,16 @@ export const SCAN_LIMIT_MAX = 1000;
 /** Keys are printable ASCII without spaces, at most this long (fits a DynamoDB key, a Redis key,
  * an SQLite primary key and an R2 object name comfortably). */
 export const KEY_LENGTH_MAX = 512;
+
+/** Whether `rec` is the tombstone a DeleteEntry names (the rule every driver implements). */
+export function matchesDelete(rec: AcceptorRecord, entry: DeleteEntry): boolean {
+  return (
+    entry.accepted !== "" &&
+    rec.value === null &&
+    rec.accepted === entry.accepted &&
+    rec.promised === entry.promised
+  );
+}
 
 export const emptyRecord = (key: string): AcceptorRecord => ({
   key,

@@ -211,6 +211,58 @@ export function acceptorContract(name: string, fx: DriverFixture): void {
       expect(await d.read([k])).toEqual([{ key: k, promised: b(1), accepted: "", value: null }]);
     });
 
+    it("deleteIf removes a tombstone only at the ballot and promise it was read at", async () => {
+      const a = fx.acceptor();
+      const dead = uniq("del/dead");
+      const live = uniq("del/live");
+      const moved = uniq("del/moved");
+      const never = uniq("del/never");
+      const str = uniq("del/str");
+      await a.accept([
+        { key: dead, ballot: b(3), value: null, next: b(5) },
+        { key: live, ballot: b(3), value: '"v"', next: b(5) },
+        { key: moved, ballot: b(3), value: null, next: b(5) },
+        { key: str, ballot: b(3), value: "null", next: b(5) },
+      ]);
+      // A prepare after the collector looked moves the promise: that record must stay.
+      await a.prepare({ keys: [moved], ballot: b(6) });
+      const del = (key: string, accepted = b(3), promised = b(5)) => ({ key, accepted, promised });
+      expect(
+        await a.deleteIf([
+          del(dead, b(2)),
+          del(dead, b(3), b(4)),
+          del(live),
+          del(moved),
+          del(str),
+          del(never),
+        ]),
+      ).toEqual([
+        { ok: false, key: dead },
+        { ok: false, key: dead },
+        { ok: false, key: live },
+        { ok: false, key: moved },
+        { ok: false, key: str },
+        { ok: true, key: never },
+      ]);
+      expect((await a.read([dead]))[0]).toEqual({
+        key: dead,
+        promised: b(5),
+        accepted: b(3),
+        value: null,
+      });
+      expect(await a.deleteIf([del(dead)])).toEqual([{ ok: true, key: dead }]);
+      expect(await a.read([dead])).toEqual([
+        { key: dead, promised: "", accepted: "", value: null },
+      ]);
+      expect(await a.deleteIf([del(dead)])).toEqual([{ ok: true, key: dead }]);
+      // Gone from scans too, and a fresh record at any ballot may start again.
+      const listed = await a.scan(dead.slice(0, dead.lastIndexOf("/") + 1), { limit: 100 });
+      expect(listed.records.map((r) => r.key)).not.toContain(dead);
+      expect(await a.accept([{ key: dead, ballot: b(1), value: '"new"' }])).toEqual([
+        { ok: true, key: dead },
+      ]);
+    });
+
     it("answers ping", async () => {
       await expect(fx.acceptor().ping()).resolves.toBeUndefined();
     });

@@ -63,6 +63,21 @@ describe("internal acceptor endpoint", () => {
     expect(r).toEqual([{ ok: true, key: "seat/e1/a/1", accepted: "", value: null }]);
   });
 
+  it("deletes a peer's untouched tombstone for a signed collector (deleteIf)", async () => {
+    const key = "hold/e1/h-dead";
+    const next = encodeBallot({ counter: 2, proposer: "cf1" });
+    await acceptor.accept([{ key, ballot, value: null, next }]);
+    const r = await remote().deleteIf([
+      { key, accepted: ballot, promised: ballot },
+      { key, accepted: ballot, promised: next },
+    ]);
+    expect(r).toEqual([
+      { ok: false, key },
+      { ok: true, key },
+    ]);
+    expect(acceptor.records.has(key)).toBe(false);
+  });
+
   it("refuses unsigned calls with 401 problem+json and changes nothing", async () => {
     const r = await app.request("http://aws.test/internal/acceptor/prepare", {
       method: "POST",

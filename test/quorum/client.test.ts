@@ -8,6 +8,7 @@ import type { AcceptorPort } from "../../shared/storage/ports.ts";
 const down: AcceptorPort = {
   prepare: () => Promise.reject(new Error("down")),
   accept: () => Promise.reject(new Error("down")),
+  deleteIf: () => Promise.reject(new Error("down")),
   read: () => Promise.reject(new Error("down")),
   scan: () => Promise.reject(new Error("down")),
   ping: () => Promise.reject(new Error("down")),
@@ -16,6 +17,7 @@ const down: AcceptorPort = {
 const hung: AcceptorPort = {
   prepare: () => new Promise(() => {}),
   accept: () => new Promise(() => {}),
+  deleteIf: () => new Promise(() => {}),
   read: () => new Promise(() => {}),
   scan: () => new Promise(() => {}),
   ping: () => new Promise(() => {}),
@@ -146,6 +148,7 @@ describe("QuorumClient", () => {
         return a.prepare(r);
       },
       accept: a.accept.bind(a),
+      deleteIf: a.deleteIf.bind(a),
       read: a.read.bind(a),
       scan: a.scan.bind(a),
       ping: a.ping.bind(a),
@@ -181,6 +184,7 @@ describe("QuorumClient", () => {
     const counted = accs.map((a, i) => ({
       prepare: a.prepare.bind(a),
       accept: a.accept.bind(a),
+      deleteIf: a.deleteIf.bind(a),
       read: (keys: readonly string[]) => {
         if (i !== 0) peerReads++;
         return a.read(keys);

@@ -121,6 +121,7 @@ describe("MembershipAcceptor", () => {
     await control.markRestored(0);
     const down: AcceptorPort = {
       ...raw[1]!,
+      deleteIf: (e) => raw[1]!.deleteIf(e),
       prepare: () => Promise.reject(new Error("down")),
       accept: () => Promise.reject(new Error("down")),
       read: () => Promise.reject(new Error("down")),
@@ -146,6 +147,7 @@ describe("MembershipAcceptor", () => {
     await control.markRestored(0);
     const slow: AcceptorPort = {
       ...raw[1]!,
+      deleteIf: (e) => raw[1]!.deleteIf(e),
       read: (keys) => new Promise((r) => setTimeout(() => r(raw[1]!.read(keys)), 20)),
       prepare: (req) => raw[1]!.prepare(req),
       accept: (e) => raw[1]!.accept(e),
@@ -208,6 +210,7 @@ describe("rejoin sweep", () => {
     await control.markRestored(0);
     // Accepts to the rejoining store are lost: it can never catch up.
     const deaf: AcceptorPort = {
+      deleteIf: (e) => raw[2]!.deleteIf(e),
       prepare: (r) => raw[2]!.prepare(r),
       accept: async (e) =>
         e.map((x) => ({ ok: true as const, key: x.key, learner: true as const })),

@@ -107,6 +107,46 @@ describe("Proposer", () => {
     expect(seen.filter((e) => e.type === "prepare")).toHaveLength(0);
   });
 
+  it("a warm promise older than the warm lifetime is not spent: the change prepares", () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    runToEnd(c, new Proposer(["a"], inc), () => ctx(0));
+    const ttl = DEFAULT_PROPOSER_OPTIONS.warmTtlMs;
+    const late = runToEnd(c, new Proposer(["a"], inc), () => ctx(ttl + 1));
+    expect(late.outcome).toMatchObject({ status: "ok", values: [2] });
+    expect(late.seen.filter((e) => e.type === "prepare")).toHaveLength(3);
+    const fresh = runToEnd(c, new Proposer(["a"], inc), () => ctx(ttl + 2));
+    expect(fresh.seen.filter((e) => e.type === "prepare")).toHaveLength(0);
+  });
+
+  it("a change past its lifetime sends nothing more: unavailable before accepts, else unknown", () => {
+    const life = DEFAULT_PROPOSER_OPTIONS.changeLifetimeMs;
+    for (const after of ["prepare", "accept"] as const) {
+      const c = new Cluster();
+      const ctx = ctxFor();
+      const p = new Proposer(["a"], inc);
+      const out: ProposerEffect<number>[] = [];
+      // Replies of the `after` phase arrive once the instance thawed, a lifetime later.
+      const queue = p.start(ctx(0));
+      let now = 0;
+      while (queue.length > 0) {
+        const e = queue.shift()!;
+        out.push(e);
+        if (e.type === "done") break;
+        if (e.type === after) now = life + 1;
+        const ev = c.deliver(e);
+        if (ev) queue.push(...p.step(ev, ctx(now)));
+      }
+      const done = out.at(-1);
+      expect(done).toMatchObject({
+        type: "done",
+        outcome: { status: after === "prepare" ? "unavailable" : "unknown" },
+      });
+      if (after === "prepare") expect(out.filter((e) => e.type === "accept")).toHaveLength(0);
+      expect(ctx(now).cache.has("a")).toBe(false);
+    }
+  });
+
   it("a stale warm cache is refused, then f runs afresh once the prepare proves it landed nowhere", () => {
     const c = new Cluster();
     const mine = ctxFor("p1");

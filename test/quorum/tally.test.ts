@@ -71,7 +71,7 @@ describe("BallotAllocator", () => {
 describe("PromiseCache", () => {
   it("is bounded, least recently set first out, and take removes", () => {
     const c = new PromiseCache(2);
-    const e = { ballot: "b", accepted: "a", value: null };
+    const e = { ballot: "b", accepted: "a", value: null, storedAt: 0 };
     c.set("x", e);
     c.set("y", e);
     c.set("z", e);

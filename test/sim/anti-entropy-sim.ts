@@ -255,6 +255,7 @@ function timed(p: AcceptorPort, sched: Scheduler, ms: number): AcceptorPort {
     accept: (entries) => race(p.accept(entries)),
     read: (keys) => race(p.read(keys)),
     scan: (prefix, opts) => race(p.scan(prefix, opts)),
+    deleteIf: (entries) => race(p.deleteIf(entries)),
     ping: () => race(p.ping()),
   };
 }

@@ -14,13 +14,13 @@ const CLOCK_STREAM = 0x27d4eb2f;
 /** Share of register runs whose coordinators are skewed by seconds, not milliseconds. */
 const BIG_SKEW_SHARE = 0.25;
 /** How far a clock may be off in those runs (virtual ms): far beyond any ballot race. */
-const BIG_SKEW_MS = 3_000;
+export const BIG_SKEW_MS = 3_000;
 /** Share of runs in which every coordinator's clock is stepped once. */
 const STEP_SHARE = 0.3;
 /** A step lands within this long after the start (virtual ms): while the workload runs. */
 const STEP_WITHIN_MS = 800;
 /** Register runs: a step moves a clock by 20 to this many ms, back or forward. */
-const STEP_MAX_MS = 400;
+export const STEP_MAX_MS = 400;
 
 export class SimClock {
   constructor(

@@ -171,7 +171,7 @@ const UNOBSERVED = "\u0001unobserved";
 /** Register operations the simulator issues. Values are unique strings; null = never written. */
 export type RegisterInput =
   | { readonly f: "read" }
-  | { readonly f: "write"; readonly value: string }
+  | { readonly f: "write"; readonly value: string | null }
   | { readonly f: "cas"; readonly from: string | null; readonly to: string };
 
 export type RegisterOutput =

@@ -5,7 +5,10 @@ import {
   type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
+  type DeleteEntry,
+  type DeleteReply,
   emptyRecord,
+  matchesDelete,
   type PrepareReply,
   type PrepareRequest,
   type ScanPage,
@@ -32,6 +35,9 @@ import type { Scheduler } from "./scheduler.ts";
  * `amnesia-rejoin`, `rejoin-unswept` and `repair-ballot` are anti-entropy-sim.ts's: a rolled-back
  * store keeps voting; it is set back to member without the rejoin walk; a repair copies a record
  * between stores without comparing ballots.
+ * Registers only, with the garbage collector on (gc-sim.ts): `gc-2of3`, tombstones deleted once two
+ * acceptors hold them; `gc-lifetime`, changes and warm promises without a lifetime (the collector
+ * still waits its retention); `gc-retention`, the collector deleting without waiting at all.
  */
 export const BREAK_MODES = [
   "promise",
@@ -44,6 +50,9 @@ export const BREAK_MODES = [
   "amnesia-rejoin",
   "rejoin-unswept",
   "repair-ballot",
+  "gc-2of3",
+  "gc-lifetime",
+  "gc-retention",
 ] as const;
 export type BreakMode = (typeof BREAK_MODES)[number];
 
@@ -103,6 +112,17 @@ export class SimAcceptor {
     });
   }
 
+  /** The collector's conditional delete (the DeleteEntry rule of every driver). */
+  deleteIf(entries: readonly DeleteEntry[]): DeleteReply[] {
+    return entries.map((e) => {
+      const rec = this.records.get(e.key);
+      if (rec === undefined) return { ok: true, key: e.key };
+      if (!matchesDelete(rec, e)) return { ok: false, key: e.key };
+      this.records.delete(e.key);
+      return { ok: true, key: e.key };
+    });
+  }
+
   read(keys: readonly string[]): AcceptorRecord[] {
     return keys.map((k) => this.get(k));
   }
@@ -145,6 +165,9 @@ export class SimNode {
   prepareCalls = 0;
   acceptCalls = 0;
   readonly kills = new KillSwitch();
+  /** Virtual time until which the process is frozen (as AWS Lambda freezes an instance between
+   * invocations; gc-sim.ts): whatever it awaits (a reply, a sleep) resumes only then. */
+  frozenUntil = 0;
   private mourners: (() => void)[] = [];
 
   constructor(
@@ -193,7 +216,18 @@ export class SimNode {
   sleep = (ms: number, kind: KillPointKind = "pause"): Promise<void> =>
     this.killed ? new Promise<void>(() => {}) : this.sched.sleep(ms).then(() => this.frozen(kind));
 
+  /** Runs `fn` now, or once the process thaws (synchronously when it is not frozen, so runs
+   * without freezes schedule exactly what they did before freezes existed). */
+  whenThawed(fn: () => void): void {
+    if (this.frozenUntil > this.sched.now)
+      this.sched.at(this.frozenUntil, () => this.whenThawed(fn));
+    else fn();
+  }
+
   private frozen(kind: KillPointKind): Promise<void> {
+    if (this.frozenUntil > this.sched.now) {
+      return new Promise<void>((r) => this.whenThawed(r)).then(() => this.frozen(kind));
+    }
     return this.alive(kind) ? Promise.resolve() : new Promise<void>(() => {});
   }
 }
@@ -223,6 +257,9 @@ export class SimNetwork {
         node.acceptCalls++;
         return this.send(node, acc, () => acc.accept(clone(entries)));
       },
+      // Only the garbage collector deletes; it is never killed (its deletes are conditional, so a
+      // collector dying half-way leaves tombstones a later pass finishes).
+      deleteIf: (entries) => this.send(node, acc, () => acc.deleteIf(clone(entries))),
       read: (keys) => {
         // A dead node's reads went out before kills could land here; they still do (their replies
         // are dropped), so that the network's random draws of older seeds stay where they were.
@@ -245,16 +282,20 @@ export class SimNetwork {
       const deliver = () => {
         if (acc.health === "partitioned" || this.rng.chance(this.cfg.loss)) return;
         if (acc.health === "crashed") {
-          this.sched.after(this.delay(), () => {
-            if (node.alive("reply received")) reject(new Error(`acceptor ${acc.index} is down`));
-          });
+          this.sched.after(this.delay(), () =>
+            node.whenThawed(() => {
+              if (node.alive("reply received")) reject(new Error(`acceptor ${acc.index} is down`));
+            }),
+          );
           return;
         }
         const reply = clone(handle());
         if (this.rng.chance(this.cfg.loss)) return;
-        this.sched.after(this.delay(), () => {
-          if (node.alive("reply received")) resolve(reply);
-        });
+        this.sched.after(this.delay(), () =>
+          node.whenThawed(() => {
+            if (node.alive("reply received")) resolve(reply);
+          }),
+        );
       };
       this.sched.after(this.delay(), deliver);
       if (this.rng.chance(this.cfg.duplicate)) this.sched.after(this.delay(), deliver);

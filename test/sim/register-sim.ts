@@ -2,6 +2,7 @@ import type { PromiseCache } from "../../shared/quorum/cache.ts";
 import { type ChangeOutcome, serialize } from "../../shared/quorum/proposer.ts";
 import { ClockPlan } from "./clock.ts";
 import { ChosenValues } from "./committed-reads.ts";
+import { GcSim, isGcBreak, simLifetimes } from "./gc-sim.ts";
 import { countKills } from "./kills.ts";
 import {
   checkHistory,
@@ -31,6 +32,9 @@ export interface RegisterSimOptions extends FaultOptions {
   keys?: number;
   /** Concurrent operation streams per coordinator instance (one QuorumClient, one cache). */
   lanes?: number;
+  /** Tombstone writes, a garbage collector and frozen coordinators (gc-sim.ts); on under the gc
+   * break modes too. */
+  gc?: boolean;
 }
 
 /** Share of runs whose coordinators each serve 2-3 operations at once (the rest serve one). */
@@ -69,7 +73,8 @@ export interface SimRunResult {
 type Op = Operation<RegisterInput, RegisterOutput>;
 
 export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResult> {
-  const world = makeWorld(o.seed, o);
+  const gcOn = o.gc === true || isGcBreak(o.break);
+  const world = makeWorld(o.seed, gcOn ? { ...o, lifetimes: simLifetimes(o.break) } : o);
   const { rng, sched } = world;
   const keys = Array.from({ length: o.keys ?? 3 }, (_, i) => `reg/k${i}`);
   const history: Op[] = [];
@@ -112,9 +117,11 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
   const loops: Promise<void>[] = [];
   const clocks = new ClockPlan(o.seed, sched);
   if (clocks.bigSkew) world.faults.push("coordinator clocks skewed by up to ±3 s");
+  const gc = gcOn ? new GcSim(o.seed, world, clocks, o.break) : null;
   for (let c = 0; c < nClients; c++) {
     const { client, node, cache } = world.client(`p${c}`, clocks.clock(`p${c}`, rng.int(-20, 20)));
     const localPort = world.net.port(node, 0);
+    gc?.planFreeze(node);
     const firstLane = rng.fork();
     /** Keys this instance has a change in flight on, with how many. */
     const busy = new Map<string, number>();
@@ -156,9 +163,11 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
                 complete(op, { f: "read", value: out.values[0] ?? null });
               } else complete(op, "fail");
             } else if (roll < 0.55) {
-              const op = record(key, { f: "write", value });
+              // With the collector on, some writes delete: they write the tombstone null.
+              const written = gc?.tombstone() ? null : value;
+              const op = record(key, { f: "write", value: written });
               enter([key], true);
-              const out = await client.change<string>([key], () => ({ values: [value] }));
+              const out = await client.change<string>([key], () => ({ values: [written] }));
               leave([key]);
               tallyOutcome(out);
               complete(op, verdict(out, { f: "write" }));
@@ -243,8 +252,10 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
       );
     }
   }
+  const sweeper = gc?.sweep("reg/");
   await sched.run();
   await Promise.race([Promise.all(loops), Promise.resolve()]);
+  await Promise.race([sweeper, Promise.resolve()]);
 
   // Every fault is over: one fresh proposer reads every key through a quorum.
   world.heal();
@@ -268,6 +279,7 @@ export async function runRegisterSim(o: RegisterSimOptions): Promise<SimRunResul
     world.faults.push(st);
   }
   if (clocks.bigSkew) bump("runs with clocks skewed by seconds");
+  for (const [k, n] of Object.entries(gc?.counts ?? {})) exercised[k] = n;
   const res = checkHistory(registerModel, history);
   if (process.env.SIM_DUMP)
     for (const h of history) if (h.key === process.env.SIM_DUMP) console.log(JSON.stringify(h));

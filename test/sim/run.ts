@@ -11,6 +11,8 @@ export interface RunManyOptions {
   /** An acceptor rule (both workloads) or the seat cap (seats only) to break. */
   break?: BreakMode | SeatBreakMode;
   amnesia?: boolean;
+  /** Registers: tombstones, the garbage collector and frozen coordinators (gc-sim.ts). */
+  gc?: boolean;
   workloads?: readonly Workload[];
   /** Called for every run that found a violation. */
   onViolation?: (r: SimRunResult & { workload: Workload }) => void;
@@ -55,6 +57,7 @@ export function faultClasses(r: SimRunResult): string[] {
     [/skewed by up to/.test(f), "clock skew (seconds)"],
     [/concurrent operations per coordinator/.test(f), "concurrent operations per instance"],
     [/^cap \d/m.test(f), "buyer cap"],
+    [/ frozen /.test(f), "coordinator frozen"],
   ] as const;
   const drawn = classes.filter(([on]) => on).map(([, name]) => name);
   return drawn.length > 0 ? drawn : ["calm"];
@@ -86,7 +89,7 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
   for (let i = 0; i < o.runs; i++) {
     const seed = first + i;
     const workload = workloads[i % workloads.length]!;
-    const r = await runOne(workload, seed, o.break, o.amnesia);
+    const r = await runOne(workload, seed, o.break, o.amnesia, o.gc);
     summary.runs++;
     summary.ops += r.ops;
     summary.unknown += r.unknown;
@@ -120,10 +123,11 @@ export function runOne(
   seed: number,
   brk?: BreakMode | SeatBreakMode,
   amnesia?: boolean,
+  gc?: boolean,
 ): Promise<SimRunResult> {
   const capBreak = SEAT_BREAK_MODES.find((m) => m === brk);
   const opts = { seed, break: capBreak ? undefined : (brk as BreakMode | undefined), amnesia };
-  if (workload === "registers") return runRegisterSim(opts);
+  if (workload === "registers") return runRegisterSim(gc ? { ...opts, gc } : opts);
   return runSeatSim(capBreak ? { ...opts, capBreak } : opts);
 }
 

@@ -34,6 +34,8 @@ describe("deterministic simulation", () => {
       expect(await runOne(w, 4242, undefined, true)).toEqual(c);
       expect(c.exercised?.["stores rejoining after amnesia"]).toBe(1);
     }
+    const gcA = await runOne("registers", 4242, undefined, false, true);
+    expect(await runOne("registers", 4242, undefined, false, true)).toEqual(gcA);
   });
 
   // Catch rates per 1,000 register seeds (seeds 1-1,000, recorded in docs/quorum.md): promise
@@ -75,6 +77,29 @@ describe("deterministic simulation", () => {
   ] as const) {
     it(`reports a violation when a seat rule is broken ("${brk}")`, async () => {
       const r = await runMany({ runs, seed: 1, break: brk, workloads: ["seats"] });
+      expect(r.violations).toBeGreaterThan(0);
+    }, 60_000);
+  }
+
+  // The garbage collector (gc-sim.ts): tombstone writes, a collector deleting them, coordinators
+  // frozen for longer than the retention or shorter than a change's lifetime. Deleting must change
+  // nothing a reader sees. Catch rates per 1,000 register seeds (seeds 1-1,000, docs/quorum.md):
+  // gc-2of3 20 (a tombstone deleted from two stores while the third still holds a live value),
+  // gc-lifetime 14 (a thawed coordinator spends a promise or finishes a change from before the
+  // deletion), gc-retention 11 (the collector deletes without waiting out the lifetimes).
+  it("finds no violation with the garbage collector on", async () => {
+    const r = await runMany({ runs: 200, seed: 1, gc: true, workloads: ["registers"] });
+    expect(r.violations, report(r)).toBe(0);
+    expect(r.exercised.registers?.runsWith["tombstones deleted"]).toBeGreaterThan(60);
+  }, 60_000);
+
+  for (const [brk, runs] of [
+    ["gc-2of3", 100],
+    ["gc-lifetime", 150],
+    ["gc-retention", 300],
+  ] as const) {
+    it(`reports a violation when the "${brk}" deletion rule is broken`, async () => {
+      const r = await runMany({ runs, seed: 1, break: brk, workloads: ["registers"] });
       expect(r.violations).toBeGreaterThan(0);
     }, 60_000);
   }

@@ -39,6 +39,8 @@ export interface FaultOptions {
   break?: BreakMode;
   /** Probability that an operation's proposer is killed mid-change. */
   killRate?: number;
+  /** Lifetimes of a change and of a warm promise (gc-sim.ts scales them to virtual time). */
+  lifetimes?: { changeLifetimeMs: number; warmTtlMs: number };
 }
 
 export interface World {
@@ -144,6 +146,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
         maxAttempts: 5,
         quorum: opts.break === "quorum1" ? 1 : undefined,
         adoptFirstRead: opts.break === "adopt-highest",
+        ...opts.lifetimes,
       });
       return { client, node, cache };
     },

@@ -42,6 +42,7 @@ export async function startCloudflareHarness(dataDir?: string): Promise<Cloudfla
     acceptor: {
       prepare: (req) => call("/acceptor/prepare", req),
       accept: (entries) => call("/acceptor/accept", entries),
+      deleteIf: (entries) => call("/acceptor/delete", entries),
       read: (keys) => call("/acceptor/read", keys),
       scan: (prefix, opts) => call("/acceptor/scan", { prefix, opts }),
       ping: async () => {

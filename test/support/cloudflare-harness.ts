@@ -32,6 +32,8 @@ async function handle(path: string, a: Args, env: Env): Promise<unknown> {
       return acceptor.prepare(a);
     case "/acceptor/accept":
       return acceptor.accept(a);
+    case "/acceptor/delete":
+      return acceptor.deleteIf(a);
     case "/acceptor/read":
       return acceptor.read(a);
     case "/acceptor/scan":
