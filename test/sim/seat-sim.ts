@@ -1,11 +1,14 @@
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
+import { seatKeys } from "../../shared/seats/keys.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
+import { type SeatAnswerBug, wrongAnswers } from "./seat-bugs.ts";
+import { type SeatCall, SeatHistory } from "./seat-model.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
 
 /**
@@ -57,9 +60,16 @@ function pickTimings(seed: number, broken: boolean): { timings: SeatTimings; max
 }
 
 /** Ways to break the seat rules that the checker must catch: the cap counter not read at all, or
- * read outside the hold's change (check-then-act); or clocks skewed beyond the skew margin. */
-export const SEAT_BREAK_MODES = ["cap-ignore", "cap-race", "skew-margin"] as const;
-type CapBreakMode = Exclude<SeatBreakMode, "skew-margin">;
+ * read outside the hold's change (check-then-act); or clocks skewed beyond the skew margin; or
+ * wrong answers over a consistent state (seat-bugs.ts), which only the seat model catches. */
+export const SEAT_BREAK_MODES = [
+  "cap-ignore",
+  "cap-race",
+  "skew-margin",
+  "seat-answer",
+  "release-answer",
+] as const;
+type CapBreakMode = Exclude<SeatBreakMode, "skew-margin" | SeatAnswerBug>;
 export type SeatBreakMode = (typeof SEAT_BREAK_MODES)[number];
 
 interface Coordinator {
@@ -175,7 +185,9 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const world = makeWorld(o.seed, o);
   const { rng, sched } = world;
   const skewBreak = o.capBreak === "skew-margin";
-  const capBreak = skewBreak ? undefined : (o.capBreak as CapBreakMode | undefined);
+  const answerBug =
+    o.capBreak === "seat-answer" || o.capBreak === "release-answer" ? o.capBreak : undefined;
+  const capBreak = skewBreak || answerBug ? undefined : (o.capBreak as CapBreakMode | undefined);
   const picked = pickTimings(o.seed, skewBreak);
   const { timings } = picked;
   const maxSkew = o.maxSkewMs ?? picked.maxSkewMs;
@@ -197,13 +209,13 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const now = () => sched.now + skew;
     const base = capBreak ? brokenCapClient(client, capBreak) : client;
     const clock = { now, skew, claimInFlightMs: timings.claimInFlightMs };
-    const svc = new SeatService(countingTakeovers(base, clock, bump, stamps, early), {
+    const real = new SeatService(countingTakeovers(base, clock, bump, stamps, early), {
       now,
       randomBytes: (n) => r.bytes(n),
       holdTtlMs: SIM_HOLD_TTL_MS,
       timings,
     });
-    return { svc, node };
+    return { svc: answerBug ? wrongAnswers(real, answerBug) : real, node };
   };
   for (let i = 0; i < 3; i++) coords.push(spawn(i));
   const coordinator = (i: number): Coordinator => {
@@ -212,6 +224,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   };
 
   const outcomes: Record<string, number> = {};
+  /** Every customer call and its answer, for the sequential seat model (seat-model.ts). */
+  const history = new SeatHistory(() => sched.now);
   let killed = 0;
   const holdsOk: { key: string; holdId: string }[] = [];
   const seen = new Map<string, HoldSeen>();
@@ -225,8 +239,16 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     seats: { section: string; seatId: string }[],
   ) => {
     const startedAt = sched.now;
+    const call: SeatCall = {
+      f: "hold",
+      caller,
+      key,
+      seats: seatKeys(EVENT, seats),
+      ...(cap === undefined ? {} : { cap }),
+    };
     return await request(
       wl,
+      call,
       (svc) =>
         svc.hold(caller, key, {
           eventId: EVENT,
@@ -255,13 +277,14 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     if (next < 0.65) {
       await request(
         wl,
+        { f: "confirm", caller, key, holdId },
         (svc) => svc.confirm(caller, key, { holdId }),
         (v) => confirmsOk.push({ key: `${caller}/${key}`, holdId: v.holdId, orderId: v.orderId }),
       );
     } else if (next < 0.85) {
       const h = seen.get(holdId);
       if (h && h.releasedAt === undefined) h.releasedAt = sched.now;
-      await request(wl, (svc) => svc.release(caller, holdId));
+      await request(wl, { f: "release", caller, holdId }, (svc) => svc.release(caller, holdId));
     }
   };
   const confirmsOk: { key: string; holdId: string; orderId: string }[] = [];
@@ -269,6 +292,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   /** One customer request: retried on other coordinators, sometimes duplicated concurrently. */
   async function request<T>(
     wl: typeof rng,
+    call: SeatCall,
     run: (svc: SeatService) => Promise<SeatOutcome<T>>,
     onOk: (value: T) => void = () => {},
   ): Promise<SeatOutcome<T> | null> {
@@ -278,7 +302,9 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         const c = coordinator(wl.int(0, 2));
         if (world.maybeKill(c.node)) killed++;
         const timeout = sched.sleep(CUSTOMER_TIMEOUT_MS).then(() => null);
+        const answered = history.call(call);
         const r = await Promise.race([run(c.svc), timeout]);
+        answered(r);
         c.node.disarm();
         return r;
       };
@@ -369,6 +395,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   });
   // No hold taken over (rolled back for someone else) before its lifetime really ran out.
   const violations: string[] = [...early];
+  let searchSteps = 0;
+  let cutOff = false;
   const audit = (async () => {
     const all = new Set<string>();
     for (const a of world.acceptors) for (const k of a.records.keys()) all.add(k);
@@ -396,6 +424,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     for (const id of [...holdIds].sort()) {
       const r = await sweeper.settle(id, hints.get(id));
       if (!r.ok && r.code !== "not-found") violations.push(`settle ${id} failed: ${r.code}`);
+      if (r.ok) history.settled(id, r.value.state);
     }
     const holds = await read<HoldRecord>([...holdIds].sort().map((id) => `hold/${id}`));
     const seatsNow = await read<SeatValue>(seatKeys);
@@ -405,12 +434,22 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       violations.push(
         ...checkCapInvariants(cap, holds, [...seen.values()], maxSkew, timings.skewMarginMs),
       );
+    const model = history.check(idems, {
+      skewMarginMs: timings.skewMarginMs,
+      maxSkewMs: maxSkew,
+      stampSkew: (id) => stamps.get(id)?.skew,
+    });
+    searchSteps = model.steps;
+    cutOff = model.inconclusive === true;
+    violations.push(...model.violations);
   })();
   await sched.run();
   // An audit that could not read the final state checked nothing: inconclusive, and a failure.
   let inconclusive = false;
   try {
     await audit;
+    // A seat-model search cut off at its step limit proved nothing either.
+    inconclusive = cutOff;
   } catch (e) {
     inconclusive = true;
     violations.push(`inconclusive: ${String(e)}`);
@@ -422,6 +461,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     ok: violations.length === 0,
     violation: violations.length > 0 ? violations.join("; ") : undefined,
     ...(inconclusive ? { inconclusive } : {}),
+    searchSteps,
     faults: world.faults,
     ops: Object.values(outcomes).reduce((a, b) => a + b, 0),
     unknown: (outcomes.unknown ?? 0) + (outcomes.timeout ?? 0),
