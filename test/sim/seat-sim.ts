@@ -17,7 +17,8 @@ import { type FaultOptions, makeWorld, type World } from "./world.ts";
  * killed mid-change (a killed one is replaced by a fresh instance). Requests that time out or come
  * back unknown are retried with the same idempotency key on another coordinator, and some are sent
  * twice at once. After the run heals, a sweeper settles every hold and the seat invariants are
- * checked on the quorum state.
+ * checked on the quorum state, and every answer (and the sweeper's settles) against a sequential
+ * model of the service (seat-model.ts).
  *
  * In half of the runs the event has a per-buyer cap (2 or 3 seats) that every hold passes, and a
  * bot buyer races holds through three workers on a section of its own, then buys, releases or
