@@ -281,7 +281,15 @@ export interface SeatClockFacts {
 export interface SeatCheck extends CheckResult {
   readonly violations: readonly string[];
   readonly operations: number;
+  /** How often the model's looser rules had to be open (see IN_WINDOW, GHOSTLY). */
+  readonly exercised: Record<string, number>;
 }
+
+/** Answers about a hold (its confirms, others' holds of its seats) given inside its clock window,
+ * where the model allows both "live" and "expired". */
+export const IN_WINDOW = "seat answers given inside a hold's clock window";
+/** Hold requests whose claim landed but that never answered ok: a ghost's locks may be real. */
+export const GHOSTLY = "hold requests claimed but never answered ok (possible ghosts)";
 
 /** Records a seat run's calls and answers, then checks them against seatModel. */
 export class SeatHistory {
@@ -298,6 +306,33 @@ export class SeatHistory {
       r.ret = this.now();
       r.answer = answer;
     };
+  }
+
+  private exercised(
+    windows: ReadonlyMap<string, [number, number, readonly string[]]>,
+    keyOf: ReadonlyMap<string, string>,
+  ): Record<string, number> {
+    let inWindow = 0;
+    const answeredOk = new Set<string>();
+    for (const r of this.calls) {
+      if (r.answer?.ok && r.call.f === "hold") answeredOk.add(`${r.call.caller}/${r.call.key}`);
+      if (!r.answer || r.ret === undefined) continue;
+      const c = r.call;
+      const overlaps = ([lo, hi]: [number, number, readonly string[]]) =>
+        r.at <= hi && r.ret! >= lo;
+      if (c.f === "confirm") {
+        const w = windows.get(keyOf.get(c.holdId) ?? "");
+        if (w && overlaps(w)) inWindow++;
+      } else if (c.f === "hold") {
+        const mine = `${c.caller}/${c.key}`;
+        const hit = [...windows].some(
+          ([k, w]) => k !== mine && w[2].some((x) => c.seats.includes(x)) && overlaps(w),
+        );
+        if (hit) inWindow++;
+      }
+    }
+    const ghostly = [...windows.keys()].filter((k) => !answeredOk.has(k)).length;
+    return { [IN_WINDOW]: inWindow, [GHOSTLY]: ghostly };
   }
 
   /** A sweeper settle that answered ok, with the state it left the record in. */
@@ -438,6 +473,7 @@ export class SeatHistory {
         }
         return c.f === "release" && keyOf.get(c.holdId) === k && swept.get(k) === "expired";
       });
+    const windows = new Map<string, [number, number, readonly string[]]>();
     for (const [k, c] of firstCall) {
       const e = expiry.get(k);
       // Any attempt's change may have landed on some of its keys only, whatever it answered. A
@@ -454,6 +490,7 @@ export class SeatHistory {
       const s0 = (id === undefined ? undefined : clock.stampSkew(id)) ?? clock.maxSkewMs;
       const lo = e - s0;
       const hi = Math.max(lo, e + clock.skewMarginMs + clock.maxSkewMs);
+      windows.set(k, [lo, hi, c.seats]);
       add({ f: "dusk", hold: k }, lo, lo, { code: "ok" });
       add({ f: "past", hold: k }, hi, hi, { code: "ok" });
       if (rollback) add({ f: "rollback", hold: k }, lo, open);
@@ -470,7 +507,13 @@ export class SeatHistory {
         `seat history of ${r.key} not linearizable (${what}); longest prefix: ${describe(ops, r.longestPrefix)}`,
       );
     }
-    return { ...r, ok: r.ok && violations.length === 0, violations, operations: ops.length };
+    return {
+      ...r,
+      ok: r.ok && violations.length === 0,
+      violations,
+      operations: ops.length,
+      exercised: this.exercised(windows, keyOf),
+    };
   }
 }
 

@@ -441,6 +441,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       stampSkew: (id) => stamps.get(id)?.skew,
     });
     searchSteps = model.steps;
+    for (const [rule, n] of Object.entries(model.exercised)) exercised[rule] = n;
     cutOff = model.inconclusive === true;
     violations.push(...model.violations);
   })();
