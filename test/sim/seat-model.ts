@@ -16,19 +16,22 @@ import { type CheckResult, checkHistory, type Model, type Operation } from "./li
  * fails outright). Orders likewise are named by their confirm key.
  *
  * Time. A hold ends by clocks, not by a step anyone takes, and each coordinator reads its own
- * skewed clock, so each hold H with expiry E (as its claim pinned it, on the clock of the
- * coordinator that stamped it, offset s0) gets two synthetic operations:
- * - "lapse": H stops being live (confirm answers "expired", others may take its seats). It is
- *   called at E - s0 (the real time the stamping clock read E: no one may end H before, the
- *   promise the customer was given) and returns at E + margin + maxSkew (by then every clock reads
- *   past E + margin, so no coordinator can still treat H as live). The search places it anywhere in
- *   between: both "still live" and "expired" are allowed inside the uncertainty window, neither
- *   outside it. This is conservative (it accepts every order a correct service can produce) and no
- *   looser than the service's own promise.
- * - "rollback": H's record turned into the "expired" tombstone by someone (a hold that wanted its
- *   seats or counted it against a cap, or the sweeper). Optional (an unknown-outcome operation):
- *   any time after E - s0, or never. Until then a retry of H's request replays it as ok even past
- *   its expiry, exactly as the service answers from a record still "held".
+ * skewed clock, so two coordinators may disagree for a while about one hold. Each hold H with
+ * expiry E (as its claim pinned it, on the clock of the coordinator that stamped it, offset s0)
+ * gets two fixed-time events:
+ * - "dusk" at E - s0, the real time the stamping clock read E: before it H is live for every
+ *   answer (the promise the customer was given: no one may end H before).
+ * - "past" at E + margin + maxSkew: every clock then reads beyond E + margin, so H is expired for
+ *   every answer.
+ * Between the two each answer may see H either way, independently of the others (two attempts of
+ * one confirm, one "expired" and one sold, is correct there); the observed answer picks the
+ * branch. This accepts every order a correct service can produce and is no looser than its
+ * promise. A single lapse point would be too strict: answers inside the window can disagree.
+ * - "rollback": H's record turned into the "expired" tombstone by someone else than a hold taking
+ *   its seats (a cap's count, a hold that then failed, the sweeper). Optional (an unknown-outcome
+ *   operation) any time after dusk, and added only where it can show. Until then a retry of H's
+ *   request replays it as ok even past its expiry, as the service answers from a record "held".
+ * - "ghost": see HoldState.
  *
  * Attempts whose outcome is unknown (timeout, "unknown", "unavailable") may take effect at any
  * time after their call, or never. Answers that prove no effect and promise nothing checkable
@@ -341,9 +344,9 @@ export class SeatHistory {
   }
 
   /**
-   * Builds the history (ids resolved to keys, lapse and rollback per hold, sweeper settles) and
-   * searches it. `idems` are the final idempotency claims: they name the id and expiry of every
-   * hold that took effect, answered or not.
+   * Builds the history (ids resolved to keys; per hold a ghost, dusk, past and maybe a rollback;
+   * the sweeper's settles) and searches it. `idems` are the final idempotency claims: they name
+   * the id and expiry of every hold whose claim landed, answered or not.
    */
   check(
     idems: ReadonlyMap<string, IdemRecord | null>,
