@@ -246,4 +246,81 @@ describe("SeatService edges", () => {
     });
     expect(await cut.provider().settle("h1")).toMatchObject({ ok: false, code: "unavailable" });
   });
+
+  it("answers a release exactly, and says when a store quorum is out of reach", async () => {
+    const c = cluster();
+    const s = c.provider();
+    const h = await s.hold("u1", "k1", { eventId: "ev", seats: seats("A1") });
+    if (!h.ok) throw new Error("hold failed");
+    const cut = c.provider({ status: "unavailable", times: 99 });
+    expect(await cut.release("u1", h.value.holdId)).toMatchObject({
+      ok: false,
+      code: "unavailable",
+      detail: "flaky",
+    });
+    expect(await cut.confirm("u1", "c1", { holdId: h.value.holdId })).toMatchObject({
+      ok: false,
+      code: "unavailable",
+    });
+    expect(
+      await c.provider({ status: "unknown", times: 99 }).release("u1", h.value.holdId),
+    ).toMatchObject({
+      ok: false,
+      code: "unknown",
+      detail: "may or may not have happened: retry with the same idempotency key",
+    });
+    expect(await s.release("u1", h.value.holdId)).toEqual({
+      ok: true,
+      value: { holdId: h.value.holdId },
+      replayed: false,
+    });
+  });
+
+  it("writes no quota register for an event without a cap", async () => {
+    const c = cluster();
+    await c.provider().hold("u1", "k1", { eventId: "ev", seats: seats("A1") });
+    const keys = [...(c.acceptors[0] as MemoryAcceptor).records.keys()];
+    expect(keys.some((k) => k.startsWith("quota/"))).toBe(false);
+  });
+
+  it("settles a bare tombstone (a hold rolled back before its record existed) as expired, seatless", async () => {
+    const c = cluster();
+    const s = c.provider();
+    c.advance(HOLD_TTL_MS + SKEW_MARGIN_MS + 1);
+    await s.settle("hghost", { seats: ["seat/ev/A/A9"], expiresAtMs: 1_000_000 });
+    expect(await s.settle("hghost")).toEqual({
+      ok: true,
+      replayed: false,
+      value: { state: "expired", seats: [], changed: 0, foreign: [] },
+    });
+  });
+
+  it("reads seats from the local store by default", async () => {
+    const c = cluster();
+    c.acceptors[0] = down;
+    expect(await c.provider().seats("ev", seats("A1"))).toMatchObject({
+      ok: false,
+      code: "unavailable",
+    });
+  });
+
+  it("tells a second attempt that the first is still running (409), until its claim is stale", async () => {
+    const c = cluster();
+    const req = { eventId: "ev", seats: seats("A1") };
+    // The first attempt locks the seats (step 1), then cannot write its record (step 2).
+    let changes = 0;
+    const first = c.provider();
+    const client = (first as unknown as { client: QuorumClient }).client;
+    const change = client.change.bind(client);
+    client.change = (async (keys, f) => {
+      if (changes++ >= 1) return { status: "unavailable", reason: "cut" } as ChangeOutcome<never>;
+      return change(keys, f);
+    }) as typeof client.change;
+    expect(await first.hold("u1", "k1", req)).toMatchObject({ ok: false, code: "unavailable" });
+    expect(await c.provider().hold("u1", "k1", req)).toMatchObject({
+      ok: false,
+      code: "in-flight",
+      status: 409,
+    });
+  });
 });
