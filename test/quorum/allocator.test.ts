@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BallotAllocator } from "../../shared/quorum/allocator.ts";
-import { BALLOT_JUMP_MAX, counterOf } from "../../shared/quorum/ballot.ts";
+import { BALLOT_JUMP_MAX, COUNTER_MAX, counterOf } from "../../shared/quorum/ballot.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
 
@@ -30,5 +30,13 @@ describe("BallotAllocator", () => {
     const c1 = counterOf(a.allocate(0, NOW)!);
     const c2 = counterOf(a.allocate(0, NOW - 10_000)!);
     expect(c2).toBe(c1 + 1);
+  });
+
+  it("hands out COUNTER_MAX itself, then refuses rather than lose precision", () => {
+    const a = new BallotAllocator("p1");
+    expect(counterOf(a.allocate(0, COUNTER_MAX)!)).toBe(COUNTER_MAX);
+    expect(a.allocate(0, COUNTER_MAX)).toBeNull();
+    expect(a.current).toBe(COUNTER_MAX);
+    expect(new BallotAllocator("p2").allocate(0, Number.POSITIVE_INFINITY)).toBeNull();
   });
 });

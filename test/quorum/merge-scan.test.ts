@@ -31,6 +31,38 @@ describe("mergeScans", () => {
     expect(merged).toEqual({ records: [rec("a", 1, "1"), rec("b", 1, "1")], cursor: "b" });
   });
 
+  it("takes a stopped page's last key, not its cursor, and its cursor when it has no records", () => {
+    const full = { records: [rec("a", 1, "1"), rec("b", 1, "1"), rec("z", 1, "1")] };
+    const stopped = {
+      records: [rec("a", 1, "1"), rec("b", 1, "1"), rec("c", 1, "1")],
+      cursor: "tok",
+    };
+    expect(mergeScans([full, stopped])).toEqual({
+      records: [rec("a", 1, "1"), rec("b", 1, "1"), rec("c", 1, "1")],
+      cursor: "c",
+    });
+    expect(mergeScans([full, { records: [], cursor: "b" }])).toEqual({
+      records: [rec("a", 1, "1"), rec("b", 1, "1")],
+      cursor: "b",
+    });
+  });
+
+  it("stops at the smaller of two stopped pages whichever comes first, and sorts the union", () => {
+    const merged = mergeScans([
+      { records: [rec("c", 1, "1"), rec("d", 1, "1"), rec("e", 1, "1")], cursor: "e" },
+      { records: [rec("a", 1, "1"), rec("b", 1, "1"), rec("d", 1, "1")], cursor: "d" },
+    ]);
+    expect(merged).toEqual({
+      records: [rec("a", 1, "1"), rec("b", 1, "1"), rec("c", 1, "1"), rec("d", 1, "1")],
+      cursor: "d",
+    });
+  });
+
+  it("gives no cursor at all when every page reached the end", () => {
+    const merged = mergeScans([{ records: [rec("b", 1, "1")] }, { records: [rec("a", 1, "1")] }]);
+    expect(merged).toStrictEqual({ records: [rec("a", 1, "1"), rec("b", 1, "1")] });
+  });
+
   it("property: any two of three stores give every write a majority accepted", () => {
     // Each key's history is a sequence of writes; write i reached a random set of stores, and the
     // last write that reached at least two stores is the committed one.

@@ -80,4 +80,12 @@ describe("PromiseCache", () => {
     expect(c.take("y")).toEqual(e);
     expect(c.has("y")).toBe(false);
   });
+
+  it("forgets a deleted key", () => {
+    const c = new PromiseCache(2);
+    c.set("x", { ballot: "b", accepted: "a", value: null, storedAt: 0 });
+    c.delete("x");
+    expect(c.has("x")).toBe(false);
+    expect(c.size).toBe(0);
+  });
 });

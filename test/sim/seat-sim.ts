@@ -1,6 +1,7 @@
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
+import { seatKeys } from "../../shared/seats/keys.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import { ClockPlan, SimClock } from "./clock.ts";
@@ -8,7 +9,9 @@ import { countKills } from "./kills.ts";
 import type { SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
+import { type SeatAnswerBug, wrongAnswers } from "./seat-bugs.ts";
 import { claimTakeoverTimings, dieAfterClaim, noRollbackClient, seatStep } from "./seat-faults.ts";
+import { type SeatCall, SeatHistory } from "./seat-model.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
 
 /**
@@ -21,7 +24,8 @@ import { type FaultOptions, makeWorld, type World } from "./world.ts";
  * two latecomers arrive once the first holds could have lapsed. As each change commits, the
  * takeovers it made are checked (no hold taken before it ended, no seat passed on from a hold not
  * rolled back, no claim taken over in flight). After the run heals, a sweeper settles every hold
- * and the seat invariants are checked on the quorum state.
+ * and the seat invariants are checked on the quorum state, and every answer (and the sweeper's
+ * settles) against a sequential model of the service (seat-model.ts).
  *
  * In half of the runs the event has a per-buyer cap (2 or 3 seats) that every hold passes, and a
  * bot buyer races holds through three workers on a section of its own, then buys, releases or
@@ -79,13 +83,16 @@ function pickTimings(seed: number, broken: boolean): { timings: SeatTimings; max
 /** Ways to break the seat rules that the checker must catch: the cap counter not read at all, or
  * read outside the hold's change (check-then-act); clocks skewed beyond the skew margin; an
  * expired hold's seats taken without rolling it back; an idempotency claim taken over while its
- * attempt is still in flight (see seat-faults.ts). */
+ * attempt is still in flight (see seat-faults.ts); wrong answers over a consistent state (seat-bugs.ts), which only
+ * the seat model catches. */
 export const SEAT_BREAK_MODES = [
   "cap-ignore",
   "cap-race",
   "skew-margin",
   "takeover-rollback",
   "claim-takeover",
+  "seat-answer",
+  "release-answer",
 ] as const;
 const SEAT_CAP_BREAKS = ["cap-ignore", "cap-race"] as const;
 type CapBreakMode = (typeof SEAT_CAP_BREAKS)[number];
@@ -249,6 +256,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const world = makeWorld(o.seed, o);
   const { rng, sched } = world;
   const skewBreak = o.capBreak === "skew-margin";
+  const answerBug =
+    o.capBreak === "seat-answer" || o.capBreak === "release-answer" ? o.capBreak : undefined;
   const capBreak = SEAT_CAP_BREAKS.find((m) => m === o.capBreak);
   const picked = pickTimings(o.seed, skewBreak);
   const { timings } = picked;
@@ -302,7 +311,11 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       holdTtlMs: SIM_HOLD_TTL_MS,
       timings: o.capBreak === "claim-takeover" ? claimTakeoverTimings(timings) : timings,
     });
-    const coord: Coordinator = { svc, node, dieAfterClaim: false };
+    const coord: Coordinator = {
+      svc: answerBug ? wrongAnswers(svc, answerBug) : svc,
+      node,
+      dieAfterClaim: false,
+    };
     return coord;
   };
   for (let i = 0; i < 3; i++) coords.push(spawn(i));
@@ -313,6 +326,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
 
   const outcomes: Record<string, number> = {};
   const abandonRng = new Rng(o.seed ^ ABANDON_STREAM);
+  /** Every customer call and its answer, for the sequential seat model (seat-model.ts). */
+  const history = new SeatHistory(() => sched.now);
   let killed = 0;
   const holdsOk: { key: string; holdId: string }[] = [];
   const seen = new Map<string, HoldSeen>();
@@ -326,8 +341,16 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     seats: { section: string; seatId: string }[],
   ) => {
     const startedAt = sched.now;
+    const call: SeatCall = {
+      f: "hold",
+      caller,
+      key,
+      seats: seatKeys(EVENT, seats),
+      ...(cap === undefined ? {} : { cap }),
+    };
     return await request(
       wl,
+      call,
       (svc) =>
         svc.hold(caller, key, {
           eventId: EVENT,
@@ -357,13 +380,14 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     if (next < 0.65) {
       await request(
         wl,
+        { f: "confirm", caller, key, holdId },
         (svc) => svc.confirm(caller, key, { holdId }),
         (v) => confirmsOk.push({ key: `${caller}/${key}`, holdId: v.holdId, orderId: v.orderId }),
       );
     } else if (next < 0.85) {
       const h = seen.get(holdId);
       if (h && h.releasedAt === undefined) h.releasedAt = sched.now;
-      await request(wl, (svc) => svc.release(caller, holdId));
+      await request(wl, { f: "release", caller, holdId }, (svc) => svc.release(caller, holdId));
     }
   };
   const confirmsOk: { key: string; holdId: string; orderId: string }[] = [];
@@ -371,6 +395,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   /** One customer request: retried on other coordinators, sometimes duplicated concurrently. */
   async function request<T>(
     wl: typeof rng,
+    call: SeatCall,
     run: (svc: SeatService) => Promise<SeatOutcome<T>>,
     onOk: (value: T) => void = () => {},
     isHold = false,
@@ -385,7 +410,9 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         const timeout = sched.sleep(CUSTOMER_TIMEOUT_MS).then(() => null);
         // A crashed instance's connection drops: the customer learns it soon, not at its timeout.
         const reset = c.node.died().then(() => sched.sleep(RESET_NOTICE_MS).then(() => null));
+        const answered = history.call(call);
         const r = await Promise.race([run(c.svc), timeout, reset]);
+        answered(r);
         c.node.disarm();
         c.dieAfterClaim = false;
         return r;
@@ -482,6 +509,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   });
   // No hold taken over (rolled back for someone else) before its lifetime really ran out.
   const violations: string[] = [...early];
+  let searchSteps = 0;
+  let cutOff = false;
   const audit = (async () => {
     const all = new Set<string>();
     for (const a of world.acceptors) for (const k of a.records.keys()) all.add(k);
@@ -509,6 +538,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     for (const id of [...holdIds].sort()) {
       const r = await sweeper.settle(id, hints.get(id));
       if (!r.ok && r.code !== "not-found") violations.push(`settle ${id} failed: ${r.code}`);
+      if (r.ok) history.settled(id, r.value.state);
     }
     const holds = await read<HoldRecord>([...holdIds].sort().map((id) => `hold/${id}`));
     const seatsNow = await read<SeatValue>(seatKeys);
@@ -518,12 +548,23 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       violations.push(
         ...checkCapInvariants(cap, holds, [...seen.values()], maxSkew, timings.skewMarginMs),
       );
+    const model = history.check(idems, {
+      skewMarginMs: timings.skewMarginMs,
+      maxSkewMs: maxSkew,
+      stampSkew: (id) => stamps.get(id)?.skew,
+    });
+    searchSteps = model.steps;
+    for (const [rule, n] of Object.entries(model.exercised)) exercised[rule] = n;
+    cutOff = model.inconclusive === true;
+    violations.push(...model.violations);
   })();
   await sched.run();
   // An audit that could not read the final state checked nothing: inconclusive, and a failure.
   let inconclusive = false;
   try {
     await audit;
+    // A seat-model search cut off at its step limit proved nothing either.
+    inconclusive = cutOff;
   } catch (e) {
     inconclusive = true;
     violations.push(`inconclusive: ${String(e)}`);
@@ -541,6 +582,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     ok: violations.length === 0,
     violation: violations.length > 0 ? violations.join("; ") : undefined,
     ...(inconclusive ? { inconclusive } : {}),
+    searchSteps,
     faults: world.faults,
     ops: Object.values(outcomes).reduce((a, b) => a + b, 0),
     unknown: (outcomes.unknown ?? 0) + (outcomes.timeout ?? 0),

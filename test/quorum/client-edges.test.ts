@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { QuorumClient, type QuorumClientOptions } from "../../shared/quorum/client.ts";
+import { MemoryAcceptor } from "../../shared/storage/memory.ts";
+import type { AcceptEntry, AcceptorPort } from "../../shared/storage/ports.ts";
+
+/** A store that is down: every call throws. */
+const down: AcceptorPort = {
+  prepare: () => Promise.reject(new Error("down")),
+  accept: () => Promise.reject(new Error("down")),
+  read: () => Promise.reject(new Error("down")),
+  scan: () => Promise.reject(new Error("down")),
+  deleteIf: () => Promise.reject(new Error("down")),
+  ping: () => Promise.reject(new Error("down")),
+};
+/** A store that never answers. */
+const hung: AcceptorPort = {
+  prepare: () => new Promise(() => {}),
+  accept: () => new Promise(() => {}),
+  read: () => new Promise(() => {}),
+  scan: () => new Promise(() => {}),
+  deleteIf: () => new Promise(() => {}),
+  ping: () => new Promise(() => {}),
+};
+
+const sleeps: number[] = [];
+function client(acceptors: AcceptorPort[], more: Partial<QuorumClientOptions> = {}) {
+  return new QuorumClient({
+    acceptors,
+    proposerId: "t1",
+    now: () => 1_000,
+    random: () => 0.5,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return new Promise((r) => setTimeout(r, Math.min(ms, 5)));
+    },
+    timeoutMs: 50,
+    ...more,
+  });
+}
+const three = () => [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+
+describe("QuorumClient edges", () => {
+  it("needs exactly three stores, and 1 to 100 distinct keys per change", async () => {
+    expect(() => client([new MemoryAcceptor()])).toThrow("QuorumClient needs exactly 3 acceptors");
+    const c = client(three());
+    const keys = Array.from({ length: 101 }, (_, i) => `k/${i}`);
+    await expect(c.change(keys, (cur) => ({ values: cur }))).rejects.toThrow(
+      "at most 100 keys per change",
+    );
+    const hundred = await c.change(keys.slice(0, 100), (cur) => ({ values: cur }));
+    expect(hundred.status).toBe("ok");
+  });
+
+  it("local reads say why the local store could not answer", async () => {
+    const [a, b] = three();
+    expect(await client([down, a!, b!]).get(["k"], { consistency: "local" })).toEqual({
+      status: "unavailable",
+      reason: "acceptor 0: down",
+    });
+    expect(await client([hung, a!, b!]).get(["k"], { consistency: "local" })).toEqual({
+      status: "unavailable",
+      reason: "acceptor 0 timed out",
+    });
+    expect(sleeps).toContain(50);
+    expect(
+      await client([a!, b!, down], { localIndex: 7 }).get(["k"], { consistency: "local" }),
+    ).toEqual({ status: "unavailable", reason: "no acceptor 7" });
+    a!.records.set("k", { key: "k", promised: "", accepted: "", value: "{not json" });
+    expect(await client([a!, b!, down]).get(["k"], { consistency: "local" })).toEqual({
+      status: "unavailable",
+      reason: "a stored value is not valid JSON",
+    });
+  });
+
+  it("majority reads answer from two agreeing stores without a change, else run one", async () => {
+    const accs = three();
+    await client(accs).change(["k"], () => ({ values: [1] }));
+    const promised = accs.map((a) => a.records.get("k")!.promised);
+    const agreed = await client(accs, { proposerId: "t2" }).get(["k"], { consistency: "majority" });
+    expect(agreed).toEqual({ status: "ok", values: [1] });
+    // No prepare ran: every store still holds the promise it had.
+    expect(accs.map((a) => a.records.get("k")!.promised)).toEqual(promised);
+
+    // One store missed the write: the first two to answer disagree, so a quorum change decides.
+    const lag = three();
+    await client([lag[0]!, lag[1]!, down]).change(["k"], () => ({ values: [2] }));
+    const r = await client([lag[2]!, lag[0]!, lag[1]!], { proposerId: "t3" }).get(["k"], {
+      consistency: "majority",
+    });
+    expect(r).toEqual({ status: "ok", values: [2] });
+    expect(lag[2]!.records.get("k")?.value).toBe("2");
+
+    // Two stores down: no majority, and the fallback change cannot reach a quorum either.
+    const two = await client([down, down, accs[0]!], { proposerId: "t4" }).get(["k"], {
+      consistency: "majority",
+    });
+    expect(two.status).toBe("unavailable");
+  });
+
+  it("tells onChosen what it chose, and only when a change committed", async () => {
+    const chosen: (readonly AcceptEntry[])[] = [];
+    const onChosen = async (e: readonly AcceptEntry[]) => {
+      chosen.push(e);
+    };
+    const accs = three();
+    const ok = await client(accs, { onChosen }).change(["k"], () => ({ values: [3] }));
+    expect(ok.status).toBe("ok");
+    expect(chosen).toHaveLength(1);
+    expect(chosen[0]!.map((e) => [e.key, e.value])).toEqual([["k", "3"]]);
+    const failed = await client([down, down, accs[0]!], { onChosen, proposerId: "t5" }).change(
+      ["k"],
+      () => ({ values: [4] }),
+    );
+    expect(failed.status).not.toBe("ok");
+    expect(chosen).toHaveLength(1);
+  });
+});

@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import type { SeatOutcome } from "../../shared/seats/service.ts";
+import type { IdemRecord } from "../../shared/seats/types.ts";
+import { type SeatCall, SeatHistory } from "./seat-model.ts";
+
+/** Clocks of these histories: expiry E = 400 pinned by a stamping clock with no offset, margin
+ * 100, offsets within 50: a hold is surely live before 400 and surely past from 550 on. */
+const CLOCK = { skewMarginMs: 100, maxSkewMs: 50, stampSkew: () => 0 };
+const E = 400;
+const A1 = "seat/e1/A/s1";
+const A2 = "seat/e1/A/s2";
+
+const ok = <T>(value: T): SeatOutcome<T> => ({ ok: true, value, replayed: false });
+const no = (code: string, detail?: unknown): SeatOutcome<never> =>
+  ({ ok: false, code, status: 409, detail }) as SeatOutcome<never>;
+const held = (holdId: string, seats: string[]) => ok({ holdId, expiresAtMs: E, seats });
+
+/** A history built call by call on a hand-set clock, with the idempotency claims it pinned. */
+function scenario() {
+  let now = 0;
+  const h = new SeatHistory(() => now);
+  const idems = new Map<string, IdemRecord | null>();
+  return {
+    claim(caller: string, key: string, holdId: string) {
+      idems.set(`idem/${caller}/${key}`, {
+        op: "hold",
+        hash: "x",
+        id: holdId,
+        startedAtMs: 0,
+        expiresAtMs: E,
+      });
+    },
+    op(c: SeatCall, from: number, to: number, answer: SeatOutcome<unknown> | null) {
+      now = from;
+      const done = h.call(c);
+      now = to;
+      done(answer);
+    },
+    settled: (holdId: string, state: string) => h.settled(holdId, state),
+    check: (limit?: number) => h.check(idems, CLOCK, limit),
+  };
+}
+
+const hold = (caller: string, key: string, seats: string[], cap?: number): SeatCall => ({
+  f: "hold",
+  caller,
+  key,
+  seats,
+  ...(cap === undefined ? {} : { cap }),
+});
+
+describe("seat model", () => {
+  it("accepts a hold, its sale and the sweeper finding it sold", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1, A2]), 0, 10, held("h1", [A1, A2]));
+    s.op({ f: "confirm", caller: "u1", key: "c", holdId: "h1" }, 20, 30, ok({ orderId: "o1" }));
+    s.op(hold("u2", "h", [A2]), 40, 50, no("taken", [A2]));
+    s.settled("h1", "sold");
+    const r = s.check();
+    expect(r.violations).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  it("rejects two holds answered ok for one seat while both are surely live", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.claim("u2", "h", "h2");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op(hold("u2", "h", [A1]), 20, 30, held("h2", [A1]));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("lets another take the seats once the hold may have expired, by the clocks' window", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.claim("u2", "h", "h2");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    // Inside the window one clock still says live (taken), another already says expired.
+    s.op(hold("u3", "h", [A1]), 450, 460, no("taken", [A1]));
+    s.op(hold("u2", "h", [A1]), 470, 480, held("h2", [A1]));
+    s.op({ f: "confirm", caller: "u1", key: "c", holdId: "h1" }, 490, 500, no("expired"));
+    expect(s.check().ok).toBe(true);
+  });
+
+  it("rejects a hold refused as taken after the holder's time surely ran out", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op(hold("u2", "h", [A1]), 600, 610, no("taken", [A1]));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("rejects a release answered ok that did not release", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op({ f: "release", caller: "u1", holdId: "h1" }, 20, 30, ok({ holdId: "h1" }));
+    s.settled("h1", "expired");
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("accepts a release of a hold already rolled back, found expired by the sweeper", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op(hold("u1", "h", [A1]), 600, 610, no("expired"));
+    s.op({ f: "release", caller: "u1", holdId: "h1" }, 620, 630, ok({ holdId: "h1" }));
+    s.settled("h1", "expired");
+    expect(s.check().ok).toBe(true);
+  });
+
+  it("rejects a confirm answered expired for a hold surely live", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op({ f: "confirm", caller: "u1", key: "c", holdId: "h1" }, 100, 110, no("expired"));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("accepts two attempts of one confirm inside the window, one expired and one sold", () => {
+    const s = scenario();
+    s.claim("bot", "h", "h1");
+    s.op(hold("bot", "h", [A1]), 0, 10, held("h1", [A1]));
+    const c: SeatCall = { f: "confirm", caller: "bot", key: "c", holdId: "h1" };
+    s.op(c, 500, 510, no("expired"));
+    s.op(c, 500, 530, ok({ orderId: "o1" }));
+    s.settled("h1", "sold");
+    expect(s.check().ok).toBe(true);
+  });
+
+  it("rejects a hold answered ok with one seat fewer than it locked", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1, A2]), 0, 10, held("h1", [A2]));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("rejects one hold key answered with two hold ids", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op(hold("u1", "h", [A1]), 20, 30, held("h9", [A1]));
+    const r = s.check();
+    expect(r.ok).toBe(false);
+    expect(r.violations.join()).toMatch(/hold key u1\/h answered for both h1 and h9/);
+  });
+
+  it("replays a hold past its time as ok until its record is rolled back, then expired", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op(hold("u1", "h", [A1]), 600, 610, held("h1", [A1]));
+    s.op(hold("u1", "h", [A1]), 620, 630, no("expired"));
+    expect(s.check().ok).toBe(true);
+    // ... but never ok again once a replay found it rolled back.
+    s.op(hold("u1", "h", [A1]), 640, 650, held("h1", [A1]));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("holds the per-buyer cap, counting holds that may have expired either way", () => {
+    const s = scenario();
+    s.claim("bot", "a", "ha");
+    s.claim("bot", "b", "hb");
+    s.op(hold("bot", "a", [A1], 1), 0, 10, held("ha", [A1]));
+    s.op(hold("bot", "b", [A2], 1), 20, 30, no("seat-cap-reached"));
+    s.op(hold("bot", "b", [A2], 1), 450, 460, no("seat-cap-reached"));
+    expect(s.check().ok).toBe(true);
+    s.op(hold("bot", "b", [A2], 1), 600, 610, no("seat-cap-reached"));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("rejects a hold over the cap answered ok", () => {
+    const s = scenario();
+    s.claim("bot", "a", "ha");
+    s.claim("bot", "b", "hb");
+    s.op(hold("bot", "a", [A1], 1), 0, 10, held("ha", [A1]));
+    s.op(hold("bot", "b", [A2], 1), 20, 30, held("hb", [A2]));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("lets a hold of unknown outcome take effect late, or never", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, null);
+    s.op(hold("u2", "h", [A1]), 20, 30, no("taken", [A1]));
+    expect(s.check().ok).toBe(true);
+    const t = scenario();
+    t.op(hold("u1", "h", [A1]), 0, 10, no("unknown"));
+    t.op(hold("u2", "h", [A1]), 20, 30, held("h2", [A1]));
+    t.claim("u2", "h", "h2");
+    expect(t.check().ok).toBe(true);
+  });
+
+  it("explains a refusal by a refused request's leftover lock (a ghost), on its seats only", () => {
+    for (const [seat, linearizable] of [
+      [A1, true],
+      ["seat/e1/A/s3", false],
+    ] as const) {
+      const s = scenario();
+      s.claim("u0", "h", "h0");
+      s.op(hold("u0", "h", [A2]), 0, 10, held("h0", [A2]));
+      // u1's change may have landed on seat A1 only, then its retry found A2 taken.
+      s.op(hold("u1", "h", [A1, A2]), 20, 30, no("taken", [A2]));
+      s.op(hold("u2", "h", [seat]), 40, 50, no("taken", [seat]));
+      expect(s.check().ok).toBe(linearizable);
+    }
+  });
+
+  it("fails a search cut off at its step limit instead of passing it", () => {
+    const s = scenario();
+    s.claim("u1", "h", "h1");
+    s.op(hold("u1", "h", [A1]), 0, 10, held("h1", [A1]));
+    s.op({ f: "release", caller: "u1", holdId: "h1" }, 20, 30, ok({ holdId: "h1" }));
+    const r = s.check(1);
+    expect(r.ok).toBe(false);
+    expect(r.inconclusive).toBe(true);
+  });
+});

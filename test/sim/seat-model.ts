@@ -1,0 +1,539 @@
+import type { SeatOutcome } from "../../shared/seats/service.ts";
+import type { IdemRecord } from "../../shared/seats/types.ts";
+import { type CheckResult, checkHistory, type Model, type Operation } from "./linearizability.ts";
+
+/**
+ * A sequential model of the seat service, and the recorder that turns a seat run into a history
+ * for it: every answer a customer got (hold, confirm, release, each attempt on its own) and the
+ * sweeper's final settles must be explainable by ONE order of atomic steps of the model, each
+ * taking effect between its call and its answer (Wing & Gong, checked with checkHistory). The
+ * end-state invariants (checkSeatInvariants) cannot see a wrong answer that leaves a consistent
+ * end state; this can.
+ *
+ * Holds are named by their idempotency key (`caller/key`), not their id: every attempt of one
+ * request shares the key, and the claim pins one id per key, so the ids an answer names are
+ * resolved to keys before the search (and a key answered with two ids, or an id with two keys,
+ * fails outright). Orders likewise are named by their confirm key.
+ *
+ * Time. A hold ends by clocks, not by a step anyone takes, and each coordinator reads its own
+ * skewed clock, so two coordinators may disagree for a while about one hold. Each hold H with
+ * expiry E (as its claim pinned it, on the clock of the coordinator that stamped it, offset s0)
+ * gets two fixed-time events:
+ * - "dusk" at E - s0, the real time the stamping clock read E: before it H is live for every
+ *   answer (the promise the customer was given: no one may end H before).
+ * - "past" at E + margin + maxSkew: every clock then reads beyond E + margin, so H is expired for
+ *   every answer.
+ * Between the two each answer may see H either way, independently of the others (two attempts of
+ * one confirm, one "expired" and one sold, is correct there); the observed answer picks the
+ * branch. This accepts every order a correct service can produce and is no looser than its
+ * promise. A single lapse point would be too strict: answers inside the window can disagree.
+ * - "rollback": H's record turned into the "expired" tombstone by someone else than a hold taking
+ *   its seats (a cap's count, a hold that then failed, the sweeper). Optional (an unknown-outcome
+ *   operation) any time after dusk, and added only where it can show. Until then a retry of H's
+ *   request replays it as ok even past its expiry, as the service answers from a record "held".
+ * - "ghost": see HoldState.
+ *
+ * Attempts whose outcome is unknown (timeout, "unknown", "unavailable") may take effect at any
+ * time after their call, or never. Answers that prove no effect and promise nothing checkable
+ * ("in-flight", and "taken" after the hold gave up because seats kept changing hands) are left out.
+ */
+
+/**
+ * A hold's record as the model sees it. "ghost": seats (and the cap's count) locked for the hold
+ * by a change that landed on some of its keys only while its request ended otherwise (a retry
+ * then aborted, e.g. on the cap): no record, but the locks stand until the hold's time is up.
+ */
+export type HoldState = "ghost" | "held" | "sold" | "released" | "expired";
+
+/** Where a hold's time stands: surely live, inside the clocks' uncertainty window, surely past. */
+export type Phase = "live" | "dusk" | "past";
+
+export interface ModelHold {
+  readonly caller: string;
+  readonly seats: readonly string[];
+  readonly st: HoldState;
+  /** Confirm key of the sale (sold only). */
+  readonly order?: string;
+}
+
+export interface SeatModelState {
+  /** Hold key → hold. A key absent has had no effect yet. */
+  readonly holds: Readonly<Record<string, ModelHold>>;
+  /** Hold key → phase, set by the fixed-time "dusk" and "past" events (absent: live). Kept apart
+   * from the holds: a hold whose creation the search places late still has its time run out. */
+  readonly phases: Readonly<Record<string, Phase>>;
+}
+
+export type SeatInput =
+  | {
+      readonly f: "hold";
+      readonly hold: string;
+      readonly caller: string;
+      readonly seats: readonly string[];
+      readonly cap?: number;
+      /** Only replays an existing hold (the answer half of an attempt answered "expired"). */
+      readonly replayOnly?: boolean;
+      /** The answer observed, which picks the branch where the clocks allow two ("taken" or not,
+       * "seat-cap-reached" or not); absent for an unknown outcome (the branch with an effect). */
+      readonly answered?: string;
+    }
+  | {
+      readonly f: "confirm";
+      readonly hold: string;
+      readonly order: string;
+      readonly caller: string;
+      readonly answered?: string;
+    }
+  | { readonly f: "release"; readonly hold: string; readonly caller: string }
+  | { readonly f: "dusk" | "past" | "rollback" | "settle"; readonly hold: string }
+  | {
+      readonly f: "ghost";
+      readonly hold: string;
+      readonly caller: string;
+      readonly seats: readonly string[];
+    };
+
+export interface SeatOutput {
+  readonly code: string;
+  /** hold ok: the seats the answer names. */
+  readonly seats?: readonly string[];
+  /** settle: the state the sweeper left the record in. */
+  readonly state?: string;
+}
+
+type Step = { state: SeatModelState; output: SeatOutput };
+
+const sameSeats = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((s, i) => s === b[i]);
+
+const put = (s: SeatModelState, k: string, h: ModelHold): SeatModelState => ({
+  ...s,
+  holds: { ...s.holds, [k]: h },
+});
+
+const phaseOf = (s: SeatModelState, k: string): Phase => s.phases[k] ?? "live";
+/** Locks seats (and counts against the cap) until rolled back. */
+const locks = (h: ModelHold) => h.st === "ghost" || h.st === "held";
+
+const refuse = (s: SeatModelState, code: string): Step => ({ state: s, output: { code } });
+
+function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
+  const h = s.holds[i.hold];
+  if (h && h.st !== "ghost") {
+    if (h.st === "expired") return { state: s, output: { code: "expired" } };
+    if (!sameSeats(h.seats, i.seats)) return { state: s, output: { code: "conflict" } };
+    // A replay answers from the record, whatever the clocks say.
+    return { state: s, output: { code: "ok", seats: h.seats } };
+  }
+  if (i.replayOnly) return { state: s, output: { code: "absent" } };
+  const wanted = new Set(i.seats);
+  const rollback: string[] = [];
+  let taken = false;
+  let maybeTaken = false;
+  for (const [k, o] of Object.entries(s.holds)) {
+    if (k === i.hold || !o.seats.some((x) => wanted.has(x))) continue;
+    const ph = phaseOf(s, k);
+    if (o.st === "sold") {
+      // Sold for good; but a seat not yet settled to "sold" and past its hold's time reads as
+      // "roll back first", and the cap may refuse before that roll-back finds the sale.
+      taken = true;
+      continue;
+    }
+    if (!locks(o)) continue;
+    // A ghost's change may have landed on any subset of its keys: its seats may or may not be
+    // locked, and it stays put when the seats turn out free (so a ghost only ever allows more).
+    if (o.st === "ghost") {
+      if (ph !== "past") maybeTaken = true;
+      continue;
+    }
+    if (ph === "live") taken = true;
+    // In the window the coordinator's clock decides; past it, every clock says expired. Either
+    // way the seats move only once that hold's record is rolled back.
+    else if (ph === "dusk") maybeTaken = true;
+    rollback.push(k);
+  }
+  let over = false;
+  let maybeOver = false;
+  if (i.cap !== undefined) {
+    let sure = 0;
+    let unsure = 0;
+    for (const [k, o] of Object.entries(s.holds)) {
+      if (k === i.hold || o.caller !== i.caller) continue;
+      const ph = phaseOf(s, k);
+      if (o.st === "sold" || (o.st === "held" && ph === "live")) sure += o.seats.length;
+      else if (locks(o) && ph !== "past") unsure += o.seats.length;
+    }
+    over = sure + i.seats.length > i.cap;
+    maybeOver = sure + unsure + i.seats.length > i.cap;
+  }
+  // Where both refusals apply, which one comes first depends on what the coordinator read.
+  if (i.answered === "taken" && (taken || maybeTaken)) return refuse(s, "taken");
+  if (i.answered === "seat-cap-reached" && (over || maybeOver)) {
+    return refuse(s, "seat-cap-reached");
+  }
+  if (taken) return refuse(s, "taken");
+  if (over) return refuse(s, "seat-cap-reached");
+  let next = put(s, i.hold, { caller: i.caller, seats: i.seats, st: "held" });
+  for (const k of rollback) next = put(next, k, { ...s.holds[k]!, st: "expired" });
+  return { state: next, output: { code: "ok", seats: i.seats } };
+}
+
+function confirm(s: SeatModelState, i: Extract<SeatInput, { f: "confirm" }>): Step {
+  const h = s.holds[i.hold];
+  if (!h || h.st === "ghost") return { state: s, output: { code: "not-found" } };
+  if (h.st === "sold") {
+    return { state: s, output: { code: h.order === i.order ? "ok" : "already-confirmed" } };
+  }
+  if (h.st !== "held") return { state: s, output: { code: "expired" } };
+  if (h.caller !== i.caller) return { state: s, output: { code: "forbidden" } };
+  const ph = phaseOf(s, i.hold);
+  if (ph === "past" || (ph === "dusk" && i.answered === "expired")) {
+    return { state: s, output: { code: "expired" } };
+  }
+  return { state: put(s, i.hold, { ...h, st: "sold", order: i.order }), output: { code: "ok" } };
+}
+
+export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
+  init: { holds: {}, phases: {} },
+  step(s, i): Step {
+    const h = s.holds[i.hold];
+    const ok = { code: "ok" };
+    switch (i.f) {
+      case "hold":
+        return hold(s, i);
+      case "confirm":
+        return confirm(s, i);
+      case "release": {
+        if (!h || h.st === "ghost") return { state: s, output: { code: "not-found" } };
+        if (h.st === "expired") return { state: s, output: ok };
+        if (h.caller !== i.caller) return { state: s, output: { code: "forbidden" } };
+        if (h.st === "sold") return { state: s, output: { code: "sold" } };
+        // The record decides, not the clock: a hold past its time is released all the same.
+        return { state: put(s, i.hold, { ...h, st: "released" }), output: ok };
+      }
+      case "ghost":
+        return {
+          state: h ? s : put(s, i.hold, { caller: i.caller, seats: i.seats, st: "ghost" }),
+          output: ok,
+        };
+      case "dusk":
+      case "past":
+        return { state: { ...s, phases: { ...s.phases, [i.hold]: i.f } }, output: ok };
+      case "rollback":
+        return { state: h && locks(h) ? put(s, i.hold, { ...h, st: "expired" }) : s, output: ok };
+      case "settle": {
+        // The sweeper's clock is far past every expiry: whatever is not terminal is rolled back.
+        if (!h) return { state: s, output: { code: "ok", state: "expired" } };
+        const st = h.st === "sold" || h.st === "released" ? h.st : "expired";
+        return { state: put(s, i.hold, { ...h, st }), output: { code: "ok", state: st } };
+      }
+    }
+  },
+  equalOutput(a, b) {
+    if (a.code !== b.code) return false;
+    if (a.seats !== undefined && !sameSeats(a.seats, b.seats ?? [])) return false;
+    return a.state === b.state;
+  },
+  hash(s) {
+    const holds = Object.keys(s.holds)
+      .sort()
+      .map((k) => `${k}=${s.holds[k]!.st}${s.holds[k]!.order ?? ""}`);
+    const phases = Object.keys(s.phases)
+      .sort()
+      .map((k) => `${k}~${s.phases[k]}`);
+    return `${holds.join(";")}|${phases.join(";")}`;
+  },
+};
+
+/** One customer call as the simulator made it (ids as the answers named them). */
+export type SeatCall =
+  | {
+      readonly f: "hold";
+      readonly caller: string;
+      readonly key: string;
+      readonly seats: readonly string[];
+      readonly cap?: number;
+    }
+  | {
+      readonly f: "confirm";
+      readonly caller: string;
+      readonly key: string;
+      readonly holdId: string;
+    }
+  | { readonly f: "release"; readonly caller: string; readonly holdId: string };
+
+interface Recorded {
+  readonly call: SeatCall;
+  readonly at: number;
+  /** Undefined while running; null when the outcome is unknown. */
+  ret?: number;
+  answer?: SeatOutcome<unknown> | null;
+}
+
+/** Logical time of the sweeper's settles: after every hold's uncertainty window, as its clock is. */
+const SWEEP_TIME = Number.MAX_SAFE_INTEGER;
+
+export interface SeatClockFacts {
+  readonly skewMarginMs: number;
+  /** Largest clock offset of any coordinator (virtual ms). */
+  readonly maxSkewMs: number;
+  /** Per hold id, the clock offset of the coordinator that stamped its claim (when seen). */
+  readonly stampSkew: (holdId: string) => number | undefined;
+}
+
+export interface SeatCheck extends CheckResult {
+  readonly violations: readonly string[];
+  readonly operations: number;
+  /** How often the model's looser rules had to be open (see IN_WINDOW, GHOSTLY). */
+  readonly exercised: Record<string, number>;
+}
+
+/** Answers about a hold (its confirms, others' holds of its seats) given inside its clock window,
+ * where the model allows both "live" and "expired". */
+export const IN_WINDOW = "seat answers given inside a hold's clock window";
+/** Hold requests whose claim landed but that never answered ok: a ghost's locks may be real. */
+export const GHOSTLY = "hold requests claimed but never answered ok (possible ghosts)";
+
+/** Records a seat run's calls and answers, then checks them against seatModel. */
+export class SeatHistory {
+  private readonly calls: Recorded[] = [];
+  private readonly settles: { holdId: string; state: string }[] = [];
+
+  constructor(private readonly now: () => number) {}
+
+  /** Notes a call; the function returned takes its answer (null: timed out or never answered). */
+  call(c: SeatCall): (answer: SeatOutcome<unknown> | null) => void {
+    const r: Recorded = { call: c, at: this.now() };
+    this.calls.push(r);
+    return (answer) => {
+      r.ret = this.now();
+      r.answer = answer;
+    };
+  }
+
+  private exercised(
+    windows: ReadonlyMap<string, [number, number, readonly string[]]>,
+    keyOf: ReadonlyMap<string, string>,
+  ): Record<string, number> {
+    let inWindow = 0;
+    const answeredOk = new Set<string>();
+    for (const r of this.calls) {
+      if (r.answer?.ok && r.call.f === "hold") answeredOk.add(`${r.call.caller}/${r.call.key}`);
+      if (!r.answer || r.ret === undefined) continue;
+      const c = r.call;
+      const overlaps = ([lo, hi]: [number, number, readonly string[]]) =>
+        r.at <= hi && r.ret! >= lo;
+      if (c.f === "confirm") {
+        const w = windows.get(keyOf.get(c.holdId) ?? "");
+        if (w && overlaps(w)) inWindow++;
+      } else if (c.f === "hold") {
+        const mine = `${c.caller}/${c.key}`;
+        const hit = [...windows].some(
+          ([k, w]) => k !== mine && w[2].some((x) => c.seats.includes(x)) && overlaps(w),
+        );
+        if (hit) inWindow++;
+      }
+    }
+    const ghostly = [...windows.keys()].filter((k) => !answeredOk.has(k)).length;
+    return { [IN_WINDOW]: inWindow, [GHOSTLY]: ghostly };
+  }
+
+  /** A sweeper settle that answered ok, with the state it left the record in. */
+  settled(holdId: string, state: string): void {
+    this.settles.push({ holdId, state });
+  }
+
+  /**
+   * Builds the history (ids resolved to keys; per hold a ghost, dusk, past and maybe a rollback;
+   * the sweeper's settles) and searches it. `idems` are the final idempotency claims: they name
+   * the id and expiry of every hold whose claim landed, answered or not.
+   */
+  check(
+    idems: ReadonlyMap<string, IdemRecord | null>,
+    clock: SeatClockFacts,
+    limit = SEAT_SEARCH_STEP_LIMIT,
+  ): SeatCheck {
+    const violations: string[] = [];
+    const keyOf = new Map<string, string>();
+    const idOf = new Map<string, string>();
+    const expiry = new Map<string, number>();
+    const pin = (holdId: string, k: string, why: string) => {
+      const had = keyOf.get(holdId);
+      if (had !== undefined && had !== k)
+        violations.push(`hold id ${holdId} ${why} both ${had} and ${k}`);
+      const was = idOf.get(k);
+      if (was !== undefined && was !== holdId)
+        violations.push(`hold key ${k} ${why} both ${was} and ${holdId}`);
+      keyOf.set(holdId, k);
+      idOf.set(k, holdId);
+    };
+    for (const [ik, rec] of [...idems].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (rec?.op !== "hold") continue;
+      const k = ik.slice("idem/".length);
+      pin(rec.id, k, "claimed by");
+      if (rec.expiresAtMs !== undefined) expiry.set(k, rec.expiresAtMs);
+    }
+    const orders = new Map<string, string>();
+    for (const r of this.calls) {
+      const a = r.answer;
+      if (!a?.ok) continue;
+      if (r.call.f === "hold") {
+        const v = a.value as { holdId: string; expiresAtMs: number };
+        const k = `${r.call.caller}/${r.call.key}`;
+        pin(v.holdId, k, "answered for");
+        const e = expiry.get(k);
+        if (e !== undefined && e !== v.expiresAtMs) {
+          violations.push(`hold ${k} answered expiry ${v.expiresAtMs}, its claim pinned ${e}`);
+        }
+        expiry.set(k, v.expiresAtMs);
+      }
+      if (r.call.f === "confirm") {
+        const k = `${r.call.caller}/${r.call.key}`;
+        const o = (a.value as { orderId: string }).orderId;
+        const was = orders.get(k);
+        if (was !== undefined && was !== o)
+          violations.push(`confirm ${k} answered both ${was} and ${o}`);
+        orders.set(k, o);
+      }
+    }
+    const orderKeys = new Map<string, string>();
+    for (const [k, o] of orders) {
+      const had = orderKeys.get(o);
+      if (had !== undefined) violations.push(`order ${o} answered to both ${had} and ${k}`);
+      orderKeys.set(o, k);
+    }
+
+    // Two independent objects: the bot (its own section and cap) and everyone else.
+    const group = (k: string) => (k.startsWith("bot/") ? "bot" : "customers");
+    const ops: Operation<SeatInput, SeatOutput>[] = [];
+    const add = (input: SeatInput, call: number, ret: number, output?: SeatOutput) => {
+      const op = { id: ops.length, key: group(input.hold), input, call, ret };
+      ops.push(output === undefined ? op : { ...op, output });
+    };
+    const open = Number.POSITIVE_INFINITY;
+    for (const r of this.calls) {
+      const c = r.call;
+      let input: SeatInput;
+      if (c.f === "hold") {
+        input = {
+          f: "hold",
+          hold: `${c.caller}/${c.key}`,
+          caller: c.caller,
+          seats: c.seats,
+          ...(c.cap === undefined ? {} : { cap: c.cap }),
+        };
+      } else {
+        const k = keyOf.get(c.holdId);
+        if (k === undefined) {
+          violations.push(`${c.f} names hold id ${c.holdId}, which no answer or claim named`);
+          continue;
+        }
+        input =
+          c.f === "confirm"
+            ? { f: "confirm", hold: k, order: `${c.caller}/${c.key}`, caller: c.caller }
+            : { f: "release", hold: k, caller: c.caller };
+      }
+      const a = r.answer;
+      if (a === undefined || a === null || r.ret === undefined) {
+        add(input, r.at, open);
+        continue;
+      }
+      // The observed answer picks the branch where the clocks allow two.
+      const seen = (code: string): SeatInput =>
+        input.f === "hold" || input.f === "confirm" ? { ...input, answered: code } : input;
+      if (a.ok) {
+        add(seen("ok"), r.at, r.ret, {
+          code: "ok",
+          ...(c.f === "hold" ? { seats: (a.value as { seats: readonly string[] }).seats } : {}),
+        });
+        continue;
+      }
+      if (a.code === "unknown" || a.code === "unavailable") add(input, r.at, open);
+      else if (a.code === "in-flight") continue;
+      else if (a.code === "taken" && typeof a.detail === "string") continue;
+      else if (a.code === "expired" && input.f === "hold") {
+        // Locked (maybe by this very attempt) and rolled back before the answer.
+        add(input, r.at, open);
+        add({ ...input, replayOnly: true }, r.at, r.ret, { code: "expired" });
+      } else add(seen(a.code), r.at, r.ret, { code: a.code });
+    }
+    const firstCall = new Map<string, Extract<SeatCall, { f: "hold" }> & { at: number }>();
+    for (const r of this.calls) {
+      const k = r.call.f === "hold" ? `${r.call.caller}/${r.call.key}` : undefined;
+      if (r.call.f === "hold" && k && !firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
+    }
+    // A rollback (by a cap's count, a hold that then failed, the sweeper) shows only in a replay
+    // answered "expired", or in a release that found the record rolled back (answered ok, yet
+    // the sweeper found it expired); holds that take the seats roll their holders back themselves.
+    const swept = new Map(this.settles.map((x) => [keyOf.get(x.holdId), x.state]));
+    const showsRollback = (k: string) =>
+      this.calls.some((r) => {
+        const c = r.call;
+        if (c.f === "hold") {
+          return (
+            `${c.caller}/${c.key}` === k && r.answer?.ok === false && r.answer.code === "expired"
+          );
+        }
+        return c.f === "release" && keyOf.get(c.holdId) === k && swept.get(k) === "expired";
+      });
+    const windows = new Map<string, [number, number, readonly string[]]>();
+    for (const [k, c] of firstCall) {
+      const e = expiry.get(k);
+      // Any attempt's change may have landed on some of its keys only, whatever it answered. A
+      // ghost only allows more, so it is placed at once (no branch for the search).
+      add({ f: "ghost", hold: k, caller: c.caller, seats: c.seats }, c.at, c.at, { code: "ok" });
+      const rollback = showsRollback(k);
+      if (e === undefined) {
+        // Its claim never landed (only some seats did): its expiry is unknown, so it may be
+        // rolled back any time and its time never surely runs out.
+        if (rollback) add({ f: "rollback", hold: k }, c.at, open);
+        continue;
+      }
+      const id = idOf.get(k);
+      const s0 = (id === undefined ? undefined : clock.stampSkew(id)) ?? clock.maxSkewMs;
+      const lo = e - s0;
+      const hi = Math.max(lo, e + clock.skewMarginMs + clock.maxSkewMs);
+      windows.set(k, [lo, hi, c.seats]);
+      add({ f: "dusk", hold: k }, lo, lo, { code: "ok" });
+      add({ f: "past", hold: k }, hi, hi, { code: "ok" });
+      if (rollback) add({ f: "rollback", hold: k }, lo, open);
+    }
+    for (const s of this.settles) {
+      const k = keyOf.get(s.holdId);
+      if (k !== undefined)
+        add({ f: "settle", hold: k }, SWEEP_TIME, SWEEP_TIME, { code: "ok", state: s.state });
+    }
+    const r = checkHistory(seatModel, ops, limit);
+    if (!r.ok) {
+      const what = r.inconclusive ? "search cut off" : "no order of the seat model explains it";
+      violations.push(
+        `seat history of ${r.key} not linearizable (${what}); longest prefix: ${describe(ops, r.longestPrefix)}`,
+      );
+    }
+    return {
+      ...r,
+      ok: r.ok && violations.length === 0,
+      violations,
+      operations: ops.length,
+      exercised: this.exercised(windows, keyOf),
+    };
+  }
+}
+
+/** Smaller than the registers' limit: a seat run's search takes far fewer steps (see docs). */
+export const SEAT_SEARCH_STEP_LIMIT = 1_000_000;
+
+function describe(
+  ops: readonly Operation<SeatInput, SeatOutput>[],
+  ids?: readonly number[],
+): string {
+  if (!ids) return "-";
+  const byId = new Map(ops.map((o) => [o.id, o]));
+  return ids
+    .slice(-8)
+    .map((id) => {
+      const o = byId.get(id)!;
+      return `${o.input.f} ${o.input.hold}${o.output ? ` → ${o.output.code}` : " (open)"}`;
+    })
+    .join(", ");
+}
