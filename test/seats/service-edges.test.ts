@@ -296,9 +296,11 @@ describe("SeatService edges", () => {
     });
   });
 
-  it("reads seats from the local store by default", async () => {
+  it("reads seats from the local store by default, from the majority with it down", async () => {
     const c = cluster();
     c.acceptors[0] = down;
+    expect(await c.provider().seats("ev", seats("A1"))).toMatchObject({ ok: true });
+    c.acceptors[1] = down;
     expect(await c.provider().seats("ev", seats("A1"))).toMatchObject({
       ok: false,
       code: "unavailable",
