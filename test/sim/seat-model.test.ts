@@ -207,6 +207,24 @@ describe("seat model", () => {
     }
   });
 
+  it("explains a retry refused as taken by its own earlier attempt's half-landed lock", () => {
+    // Seed 644: attempt 1 (never answered) locked A2 under its id but missed the claim; the retry,
+    // under a fresh id, found A2 locked by an id it could not know as its own; attempt 1 then
+    // claimed and held the seats later on. Only with a sibling attempt, and only while the
+    // request's time is not surely past.
+    for (const [first, retryAt, linearizable] of [
+      [true, 20, true],
+      [false, 20, false],
+      [true, 600, false],
+    ] as const) {
+      const s = scenario();
+      s.claim("u1", "h", "h1");
+      if (first) s.op(hold("u1", "h", [A1, A2]), 0, 10, null);
+      s.op(hold("u1", "h", [A1, A2]), retryAt, retryAt + 10, no("taken", [A2]));
+      expect(s.check().ok).toBe(linearizable);
+    }
+  });
+
   it("fails a search cut off at its step limit instead of passing it", () => {
     const s = scenario();
     s.claim("u1", "h", "h1");

@@ -73,6 +73,10 @@ export type SeatInput =
       readonly cap?: number;
       /** Only replays an existing hold (the answer half of an attempt answered "expired"). */
       readonly replayOnly?: boolean;
+      /** Another attempt of this request, under another hold id, started before this one answered:
+       * its change may have locked some of these seats without the claim that names that id, and
+       * this attempt then cannot tell the lock from a stranger's (see ownGhost in hold()). */
+      readonly sibling?: boolean;
       /** The answer observed, which picks the branch where the clocks allow two ("taken" or not,
        * "seat-cap-reached" or not); absent for an unknown outcome (the branch with an effect). */
       readonly answered?: string;
@@ -152,6 +156,11 @@ function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
     else if (ph === "dusk") maybeTaken = true;
     rollback.push(k);
   }
+  // This request's own ghost: a sibling attempt's change that landed on some seats but not on the
+  // claim. Seats name only a hold id, so this attempt sees a stranger's lock and may be refused
+  // "taken" (never the cap: the count skips entries of its own key). Until the claim lands (after
+  // which the record is no longer a ghost here) and while the ghost's time is not past.
+  if (h?.st === "ghost" && i.sibling && phaseOf(s, i.hold) !== "past") maybeTaken = true;
   let over = false;
   let maybeOver = false;
   if (i.cap !== undefined) {
@@ -293,6 +302,9 @@ export interface SeatCheck extends CheckResult {
 export const IN_WINDOW = "seat answers given inside a hold's clock window";
 /** Hold requests whose claim landed but that never answered ok: a ghost's locks may be real. */
 export const GHOSTLY = "hold requests claimed but never answered ok (possible ghosts)";
+/** Hold attempts answered "taken" while a sibling attempt of the same request had started: the
+ * request's own ghost may explain the refusal (an upper bound on how often it has to). */
+export const SELF_TAKEN = "hold attempts refused taken beside a sibling (own ghost allowed)";
 
 /** Records a seat run's calls and answers, then checks them against seatModel. */
 export class SeatHistory {
@@ -316,10 +328,12 @@ export class SeatHistory {
     keyOf: ReadonlyMap<string, string>,
   ): Record<string, number> {
     let inWindow = 0;
+    let selfTaken = 0;
     const answeredOk = new Set<string>();
     for (const r of this.calls) {
       if (r.answer?.ok && r.call.f === "hold") answeredOk.add(`${r.call.caller}/${r.call.key}`);
       if (!r.answer || r.ret === undefined) continue;
+      if (!r.answer.ok && r.answer.code === "taken" && this.hasSibling(r)) selfTaken++;
       const c = r.call;
       const overlaps = ([lo, hi]: [number, number, readonly string[]]) =>
         r.at <= hi && r.ret! >= lo;
@@ -335,7 +349,22 @@ export class SeatHistory {
       }
     }
     const ghostly = [...windows.keys()].filter((k) => !answeredOk.has(k)).length;
-    return { [IN_WINDOW]: inWindow, [GHOSTLY]: ghostly };
+    return { [IN_WINDOW]: inWindow, [GHOSTLY]: ghostly, [SELF_TAKEN]: selfTaken };
+  }
+
+  /** Whether another attempt of r's hold request started before r answered (r: a hold). */
+  private hasSibling(r: Recorded): boolean {
+    const c = r.call;
+    if (c.f !== "hold") return false;
+    const end = r.ret ?? Number.POSITIVE_INFINITY;
+    return this.calls.some(
+      (o) =>
+        o !== r &&
+        o.call.f === "hold" &&
+        o.call.caller === c.caller &&
+        o.call.key === c.key &&
+        o.at <= end,
+    );
   }
 
   /** A sweeper settle that answered ok, with the state it left the record in. */
@@ -421,6 +450,7 @@ export class SeatHistory {
           caller: c.caller,
           seats: c.seats,
           ...(c.cap === undefined ? {} : { cap: c.cap }),
+          ...(this.hasSibling(r) ? { sibling: true } : {}),
         };
       } else {
         const k = keyOf.get(c.holdId);
