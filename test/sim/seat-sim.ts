@@ -9,7 +9,7 @@ import { countKills } from "./kills.ts";
 import type { SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
-import { type SeatAnswerBug, wrongAnswers } from "./seat-bugs.ts";
+import { wrongAnswers } from "./seat-bugs.ts";
 import { claimTakeoverTimings, dieAfterClaim, noRollbackClient, seatStep } from "./seat-faults.ts";
 import { type SeatCall, SeatHistory } from "./seat-model.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
