@@ -31,7 +31,7 @@ import type { Scheduler } from "./scheduler.ts";
 /** Share of runs in which one store is rolled back (unless `--amnesia` forces it in every run). */
 export const AMNESIA_SHARE = 0.25;
 /** Seeds the amnesia fault's own random stream. */
-const AMNESIA_STREAM = 0x27d4eb2f;
+const AMNESIA_STREAM = 0x9e3779b9;
 /** Seeds the sweeper's own stream (its schedule and its messages' delays). */
 const SWEEP_STREAM = 0x165667b1;
 /** Routine passes run in this window of virtual time (the workloads' busy part). */

@@ -44,7 +44,7 @@ const TWIN_CAS = 0.25;
 /** Seeds the lanes' own random stream (any constant apart from the world's). */
 const LANE_STREAM = 0x5bd1e995;
 /** Seeds the local reads' own stream. */
-const LOCAL_READ_STREAM = 0x27d4eb2f;
+const LOCAL_READ_STREAM = 0x85ebca6b;
 /** Share of operations followed by a local (committed-only) read of a random key. */
 const LOCAL_READ_SHARE = 0.25;
 
