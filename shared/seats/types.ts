@@ -71,5 +71,3 @@ export interface QuotaRecord {
 
 export type Register = SeatValue | HoldRecord | IdemRecord | QuotaRecord;
 
-export const isTerminal = (h: HoldRecord | null): boolean =>
-  h !== null && (h.state === "sold" || h.state === "released" || h.state === "expired");
