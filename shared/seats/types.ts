@@ -70,4 +70,3 @@ export interface QuotaRecord {
 }
 
 export type Register = SeatValue | HoldRecord | IdemRecord | QuotaRecord;
-
