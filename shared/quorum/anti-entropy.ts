@@ -89,25 +89,46 @@ export function comparableUpTo(
   return upTo;
 }
 
-export async function antiEntropy(
-  client: QuorumClient,
+export interface StoreScans {
+  /** Per acceptor, up to `limit` records (null: its scan failed). */
+  readonly scans: readonly (Awaited<ReturnType<typeof scanUpTo>> | null)[];
+  readonly unreachable: number[];
+  /** See comparableUpTo; undefined when every scan reached the end of the prefix. */
+  readonly upTo: string | undefined;
+  /** Every key some reachable acceptor holds, up to `upTo`, sorted. */
+  readonly keys: string[];
+}
+
+/** The first step of every sweep (anti-entropy, rejoin walk, garbage collection): one slice of
+ * `prefix` from each acceptor, and the keys that can be compared across them. */
+export async function scanStores(
   acceptors: readonly AcceptorPort[],
   prefix: string,
-  opts: { limit?: number; after?: string } = {},
-): Promise<AntiEntropyResult> {
+  opts: { limit?: number; after?: string },
+): Promise<StoreScans> {
   const limit = Math.max(1, opts.limit ?? ANTI_ENTROPY_LIMIT_DEFAULT);
   const scans = await Promise.all(
     acceptors.map((a) => scanUpTo(a, prefix, limit, opts.after).catch(() => null)),
   );
   const unreachable = scans.flatMap((s, i) => (s === null ? [i] : []));
   const upTo = comparableUpTo(scans);
+  const all = new Set<string>();
+  for (const s of scans)
+    for (const r of s?.records ?? []) if (upTo === undefined || r.key <= upTo) all.add(r.key);
+  return { scans, unreachable, upTo, keys: [...all].sort() };
+}
+
+export async function antiEntropy(
+  client: QuorumClient,
+  acceptors: readonly AcceptorPort[],
+  prefix: string,
+  opts: { limit?: number; after?: string } = {},
+): Promise<AntiEntropyResult> {
+  const { scans, unreachable, upTo, keys: all } = await scanStores(acceptors, prefix, opts);
   const keys = disagreeingKeys(
     scans.map((s) => s?.records ?? null),
     upTo,
   );
-  const all = new Set<string>();
-  for (const s of scans)
-    for (const r of s?.records ?? []) if (upTo === undefined || r.key <= upTo) all.add(r.key);
   let repaired = 0;
   let failed = 0;
   for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) {
@@ -116,6 +137,6 @@ export async function antiEntropy(
     if (out.status === "ok") repaired += batch.length;
     else failed += batch.length;
   }
-  const result = { scanned: all.size, disagreeing: keys.length, repaired, failed, unreachable };
+  const result = { scanned: all.length, disagreeing: keys.length, repaired, failed, unreachable };
   return upTo === undefined ? result : { ...result, next: upTo };
 }

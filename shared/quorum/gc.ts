@@ -1,6 +1,6 @@
 import type { AcceptorPort, AcceptorRecord, DeleteEntry } from "../storage/ports.ts";
 import { BATCH_KEYS_MAX, emptyRecord } from "../storage/ports.ts";
-import { ANTI_ENTROPY_LIMIT_DEFAULT, comparableUpTo, scanUpTo } from "./anti-entropy.ts";
+import { scanStores } from "./anti-entropy.ts";
 import { counterOf, maxBallot } from "./ballot.ts";
 import type { QuorumClient } from "./client.ts";
 import { CHANGE_LIFETIME_MS, WARM_TTL_MS } from "./proposer.ts";
@@ -168,12 +168,7 @@ export async function collectGarbage(
   prefix: string,
   o: GcOptions,
 ): Promise<GcResult> {
-  const limit = Math.max(1, o.limit ?? ANTI_ENTROPY_LIMIT_DEFAULT);
-  const scans = await Promise.all(
-    acceptors.map((a) => scanUpTo(a, prefix, limit, o.after).catch(() => null)),
-  );
-  const unreachable = scans.flatMap((s, i) => (s === null ? [i] : []));
-  const upTo = comparableUpTo(scans);
+  const { scans, unreachable, upTo } = await scanStores(acceptors, prefix, o);
   const result: GcResult = {
     scanned: 0,
     deleted: 0,

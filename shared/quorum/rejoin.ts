@@ -1,5 +1,5 @@
 import { type AcceptorPort, type AcceptorRecord, BATCH_KEYS_MAX } from "../storage/ports.ts";
-import { ANTI_ENTROPY_LIMIT_DEFAULT, scanUpTo } from "./anti-entropy.ts";
+import { scanStores } from "./anti-entropy.ts";
 import type { QuorumClient } from "./client.ts";
 import { ACCEPTOR_TIMEOUT_MS } from "./client.ts";
 import { isReservedKey, type Membership } from "./membership.ts";
@@ -80,21 +80,9 @@ export async function rejoinSlice(
   rejoining: number,
   opts: { limit?: number; after?: string } = {},
 ): Promise<RejoinSlice> {
-  const limit = Math.max(1, opts.limit ?? ANTI_ENTROPY_LIMIT_DEFAULT);
-  const scans = await Promise.all(
-    acceptors.map((a) => scanUpTo(a, "", limit, opts.after).catch(() => null)),
-  );
-  const unreachable = scans.flatMap((s, i) => (s === null ? [i] : []));
-  let upTo: string | undefined;
-  for (const s of scans) {
-    const last = s && !s.complete ? s.records.at(-1)?.key : undefined;
-    if (last !== undefined && (upTo === undefined || last < upTo)) upTo = last;
-  }
-  const all = new Set<string>();
-  for (const s of scans)
-    for (const r of s?.records ?? []) if (upTo === undefined || r.key <= upTo) all.add(r.key);
+  const { unreachable, upTo, keys: all } = await scanStores(acceptors, "", opts);
   // A store reached without its decorator still lists its own membership record: not a register.
-  const keys = [...all].filter((k) => !isReservedKey(k)).sort();
+  const keys = all.filter((k) => !isReservedKey(k));
   let moved = 0;
   let failed = 0;
   for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) {
