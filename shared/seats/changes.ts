@@ -32,6 +32,11 @@ export const HOLD_TTL_MS = 10 * 60_000;
 /** A claimed idempotency key whose request started less than this long ago is still in flight
  * (409); older claims are presumed abandoned and a retry takes the request over. */
 export const IN_FLIGHT_MS = 30_000;
+/** How long what a request leaves behind outlives it: an idempotency claim (counted from its
+ * request's start, or its hold's expiry if later) and a hold record that ended unsold (from its
+ * expiry). Past it a sweep writes the record null and the collector later deletes it
+ * (docs/decisions/0006-product-garbage.md). Sold holds are sales and are never swept. */
+export const RECORD_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
 /** The two clock rules of the seat core. Production keeps SEAT_TIMINGS; the simulator scales them
  * down to its hold lifetimes so that expiry takeovers and abandoned-claim takeovers happen within a
@@ -39,10 +44,14 @@ export const IN_FLIGHT_MS = 30_000;
 export interface SeatTimings {
   readonly skewMarginMs: number;
   readonly claimInFlightMs: number;
+  /** Absent: RECORD_RETENTION_MS. Must exceed skewMarginMs plus a change's lifetime, so nothing
+   * still running when a hold expires can meet its swept records. */
+  readonly retentionMs?: number;
 }
 export const SEAT_TIMINGS: SeatTimings = {
   skewMarginMs: SKEW_MARGIN_MS,
   claimInFlightMs: IN_FLIGHT_MS,
+  retentionMs: RECORD_RETENTION_MS,
 };
 /** Seats per hold: seats + idempotency + hold + one hold record per expired holder stay well
  * under the 100-key batch limit. */
@@ -81,7 +90,9 @@ export type SeatAbort =
   | { readonly code: "forbidden" }
   | { readonly code: "already-confirmed" }
   | { readonly code: "sold" }
-  | { readonly code: "live" };
+  | { readonly code: "live" }
+  /** A sweep found the record still within its retention (or sold): left as it is. */
+  | { readonly code: "kept" };
 
 const abort = (a: SeatAbort): ChangeResult<Register> => ({ abort: a });
 
@@ -226,6 +237,12 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
       return abort({ code: "replay", holdId: i.holdId });
     }
+    // The claim pinned an expiry that has passed (its attempt died before step 2): locking seats
+    // now would only lock them for a hold that is already over, and a swept hold record must not
+    // come back to life through a late retry.
+    if (idem?.expiresAtMs !== undefined && i.now > idem.expiresAtMs + t.skewMarginMs) {
+      return abort({ code: "expired" });
+    }
     if (idem !== null && i.adopted && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
@@ -290,13 +307,23 @@ export interface CommitHoldInput {
   readonly expiresAtMs: number;
   readonly caller: string;
   readonly hash: string;
+  /** Read after step 1 ended, not before it: a coordinator frozen in between must not create a
+   * record for a hold that is over. */
+  readonly now: number;
+  readonly timings?: SeatTimings;
 }
 
-/** Step 2 of a hold, over [hold/<holdId>]: the hold becomes live. */
+/**
+ * Step 2 of a hold, over [hold/<holdId>]: the hold becomes live. Refused once the hold is past its
+ * expiry and the skew margin: by then anyone may roll it back, and a swept (null) record must read
+ * as over for good, not as "step 2 not run yet".
+ */
 export function commitHold(i: CommitHoldInput): ChangeFn<Register> {
+  const margin = (i.timings ?? SEAT_TIMINGS).skewMarginMs;
   return (cur) => {
     const hold = cur[0] as HoldRecord | null;
     if (hold === null) {
+      if (i.now > i.expiresAtMs + margin) return abort({ code: "expired" });
       const rec: HoldRecord = {
         state: "held",
         seats: i.seats,
@@ -328,11 +355,11 @@ export function expireHold(i: {
     const hold = cur[0] as HoldRecord | null;
     if (hold === null) {
       if (i.now <= i.seatExpiresAtMs + margin) return abort({ code: "live" });
-      return { values: [{ state: "expired" }] };
+      return { values: [{ state: "expired", expiresAtMs: i.seatExpiresAtMs }] };
     }
     if (hold.state === "held") {
       if (i.now <= hold.expiresAtMs + margin) return abort({ code: "live" });
-      return { values: [{ state: "expired", seats: hold.seats }] };
+      return { values: [{ state: "expired", seats: hold.seats, expiresAtMs: hold.expiresAtMs }] };
     }
     if (hold.state === "sold") return abort({ code: "sold" });
     return { values: [hold] };
@@ -468,5 +495,53 @@ export function forgetHolds(holdIds: readonly string[]): ChangeFn<Register> {
     if (q === null) return { values: [null] };
     const keep = (e: { readonly holdId: string }) => !holdIds.includes(e.holdId);
     return { values: [{ sold: q.sold.filter(keep), live: q.live.filter(keep) }] };
+  };
+}
+
+/** The retention rule shared by both sweeps: is a record that ended at `endedAtMs` past it? */
+function pastRetention(now: number, endedAtMs: number, t: SeatTimings): boolean {
+  return now > endedAtMs + t.skewMarginMs + (t.retentionMs ?? RECORD_RETENTION_MS);
+}
+
+/**
+ * Sweep a hold record, over [hold/<holdId>]: a hold that ended unsold (released, or expired and
+ * rolled back) more than the retention ago is written null, for the collector to delete
+ * (shared/quorum/gc.ts). Null is safe to leave behind: step 2 refuses past expiry, so a null
+ * record never becomes live again, and a seat still pointing here is judged by its own expiry,
+ * never freed earlier than the record would have freed it. Held, sold and young records are kept;
+ * an expired record without an expiry (written before expiries were recorded) is kept too.
+ */
+export function sweepHold(i: {
+  readonly now: number;
+  readonly timings?: SeatTimings;
+}): ChangeFn<Register> {
+  const t = i.timings ?? SEAT_TIMINGS;
+  return (cur) => {
+    const hold = cur[0] as HoldRecord | null;
+    if (hold === null) return abort({ code: "not-found" });
+    if (hold.state !== "released" && hold.state !== "expired") return abort({ code: "kept" });
+    const ended = hold.expiresAtMs;
+    if (ended === undefined || !pastRetention(i.now, ended, t)) return abort({ code: "kept" });
+    return { values: [null] };
+  };
+}
+
+/**
+ * Sweep an idempotency claim, over [idem/<caller>/<key>]: a claim past the retention (from its
+ * request's start, or its hold's expiry when later) is written null. A retry after that is a new
+ * request; what the claim protected stays protected by the records themselves (a sold hold names
+ * the confirm that bought it, a refunded order refuses a second refund).
+ */
+export function sweepClaim(i: {
+  readonly now: number;
+  readonly timings?: SeatTimings;
+}): ChangeFn<Register> {
+  const t = i.timings ?? SEAT_TIMINGS;
+  return (cur) => {
+    const claim = cur[0] as IdemRecord | null;
+    if (claim === null) return abort({ code: "not-found" });
+    const ended = Math.max(claim.startedAtMs, claim.expiresAtMs ?? Number.NEGATIVE_INFINITY);
+    if (!Number.isFinite(ended) || !pastRetention(i.now, ended, t)) return abort({ code: "kept" });
+    return { values: [null] };
   };
 }

@@ -19,6 +19,8 @@ import {
   type SeatTimings,
   type SettleResult,
   settleSeats,
+  sweepClaim,
+  sweepHold,
 } from "./changes.ts";
 import { requestHash } from "./hash.ts";
 import { holdKey, isSegment, type SeatRef, seatKeys } from "./keys.ts";
@@ -201,6 +203,8 @@ export class SeatService {
       expiresAtMs: lock.expiresAtMs,
       caller,
       hash,
+      now: this.o.now(),
+      timings: this.timings,
     });
     const out = await this.step([holdKey(lock.holdId)], commit);
     if (out.status === "ok") {
@@ -317,6 +321,33 @@ export class SeatService {
       value: { state: rec.state, seats, ...(out.result as SettleResult) },
       replayed: false,
     };
+  }
+
+  /**
+   * One record of a sweep pass (shared/seats/sweep.ts): a hold past expiry is rolled back and its
+   * seats freed; one that ended unsold more than the retention ago is freed again (cheap if done)
+   * and written null. Every decision is re-made inside a quorum change on committed state: the
+   * scan that named the hold is only a hint.
+   */
+  async sweepHold(holdId: string): Promise<"expired" | "swept" | "kept" | "failed"> {
+    const settled = await this.settle(holdId);
+    if (!settled.ok) return settled.code === "not-found" ? "kept" : "failed";
+    const state = settled.value.state;
+    if (state === "held" || state === "sold") return "kept";
+    const out = await this.step(
+      [holdKey(holdId)],
+      sweepHold({ now: this.o.now(), timings: this.timings }),
+    );
+    if (out.status === "ok") return "swept";
+    if (out.status === "aborted") return state === "expired" ? "expired" : "kept";
+    return "failed";
+  }
+
+  /** Writes an idempotency claim null once it is past the retention (sweepClaim). */
+  async sweepClaim(key: string): Promise<"swept" | "kept" | "failed"> {
+    const out = await this.step([key], sweepClaim({ now: this.o.now(), timings: this.timings }));
+    if (out.status === "ok") return "swept";
+    return out.status === "aborted" ? "kept" : "failed";
   }
 
   /** Seat values as stored (quorum: linearizable; local: this provider's copy only). */

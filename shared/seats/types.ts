@@ -36,7 +36,13 @@ export type HoldRecord =
       readonly hash: string;
     }
   /** Rolled back by someone who found its seats past expiry; may lack details if never created. */
-  | { readonly state: "expired"; readonly seats?: readonly string[] };
+  | {
+      readonly state: "expired";
+      readonly seats?: readonly string[];
+      /** The expiry it was rolled back for (the record's, or the seat's when it had none); absent
+       * on records written before it was kept, which are then never swept. */
+      readonly expiresAtMs?: number;
+    };
 
 /** An idempotency claim: the first request with a (caller, key) pins the body hash and the ids. */
 export interface IdemRecord {

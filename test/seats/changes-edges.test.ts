@@ -93,7 +93,7 @@ describe("seat change edges", () => {
   });
 
   it("commitHold: a record already there replays, conflicts or was rolled back", () => {
-    const i = { holdId: "H1", seats, expiresAtMs: 1_600, caller: "u1", hash: "h1" };
+    const i = { holdId: "H1", seats, expiresAtMs: 1_600, caller: "u1", hash: "h1", now: 1_000 };
     expect(reason(commitHold(i)([rec()]))).toEqual({ code: "replay", holdId: "H1" });
     expect(reason(commitHold(i)([rec({ hash: "x" })]))).toEqual({ code: "conflict" });
     expect(reason(commitHold(i)([{ state: "expired" }]))).toEqual({ code: "expired" });
@@ -102,9 +102,13 @@ describe("seat change edges", () => {
   it("expireHold: only past expiry plus the margin; a sold hold stays sold; terminal ones stay", () => {
     const at = (now: number) => expireHold({ holdId: "H1", seatExpiresAtMs: 1_600, now });
     expect(reason(at(1_600 + SKEW_MARGIN_MS)([null]))).toEqual({ code: "live" });
-    expect(values(at(1_601 + SKEW_MARGIN_MS)([null]))).toEqual([{ state: "expired" }]);
+    expect(values(at(1_601 + SKEW_MARGIN_MS)([null]))).toEqual([
+      { state: "expired", expiresAtMs: 1_600 },
+    ]);
     expect(reason(at(1_600 + SKEW_MARGIN_MS)([rec()]))).toEqual({ code: "live" });
-    expect(values(at(1_601 + SKEW_MARGIN_MS)([rec()]))).toEqual([{ state: "expired", seats }]);
+    expect(values(at(1_601 + SKEW_MARGIN_MS)([rec()]))).toEqual([
+      { state: "expired", seats, expiresAtMs: 1_600 },
+    ]);
     expect(reason(at(1_601 + SKEW_MARGIN_MS)([sold]))).toEqual({ code: "sold" });
     const released = rec({ state: "released" });
     expect(values(at(1_601 + SKEW_MARGIN_MS)([released]))).toEqual([released]);

@@ -139,8 +139,10 @@ describe("holdSeats", () => {
     });
     const adopted = { ...base, holdId: "H0", adopted: true };
     expect(reason(holdSeats(adopted)([claim, null, free, free]))).toEqual({ code: "in-flight" });
+    // Taken over once stale, with the expiry the first attempt pinned (still ahead here).
     const stale = { ...adopted, now: 990 + IN_FLIGHT_MS };
-    expect(values(holdSeats(stale)([claim, null, free, free]))?.[2]).toEqual(heldBy("H0", 1_590));
+    const pinned = { ...claim, expiresAtMs: 99_000 };
+    expect(values(holdSeats(stale)([pinned, null, free, free]))?.[2]).toEqual(heldBy("H0", 99_000));
     expect(reason(holdSeats({ ...base, holdId: "H0" })([claim, heldRec(), free, free]))).toEqual({
       code: "replay",
       holdId: "H0",
@@ -182,7 +184,14 @@ describe("holdSeats", () => {
 
 describe("hold record transitions", () => {
   it("commitHold creates the record once; an expired tombstone blocks it", () => {
-    const c = commitHold({ holdId: "H1", seats, expiresAtMs: 1_600, caller: "u1", hash: "h1" });
+    const c = commitHold({
+      holdId: "H1",
+      seats,
+      expiresAtMs: 1_600,
+      caller: "u1",
+      hash: "h1",
+      now: 1_000,
+    });
     expect(values(c([null]))).toEqual([heldRec()]);
     expect(reason(c([heldRec()]))).toEqual({ code: "replay", holdId: "H1" });
     expect(reason(c([{ state: "expired" }]))).toEqual({ code: "expired" });
@@ -191,8 +200,12 @@ describe("hold record transitions", () => {
   it("expireHold rolls back only past expiry plus margin, never a sale", () => {
     const e = (now: number) => expireHold({ holdId: "H1", seatExpiresAtMs: 1_600, now });
     expect(reason(e(1_600 + SKEW_MARGIN_MS)([heldRec()]))).toEqual({ code: "live" });
-    expect(values(e(1_601 + SKEW_MARGIN_MS)([heldRec()]))).toEqual([{ state: "expired", seats }]);
-    expect(values(e(1_601 + SKEW_MARGIN_MS)([null]))).toEqual([{ state: "expired" }]);
+    expect(values(e(1_601 + SKEW_MARGIN_MS)([heldRec()]))).toEqual([
+      { state: "expired", seats, expiresAtMs: 1_600 },
+    ]);
+    expect(values(e(1_601 + SKEW_MARGIN_MS)([null]))).toEqual([
+      { state: "expired", expiresAtMs: 1_600 },
+    ]);
     const sold = {
       ...heldRec(),
       state: "sold",

@@ -6,6 +6,7 @@ import {
   type HoldInput,
   holdSeats,
   IN_FLIGHT_MS,
+  RECORD_RETENTION_MS,
   SEAT_TIMINGS,
   type SeatTimings,
   SKEW_MARGIN_MS,
@@ -33,7 +34,11 @@ const rec: HoldRecord = { state: "held", seats, expiresAtMs: 900, caller: "u1", 
 
 describe("seat timings", () => {
   it("defaults to the production constants", () => {
-    expect(SEAT_TIMINGS).toEqual({ skewMarginMs: SKEW_MARGIN_MS, claimInFlightMs: IN_FLIGHT_MS });
+    expect(SEAT_TIMINGS).toEqual({
+      skewMarginMs: SKEW_MARGIN_MS,
+      claimInFlightMs: IN_FLIGHT_MS,
+      retentionMs: RECORD_RETENTION_MS,
+    });
     expect(reason(holdSeats({ ...base, now: 900 + SKEW_MARGIN_MS })([null, null, held]))).toEqual({
       code: "taken",
       seats,

@@ -71,7 +71,9 @@ function holdView(s: Services, holdId: string, rec: HoldRecord, total?: Money): 
     eventId,
     seats,
     state,
-    ...("expiresAtMs" in rec ? { expiresAt: new Date(rec.expiresAtMs).toISOString() } : {}),
+    ...(rec.expiresAtMs !== undefined
+      ? { expiresAt: new Date(rec.expiresAtMs).toISOString() }
+      : {}),
     ...(total ? { total } : {}),
     ...(rec.state === "sold" ? { orderId: rec.orderId } : {}),
   };

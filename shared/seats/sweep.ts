@@ -1,0 +1,107 @@
+import { scanUpTo } from "../quorum/anti-entropy.ts";
+import type { AcceptorPort } from "../storage/ports.ts";
+import { RECORD_RETENTION_MS, SEAT_TIMINGS, type SeatTimings } from "./changes.ts";
+import type { SeatService } from "./service.ts";
+import type { HoldRecord, IdemRecord } from "./types.ts";
+
+/**
+ * The seat sweep: the scheduled pass that ends what no request ends. It rolls back holds past
+ * their expiry (their seats come back on sale even if nobody asks for them) and writes null the
+ * records past their retention (unsold holds, idempotency claims), which the garbage collector
+ * (shared/quorum/gc.ts) deletes a day later. Candidates come from one store's raw scan, which may
+ * hold values that never committed: they only choose which keys to look at, and every action is a
+ * quorum change that re-reads committed state and re-checks its own rule (sweepHold, sweepClaim).
+ */
+
+export const SWEEP_PREFIXES = ["hold/", "idem/"] as const;
+export type SweepPrefix = (typeof SWEEP_PREFIXES)[number];
+
+export interface SweepResult {
+  scanned: number;
+  /** Holds rolled back (seats freed) by this pass. */
+  expired: number;
+  /** Records written null (collected later). */
+  swept: number;
+  /** Candidates the quorum said to keep (touched since the scan, or still within the rules). */
+  kept: number;
+  failed: number;
+  /** Where the next pass resumes; absent when this one reached the end of the prefix. */
+  next?: string;
+}
+
+export type SweepAction = "hold" | "claim" | null;
+
+/** What the sweep does with one scanned record, from its raw value alone (a hint, see above). */
+export function sweepAction(
+  key: string,
+  value: string | null,
+  now: number,
+  timings: SeatTimings = SEAT_TIMINGS,
+): SweepAction {
+  if (value === null) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null) return null;
+  const retention = timings.retentionMs ?? RECORD_RETENTION_MS;
+  if (key.startsWith("hold/")) {
+    const h = v as Partial<HoldRecord>;
+    const exp = typeof h.expiresAtMs === "number" ? h.expiresAtMs : undefined;
+    if (exp === undefined) return null;
+    if (h.state === "held") return now > exp + timings.skewMarginMs ? "hold" : null;
+    if (h.state === "released" || h.state === "expired") {
+      return now > exp + timings.skewMarginMs + retention ? "hold" : null;
+    }
+    return null;
+  }
+  if (key.startsWith("idem/")) {
+    const c = v as Partial<IdemRecord>;
+    if (typeof c.startedAtMs !== "number") return null;
+    const ended = Math.max(c.startedAtMs, typeof c.expiresAtMs === "number" ? c.expiresAtMs : 0);
+    return now > ended + timings.skewMarginMs + retention ? "claim" : null;
+  }
+  return null;
+}
+
+export interface SweepOptions {
+  readonly now: number;
+  readonly limit: number;
+  readonly after?: string;
+  readonly timings?: SeatTimings;
+}
+
+/**
+ * One pass over up to `limit` records of `prefix`, read from the first store that answers
+ * (`stores` in preference order: this provider's own first).
+ */
+export async function sweepSeats(
+  service: SeatService,
+  stores: readonly AcceptorPort[],
+  prefix: SweepPrefix,
+  o: SweepOptions,
+): Promise<SweepResult> {
+  const result: SweepResult = { scanned: 0, expired: 0, swept: 0, kept: 0, failed: 0 };
+  let page: Awaited<ReturnType<typeof scanUpTo>> | null = null;
+  for (const store of stores) {
+    page = await scanUpTo(store, prefix, Math.max(1, o.limit), o.after).catch(() => null);
+    if (page) break;
+  }
+  if (!page) return { ...result, failed: 1, ...(o.after ? { next: o.after } : {}) };
+  result.scanned = page.records.length;
+  for (const r of page.records) {
+    const action = sweepAction(r.key, r.value, o.now, o.timings);
+    if (action === "hold") {
+      const out = await service.sweepHold(r.key.slice("hold/".length));
+      if (out === "failed") result.failed++;
+      else result[out]++;
+    } else if (action === "claim") {
+      const out = await service.sweepClaim(r.key);
+      result[out === "failed" ? "failed" : out]++;
+    }
+  }
+  const last = page.records.at(-1)?.key;
+  return page.complete || last === undefined ? result : { ...result, next: last };
+}
