@@ -3,6 +3,7 @@ import { antiEntropy } from "../../shared/quorum/anti-entropy.ts";
 import { collectGarbage } from "../../shared/quorum/gc.ts";
 import { MembershipControl } from "../../shared/quorum/membership.ts";
 import { type RejoinProgress, type RejoinStep, rejoinStep } from "../../shared/quorum/rejoin.ts";
+import { SWEEP_PREFIXES, type SweepResult, sweepSeats } from "../../shared/seats/sweep.ts";
 import { membershipOf } from "../membership.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "../services/index.ts";
@@ -11,6 +12,8 @@ import type { Services } from "../services/index.ts";
 const SWEEP_KEYS_MAX = 5_000;
 /** Keys re-chosen per rejoin step: each costs an identity change, so fewer than a plain sweep. */
 const REJOIN_KEYS_MAX = 1_000;
+/** Seat records looked at per prefix per call: each candidate costs a quorum change or two. */
+const SEAT_SWEEP_RECORDS_MAX = 500;
 /** Where this provider's rejoin walk stands between scheduled calls (its own blob store). */
 const REJOIN_PROGRESS_BLOB = "anti-entropy/rejoin";
 
@@ -25,10 +28,11 @@ const REJOIN_PROGRESS_BLOB = "anti-entropy/rejoin";
  * `POST /internal/membership/restored` (mark this store restored BEFORE it serves again: it stops
  * voting), `POST /internal/membership/rejoin` (one rejoin step now, instead of waiting for cron).
  *
- * With `?gc=1` the same slice is then garbage-collected
- * (shared/quorum/gc.ts): records whose value is null (reads and aborted changes of absent keys
- * leave them) are deleted once all three stores hold them and a day has passed since anything
- * touched them. Opt-in while no product record is written null on purpose (decision 0005).
+ * Each call then sweeps the seat records (shared/seats/sweep.ts: holds past expiry rolled back,
+ * unsold holds and idempotency claims past their retention written null; `?sweep=0` skips it)
+ * and garbage-collects the same slice (shared/quorum/gc.ts: records whose value is null are
+ * deleted once all three stores hold them and a day has passed since anything touched them;
+ * `?gc=0` skips it). Decisions 0005 and 0006.
  */
 export function antiEntropyRoutes(s: Services) {
   const app = new Hono();
@@ -58,8 +62,9 @@ export function antiEntropyRoutes(s: Services) {
     });
     await s.deps.blobs.put(cursorBlob, result.next ?? "").catch(() => undefined);
     const rejoin = await rejoinIfRejoining(s);
+    const sweep = c.req.query("sweep") === "0" || prefix !== "" ? undefined : await sweepAll(s);
     const gc =
-      c.req.query("gc") === "1"
+      c.req.query("gc") !== "0"
         ? await collectGarbage(client, acceptors, prefix, {
             now: (s.deps.now ?? Date.now)(),
             limit,
@@ -72,6 +77,7 @@ export function antiEntropyRoutes(s: Services) {
       from: after ?? null,
       ...result,
       ...(rejoin ? { rejoin } : {}),
+      ...(sweep ? { sweep } : {}),
       ...(gc ? { gc } : {}),
     });
   };
@@ -99,6 +105,27 @@ export function antiEntropyRoutes(s: Services) {
     });
   });
   return app;
+}
+
+/** One seat sweep slice per prefix, each resuming where this provider's last one stopped. */
+async function sweepAll(s: Services): Promise<Record<string, SweepResult>> {
+  const { acceptors, localIndex } = s.replication;
+  // This provider's own store first (cheapest), the others if it does not answer.
+  const stores = [acceptors[localIndex]!, ...acceptors.filter((_, i) => i !== localIndex)];
+  const out: Record<string, SweepResult> = {};
+  for (const prefix of SWEEP_PREFIXES) {
+    const cursorBlob = `sweep/cursor/${prefix}`;
+    const stored = await s.deps.blobs.get(cursorBlob).catch(() => null);
+    const after = stored ? new TextDecoder().decode(stored) : "";
+    const r = await sweepSeats(s.seats, stores, prefix, {
+      now: s.now(),
+      limit: SEAT_SWEEP_RECORDS_MAX,
+      ...(after ? { after } : {}),
+    });
+    await s.deps.blobs.put(cursorBlob, r.next ?? "").catch(() => undefined);
+    out[prefix] = r;
+  }
+  return out;
 }
 
 /** The membership record of this provider's own store, read and written there alone. */

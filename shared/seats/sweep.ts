@@ -57,6 +57,9 @@ export function sweepAction(
     }
     return null;
   }
+  // A theater's claims (functions/services/idempotency.ts) are few and guard creations that no
+  // record would catch a second time (a venue, an event): they are kept for good.
+  if (key.startsWith("idem/theater:")) return null;
   if (key.startsWith("idem/")) {
     const c = v as Partial<IdemRecord>;
     if (typeof c.startedAtMs !== "number") return null;

@@ -10,7 +10,8 @@ import type { Seeded } from "../support/seed.ts";
  * Idempotency-Key a Structured Field whose value is a String, so its own example is
  * `Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"`. That form was refused with 400. It is
  * now parsed as an RFC 8941 sf-string; the quoted and the bare form of one key are the same key.
- * Keys are kept without expiry: a retry years later still replays.
+ * A buyer's claims are swept after RECORD_RETENTION_MS, but a confirm retry years later still
+ * replays (the sold hold names the confirm that bought it); a theater's claims are kept for good.
  */
 
 let mc: MemoryCluster;
@@ -18,9 +19,10 @@ let ev: Seeded;
 let alice: string;
 let theater: TheaterCreds;
 const YEAR_MS = 366 * 86_400_000;
+const CRON_SECRET = "sf-test-cron-secret-0123456789";
 
 beforeAll(async () => {
-  ({ mc, ev } = await startSeededMemoryCluster());
+  ({ mc, ev } = await startSeededMemoryCluster({ env: { CRON_SECRET } }));
   alice = await mc.tokenFor("alice");
   theater = await licensedTheater(mc, "sf-theatre", { ttlS: 3 * 366 * 86_400 });
 });
@@ -101,7 +103,7 @@ describe("Idempotency-Key as an RFC 8941 sf-string", () => {
     expect(b.headers.get("idempotent-replayed")).toBe("true");
   });
 
-  it("keeps keys without expiry: a year later the same key still replays, another body is 422", async () => {
+  it("a year and a sweep later a confirm key still replays, and a theater's key is still 422 for another body", async () => {
     const key = '"keep-me"';
     const h = await call(mc, "cloudflare", "POST", `/v1/events/${ev.eventId}/holds`, {
       token: alice,
@@ -115,6 +117,13 @@ describe("Idempotency-Key as an RFC 8941 sf-string", () => {
     });
     expect(c.status).toBe(201);
     mc.clock.ms += YEAR_MS;
+    const swept = await mc.request("aws", "/internal/anti-entropy", {
+      method: "POST",
+      headers: { authorization: `Bearer ${CRON_SECRET}` },
+    });
+    const sweep = ((await swept.json()) as { sweep: Record<string, { swept: number }> }).sweep;
+    // The hold's and the confirm's claims are gone; the theater's venue claim is not.
+    expect(sweep["idem/"]?.swept).toBeGreaterThanOrEqual(2);
     const later = await mc.tokenFor("alice");
     const again = await call(mc, "aws", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
       token: later,

@@ -22,7 +22,7 @@ describe("scheduled sweep with ?gc=1", () => {
         method: "POST",
         headers: { authorization: `Bearer ${SECRET}` },
       });
-    const plain = await sweep("");
+    const plain = await sweep("&gc=0");
     expect(plain.status).toBe(200);
     expect(((await plain.json()) as { gc?: unknown }).gc).toBeUndefined();
     const r = await sweep("&gc=1");

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { QuorumClient } from "../../shared/quorum/client.ts";
+import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import { SeatService } from "../../shared/seats/service.ts";
+import { sweepAction, sweepSeats } from "../../shared/seats/sweep.ts";
+import { MemoryAcceptor } from "../../shared/storage/memory.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
+
+const END = 1_000;
+const DUE = END + SKEW_MARGIN_MS + RECORD_RETENTION_MS + 1;
+const j = (v: unknown) => JSON.stringify(v);
+
+describe("sweepAction (which scanned records a sweep looks at)", () => {
+  const hold = (state: string, expiresAtMs: unknown = END) => j({ state, expiresAtMs, seats: [] });
+  it("rolls back held holds once past expiry and the margin", () => {
+    expect(sweepAction("hold/h", hold("held"), END + SKEW_MARGIN_MS)).toBeNull();
+    expect(sweepAction("hold/h", hold("held"), END + SKEW_MARGIN_MS + 1)).toBe("hold");
+  });
+  it("sweeps unsold ended holds only past the retention, sold ones never", () => {
+    for (const state of ["released", "expired"]) {
+      expect(sweepAction("hold/h", hold(state), DUE - 1)).toBeNull();
+      expect(sweepAction("hold/h", hold(state), DUE)).toBe("hold");
+    }
+    expect(sweepAction("hold/h", hold("sold"), DUE * 2)).toBeNull();
+  });
+  it("sweeps a buyer's claim past the retention from its start or its hold's expiry", () => {
+    const claim = (c: object) => j({ op: "hold", hash: "h", id: "H", ...c });
+    expect(sweepAction("idem/b/k", claim({ startedAtMs: END }), DUE - 1)).toBeNull();
+    expect(sweepAction("idem/b/k", claim({ startedAtMs: END }), DUE)).toBe("claim");
+    const later = claim({ startedAtMs: 0, expiresAtMs: END });
+    expect(sweepAction("idem/b/k", later, DUE - 1)).toBeNull();
+    expect(sweepAction("idem/b/k", later, DUE)).toBe("claim");
+  });
+  it("never a theater's claim", () => {
+    const claim = j({ op: "venue", hash: "h", id: "v", startedAtMs: 0 });
+    expect(sweepAction("idem/theater:t1/k", claim, DUE * 2)).toBeNull();
+  });
+  it("skips what it cannot read: null, not JSON, not an object, no times, other prefixes", () => {
+    for (const value of [null, "{", "1", "null", j({ state: "released" }), hold("held", "x")]) {
+      expect(sweepAction("hold/h", value, DUE * 2)).toBeNull();
+    }
+    expect(sweepAction("idem/b/k", j({ op: "hold", startedAtMs: "0" }), DUE * 2)).toBeNull();
+    expect(sweepAction("seat/e/A/1", hold("released"), DUE * 2)).toBeNull();
+  });
+  it("follows scaled timings", () => {
+    const t = { skewMarginMs: 10, claimInFlightMs: 20, retentionMs: 100 };
+    expect(sweepAction("hold/h", hold("released"), END + 110, t)).toBeNull();
+    expect(sweepAction("hold/h", hold("released"), END + 111, t)).toBe("hold");
+  });
+});
+
+function cluster() {
+  const acceptors = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+  const clock = { ms: 1_000_000 };
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 48271) % 2147483647;
+    return seed / 2147483647;
+  };
+  const client = new QuorumClient({
+    acceptors,
+    proposerId: "p0",
+    now: () => clock.ms,
+    random,
+    sleep: async () => {},
+  });
+  const randomBytes = (k: number) => Uint8Array.from({ length: k }, () => (random() * 256) | 0);
+  const service = new SeatService(client, { now: () => clock.ms, randomBytes });
+  return { acceptors, clock, service };
+}
+const refs = (...ids: string[]) => ids.map((s) => ({ section: "A", seatId: s }));
+const raw = (a: MemoryAcceptor, key: string) => {
+  const v = a.records.get(key)?.value;
+  return v === undefined || v === null ? v : JSON.parse(v);
+};
+
+describe("sweepSeats (a pass over one store's scan)", () => {
+  it("rolls back, then sweeps, holds and claims; keeps sales; pages with a cursor", async () => {
+    const c = cluster();
+    const held = await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1") });
+    const bought = await c.service.hold("b1", "k2", { eventId: "e1", seats: refs("2") });
+    expect(held.ok && bought.ok).toBe(true);
+    if (!held.ok || !bought.ok) return;
+    expect((await c.service.confirm("b1", "k3", { holdId: bought.value.holdId })).ok).toBe(true);
+    const now = () => c.clock.ms;
+
+    c.clock.ms += HOLD_TTL_MS + SKEW_MARGIN_MS + 1;
+    const first = await sweepSeats(c.service, c.acceptors, "hold/", { now: now(), limit: 10 });
+    expect(first).toMatchObject({ scanned: 2, expired: 1, swept: 0, failed: 0 });
+    expect(first.next).toBeUndefined();
+    expect(raw(c.acceptors[0]!, "seat/e1/A/1")).toEqual({ state: "free" });
+
+    c.clock.ms += RECORD_RETENTION_MS;
+    // One record per pass: the cursor carries the sweep across passes.
+    const a = await sweepSeats(c.service, c.acceptors, "hold/", { now: now(), limit: 1 });
+    const b = await sweepSeats(c.service, c.acceptors, "hold/", {
+      now: now(),
+      limit: 1,
+      ...(a.next ? { after: a.next } : {}),
+    });
+    expect(a.swept + b.swept).toBe(1);
+    expect(a.next).toBeDefined();
+    expect(raw(c.acceptors[0]!, `hold/${held.value.holdId}`)).toBeNull();
+    expect(raw(c.acceptors[0]!, `hold/${bought.value.holdId}`)).toMatchObject({ state: "sold" });
+
+    const claims = await sweepSeats(c.service, c.acceptors, "idem/", { now: now(), limit: 10 });
+    expect(claims).toMatchObject({ scanned: 3, swept: 3, kept: 0, failed: 0 });
+    // A second pass finds only nulls: nothing to do.
+    const again = await sweepSeats(c.service, c.acceptors, "idem/", { now: now(), limit: 10 });
+    expect(again).toMatchObject({ swept: 0, kept: 0, failed: 0 });
+  });
+
+  it("scans the next store when the first does not answer, and reports a pass with none", async () => {
+    const c = cluster();
+    await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1") });
+    c.clock.ms += HOLD_TTL_MS + SKEW_MARGIN_MS + 1;
+    const down: AcceptorPort = Object.assign(Object.create(c.acceptors[0]!), {
+      scan: () => Promise.reject(new Error("down")),
+    });
+    const r = await sweepSeats(c.service, [down, c.acceptors[1]!], "hold/", {
+      now: c.clock.ms,
+      limit: 10,
+    });
+    expect(r).toMatchObject({ scanned: 1, expired: 1 });
+    const none = await sweepSeats(c.service, [down], "hold/", {
+      now: c.clock.ms,
+      limit: 10,
+      after: "hold/x",
+    });
+    expect(none).toEqual({
+      scanned: 0,
+      expired: 0,
+      swept: 0,
+      kept: 0,
+      failed: 1,
+      next: "hold/x",
+    });
+  });
+});
