@@ -6,7 +6,9 @@ import type { HoldRecord, IdemRecord } from "./types.ts";
 
 /**
  * The seat sweep: the scheduled pass that ends what no request ends. It rolls back holds past
- * their expiry (their seats come back on sale even if nobody asks for them) and writes null the
+ * their expiry (their seats come back on sale even if nobody asks for them), finishes the seats of
+ * holds whose outcome committed but whose seats never followed (a coordinator that died right
+ * after a sale's commit leaves them held), and writes null the
  * records past their retention (unsold holds, idempotency claims), which the garbage collector
  * (shared/quorum/gc.ts) deletes a day later. Candidates come from one store's raw scan, which may
  * hold values that never committed: they only choose which keys to look at, and every action is a
@@ -20,6 +22,8 @@ export interface SweepResult {
   scanned: number;
   /** Holds rolled back (seats freed) by this pass. */
   expired: number;
+  /** Ended holds (sold, released, expired) whose seats this pass moved where the record says. */
+  settled: number;
   /** Records written null (collected later). */
   swept: number;
   /** Candidates the quorum said to keep (touched since the scan, or still within the rules). */
@@ -86,10 +90,19 @@ export async function sweepSeats(
   prefix: SweepPrefix,
   o: SweepOptions,
 ): Promise<SweepResult> {
-  const result: SweepResult = { scanned: 0, expired: 0, swept: 0, kept: 0, failed: 0 };
+  const result: SweepResult = {
+    scanned: 0,
+    expired: 0,
+    settled: 0,
+    swept: 0,
+    kept: 0,
+    failed: 0,
+  };
   let page: Awaited<ReturnType<typeof scanUpTo>> | null = null;
+  let source: AcceptorPort | undefined;
   for (const store of stores) {
     page = await scanUpTo(store, prefix, Math.max(1, o.limit), o.after).catch(() => null);
+    source = store;
     if (page) break;
   }
   if (!page) return { ...result, failed: 1, ...(o.after ? { next: o.after } : {}) };
@@ -105,6 +118,64 @@ export async function sweepSeats(
       result[out === "failed" ? "failed" : out]++;
     }
   }
+  if (prefix === "hold/" && source) {
+    for (const holdId of await unsettled(source, page.records)) {
+      const out = await service.settle(holdId);
+      if (out.ok && out.value.changed > 0) result.settled++;
+      else if (!out.ok) result.failed++;
+    }
+  }
   const last = page.records.at(-1)?.key;
   return page.complete || last === undefined ? result : { ...result, next: last };
+}
+
+/** Seats a settled hold's seat reads per store call (the acceptor batch limit). */
+const SEAT_READ_BATCH = 100;
+
+/**
+ * Ended holds of a scanned page whose seats, as the same store holds them, do not follow their
+ * record yet: a seat still held by it. A store
+ * that lags only costs an idempotent settle; one that shows a seat settled that is not is caught
+ * by another provider's sweep, which reads its own store.
+ */
+async function unsettled(
+  store: AcceptorPort,
+  records: readonly { readonly key: string; readonly value: string | null }[],
+): Promise<string[]> {
+  const ended: { holdId: string; seats: readonly string[] }[] = [];
+  for (const r of records) {
+    const h = parseObject(r.value) as Partial<HoldRecord> | null;
+    if (!h || !Array.isArray(h.seats) || h.seats.length === 0) continue;
+    if (h.state !== "sold" && h.state !== "released" && h.state !== "expired") continue;
+    const seats = h.seats.filter((k): k is string => typeof k === "string");
+    ended.push({ holdId: r.key.slice("hold/".length), seats });
+  }
+  const keys = [...new Set(ended.flatMap((h) => h.seats))];
+  const seatValues = new Map<string, { state?: unknown; holdId?: unknown } | null>();
+  for (let i = 0; i < keys.length; i += SEAT_READ_BATCH) {
+    const batch = keys.slice(i, i + SEAT_READ_BATCH);
+    const got = await store.read(batch).catch(() => null);
+    if (!got) return [];
+    for (const [j, rec] of got.entries()) seatValues.set(batch[j]!, parseObject(rec.value));
+  }
+  // Only a seat still HELD by an ended hold is behind: a sold hold's seat that is free or someone
+  // else's was refunded (refunds free seats and keep the record sold), never skipped by settle.
+  return ended
+    .filter((h) =>
+      h.seats.some((k) => {
+        const seat = seatValues.get(k) ?? null;
+        return seat !== null && seat.holdId === h.holdId && seat.state === "held";
+      }),
+    )
+    .map((h) => h.holdId);
+}
+
+function parseObject(value: string | null): Record<string, unknown> | null {
+  if (value === null) return null;
+  try {
+    const v: unknown = JSON.parse(value);
+    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }

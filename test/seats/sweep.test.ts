@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { QuorumClient } from "../../shared/quorum/client.ts";
-import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import {
+  confirmHold,
+  confirmHoldKeys,
+  HOLD_TTL_MS,
+  RECORD_RETENTION_MS,
+  SKEW_MARGIN_MS,
+} from "../../shared/seats/changes.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { sweepAction, sweepSeats } from "../../shared/seats/sweep.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
@@ -66,7 +72,7 @@ function cluster() {
   });
   const randomBytes = (k: number) => Uint8Array.from({ length: k }, () => (random() * 256) | 0);
   const service = new SeatService(client, { now: () => clock.ms, randomBytes });
-  return { acceptors, clock, service };
+  return { acceptors, clock, service, client };
 }
 const refs = (...ids: string[]) => ids.map((s) => ({ section: "A", seatId: s }));
 const raw = (a: MemoryAcceptor, key: string) => {
@@ -130,10 +136,37 @@ describe("sweepSeats (a pass over one store's scan)", () => {
     expect(none).toEqual({
       scanned: 0,
       expired: 0,
+      settled: 0,
       swept: 0,
       kept: 0,
       failed: 1,
       next: "hold/x",
     });
+  });
+
+  it("finishes the seats of a sale whose coordinator died right after the commit", async () => {
+    const c = cluster();
+    const h = await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1", "2") });
+    expect(h.ok).toBe(true);
+    if (!h.ok) return;
+    // The sale's commit alone, as a coordinator killed before the settle step leaves it.
+    const input = {
+      caller: "b1",
+      key: "k2",
+      hash: "h",
+      holdId: h.value.holdId,
+      orderId: "o1",
+      now: c.clock.ms,
+    };
+    expect((await c.client.change(confirmHoldKeys(input), confirmHold(input))).status).toBe("ok");
+    expect(raw(c.acceptors[0]!, "seat/e1/A/1")).toMatchObject({ state: "held" });
+    const r = await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
+    expect(r).toMatchObject({ settled: 1, failed: 0 });
+    for (const k of ["seat/e1/A/1", "seat/e1/A/2"]) {
+      expect(raw(c.acceptors[0]!, k)).toMatchObject({ state: "sold", orderId: "o1" });
+    }
+    // Settled: the next pass has nothing to do, and a refunded seat (free) is not "behind".
+    const again = await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
+    expect(again.settled).toBe(0);
   });
 });
