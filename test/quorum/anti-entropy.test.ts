@@ -86,6 +86,25 @@ describe("anti-entropy", () => {
     });
   });
 
+  it("compares truncated scans only up to the smallest last key any of them reached", async () => {
+    const accs = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    const at = (k: string) => ({ key: k, ballot: "0000000000000001.w", value: "1" });
+    // Store 0 holds ae/1..ae/5, store 1 ae/3..ae/7, store 2 everything: with a limit of 3 the
+    // scans stop at ae/3, ae/5 and ae/3, so only ae/1..ae/3 can be compared.
+    await accs[0]!.accept(["ae/1", "ae/2", "ae/3", "ae/4", "ae/5"].map(at));
+    await accs[1]!.accept(["ae/3", "ae/4", "ae/5", "ae/6", "ae/7"].map(at));
+    await accs[2]!.accept(["ae/1", "ae/2", "ae/3", "ae/4", "ae/5", "ae/6", "ae/7"].map(at));
+    const r = await antiEntropy(client(accs, "sweeper"), accs, "ae/", { limit: 3 });
+    expect(r).toStrictEqual({
+      scanned: 3,
+      disagreeing: 2,
+      repaired: 2,
+      failed: 0,
+      unreachable: [],
+      next: "ae/3",
+    });
+  });
+
   it("reports keys in order, with a missing record the same as an empty ballot", () => {
     const rec = (key: string, accepted: string) => ({
       key,

@@ -116,4 +116,23 @@ describe("QuorumClient edges", () => {
     expect(failed.status).not.toBe("ok");
     expect(chosen).toHaveLength(1);
   });
+
+  it("refuses an invalid key on reads too, before any store call", async () => {
+    const c = client([down, down, down]);
+    await expect(c.get(["bad key"], { consistency: "majority" })).rejects.toThrow("invalid key");
+    await expect(c.get([], { consistency: "local" })).rejects.toThrow("at least one key");
+  });
+
+  it("a majority read of several keys needs agreement on every key, not on one", async () => {
+    const lag = three();
+    await client(lag).change(["a"], () => ({ values: [1] }));
+    // "b" reaches stores 0 and 1 only; store 2 answers first with nothing for it.
+    await client([lag[0]!, lag[1]!, down], { proposerId: "t6" }).change(["b"], () => ({
+      values: [2],
+    }));
+    const r = await client([lag[2]!, lag[0]!, lag[1]!], { proposerId: "t7" }).get(["a", "b"], {
+      consistency: "majority",
+    });
+    expect(r).toEqual({ status: "ok", values: [1, 2] });
+  });
 });
