@@ -12,8 +12,10 @@ import type { Services } from "../services/index.ts";
 const SWEEP_KEYS_MAX = 5_000;
 /** Keys re-chosen per rejoin step: each costs an identity change, so fewer than a plain sweep. */
 const REJOIN_KEYS_MAX = 1_000;
-/** Seat records looked at per prefix per call: each candidate costs a quorum change or two. */
+/** Seat records looked at per prefix per call, and acted on (each a few quorum changes, ~0.1-0.5 s
+ * over the WAN): both prefixes together stay well inside the 120 s a scheduled Lambda gets. */
 const SEAT_SWEEP_RECORDS_MAX = 500;
+const SEAT_SWEEP_ACTIONS_MAX = 100;
 /** Where this provider's rejoin walk stands between scheduled calls (its own blob store). */
 const REJOIN_PROGRESS_BLOB = "anti-entropy/rejoin";
 
@@ -120,6 +122,7 @@ async function sweepAll(s: Services): Promise<Record<string, SweepResult>> {
     const r = await sweepSeats(s.seats, stores, prefix, {
       now: s.now(),
       limit: SEAT_SWEEP_RECORDS_MAX,
+      maxActions: SEAT_SWEEP_ACTIONS_MAX,
       ...(after ? { after } : {}),
     });
     await s.deps.blobs.put(cursorBlob, r.next ?? "").catch(() => undefined);

@@ -78,6 +78,10 @@ export interface SweepOptions {
   readonly limit: number;
   readonly after?: string;
   readonly timings?: SeatTimings;
+  /** Most records acted on (each a few quorum changes) in one pass; the pass stops after that
+   * many and resumes at the next record. A scheduled call must end within its time limit even
+   * after a flash sale left thousands of lapsed holds. Absent: no bound. */
+  readonly maxActions?: number;
 }
 
 /**
@@ -107,23 +111,37 @@ export async function sweepSeats(
   }
   if (!page) return { ...result, failed: 1, ...(o.after ? { next: o.after } : {}) };
   result.scanned = page.records.length;
-  for (const r of page.records) {
+  const budget = Math.max(1, o.maxActions ?? Number.POSITIVE_INFINITY);
+  let actions = 0;
+  let done = page.records.length;
+  for (const [i, r] of page.records.entries()) {
     const action = sweepAction(r.key, r.value, o.now, o.timings);
+    if (action === null) continue;
+    if (actions >= budget) {
+      done = i;
+      break;
+    }
+    actions++;
     if (action === "hold") {
       const out = await service.sweepHold(r.key.slice("hold/".length));
       if (out === "failed") result.failed++;
       else result[out]++;
-    } else if (action === "claim") {
+    } else {
       const out = await service.sweepClaim(r.key);
       result[out === "failed" ? "failed" : out]++;
     }
   }
+  const looked = page.records.slice(0, done);
   if (prefix === "hold/" && source) {
-    for (const holdId of await unsettled(source, page.records)) {
+    for (const holdId of await unsettled(source, looked)) {
       const out = await service.settle(holdId);
       if (out.ok && out.value.changed > 0) result.settled++;
       else if (!out.ok) result.failed++;
     }
+  }
+  if (done < page.records.length) {
+    const at = looked.at(-1)?.key ?? o.after;
+    return at === undefined ? result : { ...result, next: at };
   }
   const last = page.records.at(-1)?.key;
   return page.complete || last === undefined ? result : { ...result, next: last };

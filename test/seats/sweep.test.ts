@@ -169,4 +169,24 @@ describe("sweepSeats (a pass over one store's scan)", () => {
     const again = await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
     expect(again.settled).toBe(0);
   });
+
+  it("acts on at most maxActions records per pass and resumes after the last one it did", async () => {
+    const c = cluster();
+    for (const [k, seat] of [
+      ["k1", "1"],
+      ["k2", "2"],
+      ["k3", "3"],
+    ] as const) {
+      expect((await c.service.hold("b1", k, { eventId: "e1", seats: refs(seat) })).ok).toBe(true);
+    }
+    c.clock.ms += HOLD_TTL_MS + SKEW_MARGIN_MS + 1;
+    const o = { now: c.clock.ms, limit: 10, maxActions: 2 };
+    const first = await sweepSeats(c.service, c.acceptors, "hold/", o);
+    expect(first).toMatchObject({ scanned: 3, expired: 2 });
+    const keys = [...c.acceptors[0]!.records.keys()].filter((k) => k.startsWith("hold/")).sort();
+    expect(first.next).toBe(keys[1]);
+    const second = await sweepSeats(c.service, c.acceptors, "hold/", { ...o, after: first.next! });
+    expect(second).toMatchObject({ scanned: 1, expired: 1 });
+    expect(second.next).toBeUndefined();
+  });
 });
