@@ -73,6 +73,13 @@ const BOT_ROUNDS = 2;
 const CAP_STREAM = 0x2545f491;
 /** Seeds the timings' own random stream. */
 const TIMING_STREAM = 0x6d2b79f5;
+/** Share of customers who come back (hold again, confirm again) after the retention. */
+const COME_BACK_SHARE = 0.4;
+const COME_BACK_STREAM = 0x510e527f;
+/** The longest a seat request's attempt has been seen to run on in the background (3.3 s in 300
+ * runs: rounds of steps, each step retried with its change function's `now` read once). The
+ * retention must exceed it, not only a change's lifetime (docs/quorum.md "The seat sweep"). */
+const SEAT_REQUEST_SPAN_MS = 5_000;
 /** Seeds the seat sweeper's (and the seat collector's) own random stream. */
 const SWEEP_STREAM = 0x3c6ef372;
 /** Seat changes give up after this (virtual ms), so the scaled retention can exceed margin plus
@@ -95,9 +102,10 @@ function pickTimings(seed: number, broken: boolean): { timings: SeatTimings; max
   // Under the hold's lifetime less the margin: a retry told "in flight" waits this long and comes
   // back before the pinned expiry has passed, so it takes over rather than answers "expired".
   const claimInFlightMs = r.int(Math.max(100, skewMarginMs), SIM_HOLD_TTL_MS - skewMarginMs);
-  // Longer than the margin plus a change's lifetime (the rule SeatTimings.retentionMs states):
-  // nothing still running when a hold ends can meet its swept records.
-  const retentionMs = skewMarginMs + SEAT_CHANGE_LIFETIME_MS + r.int(50, 400);
+  // Longer than the margin plus the longest an attempt runs on: nothing still running when a hold
+  // ends can meet its swept records (with only a change's lifetime, as SeatTimings.retentionMs
+  // says, step retries with a stale clock revive swept holds: seed 2379 at 623 ms).
+  const retentionMs = skewMarginMs + SEAT_REQUEST_SPAN_MS + r.int(0, 500);
   const maxSkewMs = broken ? 2 * skewMarginMs : Math.floor(skewMarginMs / 2);
   return { timings: { skewMarginMs, claimInFlightMs, retentionMs }, maxSkewMs };
 }
@@ -233,7 +241,7 @@ function countingTakeovers(
     keys.forEach((k, j) => {
       watch.claim(k, seen[j]);
       watch.claim(k, out.values[j]);
-      watch.wrote(k, out.values[j]);
+      watch.wrote(k, seen[j] ?? null, out.values[j], at - atSkew);
       const before = seen[j] as { state?: string; startedAtMs?: number } | null | undefined;
       const after = out.values[j] as { state?: string } | null;
       if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
@@ -264,6 +272,8 @@ function countingTakeovers(
         }
       }
       if (k.startsWith("idem/") && before === null && after !== null) claims.set(k, clock.id);
+      // Swept: whoever writes the next claim, its writer is not the one before.
+      if (k.startsWith("idem/") && after === null) claims.delete(k);
       // The handover rule: a seat held by H goes to another hold only in a change that read H's
       // record terminal and unsold (released, or expired by its own rollback change).
       const was = before as { state?: string; holdId?: string } | null | undefined;
@@ -321,7 +331,15 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const bump = (rule: string) => {
     exercised[rule] = (exercised[rule] ?? 0) + 1;
   };
-  const watch = new SweepWatch({ history, vnow, timings, maxSkewMs: maxSkew, early, bump });
+  const watch = new SweepWatch({
+    history,
+    vnow,
+    timings,
+    maxSkewMs: maxSkew,
+    lifetimeMs: SEAT_CHANGE_LIFETIME_MS,
+    early,
+    bump,
+  });
   const spawn = (i: number): Coordinator => {
     const id = `c${i}g${generation++}`;
     // One clock for the coordinator's QuorumClient (ballots) and its SeatService (expiry).
@@ -492,16 +510,35 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       const seatId = `s${wl.int(1, SEATS_PER_SECTION)}`;
       seats.set(`${section}/${seatId}`, { section, seatId });
     }
-    let hold = await holdAs(wl, caller, "h", [...seats.values()]);
+    let key = "h";
+    let hold = await holdAs(wl, caller, key, [...seats.values()]);
     // Refused because the seats were held, a customer comes back once a little later, by
     // when the holder may have walked away (an expired hold to take over).
     if (hold && !hold.ok && hold.code === "taken") {
       await sched.sleep(wl.int(0, 2 * SIM_HOLD_TTL_MS));
-      hold = await holdAs(wl, caller, "h2", [...seats.values()]);
+      key = "h2";
+      hold = await holdAs(wl, caller, key, [...seats.values()]);
     }
-    if (!hold?.ok) return;
-    await finish(wl, caller, "c", hold.value.holdId);
+    if (hold?.ok) await finish(wl, caller, "c", hold.value.holdId);
+    // Some come back once what their requests left behind may have been swept (a stream of its
+    // own): the hold retried under its key is a new request if its claim is gone; a confirm
+    // retried replays from the sold record, or finds the hold swept.
+    const back = backRng.fork();
+    if (!back.chance(COME_BACK_SHARE)) return;
+    await sched.sleep(comeBackMs + back.int(0, 1_000));
+    if (hold?.ok && back.chance(0.5)) {
+      const holdId = hold.value.holdId;
+      await request(back, { f: "confirm", caller, key: "c", holdId }, (svc) =>
+        svc.confirm(caller, "c", { holdId }),
+      );
+    }
+    const again = await holdAs(back, caller, key, [...seats.values()]);
+    if (again?.ok) await finish(back, caller, "c2", again.value.holdId);
   };
+  const backRng = new Rng(o.seed ^ COME_BACK_STREAM);
+  // Past the hold's lifetime, the margin on every clock and the retention: swept by then, or soon.
+  const comeBackMs =
+    SIM_HOLD_TTL_MS + timings.skewMarginMs + 2 * maxSkew + (timings.retentionMs ?? 0);
   const nCustomers = o.customers ?? rng.int(3, 6);
   const loops: Promise<void>[] = [];
   for (let c = 0; c < nCustomers; c++) {

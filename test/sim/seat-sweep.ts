@@ -59,6 +59,8 @@ export class SweepWatch {
       readonly vnow: () => number;
       readonly timings: SeatTimings;
       readonly maxSkewMs: number;
+      /** A change's lifetime (seat coordinators). */
+      readonly lifetimeMs: number;
       readonly early: string[];
       readonly bump: (rule: string) => void;
     },
@@ -117,17 +119,28 @@ export class SweepWatch {
     }
   }
 
-  /** A committed change wrote `after` on `key`: a swept hold never lives again (a rollback may
-   * write the "expired" tombstone over it once more, which changes nothing). */
-  wrote(key: string, after: unknown): void {
+  /**
+   * A committed change wrote `after` over `before` on `key`, its function run at real time `real`:
+   * a swept hold never lives again (a rollback may write the "expired" tombstone over it once
+   * more, which changes nothing), and step 2 creates no record once its hold is over on every
+   * clock. Step 2 reads its clock (≤ expiry + margin) as it starts, and its function runs within
+   * the change's lifetime of that on the same clock, which a step may stretch by two offsets.
+   */
+  wrote(key: string, before: unknown, after: unknown, real: number): void {
     const h = after as HoldRecord | null;
     if (h !== null && h.state !== "expired" && this.sweptHolds.has(key)) {
       this.o.early.push(`${key} written ${h.state} after it was swept`);
     }
+    if (before === null && h?.state === "held") {
+      const latest = h.expiresAtMs + this.o.timings.skewMarginMs + 3 * this.o.maxSkewMs;
+      if (real > latest + this.o.lifetimeMs) {
+        this.o.early.push(`${key} created at ${real}, its expiry ${h.expiresAtMs} long past`);
+      }
+    }
   }
 }
 
-/** Passes of sweepSeats over both prefixes until `done()`, every 50-200 ms of its own clock. */
+/** Passes of sweepSeats over both prefixes until `done()`, every 100-300 ms. */
 export async function runSeatSweeper(
   world: World,
   node: SimNode,
@@ -136,7 +149,7 @@ export async function runSeatSweeper(
 ): Promise<void> {
   const ports = [0, 1, 2].map((i) => withTimeout(world, world.net.port(node, i)));
   while (!o.done()) {
-    await node.sleep(o.rng.int(50, 200));
+    await node.sleep(o.rng.int(100, 300));
     for (const prefix of SWEEP_PREFIXES) {
       let after: string | undefined;
       do {
