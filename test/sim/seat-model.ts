@@ -89,6 +89,9 @@ export type SeatInput =
       readonly answered?: string;
       /** The claim (0, 1, ...) the answer's hold id belongs to, when it named one. */
       readonly inc?: number;
+      /** No claim of this request was ever seen: a record rolled back under an id no claim named
+       * (seats locked by a change that missed the claim) binds only attempts under that id. */
+      readonly claimless?: boolean;
     }
   | {
       readonly f: "confirm";
@@ -143,7 +146,8 @@ function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
   // Some clock may read the claim's pinned expiry + margin as passed: a retry under the claim then
   // locks nothing (no record yet, or swept) and step 2 refuses; both answer "expired".
   const late = phaseOf(s, name) === "late" || phaseOf(s, name) === "past";
-  if (h && h.st !== "ghost" && h.st !== "swept") {
+  const unbound = h?.st === "expired" && i.claimless && !i.replayOnly;
+  if (h && h.st !== "ghost" && h.st !== "swept" && !unbound) {
     if (h.st === "expired") return { state: s, output: { code: "expired" } };
     if (!sameSeats(h.seats, i.seats)) return { state: s, output: { code: "conflict" } };
     // A replay answers from the record, whatever the clocks say.
@@ -498,6 +502,16 @@ export class SeatHistory {
 
     // Two independent objects: the bot (its own section and cap) and everyone else.
     const group = (k: string) => (k.startsWith("bot/") ? "bot" : "customers");
+    // Attempts that answered before any claim of their request could exist locked (if anything)
+    // under ids no claim names: a hold of their own, "key~", apart from the claimed one.
+    const firstStart = new Map<string, number>();
+    for (const c of claims) if (!firstStart.has(c.key)) firstStart.set(c.key, c.startedAtMs ?? 0);
+    const nameOf = (r: Recorded & { call: { f: "hold" } }): string => {
+      const k = `${r.call.caller}/${r.call.key}`;
+      const start = firstStart.get(k);
+      const before = r.answer && r.ret !== undefined && start !== undefined;
+      return before && r.ret! < start! - clock.maxSkewMs ? `${k}~` : k;
+    };
     const ops: Operation<SeatInput, SeatOutput>[] = [];
     const add = (input: SeatInput, call: number, ret: number, output?: SeatOutput) => {
       const op = { id: ops.length, key: group(input.hold), input, call, ret };
@@ -508,13 +522,15 @@ export class SeatHistory {
       const c = r.call;
       let input: SeatInput;
       if (c.f === "hold") {
+        const hk = nameOf(r as Recorded & { call: typeof c });
         input = {
           f: "hold",
-          hold: `${c.caller}/${c.key}`,
+          hold: hk,
           caller: c.caller,
           seats: c.seats,
           ...(c.cap === undefined ? {} : { cap: c.cap }),
           ...(this.hasSibling(r) ? { sibling: true } : {}),
+          ...(count.has(hk) ? {} : { claimless: true }),
         };
         const v = r.answer?.ok ? (r.answer.value as { holdId: string }) : undefined;
         const name = v ? keyOf.get(v.holdId) : undefined;
@@ -556,8 +572,9 @@ export class SeatHistory {
     }
     const firstCall = new Map<string, Extract<SeatCall, { f: "hold" }> & { at: number }>();
     for (const r of this.calls) {
-      const k = r.call.f === "hold" ? `${r.call.caller}/${r.call.key}` : undefined;
-      if (r.call.f === "hold" && k && !firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
+      if (r.call.f !== "hold") continue;
+      const k = nameOf(r as Recorded & { call: typeof r.call });
+      if (!firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
     }
     // A rollback (by a cap's count, a hold that then failed, the sweeper) shows only in a replay
     // answered "expired", or in a release that found the record rolled back (answered ok, yet
@@ -573,7 +590,7 @@ export class SeatHistory {
         const c = r.call;
         if (c.f === "hold") {
           return (
-            `${c.caller}/${c.key}` === (reqOf.get(k) ?? k) &&
+            nameOf(r as Recorded & { call: typeof c }) === (reqOf.get(k) ?? k) &&
             r.answer?.ok === false &&
             r.answer.code === "expired"
           );
@@ -671,6 +688,7 @@ export class SeatHistory {
 export interface ClaimSeen {
   readonly key: string;
   readonly id: string;
+  readonly startedAtMs?: number;
   readonly expiresAtMs?: number;
 }
 
@@ -688,7 +706,14 @@ function claimsOf(idems: ReadonlyMap<string, IdemRecord | null>): ClaimSeen[] {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .flatMap(([ik, rec]) =>
       rec?.op === "hold"
-        ? [{ key: ik.slice("idem/".length), id: rec.id, expiresAtMs: rec.expiresAtMs }]
+        ? [
+            {
+              key: ik.slice("idem/".length),
+              id: rec.id,
+              startedAtMs: rec.startedAtMs,
+              expiresAtMs: rec.expiresAtMs,
+            },
+          ]
         : [],
     );
 }

@@ -7,7 +7,7 @@ import {
   type SeatTimings,
 } from "../../shared/seats/changes.ts";
 import { holdKey } from "../../shared/seats/keys.ts";
-import type { SeatService } from "../../shared/seats/service.ts";
+import { type SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import { SWEEP_PREFIXES, sweepSeats } from "../../shared/seats/sweep.ts";
 import type { HoldRecord, IdemRecord } from "../../shared/seats/types.ts";
 import { withTimeout } from "./gc-sim.ts";
@@ -82,6 +82,7 @@ export class SweepWatch {
     this.claims.push({
       key: req,
       id: c.id,
+      startedAtMs: c.startedAtMs,
       ...(c.expiresAtMs === undefined ? {} : { expiresAtMs: c.expiresAtMs }),
     });
   }
@@ -123,17 +124,18 @@ export class SweepWatch {
    * A committed change wrote `after` over `before` on `key`, its function run at real time `real`:
    * a swept hold never lives again (a rollback may write the "expired" tombstone over it once
    * more, which changes nothing), and step 2 creates no record once its hold is over on every
-   * clock. Step 2 reads its clock (≤ expiry + margin) as it starts, and its function runs within
-   * the change's lifetime of that on the same clock, which a step may stretch by two offsets.
+   * clock. Step 2 reads its clock (≤ expiry + margin) once, and its function runs within the
+   * lifetimes of the step's changes (the first and STEP_RETRIES retries) of that on the same
+   * clock, which a clock step may stretch by two offsets.
    */
   wrote(key: string, before: unknown, after: unknown, real: number): void {
     const h = after as HoldRecord | null;
     if (h !== null && h.state !== "expired" && this.sweptHolds.has(key)) {
       this.o.early.push(`${key} written ${h.state} after it was swept`);
     }
-    if (before === null && h?.state === "held") {
+    if (key.startsWith("hold/") && before === null && h?.state === "held") {
       const latest = h.expiresAtMs + this.o.timings.skewMarginMs + 3 * this.o.maxSkewMs;
-      if (real > latest + this.o.lifetimeMs) {
+      if (real > latest + (STEP_RETRIES + 1) * this.o.lifetimeMs) {
         this.o.early.push(`${key} created at ${real}, its expiry ${h.expiresAtMs} long past`);
       }
     }
