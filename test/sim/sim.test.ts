@@ -98,11 +98,11 @@ describe("deterministic simulation", () => {
   // The seat model's controls: wrong answers over a state that stays consistent, so every
   // violation must come from the model (seat-model.ts), none from the end-state invariants. A hold
   // answered with one seat fewer shows in about 90 % of seat runs; a release answered ok without
-  // releasing in about 30 % (those where the hold is not rolled back before the release, or
-  // someone is then refused its seats).
+  // releasing in 7 of the first 60 since the seat sweep runs (first 18, 20, 21, 29, 30; the sweep
+  // rolls back holds before their releases, which then answer ok rightly).
   for (const [brk, runs] of [
     ["seat-answer", 20],
-    ["release-answer", 60],
+    ["release-answer", 30],
   ] as const) {
     it.runIf(CONTROLS)(
       `the seat model catches wrong answers the invariants pass ("${brk}")`,
@@ -132,11 +132,11 @@ describe("deterministic simulation", () => {
 
   // The seat sweep runs in every seat run; with --gc the collector deletes what it wrote null.
   it("finds no violation when the collector deletes swept seat records", async () => {
-    const r = await runMany({ runs: 100, seed: 1, gc: true, workloads: ["seats"] });
+    const r = await runMany({ runs: 50, seed: 1, gc: true, workloads: ["seats"] });
     expect(r.violations, report(r)).toBe(0);
     const ex = r.exercised.seats?.runsWith ?? {};
-    expect(ex["swept seat records deleted by the collector"]).toBeGreaterThan(50);
-    expect(ex["unsold hold records swept (written null)"]).toBeGreaterThan(50);
+    expect(ex["swept seat records deleted by the collector"]).toBeGreaterThan(25);
+    expect(ex["unsold hold records swept (written null)"]).toBeGreaterThan(25);
   }, 60_000);
 
   for (const [brk, runs] of [
