@@ -235,8 +235,11 @@ function countingTakeovers(
       sweep = sweepOf(keys, cur, r);
       return r;
     });
-    if (sweep && out.status !== "aborted")
+    if (sweep && out.status !== "aborted") {
       watch.swept(sweep, call, out.status === "ok", at, atSkew);
+      // A claim sweep that may have landed: the next claim's writer is unknown, not this one's.
+      claims.delete(sweep.key);
+    }
     if (out.status !== "ok") return out;
     keys.forEach((k, j) => {
       watch.claim(k, seen[j]);
