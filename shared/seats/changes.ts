@@ -237,6 +237,10 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
       return abort({ code: "replay", holdId: i.holdId });
     }
+    // The claim this attempt adopted is gone: only a sweep writes a claim null, so the request it
+    // named ended more than the retention ago. Claiming it again would revive that hold id (and
+    // its record, if swept too) with a new expiry; a retry that starts afresh is a new request.
+    if (idem === null && i.adopted) return abort({ code: "expired" });
     // The claim pinned an expiry that has passed (its attempt died before step 2): locking seats
     // now would only lock them for a hold that is already over, and a swept hold record must not
     // come back to life through a late retry.

@@ -108,4 +108,19 @@ describe("nothing swept comes back", () => {
     const inTime = { ...input, now: 1_000 + SKEW_MARGIN_MS };
     expect(values(holdSeats(inTime)([idem, null, null]))?.[2]).toMatchObject({ holdId: "H1" });
   });
+  it("an attempt whose adopted claim was swept meanwhile does not claim that hold id again", () => {
+    const input: HoldInput = {
+      caller: "u1",
+      key: "k1",
+      hash: "h1",
+      holdId: "H1",
+      adopted: true,
+      seats,
+      foreign: [],
+      now: 5_000,
+      ttlMs: 600,
+    };
+    expect(reason(holdSeats(input)([null, null, null]))).toEqual({ code: "expired" });
+    expect(values(holdSeats({ ...input, adopted: false })([null, null, null]))).toBeDefined();
+  });
 });

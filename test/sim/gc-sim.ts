@@ -179,7 +179,7 @@ export class GcSim {
 }
 
 /** The collector's store calls give up after the world's timeout, as a real driver's would. */
-function withTimeout(world: World, port: AcceptorPort): AcceptorPort {
+export function withTimeout(world: World, port: AcceptorPort): AcceptorPort {
   const timed =
     <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
     (...a: A): Promise<R> =>

@@ -11,7 +11,8 @@ export interface RunManyOptions {
   /** An acceptor rule (both workloads) or the seat cap (seats only) to break. */
   break?: BreakMode | SeatBreakMode;
   amnesia?: boolean;
-  /** Registers: tombstones, the garbage collector and frozen coordinators (gc-sim.ts). */
+  /** Registers: tombstones, the garbage collector and frozen coordinators (gc-sim.ts); seats:
+   * the collector deletes the records the seat sweep wrote null (seat-sweep.ts). */
   gc?: boolean;
   workloads?: readonly Workload[];
   /** Called for every run that found a violation. */
@@ -128,7 +129,8 @@ export function runOne(
   const capBreak = SEAT_BREAK_MODES.find((m) => m === brk);
   const opts = { seed, break: capBreak ? undefined : (brk as BreakMode | undefined), amnesia };
   if (workload === "registers") return runRegisterSim(gc ? { ...opts, gc } : opts);
-  return runSeatSim(capBreak ? { ...opts, capBreak } : opts);
+  const seatOpts = gc ? { ...opts, gc } : opts;
+  return runSeatSim(capBreak ? { ...seatOpts, capBreak } : seatOpts);
 }
 
 /** "rules exercised" line: per rule, the runs that reached it (of all) and how often in total. */

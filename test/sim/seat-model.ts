@@ -43,10 +43,11 @@ import { type CheckResult, checkHistory, type Model, type Operation } from "./li
  * by a change that landed on some of its keys only while its request ended otherwise (a retry
  * then aborted, e.g. on the cap): no record, but the locks stand until the hold's time is up.
  */
-export type HoldState = "ghost" | "held" | "sold" | "released" | "expired";
+export type HoldState = "ghost" | "held" | "sold" | "released" | "expired" | "swept";
 
-/** Where a hold's time stands: surely live, inside the clocks' uncertainty window, surely past. */
-export type Phase = "live" | "dusk" | "past";
+/** Where a hold's time stands: surely live, inside the clocks' uncertainty window (from "late" on
+ * some clock may read it past expiry + margin), surely past. */
+export type Phase = "live" | "dusk" | "late" | "past";
 
 export interface ModelHold {
   readonly caller: string;
@@ -62,7 +63,13 @@ export interface SeatModelState {
   /** Hold key → phase, set by the fixed-time "dusk" and "past" events (absent: live). Kept apart
    * from the holds: a hold whose creation the search places late still has its time run out. */
   readonly phases: Readonly<Record<string, Phase>>;
+  /** Request key → claims swept so far: a retry after a sweep is a new request (a fresh hold
+   * id), named `key#n` (incName). Absent: 0. */
+  readonly gen: Readonly<Record<string, number>>;
 }
+
+/** The model's name of a request key's n-th claim (a hold). */
+export const incName = (key: string, n: number) => (n === 0 ? key : `${key}#${n}`);
 
 export type SeatInput =
   | {
@@ -80,6 +87,11 @@ export type SeatInput =
       /** The answer observed, which picks the branch where the clocks allow two ("taken" or not,
        * "seat-cap-reached" or not); absent for an unknown outcome (the branch with an effect). */
       readonly answered?: string;
+      /** The claim (0, 1, ...) the answer's hold id belongs to, when it named one. */
+      readonly inc?: number;
+      /** No claim of this request was ever seen: a record rolled back under an id no claim named
+       * (seats locked by a change that missed the claim) binds only attempts under that id. */
+      readonly claimless?: boolean;
     }
   | {
       readonly f: "confirm";
@@ -89,7 +101,12 @@ export type SeatInput =
       readonly answered?: string;
     }
   | { readonly f: "release"; readonly hold: string; readonly caller: string }
-  | { readonly f: "dusk" | "past" | "rollback" | "settle"; readonly hold: string }
+  | {
+      readonly f: "dusk" | "late" | "past" | "rollback" | "settle" | "sweep";
+      readonly hold: string;
+    }
+  /** The sweep of request `hold`'s claim number `inc`. */
+  | { readonly f: "forget"; readonly hold: string; readonly inc: number }
   | {
       readonly f: "ghost";
       readonly hold: string;
@@ -122,20 +139,29 @@ const locks = (h: ModelHold) => h.st === "ghost" || h.st === "held";
 const refuse = (s: SeatModelState, code: string): Step => ({ state: s, output: { code } });
 
 function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
-  const h = s.holds[i.hold];
-  if (h && h.st !== "ghost") {
+  const n = s.gen[i.hold] ?? 0;
+  if (i.inc !== undefined && i.inc !== n) return refuse(s, "another claim");
+  const name = incName(i.hold, n);
+  const h = s.holds[name];
+  // Some clock may read the claim's pinned expiry + margin as passed: a retry under the claim then
+  // locks nothing (no record yet, or swept) and step 2 refuses; both answer "expired".
+  const late = phaseOf(s, name) === "late" || phaseOf(s, name) === "past";
+  const unbound = h?.st === "expired" && i.claimless && !i.replayOnly;
+  if (h && h.st !== "ghost" && h.st !== "swept" && !unbound) {
     if (h.st === "expired") return { state: s, output: { code: "expired" } };
     if (!sameSeats(h.seats, i.seats)) return { state: s, output: { code: "conflict" } };
     // A replay answers from the record, whatever the clocks say.
     return { state: s, output: { code: "ok", seats: h.seats } };
   }
-  if (i.replayOnly) return { state: s, output: { code: "absent" } };
+  if (i.replayOnly || h?.st === "swept") return refuse(s, late ? "expired" : "absent");
+  // Past every clock's margin, the claim refuses every attempt before it reads a seat.
+  if (phaseOf(s, name) === "past") return refuse(s, "expired");
   const wanted = new Set(i.seats);
   const rollback: string[] = [];
   let taken = false;
   let maybeTaken = false;
   for (const [k, o] of Object.entries(s.holds)) {
-    if (k === i.hold || !o.seats.some((x) => wanted.has(x))) continue;
+    if (k === name || !o.seats.some((x) => wanted.has(x))) continue;
     const ph = phaseOf(s, k);
     if (o.st === "sold") {
       // Sold for good; but a seat not yet settled to "sold" and past its hold's time reads as
@@ -153,21 +179,21 @@ function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
     if (ph === "live") taken = true;
     // In the window the coordinator's clock decides; past it, every clock says expired. Either
     // way the seats move only once that hold's record is rolled back.
-    else if (ph === "dusk") maybeTaken = true;
+    else if (ph !== "past") maybeTaken = true;
     rollback.push(k);
   }
   // This request's own ghost: a sibling attempt's change that landed on some seats but not on the
   // claim. Seats name only a hold id, so this attempt sees a stranger's lock and may be refused
   // "taken" (never the cap: the count skips entries of its own key). Until the claim lands (after
   // which the record is no longer a ghost here) and while the ghost's time is not past.
-  if (h?.st === "ghost" && i.sibling && phaseOf(s, i.hold) !== "past") maybeTaken = true;
+  if (h?.st === "ghost" && i.sibling && phaseOf(s, name) !== "past") maybeTaken = true;
   let over = false;
   let maybeOver = false;
   if (i.cap !== undefined) {
     let sure = 0;
     let unsure = 0;
     for (const [k, o] of Object.entries(s.holds)) {
-      if (k === i.hold || o.caller !== i.caller) continue;
+      if (k === name || o.caller !== i.caller) continue;
       const ph = phaseOf(s, k);
       if (o.st === "sold" || (o.st === "held" && ph === "live")) sure += o.seats.length;
       else if (locks(o) && ph !== "past") unsure += o.seats.length;
@@ -182,28 +208,29 @@ function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
   }
   if (taken) return refuse(s, "taken");
   if (over) return refuse(s, "seat-cap-reached");
-  let next = put(s, i.hold, { caller: i.caller, seats: i.seats, st: "held" });
+  let next = put(s, name, { caller: i.caller, seats: i.seats, st: "held" });
   for (const k of rollback) next = put(next, k, { ...s.holds[k]!, st: "expired" });
   return { state: next, output: { code: "ok", seats: i.seats } };
 }
 
 function confirm(s: SeatModelState, i: Extract<SeatInput, { f: "confirm" }>): Step {
   const h = s.holds[i.hold];
-  if (!h || h.st === "ghost") return { state: s, output: { code: "not-found" } };
+  if (!h || h.st === "ghost" || h.st === "swept")
+    return { state: s, output: { code: "not-found" } };
   if (h.st === "sold") {
     return { state: s, output: { code: h.order === i.order ? "ok" : "already-confirmed" } };
   }
   if (h.st !== "held") return { state: s, output: { code: "expired" } };
   if (h.caller !== i.caller) return { state: s, output: { code: "forbidden" } };
   const ph = phaseOf(s, i.hold);
-  if (ph === "past" || (ph === "dusk" && i.answered === "expired")) {
+  if (ph === "past" || (ph !== "live" && i.answered === "expired")) {
     return { state: s, output: { code: "expired" } };
   }
   return { state: put(s, i.hold, { ...h, st: "sold", order: i.order }), output: { code: "ok" } };
 }
 
 export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
-  init: { holds: {}, phases: {} },
+  init: { holds: {}, phases: {}, gen: {} },
   step(s, i): Step {
     const h = s.holds[i.hold];
     const ok = { code: "ok" };
@@ -213,7 +240,9 @@ export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
       case "confirm":
         return confirm(s, i);
       case "release": {
-        if (!h || h.st === "ghost") return { state: s, output: { code: "not-found" } };
+        if (!h || h.st === "ghost" || h.st === "swept") {
+          return { state: s, output: { code: "not-found" } };
+        }
         if (h.st === "expired") return { state: s, output: ok };
         if (h.caller !== i.caller) return { state: s, output: { code: "forbidden" } };
         if (h.st === "sold") return { state: s, output: { code: "sold" } };
@@ -226,12 +255,24 @@ export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
           output: ok,
         };
       case "dusk":
+      case "late":
       case "past":
         return { state: { ...s, phases: { ...s.phases, [i.hold]: i.f } }, output: ok };
-      case "rollback":
-        return { state: h && locks(h) ? put(s, i.hold, { ...h, st: "expired" }) : s, output: ok };
+      case "rollback": {
+        // A seat still pointing at a swept hold gets it written "expired" again (harmless).
+        const ends = h !== undefined && (locks(h) || h.st === "swept");
+        return { state: ends ? put(s, i.hold, { ...h, st: "expired" }) : s, output: ok };
+      }
+      case "sweep":
+        // Only a hold that ended unsold is swept (its retention is checked as the sweep commits).
+        if (h?.st !== "released" && h?.st !== "expired") return refuse(s, "kept");
+        return { state: put(s, i.hold, { ...h, st: "swept" }), output: ok };
+      case "forget":
+        if ((s.gen[i.hold] ?? 0) !== i.inc) return refuse(s, "another claim");
+        return { state: { ...s, gen: { ...s.gen, [i.hold]: i.inc + 1 } }, output: ok };
       case "settle": {
-        // The sweeper's clock is far past every expiry: whatever is not terminal is rolled back.
+        // The sweeper's clock is far past every expiry: whatever is not terminal is rolled back
+        // (a swept record, found again through a seat still pointing at it, too).
         if (!h) return { state: s, output: { code: "ok", state: "expired" } };
         const st = h.st === "sold" || h.st === "released" ? h.st : "expired";
         return { state: put(s, i.hold, { ...h, st }), output: { code: "ok", state: st } };
@@ -250,7 +291,10 @@ export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
     const phases = Object.keys(s.phases)
       .sort()
       .map((k) => `${k}~${s.phases[k]}`);
-    return `${holds.join(";")}|${phases.join(";")}`;
+    const gen = Object.keys(s.gen)
+      .sort()
+      .map((k) => `${k}#${s.gen[k]}`);
+    return `${holds.join(";")}|${phases.join(";")}|${gen.join(";")}`;
   },
 };
 
@@ -310,6 +354,7 @@ export const SELF_TAKEN = "hold attempts refused taken beside a sibling (own gho
 export class SeatHistory {
   private readonly calls: Recorded[] = [];
   private readonly settles: { holdId: string; state: string }[] = [];
+  private readonly sweeps: SweepSeen[] = [];
 
   constructor(private readonly now: () => number) {}
 
@@ -343,12 +388,13 @@ export class SeatHistory {
       } else if (c.f === "hold") {
         const mine = `${c.caller}/${c.key}`;
         const hit = [...windows].some(
-          ([k, w]) => k !== mine && w[2].some((x) => c.seats.includes(x)) && overlaps(w),
+          ([k, w]) =>
+            k.split("#")[0] !== mine && w[2].some((x) => c.seats.includes(x)) && overlaps(w),
         );
         if (hit) inWindow++;
       }
     }
-    const ghostly = [...windows.keys()].filter((k) => !answeredOk.has(k)).length;
+    const ghostly = [...windows.keys()].filter((k) => !answeredOk.has(k.split("#")[0]!)).length;
     return { [IN_WINDOW]: inWindow, [GHOSTLY]: ghostly, [SELF_TAKEN]: selfTaken };
   }
 
@@ -367,6 +413,11 @@ export class SeatHistory {
     );
   }
 
+  /** A sweep change that wrote a hold record or a hold claim null (ret null: outcome unknown). */
+  swept(s: SweepSeen): void {
+    this.sweeps.push(s);
+  }
+
   /** A sweeper settle that answered ok, with the state it left the record in. */
   settled(holdId: string, state: string): void {
     this.settles.push({ holdId, state });
@@ -378,38 +429,55 @@ export class SeatHistory {
    * the id and expiry of every hold whose claim landed, answered or not.
    */
   check(
-    idems: ReadonlyMap<string, IdemRecord | null>,
+    claimed: ReadonlyMap<string, IdemRecord | null> | readonly ClaimSeen[],
     clock: SeatClockFacts,
     limit = SEAT_SEARCH_STEP_LIMIT,
   ): SeatCheck {
     const violations: string[] = [];
+    /** Hold id → model name (request key, or key#n for its n-th claim), and back. */
     const keyOf = new Map<string, string>();
     const idOf = new Map<string, string>();
+    const reqOf = new Map<string, string>();
+    const incOf = new Map<string, number>();
     const expiry = new Map<string, number>();
+    const claims = Array.isArray(claimed)
+      ? claimed
+      : claimsOf(claimed as ReadonlyMap<string, IdemRecord | null>);
+    const count = new Map<string, number>();
+    for (const c of claims) {
+      if (keyOf.has(c.id)) {
+        if (reqOf.get(keyOf.get(c.id)!) !== c.key)
+          violations.push(
+            `hold id ${c.id} claimed by both ${reqOf.get(keyOf.get(c.id)!)} and ${c.key}`,
+          );
+        continue;
+      }
+      const n = count.get(c.key) ?? 0;
+      count.set(c.key, n + 1);
+      const name = incName(c.key, n);
+      keyOf.set(c.id, name);
+      idOf.set(name, c.id);
+      reqOf.set(name, c.key);
+      incOf.set(name, n);
+      if (c.expiresAtMs !== undefined) expiry.set(name, c.expiresAtMs);
+    }
     const pin = (holdId: string, k: string, why: string) => {
       const had = keyOf.get(holdId);
-      if (had !== undefined && had !== k)
-        violations.push(`hold id ${holdId} ${why} both ${had} and ${k}`);
-      const was = idOf.get(k);
-      if (was !== undefined && was !== holdId)
-        violations.push(`hold key ${k} ${why} both ${was} and ${holdId}`);
-      keyOf.set(holdId, k);
-      idOf.set(k, holdId);
+      if (had === undefined) {
+        violations.push(`hold id ${holdId} ${why} ${k} but no claim names it`);
+      } else if (reqOf.get(had) !== k) {
+        violations.push(`hold id ${holdId} ${why} both ${reqOf.get(had)} and ${k}`);
+      }
+      return had;
     };
-    for (const [ik, rec] of [...idems].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (rec?.op !== "hold") continue;
-      const k = ik.slice("idem/".length);
-      pin(rec.id, k, "claimed by");
-      if (rec.expiresAtMs !== undefined) expiry.set(k, rec.expiresAtMs);
-    }
     const orders = new Map<string, string>();
     for (const r of this.calls) {
       const a = r.answer;
       if (!a?.ok) continue;
       if (r.call.f === "hold") {
         const v = a.value as { holdId: string; expiresAtMs: number };
-        const k = `${r.call.caller}/${r.call.key}`;
-        pin(v.holdId, k, "answered for");
+        const k = pin(v.holdId, `${r.call.caller}/${r.call.key}`, "answered for");
+        if (k === undefined) continue;
         const e = expiry.get(k);
         if (e !== undefined && e !== v.expiresAtMs) {
           violations.push(`hold ${k} answered expiry ${v.expiresAtMs}, its claim pinned ${e}`);
@@ -434,6 +502,16 @@ export class SeatHistory {
 
     // Two independent objects: the bot (its own section and cap) and everyone else.
     const group = (k: string) => (k.startsWith("bot/") ? "bot" : "customers");
+    // Attempts that answered before any claim of their request could exist locked (if anything)
+    // under ids no claim names: a hold of their own, "key~", apart from the claimed one.
+    const firstStart = new Map<string, number>();
+    for (const c of claims) if (!firstStart.has(c.key)) firstStart.set(c.key, c.startedAtMs ?? 0);
+    const nameOf = (r: Recorded & { call: { f: "hold" } }): string => {
+      const k = `${r.call.caller}/${r.call.key}`;
+      const start = firstStart.get(k);
+      const before = r.answer && r.ret !== undefined && start !== undefined;
+      return before && r.ret! < start! - clock.maxSkewMs ? `${k}~` : k;
+    };
     const ops: Operation<SeatInput, SeatOutput>[] = [];
     const add = (input: SeatInput, call: number, ret: number, output?: SeatOutput) => {
       const op = { id: ops.length, key: group(input.hold), input, call, ret };
@@ -444,14 +522,19 @@ export class SeatHistory {
       const c = r.call;
       let input: SeatInput;
       if (c.f === "hold") {
+        const hk = nameOf(r as Recorded & { call: typeof c });
         input = {
           f: "hold",
-          hold: `${c.caller}/${c.key}`,
+          hold: hk,
           caller: c.caller,
           seats: c.seats,
           ...(c.cap === undefined ? {} : { cap: c.cap }),
           ...(this.hasSibling(r) ? { sibling: true } : {}),
+          ...(count.has(hk) ? {} : { claimless: true }),
         };
+        const v = r.answer?.ok ? (r.answer.value as { holdId: string }) : undefined;
+        const name = v ? keyOf.get(v.holdId) : undefined;
+        if (name !== undefined) input = { ...input, inc: incOf.get(name)! };
       } else {
         const k = keyOf.get(c.holdId);
         if (k === undefined) {
@@ -489,44 +572,94 @@ export class SeatHistory {
     }
     const firstCall = new Map<string, Extract<SeatCall, { f: "hold" }> & { at: number }>();
     for (const r of this.calls) {
-      const k = r.call.f === "hold" ? `${r.call.caller}/${r.call.key}` : undefined;
-      if (r.call.f === "hold" && k && !firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
+      if (r.call.f !== "hold") continue;
+      const k = nameOf(r as Recorded & { call: typeof r.call });
+      if (!firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
     }
     // A rollback (by a cap's count, a hold that then failed, the sweeper) shows only in a replay
     // answered "expired", or in a release that found the record rolled back (answered ok, yet
     // the sweeper found it expired); holds that take the seats roll their holders back themselves.
-    const swept = new Map(this.settles.map((x) => [keyOf.get(x.holdId), x.state]));
+    const settledAs = new Map(this.settles.map((x) => [keyOf.get(x.holdId), x.state]));
+    // A swept record ended unsold first: released, or rolled back (maybe by the sweep itself).
+    const sweptHolds = new Set(
+      this.sweeps.flatMap((x) => (x.kind === "hold" ? [keyOf.get(x.id)] : [])),
+    );
     const showsRollback = (k: string) =>
+      sweptHolds.has(k) ||
       this.calls.some((r) => {
         const c = r.call;
         if (c.f === "hold") {
           return (
-            `${c.caller}/${c.key}` === k && r.answer?.ok === false && r.answer.code === "expired"
+            nameOf(r as Recorded & { call: typeof c }) === (reqOf.get(k) ?? k) &&
+            r.answer?.ok === false &&
+            r.answer.code === "expired"
           );
         }
-        return c.f === "release" && keyOf.get(c.holdId) === k && swept.get(k) === "expired";
+        return c.f === "release" && keyOf.get(c.holdId) === k && settledAs.get(k) === "expired";
       });
+    // Where each claim after the first could start: when the sweep of the one before began.
+    const claimSweeps = new Map<string, SweepSeen>();
+    for (const x of this.sweeps) {
+      const name = keyOf.get(x.id);
+      if (x.kind !== "claim" || name === undefined) continue;
+      claimSweeps.set(name, x);
+      const k = reqOf.get(name)!;
+      const ret = x.ret ?? open;
+      add(
+        { f: "forget", hold: k, inc: incOf.get(name)! },
+        x.call,
+        ret,
+        x.ret === null ? undefined : { code: "ok" },
+      );
+    }
+    for (const x of this.sweeps) {
+      const name = keyOf.get(x.id);
+      if (x.kind !== "hold" || name === undefined) continue;
+      add(
+        { f: "sweep", hold: name },
+        x.call,
+        x.ret ?? open,
+        x.ret === null ? undefined : { code: "ok" },
+      );
+    }
     const windows = new Map<string, [number, number, readonly string[]]>();
-    for (const [k, c] of firstCall) {
+    const names = new Map<string, number>();
+    for (const [k] of firstCall) names.set(k, firstCall.get(k)!.at);
+    for (const [name, n] of incOf) {
+      if (n === 0) continue;
+      const before = claimSweeps.get(incName(reqOf.get(name)!, n - 1));
+      if (before === undefined)
+        violations.push(`claim ${name} of a request whose claim was never swept`);
+      else names.set(name, before.call);
+    }
+    for (const [k, at] of names) {
+      const c = firstCall.get(reqOf.get(k) ?? k);
+      if (c === undefined) continue;
       const e = expiry.get(k);
       // Any attempt's change may have landed on some of its keys only, whatever it answered. A
       // ghost only allows more, so it is placed at once (no branch for the search).
-      add({ f: "ghost", hold: k, caller: c.caller, seats: c.seats }, c.at, c.at, { code: "ok" });
+      add({ f: "ghost", hold: k, caller: c.caller, seats: c.seats }, at, at, { code: "ok" });
       const rollback = showsRollback(k);
       if (e === undefined) {
         // Its claim never landed (only some seats did): its expiry is unknown, so it may be
         // rolled back any time and its time never surely runs out.
-        if (rollback) add({ f: "rollback", hold: k }, c.at, open);
+        if (rollback) add({ f: "rollback", hold: k }, at, open);
         continue;
       }
       const id = idOf.get(k);
       const s0 = (id === undefined ? undefined : clock.stampSkew(id)) ?? clock.maxSkewMs;
       const lo = e - s0;
       const hi = Math.max(lo, e + clock.skewMarginMs + clock.maxSkewMs);
+      // From here some coordinator's clock may read the expiry + margin as passed.
+      const late = Math.min(hi, Math.max(lo, e + clock.skewMarginMs - clock.maxSkewMs));
       windows.set(k, [lo, hi, c.seats]);
       add({ f: "dusk", hold: k }, lo, lo, { code: "ok" });
+      add({ f: "late", hold: k }, late, late, { code: "ok" });
       add({ f: "past", hold: k }, hi, hi, { code: "ok" });
       if (rollback) add({ f: "rollback", hold: k }, lo, open);
+      // Swept more than once: written "expired" again in between, through a seat pointing at it.
+      const again = this.sweeps.filter((x) => x.kind === "hold" && keyOf.get(x.id) === k);
+      for (let n = 1; n < again.length; n++) add({ f: "rollback", hold: k }, again[0]!.call, open);
     }
     for (const s of this.settles) {
       const k = keyOf.get(s.holdId);
@@ -548,6 +681,41 @@ export class SeatHistory {
       exercised: this.exercised(windows, keyOf),
     };
   }
+}
+
+/** A hold claim as seen committed during the run (in order: a request's claims come one after
+ * another, each only once the one before was swept). `key` is the request key, caller/key. */
+export interface ClaimSeen {
+  readonly key: string;
+  readonly id: string;
+  readonly startedAtMs?: number;
+  readonly expiresAtMs?: number;
+}
+
+/** A sweep change: `id` names the hold (the hold id, for a claim the id it pinned). */
+export interface SweepSeen {
+  readonly kind: "hold" | "claim";
+  readonly id: string;
+  readonly call: number;
+  /** Null: the outcome is unknown. */
+  readonly ret: number | null;
+}
+
+function claimsOf(idems: ReadonlyMap<string, IdemRecord | null>): ClaimSeen[] {
+  return [...idems]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([ik, rec]) =>
+      rec?.op === "hold"
+        ? [
+            {
+              key: ik.slice("idem/".length),
+              id: rec.id,
+              startedAtMs: rec.startedAtMs,
+              expiresAtMs: rec.expiresAtMs,
+            },
+          ]
+        : [],
+    );
 }
 
 /** Smaller than the registers' limit: a seat run's search takes far fewer steps (see docs). */

@@ -1,4 +1,5 @@
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
+import { minimumRetention } from "../../shared/quorum/gc.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
 import { seatKeys } from "../../shared/seats/keys.ts";
@@ -11,7 +12,16 @@ import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
 import { wrongAnswers } from "./seat-bugs.ts";
 import { claimTakeoverTimings, dieAfterClaim, noRollbackClient, seatStep } from "./seat-faults.ts";
-import { type SeatCall, SeatHistory } from "./seat-model.ts";
+import { type ClaimSeen, type SeatCall, SeatHistory } from "./seat-model.ts";
+import {
+  commitLateClient,
+  runSeatCollector,
+  runSeatSweeper,
+  SWEEP_ROLLBACKS,
+  SweepWatch,
+  sweepLive,
+  sweepOf,
+} from "./seat-sweep.ts";
 import { type FaultOptions, makeWorld, type World } from "./world.ts";
 
 /**
@@ -63,6 +73,20 @@ const BOT_ROUNDS = 2;
 const CAP_STREAM = 0x2545f491;
 /** Seeds the timings' own random stream. */
 const TIMING_STREAM = 0x6d2b79f5;
+/** Share of customers who come back (hold again, confirm again) after the retention. */
+const COME_BACK_SHARE = 0.4;
+const COME_BACK_STREAM = 0x510e527f;
+/** The longest a seat request's attempt has been seen to run on in the background (3.3 s in 300
+ * runs: rounds of steps, each step retried with its change function's `now` read once). The
+ * retention must exceed it, not only a change's lifetime (docs/quorum.md "The seat sweep"). */
+const SEAT_REQUEST_SPAN_MS = 5_000;
+/** Seeds the seat sweeper's (and the seat collector's) own random stream. */
+const SWEEP_STREAM = 0x3c6ef372;
+/** Seat changes give up after this (virtual ms), so the scaled retention can exceed margin plus
+ * lifetime as production's does; a warm promise lives as long. */
+const SEAT_CHANGE_LIFETIME_MS = 300;
+/** Longest a message takes to be served (the world's longest delay, twice: a duplicate). */
+const SEAT_MESSAGE_AGE_MS = 40;
 
 /**
  * Per run, the seat core's clock rules scaled to the 400 ms holds (production: 5 s and 30 s), so
@@ -75,9 +99,15 @@ const TIMING_STREAM = 0x6d2b79f5;
 function pickTimings(seed: number, broken: boolean): { timings: SeatTimings; maxSkewMs: number } {
   const r = new Rng(seed ^ TIMING_STREAM);
   const skewMarginMs = r.int(50, 200);
-  const claimInFlightMs = r.int(200, 800);
+  // Under the hold's lifetime less the margin: a retry told "in flight" waits this long and comes
+  // back before the pinned expiry has passed, so it takes over rather than answers "expired".
+  const claimInFlightMs = r.int(Math.max(100, skewMarginMs), SIM_HOLD_TTL_MS - skewMarginMs);
+  // Longer than the margin plus the longest an attempt runs on: nothing still running when a hold
+  // ends can meet its swept records (with only a change's lifetime, as SeatTimings.retentionMs
+  // says, step retries with a stale clock revive swept holds: seed 2379 at 623 ms).
+  const retentionMs = skewMarginMs + SEAT_REQUEST_SPAN_MS + r.int(0, 500);
   const maxSkewMs = broken ? 2 * skewMarginMs : Math.floor(skewMarginMs / 2);
-  return { timings: { skewMarginMs, claimInFlightMs }, maxSkewMs };
+  return { timings: { skewMarginMs, claimInFlightMs, retentionMs }, maxSkewMs };
 }
 
 /** Ways to break the seat rules that the checker must catch: the cap counter not read at all, or
@@ -93,6 +123,8 @@ export const SEAT_BREAK_MODES = [
   "claim-takeover",
   "seat-answer",
   "release-answer",
+  "sweep-live",
+  "commit-late",
 ] as const;
 const SEAT_CAP_BREAKS = ["cap-ignore", "cap-race"] as const;
 type CapBreakMode = (typeof SEAT_CAP_BREAKS)[number];
@@ -113,6 +145,8 @@ export interface SeatSimOptions extends FaultOptions {
   /** Breaks the cap (and makes every run capped), or skews clocks beyond the skew margin, to show
    * the checker catches it. */
   capBreak?: SeatBreakMode;
+  /** The garbage collector deletes swept records (hold/, idem/) during the run. */
+  gc?: boolean;
 }
 
 /** One successful hold as its customer saw it, for the cap check. */
@@ -178,6 +212,8 @@ function countingTakeovers(
   stamps: Stamps,
   early: string[],
   claims: Map<string, string>,
+  watch: SweepWatch,
+  vnow: () => number,
 ): QuorumClient {
   const now = clock.now;
   const counted = Object.create(client) as QuorumClient;
@@ -189,14 +225,26 @@ function countingTakeovers(
     let at = 0;
     // The offset when `at` was read: a clock may step while the change runs.
     let atSkew = 0;
+    const call = vnow();
+    let sweep: ReturnType<typeof sweepOf> | undefined;
     const out = await client.change<T>(keys, (cur) => {
       seen = cur;
       at = now();
       atSkew = clock.skew;
-      return f(cur);
+      const r = f(cur);
+      sweep = sweepOf(keys, cur, r);
+      return r;
     });
+    if (sweep && out.status !== "aborted") {
+      watch.swept(sweep, call, out.status === "ok", at, atSkew);
+      // A claim sweep that may have landed: the next claim's writer is unknown, not this one's.
+      claims.delete(sweep.key);
+    }
     if (out.status !== "ok") return out;
     keys.forEach((k, j) => {
+      watch.claim(k, seen[j]);
+      watch.claim(k, out.values[j]);
+      watch.wrote(k, seen[j] ?? null, out.values[j], at - atSkew);
       const before = seen[j] as { state?: string; startedAtMs?: number } | null | undefined;
       const after = out.values[j] as { state?: string } | null;
       if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
@@ -227,6 +275,8 @@ function countingTakeovers(
         }
       }
       if (k.startsWith("idem/") && before === null && after !== null) claims.set(k, clock.id);
+      // Swept: whoever writes the next claim, its writer is not the one before.
+      if (k.startsWith("idem/") && after === null) claims.delete(k);
       // The handover rule: a seat held by H goes to another hold only in a change that read H's
       // record terminal and unsold (released, or expired by its own rollback change).
       const was = before as { state?: string; holdId?: string } | null | undefined;
@@ -253,7 +303,11 @@ function countingTakeovers(
 }
 
 export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
-  const world = makeWorld(o.seed, o);
+  const lifetimes = {
+    changeLifetimeMs: SEAT_CHANGE_LIFETIME_MS,
+    warmTtlMs: SEAT_CHANGE_LIFETIME_MS,
+  };
+  const world = makeWorld(o.seed, { ...o, lifetimes });
   const { rng, sched } = world;
   const skewBreak = o.capBreak === "skew-margin";
   const answerBug =
@@ -263,7 +317,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const { timings } = picked;
   const maxSkew = o.maxSkewMs ?? picked.maxSkewMs;
   world.faults.push(
-    `margin ${timings.skewMarginMs} ms, skew ±${maxSkew} ms, claim ${timings.claimInFlightMs} ms`,
+    `margin ${timings.skewMarginMs} ms, skew ±${maxSkew} ms, claim ${timings.claimInFlightMs} ms, retention ${timings.retentionMs} ms`,
   );
   // Steps keep every clock within ±maxSkew: within the margin, unless skew-margin breaks it.
   const clocks = new ClockPlan(o.seed, sched, maxSkew);
@@ -272,11 +326,23 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   const claims = new Map<string, string>();
   const early: string[] = [];
   const coords: Coordinator[] = [];
+  /** Every customer call and its answer, for the sequential seat model (seat-model.ts). */
+  const history = new SeatHistory(() => sched.now);
+  const vnow = () => sched.now;
   let generation = 0;
   const exercised: Record<string, number> = { [EXPIRED_TAKEOVER]: 0, [CLAIM_TAKEOVER]: 0 };
   const bump = (rule: string) => {
     exercised[rule] = (exercised[rule] ?? 0) + 1;
   };
+  const watch = new SweepWatch({
+    history,
+    vnow,
+    timings,
+    maxSkewMs: maxSkew,
+    lifetimeMs: SEAT_CHANGE_LIFETIME_MS,
+    early,
+    bump,
+  });
   const spawn = (i: number): Coordinator => {
     const id = `c${i}g${generation++}`;
     // One clock for the coordinator's QuorumClient (ballots) and its SeatService (expiry).
@@ -296,15 +362,18 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       },
       claimInFlightMs: timings.claimInFlightMs,
     };
-    let counted = countingTakeovers(base, clock, bump, stamps, early, claims);
+    let counted = countingTakeovers(base, clock, bump, stamps, early, claims, watch, vnow);
     // Outside the counter, so that the counter sees the seats as stored and the lock as broken.
     if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
     // Called only once the coordinator below exists (after a change commits).
-    const dying = dieAfterClaim(counted, () => {
-      if (!coord.dieAfterClaim || node.killed) return;
-      bump(DIED_AFTER_CLAIM);
-      node.kill();
-    });
+    const dying = dieAfterClaim(
+      o.capBreak === "commit-late" ? commitLateClient(counted) : counted,
+      () => {
+        if (!coord.dieAfterClaim || node.killed) return;
+        bump(DIED_AFTER_CLAIM);
+        node.kill();
+      },
+    );
     const svc = new SeatService(dying, {
       now,
       randomBytes: (n) => r.bytes(n),
@@ -326,8 +395,6 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
 
   const outcomes: Record<string, number> = {};
   const abandonRng = new Rng(o.seed ^ ABANDON_STREAM);
-  /** Every customer call and its answer, for the sequential seat model (seat-model.ts). */
-  const history = new SeatHistory(() => sched.now);
   let killed = 0;
   const holdsOk: { key: string; holdId: string }[] = [];
   const seen = new Map<string, HoldSeen>();
@@ -446,16 +513,35 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       const seatId = `s${wl.int(1, SEATS_PER_SECTION)}`;
       seats.set(`${section}/${seatId}`, { section, seatId });
     }
-    let hold = await holdAs(wl, caller, "h", [...seats.values()]);
+    let key = "h";
+    let hold = await holdAs(wl, caller, key, [...seats.values()]);
     // Refused because the seats were held, a customer comes back once a little later, by
     // when the holder may have walked away (an expired hold to take over).
     if (hold && !hold.ok && hold.code === "taken") {
       await sched.sleep(wl.int(0, 2 * SIM_HOLD_TTL_MS));
-      hold = await holdAs(wl, caller, "h2", [...seats.values()]);
+      key = "h2";
+      hold = await holdAs(wl, caller, key, [...seats.values()]);
     }
-    if (!hold?.ok) return;
-    await finish(wl, caller, "c", hold.value.holdId);
+    if (hold?.ok) await finish(wl, caller, "c", hold.value.holdId);
+    // Some come back once what their requests left behind may have been swept (a stream of its
+    // own): the hold retried under its key is a new request if its claim is gone; a confirm
+    // retried replays from the sold record, or finds the hold swept.
+    const back = backRng.fork();
+    if (!back.chance(COME_BACK_SHARE)) return;
+    await sched.sleep(comeBackMs + back.int(0, 1_000));
+    if (hold?.ok && back.chance(0.5)) {
+      const holdId = hold.value.holdId;
+      await request(back, { f: "confirm", caller, key: "c", holdId }, (svc) =>
+        svc.confirm(caller, "c", { holdId }),
+      );
+    }
+    const again = await holdAs(back, caller, key, [...seats.values()]);
+    if (again?.ok) await finish(back, caller, "c2", again.value.holdId);
   };
+  const backRng = new Rng(o.seed ^ COME_BACK_STREAM);
+  // Past the hold's lifetime, the margin on every clock and the retention: swept by then, or soon.
+  const comeBackMs =
+    SIM_HOLD_TTL_MS + timings.skewMarginMs + 2 * maxSkew + (timings.retentionMs ?? 0);
   const nCustomers = o.customers ?? rng.int(3, 6);
   const loops: Promise<void>[] = [];
   for (let c = 0; c < nCustomers; c++) {
@@ -495,6 +581,64 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         })(),
       );
     }
+  }
+  // The seat sweep runs through the workload, on a coordinator of its own with its own clock, and
+  // under --gc the collector deletes what it wrote null (seat-sweep.ts).
+  let done = false;
+  void Promise.all(loops).then(() => {
+    done = true;
+  });
+  const sweepRng = new Rng(o.seed ^ SWEEP_STREAM);
+  const sweepClock = new SimClock(sched);
+  const { client: sweepBase, node: sweepNode } = world.client("seat-sweeper", sweepClock);
+  sweepClock.offsetMs = sweepRng.int(-maxSkew, maxSkew);
+  const sweepTimings = o.capBreak === "sweep-live" ? { ...timings, retentionMs: 0 } : timings;
+  const sweepCounted = countingTakeovers(
+    sweepBase,
+    {
+      id: "seat-sweeper",
+      maxSkewMs: maxSkew,
+      now: sweepClock.now,
+      get skew() {
+        return sweepClock.offsetMs;
+      },
+      claimInFlightMs: timings.claimInFlightMs,
+    },
+    (rule) => bump(rule === EXPIRED_TAKEOVER ? SWEEP_ROLLBACKS : rule),
+    stamps,
+    early,
+    claims,
+    watch,
+    vnow,
+  );
+  const sweepSvc = new SeatService(sweepCounted, {
+    now: sweepClock.now,
+    randomBytes: (n) => new Uint8Array(n).fill(0x7f),
+    holdTtlMs: SIM_HOLD_TTL_MS,
+    timings: sweepTimings,
+  });
+  if (o.capBreak === "sweep-live") sweepLive(sweepSvc, sweepCounted);
+  void runSeatSweeper(world, sweepNode, sweepSvc, {
+    now: sweepClock.now,
+    timings: sweepTimings,
+    rng: sweepRng,
+    done: () => done,
+  });
+  if (o.gc) {
+    const retentionMs = minimumRetention({
+      ...lifetimes,
+      messageAgeMaxMs: SEAT_MESSAGE_AGE_MS,
+      clockSkewMaxMs: 2 * maxSkew,
+    });
+    world.faults.push(`garbage collector on, retention ${retentionMs} ms`);
+    void runSeatCollector(world, {
+      retentionMs,
+      rng: sweepRng.fork(),
+      done: () => done,
+      bump: (rule, n) => {
+        exercised[rule] = (exercised[rule] ?? 0) + n;
+      },
+    });
   }
   await sched.run();
 
@@ -543,12 +687,13 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const holds = await read<HoldRecord>([...holdIds].sort().map((id) => `hold/${id}`));
     const seatsNow = await read<SeatValue>(seatKeys);
     const idems = await read<IdemRecord>([...all].filter((k) => k.startsWith("idem/")).sort());
-    violations.push(...checkSeatInvariants(holds, seatsNow, idems, holdsOk, confirmsOk));
+    for (const [k, v] of idems) watch.claim(k, v);
+    violations.push(...checkSeatInvariants(holds, seatsNow, watch.claims, holdsOk, confirmsOk));
     if (cap !== undefined)
       violations.push(
         ...checkCapInvariants(cap, holds, [...seen.values()], maxSkew, timings.skewMarginMs),
       );
-    const model = history.check(idems, {
+    const model = history.check(watch.claims, {
       skewMarginMs: timings.skewMarginMs,
       maxSkewMs: maxSkew,
       stampSkew: (id) => stamps.get(id)?.skew,
@@ -599,7 +744,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
 export function checkSeatInvariants(
   holds: Map<string, HoldRecord | null>,
   seats: Map<string, SeatValue | null>,
-  idems: Map<string, IdemRecord | null>,
+  claims: readonly ClaimSeen[],
   holdsOk: readonly { key: string; holdId: string }[],
   confirmsOk: readonly { key: string; holdId: string; orderId: string }[],
 ): string[] {
@@ -647,17 +792,19 @@ export function checkSeatInvariants(
       seen.set(x.key, x.id);
     }
   };
-  one(
-    holdsOk.map((h) => ({ key: h.key, id: h.holdId })),
-    "hold",
-  );
+  // A request whose claim was swept and that came again is a new request under a new claim: each
+  // answer must name one of its key's claims (the seat model checks they came in order).
+  const claimOf = new Map(claims.map((c) => [c.id, c.key]));
+  for (const h of holdsOk) {
+    if (claimOf.get(h.holdId) !== h.key)
+      v.push(`hold ${h.holdId} answered for ${h.key}, claimed by ${claimOf.get(h.holdId)}`);
+  }
   one(
     confirmsOk.map((c) => ({ key: c.key, id: c.orderId })),
     "confirm",
   );
-  const claimed = new Set([...idems.values()].filter((i) => i?.op === "hold").map((i) => i!.id));
   for (const [k, h] of holds) {
-    if (h && h.state !== "expired" && !claimed.has(k.slice(5))) {
+    if (h && h.state !== "expired" && !claimOf.has(k.slice(5))) {
       v.push(`hold ${k} exists without an idempotency claim naming it`);
     }
   }
