@@ -44,8 +44,9 @@ export const RECORD_RETENTION_MS = 7 * 24 * 60 * 60_000;
 export interface SeatTimings {
   readonly skewMarginMs: number;
   readonly claimInFlightMs: number;
-  /** Absent: RECORD_RETENTION_MS. Must exceed skewMarginMs plus a change's lifetime, so nothing
-   * still running when a hold expires can meet its swept records. */
+  /** Absent: RECORD_RETENTION_MS. Must exceed a change's lifetime plus twice the skew margin, so
+   * nothing still running when a hold expires can meet its swept records: every try of a step
+   * reads the clock as it starts (SeatService.step), so no function decides on an older time. */
   readonly retentionMs?: number;
 }
 export const SEAT_TIMINGS: SeatTimings = {

@@ -168,7 +168,7 @@ export class SeatService {
         timings: this.timings,
         ...(cap ? { cap } : {}),
       };
-      const out = await this.step(holdSeatsKeys(input), holdSeats(input));
+      const out = await this.step(holdSeatsKeys(input), (now) => holdSeats({ ...input, now }));
       if (out.status === "ok") {
         lock = out.result as HoldLock;
         break;
@@ -197,15 +197,17 @@ export class SeatService {
       }
     }
     if (lock === null) return fail("taken", "seats kept changing hands");
-    const commit = commitHold({
-      holdId: lock.holdId,
-      seats,
-      expiresAtMs: lock.expiresAtMs,
-      caller,
-      hash,
-      now: this.o.now(),
-      timings: this.timings,
-    });
+    const held = lock;
+    const commit = (now: number) =>
+      commitHold({
+        holdId: held.holdId,
+        seats,
+        expiresAtMs: held.expiresAtMs,
+        caller,
+        hash,
+        now,
+        timings: this.timings,
+      });
     const out = await this.step([holdKey(lock.holdId)], commit);
     if (out.status === "ok") {
       return { ok: true, value: { ...lock, seats }, replayed: false };
@@ -233,7 +235,7 @@ export class SeatService {
       now: this.o.now(),
       timings: this.timings,
     };
-    const out = await this.step(confirmHoldKeys(input), confirmHold(input));
+    const out = await this.step(confirmHoldKeys(input), (now) => confirmHold({ ...input, now }));
     let orderId: string;
     let replayed = false;
     let sold: HoldRecord | null = null;
@@ -259,7 +261,7 @@ export class SeatService {
 
   async release(caller: string, holdId: string): Promise<SeatOutcome<{ holdId: string }>> {
     if (!isSegment(caller) || !isSegment(holdId)) return fail("invalid", "bad caller or hold id");
-    const out = await this.step([holdKey(holdId)], releaseHold({ caller, holdId }));
+    const out = await this.step([holdKey(holdId)], () => releaseHold({ caller, holdId }));
     if (out.status === "aborted") return this.refused(out.reason as SeatAbort);
     if (out.status !== "ok") return this.lost(out);
     await this.settleRecord(holdId, out.values[0] as HoldRecord);
@@ -313,7 +315,7 @@ export class SeatService {
         replayed: false,
       };
     }
-    const out = await this.step(seats, settleSeats({ holdId, seats, record: rec }));
+    const out = await this.step(seats, () => settleSeats({ holdId, seats, record: rec }));
     // settleSeats never aborts; anything but ok means the quorum could not be reached.
     if (out.status !== "ok") return fail(out.status === "unknown" ? "unknown" : "unavailable");
     return {
@@ -334,9 +336,8 @@ export class SeatService {
     if (!settled.ok) return settled.code === "not-found" ? "kept" : "failed";
     const state = settled.value.state;
     if (state === "held" || state === "sold") return "kept";
-    const out = await this.step(
-      [holdKey(holdId)],
-      sweepHold({ now: this.o.now(), timings: this.timings }),
+    const out = await this.step([holdKey(holdId)], (now) =>
+      sweepHold({ now, timings: this.timings }),
     );
     if (out.status === "ok") return "swept";
     if (out.status === "aborted") return state === "expired" ? "expired" : "kept";
@@ -345,7 +346,7 @@ export class SeatService {
 
   /** Writes an idempotency claim null once it is past the retention (sweepClaim). */
   async sweepClaim(key: string): Promise<"swept" | "kept" | "failed"> {
-    const out = await this.step([key], sweepClaim({ now: this.o.now(), timings: this.timings }));
+    const out = await this.step([key], (now) => sweepClaim({ now, timings: this.timings }));
     if (out.status === "ok") return "swept";
     return out.status === "aborted" ? "kept" : "failed";
   }
@@ -372,8 +373,8 @@ export class SeatService {
   }
 
   private expire(holdId: string, seatExpiresAtMs: number): Promise<ChangeOutcome<Register>> {
-    const input = { holdId, seatExpiresAtMs, now: this.o.now(), timings: this.timings };
-    return this.step([holdKey(holdId)], expireHold(input));
+    const input = { holdId, seatExpiresAtMs, timings: this.timings };
+    return this.step([holdKey(holdId)], (now) => expireHold({ ...input, now }));
   }
 
   private async replayHold(holdId: string): Promise<SeatOutcome<HoldView>> {
@@ -388,18 +389,22 @@ export class SeatService {
     };
   }
 
-  /** One change, re-run while its outcome is unknown (safe: every seat function is idempotent). */
+  /**
+   * One change, re-run while its outcome is unknown (safe: every seat function is idempotent).
+   * Each try gets the clock as it starts, so no function decides on a time older than one
+   * change's lifetime: a retention or an expiry rule never meets a clock read minutes earlier.
+   */
   private async step(
     keys: readonly string[],
-    f: ChangeFn<Register>,
+    make: (now: number) => ChangeFn<Register>,
   ): Promise<ChangeOutcome<Register>> {
-    let out = await this.client.change<Register>(keys, f);
+    let out = await this.client.change<Register>(keys, make(this.o.now()));
     for (
       let i = 0;
       i < STEP_RETRIES && (out.status === "unknown" || out.status === "unavailable");
       i++
     ) {
-      out = await this.client.change<Register>(keys, f);
+      out = await this.client.change<Register>(keys, make(this.o.now()));
     }
     return out;
   }

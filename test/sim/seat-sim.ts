@@ -623,6 +623,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     timings: sweepTimings,
     rng: sweepRng,
     done: () => done,
+    bump,
   });
   if (o.gc) {
     const retentionMs = minimumRetention({

@@ -31,6 +31,8 @@ export const CLAIMS_SWEPT = "idempotency claims swept (written null)";
 export const SWEEP_ROLLBACKS = "holds past expiry rolled back by the seat sweep";
 export const COLLECTED = "swept seat records deleted by the collector";
 export const RECLAIMED = "hold requests claimed again after their claim was swept";
+export const SWEEP_SETTLED = "ended holds whose seats the seat sweep settled";
+export const SWEEP_BUDGET = "seat sweep passes cut short by their action budget";
 
 type Sweep = { readonly key: string; readonly before: unknown };
 
@@ -147,9 +149,17 @@ export async function runSeatSweeper(
   world: World,
   node: SimNode,
   svc: SeatService,
-  o: { now: () => number; timings: SeatTimings; rng: Rng; done: () => boolean },
+  o: {
+    now: () => number;
+    timings: SeatTimings;
+    rng: Rng;
+    done: () => boolean;
+    bump: (rule: string) => void;
+  },
 ): Promise<void> {
   const ports = [0, 1, 2].map((i) => withTimeout(world, world.net.port(node, i)));
+  // Half the sweepers act on at most 1-3 records per pass, so passes resume mid-page.
+  const maxActions = o.rng.int(0, 1) === 0 ? undefined : o.rng.int(1, 3);
   while (!o.done()) {
     await node.sleep(o.rng.int(100, 300));
     for (const prefix of SWEEP_PREFIXES) {
@@ -159,8 +169,14 @@ export async function runSeatSweeper(
           now: o.now(),
           limit: 20,
           timings: o.timings,
+          ...(maxActions === undefined ? {} : { maxActions }),
           ...(after === undefined ? {} : { after }),
         });
+        if (r.settled > 0) o.bump(SWEEP_SETTLED);
+        // A short page with a cursor was cut by the budget (a full one may just end there).
+        if (maxActions !== undefined && r.next !== undefined && r.scanned < 20) {
+          o.bump(SWEEP_BUDGET);
+        }
         after = r.scanned === 0 ? undefined : r.next;
       } while (after !== undefined);
     }
