@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import {
   confirmHold,
@@ -47,6 +47,9 @@ describe("sweepAction (which scanned records a sweep looks at)", () => {
     }
     expect(sweepAction("idem/b/k", j({ op: "hold", startedAtMs: "0" }), DUE * 2)).toBeNull();
     expect(sweepAction("seat/e/A/1", hold("released"), DUE * 2)).toBeNull();
+    expect(sweepAction("seat/e/A/1", j({ op: "hold", startedAtMs: 0 }), DUE * 2)).toBeNull();
+    expect(sweepAction("hold/h", hold("held", null), DUE * 2)).toBeNull();
+    expect(sweepAction("hold/h", hold("released", null), DUE * 2)).toBeNull();
   });
   it("follows scaled timings", () => {
     const t = { skewMarginMs: 10, claimInFlightMs: 20, retentionMs: 100 };
@@ -188,5 +191,97 @@ describe("sweepSeats (a pass over one store's scan)", () => {
     const second = await sweepSeats(c.service, c.acceptors, "hold/", { ...o, after: first.next! });
     expect(second).toMatchObject({ scanned: 1, expired: 1 });
     expect(second.next).toBeUndefined();
+  });
+
+  it("scans the first store that answers, not a later one", async () => {
+    const c = cluster();
+    await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1") });
+    c.clock.ms += HOLD_TTL_MS + SKEW_MARGIN_MS + 1;
+    const empty = new MemoryAcceptor();
+    const r = await sweepSeats(c.service, [c.acceptors[0]!, empty], "hold/", {
+      now: c.clock.ms,
+      limit: 10,
+    });
+    expect(r).toMatchObject({ scanned: 1, expired: 1 });
+  });
+
+  it("counts sweeps that could not reach a quorum as failed", async () => {
+    const c = cluster();
+    await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1") });
+    c.clock.ms += HOLD_TTL_MS + SKEW_MARGIN_MS + RECORD_RETENTION_MS + 1;
+    const down: AcceptorPort = Object.assign(Object.create(c.acceptors[0]!), {
+      prepare: () => Promise.reject(new Error("down")),
+      accept: () => Promise.reject(new Error("down")),
+      read: () => Promise.reject(new Error("down")),
+    });
+    const cut = new QuorumClient({
+      acceptors: [c.acceptors[0]!, down, down],
+      proposerId: "cut",
+      now: () => c.clock.ms,
+      random: () => 0.5,
+      sleep: async () => {},
+      maxAttempts: 1,
+    });
+    const svc = new SeatService(cut, {
+      now: () => c.clock.ms,
+      randomBytes: () => new Uint8Array(12),
+    });
+    const o = { now: c.clock.ms, limit: 10 };
+    expect(await sweepSeats(svc, c.acceptors, "hold/", o)).toMatchObject({ failed: 1, expired: 0 });
+    expect(await sweepSeats(svc, c.acceptors, "idem/", o)).toMatchObject({ failed: 1, swept: 0 });
+  });
+
+  it("settles only ended holds of which the scanning store still shows a seat held", async () => {
+    const c = cluster();
+    const hold = async (key: string, seat: string) => {
+      const h = await c.service.hold("b1", key, { eventId: "e1", seats: refs(seat) });
+      if (!h.ok) throw new Error("hold refused");
+      return h.value.holdId;
+    };
+    const commitOnly = (holdId: string, key: string) => {
+      const input = { caller: "b1", key, hash: "h", holdId, orderId: `o-${key}`, now: c.clock.ms };
+      return c.client.change(confirmHoldKeys(input), confirmHold(input));
+    };
+    const live = await hold("k1", "1");
+    const settledSale = await hold("k2", "2");
+    expect((await c.service.confirm("b1", "c2", { holdId: settledSale })).ok).toBe(true);
+    const behind = await hold("k3", "3");
+    await commitOnly(behind, "c3");
+    const released = await hold("k4", "4");
+    expect((await c.service.release("b1", released)).ok).toBe(true);
+    // A store that lags: it still shows seat 5 held although its sale settled everywhere else.
+    const lagging = await hold("k5", "5");
+    await commitOnly(lagging, "c5");
+    const before = c.acceptors[0]!.records.get("seat/e1/A/5")!;
+    await c.service.settle(lagging);
+    c.acceptors[0]!.records.set("seat/e1/A/5", before);
+
+    const settle = vi.spyOn(c.service, "settle");
+    const r = await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
+    expect(settle.mock.calls.map((a) => a[0]).sort()).toEqual([behind, lagging].sort());
+    expect(r).toMatchObject({ settled: 1, failed: 0 });
+    expect(live).toBeDefined();
+  });
+
+  it("settles nothing when the scanning store cannot read the seats", async () => {
+    const c = cluster();
+    const h = await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1") });
+    if (!h.ok) throw new Error("hold refused");
+    const input = {
+      caller: "b1",
+      key: "c1",
+      hash: "h",
+      holdId: h.value.holdId,
+      orderId: "o1",
+      now: c.clock.ms,
+    };
+    await c.client.change(confirmHoldKeys(input), confirmHold(input));
+    const blind: AcceptorPort = Object.assign(Object.create(c.acceptors[0]!), {
+      read: () => Promise.reject(new Error("down")),
+    });
+    const settle = vi.spyOn(c.service, "settle");
+    const r = await sweepSeats(c.service, [blind], "hold/", { now: c.clock.ms, limit: 10 });
+    expect(r).toMatchObject({ scanned: 1, settled: 0, failed: 0 });
+    expect(settle).not.toHaveBeenCalled();
   });
 });
