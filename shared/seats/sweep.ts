@@ -122,14 +122,11 @@ export async function sweepSeats(
       break;
     }
     actions++;
-    if (action === "hold") {
-      const out = await service.sweepHold(r.key.slice("hold/".length));
-      if (out === "failed") result.failed++;
-      else result[out]++;
-    } else {
-      const out = await service.sweepClaim(r.key);
-      result[out === "failed" ? "failed" : out]++;
-    }
+    const out =
+      action === "hold"
+        ? await service.sweepHold(r.key.slice("hold/".length))
+        : await service.sweepClaim(r.key);
+    result[out]++;
   }
   const looked = page.records.slice(0, done);
   if (prefix === "hold/" && source) {

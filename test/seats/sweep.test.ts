@@ -5,6 +5,7 @@ import {
   confirmHoldKeys,
   HOLD_TTL_MS,
   RECORD_RETENTION_MS,
+  releaseHold,
   SKEW_MARGIN_MS,
 } from "../../shared/seats/changes.ts";
 import { SeatService } from "../../shared/seats/service.ts";
@@ -256,10 +257,26 @@ describe("sweepSeats (a pass over one store's scan)", () => {
     await c.service.settle(lagging);
     c.acceptors[0]!.records.set("seat/e1/A/5", before);
 
+    // A release and a rollback whose seats were never freed (their coordinators died after the
+    // record's change).
+    const releasedBehind = await hold("k6", "6");
+    await c.client.change(
+      [`hold/${releasedBehind}`],
+      releaseHold({ caller: "b1", holdId: releasedBehind }),
+    );
+    const expiredBehind = await hold("k7", "7");
+    await c.client.change([`hold/${expiredBehind}`], (cur) => ({
+      values: [{ ...(cur[0] as object), state: "expired" }],
+    }));
+
     const settle = vi.spyOn(c.service, "settle");
     const r = await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
-    expect(settle.mock.calls.map((a) => a[0]).sort()).toEqual([behind, lagging].sort());
-    expect(r).toMatchObject({ settled: 1, failed: 0 });
+    expect(settle.mock.calls.map((a) => a[0]).sort()).toEqual(
+      [behind, lagging, releasedBehind, expiredBehind].sort(),
+    );
+    expect(r).toMatchObject({ settled: 3, failed: 0 });
+    for (const seat of ["6", "7"])
+      expect(raw(c.acceptors[0]!, `seat/e1/A/${seat}`)).toEqual({ state: "free" });
     expect(live).toBeDefined();
   });
 
