@@ -301,4 +301,35 @@ describe("sweepSeats (a pass over one store's scan)", () => {
     expect(r).toMatchObject({ scanned: 1, settled: 0, failed: 0 });
     expect(settle).not.toHaveBeenCalled();
   });
+
+  it("judges every seat of a hold, counts settles that fail, and leaves seats others hold", async () => {
+    const c = cluster();
+    const h = await c.service.hold("b1", "k1", { eventId: "e1", seats: refs("1", "2") });
+    if (!h.ok) throw new Error("hold refused");
+    const holdId = h.value.holdId;
+    await c.client.change([`hold/${holdId}`], releaseHold({ caller: "b1", holdId }));
+    // Seat 1 was freed and taken by another hold; seat 2 is still held by the released hold.
+    const other = { state: "held", holdId: "hOther", expiresAtMs: c.clock.ms + HOLD_TTL_MS };
+    await c.client.change(["seat/e1/A/1"], () => ({ values: [other] }));
+    const settle = vi.spyOn(c.service, "settle");
+    await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
+    expect(settle.mock.calls.map((a) => a[0])).toEqual([holdId]);
+    expect(raw(c.acceptors[0]!, "seat/e1/A/1")).toMatchObject({ state: "held" });
+    expect(raw(c.acceptors[0]!, "seat/e1/A/2")).toEqual({ state: "free" });
+
+    // Now only another hold holds one of its seats: nothing to settle.
+    settle.mockClear();
+    await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
+    expect(settle).not.toHaveBeenCalled();
+
+    // Seat 2 held by the released hold again on this store only; the quorum cannot be reached.
+    const before = c.acceptors[0]!.records.get("seat/e1/A/2")!;
+    c.acceptors[0]!.records.set("seat/e1/A/2", {
+      ...before,
+      value: JSON.stringify({ state: "held", holdId, expiresAtMs: c.clock.ms }),
+    });
+    settle.mockResolvedValueOnce({ ok: false, code: "unavailable", status: 503 });
+    const r = await sweepSeats(c.service, c.acceptors, "hold/", { now: c.clock.ms, limit: 10 });
+    expect(r).toMatchObject({ settled: 0, failed: 1 });
+  });
 });
