@@ -68,7 +68,7 @@ export function antiEntropyRoutes(s: Services) {
     const gc =
       c.req.query("gc") !== "0"
         ? await collectGarbage(client, acceptors, prefix, {
-            now: (s.deps.now ?? Date.now)(),
+            now: s.now(),
             limit,
             ...(after ? { after } : {}),
           })

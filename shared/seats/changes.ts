@@ -503,9 +503,15 @@ export function forgetHolds(holdIds: readonly string[]): ChangeFn<Register> {
   };
 }
 
-/** The retention rule shared by both sweeps: is a record that ended at `endedAtMs` past it? */
-function pastRetention(now: number, endedAtMs: number, t: SeatTimings): boolean {
+/** The retention rule of every sweep (these changes and the scan's candidates in sweep.ts): is a
+ * record that ended at `endedAtMs` past it? */
+export function pastRetention(now: number, endedAtMs: number, t: SeatTimings): boolean {
   return now > endedAtMs + t.skewMarginMs + (t.retentionMs ?? RECORD_RETENTION_MS);
+}
+
+/** When a claim's request ended: its start, or its hold's pinned expiry when later. */
+export function claimEndedAt(claim: Pick<IdemRecord, "startedAtMs" | "expiresAtMs">): number {
+  return Math.max(claim.startedAtMs, claim.expiresAtMs ?? Number.NEGATIVE_INFINITY);
 }
 
 /**
@@ -545,7 +551,7 @@ export function sweepClaim(i: {
   return (cur) => {
     const claim = cur[0] as IdemRecord | null;
     if (claim === null) return abort({ code: "not-found" });
-    const ended = Math.max(claim.startedAtMs, claim.expiresAtMs ?? Number.NEGATIVE_INFINITY);
+    const ended = claimEndedAt(claim);
     if (!Number.isFinite(ended) || !pastRetention(i.now, ended, t)) return abort({ code: "kept" });
     return { values: [null] };
   };

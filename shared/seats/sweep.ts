@@ -1,6 +1,6 @@
 import { scanUpTo } from "../quorum/anti-entropy.ts";
-import type { AcceptorPort } from "../storage/ports.ts";
-import { RECORD_RETENTION_MS, SEAT_TIMINGS, type SeatTimings } from "./changes.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import { claimEndedAt, pastRetention, SEAT_TIMINGS, type SeatTimings } from "./changes.ts";
 import type { SeatService } from "./service.ts";
 import type { HoldRecord, IdemRecord } from "./types.ts";
 
@@ -42,22 +42,15 @@ export function sweepAction(
   now: number,
   timings: SeatTimings = SEAT_TIMINGS,
 ): SweepAction {
-  if (value === null) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(value);
-  } catch {
-    return null;
-  }
-  if (typeof v !== "object" || v === null) return null;
-  const retention = timings.retentionMs ?? RECORD_RETENTION_MS;
+  const v = parseObject(value);
+  if (v === null) return null;
   if (key.startsWith("hold/")) {
     const h = v as Partial<HoldRecord>;
     const exp = typeof h.expiresAtMs === "number" ? h.expiresAtMs : undefined;
     if (exp === undefined) return null;
     if (h.state === "held") return now > exp + timings.skewMarginMs ? "hold" : null;
     if (h.state === "released" || h.state === "expired") {
-      return now > exp + timings.skewMarginMs + retention ? "hold" : null;
+      return pastRetention(now, exp, timings) ? "hold" : null;
     }
     return null;
   }
@@ -67,8 +60,9 @@ export function sweepAction(
   if (key.startsWith("idem/")) {
     const c = v as Partial<IdemRecord>;
     if (typeof c.startedAtMs !== "number") return null;
-    const ended = Math.max(c.startedAtMs, typeof c.expiresAtMs === "number" ? c.expiresAtMs : 0);
-    return now > ended + timings.skewMarginMs + retention ? "claim" : null;
+    const expiresAtMs = typeof c.expiresAtMs === "number" ? c.expiresAtMs : undefined;
+    const ended = claimEndedAt({ startedAtMs: c.startedAtMs, expiresAtMs });
+    return pastRetention(now, ended, timings) ? "claim" : null;
   }
   return null;
 }
@@ -144,9 +138,6 @@ export async function sweepSeats(
   return page.complete || last === undefined ? result : { ...result, next: last };
 }
 
-/** Seats a settled hold's seat reads per store call (the acceptor batch limit). */
-const SEAT_READ_BATCH = 100;
-
 /**
  * Ended holds of a scanned page whose seats, as the same store holds them, do not follow their
  * record yet: a seat still held by it. A store
@@ -167,8 +158,8 @@ async function unsettled(
   }
   const keys = [...new Set(ended.flatMap((h) => h.seats))];
   const seatValues = new Map<string, { state?: unknown; holdId?: unknown } | null>();
-  for (let i = 0; i < keys.length; i += SEAT_READ_BATCH) {
-    const batch = keys.slice(i, i + SEAT_READ_BATCH);
+  for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) {
+    const batch = keys.slice(i, i + BATCH_KEYS_MAX);
     const got = await store.read(batch).catch(() => null);
     if (!got) return [];
     for (const [j, rec] of got.entries()) seatValues.set(batch[j]!, parseObject(rec.value));
