@@ -3,15 +3,7 @@ import { antiEntropy, disagreeingKeys } from "../../shared/quorum/anti-entropy.t
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
-
-const down: AcceptorPort = {
-  prepare: () => Promise.reject(new Error("down")),
-  accept: () => Promise.reject(new Error("down")),
-  read: () => Promise.reject(new Error("down")),
-  scan: () => Promise.reject(new Error("down")),
-  deleteIf: () => Promise.reject(new Error("down")),
-  ping: () => Promise.reject(new Error("down")),
-};
+import { downStore as down } from "../support/broken-stores.ts";
 
 function client(acceptors: AcceptorPort[], id: string) {
   return new QuorumClient({

@@ -2,25 +2,7 @@ import { describe, expect, it } from "vitest";
 import { QuorumClient, type QuorumClientOptions } from "../../shared/quorum/client.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptEntry, AcceptorPort } from "../../shared/storage/ports.ts";
-
-/** A store that is down: every call throws. */
-const down: AcceptorPort = {
-  prepare: () => Promise.reject(new Error("down")),
-  accept: () => Promise.reject(new Error("down")),
-  read: () => Promise.reject(new Error("down")),
-  scan: () => Promise.reject(new Error("down")),
-  deleteIf: () => Promise.reject(new Error("down")),
-  ping: () => Promise.reject(new Error("down")),
-};
-/** A store that never answers. */
-const hung: AcceptorPort = {
-  prepare: () => new Promise(() => {}),
-  accept: () => new Promise(() => {}),
-  read: () => new Promise(() => {}),
-  scan: () => new Promise(() => {}),
-  deleteIf: () => new Promise(() => {}),
-  ping: () => new Promise(() => {}),
-};
+import { downStore as down, hungStore as hung } from "../support/broken-stores.ts";
 
 const sleeps: number[] = [];
 function client(acceptors: AcceptorPort[], more: Partial<QuorumClientOptions> = {}) {

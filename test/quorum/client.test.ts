@@ -3,25 +3,7 @@ import { antiEntropy, disagreeingKeys } from "../../shared/quorum/anti-entropy.t
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
-
-/** A store that is down: every call throws. */
-const down: AcceptorPort = {
-  prepare: () => Promise.reject(new Error("down")),
-  accept: () => Promise.reject(new Error("down")),
-  deleteIf: () => Promise.reject(new Error("down")),
-  read: () => Promise.reject(new Error("down")),
-  scan: () => Promise.reject(new Error("down")),
-  ping: () => Promise.reject(new Error("down")),
-};
-/** A store that never answers. */
-const hung: AcceptorPort = {
-  prepare: () => new Promise(() => {}),
-  accept: () => new Promise(() => {}),
-  deleteIf: () => new Promise(() => {}),
-  read: () => new Promise(() => {}),
-  scan: () => new Promise(() => {}),
-  ping: () => new Promise(() => {}),
-};
+import { downStore as down, hungStore as hung } from "../support/broken-stores.ts";
 
 function client(acceptors: AcceptorPort[], id = "t1", now: () => number = () => 1_000) {
   let seed = 1;

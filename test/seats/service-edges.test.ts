@@ -5,15 +5,7 @@ import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
-
-const down: AcceptorPort = {
-  prepare: () => Promise.reject(new Error("down")),
-  accept: () => Promise.reject(new Error("down")),
-  read: () => Promise.reject(new Error("down")),
-  scan: () => Promise.reject(new Error("down")),
-  deleteIf: () => Promise.reject(new Error("down")),
-  ping: () => Promise.reject(new Error("down")),
-};
+import { downStore as down } from "../support/broken-stores.ts";
 
 /** Three in-memory stores, a shared hand-set clock, and providers over them. `flaky` makes the
  * first `flaky` changes of a provider come back with that status without running. */
