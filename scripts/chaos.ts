@@ -49,5 +49,6 @@ const report = await runChaos(
 );
 console.log(chaosTable(report));
 console.log(JSON.stringify(report.figures));
+for (const fault of report.hostFaults) console.warn(`host fault: ${fault}`);
 const f = report.figures;
 process.exit(f.doubleSold === 0 && f.lostOrders === 0 && f.errors5xx === 0 && f.converged ? 0 : 1);

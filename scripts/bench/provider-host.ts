@@ -5,7 +5,8 @@
  * store's work would delay every other provider's replies and the coordinators' clocks.
  *
  * Messages in: { id, cmd: "stop-stand-in" | "start-stand-in", name } and { id, cmd: "stop" }.
- * Messages out: { type: "ready", url, standIns, upstash? } once, then { id, ok, error? }.
+ * Messages out: { type: "ready", url, standIns, upstash? } once, then { id, ok, error? }, and
+ * { type: "fault" } for every error nothing caught.
  */
 import type { ProviderId } from "../../shared/config.ts";
 import { startAws } from "../local/aws.ts";
@@ -31,6 +32,8 @@ export type HostMessage =
       readonly upstash?: { readonly url: string; readonly token: string };
     }
   | { readonly type: "failed"; readonly error: string }
+  /** An error nothing caught (a stand-in library's or the adapter's): logged, reported, survived. */
+  | { readonly type: "fault"; readonly error: string }
   | { readonly type: "reply"; readonly id: number; readonly ok: boolean; readonly error?: string };
 
 const STARTERS: Record<ProviderId, (o: LocalProviderOptions) => Promise<LocalProvider>> = {
@@ -47,6 +50,17 @@ async function main(): Promise<void> {
   const raw = process.env.TESSERA_BENCH_HOST;
   if (!raw) throw new Error("TESSERA_BENCH_HOST is not set (this file is run by wan-cluster.ts)");
   const cfg = JSON.parse(raw) as HostConfig;
+  // Node's default would end the process, and with it the provider, its stores and the chaos run
+  // that stops them. A platform keeps serving after one request's stray error (Workers logs it;
+  // Lambda and Vercel replace the instance), so the host logs it, reports it and keeps running;
+  // the benchmark lists every such fault in its report.
+  const fault = (what: string) => (e: unknown) => {
+    const error = `${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    console.error(`[${cfg.provider} host] ${error}`);
+    send({ type: "fault", error });
+  };
+  process.on("uncaughtException", fault("uncaught exception"));
+  process.on("unhandledRejection", fault("unhandled rejection"));
   let provider: LocalProvider;
   try {
     provider = await STARTERS[cfg.provider](cfg.options);

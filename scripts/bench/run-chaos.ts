@@ -116,6 +116,8 @@ export interface ChaosReport {
   readonly peers: PeerStatusCounts;
   readonly proxies: Record<string, WanProxyStats>;
   readonly figures: ChaosFigures;
+  /** Errors nothing caught inside a provider's process (logged and survived), and host exits. */
+  readonly hostFaults: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -327,6 +329,7 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
       peers,
       proxies,
       figures,
+      hostFaults: wan.hostFaults(),
     };
     if (o.outDir !== undefined) {
       const files = await writeResults(o.outDir, "chaos-", stamp(startedAt), report);

@@ -49,6 +49,8 @@ export interface WanCluster {
   /** A provider whose key may sign calls to `to` (any provider but `to` itself). */
   signerFor(to: ProviderId): { provider: ProviderId; key: PrivateJwk };
   standIn(provider: ProviderId, name: string, action: "stop" | "start"): Promise<void>;
+  /** Errors nothing caught inside a provider's process, and unexpected exits, so far. */
+  hostFaults(): readonly string[];
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).
 interface Host {
   readonly child: ChildProcess;
   readonly ready: Extract<HostMessage, { type: "ready" }>;
+  readonly faults: string[];
   request(r: HostCommand): Promise<void>;
 }
 
@@ -115,6 +118,8 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
   process.once("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const faults: string[] = [];
+  let stopping = false;
   let nextId = 1;
   const ready = await new Promise<Extract<HostMessage, { type: "ready" }>>((resolve, reject) => {
     const timer = setTimeout(
@@ -128,6 +133,8 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
       } else if (m.type === "failed") {
         clearTimeout(timer);
         reject(new Error(`${cfg.provider} host failed: ${m.error}`));
+      } else if (m.type === "fault") {
+        faults.push(`${cfg.provider}: ${m.error}`);
       } else {
         const p = pending.get(m.id);
         pending.delete(m.id);
@@ -135,8 +142,13 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
         else p?.reject(new Error(m.error ?? "host command failed"));
       }
     });
-    child.once("exit", (code) => {
+    child.once("exit", (code, signal) => {
       clearTimeout(timer);
+      if (!stopping) {
+        faults.push(
+          `${cfg.provider}: host exited (code ${code}, signal ${signal}); its last output:\n${tail.join("\n")}`,
+        );
+      }
       reject(new Error(`${cfg.provider} host exited with ${code}:\n${tail.join("\n")}`));
       for (const p of pending.values()) p.reject(new Error(`${cfg.provider} host exited`));
       pending.clear();
@@ -145,6 +157,7 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
   return {
     child,
     ready,
+    faults,
     request: (r) =>
       new Promise<void>((resolve, reject) => {
         const id = nextId++;
@@ -156,6 +169,7 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
             ),
           );
         }, HOST_COMMAND_TIMEOUT_MS);
+        if (r.cmd === "stop") stopping = true;
         pending.set(id, {
           resolve: () => {
             clearTimeout(timer);
@@ -169,7 +183,17 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
         // A host that died closes its channel: a refusal for this command, not an uncaught throw.
         child.send({ ...r, id } as HostRequest, (e) => {
           if (!e) return;
-          pending.get(id)?.reject(e);
+          const how =
+            child.exitCode !== null || child.signalCode !== null
+              ? `exited (code ${child.exitCode}, signal ${child.signalCode})`
+              : "closed its channel";
+          pending
+            .get(id)
+            ?.reject(
+              new Error(
+                `${cfg.provider} host ${how} before ${r.cmd}; its last output:\n${tail.join("\n")}`,
+              ),
+            );
           pending.delete(id);
         });
       }),
@@ -264,6 +288,7 @@ export async function startWanCluster(o: WanClusterOptions = {}): Promise<WanClu
       },
       standIn: (p, name, action) =>
         h[p].request({ cmd: action === "stop" ? "stop-stand-in" : "start-stand-in", name }),
+      hostFaults: () => PROVIDERS.flatMap((p) => h[p].faults),
       stop: cleanup,
     };
   } catch (e) {
