@@ -15,6 +15,8 @@ export interface RunManyOptions {
    * the collector deletes the records the seat sweep wrote null (seat-sweep.ts). */
   gc?: boolean;
   workloads?: readonly Workload[];
+  /** Stop at the first failing run: a broken control needs one, and the rest only cost time. */
+  untilViolation?: boolean;
   /** Called for every run that found a violation. */
   onViolation?: (r: SimRunResult & { workload: Workload }) => void;
 }
@@ -114,6 +116,7 @@ export async function runMany(o: RunManyOptions): Promise<RunManySummary> {
       summary.violations++;
       summary.failing.push({ seed, workload, violation: r.violation ?? "" });
       o.onViolation?.({ ...r, workload });
+      if (o.untilViolation) break;
     }
   }
   return summary;

@@ -24,7 +24,7 @@ describe("deterministic simulation", () => {
     expect(r.runs).toBe(RUNS);
     expect(r.violations, report(r)).toBe(0);
     expect(r.inconclusive).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it("replays a seed exactly", async () => {
     for (const w of ["registers", "seats"] as const) {
@@ -62,10 +62,16 @@ describe("deterministic simulation", () => {
     it.runIf(CONTROLS)(
       `reports a violation when the "${brk}" safety rule is broken`,
       async () => {
-        const r = await runMany({ runs, seed: 1, break: brk, workloads: ["registers"] });
+        const r = await runMany({
+          runs,
+          seed: 1,
+          break: brk,
+          workloads: ["registers"],
+          untilViolation: true,
+        });
         expect(r.violations).toBeGreaterThan(0);
       },
-      60_000,
+      180_000,
     );
   }
 
@@ -88,10 +94,16 @@ describe("deterministic simulation", () => {
     it.runIf(CONTROLS)(
       `reports a violation when a seat rule is broken ("${brk}")`,
       async () => {
-        const r = await runMany({ runs, seed: 1, break: brk, workloads: ["seats"] });
+        const r = await runMany({
+          runs,
+          seed: 1,
+          break: brk,
+          workloads: ["seats"],
+          untilViolation: true,
+        });
         expect(r.violations).toBeGreaterThan(0);
       },
-      60_000,
+      180_000,
     );
   }
 
@@ -107,12 +119,18 @@ describe("deterministic simulation", () => {
     it.runIf(CONTROLS)(
       `the seat model catches wrong answers the invariants pass ("${brk}")`,
       async () => {
-        const r = await runMany({ runs, seed: 1, break: brk, workloads: ["seats"] });
+        const r = await runMany({
+          runs,
+          seed: 1,
+          break: brk,
+          workloads: ["seats"],
+          untilViolation: true,
+        });
         expect(r.violations).toBeGreaterThan(0);
         for (const f of r.failing)
           expect(f.violation).toMatch(/^seat history of \w+ not linearizable/);
       },
-      60_000,
+      180_000,
     );
   }
 
@@ -128,7 +146,7 @@ describe("deterministic simulation", () => {
     const r = await runMany({ runs: 200, seed: 1, gc: true, workloads: ["registers"] });
     expect(r.violations, report(r)).toBe(0);
     expect(r.exercised.registers?.runsWith["tombstones deleted"]).toBeGreaterThan(60);
-  }, 60_000);
+  }, 180_000);
 
   // The seat sweep runs in every seat run; with --gc the collector deletes what it wrote null.
   it("finds no violation when the collector deletes swept seat records", async () => {
@@ -137,7 +155,7 @@ describe("deterministic simulation", () => {
     const ex = r.exercised.seats?.runsWith ?? {};
     expect(ex["swept seat records deleted by the collector"]).toBeGreaterThan(25);
     expect(ex["unsold hold records swept (written null)"]).toBeGreaterThan(25);
-  }, 60_000);
+  }, 180_000);
 
   for (const [brk, runs] of [
     ["gc-2of3", 400],
@@ -147,10 +165,16 @@ describe("deterministic simulation", () => {
     it.runIf(CONTROLS)(
       `reports a violation when the "${brk}" deletion rule is broken`,
       async () => {
-        const r = await runMany({ runs, seed: 1, break: brk, workloads: ["registers"] });
+        const r = await runMany({
+          runs,
+          seed: 1,
+          break: brk,
+          workloads: ["registers"],
+          untilViolation: true,
+        });
         expect(r.violations).toBeGreaterThan(0);
       },
-      60_000,
+      180_000,
     );
   }
 
@@ -160,7 +184,7 @@ describe("deterministic simulation", () => {
     const r = await runMany({ runs: 200, seed: 10_000, amnesia: true });
     expect(r.violations, report(r)).toBe(0);
     expect(r.exercised.registers?.runsWith["stores back to member"]).toBeGreaterThan(50);
-  }, 60_000);
+  }, 180_000);
 
   // "amnesia-rejoin": the rolled-back store keeps voting (seeds 108, 138, 141, 147 of the first
   // 150, both workloads alternating, all forced to amnesia; 250 seeds for margin). "rejoin-unswept": it stops voting but
@@ -175,10 +199,16 @@ describe("deterministic simulation", () => {
     it.runIf(CONTROLS)(
       `reports a violation when the "${brk}" repair rule is broken`,
       async () => {
-        const r = await runMany({ runs, seed: 1, break: brk, amnesia: brk !== "repair-ballot" });
+        const r = await runMany({
+          runs,
+          seed: 1,
+          break: brk,
+          amnesia: brk !== "repair-ballot",
+          untilViolation: true,
+        });
         expect(r.violations).toBeGreaterThan(0);
       },
-      60_000,
+      180_000,
     );
   }
 
