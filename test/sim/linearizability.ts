@@ -23,10 +23,17 @@ export interface Model<S, I, O> {
   hashFor?(ops: readonly Operation<I, O>[]): (state: S) => string;
   /**
    * Optional: a class for an unknown-outcome operation such that any two of a class have the same
-   * effect on every state as the search's hash (hashFor's, else hash) sees it (e.g. two blind writes of values
-   * nobody observed); undefined when it has no such twin.
+   * effect on every state as the search's hash (hashFor's, else hash) sees it (e.g. two blind
+   * writes of values nobody observed); undefined when it has no such twin.
    */
   twinClass?(op: Operation<I, O>, hash: (state: S) => string): string | undefined;
+  /**
+   * Optional: for one key's history, whether an unknown-outcome operation with this input can
+   * change nothing (as hash sees it) from this state on, whatever the history's other operations
+   * do first. The search then keys it as done, so reaching the same state with and without it is
+   * one node.
+   */
+  inertFor?(ops: readonly Operation<I, O>[]): (state: S, input: I) => boolean;
 }
 
 export interface Operation<I, O> {
@@ -129,11 +136,21 @@ function checkOne<S, I, O>(
   // first step leads to a node pushed (a shorter completion) or pruned by a node pushed before
   // (again a shorter completion), so none is shortest. Pruning only ever drops witnesses, so a
   // wrong prune could fail a correct history, never pass a wrong one.
-  const subsumed = (key: string): boolean => {
+  const inert = model.inertFor?.(sorted);
+  const openIdx = sorted.flatMap((_, i) => (isOpen[i] ? [i] : []));
+  const subsumed = (state: S): boolean => {
+    const key = `${closed.join(",")}|${hash(state)}`;
+    const mask = open.slice();
+    // An inert operation still pending has the completions it would have had done.
+    if (inert) {
+      for (const i of openIdx) {
+        if (!done[i] && inert(state, sorted[i]!.input)) mask[i >>> 5]! |= 1 << (i & 31);
+      }
+    }
     const list = seen.get(key);
-    if (list?.some((m) => m.every((w, k) => (w & ~open[k]!) === 0))) return true;
-    if (list) list.push(open.slice());
-    else seen.set(key, [open.slice()]);
+    if (list?.some((m) => m.every((w, k) => (w & ~mask[k]!) === 0))) return true;
+    if (list) list.push(mask);
+    else seen.set(key, [mask]);
     return false;
   };
 
@@ -159,7 +176,7 @@ function checkOne<S, I, O>(
       // An unknown-outcome operation that changes nothing here may as well never happen.
       if (isOpen[i] && hash(state) === hash(frame.state)) continue;
       flip(i);
-      if (subsumed(`${closed.join(",")}|${hash(state)}`)) {
+      if (subsumed(state)) {
         flip(i);
         continue;
       }

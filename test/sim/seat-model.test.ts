@@ -2,8 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { SeatOutcome } from "../../shared/seats/service.ts";
 import type { IdemRecord } from "../../shared/seats/types.ts";
 import type { Operation } from "./linearizability.ts";
-import { type SeatCall, SeatHistory, type SeatInput, type SeatOutput } from "./seat-model.ts";
-import { seatTwinClass, splitIndependent } from "./seat-parts.ts";
+import {
+  type SeatCall,
+  SeatHistory,
+  type SeatInput,
+  type SeatModelState,
+  type SeatOutput,
+  seatModel,
+} from "./seat-model.ts";
+import { seatInertFor, seatTwinClass, splitIndependent } from "./seat-parts.ts";
 
 /** Clocks of these histories: expiry E = 400 pinned by a stamping clock with no offset, margin
  * 100, offsets within 50: a hold is surely live before 400 and surely past from 550 on. */
@@ -301,6 +308,49 @@ describe("seat model", () => {
       expect(r.inconclusive).toBeUndefined();
       expect(r.steps).toBeLessThan(2_000);
     }
+  });
+
+  it("calls a step inert only when nothing the history can do first lets it change anything", () => {
+    // Every state within 5 steps of a small history, and every step of it: an input called inert
+    // in a state must change nothing in every state reachable from there.
+    const inputs: SeatInput[] = [
+      { f: "hold", hold: "u1/h", caller: "u1", seats: [A1] },
+      { f: "hold", hold: "u2/h", caller: "u2", seats: [A1, A2] },
+      { f: "hold", hold: "u2/h", caller: "u2", seats: [A1, A2], claimless: true },
+      { f: "ghost", hold: "u2/h", caller: "u2", seats: [A1, A2] },
+      { f: "confirm", hold: "u1/h", order: "u1/c", caller: "u1" },
+      { f: "release", hold: "u1/h", caller: "u1" },
+      { f: "release", hold: "u1/h#1", caller: "u1" },
+      { f: "rollback", hold: "u1/h" },
+      { f: "rollback", hold: "u2/h" },
+      { f: "sweep", hold: "u1/h" },
+      { f: "forget", hold: "u1/h", inc: 0 },
+      { f: "past", hold: "u2/h" },
+      { f: "settle", hold: "u1/h#1" },
+    ];
+    const ops = inputs.map((input, id) => ({ id, key: "customers", input, call: 0, ret: 1 }));
+    const inert = seatInertFor(ops);
+    const next = (t: SeatModelState) => inputs.map((i) => seatModel.step(t, i).state);
+    const within = (from: SeatModelState, depth: number): SeatModelState[] => {
+      const all = new Map([[seatModel.hash(from), from]]);
+      let layer = [from];
+      for (let d = 0; d < depth; d++) {
+        layer = layer.flatMap(next).filter((t) => !all.has(seatModel.hash(t)));
+        for (const t of layer) all.set(seatModel.hash(t), t);
+      }
+      return [...all.values()];
+    };
+    let judged = 0;
+    for (const s of within(seatModel.init, 5)) {
+      for (const i of inputs) {
+        if (!inert(s, i)) continue;
+        judged++;
+        for (const t of within(s, 3)) {
+          expect(seatModel.hash(seatModel.step(t, i).state)).toBe(seatModel.hash(t));
+        }
+      }
+    }
+    expect(judged).toBeGreaterThan(100);
   });
 
   it("fails a search cut off at its step limit instead of passing it", () => {

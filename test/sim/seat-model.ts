@@ -1,7 +1,7 @@
 import type { SeatOutcome } from "../../shared/seats/service.ts";
 import type { IdemRecord } from "../../shared/seats/types.ts";
 import { type CheckResult, checkHistory, type Model, type Operation } from "./linearizability.ts";
-import { seatTwinClass, splitIndependent } from "./seat-parts.ts";
+import { seatInertFor, seatTwinClass, splitIndependent } from "./seat-parts.ts";
 
 /**
  * A sequential model of the seat service, and the recorder that turns a seat run into a history
@@ -298,6 +298,7 @@ export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
     return `${holds.join(";")}|${phases.join(";")}|${gen.join(";")}`;
   },
   twinClass: seatTwinClass,
+  inertFor: seatInertFor,
 };
 
 /** One customer call as the simulator made it (ids as the answers named them). */

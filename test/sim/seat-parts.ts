@@ -1,5 +1,6 @@
 import type { Operation } from "./linearizability.ts";
-import type { SeatInput, SeatOutput } from "./seat-model.ts";
+// seat-model.ts imports this file too: only function declarations here are used at its load.
+import { incName, type SeatInput, type SeatModelState, type SeatOutput } from "./seat-model.ts";
 
 type SeatOp = Operation<SeatInput, SeatOutput>;
 
@@ -68,7 +69,56 @@ export function splitIndependent(
  * only (twinClass in linearizability.ts). Retries of one request that all timed out are the
  * common case.
  */
-export const seatTwinClass = (op: SeatOp): string | undefined =>
-  op.ret === Number.POSITIVE_INFINITY && op.output === undefined
+export function seatTwinClass(op: SeatOp): string | undefined {
+  return op.ret === Number.POSITIVE_INFINITY && op.output === undefined
     ? JSON.stringify(op.input)
     : undefined;
+}
+
+/** Records that stay ended whatever happens (but see rebound): none turns held, ghost or absent
+ * again. */
+const ENDED = new Set<string>(["sold", "released", "expired", "swept"]);
+
+/**
+ * Unknown-outcome steps that can no longer change anything (seatModel.inertFor). Checked
+ * against the step functions: an ended record only moves among the ended states (sweep:
+ * released or expired to swept; rollback, settle: swept to expired), and
+ * - a hold under a claim whose record ended replays or refuses, as long as no claim sweep of its
+ *   request can move it to the next claim; a claimless hold (an expired record under no claim
+ *   binds only its own id) locks again over an expired record, so no step of its name is inert;
+ * - a confirm or release of an ended record answers from it; a sweep of a sold one refuses;
+ * - a rollback ends only a locking or swept record: of a sold one, or an expired or released one
+ *   that no sweep in the history can turn swept, it does nothing;
+ * - a claim sweep past its claim number refuses (the number only grows).
+ * The sets of swept requests and holds are taken from the whole history, pending or not.
+ */
+export function seatInertFor(ops: readonly SeatOp[]): (s: SeatModelState, i: SeatInput) => boolean {
+  const forgotten = new Set(ops.flatMap((o) => (o.input.f === "forget" ? [o.input.hold] : [])));
+  const swept = new Set(ops.flatMap((o) => (o.input.f === "sweep" ? [o.input.hold] : [])));
+  // A claimless hold locks afresh over an expired record (it binds only its own id).
+  const rebound = new Set(
+    ops.flatMap((o) => (o.input.f === "hold" && o.input.claimless ? [o.input.hold] : [])),
+  );
+  const ended = (s: SeatModelState, name: string) =>
+    !rebound.has(name) && ENDED.has(s.holds[name]?.st ?? "");
+  return (s, i) => {
+    switch (i.f) {
+      case "hold":
+        return !forgotten.has(i.hold) && ended(s, incName(i.hold, s.gen[i.hold] ?? 0));
+      case "confirm":
+      case "release":
+        return ended(s, i.hold);
+      case "sweep":
+        return s.holds[i.hold]?.st === "sold";
+      case "rollback": {
+        const st = s.holds[i.hold]?.st;
+        if (!ended(s, i.hold)) return false;
+        return st === "sold" || ((st === "expired" || st === "released") && !swept.has(i.hold));
+      }
+      case "forget":
+        return (s.gen[i.hold] ?? 0) > i.inc;
+      default:
+        return false;
+    }
+  };
+}
