@@ -143,6 +143,17 @@ describe("linearizability checker", () => {
     expect(lost.steps).toBeLessThan(1_000);
   });
 
+  it("prunes a node only by one reached with fewer unknown writes done, never more", () => {
+    // Reads b, a, b need b written twice around a. With one unknown write of b, the node after
+    // "b, a" (b's write used) must not be taken for the one before it (b's write unused): wrongly
+    // subsumed either way, the search would pass the first history or fail the second.
+    const reads = (): Op[] => [r("k", "b", 10, 11), r("k", "a", 12, 13), r("k", "b", 14, 15)];
+    const once = [unknownWrite("k", "b", 0), unknownWrite("k", "a", 1)];
+    expect(check([...once, ...reads()]).ok).toBe(false);
+    const twice = [...once, unknownWrite("k", "b", 2)];
+    expect(check([...twice, ...reads()]).ok).toBe(true);
+  });
+
   it("handles a long concurrent history quickly (memoisation)", () => {
     const ops: Op[] = [];
     for (let i = 0; i < 60; i++) ops.push(w("k", `v${i}`, i, 100 + i));

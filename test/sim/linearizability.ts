@@ -22,11 +22,18 @@ export interface Model<S, I, O> {
    */
   hashFor?(ops: readonly Operation<I, O>[]): (state: S) => string;
   /**
-   * Optional, with hashFor: a class for an unknown-outcome operation such that any two of a class
-   * have the same effect on every state as that hash sees it (e.g. two blind writes of values
-   * nobody observed); undefined when it has no such twin.
+   * Optional: a class for an unknown-outcome operation such that any two of a class have the same
+   * effect on every state as the search's hash (hashFor's, else hash) sees it (e.g. two blind
+   * writes of values nobody observed); undefined when it has no such twin.
    */
   twinClass?(op: Operation<I, O>, hash: (state: S) => string): string | undefined;
+  /**
+   * Optional: for one key's history, whether an unknown-outcome operation with this input can
+   * change nothing (as hash sees it) from this state on, whatever the history's other operations
+   * do first. The search then keys it as done, so reaching the same state with and without it is
+   * one node.
+   */
+  inertFor?(ops: readonly Operation<I, O>[]): (state: S, input: I) => boolean;
 }
 
 export interface Operation<I, O> {
@@ -107,12 +114,45 @@ function checkOne<S, I, O>(
   }
   const mustFinish = sorted.filter((o) => o.ret !== Number.POSITIVE_INFINITY).length;
   const done = new Uint8Array(n);
-  const words = new Uint32Array(Math.ceil(n / 32) || 1);
-  const seen = new Set<string>();
+  const size = Math.ceil(n / 32) || 1;
+  // The linearized set, split: operations that must finish, and unknown-outcome ones.
+  const closed = new Uint32Array(size);
+  const open = new Uint32Array(size);
+  /** (closed set, state) → the open sets it was reached with. */
+  const seen = new Map<string, Uint32Array[]>();
   const path: number[] = [];
   let longest: number[] = [];
   let finished = 0;
   let steps = 0;
+  const flip = (i: number) => {
+    done[i] = done[i] ? 0 : 1;
+    (isOpen[i] ? open : closed)[i >>> 5]! ^= 1 << (i & 31);
+  };
+  // Subsumption: a node (closed set C, state s, open set O) is pruned when a node (C, s, O') with
+  // O' ⊆ O was pushed before. The unknown-outcome operations are optional and bound no return
+  // time, so every completion from the later node (which uses none of O \ O') also completes
+  // the earlier one, in as many steps (a twin's place taken by an earlier twin still unused).
+  // Sound: were a linearization missed, take a pushed node with the shortest completion; its
+  // first step leads to a node pushed (a shorter completion) or pruned by a node pushed before
+  // (again a shorter completion), so none is shortest. Pruning only ever drops witnesses, so a
+  // wrong prune could fail a correct history, never pass a wrong one.
+  const inert = model.inertFor?.(sorted);
+  const openIdx = sorted.flatMap((_, i) => (isOpen[i] ? [i] : []));
+  const subsumed = (state: S): boolean => {
+    const key = `${closed.join(",")}|${hash(state)}`;
+    const mask = open.slice();
+    // An inert operation still pending has the completions it would have had done.
+    if (inert) {
+      for (const i of openIdx) {
+        if (!done[i] && inert(state, sorted[i]!.input)) mask[i >>> 5]! |= 1 << (i & 31);
+      }
+    }
+    const list = seen.get(key);
+    if (list?.some((m) => m.every((w, k) => (w & ~mask[k]!) === 0))) return true;
+    if (list) list.push(mask);
+    else seen.set(key, [mask]);
+    return false;
+  };
 
   // Explicit stack of (state, next candidate index to try) so deep histories do not overflow.
   const stack: { state: S; cursor: number; chosen: number }[] = [
@@ -135,17 +175,13 @@ function checkOne<S, I, O>(
       if (op.output !== undefined && !model.equalOutput(op.output, output)) continue;
       // An unknown-outcome operation that changes nothing here may as well never happen.
       if (isOpen[i] && hash(state) === hash(frame.state)) continue;
-      done[i] = 1;
-      words[i >>> 5]! |= 1 << (i & 31);
-      const memo = `${words.join(",")}|${hash(state)}`;
-      if (seen.has(memo)) {
-        done[i] = 0;
-        words[i >>> 5]! &= ~(1 << (i & 31));
+      flip(i);
+      if (subsumed(state)) {
+        flip(i);
         continue;
       }
-      seen.add(memo);
       frame.cursor = i + 1;
-      if (op.ret !== Number.POSITIVE_INFINITY) finished++;
+      if (!isOpen[i]) finished++;
       path.push(op.id);
       if (path.length > longest.length) longest = path.slice();
       stack.push({ state, cursor: 0, chosen: i });
@@ -157,9 +193,8 @@ function checkOne<S, I, O>(
     const dead = stack.pop()!;
     if (dead.chosen >= 0) {
       const i = dead.chosen;
-      done[i] = 0;
-      words[i >>> 5]! &= ~(1 << (i & 31));
-      if (sorted[i]!.ret !== Number.POSITIVE_INFINITY) finished--;
+      flip(i);
+      if (!isOpen[i]) finished--;
       path.pop();
     }
   }

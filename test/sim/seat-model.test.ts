@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { SeatOutcome } from "../../shared/seats/service.ts";
 import type { IdemRecord } from "../../shared/seats/types.ts";
-import { type SeatCall, SeatHistory } from "./seat-model.ts";
+import type { Operation } from "./linearizability.ts";
+import {
+  type SeatCall,
+  SeatHistory,
+  type SeatInput,
+  type SeatModelState,
+  type SeatOutput,
+  seatModel,
+} from "./seat-model.ts";
+import { seatInertFor, seatTwinClass, splitIndependent } from "./seat-parts.ts";
 
 /** Clocks of these histories: expiry E = 400 pinned by a stamping clock with no offset, margin
  * 100, offsets within 50: a hold is surely live before 400 and surely past from 550 on. */
@@ -224,6 +233,124 @@ describe("seat model", () => {
       s.op(hold("u1", "h", [A1, A2]), retryAt, retryAt + 10, no("taken", [A2]));
       expect(s.check().ok).toBe(linearizable);
     }
+  });
+
+  it("checks apart only requests no seat or capped buyer connects", () => {
+    let id = 0;
+    const op = (input: SeatInput): Operation<SeatInput, SeatOutput> => ({
+      id: id++,
+      key: "customers",
+      input,
+      call: id,
+      ret: id,
+      output: { code: "ok" },
+    });
+    const h = (caller: string, key: string, seats: string[], cap?: number) =>
+      op({ f: "hold", hold: `${caller}/${key}`, caller, seats, ...(cap ? { cap } : {}) });
+    const parts = (ops: Operation<SeatInput, SeatOutput>[], reqOf = new Map<string, string>()) =>
+      splitIndependent(ops, reqOf).map((o) => o.key);
+    // Disjoint seats, no cap: two parts, even for one buyer.
+    expect(parts([h("u1", "a", [A1]), h("u1", "b", [A2])])).toEqual(["customers", "customers_2"]);
+    // A shared seat, a capped buyer, a chain through a third request: one part.
+    expect(new Set(parts([h("u1", "a", [A1]), h("u2", "b", [A1])])).size).toBe(1);
+    expect(new Set(parts([h("u1", "a", [A1], 2), h("u1", "b", [A2])])).size).toBe(1);
+    const chain = [h("u1", "a", [A1]), h("u2", "b", [A1, A2]), h("u3", "c", [A2])];
+    expect(new Set(parts(chain)).size).toBe(1);
+    // A later claim (u1/a#1, after its claim was swept) stays with its request.
+    const later = op({ f: "confirm", hold: "u1/a#1", order: "u1/c", caller: "u1" });
+    const sweep = op({ f: "forget", hold: "u1/a", inc: 0 });
+    const keyed = parts(
+      [h("u1", "a", [A1]), h("u2", "b", [A2]), sweep, later],
+      new Map([["u1/a#1", "u1/a"]]),
+    );
+    expect(keyed).toEqual(["customers", "customers_2", "customers", "customers"]);
+  });
+
+  it("still rejects a cap broken across requests for disjoint seats (one part)", () => {
+    // Split by seats alone, each hold would be fine on its own.
+    const s = scenario();
+    s.claim("u1", "a", "ha");
+    s.claim("u1", "b", "hb");
+    s.op(hold("u1", "a", [A1], 1), 0, 10, held("ha", [A1]));
+    s.op(hold("u1", "b", [A2], 1), 20, 30, held("hb", [A2]));
+    expect(s.check().ok).toBe(false);
+  });
+
+  it("takes timed-out retries of one request as twins, and still finds a violation", () => {
+    const open = (input: SeatInput, output?: SeatOutput) => ({
+      id: 0,
+      key: "customers",
+      input,
+      call: 0,
+      ret: output ? 1 : Number.POSITIVE_INFINITY,
+      ...(output ? { output } : {}),
+    });
+    const retry = { f: "hold", hold: "u1/h", caller: "u1", seats: [A1] } as const;
+    expect(seatTwinClass(open(retry))).toBe(seatTwinClass(open({ ...retry })));
+    // Another input (a sibling's flag, other seats) or an answer to match: no twin.
+    expect(seatTwinClass(open({ ...retry, sibling: true }))).not.toBe(seatTwinClass(open(retry)));
+    expect(seatTwinClass(open({ ...retry, seats: [A2] }))).not.toBe(seatTwinClass(open(retry)));
+    expect(seatTwinClass(open(retry, { code: "ok", seats: [A1] }))).toBeUndefined();
+    // Twelve timed-out attempts of u1's hold among answers the search must still explain.
+    for (const [answer, linearizable] of [
+      [no("taken", [A1]), true],
+      [held("h2", [A1]), false],
+    ] as const) {
+      const s = scenario();
+      s.claim("u1", "h", "h1");
+      s.claim("u2", "h", "h2");
+      for (let i = 0; i < 12; i++) s.op(hold("u1", "h", [A1, A2]), i, i + 1, null);
+      s.op({ f: "confirm", caller: "u1", key: "c", holdId: "h1" }, 20, 30, ok({ orderId: "o1" }));
+      s.op(hold("u2", "h", [A1]), 40, 50, answer);
+      s.op(hold("u1", "h", [A1, A2]), 60, 70, held("h1", [A1, A2]));
+      const r = s.check();
+      expect(r.ok).toBe(linearizable);
+      expect(r.inconclusive).toBeUndefined();
+      expect(r.steps).toBeLessThan(2_000);
+    }
+  });
+
+  it("calls a step inert only when nothing the history can do first lets it change anything", () => {
+    // Every state within 5 steps of a small history, and every step of it: an input called inert
+    // in a state must change nothing in every state reachable from there.
+    const inputs: SeatInput[] = [
+      { f: "hold", hold: "u1/h", caller: "u1", seats: [A1] },
+      { f: "hold", hold: "u2/h", caller: "u2", seats: [A1, A2] },
+      { f: "hold", hold: "u2/h", caller: "u2", seats: [A1, A2], claimless: true },
+      { f: "ghost", hold: "u2/h", caller: "u2", seats: [A1, A2] },
+      { f: "confirm", hold: "u1/h", order: "u1/c", caller: "u1" },
+      { f: "release", hold: "u1/h", caller: "u1" },
+      { f: "release", hold: "u1/h#1", caller: "u1" },
+      { f: "rollback", hold: "u1/h" },
+      { f: "rollback", hold: "u2/h" },
+      { f: "sweep", hold: "u1/h" },
+      { f: "forget", hold: "u1/h", inc: 0 },
+      { f: "past", hold: "u2/h" },
+      { f: "settle", hold: "u1/h#1" },
+    ];
+    const ops = inputs.map((input, id) => ({ id, key: "customers", input, call: 0, ret: 1 }));
+    const inert = seatInertFor(ops);
+    const next = (t: SeatModelState) => inputs.map((i) => seatModel.step(t, i).state);
+    const within = (from: SeatModelState, depth: number): SeatModelState[] => {
+      const all = new Map([[seatModel.hash(from), from]]);
+      let layer = [from];
+      for (let d = 0; d < depth; d++) {
+        layer = layer.flatMap(next).filter((t) => !all.has(seatModel.hash(t)));
+        for (const t of layer) all.set(seatModel.hash(t), t);
+      }
+      return [...all.values()];
+    };
+    let judged = 0;
+    for (const s of within(seatModel.init, 5)) {
+      for (const i of inputs) {
+        if (!inert(s, i)) continue;
+        judged++;
+        for (const t of within(s, 3)) {
+          expect(seatModel.hash(seatModel.step(t, i).state)).toBe(seatModel.hash(t));
+        }
+      }
+    }
+    expect(judged).toBeGreaterThan(100);
   });
 
   it("fails a search cut off at its step limit instead of passing it", () => {

@@ -1,6 +1,7 @@
 import type { SeatOutcome } from "../../shared/seats/service.ts";
 import type { IdemRecord } from "../../shared/seats/types.ts";
 import { type CheckResult, checkHistory, type Model, type Operation } from "./linearizability.ts";
+import { seatInertFor, seatTwinClass, splitIndependent } from "./seat-parts.ts";
 
 /**
  * A sequential model of the seat service, and the recorder that turns a seat run into a history
@@ -296,6 +297,8 @@ export const seatModel: Model<SeatModelState, SeatInput, SeatOutput> = {
       .map((k) => `${k}#${s.gen[k]}`);
     return `${holds.join(";")}|${phases.join(";")}|${gen.join(";")}`;
   },
+  twinClass: seatTwinClass,
+  inertFor: seatInertFor,
 };
 
 /** One customer call as the simulator made it (ids as the answers named them). */
@@ -500,7 +503,8 @@ export class SeatHistory {
       orderKeys.set(o, k);
     }
 
-    // Two independent objects: the bot (its own section and cap) and everyone else.
+    // Two groups: the bot (its own section and cap) and everyone else; each is split further into
+    // the parts no step connects (splitIndependent) before the search.
     const group = (k: string) => (k.startsWith("bot/") ? "bot" : "customers");
     // Attempts that answered before any claim of their request could exist locked (if anything)
     // under ids no claim names: a hold of their own, "key~", apart from the claimed one.
@@ -666,7 +670,7 @@ export class SeatHistory {
       if (k !== undefined)
         add({ f: "settle", hold: k }, SWEEP_TIME, SWEEP_TIME, { code: "ok", state: s.state });
     }
-    const r = checkHistory(seatModel, ops, limit);
+    const r = checkHistory(seatModel, splitIndependent(ops, reqOf), limit);
     if (!r.ok) {
       const what = r.inconclusive ? "search cut off" : "no order of the seat model explains it";
       violations.push(
