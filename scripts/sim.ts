@@ -31,6 +31,7 @@ import { parseArgs } from "node:util";
 import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";
 import { BREAK_MODES, type BreakMode } from "../test/sim/network.ts";
 import { describeByClass, describeExercised, runMany, type Workload } from "../test/sim/run.ts";
+import { SEAT_SEARCH_STEP_LIMIT } from "../test/sim/seat-model.ts";
 import { SEAT_BREAK_MODES, type SeatBreakMode } from "../test/sim/seat-sim.ts";
 
 const { values } = parseArgs({
@@ -98,7 +99,7 @@ if (values["by-class"]) {
 }
 if (summary.maxSearchSteps > 0) {
   console.log(
-    `linearizability search: largest ${summary.maxSearchSteps} steps (limit ${SEARCH_STEP_LIMIT})`,
+    `linearizability search: largest ${summary.maxSearchSteps} steps (limits: registers ${SEARCH_STEP_LIMIT}, seats ${SEAT_SEARCH_STEP_LIMIT})`,
   );
 }
 console.log(
