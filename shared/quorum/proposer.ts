@@ -236,14 +236,6 @@ export class Proposer<T> {
     private readonly opts: ProposerOptions = DEFAULT_PROPOSER_OPTIONS,
   ) {}
 
-  get done(): boolean {
-    return this.phase === "done";
-  }
-
-  get currentAttempt(): number {
-    return this.attempt;
-  }
-
   /**
    * After a won change that changed something: what a quorum accepted, per key (ballot and JSON
    * text), for the audit log's "commit" entries. Null otherwise (lost, aborted, identity).
@@ -312,7 +304,8 @@ export class Proposer<T> {
 
   private firstReply(acceptor: number): boolean {
     // Duplicated or late replies from the same acceptor are ignored: each acceptor votes once.
-    if (acceptor < 0 || acceptor >= ACCEPTOR_COUNT || this.replied[acceptor]) return false;
+    // (An index outside 0..2 needs no guard: the tallies and proofs read acceptors 0..2 only.)
+    if (this.replied[acceptor]) return false;
     this.replied[acceptor] = true;
     return true;
   }
@@ -357,19 +350,14 @@ export class Proposer<T> {
       this.votes[acceptor] = this.keys.map(() => "failed");
       return;
     }
-    const votes: Vote[] = [];
-    const reads: (Read | undefined)[] = [];
-    replies.forEach((r, j) => {
-      if (r.ok) {
-        votes[j] = r.learner ? "learner" : "yes";
-        reads[j] = { ballot: r.accepted, raw: r.value };
-      } else {
-        votes[j] = "no";
-        this.noteConflict(r.conflict);
-      }
+    this.votes[acceptor] = replies.map((r): Vote => {
+      if (r.ok) return r.learner ? "learner" : "yes";
+      this.noteConflict(r.conflict);
+      return "no";
     });
-    this.votes[acceptor] = votes;
-    this.reads[acceptor] = reads;
+    this.reads[acceptor] = replies.map((r) =>
+      r.ok ? { ballot: r.accepted, raw: r.value } : undefined,
+    );
   }
 
   private recordAccept(acceptor: number, replies: readonly AcceptReply[]): void {
@@ -385,7 +373,7 @@ export class Proposer<T> {
       // with this accept only and never in a prepare, and an accept at `next` would be our next
       // change, which starts only after this one ended. Counting it as a refusal could make us
       // re-run f on a change that took effect.
-      if (r.conflict === this.ballots[j] || (this.next !== null && r.conflict === this.next)) {
+      if (r.conflict === this.ballots[j] || r.conflict === this.next) {
         return r.learner ? "learner" : "yes";
       }
       this.noteConflict(r.conflict);
@@ -398,7 +386,7 @@ export class Proposer<T> {
       let yes = 0;
       let no = 0;
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
-        const v = this.votes[a]?.[j];
+        const v = this.votes[a]![j];
         // A learner's yes can never become a vote: for the tally it is as good as a no.
         if (v === "yes") yes++;
         else if (v !== undefined) no++;
@@ -414,9 +402,9 @@ export class Proposer<T> {
     const current = this.keys.map((_, j) => {
       let best: Read = { ballot: "", raw: null };
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
-        const r = this.reads[a]?.[j];
+        const r = this.reads[a]![j];
         // Only the voting quorum defines the current value (it holds every chosen one).
-        if (!r || this.votes[a]?.[j] !== "yes") continue;
+        if (!r || this.votes[a]![j] !== "yes") continue;
         if (this.opts.adoptFirstRead) return r;
         if (r.ballot > best.ballot) best = r;
       }
@@ -460,8 +448,8 @@ export class Proposer<T> {
     for (const [j, changed] of t.changed.entries()) {
       if (!changed) continue;
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
-        const vote = this.votes[a]?.[j];
-        const r = this.reads[a]?.[j];
+        const vote = this.votes[a]![j];
+        const r = this.reads[a]![j];
         if ((vote === "yes" || vote === "learner") && r) {
           if (t.ours[j]!.has(r.ballot) || r.ballot >= t.fence[j]!) return "disproved";
         } else if (vote === "no") {
@@ -488,16 +476,24 @@ export class Proposer<T> {
     // (provenAbsent), so it is as high as is cheap: the wall clock, which other proposers'
     // ballots track, and two counters above ours, so a competitor who jumped just above our
     // current promise still sits below it. (Higher would refuse more competitors' prepares.)
-    this.next = ctx.allocator.allocate(ctx.allocator.current + NEXT_GAP, ctx.now);
+    const next = ctx.allocator.allocate(ctx.allocator.current + NEXT_GAP, ctx.now);
+    if (next === null) {
+      return this.finish(
+        this.taint
+          ? { status: "unknown", reason: "ballot space exhausted after sending accepts" }
+          : { status: "unavailable", reason: "ballot space exhausted" },
+      );
+    }
+    this.next = next;
     if (proposal.changesSomething) {
-      const fences = this.ballots.map((b) => maxBallot(b, this.next ?? ""));
+      const fences = this.ballots.map((b) => maxBallot(b, next));
       if (!this.taint) {
         this.taint = {
           proposal,
           ours: this.keys.map(() => new Set<BallotString>()),
           fence: fences,
           readBallots: current.map((r) => r.ballot),
-          changed: proposal.raws.map((raw, j) => raw !== current[j]?.raw),
+          changed: proposal.raws.map((raw, j) => raw !== current[j]!.raw),
         };
       }
       const { ours, fence } = this.taint;
@@ -507,10 +503,12 @@ export class Proposer<T> {
       }
     }
     this.resetRound("accept");
-    const entries: AcceptEntry[] = this.keys.map((key, j) => {
-      const e: AcceptEntry = { key, ballot: this.ballots[j]!, value: proposal.raws[j] ?? null };
-      return this.next === null ? e : { ...e, next: this.next };
-    });
+    const entries: AcceptEntry[] = this.keys.map((key, j) => ({
+      key,
+      ballot: this.ballots[j]!,
+      value: proposal.raws[j] ?? null,
+      next,
+    }));
     return [0, 1, 2].map((acceptor) => ({
       type: "accept" as const,
       attempt: this.attempt,
@@ -559,16 +557,13 @@ export class Proposer<T> {
     if (verdict === "pending") return [];
     const proposal = this.proposal!;
     if (verdict === "won") {
-      if (this.next !== null) {
-        const next = this.next;
-        for (const [j, key] of this.keys.entries()) {
-          ctx.cache.set(key, {
-            ballot: next,
-            accepted: this.ballots[j]!,
-            value: proposal.raws[j] ?? null,
-            storedAt: ctx.now,
-          });
-        }
+      for (const [j, key] of this.keys.entries()) {
+        ctx.cache.set(key, {
+          ballot: this.next!,
+          accepted: this.ballots[j]!,
+          value: proposal.raws[j] ?? null,
+          storedAt: ctx.now,
+        });
       }
       if (proposal.abort) {
         return this.finish({
