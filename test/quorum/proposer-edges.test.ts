@@ -359,12 +359,13 @@ describe("Proposer edges", () => {
   });
 
   it("chosen names what a quorum accepted only when the change altered something", () => {
+    const old = encodeBallot({ counter: 1, proposer: "zz" });
     const run = (f: ChangeFn<number>) => {
       const h = harness();
       const p = h.make<number>(["a", "b"], f);
       p.start(h.ctx());
-      p.step(prepared(1, 0, [granted("a", "", "1"), granted("b", "", "1")]), h.ctx());
-      p.step(prepared(1, 1, [granted("a", "", "1"), granted("b", "", "1")]), h.ctx());
+      p.step(prepared(1, 0, [granted("a", old, "1"), granted("b", old, "1")]), h.ctx());
+      p.step(prepared(1, 1, [granted("a", old, "1"), granted("b", old, "1")]), h.ctx());
       p.step(accepted(1, 0, [acked("a"), acked("b")]), h.ctx());
       expect(outcomeOf(p.step(accepted(1, 1, [acked("a"), acked("b")]), h.ctx()))).toMatchObject({
         status: "ok",
