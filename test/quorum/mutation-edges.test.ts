@@ -330,6 +330,24 @@ describe("rejoin edges", () => {
     expect(first).toMatchObject({ rejoined: false, progress: { after: keys[9], clean: true } });
   });
 
+  it("a walk during which a store could not be scanned is not clean: no rejoin", async () => {
+    const raw = [new MemoryAcceptor(), new MemoryAcceptor(), new MemoryAcceptor()];
+    await client(raw).change(["k"], () => ({ values: [1] }));
+    const ctl = new MembershipControl(raw[2]!);
+    await ctl.markRestored(0);
+    const blind: AcceptorPort = {
+      ...mute(raw[1]!),
+      prepare: (r) => raw[1]!.prepare(r),
+      accept: (e) => raw[1]!.accept(e),
+      scan: () => Promise.reject(new Error("down")),
+    };
+    const ports = [raw[0]!, blind, new MembershipAcceptor(raw[2]!, () => 0, { cacheMs: 0 })];
+    const step = await rejoinStep(client(ports), ports, 2, access(ctl), null, { now: 1e9 });
+    expect(step.slice).toMatchObject({ failed: 0, unreachable: [1] });
+    expect(step.rejoined).toBe(false);
+    expect(await ctl.read()).toMatchObject({ state: "rejoining" });
+  });
+
   it("caughtUp compares with the lower of the two voters, whatever their order", () => {
     const r = (accepted: string) => rec("k", accepted, null);
     expect(caughtUp(r(b(3)), [r(b(5)), r(b(3))])).toBe(true);
