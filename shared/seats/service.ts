@@ -162,7 +162,7 @@ export class SeatService {
         holdId,
         adopted,
         seats,
-        foreign: [...new Set([...holders, ...counted])].filter((id) => id !== holdId).sort(),
+        foreign: [...new Set([...holders, ...counted])].filter((id) => id !== holdId),
         now: this.o.now(),
         ttlMs: this.ttlMs,
         timings: this.timings,
@@ -255,7 +255,8 @@ export class SeatService {
     const settled = sold
       ? await this.settleRecord(req.holdId, sold)
       : await this.settle(req.holdId);
-    const seats = settled.ok ? settled.value.seats : [];
+    // Seats not settled yet are still the order's: the sold record names them.
+    const seats = settled.ok ? settled.value.seats : (sold?.seats ?? []);
     return { ok: true, value: { holdId: req.holdId, orderId, seats }, replayed };
   }
 
@@ -427,8 +428,6 @@ export class SeatService {
       case "already-confirmed":
       case "sold":
         return fail(why.code);
-      case "live":
-        return fail("taken");
       default:
         return fail("unavailable", why);
     }

@@ -1,0 +1,448 @@
+import { describe, expect, it } from "vitest";
+import type { ChangeOutcome, GetOutcome } from "../../shared/quorum/client.ts";
+import { QuorumClient } from "../../shared/quorum/client.ts";
+import type { SeatTimings } from "../../shared/seats/changes.ts";
+import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import { holdKey, idemKey } from "../../shared/seats/keys.ts";
+import { HOLD_ROUNDS, SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
+import type { Register } from "../../shared/seats/types.ts";
+import { MemoryAcceptor } from "../../shared/storage/memory.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
+
+/**
+ * What the seat service answers when one of its steps, and only that one, fails or races: the
+ * branches a whole-cluster fault never singles out (docs/quorum.md, "Mutation testing", lists the
+ * survivors these kill). A provider's client runs every call through `faults`, which may answer
+ * in its place, run it and then answer otherwise (an outcome lost after the fact), or act first.
+ */
+type Change = ChangeOutcome<Register>;
+type Get = GetOutcome<Register>;
+interface Faults {
+  change?: (keys: readonly string[], run: () => Promise<Change>) => Promise<Change>;
+  get?: (keys: readonly string[], run: () => Promise<Get>) => Promise<Get>;
+}
+
+function cluster(timings?: SeatTimings) {
+  const acceptors: AcceptorPort[] = [
+    new MemoryAcceptor(),
+    new MemoryAcceptor(),
+    new MemoryAcceptor(),
+  ];
+  let clock = 1_000_000;
+  let n = 0;
+  /** Every change and read any provider made, in order. */
+  const log: { op: "change" | "get"; keys: readonly string[] }[] = [];
+  const provider = (faults: Faults = {}, stores: AcceptorPort[] = acceptors) => {
+    let seed = 17 + n;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const client = new QuorumClient({
+      acceptors: stores,
+      proposerId: `p${n++}`,
+      now: () => clock,
+      random,
+      sleep: async () => {},
+      timeoutMs: 20,
+    });
+    // The service sees a client whose every call goes through `faults`; the client's own inner
+    // calls (a quorum read's write-back) do not.
+    const seen = {
+      change: (async (keys, f) => {
+        log.push({ op: "change", keys });
+        const run = () => client.change(keys, f) as Promise<Change>;
+        return faults.change ? faults.change(keys, run) : run();
+      }) as QuorumClient["change"],
+      get: (async (keys, opts) => {
+        log.push({ op: "get", keys });
+        const run = () => client.get(keys, opts) as Promise<Get>;
+        return faults.get ? faults.get(keys, run) : run();
+      }) as QuorumClient["get"],
+    } as QuorumClient;
+    const randomBytes = (k: number) => Uint8Array.from({ length: k }, () => (random() * 256) | 0);
+    return new SeatService(seen, {
+      now: () => clock,
+      randomBytes,
+      ...(timings ? { timings } : {}),
+    });
+  };
+  return {
+    acceptors,
+    provider,
+    log,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    /** Changes made since `from` whose keys include `key`. */
+    changesOn: (key: string, from = 0) =>
+      log.slice(from).filter((c) => c.op === "change" && c.keys.includes(key)).length,
+  };
+}
+
+const ev = "ev";
+const seat = (id: string) => ({ section: "A", seatId: id });
+const seatKey = (id: string) => `seat/${ev}/A/${id}`;
+const unavailable: Change = { status: "unavailable", reason: "injected" };
+const unknown: Change = { status: "unknown", reason: "injected" };
+const past = HOLD_TTL_MS + SKEW_MARGIN_MS + 1;
+
+async function holdId(s: SeatService, caller: string, key: string, ids: string[]) {
+  const h = await s.hold(caller, key, { eventId: ev, seats: ids.map(seat) });
+  if (!h.ok) throw new Error(`hold failed: ${h.code}`);
+  return h.value.holdId;
+}
+
+describe("SeatService under single-step faults", () => {
+  it("gives a hold up as taken after HOLD_ROUNDS rounds that lock nothing", async () => {
+    const c = cluster();
+    let rounds = 0;
+    const s = c.provider({
+      change: async (keys, run) => {
+        if (!keys[0]?.startsWith("idem/")) return run();
+        rounds++;
+        return { status: "aborted", reason: { code: "records", holds: [] }, values: [] };
+      },
+    });
+    const out = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+    expect(out).toMatchObject({ ok: false, code: "taken", detail: "seats kept changing hands" });
+    expect(rounds).toBe(HOLD_ROUNDS);
+  });
+
+  it("answers 503 when an expired holder cannot be rolled back, and says whether it may have", async () => {
+    for (const lostAs of [unavailable, unknown]) {
+      const c = cluster();
+      const first = await holdId(c.provider(), "u1", "k1", ["a1"]);
+      c.advance(past);
+      const s = c.provider({
+        change: async (keys, run) =>
+          keys.length === 1 && keys[0] === holdKey(first) ? lostAs : run(),
+      });
+      const out = await s.hold("u2", "k2", { eventId: ev, seats: [seat("a1")] });
+      expect(out).toMatchObject({ ok: false, code: lostAs.status, status: 503 });
+    }
+  });
+
+  it("rolls back an expired holder with the service's own timings, not production's", async () => {
+    const timings: SeatTimings = {
+      skewMarginMs: 100,
+      claimInFlightMs: 1_000,
+      retentionMs: 600_000,
+    };
+    const c = cluster(timings);
+    const s = c.provider();
+    const first = await holdId(s, "u1", "k1", ["a1"]);
+    c.advance(HOLD_TTL_MS + 200); // past expiry and this margin, within production's 5 s
+    const out = await s.hold("u2", "k2", { eventId: ev, seats: [seat("a1")] });
+    expect(out).toMatchObject({ ok: true });
+    expect((await s.settle(first)).ok && (await s.settle(first))).toMatchObject({
+      value: { state: "expired" },
+    });
+  });
+
+  it("answers 503 when step 2 of a hold cannot commit, and 'unknown' when it may have", async () => {
+    for (const lostAs of [unavailable, unknown]) {
+      const c = cluster();
+      const s = c.provider({
+        change: async (keys, run) =>
+          keys.length === 1 && keys[0]!.startsWith("hold/") ? lostAs : run(),
+      });
+      const out = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+      expect(out).toMatchObject({ ok: false, code: lostAs.status, status: 503 });
+    }
+  });
+
+  it("replays a hold whose step 2 committed but whose answer was lost", async () => {
+    const c = cluster();
+    let lose = 1;
+    const s = c.provider({
+      change: async (keys, run) => {
+        const out = await run();
+        if (keys.length === 1 && keys[0]!.startsWith("hold/") && lose-- > 0) return unknown;
+        return out;
+      },
+    });
+    const out = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+    expect(out).toMatchObject({ ok: true, replayed: true, value: { seats: [seatKey("a1")] } });
+  });
+
+  it("answers a hold that expired before step 2 as expired, without reading its record again", async () => {
+    const c = cluster();
+    let reads = 0;
+    const s = c.provider({
+      change: async (keys, run) => {
+        const out = await run();
+        // Step 1 done: the coordinator stalls past expiry before step 2.
+        if (keys[0]?.startsWith("idem/")) c.advance(past);
+        return out;
+      },
+      get: async (_keys, run) => {
+        reads++;
+        return run();
+      },
+    });
+    const out = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+    expect(out).toMatchObject({ ok: false, code: "expired", status: 410 });
+    expect(reads).toBe(0);
+  });
+
+  it("answers expired to a retry whose hold was rolled back, or swept, after it was found", async () => {
+    const timings: SeatTimings = { skewMarginMs: 100, claimInFlightMs: 1_000, retentionMs: 60_000 };
+    for (const sweepToo of [false, true]) {
+      const c = cluster(timings);
+      const other = c.provider();
+      const id = await holdId(other, "u1", "k1", ["a1"]);
+      let raced = false;
+      const s = c.provider({
+        get: async (keys, run) => {
+          // Between the retry's "replay" answer and its read, the hold ends (and is swept).
+          if (!raced && keys[0] === holdKey(id)) {
+            raced = true;
+            c.advance(HOLD_TTL_MS + 200);
+            await other.settle(id);
+            if (sweepToo) {
+              c.advance(120_000);
+              expect(await other.sweepHold(id)).toBe("swept");
+            }
+          }
+          return run();
+        },
+      });
+      const again = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+      expect(again).toMatchObject({ ok: false, code: "expired", status: 410 });
+    }
+  });
+
+  it("says 503 when a replayed hold's record cannot be read", async () => {
+    const c = cluster();
+    await holdId(c.provider(), "u1", "k1", ["a1"]);
+    const s = c.provider({ get: async () => ({ status: "unavailable", reason: "injected" }) });
+    const again = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+    expect(again).toMatchObject({ ok: false, code: "unavailable", status: 503 });
+  });
+
+  it("refuses one idempotency key for confirms of two different holds", async () => {
+    const c = cluster();
+    const s = c.provider();
+    const a = await holdId(s, "u1", "k1", ["a1"]);
+    const b = await holdId(s, "u1", "k2", ["a2"]);
+    expect(await s.confirm("u1", "c1", { holdId: a })).toMatchObject({ ok: true });
+    expect(await s.confirm("u1", "c1", { holdId: b })).toMatchObject({
+      ok: false,
+      code: "conflict",
+      status: 422,
+    });
+  });
+
+  it("answers a confirm that cannot reach a quorum 503, 'unknown' when it may have sold", async () => {
+    for (const lostAs of [unavailable, unknown]) {
+      const c = cluster();
+      const id = await holdId(c.provider(), "u1", "k1", ["a1"]);
+      let tries = 0;
+      const s = c.provider({
+        change: async (keys, run) => {
+          if (!keys[0]?.startsWith("idem/")) return run();
+          tries++;
+          return lostAs;
+        },
+      });
+      const out = await s.confirm("u1", "c1", { holdId: id });
+      expect(out).toMatchObject({ ok: false, code: lostAs.status, status: 503 });
+      expect(tries).toBe(STEP_RETRIES + 1);
+    }
+  });
+
+  it("a committed sale stands when its seats cannot be settled yet, naming them from its record", async () => {
+    const c = cluster();
+    const id = await holdId(c.provider(), "u1", "k1", ["a1", "a2"]);
+    const seatsDown = (keys: readonly string[], run: () => Promise<Change>) =>
+      keys[0]?.startsWith("seat/") ? Promise.resolve(unavailable) : run();
+    const s = c.provider({ change: seatsDown });
+    const out = await s.confirm("u1", "c1", { holdId: id });
+    expect(out).toMatchObject({ ok: true, replayed: false });
+    expect(out.ok && [...out.value.seats].sort()).toEqual([seatKey("a1"), seatKey("a2")]);
+    // A replay that cannot settle either has no record in hand: it names no seat rather than guess.
+    const replay = await s.confirm("u1", "c1", { holdId: id });
+    expect(replay).toMatchObject({ ok: true, replayed: true, value: { seats: [] } });
+    // Once the stores answer, the seats follow the sale.
+    const settled = await c.provider().settle(id);
+    expect(settled).toMatchObject({ ok: true, value: { state: "sold", changed: 2 } });
+  });
+
+  it("settles a live hold with one read and no write, up to the last instant of its margin", async () => {
+    const c = cluster();
+    const s = c.provider();
+    const id = await holdId(s, "u1", "k1", ["a1"]);
+    c.advance(HOLD_TTL_MS + SKEW_MARGIN_MS); // exactly at expiry + margin: still live
+    const from = c.log.length;
+    expect(await s.settle(id)).toMatchObject({ ok: true, value: { state: "held", changed: 0 } });
+    expect(c.log.slice(from).map((x) => x.op)).toEqual(["get"]);
+    c.advance(1);
+    expect(await s.settle(id)).toMatchObject({ ok: true, value: { state: "expired", changed: 1 } });
+  });
+
+  it("answers a settle whose rollback or re-read fails 503, and never frees seats it could not roll back", async () => {
+    for (const lostAs of [unavailable, unknown]) {
+      const c = cluster();
+      const id = await holdId(c.provider(), "u1", "k1", ["a1"]);
+      c.advance(past);
+      const from = c.log.length;
+      const s = c.provider({
+        change: async (keys, run) => (keys[0] === holdKey(id) ? lostAs : run()),
+      });
+      expect(await s.settle(id)).toMatchObject({ ok: false, code: lostAs.status, status: 503 });
+      expect(c.changesOn(seatKey("a1"), from)).toBe(0);
+    }
+    const c = cluster();
+    const id = await holdId(c.provider(), "u1", "k1", ["a1"]);
+    c.advance(past);
+    let reads = 0;
+    const s = c.provider({
+      get: async (_keys, run) =>
+        ++reads === 2 ? { status: "unavailable", reason: "injected" } : run(),
+    });
+    expect(await s.settle(id)).toMatchObject({ ok: false, code: "unavailable", status: 503 });
+  });
+
+  it("leaves the seats alone when a rollback finds the hold still live on a slower clock", async () => {
+    const c = cluster();
+    const id = await holdId(c.provider(), "u1", "k1", ["a1"]);
+    c.advance(past);
+    const from = c.log.length;
+    const s = c.provider({
+      change: async (keys, run) =>
+        keys[0] === holdKey(id)
+          ? { status: "aborted", reason: { code: "live" }, values: [] }
+          : run(),
+    });
+    expect(await s.settle(id)).toMatchObject({
+      ok: true,
+      value: { state: "held", seats: [seatKey("a1")], changed: 0 },
+    });
+    expect(c.changesOn(seatKey("a1"), from)).toBe(0);
+  });
+
+  it("answers a settle whose seats cannot be moved 503, saying whether they may have", async () => {
+    for (const lostAs of [unavailable, unknown]) {
+      const c = cluster();
+      const id = await holdId(c.provider(), "u1", "k1", ["a1"]);
+      const seatsDown = c.provider({
+        change: async (keys, run) => (keys[0]?.startsWith("seat/") ? lostAs : run()),
+      });
+      expect(await seatsDown.release("u1", id)).toMatchObject({ ok: true });
+      expect(await seatsDown.settle(id)).toMatchObject({
+        ok: false,
+        code: lostAs.status,
+        status: 503,
+      });
+    }
+  });
+
+  it("costs the sweep no write on a live or sold hold's record, and answers 'failed' when it cannot tell", async () => {
+    const c = cluster();
+    const s = c.provider();
+    const live = await holdId(s, "u1", "k1", ["a1"]);
+    const sold = await holdId(s, "u1", "k2", ["a2"]);
+    expect(await s.confirm("u1", "c1", { holdId: sold })).toMatchObject({ ok: true });
+    for (const id of [live, sold]) {
+      const from = c.log.length;
+      expect(await s.sweepHold(id)).toBe("kept");
+      expect(c.changesOn(holdKey(id), from)).toBe(0);
+    }
+    const blind = c.provider({ get: async () => ({ status: "unavailable", reason: "injected" }) });
+    expect(await blind.sweepHold(live)).toBe("failed");
+    expect(await blind.sweepHold("hnothere")).toBe("failed");
+    expect(await s.sweepHold("hnothere")).toBe("kept");
+  });
+
+  it("answers 'failed' when a sweep's own write cannot reach a quorum", async () => {
+    const timings: SeatTimings = { skewMarginMs: 100, claimInFlightMs: 1_000, retentionMs: 60_000 };
+    for (const lostAs of [unavailable, unknown]) {
+      const c = cluster(timings);
+      const s = c.provider();
+      const id = await holdId(s, "u1", "k1", ["a1"]);
+      expect(await s.release("u1", id)).toMatchObject({ ok: true });
+      c.advance(HOLD_TTL_MS + 120_000);
+      let writes = 0;
+      const lossy = c.provider({
+        change: async (keys, run) => {
+          // The settle's re-free of the seats goes through; the sweep's null does not.
+          if (keys[0] !== holdKey(id)) return run();
+          writes++;
+          return lostAs;
+        },
+      });
+      expect(await lossy.sweepHold(id)).toBe("failed");
+      expect(writes).toBe(STEP_RETRIES + 1);
+      expect(await lossy.sweepClaim(idemKey("u1", "k1"))).toBe("swept");
+      const claimLost = c.provider({ change: async () => lostAs });
+      expect(await claimLost.sweepClaim(idemKey("u1", "k2"))).toBe("failed");
+    }
+  });
+
+  it("an expired hold's sweep answers 'expired' until its retention, then 'swept'", async () => {
+    const timings: SeatTimings = { skewMarginMs: 100, claimInFlightMs: 1_000, retentionMs: 60_000 };
+    const c = cluster(timings);
+    const s = c.provider();
+    // A hold whose step 2 never ran: its seat alone names it, with its expiry.
+    const noStep2 = c.provider({
+      change: async (keys, run) =>
+        keys.length === 1 && keys[0]!.startsWith("hold/") ? unavailable : run(),
+    });
+    expect(await noStep2.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] })).toMatchObject({
+      code: "unavailable",
+    });
+    c.advance(HOLD_TTL_MS + 200);
+    // Someone else takes the seat over: the rollback writes the tombstone with the seat's expiry.
+    const taker = await s.hold("u2", "k2", { eventId: ev, seats: [seat("a1")] });
+    expect(taker).toMatchObject({ ok: true });
+    const scanned = await c.acceptors[1]!.scan("hold/", { limit: 10 });
+    const tomb = scanned.records
+      .map((r) => ({ key: r.key, v: JSON.parse(r.value ?? "null") as Record<string, unknown> }))
+      .find((r) => r.v?.state === "expired");
+    expect(tomb?.v.expiresAtMs).toBeTypeOf("number");
+    const tombId = tomb!.key.slice("hold/".length);
+    expect(await s.sweepHold(tombId)).toBe("expired");
+    c.advance(60_001);
+    expect(await s.sweepHold(tombId)).toBe("swept");
+  });
+
+  it("reads seats from its own store by default: committed, possibly older than the quorum's", async () => {
+    const c = cluster();
+    const local = c.provider();
+    const id = await holdId(local, "u1", "k1", ["a1"]);
+    // Another provider releases the hold while this provider's store is away.
+    const [a0, a1, a2] = c.acceptors;
+    const away: AcceptorPort = {
+      prepare: () => Promise.reject(new Error("down")),
+      accept: () => Promise.reject(new Error("down")),
+      deleteIf: () => Promise.reject(new Error("down")),
+      read: () => Promise.reject(new Error("down")),
+      scan: () => Promise.reject(new Error("down")),
+      ping: () => Promise.reject(new Error("down")),
+    };
+    const other = c.provider({}, [away, a1!, a2!]);
+    expect(await other.release("u1", id)).toMatchObject({ ok: true });
+    expect(a0).toBeDefined();
+    const mine = await local.seats(ev, [seat("a1")]);
+    expect(mine).toMatchObject({ ok: true, value: [{ seat: { state: "held", holdId: id } }] });
+    const quorum = await local.seats(ev, [seat("a1")], "quorum");
+    expect(quorum).toMatchObject({ ok: true, value: [{ seat: { state: "free" } }] });
+  });
+
+  it("answers an abort it does not expect with 503, never a crash", async () => {
+    const c = cluster();
+    const s = c.provider({
+      change: async () => ({
+        status: "aborted",
+        reason: { code: "records", holds: [] },
+        values: [],
+      }),
+    });
+    expect(await s.release("u1", "h1")).toMatchObject({
+      ok: false,
+      code: "unavailable",
+      status: 503,
+    });
+  });
+});
