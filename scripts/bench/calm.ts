@@ -1,4 +1,6 @@
 import type { ProviderId } from "../../shared/config.ts";
+import type { SeatRef } from "../../shared/seats/keys.ts";
+import type { SaleBackend } from "./backend.ts";
 import type { ChangeSample } from "./measure.ts";
 import type { Coordinator } from "./protocol-backend.ts";
 import { median, round } from "./stats.ts";
@@ -51,4 +53,60 @@ export async function measureCalm(
     };
   }
   return out;
+}
+
+/** One buyer at a time through the public API: what a buyer waits on a quiet day. */
+export interface CalmHttpFigures {
+  /** Purchases tried (each a one-seat hold, then its confirm), round-robin over providers. */
+  readonly purchases: number;
+  readonly holdMs: number;
+  readonly confirmMs: number;
+  /** Each operation over its provider's calm t2 (measureCalm), then the median. */
+  readonly holdT2: number;
+  readonly confirmT2: number;
+  /** Operations that did not succeed (they are left out of the medians). */
+  readonly failed: number;
+}
+
+export const CALM_PURCHASES = 15;
+
+export async function measureCalmHttp(
+  backend: SaleBackend,
+  eventId: string,
+  seats: readonly SeatRef[],
+  t2Of: (p: ProviderId) => number | undefined,
+  purchases = CALM_PURCHASES,
+): Promise<CalmHttpFigures> {
+  const hold: { ms: number; t2: number }[] = [];
+  const confirm: { ms: number; t2: number }[] = [];
+  let failed = 0;
+  const n = Math.min(purchases, seats.length);
+  for (let i = 0; i < n; i++) {
+    const at = backend.providers[i % backend.providers.length]!;
+    const t2 = t2Of(at) ?? Number.NaN;
+    const buyer = await backend.buyer(900_000 + i);
+    const h = await backend.hold(at, buyer, `calm-h-${eventId}-${i}`, eventId, [seats[i]!]);
+    if (!h.outcome.ok) {
+      failed++;
+      continue;
+    }
+    hold.push({ ms: h.measure.latencyMs, t2 });
+    const c = await backend.confirm(at, buyer, `calm-c-${eventId}-${i}`, h.outcome.value.holdId);
+    if (!c.outcome.ok) {
+      failed++;
+      continue;
+    }
+    confirm.push({ ms: c.measure.latencyMs, t2 });
+  }
+  const ms = (xs: { ms: number }[]) => round(median(xs.map((x) => x.ms)), 1);
+  const inT2 = (xs: { ms: number; t2: number }[]) =>
+    round(median(xs.filter((x) => x.t2 > 0).map((x) => x.ms / x.t2)), 2);
+  return {
+    purchases: n,
+    holdMs: ms(hold),
+    confirmMs: ms(confirm),
+    holdT2: inT2(hold),
+    confirmT2: inT2(confirm),
+    failed,
+  };
 }

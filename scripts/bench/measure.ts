@@ -116,11 +116,27 @@ const refusedIn = (replies: unknown): number =>
   Array.isArray(replies) ? replies.filter((r) => (r as { ok?: boolean }).ok === false).length : 0;
 
 /** Times every call into the change context it belongs to; refuses to call for a killed op. */
+/** Store calls made through a set of TimingAcceptors: `calls` requests to a store, `keys` the
+ * registers they named (one batched prepare of six seats is one call and six keys). */
+export interface StoreCallCount {
+  calls: number;
+  keys: number;
+}
+
+export const newStoreCallCount = (): StoreCallCount => ({ calls: 0, keys: 0 });
+
 export class TimingAcceptor implements AcceptorPort {
   constructor(
     private readonly inner: AcceptorPort,
     readonly index: number,
+    private readonly count?: StoreCallCount,
   ) {}
+
+  private tally(keys: number) {
+    if (!this.count) return;
+    this.count.calls++;
+    this.count.keys += keys;
+  }
 
   private async timed<R>(op: CallSample["op"], fn: () => Promise<R>): Promise<R> {
     const ctx = als.getStore();
@@ -149,18 +165,23 @@ export class TimingAcceptor implements AcceptorPort {
   }
 
   prepare(req: PrepareRequest): Promise<PrepareReply[]> {
+    this.tally(req.keys.length);
     return this.timed("prepare", () => this.inner.prepare(req));
   }
   accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
+    this.tally(entries.length);
     return this.timed("accept", () => this.inner.accept(entries));
   }
   deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
+    this.tally(entries.length);
     return this.inner.deleteIf(entries);
   }
   read(keys: readonly string[]): Promise<AcceptorRecord[]> {
+    this.tally(keys.length);
     return this.timed("read", () => this.inner.read(keys));
   }
   scan(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ScanPage> {
+    this.tally(1);
     return this.timed("scan", () => this.inner.scan(prefix, opts));
   }
   ping(): Promise<void> {

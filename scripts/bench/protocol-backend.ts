@@ -22,6 +22,7 @@ import {
   newOp,
   type OpContext,
   runOp,
+  type StoreCallCount,
   TimingAcceptor,
 } from "./measure.ts";
 import { median } from "./stats.ts";
@@ -83,6 +84,7 @@ function makeSeatService(client: MeasuredQuorumClient): SeatService {
 export function wanCoordinators(
   wan: WanCluster,
   counts: PeerStatusCounts,
+  storeCalls?: StoreCallCount,
 ): Record<ProviderId, Coordinator> {
   const doFetch = countingFetch(counts);
   const out = {} as Record<ProviderId, Coordinator>;
@@ -102,7 +104,7 @@ export function wanCoordinators(
               fetch: countingFetch(counts, wan.proxies[q].via(p)),
             },
       );
-      return new TimingAcceptor(remote, i);
+      return new TimingAcceptor(remote, i, storeCalls);
     });
     const client = new MeasuredQuorumClient({
       acceptors,
@@ -122,11 +124,18 @@ export function wanCoordinators(
  * other (conditional writes straight to that store, as a one-database deployment does). Three
  * coordinators still share it, as three app instances would.
  */
-export function singleStoreCoordinators(store: AcceptorPort): Record<ProviderId, Coordinator> {
+export function singleStoreCoordinators(
+  store: AcceptorPort,
+  storeCalls?: StoreCallCount,
+): Record<ProviderId, Coordinator> {
   const out = {} as Record<ProviderId, Coordinator>;
   for (const p of PROVIDERS) {
     const client = new MeasuredQuorumClient({
-      acceptors: [new TimingAcceptor(store, 0), new AbsentAcceptor(), new AbsentAcceptor()],
+      acceptors: [
+        new TimingAcceptor(store, 0, storeCalls),
+        new AbsentAcceptor(),
+        new AbsentAcceptor(),
+      ],
       localIndex: 0,
       proposerId: `single-${p}-${tag()}`,
       now: Date.now,

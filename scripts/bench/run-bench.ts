@@ -4,10 +4,16 @@ import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { WAN_JITTER_SHARE, WAN_ONE_WAY_MS } from "../local/wan-proxy.ts";
 import type { SaleBackend } from "./backend.ts";
 import { layoutFor, SeatBoard } from "./board.ts";
-import { type CalmFigures, measureCalm } from "./calm.ts";
+import {
+  CALM_PURCHASES,
+  type CalmFigures,
+  type CalmHttpFigures,
+  measureCalm,
+  measureCalmHttp,
+} from "./calm.ts";
 import { createEvent, HttpBackend, toApiRef } from "./http-backend.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
-import type { ChangeSample } from "./measure.ts";
+import { type ChangeSample, newStoreCallCount } from "./measure.ts";
 import {
   type Coordinator,
   newPeerCounts,
@@ -45,6 +51,8 @@ export interface BenchOptions {
   readonly maxSaleMs: number;
   /** Changes per coordinator and kind in the calm measurement (default CALM_CHANGES). */
   readonly calmChanges?: number;
+  /** One-buyer-at-a-time HTTP purchases in the calm measurement (default CALM_PURCHASES). */
+  readonly calmPurchases?: number;
   /** Run on this cluster instead of starting one (it is left running). */
   readonly cluster?: WanCluster;
   /** Show the providers' own logs. */
@@ -100,6 +108,8 @@ export interface BenchReport {
   readonly wan: { readonly oneWayMs: Record<string, number>; readonly jitterShare: number };
   /** Per coordinator, one change at a time on a calm cluster. */
   readonly calm: Record<string, CalmFigures>;
+  /** One buyer at a time through the HTTP API, before the sale (absent with --no-http). */
+  readonly calmHttp?: CalmHttpFigures;
   readonly quorum: SystemResult;
   /** The same sale through the public HTTP API (t2 units use each provider's calm t2). */
   readonly http?: SystemResult;
@@ -135,6 +145,21 @@ export interface BenchFigures {
   httpReservationsPerSec: number | null;
   httpCommit1P50Ms: number | null;
   httpConfirm1P50Ms: number | null;
+  /** HTTP hold and confirm of one seat by one buyer at a time, p50 over the provider's calm t2. */
+  httpHold1P50T2: number | null;
+  httpConfirm1P50T2: number | null;
+  /** HTTP holds and confirms of any size during the loaded sale, p50 in calm t2. */
+  httpHoldLoadP50T2: number | null;
+  httpConfirmLoadP50T2: number | null;
+  /** Store requests (prepare, accept, read, scan, delete; one batched call counts once) per seat
+   * sold, every step of every purchase and abandoned hold included, protocol section. `keys`:
+   * registers named by those calls per seat. */
+  storeCallsPerSeat: {
+    quorum: number;
+    single: number;
+    quorumKeys: number;
+    singleKeys: number;
+  };
 }
 
 function takeSamples(coords: Record<ProviderId, Coordinator>): Record<string, ChangeSample[]> {
@@ -187,14 +212,32 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     }));
   try {
     const peers = newPeerCounts();
-    const coords = wanCoordinators(wan, peers);
+    const qCalls = newStoreCallCount();
+    const coords = wanCoordinators(wan, peers, qCalls);
     const calm = await measureCalm(coords, runTag, o.calmChanges);
     takeSamples(coords);
     o.log(`calm: ${JSON.stringify(calm)}`);
+    let calmHttp: CalmHttpFigures | undefined;
+    if (o.http !== false) {
+      const purchases = o.calmPurchases ?? CALM_PURCHASES;
+      const layout = layoutFor(purchases);
+      const calmEvent = await createEvent(wan, layout, `c${runTag}`);
+      calmHttp = await measureCalmHttp(
+        new HttpBackend(wan, (p) => calm[p]?.t2Ms),
+        calmEvent,
+        [...new SeatBoard(layout).all()],
+        (p) => calm[p]?.t2Ms,
+        purchases,
+      );
+      o.log(`calm HTTP: ${JSON.stringify(calmHttp)}`);
+    }
+    qCalls.calls = 0;
+    qCalls.keys = 0;
 
     o.log(`quorum sale: ${o.seats} seats, ${o.buyers} buyers, ${o.concurrency} in flight...`);
     const eventId = `bq${runTag}`;
     const q = await sell(o, new ProtocolBackend("quorum", coords), eventId);
+    const qSaleCalls = { ...qCalls };
     const qSamples = takeSamples(coords);
     setRecording(coords, false);
     const qSummary = summarizeSale("quorum (2 of 3)", q.log, qSamples, PROVIDERS);
@@ -243,9 +286,11 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     const store = new UpstashAcceptor(createUpstashClient(wan.upstash), {
       namespace: `bench-single-${runTag}:`,
     });
-    const singles = singleStoreCoordinators(store);
+    const sCalls = newStoreCallCount();
+    const singles = singleStoreCoordinators(store, sCalls);
     const singleEvent = `bs${runTag}`;
     const s = await sell(o, new ProtocolBackend("single", singles, { quorumOf: 1 }), singleEvent);
+    const sSaleCalls = { ...sCalls };
     const sSamples = takeSamples(singles);
     setRecording(singles, false);
     const sSummary = summarizeSale("single store", s.log, sSamples, ["redis"]);
@@ -259,6 +304,7 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     });
 
     const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? -1 : x);
+    const perSeat = (calls: number, seats: number) => (seats > 0 ? round(calls / seats, 2) : -1);
     const calmList = Object.values(calm);
     const avg = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), 2);
     const figures: BenchFigures = {
@@ -293,6 +339,16 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
       httpReservationsPerSec: http?.summary.reservationsPerSec ?? null,
       httpCommit1P50Ms: http ? f(http.summary.latency.commit1?.ms.p50) : null,
       httpConfirm1P50Ms: http ? f(http.summary.latency.confirm1?.ms.p50) : null,
+      httpHold1P50T2: calmHttp ? f(calmHttp.holdT2) : null,
+      httpConfirm1P50T2: calmHttp ? f(calmHttp.confirmT2) : null,
+      httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
+      httpConfirmLoadP50T2: http ? f(http.summary.latency.confirmAll?.t2?.p50) : null,
+      storeCallsPerSeat: {
+        quorum: perSeat(qSaleCalls.calls, qCorrect.seatsSold),
+        single: perSeat(sSaleCalls.calls, sCorrect.seatsSold),
+        quorumKeys: perSeat(qSaleCalls.keys, qCorrect.seatsSold),
+        singleKeys: perSeat(sSaleCalls.keys, sCorrect.seatsSold),
+      },
     };
     const { log: _log, outDir: _out, cluster: _c, ...options } = o;
     const report: BenchReport = {
@@ -311,6 +367,7 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
         jitterShare: WAN_JITTER_SHARE,
       },
       calm,
+      ...(calmHttp ? { calmHttp } : {}),
       quorum: { summary: qSummary, correctness: qCorrect },
       ...(http ? { http } : {}),
       single: { summary: sSummary, correctness: sCorrect },
@@ -352,6 +409,8 @@ export function benchTable(r: BenchReport): string {
     ["commit 6 seats p50/p95/p99 in t2", pt("commit6")],
     ["confirm 1 seat p50/p95/p99 ms", pc("confirm1")],
     ["confirm 6 seats p50/p95/p99 ms", pc("confirm6")],
+    ["hold, any size, p50/p95/p99 in t2", pt("commitAll")],
+    ["confirm, any size, p50/p95/p99 in t2", pt("confirmAll")],
     ["t2 p50 ms", (x) => (x === r.single ? "-" : String(x.summary.t2Ms?.p50 ?? "-"))],
     ["round trips per change p50", (x) => String(x.summary.changes?.p50RoundTrips ?? "-")],
     ["reservations / s", (x) => String(x.summary.reservationsPerSec)],
@@ -382,6 +441,18 @@ export function benchTable(r: BenchReport): string {
     `${r.figures.calmColdRoundTrips} / ${r.figures.calmWarmRoundTrips}`,
   ]);
   rows.push(["quorum vs single throughput", String(r.figures.quorumVsSingleThroughput)]);
+  const c = r.figures.storeCallsPerSeat;
+  rows.push([
+    "store calls (keys) per seat sold",
+    `${c.quorum} (${c.quorumKeys}) quorum / ${c.single} (${c.singleKeys}) single`,
+  ]);
+  if (r.calmHttp) {
+    const h = r.calmHttp;
+    rows.push([
+      "calm HTTP hold / confirm p50",
+      `${h.holdMs} / ${h.confirmMs} ms = ${h.holdT2} / ${h.confirmT2} t2 (${h.purchases} buyers one at a time, ${h.failed} failed)`,
+    ]);
+  }
   const widths = head.map((_, i) => Math.max(...rows.map((x) => (x[i] ?? "").length)));
   return rows
     .map((x) =>

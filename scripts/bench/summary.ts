@@ -107,6 +107,7 @@ export function summarizeSale(
     commitAll: latencyOf(firstOk(log.ops, "hold")),
     confirm1: latencyOf(firstOk(log.ops, "confirm", 1)),
     confirm6: latencyOf(firstOk(log.ops, "confirm", 6)),
+    confirmAll: latencyOf(firstOk(log.ops, "confirm")),
   };
   const outcomes: Record<string, number> = {};
   for (const o of log.ops) outcomes[o.code] = (outcomes[o.code] ?? 0) + 1;

@@ -51,6 +51,7 @@ describe("short flash sale and chaos run (CI)", () => {
         httpBuyers: 10,
         maxHttpSaleMs: 60_000,
         calmChanges: 3,
+        calmPurchases: 3,
         quick: true,
         log: quiet,
         cluster: wan,
@@ -65,6 +66,14 @@ describe("short flash sale and chaos run (CI)", () => {
       expect(f.seatsSold).toBeGreaterThan(0);
       expect(f.calmColdRoundTrips).toBeGreaterThan(1);
       expect(f.quorumVsSingleThroughput).toBeGreaterThan(0);
+      // Each purchase costs the quorum more store calls than the single store: both were counted.
+      expect(f.storeCallsPerSeat.single).toBeGreaterThan(0);
+      expect(f.storeCallsPerSeat.quorum).toBeGreaterThan(f.storeCallsPerSeat.single);
+      expect(bench.calmHttp).toMatchObject({ purchases: 3, failed: 0 });
+      expect(f.httpHold1P50T2).toBeGreaterThan(0);
+      expect(f.httpConfirm1P50T2).toBeGreaterThan(0);
+      expect(f.httpHoldLoadP50T2).toBeGreaterThan(0);
+      expect(f.httpConfirmLoadP50T2).toBeGreaterThan(0);
     },
     RUN_TIMEOUT_MS,
   );
