@@ -112,10 +112,6 @@ export class QuorumClient {
     };
   }
 
-  get proposerId(): string {
-    return this.o.proposerId;
-  }
-
   /** Number of keys whose last promise this instance holds (for tests and metrics). */
   get warmKeys(): number {
     return this.cache.size;

@@ -103,6 +103,59 @@ describe("QuorumClient edges", () => {
     const c = client([down, down, down]);
     await expect(c.get(["bad key"], { consistency: "majority" })).rejects.toThrow("invalid key");
     await expect(c.get([], { consistency: "local" })).rejects.toThrow("at least one key");
+    let calls = 0;
+    const counted = three().map(
+      (a): AcceptorPort =>
+        Object.assign(Object.create(a), {
+          read: (k: readonly string[]) => {
+            calls++;
+            return a.read(k);
+          },
+        }),
+    );
+    for (const consistency of ["local", "majority"] as const) {
+      await expect(client(counted).get(["bad key"], { consistency })).rejects.toThrow(RangeError);
+    }
+    expect(calls).toBe(0);
+  });
+
+  it("a local read serves keys known chosen from its store and the rest from a majority, in order", async () => {
+    const stores = three();
+    const mine = client(stores, { proposerId: "t8" });
+    await mine.change(["k1", "k2", "k3"], () => ({ values: [1, 2, 3] }));
+    // Another coordinator moves k2 on: this instance has not seen that ballot chosen.
+    await client(stores, { proposerId: "t9" }).change(["k2"], () => ({ values: [20] }));
+    expect(await mine.get(["k1", "k2", "k3"], { consistency: "local" })).toEqual({
+      status: "ok",
+      values: [1, 20, 3],
+    });
+  });
+
+  it("a local read answers unavailable, never throws, on a stored value that is not JSON", async () => {
+    const stores = three();
+    const mine = client(stores, { proposerId: "t10" });
+    await mine.change(["k1", "k2"], () => ({ values: [1, 2] }));
+    await client(stores, { proposerId: "t11" }).change(["k2"], () => ({ values: [20] }));
+    const r = stores[0]!.records.get("k1")!;
+    stores[0]!.records.set("k1", { ...r, value: "{not json" });
+    expect(await mine.get(["k1", "k2"], { consistency: "local" })).toEqual({
+      status: "unavailable",
+      reason: "a stored value is not valid JSON",
+    });
+  });
+
+  it("a local read never trusts its own store while it rejoins, not even its empty records", async () => {
+    const [a, b, c] = three();
+    await client([down, b!, c!]).change(["k"], () => ({ values: [7] }));
+    // The own store lost the write (restored from a backup) and says so on every reply.
+    const rejoining: AcceptorPort = Object.assign(Object.create(a!), {
+      read: async (k: readonly string[]) =>
+        (await a!.read(k)).map((r) => ({ ...r, learner: true as const })),
+    });
+    expect(await client([rejoining, b!, c!]).get(["k"], { consistency: "local" })).toEqual({
+      status: "ok",
+      values: [7],
+    });
   });
 
   it("a majority read of several keys needs agreement on every key, not on one", async () => {
