@@ -10,7 +10,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isStoredAccept } from "../../shared/quorum/acceptor.ts";
 import { maxBallot } from "../../shared/quorum/ballot.ts";
-import { clampLimit } from "../../shared/storage/memory.ts";
 import { partitionOf } from "../../shared/storage/partition.ts";
 import {
   type AcceptEntry,
@@ -18,6 +17,7 @@ import {
   type AcceptorRecord,
   type AcceptReply,
   type BallotString,
+  clampLimit,
   type DeleteEntry,
   type DeleteReply,
   emptyRecord,

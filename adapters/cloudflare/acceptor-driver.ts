@@ -1,15 +1,15 @@
-import { clampLimit } from "../../shared/storage/memory.ts";
 import { partitionOf } from "../../shared/storage/partition.ts";
-import type {
-  AcceptEntry,
-  AcceptorPort,
-  AcceptorRecord,
-  AcceptReply,
-  DeleteEntry,
-  DeleteReply,
-  PrepareReply,
-  PrepareRequest,
-  ScanPage,
+import {
+  type AcceptEntry,
+  type AcceptorPort,
+  type AcceptorRecord,
+  type AcceptReply,
+  clampLimit,
+  type DeleteEntry,
+  type DeleteReply,
+  type PrepareReply,
+  type PrepareRequest,
+  type ScanPage,
 } from "../../shared/storage/ports.ts";
 import type { AcceptorObject } from "./acceptor-object.ts";
 import type { DurableObjectNamespace, DurableObjectStub } from "./runtime-types.ts";

@@ -1,15 +1,15 @@
 import type { Redis } from "@upstash/redis";
-import { clampLimit } from "../../shared/storage/memory.ts";
-import type {
-  AcceptEntry,
-  AcceptorPort,
-  AcceptorRecord,
-  AcceptReply,
-  DeleteEntry,
-  DeleteReply,
-  PrepareReply,
-  PrepareRequest,
-  ScanPage,
+import {
+  type AcceptEntry,
+  type AcceptorPort,
+  type AcceptorRecord,
+  type AcceptReply,
+  clampLimit,
+  type DeleteEntry,
+  type DeleteReply,
+  type PrepareReply,
+  type PrepareRequest,
+  type ScanPage,
 } from "../../shared/storage/ports.ts";
 import { ACCEPT_LUA, DELETE_LUA, PREPARE_LUA, READ_LUA, SCAN_LUA } from "./lua.ts";
 

@@ -6,14 +6,13 @@ import {
   type AcceptReply,
   type BlobPage,
   type BlobPort,
+  clampLimit,
   type DeleteEntry,
   type DeleteReply,
   emptyRecord,
   matchesDelete,
   type PrepareReply,
   type PrepareRequest,
-  SCAN_LIMIT_DEFAULT,
-  SCAN_LIMIT_MAX,
   type ScanPage,
 } from "./ports.ts";
 
@@ -92,9 +91,4 @@ export class MemoryBlobs implements BlobPort {
     const last = page.at(-1);
     return keys.length > limit && last ? { keys: page, cursor: last } : { keys: page };
   }
-}
-
-export function clampLimit(limit: number | undefined): number {
-  if (limit === undefined) return SCAN_LIMIT_DEFAULT;
-  return Math.max(1, Math.min(SCAN_LIMIT_MAX, Math.floor(limit)));
 }

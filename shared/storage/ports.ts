@@ -150,6 +150,13 @@ export const BATCH_KEYS_MAX = 100;
 export const SCAN_LIMIT_DEFAULT = 100;
 export const SCAN_LIMIT_MAX = 1000;
 
+/** The page size a driver serves for a caller's `limit`: every driver clamps alike, so a page means
+ * the same on all three providers. */
+export function clampLimit(limit: number | undefined): number {
+  if (limit === undefined) return SCAN_LIMIT_DEFAULT;
+  return Math.max(1, Math.min(SCAN_LIMIT_MAX, Math.floor(limit)));
+}
+
 /** Keys are printable ASCII without spaces, at most this long (fits a DynamoDB key, a Redis key,
  * an SQLite primary key and an R2 object name comfortably). */
 export const KEY_LENGTH_MAX = 512;
