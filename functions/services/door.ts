@@ -1,5 +1,5 @@
 import { eventAdmissionKey, ticketKey } from "../../shared/domain/keys.ts";
-import { toHex } from "../../shared/formats/sha256.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";

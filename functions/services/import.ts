@@ -22,7 +22,7 @@ import {
   BackupHeader,
 } from "../../shared/formats/backup.ts";
 import { canonicalJson } from "../../shared/formats/canonical-json.ts";
-import { toHex } from "../../shared/formats/sha256.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
 import { holdKey } from "../../shared/seats/keys.ts";

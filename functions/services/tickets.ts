@@ -3,7 +3,7 @@ import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { eventKey, orderKey, ticketKey } from "../../shared/domain/keys.ts";
-import { decodeProviderHeader, verifyDetached } from "../../shared/formats/jws.ts";
+import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
 import { holdKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";

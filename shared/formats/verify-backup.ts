@@ -17,7 +17,7 @@ import {
   SECTION_SCHEMAS,
   sectionsOf,
 } from "./backup.ts";
-import { Sha256 } from "./sha256.ts";
+import { Sha256 } from "../crypto/sha256.ts";
 
 /**
  * Checks a parsed backup and reports EVERY problem found (up to MAX_REPORTED_ISSUES), element by

@@ -1,5 +1,5 @@
 import { PROVIDERS, type ProviderId } from "../config.ts";
-import { decodeProviderHeader, encodeProviderHeader, verifyDetached } from "../formats/jws.ts";
+import { decodeProviderHeader, encodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
 import { type TicketClaims, TicketClaims as TicketClaimsSchema } from "./claims.ts";
 import { MAX_TICKET_SIGNATURES, type Ticket, TicketSchema } from "./sign.ts";
 import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";

@@ -7,7 +7,7 @@ import {
   type JwsSignature,
   signDetached,
   verifyDetached,
-} from "../formats/jws.ts";
+} from "../crypto/jws.ts";
 import { type Ticket, TicketSchema, TicketSignatureSchema } from "./sign.ts";
 import {
   ClusterId,

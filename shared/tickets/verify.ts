@@ -1,7 +1,7 @@
 import { PROVIDERS, type ProviderId } from "../config.ts";
-import { toBase64Url } from "../crypto/base64.ts";
+import { fromBase64UrlStrict, toBase64Url } from "../crypto/base64.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
-import { decodeProviderHeader, fromBase64UrlStrict, verifyDetached } from "../formats/jws.ts";
+import { decodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
 import { TicketClaims } from "./claims.ts";
 import { TicketSchema } from "./sign.ts";
 import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";
