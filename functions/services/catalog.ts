@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
 import { int32 } from "../../shared/domain/bounds.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
@@ -368,11 +368,7 @@ export const encodeCursor = (key: string) => toBase64Url(new TextEncoder().encod
 export function decodeCursor(cursor: string, prefix: string): string {
   let key: string | undefined;
   try {
-    const b64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
-    const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-    key = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(bin, (ch) => ch.charCodeAt(0)),
-    );
+    key = new TextDecoder("utf-8", { fatal: true }).decode(fromBase64Url(cursor));
   } catch {
     key = undefined;
   }

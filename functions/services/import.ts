@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
 import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
 import {
@@ -192,9 +192,7 @@ async function holdIdFor(orderId: string): Promise<string> {
 const enc = new TextDecoder("utf-8", { fatal: true });
 
 export function ticketClaimsOf(t: Ticket): TicketClaims {
-  const b64 = t.payload.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  return JSON.parse(enc.decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))) as TicketClaims;
+  return JSON.parse(enc.decode(fromBase64Url(t.payload))) as TicketClaims;
 }
 
 interface Planned {

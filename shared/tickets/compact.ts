@@ -1,4 +1,5 @@
 import { PROVIDERS, type ProviderId } from "../config.ts";
+import { fromBase64Url } from "../crypto/base64.ts";
 import { decodeProviderHeader, encodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
 import { type TicketClaims, TicketClaims as TicketClaimsSchema } from "./claims.ts";
 import { MAX_TICKET_SIGNATURES, type Ticket, TicketSchema } from "./sign.ts";
@@ -128,8 +129,7 @@ function candidateClusters(
 ): readonly TrustedCluster[] {
   let claims: TicketClaims | undefined;
   try {
-    const bin = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const bytes = fromBase64Url(payload);
     claims = TicketClaimsSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
   } catch {
     return trusted;
