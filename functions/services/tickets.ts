@@ -4,6 +4,7 @@ import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { eventKey, orderKey, ticketKey } from "../../shared/domain/keys.ts";
 import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
+import { QUORUM } from "../../shared/quorum/tally.ts";
 import { holdKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";
@@ -14,7 +15,6 @@ import {
   type Ticket,
   type TicketSignature,
 } from "../../shared/tickets/sign.ts";
-import { TICKET_QUORUM } from "../../shared/tickets/verify.ts";
 import { auditLogOf } from "../audit/wire.ts";
 import {
   requestTicketSignatures,
@@ -123,7 +123,7 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
 }
 
 export interface IssueResult {
-  /** Stored tickets, in seat order; empty when fewer than TICKET_QUORUM providers vouched. */
+  /** Stored tickets, in seat order; empty when fewer than QUORUM providers vouched. */
   readonly tickets: { readonly id: string; readonly record: TicketRecord }[];
   /** Providers whose signatures the tickets carry. */
   readonly providers: ProviderId[];
@@ -229,7 +229,7 @@ export async function issueTickets(
       refusals[p] = r ? r.reason : "not asked";
     }
   }
-  if (providers.length < TICKET_QUORUM) return { tickets: [], providers, refusals };
+  if (providers.length < QUORUM) return { tickets: [], providers, refusals };
 
   const fresh = derived.map((d, j) => ({
     id: d.claims.tid,
