@@ -13,18 +13,17 @@ import { maxBallot } from "../../shared/quorum/ballot.ts";
 import { partitionOf } from "../../shared/storage/partition.ts";
 import {
   type AcceptEntry,
-  type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
   type BallotString,
-  clampLimit,
   type DeleteEntry,
   type DeleteReply,
   emptyRecord,
   type PrepareReply,
   type PrepareRequest,
   type ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 
 /**
  * Table layout: pk (S) = partitionOf(key), sk (S) = the full key; promised, accepted and value are

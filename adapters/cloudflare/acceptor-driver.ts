@@ -1,16 +1,15 @@
 import { partitionOf } from "../../shared/storage/partition.ts";
-import {
-  type AcceptEntry,
-  type AcceptorPort,
-  type AcceptorRecord,
-  type AcceptReply,
-  clampLimit,
-  type DeleteEntry,
-  type DeleteReply,
-  type PrepareReply,
-  type PrepareRequest,
-  type ScanPage,
-} from "../../shared/storage/ports.ts";
+import type {
+  AcceptEntry,
+  AcceptorRecord,
+  AcceptReply,
+  DeleteEntry,
+  DeleteReply,
+  PrepareReply,
+  PrepareRequest,
+  ScanPage,
+} from "../../shared/quorum/messages.ts";
+import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 import type { AcceptorObject } from "./acceptor-object.ts";
 import type { DurableObjectNamespace, DurableObjectStub } from "./runtime-types.ts";
 

@@ -1,16 +1,15 @@
 import type { Redis } from "@upstash/redis";
-import {
-  type AcceptEntry,
-  type AcceptorPort,
-  type AcceptorRecord,
-  type AcceptReply,
-  clampLimit,
-  type DeleteEntry,
-  type DeleteReply,
-  type PrepareReply,
-  type PrepareRequest,
-  type ScanPage,
-} from "../../shared/storage/ports.ts";
+import type {
+  AcceptEntry,
+  AcceptorRecord,
+  AcceptReply,
+  DeleteEntry,
+  DeleteReply,
+  PrepareReply,
+  PrepareRequest,
+  ScanPage,
+} from "../../shared/quorum/messages.ts";
+import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 import { ACCEPT_LUA, DELETE_LUA, PREPARE_LUA, READ_LUA, SCAN_LUA } from "./lua.ts";
 
 type Flat = (string | number | null)[];

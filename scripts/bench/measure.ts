@@ -3,7 +3,6 @@ import { QuorumClient, type QuorumClientOptions } from "../../shared/quorum/clie
 import type { ChangeFn, ChangeOutcome } from "../../shared/quorum/proposer.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -11,7 +10,8 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 
 /**
  * Measurement of quorum operations as the coordinator sees them. Every acceptor call is timed and

@@ -4,12 +4,8 @@ import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { holdKey, type SeatRef, seatKey } from "../../shared/seats/keys.ts";
 import type { SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
-import {
-  type AcceptorPort,
-  type AcceptorRecord,
-  BATCH_KEYS_MAX,
-  SCAN_LIMIT_MAX,
-} from "../../shared/storage/ports.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX, SCAN_LIMIT_MAX } from "../../shared/storage/ports.ts";
 import type { SaleLog } from "./sale.ts";
 import type { WanCluster } from "./wan-cluster.ts";
 

@@ -4,7 +4,7 @@ import type {
   AcceptReply,
   BallotString,
   PrepareReply,
-} from "../storage/ports.ts";
+} from "./messages.ts";
 import { maxBallot } from "./ballot.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { BallotString } from "../storage/ports.ts";
+import type { BallotString } from "./messages.ts";
 import { BALLOT_JUMP_MAX, COUNTER_MAX, counterOf, encodeBallot } from "./ballot.ts";
 
 /**

@@ -1,5 +1,5 @@
-import type { AcceptorPort, AcceptorRecord } from "../storage/ports.ts";
-import { BATCH_KEYS_MAX, SCAN_LIMIT_DEFAULT } from "../storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX, SCAN_LIMIT_DEFAULT } from "../storage/ports.ts";
+import type { AcceptorRecord } from "./messages.ts";
 import type { QuorumClient } from "./client.ts";
 
 /**

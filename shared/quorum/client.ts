@@ -1,10 +1,6 @@
 import { isValidKey } from "../storage/partition.ts";
-import {
-  type AcceptEntry,
-  type AcceptorPort,
-  type AcceptorRecord,
-  BATCH_KEYS_MAX,
-} from "../storage/ports.ts";
+import type { AcceptEntry, AcceptorRecord } from "./messages.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
 import { BallotAllocator } from "./allocator.ts";
 import { PromiseCache } from "./cache.ts";
 import { ChosenMemo } from "./chosen.ts";

@@ -1,5 +1,5 @@
-import type { AcceptorPort, AcceptorRecord, DeleteEntry } from "../storage/ports.ts";
-import { BATCH_KEYS_MAX, emptyRecord } from "../storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import { type AcceptorRecord, type DeleteEntry, emptyRecord } from "./messages.ts";
 import { scanStores } from "./anti-entropy.ts";
 import { counterOf, maxBallot } from "./ballot.ts";
 import type { QuorumClient } from "./client.ts";

@@ -1,6 +1,5 @@
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -8,7 +7,8 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../storage/ports.ts";
+} from "./messages.ts";
+import type { AcceptorPort } from "../storage/ports.ts";
 import { counterOf, encodeBallot } from "./ballot.ts";
 
 /**

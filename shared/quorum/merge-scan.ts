@@ -1,4 +1,4 @@
-import type { AcceptorRecord, ScanPage } from "../storage/ports.ts";
+import type { AcceptorRecord, ScanPage } from "./messages.ts";
 import { maxBallot } from "./ballot.ts";
 
 /**

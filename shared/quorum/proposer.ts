@@ -4,7 +4,7 @@ import type {
   BallotString,
   PrepareReply,
   PrepareRequest,
-} from "../storage/ports.ts";
+} from "./messages.ts";
 import { BallotAllocator } from "./allocator.ts";
 import { maxBallot } from "./ballot.ts";
 import type { PromiseCache } from "./cache.ts";

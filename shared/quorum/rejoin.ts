@@ -1,4 +1,5 @@
-import { type AcceptorPort, type AcceptorRecord, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import type { AcceptorRecord } from "./messages.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
 import { scanStores } from "./anti-entropy.ts";
 import type { QuorumClient } from "./client.ts";
 import { ACCEPTOR_TIMEOUT_MS } from "./client.ts";

@@ -1,12 +1,8 @@
 import { applyAccept, applyPrepare } from "../quorum/acceptor.ts";
 import {
   type AcceptEntry,
-  type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
-  type BlobPage,
-  type BlobPort,
-  clampLimit,
   type DeleteEntry,
   type DeleteReply,
   emptyRecord,
@@ -14,7 +10,8 @@ import {
   type PrepareReply,
   type PrepareRequest,
   type ScanPage,
-} from "./ports.ts";
+} from "../quorum/messages.ts";
+import { type AcceptorPort, type BlobPage, type BlobPort, clampLimit } from "./ports.ts";
 
 /** In-memory acceptor for unit tests and the simulator; one JS turn per batch makes it atomic. */
 export class MemoryAcceptor implements AcceptorPort {

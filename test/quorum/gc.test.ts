@@ -9,7 +9,7 @@ import {
   planGc,
 } from "../../shared/quorum/gc.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import type { AcceptorRecord } from "../../shared/storage/ports.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 
 const b = (counter: number, p = "p1") => encodeBallot({ counter, proposer: p });
 const rec = (

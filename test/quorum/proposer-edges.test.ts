@@ -12,7 +12,7 @@ import {
   parseValue,
   serialize,
 } from "../../shared/quorum/proposer.ts";
-import type { AcceptReply, BallotString, PrepareReply } from "../../shared/storage/ports.ts";
+import type { AcceptReply, BallotString, PrepareReply } from "../../shared/quorum/messages.ts";
 
 /**
  * The proposer driven by hand, one reply at a time, with replies written out rather than computed

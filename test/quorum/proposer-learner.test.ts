@@ -10,7 +10,7 @@ import {
   type ProposerEffect,
   type ProposerEvent,
 } from "../../shared/quorum/proposer.ts";
-import { type AcceptorRecord, emptyRecord } from "../../shared/storage/ports.ts";
+import { type AcceptorRecord, emptyRecord } from "../../shared/quorum/messages.ts";
 
 /**
  * The proposer's side of the membership rule: a store that is rejoining after it may have lost

@@ -13,7 +13,7 @@ import {
   type ProposerEffect,
   type ProposerEvent,
 } from "../../shared/quorum/proposer.ts";
-import { type AcceptorRecord, emptyRecord } from "../../shared/storage/ports.ts";
+import { type AcceptorRecord, emptyRecord } from "../../shared/quorum/messages.ts";
 
 /** Three acceptors as plain records, run with the real acceptor rules. */
 class Cluster {

@@ -8,13 +8,13 @@ import {
 } from "../../shared/quorum/rejoin.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { type BreakMode, SimAcceptor, SimNetwork, SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { Scheduler } from "./scheduler.ts";
