@@ -8,8 +8,10 @@ import {
   eventKey,
   eventListKey,
   eventOrderKey,
+  holdKey,
   orderKey,
   planKey,
+  seatKey,
   theaterEventKey,
   ticketKey,
   venueKey,
@@ -25,7 +27,6 @@ import { canonicalJson } from "../../shared/formats/canonical-json.ts";
 import { toHex } from "../../shared/crypto/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
-import { holdKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
@@ -49,7 +50,7 @@ import { mergeTrust, operatorTrusted, type TrustRecord, trustKey } from "./trust
  */
 
 // ---------------------------------------------------------------------------------------------
-// Where a seat of an event lives: `seat/<event>/<section>/<seatId>`; seat ids are unique per plan.
+// Which section each seat of a plan is in: its key is `seatKey(event, section, seat)`.
 
 export function seatSections(plan: SeatingPlan): Map<string, string> {
   const out = new Map<string, string>();
@@ -61,9 +62,6 @@ export function seatSections(plan: SeatingPlan): Map<string, string> {
   }
   return out;
 }
-
-export const seatKeyOf = (eventId: string, sectionId: string, seatId: string) =>
-  `seat/${eventId}/${sectionId}/${seatId}`;
 
 // ---------------------------------------------------------------------------------------------
 // Theater backup import.
@@ -365,7 +363,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       continue;
     }
     const holdId = order.holdId ?? (await holdIdFor(order.id));
-    const key = seatKeyOf(seat.eventId, section, seat.seatId);
+    const key = seatKey(seat.eventId, section, seat.seatId);
     const value: SeatValue = { state: "sold", orderId: order.id, holdId };
     units.push({ kind: "seats", keys: [key], values: [value] });
     const h = holdSeats.get(order.id) ?? { holdId, seats: [] };
@@ -405,7 +403,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       add("reference", t.path, `ticket ${t.claims.tid}: seat not in event ${t.claims.evt}'s plan`);
       continue;
     }
-    const seatKey = seatKeyOf(t.claims.evt, section, t.claims.seat.id);
+    const key = seatKey(t.claims.evt, section, t.claims.seat.id);
     // No holder for a ticket whose order is not linked: "" matches no buyer (QR, re-issue), and
     // the buyer may still link it with a ticket import once this cluster trusts its keys.
     const holderSeg = segOfOrder.get(t.claims.ord) ?? "";
@@ -413,10 +411,15 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       ticket: { payload: t.ticket.payload, signatures: t.ticket.signatures },
       orderId: t.claims.ord,
       eventId: t.claims.evt,
-      seatKey,
+      seatKey: key,
       holderSeg,
     };
-    const entry = { ticketId: t.claims.tid, orderId: t.claims.ord, eventId: t.claims.evt, seatKey };
+    const entry = {
+      ticketId: t.claims.tid,
+      orderId: t.claims.ord,
+      eventId: t.claims.evt,
+      seatKey: key,
+    };
     const buyer = holderSeg === "" ? [] : [buyerTicketKey(holderSeg, t.claims.tid)];
     units.push({
       kind: "tickets",

@@ -1,7 +1,7 @@
+import { holdKey, seatKey, type SeatRef } from "../../shared/domain/keys.ts";
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import type { QuorumClient } from "../../shared/quorum/client.ts";
-import { holdKey, type SeatRef, seatKey } from "../../shared/seats/keys.ts";
 import type { SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { AcceptorRecord } from "../../shared/quorum/messages.ts";

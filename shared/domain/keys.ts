@@ -1,11 +1,25 @@
 /**
- * Key layout of the replicated store. A key's partition is its path without the last segment
+ * Key layout of the replicated store: every key the system writes is built here, and every key it
+ * takes apart is parsed here. A key's partition is its path without the last segment
  * (shared/storage/partition.ts), so every key ends in the entity id and puts things that are read
  * or scanned together under one prefix: all seats of one section share `seat/<event>/<section>`,
  * and each index lists its entries under one prefix a scan can page through.
  *
- * Segments are ids (shared/domain/ids.ts): no '/', printable ASCII, so every key is valid.
+ * Segments are ids (shared/domain/ids.ts): no '/', printable ASCII, so every key is valid. The seat
+ * service's registers (seat, hold, idempotency claim, quota: one CASPaxos register each) check
+ * their segments on top and name the kind of key and the bad segment when one is not.
  */
+const SEGMENT_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export function isSegment(s: string): boolean {
+  return SEGMENT_RE.test(s);
+}
+
+function check(kind: string, ...parts: string[]): void {
+  for (const p of parts) {
+    if (!isSegment(p)) throw new RangeError(`bad ${kind} segment: ${JSON.stringify(p)}`);
+  }
+}
 
 /**
  * A theatre (organisation). Not scannable as a list ("theater/" also holds every venue and event
@@ -32,19 +46,53 @@ export const eventListKey = (eventId: string) => `events/${eventId}`;
 export const theaterEventKey = (theaterId: string, eventId: string) =>
   `theater/${theaterId}/event/${eventId}`;
 
-/**
- * One seat's sale state for one event. MUST stay `seat/<eventId>/<sectionId>/<seatId>`: the quorum
- * helper builds the same keys, and one section is one partition (one shard on sharded stores).
- * General-admission places use their area id as section and `gaPlaceId(area, n)` as seat id.
- */
-export const seatKey = (eventId: string, sectionId: string, seatId: string) =>
-  `seat/${eventId}/${sectionId}/${seatId}`;
+export interface SeatRef {
+  readonly section: string;
+  readonly seatId: string;
+}
 
 /**
- * A hold, the commit point of a hold and its sale: the same layout as shared/seats/keys.ts, which
- * also owns idempotency claims (`idem/<caller>/<key>`).
+ * One seat's sale state for one event: `seat/<eventId>/<sectionId>/<seatId>`, so that one section
+ * is one partition (one shard on sharded stores). General-admission places use their area id as
+ * section and `gaPlaceId(area, n)` as seat id; seat ids are unique per plan.
  */
-export const holdKey = (holdId: string) => `hold/${holdId}`;
+export function seatKey(eventId: string, sectionId: string, seatId: string): string {
+  check("seat", eventId, sectionId, seatId);
+  return `seat/${eventId}/${sectionId}/${seatId}`;
+}
+
+/** Seat keys of one request, deduplicated and in one fixed (byte) order, so that two overlapping
+ * holds always list their shared seats the same way. */
+export function seatKeys(eventId: string, seats: readonly SeatRef[]): string[] {
+  return [...new Set(seats.map((s) => seatKey(eventId, s.section, s.seatId)))].sort();
+}
+
+/** Parts of a seat key, as `seatKey` put them together. */
+export function parseSeatKey(key: string): { eventId: string; sectionId: string; seatId: string } {
+  const [, eventId = "", sectionId = "", seatId = ""] = key.split("/");
+  return { eventId, sectionId, seatId };
+}
+
+/** A hold record: the single commit point of a hold and of its sale. */
+export function holdKey(holdId: string): string {
+  check("hold", holdId);
+  return `hold/${holdId}`;
+}
+
+/** A buyer's idempotency claim (request hash, chosen ids, start time). */
+export function idemKey(caller: string, key: string): string {
+  check("idempotency", caller, key);
+  return `idem/${caller}/${key}`;
+}
+
+/**
+ * What one buyer holds and owns of an event with a per-buyer cap. Partition = the buyer, so one
+ * buyer's racing holds meet on it and no event-wide register serialises everyone's holds.
+ */
+export function quotaKey(caller: string, eventId: string): string {
+  check("quota", caller, eventId);
+  return `quota/${caller}/${eventId}`;
+}
 
 export const orderKey = (orderId: string) => `order/${orderId}`;
 

@@ -1,3 +1,4 @@
+import { holdKey, isSegment, seatKeys, type SeatRef } from "../domain/keys.ts";
 import { toBase64Url } from "../crypto/base64.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
@@ -23,7 +24,6 @@ import {
   sweepHold,
 } from "./changes.ts";
 import { requestHash } from "./hash.ts";
-import { holdKey, isSegment, type SeatRef, seatKeys } from "./keys.ts";
 import type { HoldRecord, Register, SeatValue } from "./types.ts";
 
 /**

@@ -56,3 +56,12 @@ describe("key layout", () => {
     }
   });
 });
+
+describe("seat register keys", () => {
+  it("names the kind of key and the bad segment in the error", () => {
+    expect(() => keys.seatKey("ev", "a/b", "1")).toThrow('bad seat segment: "a/b"');
+    expect(() => keys.holdKey("h 1")).toThrow('bad hold segment: "h 1"');
+    expect(() => keys.idemKey("u1", "")).toThrow('bad idempotency segment: ""');
+    expect(() => keys.quotaKey("u1", "e?")).toThrow('bad quota segment: "e?"');
+  });
+});

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { seatKeys } from "../../shared/domain/keys.ts";
 import { describe, expect, it } from "vitest";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
@@ -14,7 +15,6 @@ import {
   settleSeats,
 } from "../../shared/seats/changes.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
-import { seatKeys } from "../../shared/seats/keys.ts";
 import type { HoldRecord, IdemRecord, Register, SeatValue } from "../../shared/seats/types.ts";
 
 const seats = seatKeys("ev", [

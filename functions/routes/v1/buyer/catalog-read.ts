@@ -148,9 +148,3 @@ export async function lookupSeats(
     },
   };
 }
-
-/** Parts of a seat register key `seat/<event>/<section>/<seat>`. */
-export function parseSeatKey(key: string): { eventId: string; sectionId: string; seatId: string } {
-  const [, eventId = "", sectionId = "", seatId = ""] = key.split("/");
-  return { eventId, sectionId, seatId };
-}

@@ -1,3 +1,4 @@
+import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   IDEMPOTENCY_HEADER_PATTERN,
@@ -10,7 +11,6 @@ import type { AuthVariables } from "../../../auth/variables.ts";
 import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { outcomeUnknown, RETRY_AFTER_S, unavailable } from "../../../services/store.ts";
-import { parseSeatKey } from "./catalog-read.ts";
 
 /** The sub-app type every buyer module registers its routes on. */
 export type BuyerApp = OpenAPIHono<{ Variables: AuthVariables }>;
