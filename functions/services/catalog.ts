@@ -3,7 +3,7 @@ import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
 import { int32 } from "../../shared/domain/bounds.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
-import { eventKey, planKey, scanPrefix } from "../../shared/domain/keys.ts";
+import { eventKey, planChunkKey, planKey, scanPrefix } from "../../shared/domain/keys.ts";
 import {
   GeneralAdmissionArea,
   PlanSize,
@@ -44,13 +44,6 @@ export const PLAN_CHUNK_SEATS = 1000;
  */
 export const PLAN_CHUNK_BYTES_MAX = 60_000;
 
-export const planChunkKey = (planId: string, sectionId: string, n: number) =>
-  `plansec/${planId}/${sectionId}/${n}`;
-
-/** Index entry: the theatre's plans (value: the plan's metadata). */
-export const theaterPlanKey = (theaterId: string, planId: string) =>
-  `theater/${theaterId}/plan/${planId}`;
-export const theaterPlansPrefix = (theaterId: string) => `theater/${theaterId}/plan/`;
 
 export const PlanSectionMeta = z
   .object({

@@ -1,4 +1,9 @@
-import { eventAdmissionKey, seatKey, ticketKey } from "../../shared/domain/keys.ts";
+import {
+  eventAdmissionKey,
+  legacyCheckInKey,
+  seatKey,
+  ticketKey,
+} from "../../shared/domain/keys.ts";
 import { toHex } from "../../shared/crypto/sha256.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
@@ -77,16 +82,8 @@ export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<
 // ---------------------------------------------------------------------------------------------
 // Door check.
 
-/**
- * Before admission was per seat, check-ins were keyed by ticket: `event/<eid>/checkin/<tid>`. Such
- * records are no longer written, only read (door, backup), so a ticket used before the change
- * stays used; being frozen, they need no coordination with the per-seat register.
- */
-export const legacyCheckInKey = (eventId: string, ticketId: string) =>
-  `event/${eventId}/checkin/${ticketId}`;
-export const legacyCheckInPrefix = (eventId: string) => `event/${eventId}/checkin/`;
-
-/** What a legacy check-in holds. */
+/** What a check-in keyed by ticket (`legacyCheckInKey`, from before admission was per seat)
+ * holds. */
 export interface LegacyCheckIn {
   readonly ticketId: string;
   readonly at: string;

@@ -4,16 +4,22 @@ import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
 import {
   buyerOrderKey,
+  buyerTicketKey,
   eventAdmissionKey,
   eventKey,
   eventListKey,
   eventOrderKey,
+  eventTicketKey,
   holdKey,
+  importKey,
   orderKey,
   planKey,
   seatKey,
   theaterEventKey,
+  theaterIdemKey,
+  theaterPlanKey,
   ticketKey,
+  trustKey,
   venueKey,
 } from "../../shared/domain/keys.ts";
 import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
@@ -34,12 +40,12 @@ import type { Ticket } from "../../shared/tickets/sign.ts";
 import { keysCoveredBy, normalizeTrust } from "../../shared/tickets/trust.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
-import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
+import { chunkPlan, eventListEntry } from "./catalog.ts";
 import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
 import { RETRY_AFTER_S } from "./store.ts";
-import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
-import { mergeTrust, operatorTrusted, type TrustRecord, trustKey } from "./trust.ts";
+import type { TicketRecord } from "./tickets.ts";
+import { mergeTrust, operatorTrusted, type TrustRecord } from "./trust.ts";
 
 /**
  * Fork import: a theater leaves a cluster (or the cluster forks) with its backup, and a fresh
@@ -116,9 +122,6 @@ export interface ImportSummary {
   buyerLinksWithheld: number;
   completedAt: string;
 }
-
-/** `import/<theater>/<importId>`: the finished import's summary, replayed to retries. */
-export const importKey = (theaterId: string, importId: string) => `import/${theaterId}/${importId}`;
 
 interface ImportClaim {
   readonly op: "theater-import";
@@ -423,7 +426,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
     const buyer = holderSeg === "" ? [] : [buyerTicketKey(holderSeg, t.claims.tid)];
     units.push({
       kind: "tickets",
-      keys: [ticketKey(t.claims.tid), ...buyer, eventTicketIndexKey(t.claims.evt, t.claims.tid)],
+      keys: [ticketKey(t.claims.tid), ...buyer, eventTicketKey(t.claims.evt, t.claims.tid)],
       values: [record, ...buyer.map(() => entry), entry],
     });
   }
@@ -637,7 +640,7 @@ export async function importBackup(
   const { file } = await checkBackup(body);
   const planned = await planImport(s, theaterId, file);
   const { importId } = planned.summary;
-  const claimKey = `idem/theater:${theaterId}/${idemKeyValue}`;
+  const claimKey = theaterIdemKey(theaterId, idemKeyValue);
   const claim: ImportClaim = {
     op: "theater-import",
     hash: importId,

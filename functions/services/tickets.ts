@@ -2,7 +2,14 @@ import { hashValue } from "../../shared/audit/entry.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
-import { eventKey, holdKey, orderKey, ticketKey } from "../../shared/domain/keys.ts";
+import {
+  buyerTicketKey,
+  eventKey,
+  eventTicketKey,
+  holdKey,
+  orderKey,
+  ticketKey,
+} from "../../shared/domain/keys.ts";
 import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
@@ -39,10 +46,6 @@ export interface TicketRecord {
   readonly holderSeg: string;
 }
 
-export const buyerTicketKey = (buyerSeg: string, ticketId: string) =>
-  `buyer/${buyerSeg}/ticket/${ticketId}`;
-export const eventTicketIndexKey = (eventId: string, ticketId: string) =>
-  `event/${eventId}/ticket/${ticketId}`;
 
 /** Three keys per ticket (record + two indexes) under the 100-key batch limit: 33 tickets. */
 const TICKETS_PER_CHANGE = 33;
@@ -258,7 +261,7 @@ async function storeTickets(
   const keys = chunk.flatMap((t) => [
     ticketKey(t.id),
     buyerTicketKey(t.record.holderSeg, t.id),
-    eventTicketIndexKey(t.record.eventId, t.id),
+    eventTicketKey(t.record.eventId, t.id),
   ]);
   const out = await s.store.change<TicketRecord | IndexEntry>(keys, (cur) =>
     chunk.flatMap((t, j) => {

@@ -1,4 +1,4 @@
-import { holdKey, seatKey, type SeatRef } from "../../shared/domain/keys.ts";
+import { holdKey, idOfKey, scanPrefix, seatKey, type SeatRef } from "../../shared/domain/keys.ts";
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import type { QuorumClient } from "../../shared/quorum/client.ts";
@@ -108,7 +108,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
   const seatKeys = v.seats.map((s) => seatKey(v.eventId, s.section, s.seatId));
   const holdKeysFound = new Set<string>();
   for (const r of v.readers) {
-    for (const rec of await scanAll(r, "hold/")) holdKeysFound.add(rec.key);
+    for (const rec of await scanAll(r, scanPrefix.holds())) holdKeysFound.add(rec.key);
   }
   for (const h of v.log.holds) holdKeysFound.add(holdKey(h.holdId));
 
@@ -173,7 +173,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
     if (h?.state !== "sold") continue;
     for (const s of h.seats) {
       const set = soldBy.get(s) ?? new Set<string>();
-      set.add(k.slice("hold/".length));
+      set.add(idOfKey(k));
       soldBy.set(s, set);
     }
   }

@@ -36,6 +36,15 @@ export const venueKey = (theaterId: string, venueId: string) =>
 
 export const planKey = (planId: string) => `plan/${planId}`;
 
+/** Index entry: the theatre's plans (value: the plan's metadata). */
+export const theaterPlanKey = (theaterId: string, planId: string) =>
+  `theater/${theaterId}/plan/${planId}`;
+
+/** Chunk `n` of one section of a stored plan: a plan is stored in chunks, each within a register's
+ * size limit. */
+export const planChunkKey = (planId: string, sectionId: string, n: number) =>
+  `plansec/${planId}/${sectionId}/${n}`;
+
 /** An event. Like theatres, list events through an index (`eventListKey`), not by scanning. */
 export const eventKey = (eventId: string) => `event/${eventId}`;
 
@@ -108,6 +117,10 @@ export const paymentKey = (paymentId: string) => `payment/${paymentId}`;
 
 export const ticketKey = (ticketId: string) => `ticket/${ticketId}`;
 
+/** Index entry: a buyer's tickets, under their buyer segment. */
+export const buyerTicketKey = (buyerSeg: string, ticketId: string) =>
+  `buyer/${buyerSeg}/ticket/${ticketId}`;
+
 /** Index entry: an event's tickets (door scanning lists and check-in counts). */
 export const eventTicketKey = (eventId: string, ticketId: string) =>
   `event/${eventId}/ticket/${ticketId}`;
@@ -120,18 +133,48 @@ export const eventTicketKey = (eventId: string, ticketId: string) =>
 export const eventAdmissionKey = (eventId: string, seatId: string) =>
   `event/${eventId}/admission/${seatId}`;
 
+/**
+ * Before admission was per seat, check-ins were keyed by ticket. Such records are no longer
+ * written, only read (door, backup), so a ticket used before the change stays used; being frozen,
+ * they need no coordination with the per-seat register.
+ */
+export const legacyCheckInKey = (eventId: string, ticketId: string) =>
+  `event/${eventId}/checkin/${ticketId}`;
+
+/** Where every theatre claim starts, so a scan of `idem/` can tell them from buyers' claims. */
+export const THEATER_IDEM_PREFIX = "idem/theater:";
+
+/**
+ * A theatre's idempotency claim. The "theater:" caller keeps these claims apart from the seat
+ * service's buyer claims (`idemKey`, `idem/b_…/<key>`); unchecked, as a theatre id plus the
+ * prefix may be longer than a seat register's segment.
+ */
+export const theaterIdemKey = (theaterId: string, key: string) =>
+  `${THEATER_IDEM_PREFIX}${theaterId}/${key}`;
+
+/** A finished backup import's summary, replayed to retries. */
+export const importKey = (theaterId: string, importId: string) => `import/${theaterId}/${importId}`;
+
+/** Ticket keys of another cluster this one trusts (after a fork). */
+export const trustKey = (clusterId: string) => `trust/${clusterId}`;
+
 /** Prefixes for `AcceptorPort.scan`; each ends in '/' so `a` never matches `ab`. */
 export const scanPrefix = {
   theaters: () => "theaters/",
   events: () => "events/",
   theaterVenues: (theaterId: string) => `theater/${theaterId}/venue/`,
   theaterEvents: (theaterId: string) => `theater/${theaterId}/event/`,
+  theaterPlans: (theaterId: string) => `theater/${theaterId}/plan/`,
   eventSeats: (eventId: string) => `seat/${eventId}/`,
   sectionSeats: (eventId: string, sectionId: string) => `seat/${eventId}/${sectionId}/`,
   buyerOrders: (buyerId: string) => `buyer/${buyerId}/order/`,
   eventOrders: (eventId: string) => `event/${eventId}/order/`,
   eventTickets: (eventId: string) => `event/${eventId}/ticket/`,
   eventAdmissions: (eventId: string) => `event/${eventId}/admission/`,
+  holds: () => "hold/" as const,
+  idemClaims: () => "idem/" as const,
+  eventLegacyCheckIns: (eventId: string) => `event/${eventId}/checkin/`,
+  trust: () => "trust/",
 } as const;
 
 /** The last segment of a key: the id of the entity (or index entry) it stores. */
