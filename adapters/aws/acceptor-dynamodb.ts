@@ -10,7 +10,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isStoredAccept } from "../../shared/quorum/acceptor.ts";
 import { maxBallot } from "../../shared/quorum/ballot.ts";
-import { partitionOf } from "../../shared/storage/partition.ts";
 import {
   type AcceptEntry,
   type AcceptorRecord,
@@ -23,6 +22,7 @@ import {
   type PrepareRequest,
   type ScanPage,
 } from "../../shared/quorum/messages.ts";
+import { partitionOf } from "../../shared/storage/partition.ts";
 import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 
 /**

@@ -1,4 +1,3 @@
-import { partitionOf } from "../../shared/storage/partition.ts";
 import type {
   AcceptEntry,
   AcceptorRecord,
@@ -9,6 +8,7 @@ import type {
   PrepareRequest,
   ScanPage,
 } from "../../shared/quorum/messages.ts";
+import { partitionOf } from "../../shared/storage/partition.ts";
 import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 import type { AcceptorObject } from "./acceptor-object.ts";
 import type { DurableObjectNamespace, DurableObjectStub } from "./runtime-types.ts";

@@ -44,7 +44,6 @@ export const PLAN_CHUNK_SEATS = 1000;
  */
 export const PLAN_CHUNK_BYTES_MAX = 60_000;
 
-
 export const PlanSectionMeta = z
   .object({
     id: Id,

@@ -1,10 +1,10 @@
+import { toHex } from "../../shared/crypto/sha256.ts";
 import {
   eventAdmissionKey,
   legacyCheckInKey,
   seatKey,
   ticketKey,
 } from "../../shared/domain/keys.ts";
-import { toHex } from "../../shared/crypto/sha256.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
 import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
 import {
@@ -30,7 +31,6 @@ import {
   BackupHeader,
 } from "../../shared/formats/backup.ts";
 import { canonicalJson } from "../../shared/formats/canonical-json.ts";
-import { toHex } from "../../shared/crypto/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";

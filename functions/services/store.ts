@@ -1,7 +1,7 @@
 import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { mergeScans } from "../../shared/quorum/merge-scan.ts";
-import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { ScanPage } from "../../shared/quorum/messages.ts";
+import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 

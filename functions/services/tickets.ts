@@ -1,6 +1,7 @@
 import { hashValue } from "../../shared/audit/entry.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import {
   buyerTicketKey,
@@ -10,7 +11,6 @@ import {
   orderKey,
   ticketKey,
 } from "../../shared/domain/keys.ts";
-import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";
@@ -45,7 +45,6 @@ export interface TicketRecord {
   readonly seatKey: string;
   readonly holderSeg: string;
 }
-
 
 /** Three keys per ticket (record + two indexes) under the 100-key batch limit: 33 tickets. */
 const TICKETS_PER_CHANGE = 33;

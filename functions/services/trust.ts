@@ -1,5 +1,5 @@
-import { scanPrefix, trustKey } from "../../shared/domain/keys.ts";
 import type { ClusterConfig } from "../../shared/config.ts";
+import { scanPrefix, trustKey } from "../../shared/domain/keys.ts";
 import {
   type ClusterKeys,
   normalizeTrust,

@@ -1,9 +1,9 @@
-import { parseSeatKey, type SeatRef, seatKey } from "../../shared/domain/keys.ts";
 import { importJWK, SignJWT } from "jose";
 import { issueLicense } from "../../shared/auth/license.ts";
 import { createTheaterToken } from "../../shared/auth/theater-token.ts";
 import { PROVIDERS, type PrivateJwk, type ProviderId } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
+import { parseSeatKey, type SeatRef, seatKey } from "../../shared/domain/keys.ts";
 import {
   aborted,
   type Buyer,

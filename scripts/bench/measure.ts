@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { QuorumClient, type QuorumClientOptions } from "../../shared/quorum/client.ts";
-import type { ChangeFn, ChangeOutcome } from "../../shared/quorum/proposer.ts";
 import type {
   AcceptEntry,
   AcceptorRecord,
@@ -11,6 +10,7 @@ import type {
   PrepareRequest,
   ScanPage,
 } from "../../shared/quorum/messages.ts";
+import type { ChangeFn, ChangeOutcome } from "../../shared/quorum/proposer.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 
 /**

@@ -290,7 +290,11 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     const sCalls = newStoreCallCount();
     const singles = singleStoreCoordinators(store, sCalls);
     const singleEvent = `bs${runTag}`;
-    const s = await sell(o, new ProtocolBackend("single", singles, { quorumOf: SINGLE_STORE_QUORUM }), singleEvent);
+    const s = await sell(
+      o,
+      new ProtocolBackend("single", singles, { quorumOf: SINGLE_STORE_QUORUM }),
+      singleEvent,
+    );
     const sSaleCalls = { ...sCalls };
     const sSamples = takeSamples(singles);
     setRecording(singles, false);

@@ -1,10 +1,10 @@
-import { holdKey, idOfKey, scanPrefix, seatKey, type SeatRef } from "../../shared/domain/keys.ts";
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { holdKey, idOfKey, type SeatRef, scanPrefix, seatKey } from "../../shared/domain/keys.ts";
 import type { QuorumClient } from "../../shared/quorum/client.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import type { SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
-import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import { type AcceptorPort, BATCH_KEYS_MAX, SCAN_LIMIT_MAX } from "../../shared/storage/ports.ts";
 import type { SaleLog } from "./sale.ts";
 import type { WanCluster } from "./wan-cluster.ts";

@@ -1,3 +1,4 @@
+import { maxBallot } from "./ballot.ts";
 import type {
   AcceptEntry,
   AcceptorRecord,
@@ -5,7 +6,6 @@ import type {
   BallotString,
   PrepareReply,
 } from "./messages.ts";
-import { maxBallot } from "./ballot.ts";
 
 /**
  * The acceptor rules as pure functions over one record. Drivers that run JavaScript next to their

@@ -1,8 +1,8 @@
 import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
-import { type AcceptorRecord, type DeleteEntry, emptyRecord } from "./messages.ts";
 import { scanStores } from "./anti-entropy.ts";
 import { counterOf, maxBallot } from "./ballot.ts";
 import type { QuorumClient } from "./client.ts";
+import { type AcceptorRecord, type DeleteEntry, emptyRecord } from "./messages.ts";
 import { CHANGE_LIFETIME_MS, WARM_TTL_MS } from "./proposer.ts";
 import { ACCEPTOR_COUNT, QUORUM } from "./tally.ts";
 

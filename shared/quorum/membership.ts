@@ -1,3 +1,5 @@
+import type { AcceptorPort } from "../storage/ports.ts";
+import { counterOf, encodeBallot } from "./ballot.ts";
 import type {
   AcceptEntry,
   AcceptorRecord,
@@ -8,8 +10,6 @@ import type {
   PrepareRequest,
   ScanPage,
 } from "./messages.ts";
-import type { AcceptorPort } from "../storage/ports.ts";
-import { counterOf, encodeBallot } from "./ballot.ts";
 
 /**
  * Membership of one store in the cluster, kept IN that store so that a restore which rolls the

@@ -1,3 +1,6 @@
+import { BallotAllocator } from "./allocator.ts";
+import { maxBallot } from "./ballot.ts";
+import type { PromiseCache } from "./cache.ts";
 import type {
   AcceptEntry,
   AcceptReply,
@@ -5,9 +8,6 @@ import type {
   PrepareReply,
   PrepareRequest,
 } from "./messages.ts";
-import { BallotAllocator } from "./allocator.ts";
-import { maxBallot } from "./ballot.ts";
-import type { PromiseCache } from "./cache.ts";
 import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.ts";
 
 /**

@@ -1,5 +1,5 @@
-import { holdKey, isSegment, seatKeys, type SeatRef } from "../domain/keys.ts";
 import { toBase64Url } from "../crypto/base64.ts";
+import { holdKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
 import {

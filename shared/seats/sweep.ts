@@ -118,9 +118,7 @@ export async function sweepSeats(
     }
     actions++;
     const out =
-      action === "hold"
-        ? await service.sweepHold(idOfKey(r.key))
-        : await service.sweepClaim(r.key);
+      action === "hold" ? await service.sweepHold(idOfKey(r.key)) : await service.sweepClaim(r.key);
     result[out]++;
   }
   const looked = page.records.slice(0, done);

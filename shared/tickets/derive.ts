@@ -1,5 +1,5 @@
-import { seatKey } from "../domain/keys.ts";
 import { toBase64Url } from "../crypto/base64.ts";
+import { seatKey } from "../domain/keys.ts";
 import type { OrderSeat } from "../domain/order.ts";
 import type { TicketClaims } from "./claims.ts";
 

@@ -1,7 +1,7 @@
 import { PROVIDERS, type ProviderId } from "../config.ts";
 import { fromBase64UrlStrict, toBase64Url } from "../crypto/base64.ts";
-import { canonicalBytes } from "../formats/canonical-json.ts";
 import { decodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
+import { canonicalBytes } from "../formats/canonical-json.ts";
 import { QUORUM } from "../quorum/tally.ts";
 import { TicketClaims } from "./claims.ts";
 import { TicketSchema } from "./sign.ts";

@@ -42,15 +42,7 @@ describe("domain schemas in OpenAPI", () => {
       info: { title: "test", version: "0" },
     });
     const names = Object.keys(doc.components?.schemas ?? {});
-    for (const n of [
-      "Theater",
-      "Venue",
-      "SeatingPlan",
-      "Event",
-      "Money",
-      "Order",
-      "Seat",
-    ]) {
+    for (const n of ["Theater", "Venue", "SeatingPlan", "Event", "Money", "Order", "Seat"]) {
       expect(names).toContain(n);
     }
     const res = await new Validator().validate(JSON.parse(JSON.stringify(doc)));

@@ -10,9 +10,9 @@ import {
   MembershipControl,
   parseMembership,
 } from "../../shared/quorum/membership.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import { caughtUp, REJOIN_DELAY_MS, rejoinSlice, rejoinStep } from "../../shared/quorum/rejoin.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import { type AcceptorPort, BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 
 /**

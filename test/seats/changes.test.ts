@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { seatKeys } from "../../shared/domain/keys.ts";
 import { describe, expect, it } from "vitest";
+import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
   commitHold,

@@ -1,5 +1,5 @@
-import { seatKeys } from "../../shared/domain/keys.ts";
 import { describe, expect, it } from "vitest";
+import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
   forgetHolds,

@@ -1,5 +1,5 @@
-import { holdKey, idemKey } from "../../shared/domain/keys.ts";
 import { describe, expect, it } from "vitest";
+import { holdKey, idemKey } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, GetOutcome } from "../../shared/quorum/client.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";

@@ -1,5 +1,5 @@
-import { idemKey } from "../../shared/domain/keys.ts";
 import { describe, expect, it } from "vitest";
+import { idemKey } from "../../shared/domain/keys.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { SeatService } from "../../shared/seats/service.ts";

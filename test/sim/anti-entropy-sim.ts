@@ -1,11 +1,6 @@
 import { antiEntropy, disagreeingKeys } from "../../shared/quorum/anti-entropy.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { asMember, MEMBER, type Membership } from "../../shared/quorum/membership.ts";
-import {
-  type MembershipAccess,
-  type RejoinProgress,
-  rejoinStep,
-} from "../../shared/quorum/rejoin.ts";
 import type {
   AcceptEntry,
   AcceptorRecord,
@@ -14,6 +9,11 @@ import type {
   PrepareRequest,
   ScanPage,
 } from "../../shared/quorum/messages.ts";
+import {
+  type MembershipAccess,
+  type RejoinProgress,
+  rejoinStep,
+} from "../../shared/quorum/rejoin.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { type BreakMode, SimAcceptor, SimNetwork, SimNode } from "./network.ts";
 import { Rng } from "./random.ts";

@@ -1,6 +1,6 @@
-import { seatKey } from "../../../shared/domain/keys.ts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../shared/config.ts";
+import { seatKey } from "../../../shared/domain/keys.ts";
 import { GC_RETENTION_MS } from "../../../shared/quorum/gc.ts";
 import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../../shared/seats/changes.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../support/memory-cluster.ts";

@@ -1,10 +1,10 @@
-import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   IDEMPOTENCY_HEADER_PATTERN,
   IdempotencyKeyHeader,
 } from "../../../../shared/domain/idempotency-key.ts";
 import { Id } from "../../../../shared/domain/ids.ts";
+import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { SEAT_ERROR_STATUS, type SeatErrorCode } from "../../../../shared/seats/service.ts";
 import { buyerAuth } from "../../../auth/buyer.ts";
 import type { AuthVariables } from "../../../auth/variables.ts";

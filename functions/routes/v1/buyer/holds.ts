@@ -1,7 +1,7 @@
-import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkSale } from "../../../../shared/domain/event.ts";
 import { Id, Instant } from "../../../../shared/domain/ids.ts";
+import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { CardInput } from "../../../../shared/domain/order.ts";
 import { priceSeats } from "../../../../shared/domain/pricing.ts";

@@ -1,6 +1,6 @@
-import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
+import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { CreateVenueInput, UpdateVenueInput, Venue } from "../../../../shared/domain/venue.ts";
 import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
