@@ -1,6 +1,7 @@
 import { toBase64Url } from "../shared/crypto/base64.ts";
 import { QuorumClient } from "../shared/quorum/client.ts";
-import type { AcceptEntry, AcceptorPort } from "../shared/storage/ports.ts";
+import type { AcceptEntry } from "../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../shared/storage/ports.ts";
 import { writeRecord } from "./audit/acceptor.ts";
 import { auditLogOf } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";

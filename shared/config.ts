@@ -18,7 +18,8 @@ export const Ed25519PublicJwk = z.object({
   x: z.string().regex(KEY_BYTES),
   kid: z.string().min(1).max(128),
 });
-const Ed25519PrivateJwk = Ed25519PublicJwk.extend({ d: z.string().regex(KEY_BYTES) });
+/** The one Ed25519 private JWK schema (provider signing keys, dev IdP key, CLI key files). */
+export const Ed25519PrivateJwk = Ed25519PublicJwk.extend({ d: z.string().regex(KEY_BYTES) });
 export type PublicJwk = z.infer<typeof Ed25519PublicJwk>;
 export type PrivateJwk = z.infer<typeof Ed25519PrivateJwk>;
 

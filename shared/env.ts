@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { AuthEnv } from "./auth/config.ts";
-import { jsonString, PrivateJwkSchema } from "./auth/jwk.ts";
-import { CommonEnv } from "./config.ts";
+import { CommonEnv, Ed25519PrivateJwk, jsonString } from "./config.ts";
 import { TrustList } from "./tickets/trust.ts";
 
 /**
@@ -14,7 +13,7 @@ export const DeploymentEnv = CommonEnv.extend(AuthEnv.shape).extend({
    * Development only: the private key of the built-in identity provider. When set, the provider
    * serves /idp (discovery, JWKS, token) for the named test users. Never set in production.
    */
-  TESSERA_DEV_IDP_KEY: jsonString(PrivateJwkSchema).optional(),
+  TESSERA_DEV_IDP_KEY: jsonString(Ed25519PrivateJwk).optional(),
   /**
    * Bearer secret of the scheduled anti-entropy call (`/internal/anti-entropy`). Vercel Cron sends
    * `Authorization: Bearer $CRON_SECRET` by itself; the Workers and Lambda schedulers call in-process

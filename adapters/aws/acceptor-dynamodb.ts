@@ -10,11 +10,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isStoredAccept } from "../../shared/quorum/acceptor.ts";
 import { maxBallot } from "../../shared/quorum/ballot.ts";
-import { clampLimit } from "../../shared/storage/memory.ts";
-import { partitionOf } from "../../shared/storage/partition.ts";
 import {
   type AcceptEntry,
-  type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
   type BallotString,
@@ -24,7 +21,9 @@ import {
   type PrepareReply,
   type PrepareRequest,
   type ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import { partitionOf } from "../../shared/storage/partition.ts";
+import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 
 /**
  * Table layout: pk (S) = partitionOf(key), sk (S) = the full key; promised, accepted and value are

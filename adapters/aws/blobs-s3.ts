@@ -4,8 +4,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { clampLimit } from "../../shared/storage/memory.ts";
-import type { BlobPage, BlobPort } from "../../shared/storage/ports.ts";
+import { type BlobPage, type BlobPort, clampLimit } from "../../shared/storage/ports.ts";
 
 export interface S3BlobsOptions {
   readonly client: S3Client;

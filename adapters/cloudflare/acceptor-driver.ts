@@ -1,8 +1,5 @@
-import { clampLimit } from "../../shared/storage/memory.ts";
-import { partitionOf } from "../../shared/storage/partition.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -10,7 +7,9 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import { partitionOf } from "../../shared/storage/partition.ts";
+import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 import type { AcceptorObject } from "./acceptor-object.ts";
 import type { DurableObjectNamespace, DurableObjectStub } from "./runtime-types.ts";
 

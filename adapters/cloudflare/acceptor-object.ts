@@ -10,7 +10,7 @@ import {
   emptyRecord,
   matchesDelete,
   type PrepareReply,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
 import type { DurableObjectState, SqlStorage } from "./runtime-types.ts";
 
 /**

@@ -1,5 +1,4 @@
-import { clampLimit } from "../../shared/storage/memory.ts";
-import type { BlobPage, BlobPort } from "../../shared/storage/ports.ts";
+import { type BlobPage, type BlobPort, clampLimit } from "../../shared/storage/ports.ts";
 import type { R2Bucket } from "./runtime-types.ts";
 
 /**

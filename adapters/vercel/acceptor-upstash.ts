@@ -1,8 +1,6 @@
 import type { Redis } from "@upstash/redis";
-import { clampLimit } from "../../shared/storage/memory.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -10,7 +8,8 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import { type AcceptorPort, clampLimit } from "../../shared/storage/ports.ts";
 import { ACCEPT_LUA, DELETE_LUA, PREPARE_LUA, READ_LUA, SCAN_LUA } from "./lua.ts";
 
 type Flat = (string | number | null)[];

@@ -1,6 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import { clampLimit } from "../../shared/storage/memory.ts";
-import type { BlobPage, BlobPort } from "../../shared/storage/ports.ts";
+import { type BlobPage, type BlobPort, clampLimit } from "../../shared/storage/ports.ts";
 
 /** Largest blob: its base64 form (4/3 of it) plus the command must fit Upstash's 10 MB request. */
 export const BLOB_BYTES_MAX = 7 * 1024 * 1024;

@@ -84,7 +84,7 @@ return out
 /**
  * KEYS: index, then one record hash per entry. ARGV: record-key prefix, then per entry: accepted
  * ballot, promised ballot. Deletes a record (and its index entry) only if it holds no value, that
- * accepted ballot (not "") and that promise (DeleteEntry in shared/storage/ports.ts).
+ * accepted ballot (not "") and that promise (DeleteEntry in shared/quorum/messages.ts).
  * Returns per entry: 1 when the record is gone (deleted now or absent), 0 when it was kept.
  */
 export const DELETE_LUA = `

@@ -1,7 +1,6 @@
 import { hashValue } from "../../shared/audit/entry.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -9,7 +8,8 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { commitIdFor } from "./commit-id.ts";
 import type { AuditLog, AuditRecord } from "./log.ts";
 

@@ -1,4 +1,4 @@
-import { toHex } from "../../shared/formats/sha256.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
 
 /**
  * The id under which every acceptor logs one accept. CASPaxos gives each (key, ballot) exactly one

@@ -1,4 +1,4 @@
-import { toHex } from "../../shared/formats/sha256.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
 import type { AppDeps } from "../deps.ts";
 import { AuditedAcceptor } from "./acceptor.ts";
 import { streamId } from "./layout.ts";

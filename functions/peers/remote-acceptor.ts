@@ -1,6 +1,5 @@
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -8,7 +7,8 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { type PeerCallOptions, peerCall } from "./peer-call.ts";
 import { ACCEPTOR_PATH, type AcceptorOp } from "./wire.ts";
 

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { PROVIDERS } from "../../shared/config.ts";
+import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { AppDeps } from "../deps.ts";
 import { errorText } from "../problem.ts";
 
@@ -58,7 +59,7 @@ export function healthRoutes(deps: AppDeps) {
       clusterId: deps.cluster.clusterId,
       store,
       peers,
-      quorum: { reachable, available: store.ok ? reachable >= 2 : reachable - 1 >= 2 },
+      quorum: { reachable, available: store.ok ? reachable >= QUORUM : reachable - 1 >= QUORUM },
     };
     return c.json(body, store.ok ? 200 : 503);
   });

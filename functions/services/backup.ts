@@ -12,9 +12,8 @@ import {
   type PlanMeta,
   readMany,
   scanPages,
-  theaterPlansPrefix,
 } from "./catalog.ts";
-import { type AdmissionRecord, type LegacyCheckIn, legacyCheckInPrefix } from "./door.ts";
+import type { AdmissionRecord, LegacyCheckIn } from "./door.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./refunds.ts";
 import type { TicketRecord } from "./tickets.ts";
@@ -114,7 +113,7 @@ async function* checkInsOf(s: Services, theaterId: string): AsyncGenerator<Backu
       for (const { value } of page) seen.add(value.seatId);
       yield page.map(({ value }) => entry(value));
     }
-    for await (const page of scanPages<LegacyCheckIn>(s, legacyCheckInPrefix(eid))) {
+    for await (const page of scanPages<LegacyCheckIn>(s, scanPrefix.eventLegacyCheckIns(eid))) {
       const recs = await readMany<TicketRecord>(
         s,
         page.map((p) => ticketKey(p.value.ticketId)),
@@ -158,7 +157,7 @@ async function* plansOf(
   s: Services,
   theaterId: string,
 ): AsyncGenerator<{ id: string; theaterId: string }[]> {
-  for await (const page of scanPages<PlanMeta>(s, theaterPlansPrefix(theaterId))) {
+  for await (const page of scanPages<PlanMeta>(s, scanPrefix.theaterPlans(theaterId))) {
     for (const { value: meta } of page) {
       const plan = await getPlanOf(s, meta, "local");
       if (plan === null) throw new Error(`plan ${meta.id}: a chunk is missing`);

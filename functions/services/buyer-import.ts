@@ -1,5 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { buyerOrderKey, orderKey, ticketKey } from "../../shared/domain/keys.ts";
+import {
+  buyerOrderKey,
+  buyerTicketKey,
+  eventTicketKey,
+  idemKey,
+  orderKey,
+  ticketKey,
+} from "../../shared/domain/keys.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { TicketExport, verifyExport } from "../../shared/tickets/export.ts";
@@ -8,7 +15,7 @@ import { ProblemError } from "../problem.ts";
 import { checkSeatSold } from "./door.ts";
 import { refused, same } from "./import.ts";
 import type { Services } from "./index.ts";
-import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
+import type { TicketRecord } from "./tickets.ts";
 import { operatorTrusted, trustedFor } from "./trust.ts";
 
 /**
@@ -81,7 +88,7 @@ export async function importBuyerTickets(
 
   const seg = await s.buyerIds.segment(sub);
   const hash = requestHash({ op: "ticket-import", body: file });
-  const claimKey = `idem/${seg}/${idemKeyValue}`;
+  const claimKey = idemKey(seg, idemKeyValue);
   const claim: BuyerImportClaim = { op: "ticket-import", hash, id: hash, startedAtMs: s.now() };
   const claimed = await s.store.change<BuyerImportClaim>([claimKey], ([cur]) =>
     cur == null ? [claim] : { abort: cur },
@@ -168,7 +175,7 @@ async function linkTicket(
   const keys = [
     ticketKey(claims.tid),
     buyerTicketKey(seg, claims.tid),
-    eventTicketIndexKey(claims.evt, claims.tid),
+    eventTicketKey(claims.evt, claims.tid),
     ...(order ? [buyerOrderKey(seg, claims.ord)] : []),
   ];
   const orderEntry = order

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
 import { int32 } from "../../shared/domain/bounds.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
-import { eventKey, planKey, scanPrefix } from "../../shared/domain/keys.ts";
+import { eventKey, planChunkKey, planKey, scanPrefix } from "../../shared/domain/keys.ts";
 import {
   GeneralAdmissionArea,
   PlanSize,
@@ -43,14 +43,6 @@ export const PLAN_CHUNK_SEATS = 1000;
  * section into more chunks instead of producing a value the peers refuse.
  */
 export const PLAN_CHUNK_BYTES_MAX = 60_000;
-
-export const planChunkKey = (planId: string, sectionId: string, n: number) =>
-  `plansec/${planId}/${sectionId}/${n}`;
-
-/** Index entry: the theatre's plans (value: the plan's metadata). */
-export const theaterPlanKey = (theaterId: string, planId: string) =>
-  `theater/${theaterId}/plan/${planId}`;
-export const theaterPlansPrefix = (theaterId: string) => `theater/${theaterId}/plan/`;
 
 export const PlanSectionMeta = z
   .object({
@@ -368,11 +360,7 @@ export const encodeCursor = (key: string) => toBase64Url(new TextEncoder().encod
 export function decodeCursor(cursor: string, prefix: string): string {
   let key: string | undefined;
   try {
-    const b64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
-    const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-    key = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(bin, (ch) => ch.charCodeAt(0)),
-    );
+    key = new TextDecoder("utf-8", { fatal: true }).decode(fromBase64Url(cursor));
   } catch {
     key = undefined;
   }

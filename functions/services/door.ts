@@ -1,12 +1,17 @@
-import { eventAdmissionKey, ticketKey } from "../../shared/domain/keys.ts";
-import { toHex } from "../../shared/formats/sha256.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
+import {
+  eventAdmissionKey,
+  legacyCheckInKey,
+  seatKey,
+  ticketKey,
+} from "../../shared/domain/keys.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
 import { getEvent, getPlan } from "./catalog.ts";
-import { seatKeyOf, seatSections, ticketClaimsOf } from "./import.ts";
+import { seatSections, ticketClaimsOf } from "./import.ts";
 import type { Services } from "./index.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { trustedFor } from "./trust.ts";
@@ -38,8 +43,8 @@ export type SeatCheck =
  * unique in a plan).
  */
 export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<SeatCheck> {
-  let seatKey = (await s.store.get<TicketRecord>(ticketKey(claims.tid)))?.seatKey;
-  if (seatKey === undefined) {
+  let key = (await s.store.get<TicketRecord>(ticketKey(claims.tid)))?.seatKey;
+  if (key === undefined) {
     // Tickets of this cluster and imported ones have a record; this path is for a ticket whose
     // record this cluster never stored (a former cluster's ticket the theater's backup lacked).
     const ev = await getEvent(s, claims.evt, "quorum");
@@ -52,15 +57,15 @@ export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<
         detail: `no seat ${claims.seat.id} in event ${claims.evt} here`,
       };
     }
-    seatKey = seatKeyOf(claims.evt, section, claims.seat.id);
+    key = seatKey(claims.evt, section, claims.seat.id);
   }
-  const seat = await s.store.get<SeatValue>(seatKey);
+  const seat = await s.store.get<SeatValue>(key);
   if (seat?.state !== "sold") {
     return {
       ok: false,
       code: "not-sold",
       detail: `seat ${claims.seat.id} is not sold in this cluster`,
-      seatKey,
+      seatKey: key,
     };
   }
   if (seat.orderId !== claims.ord) {
@@ -68,25 +73,17 @@ export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<
       ok: false,
       code: "other-order",
       detail: `seat ${claims.seat.id} is sold to another order`,
-      seatKey,
+      seatKey: key,
     };
   }
-  return { ok: true, seatKey };
+  return { ok: true, seatKey: key };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Door check.
 
-/**
- * Before admission was per seat, check-ins were keyed by ticket: `event/<eid>/checkin/<tid>`. Such
- * records are no longer written, only read (door, backup), so a ticket used before the change
- * stays used; being frozen, they need no coordination with the per-seat register.
- */
-export const legacyCheckInKey = (eventId: string, ticketId: string) =>
-  `event/${eventId}/checkin/${ticketId}`;
-export const legacyCheckInPrefix = (eventId: string) => `event/${eventId}/checkin/`;
-
-/** What a legacy check-in holds. */
+/** What a check-in keyed by ticket (`legacyCheckInKey`, from before admission was per seat)
+ * holds. */
 export interface LegacyCheckIn {
   readonly ticketId: string;
   readonly at: string;

@@ -15,6 +15,7 @@ import {
   orderKey,
   scanPrefix,
   theaterEventKey,
+  theaterIdemKey,
 } from "../../shared/domain/keys.ts";
 import type { Money } from "../../shared/domain/money.ts";
 import type { DomainIssue } from "../../shared/domain/result.ts";
@@ -33,13 +34,7 @@ import {
   scanPages,
   takenSeats,
 } from "./catalog.ts";
-import {
-  bodyHash,
-  idemConflict,
-  judgeClaim,
-  type TheaterIdemRecord,
-  theaterIdemKey,
-} from "./idempotency.ts";
+import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./refunds.ts";
 import { checkPlanRef, checkVenueRef, notFound, unprocessable } from "./venues.ts";

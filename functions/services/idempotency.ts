@@ -25,9 +25,6 @@ export interface TheaterIdemRecord {
   readonly startedAtMs: number;
 }
 
-export const theaterIdemKey = (theaterId: string, key: string) =>
-  `idem/theater:${theaterId}/${key}`;
-
 export const bodyHash = (op: TheaterOp, body: unknown) => requestHash({ op, body });
 
 export type ClaimVerdict =

@@ -1,17 +1,26 @@
 import { z } from "@hono/zod-openapi";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
+import { toHex } from "../../shared/crypto/sha256.ts";
 import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
 import {
   buyerOrderKey,
+  buyerTicketKey,
   eventAdmissionKey,
   eventKey,
   eventListKey,
   eventOrderKey,
+  eventTicketKey,
+  holdKey,
+  importKey,
   orderKey,
   planKey,
+  seatKey,
   theaterEventKey,
+  theaterIdemKey,
+  theaterPlanKey,
   ticketKey,
+  trustKey,
   venueKey,
 } from "../../shared/domain/keys.ts";
 import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
@@ -22,10 +31,8 @@ import {
   BackupHeader,
 } from "../../shared/formats/backup.ts";
 import { canonicalJson } from "../../shared/formats/canonical-json.ts";
-import { toHex } from "../../shared/formats/sha256.ts";
 import { type BackupReport, verifyBackup } from "../../shared/formats/verify-backup.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
-import { holdKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
@@ -33,12 +40,12 @@ import type { Ticket } from "../../shared/tickets/sign.ts";
 import { keysCoveredBy, normalizeTrust } from "../../shared/tickets/trust.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
-import { chunkPlan, eventListEntry, theaterPlanKey } from "./catalog.ts";
+import { chunkPlan, eventListEntry } from "./catalog.ts";
 import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
 import { RETRY_AFTER_S } from "./store.ts";
-import { buyerTicketKey, eventTicketIndexKey, type TicketRecord } from "./tickets.ts";
-import { mergeTrust, operatorTrusted, type TrustRecord, trustKey } from "./trust.ts";
+import type { TicketRecord } from "./tickets.ts";
+import { mergeTrust, operatorTrusted, type TrustRecord } from "./trust.ts";
 
 /**
  * Fork import: a theater leaves a cluster (or the cluster forks) with its backup, and a fresh
@@ -49,7 +56,7 @@ import { mergeTrust, operatorTrusted, type TrustRecord, trustKey } from "./trust
  */
 
 // ---------------------------------------------------------------------------------------------
-// Where a seat of an event lives: `seat/<event>/<section>/<seatId>`; seat ids are unique per plan.
+// Which section each seat of a plan is in: its key is `seatKey(event, section, seat)`.
 
 export function seatSections(plan: SeatingPlan): Map<string, string> {
   const out = new Map<string, string>();
@@ -61,9 +68,6 @@ export function seatSections(plan: SeatingPlan): Map<string, string> {
   }
   return out;
 }
-
-export const seatKeyOf = (eventId: string, sectionId: string, seatId: string) =>
-  `seat/${eventId}/${sectionId}/${seatId}`;
 
 // ---------------------------------------------------------------------------------------------
 // Theater backup import.
@@ -118,9 +122,6 @@ export interface ImportSummary {
   buyerLinksWithheld: number;
   completedAt: string;
 }
-
-/** `import/<theater>/<importId>`: the finished import's summary, replayed to retries. */
-export const importKey = (theaterId: string, importId: string) => `import/${theaterId}/${importId}`;
 
 interface ImportClaim {
   readonly op: "theater-import";
@@ -192,9 +193,7 @@ async function holdIdFor(orderId: string): Promise<string> {
 const enc = new TextDecoder("utf-8", { fatal: true });
 
 export function ticketClaimsOf(t: Ticket): TicketClaims {
-  const b64 = t.payload.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  return JSON.parse(enc.decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))) as TicketClaims;
+  return JSON.parse(enc.decode(fromBase64Url(t.payload))) as TicketClaims;
 }
 
 interface Planned {
@@ -367,7 +366,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       continue;
     }
     const holdId = order.holdId ?? (await holdIdFor(order.id));
-    const key = seatKeyOf(seat.eventId, section, seat.seatId);
+    const key = seatKey(seat.eventId, section, seat.seatId);
     const value: SeatValue = { state: "sold", orderId: order.id, holdId };
     units.push({ kind: "seats", keys: [key], values: [value] });
     const h = holdSeats.get(order.id) ?? { holdId, seats: [] };
@@ -407,7 +406,7 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       add("reference", t.path, `ticket ${t.claims.tid}: seat not in event ${t.claims.evt}'s plan`);
       continue;
     }
-    const seatKey = seatKeyOf(t.claims.evt, section, t.claims.seat.id);
+    const key = seatKey(t.claims.evt, section, t.claims.seat.id);
     // No holder for a ticket whose order is not linked: "" matches no buyer (QR, re-issue), and
     // the buyer may still link it with a ticket import once this cluster trusts its keys.
     const holderSeg = segOfOrder.get(t.claims.ord) ?? "";
@@ -415,14 +414,19 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       ticket: { payload: t.ticket.payload, signatures: t.ticket.signatures },
       orderId: t.claims.ord,
       eventId: t.claims.evt,
-      seatKey,
+      seatKey: key,
       holderSeg,
     };
-    const entry = { ticketId: t.claims.tid, orderId: t.claims.ord, eventId: t.claims.evt, seatKey };
+    const entry = {
+      ticketId: t.claims.tid,
+      orderId: t.claims.ord,
+      eventId: t.claims.evt,
+      seatKey: key,
+    };
     const buyer = holderSeg === "" ? [] : [buyerTicketKey(holderSeg, t.claims.tid)];
     units.push({
       kind: "tickets",
-      keys: [ticketKey(t.claims.tid), ...buyer, eventTicketIndexKey(t.claims.evt, t.claims.tid)],
+      keys: [ticketKey(t.claims.tid), ...buyer, eventTicketKey(t.claims.evt, t.claims.tid)],
       values: [record, ...buyer.map(() => entry), entry],
     });
   }
@@ -636,7 +640,7 @@ export async function importBackup(
   const { file } = await checkBackup(body);
   const planned = await planImport(s, theaterId, file);
   const { importId } = planned.summary;
-  const claimKey = `idem/theater:${theaterId}/${idemKeyValue}`;
+  const claimKey = theaterIdemKey(theaterId, idemKeyValue);
   const claim: ImportClaim = {
     op: "theater-import",
     hash: importId,

@@ -2,7 +2,14 @@ import { z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import type { Event } from "../../shared/domain/event.ts";
 import { BUYER_ID_PATTERN, Id } from "../../shared/domain/ids.ts";
-import { buyerOrderKey, eventOrderKey, orderKey } from "../../shared/domain/keys.ts";
+import {
+  buyerOrderKey,
+  eventOrderKey,
+  holdKey,
+  idemKey,
+  orderKey,
+  parseSeatKey,
+} from "../../shared/domain/keys.ts";
 import { Money } from "../../shared/domain/money.ts";
 import {
   type CardInput,
@@ -14,17 +21,11 @@ import {
 import { priceSeats } from "../../shared/domain/pricing.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX, splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
-import { holdKey, idemKey } from "../../shared/seats/keys.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { clip } from "../../shared/tickets/derive.ts";
 import { ProblemError } from "../problem.ts";
-import {
-  lookupSeats,
-  parseSeatKey,
-  readEvent,
-  type SeatLookup,
-} from "../routes/v1/buyer/catalog-read.ts";
+import { lookupSeats, readEvent, type SeatLookup } from "../routes/v1/buyer/catalog-read.ts";
 import type { Services } from "./index.ts";
 import { paymentsFor } from "./payments.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";

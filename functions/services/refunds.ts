@@ -1,19 +1,12 @@
-import { orderKey } from "../../shared/domain/keys.ts";
+import { holdKey, orderKey, quotaKey, seatKey, theaterIdemKey } from "../../shared/domain/keys.ts";
 import { refundOrder } from "../../shared/domain/order.ts";
 import type { Payment } from "../../shared/domain/payment.ts";
 import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
 import { forgetHolds } from "../../shared/seats/changes.ts";
-import { holdKey, quotaKey, seatKey } from "../../shared/seats/keys.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { errorText, ProblemError } from "../problem.ts";
 import { retryingChange } from "./catalog.ts";
-import {
-  bodyHash,
-  idemConflict,
-  judgeClaim,
-  type TheaterIdemRecord,
-  theaterIdemKey,
-} from "./idempotency.ts";
+import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./orders.ts";
 import { notFound } from "./venues.ts";

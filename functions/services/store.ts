@@ -1,7 +1,8 @@
 import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { mergeScans } from "../../shared/quorum/merge-scan.ts";
+import type { ScanPage } from "../../shared/quorum/messages.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
-import type { AcceptorPort, ScanPage } from "../../shared/storage/ports.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 
 /** What a 503 tells a client: the quorum is short right now; retrying soon, anywhere, is safe. */

@@ -1,10 +1,17 @@
 import { hashValue } from "../../shared/audit/entry.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
+import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
 import type { Event } from "../../shared/domain/event.ts";
-import { eventKey, orderKey, ticketKey } from "../../shared/domain/keys.ts";
-import { decodeProviderHeader, verifyDetached } from "../../shared/formats/jws.ts";
-import { holdKey } from "../../shared/seats/keys.ts";
+import {
+  buyerTicketKey,
+  eventKey,
+  eventTicketKey,
+  holdKey,
+  orderKey,
+  ticketKey,
+} from "../../shared/domain/keys.ts";
+import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";
 import { claimsForOrder, type DerivedTicket } from "../../shared/tickets/derive.ts";
@@ -14,7 +21,6 @@ import {
   type Ticket,
   type TicketSignature,
 } from "../../shared/tickets/sign.ts";
-import { TICKET_QUORUM } from "../../shared/tickets/verify.ts";
 import { auditLogOf } from "../audit/wire.ts";
 import {
   requestTicketSignatures,
@@ -39,11 +45,6 @@ export interface TicketRecord {
   readonly seatKey: string;
   readonly holderSeg: string;
 }
-
-export const buyerTicketKey = (buyerSeg: string, ticketId: string) =>
-  `buyer/${buyerSeg}/ticket/${ticketId}`;
-export const eventTicketIndexKey = (eventId: string, ticketId: string) =>
-  `event/${eventId}/ticket/${ticketId}`;
 
 /** Three keys per ticket (record + two indexes) under the 100-key batch limit: 33 tickets. */
 const TICKETS_PER_CHANGE = 33;
@@ -123,7 +124,7 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
 }
 
 export interface IssueResult {
-  /** Stored tickets, in seat order; empty when fewer than TICKET_QUORUM providers vouched. */
+  /** Stored tickets, in seat order; empty when fewer than QUORUM providers vouched. */
   readonly tickets: { readonly id: string; readonly record: TicketRecord }[];
   /** Providers whose signatures the tickets carry. */
   readonly providers: ProviderId[];
@@ -229,7 +230,7 @@ export async function issueTickets(
       refusals[p] = r ? r.reason : "not asked";
     }
   }
-  if (providers.length < TICKET_QUORUM) return { tickets: [], providers, refusals };
+  if (providers.length < QUORUM) return { tickets: [], providers, refusals };
 
   const fresh = derived.map((d, j) => ({
     id: d.claims.tid,
@@ -259,7 +260,7 @@ async function storeTickets(
   const keys = chunk.flatMap((t) => [
     ticketKey(t.id),
     buyerTicketKey(t.record.holderSeg, t.id),
-    eventTicketIndexKey(t.record.eventId, t.id),
+    eventTicketKey(t.record.eventId, t.id),
   ]);
   const out = await s.store.change<TicketRecord | IndexEntry>(keys, (cur) =>
     chunk.flatMap((t, j) => {

@@ -1,4 +1,5 @@
 import type { ClusterConfig } from "../../shared/config.ts";
+import { scanPrefix, trustKey } from "../../shared/domain/keys.ts";
 import {
   type ClusterKeys,
   normalizeTrust,
@@ -23,7 +24,6 @@ export interface TrustRecord {
   readonly theaters: readonly string[];
   readonly importedAt: string;
 }
-export const trustKey = (clusterId: string) => `trust/${clusterId}`;
 
 export function currentClusterKeys(cluster: ClusterConfig): ClusterKeys {
   return toClusterKeys(normalizeTrust(cluster)[0]!);
@@ -93,7 +93,7 @@ export async function formerKeysOf(s: Services, theaterId?: string): Promise<Clu
   const out: ClusterKeys[] = [];
   let cursor: string | undefined;
   do {
-    const page = await s.store.localScan<TrustRecord>("trust/", cursor ? { cursor } : {});
+    const page = await s.store.localScan<TrustRecord>(scanPrefix.trust(), cursor ? { cursor } : {});
     for (const { value } of page.items) {
       if (theaterId === undefined || value.theaters.includes(theaterId)) out.push(value.keys);
     }

@@ -1,4 +1,4 @@
-import { planKey, scanPrefix, venueKey } from "../../shared/domain/keys.ts";
+import { planKey, theaterIdemKey, theaterPlanKey, venueKey } from "../../shared/domain/keys.ts";
 import type { DomainIssue } from "../../shared/domain/result.ts";
 import type { SeatingPlan } from "../../shared/domain/seating-plan.ts";
 import {
@@ -18,8 +18,6 @@ import {
   type PlanMeta,
   readOne,
   retryingChange,
-  theaterPlanKey,
-  theaterPlansPrefix,
 } from "./catalog.ts";
 import {
   bodyHash,
@@ -28,7 +26,6 @@ import {
   idemInFlight,
   judgeClaim,
   type TheaterIdemRecord,
-  theaterIdemKey,
 } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 
@@ -238,6 +235,3 @@ export async function updateVenue(
   if (why.kind === "invalid") throw unprocessable("invalid-venue", "Invalid venue", why.errors);
   throw notFound("venue", venueId);
 }
-
-export const venuesPrefix = (theaterId: string) => scanPrefix.theaterVenues(theaterId);
-export const plansPrefix = theaterPlansPrefix;

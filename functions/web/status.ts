@@ -1,4 +1,5 @@
 import { PROVIDERS } from "../../shared/config.ts";
+import { QUORUM } from "../../shared/quorum/tally.ts";
 import { errorText } from "../problem.ts";
 import { healthRoutes } from "../routes/health.ts";
 import type { Services } from "../services/index.ts";
@@ -16,8 +17,6 @@ import type { ClusterStatus, ProviderHealth } from "./status-types.ts";
  * peers, so this leaves room for that plus a slow link.
  */
 const HEALTH_TIMEOUT_MS = 3_000;
-/** Stores that must answer for writes to commit (2 of 3). */
-export const QUORUM_STORES = 2;
 
 interface HealthBody {
   store?: { name: string; ok: boolean; latencyMs?: number; error?: string };
@@ -61,7 +60,7 @@ export function statusReporter(s: Services) {
       servedBy: s.deps.provider,
       checkedAt: new Date(clock()).toISOString(),
       providers,
-      quorum: { storesUp, needed: QUORUM_STORES, available: storesUp >= QUORUM_STORES },
+      quorum: { storesUp, needed: QUORUM, available: storesUp >= QUORUM },
     };
   };
 }

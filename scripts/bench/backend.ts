@@ -1,5 +1,5 @@
 import type { ProviderId } from "../../shared/config.ts";
-import type { SeatRef } from "../../shared/seats/keys.ts";
+import type { SeatRef } from "../../shared/domain/keys.ts";
 
 /**
  * What the flash-sale workload needs from "the system": hold seats, confirm a hold, release it,

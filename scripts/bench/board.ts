@@ -1,4 +1,4 @@
-import type { SeatRef } from "../../shared/seats/keys.ts";
+import type { SeatRef } from "../../shared/domain/keys.ts";
 import { zipfPick, zipfWeight } from "./stats.ts";
 
 /**

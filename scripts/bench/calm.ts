@@ -1,5 +1,5 @@
 import type { ProviderId } from "../../shared/config.ts";
-import type { SeatRef } from "../../shared/seats/keys.ts";
+import type { SeatRef } from "../../shared/domain/keys.ts";
 import type { SaleBackend } from "./backend.ts";
 import type { ChangeSample } from "./measure.ts";
 import type { Coordinator } from "./protocol-backend.ts";

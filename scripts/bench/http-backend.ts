@@ -3,7 +3,7 @@ import { issueLicense } from "../../shared/auth/license.ts";
 import { createTheaterToken } from "../../shared/auth/theater-token.ts";
 import { PROVIDERS, type PrivateJwk, type ProviderId } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
-import type { SeatRef } from "../../shared/seats/keys.ts";
+import { parseSeatKey, type SeatRef, seatKey } from "../../shared/domain/keys.ts";
 import {
   aborted,
   type Buyer,
@@ -40,11 +40,12 @@ export const toApiRef = (s: SeatRef) => ({
   seatId: `${s.section}-${s.seatId}`,
 });
 export const apiSeatKey = (eventId: string, r: { sectionId: string; seatId: string }) =>
-  `seat/${eventId}/${r.sectionId}/${r.seatId}`;
+  seatKey(eventId, r.sectionId, r.seatId);
 /** API seat key → board key (what refusals list, for the seat map). */
 export const boardKeyOf = (key: string): string => {
-  const [, ev, section, seat] = key.split("/");
-  return `seat/${ev}/${section}/${seat?.startsWith(`${section}-`) ? seat.slice(`${section}-`.length) : seat}`;
+  const { eventId, sectionId, seatId } = parseSeatKey(key);
+  const api = `${sectionId}-`;
+  return seatKey(eventId, sectionId, seatId.startsWith(api) ? seatId.slice(api.length) : seatId);
 };
 
 interface Theater {

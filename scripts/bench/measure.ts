@@ -1,9 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { QuorumClient, type QuorumClientOptions } from "../../shared/quorum/client.ts";
-import type { ChangeFn, ChangeOutcome } from "../../shared/quorum/proposer.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -11,7 +9,9 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import type { ChangeFn, ChangeOutcome } from "../../shared/quorum/proposer.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 
 /**
  * Measurement of quorum operations as the coordinator sees them. Every acceptor call is timed and

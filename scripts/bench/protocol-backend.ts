@@ -119,6 +119,10 @@ export function wanCoordinators(
   return out;
 }
 
+/** The baseline's quorum: its one store decides alone, as a one-database deployment does. Kept apart
+ * from the cluster's QUORUM: a quorum of one is safe only because there is one store. */
+export const SINGLE_STORE_QUORUM = 1;
+
 /**
  * The single-store baseline: the same seat service with a quorum of one over one store and no
  * other (conditional writes straight to that store, as a one-database deployment does). Three
@@ -141,7 +145,7 @@ export function singleStoreCoordinators(
       now: Date.now,
       random: Math.random,
       sleep,
-      quorum: 1,
+      quorum: SINGLE_STORE_QUORUM,
     });
     out[p] = { provider: p, client, seats: makeSeatService(client) };
   }
@@ -214,7 +218,7 @@ export class ProtocolBackend implements SaleBackend {
     readonly coordinators: Record<ProviderId, Coordinator>,
     opts: { quorumOf?: number } = {},
   ) {
-    this.quorum = (opts.quorumOf ?? QUORUM) > 1;
+    this.quorum = (opts.quorumOf ?? QUORUM) > SINGLE_STORE_QUORUM;
   }
 
   async buyer(n: number): Promise<Buyer> {

@@ -19,6 +19,7 @@ import {
   newPeerCounts,
   type PeerStatusCounts,
   ProtocolBackend,
+  SINGLE_STORE_QUORUM,
   singleStoreCoordinators,
   wanCoordinators,
 } from "./protocol-backend.ts";
@@ -289,7 +290,11 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     const sCalls = newStoreCallCount();
     const singles = singleStoreCoordinators(store, sCalls);
     const singleEvent = `bs${runTag}`;
-    const s = await sell(o, new ProtocolBackend("single", singles, { quorumOf: 1 }), singleEvent);
+    const s = await sell(
+      o,
+      new ProtocolBackend("single", singles, { quorumOf: SINGLE_STORE_QUORUM }),
+      singleEvent,
+    );
     const sSaleCalls = { ...sCalls };
     const sSamples = takeSamples(singles);
     setRecording(singles, false);

@@ -1,5 +1,5 @@
 import type { ProviderId } from "../../shared/config.ts";
-import type { SeatRef } from "../../shared/seats/keys.ts";
+import type { SeatRef } from "../../shared/domain/keys.ts";
 import { seededRandom } from "../local/wan-proxy.ts";
 import type { Buyer, BuyerOutcome, Measured, OpMeasure, SaleBackend } from "./backend.ts";
 import { refOfKey, type SeatBoard } from "./board.ts";

@@ -1,15 +1,11 @@
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { holdKey, idOfKey, type SeatRef, scanPrefix, seatKey } from "../../shared/domain/keys.ts";
 import type { QuorumClient } from "../../shared/quorum/client.ts";
-import { holdKey, type SeatRef, seatKey } from "../../shared/seats/keys.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import type { SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
-import {
-  type AcceptorPort,
-  type AcceptorRecord,
-  BATCH_KEYS_MAX,
-  SCAN_LIMIT_MAX,
-} from "../../shared/storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX, SCAN_LIMIT_MAX } from "../../shared/storage/ports.ts";
 import type { SaleLog } from "./sale.ts";
 import type { WanCluster } from "./wan-cluster.ts";
 
@@ -112,7 +108,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
   const seatKeys = v.seats.map((s) => seatKey(v.eventId, s.section, s.seatId));
   const holdKeysFound = new Set<string>();
   for (const r of v.readers) {
-    for (const rec of await scanAll(r, "hold/")) holdKeysFound.add(rec.key);
+    for (const rec of await scanAll(r, scanPrefix.holds())) holdKeysFound.add(rec.key);
   }
   for (const h of v.log.holds) holdKeysFound.add(holdKey(h.holdId));
 
@@ -177,7 +173,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
     if (h?.state !== "sold") continue;
     for (const s of h.seats) {
       const set = soldBy.get(s) ?? new Set<string>();
-      set.add(k.slice("hold/".length));
+      set.add(idOfKey(k));
       soldBy.set(s, set);
     }
   }

@@ -2,14 +2,18 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { z } from "zod";
-import { PrivateJwkSchema, PublicJwkSchema } from "../../shared/auth/jwk.ts";
 import { issueLicense, verifyLicense } from "../../shared/auth/license.ts";
 import { parseScopes } from "../../shared/auth/scopes.ts";
 import {
   createTheaterToken,
   THEATER_TOKEN_TTL_DEFAULT_S,
 } from "../../shared/auth/theater-token.ts";
-import type { PrivateJwk, PublicJwk } from "../../shared/config.ts";
+import {
+  Ed25519PrivateJwk,
+  Ed25519PublicJwk,
+  type PrivateJwk,
+  type PublicJwk,
+} from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
 
 export const usage = `usage: tessera license <command> [options]
@@ -96,14 +100,14 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 async function readPrivate(file: string): Promise<PrivateJwk> {
-  const r = PrivateJwkSchema.safeParse(await readJson(file));
+  const r = Ed25519PrivateJwk.safeParse(await readJson(file));
   if (!r.success) throw new Error(`${file} is not a private Ed25519 JWK`);
   return r.data;
 }
 
 /** A public JWK, or the public half of a private one. */
 async function readPublic(file: string): Promise<PublicJwk> {
-  const r = PublicJwkSchema.safeParse(await readJson(file));
+  const r = Ed25519PublicJwk.safeParse(await readJson(file));
   if (!r.success) throw new Error(`${file} is not an Ed25519 JWK`);
   return r.data; // the schema strips `d`
 }
@@ -116,7 +120,7 @@ async function readPublicSet(file: string): Promise<PublicJwk[]> {
     : json && typeof json === "object" && "keys" in json
       ? (json as { keys: unknown }).keys
       : [json];
-  const r = z.array(PublicJwkSchema).min(1).safeParse(list);
+  const r = z.array(Ed25519PublicJwk).min(1).safeParse(list);
   if (!r.success) throw new Error(`${file} holds no Ed25519 public JWKs`);
   return r.data;
 }

@@ -1,4 +1,5 @@
 import type { ProviderId } from "../config.ts";
+import { QUORUM } from "../quorum/tally.ts";
 import type { AuditEntry } from "./entry.ts";
 
 /**
@@ -91,7 +92,7 @@ export function crossCheck(
       const variants = [...c.variants.values()];
       const providers = [...new Set(variants.flatMap((v) => v.providers))];
       const status: CommitCheck["status"] =
-        variants.length > 1 ? "conflict" : providers.length >= 2 ? "agreed" : "single";
+        variants.length > 1 ? "conflict" : providers.length >= QUORUM ? "agreed" : "single";
       return { commitId, providers, status, kinds: [...c.kinds].sort(), variants };
     });
 

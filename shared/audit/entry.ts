@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ProviderId } from "../config.ts";
+import { toHex } from "../crypto/sha256.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
-import { toHex } from "../formats/sha256.ts";
 import { isBallotString } from "../quorum/ballot.ts";
 
 /**

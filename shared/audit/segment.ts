@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { type PrivateJwk, ProviderId } from "../config.ts";
 import { toBase64Url } from "../crypto/base64.ts";
+import { decodeProviderHeader, signDetached, verifyDetached } from "../crypto/jws.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
-import { decodeProviderHeader, signDetached, verifyDetached } from "../formats/jws.ts";
 import { normalizeTrust, type TrustInput } from "../tickets/trust.ts";
 import { type ChainReport, verifyChain } from "./chain.ts";
 import type { AuditEntry } from "./entry.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jsonString, PublicJwkSchema } from "./jwk.ts";
+import { Ed25519PublicJwk, jsonString } from "../config.ts";
 
 /** A generic JWK as an OIDC provider publishes it; jose checks the key material itself. */
 const AnyJwk = z.looseObject({ kty: z.string().min(1) });
@@ -10,7 +10,7 @@ const AnyJwk = z.looseObject({ kty: z.string().min(1) });
  */
 export const AuthEnv = z.object({
   /** JSON array of the governance public keys (Ed25519 JWKs) whose licenses admit theaters. */
-  TESSERA_GOVERNANCE_KEYS: jsonString(z.array(PublicJwkSchema).min(1)),
+  TESSERA_GOVERNANCE_KEYS: jsonString(z.array(Ed25519PublicJwk).min(1)),
   /** The buyers' OpenID Connect issuer, exactly as it appears in tokens' `iss`. */
   TESSERA_OIDC_ISSUER: z.url(),
   /** The `aud` buyer tokens must carry. */

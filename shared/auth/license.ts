@@ -1,8 +1,7 @@
 import { compactVerify, createLocalJWKSet, importJWK, SignJWT } from "jose";
 import { z } from "zod";
-import type { PrivateJwk, PublicJwk } from "../config.ts";
+import { Ed25519PublicJwk, type PrivateJwk, type PublicJwk } from "../config.ts";
 import { isSafeLine } from "../domain/text.ts";
-import { PublicJwkSchema } from "./jwk.ts";
 import { joseReason } from "./oidc.ts";
 import { parseScopes, SCOPE_RE } from "./scopes.ts";
 
@@ -31,7 +30,7 @@ export const LicenseClaims = z.object({
   /** The cluster the license is valid on. */
   aud: z.string().min(1),
   name: z.string().min(1).max(NAME_CHARS_MAX).refine(isSafeLine, "no control or bidi characters"),
-  cnf: z.object({ jwk: PublicJwkSchema }),
+  cnf: z.object({ jwk: Ed25519PublicJwk }),
   scope: z.string().refine((s) => parseScopes(s).every((x) => SCOPE_RE.test(x)), "bad scope"),
   iat: z.number().int(),
   nbf: z.number().int(),
@@ -71,7 +70,7 @@ export async function issueLicense(input: IssueLicenseInput): Promise<string> {
     sub: input.theaterId,
     aud: input.clusterId,
     name: input.name,
-    cnf: { jwk: PublicJwkSchema.parse(input.theaterKey) },
+    cnf: { jwk: Ed25519PublicJwk.parse(input.theaterKey) },
     scope: scopes.join(" "),
     iat,
     nbf: iat,

@@ -16,11 +16,20 @@ export function toBase64Url(bytes: Uint8Array): string {
   return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/**
+ * base64url, padded or not, as leniently as atob reads it (throws only on what atob refuses). For
+ * text whose integrity something else checks: a cursor must still start with its prefix, a ticket
+ * payload was verified before. What must be canonical goes through fromBase64UrlStrict.
+ */
+export function fromBase64Url(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
+  return fromBase64(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+}
+
 /** base64url without padding; throws on any character outside the alphabet or a bad length. */
 export function fromBase64UrlStrict(s: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) throw new TypeError("not base64url");
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4);
-  const out = fromBase64(b64);
+  const out = fromBase64Url(s);
   // Non-canonical encodings (stray low bits in the last char) would let two strings mean the same
   // bytes; re-encoding must give back the input.
   if (toBase64Url(out) !== s) throw new TypeError("non-canonical base64url");

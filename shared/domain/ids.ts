@@ -35,7 +35,7 @@ export type BuyerId = z.infer<typeof BuyerId>;
 
 /**
  * Client-chosen retry key (an `Idempotency-Key` header value, typically a UUID or ULID). It becomes
- * a key segment (`idem/<caller>/<key>`, shared/seats/keys.ts), hence that module's segment rule.
+ * a key segment (`idem/<caller>/<key>`, shared/domain/keys.ts), hence that module's segment rule.
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const IdempotencyKey = z

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { Sha256 } from "../crypto/sha256.ts";
 import { TicketSchema } from "../tickets/sign.ts";
 import { ClusterId, ClusterKeys } from "../tickets/trust.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { Sha256 } from "./sha256.ts";
 
 /**
  * The theater backup: everything a theater needs to leave the cluster (or rebuild after a fork)

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { Sha256 } from "../crypto/sha256.ts";
 import type { TicketClaims } from "../tickets/claims.ts";
 import {
   keysCoveredBy,
@@ -17,7 +18,6 @@ import {
   SECTION_SCHEMAS,
   sectionsOf,
 } from "./backup.ts";
-import { Sha256 } from "./sha256.ts";
 
 /**
  * Checks a parsed backup and reports EVERY problem found (up to MAX_REPORTED_ISSUES), element by

@@ -1,11 +1,11 @@
+import { maxBallot } from "./ballot.ts";
 import type {
   AcceptEntry,
   AcceptorRecord,
   AcceptReply,
   BallotString,
   PrepareReply,
-} from "../storage/ports.ts";
-import { maxBallot } from "./ballot.ts";
+} from "./messages.ts";
 
 /**
  * The acceptor rules as pure functions over one record. Drivers that run JavaScript next to their

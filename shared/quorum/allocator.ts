@@ -1,5 +1,5 @@
-import type { BallotString } from "../storage/ports.ts";
 import { BALLOT_JUMP_MAX, COUNTER_MAX, counterOf, encodeBallot } from "./ballot.ts";
+import type { BallotString } from "./messages.ts";
 
 /**
  * Hands out ballots for one proposer identity. Every ballot it returns is fresh (never returned

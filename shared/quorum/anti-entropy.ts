@@ -1,6 +1,6 @@
-import type { AcceptorPort, AcceptorRecord } from "../storage/ports.ts";
-import { BATCH_KEYS_MAX, SCAN_LIMIT_DEFAULT } from "../storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX, SCAN_LIMIT_DEFAULT } from "../storage/ports.ts";
 import type { QuorumClient } from "./client.ts";
+import type { AcceptorRecord } from "./messages.ts";
 
 /**
  * Anti-entropy: every quorum operation already repairs the keys it touches (its accept writes the

@@ -1,4 +1,4 @@
-import type { BallotString } from "../storage/ports.ts";
+import type { BallotString } from "./messages.ts";
 
 /**
  * Ballots are totally ordered pairs (counter, proposer id), encoded so that string order is ballot

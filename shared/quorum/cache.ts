@@ -1,4 +1,4 @@
-import type { BallotString } from "../storage/ports.ts";
+import type { BallotString } from "./messages.ts";
 
 /**
  * What a warm proposer remembers about a key after a successful accept: a quorum promised it

@@ -1,4 +1,4 @@
-import type { BallotString } from "../storage/ports.ts";
+import type { BallotString } from "./messages.ts";
 
 /** Bounded like the promise cache: a forgotten key only costs one majority read on its next
  * local read. */

@@ -1,10 +1,10 @@
-import type { AcceptorPort, AcceptorRecord, DeleteEntry } from "../storage/ports.ts";
-import { BATCH_KEYS_MAX, emptyRecord } from "../storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
 import { scanStores } from "./anti-entropy.ts";
 import { counterOf, maxBallot } from "./ballot.ts";
 import type { QuorumClient } from "./client.ts";
+import { type AcceptorRecord, type DeleteEntry, emptyRecord } from "./messages.ts";
 import { CHANGE_LIFETIME_MS, WARM_TTL_MS } from "./proposer.ts";
-import { ACCEPTOR_COUNT } from "./tally.ts";
+import { ACCEPTOR_COUNT, QUORUM } from "./tally.ts";
 
 /**
  * Garbage collection of dead records (docs/quorum.md, "Deleting dead records"; decision record
@@ -84,7 +84,7 @@ export interface PlanOptions {
   readonly retentionMs: number;
   /** Keys beyond it are not compared (a truncated scan has not reached them). */
   readonly upTo?: string;
-  /** Simulator only (the `gc-2of3` break): delete once two acceptors hold the tombstone. */
+  /** Simulator only (the `gc-2of3` break): delete once a quorum holds the tombstone. */
   readonly deleteOnTwo?: boolean;
 }
 
@@ -116,7 +116,7 @@ export function planGc(scans: readonly (readonly AcceptorRecord[])[], o: PlanOpt
     const holding = recs.flatMap((r, i) =>
       r.accepted === top.accepted && r.value === null ? [i] : [],
     );
-    const enough = o.deleteOnTwo ? holding.length >= 2 : holding.length === ACCEPTOR_COUNT;
+    const enough = o.deleteOnTwo ? holding.length >= QUORUM : holding.length === ACCEPTOR_COUNT;
     if (!enough) {
       plan.rewrite.push(key);
       continue;

@@ -1,6 +1,7 @@
+import type { AcceptorPort } from "../storage/ports.ts";
+import { counterOf, encodeBallot } from "./ballot.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   DeleteEntry,
@@ -8,8 +9,7 @@ import type {
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../storage/ports.ts";
-import { counterOf, encodeBallot } from "./ballot.ts";
+} from "./messages.ts";
 
 /**
  * Membership of one store in the cluster, kept IN that store so that a restore which rolls the

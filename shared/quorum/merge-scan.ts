@@ -1,5 +1,5 @@
-import type { AcceptorRecord, ScanPage } from "../storage/ports.ts";
 import { maxBallot } from "./ballot.ts";
+import type { AcceptorRecord, ScanPage } from "./messages.ts";
 
 /**
  * Two stores' scan pages of the same range, merged into what the cluster has committed there. A

@@ -1,13 +1,13 @@
+import { BallotAllocator } from "./allocator.ts";
+import { maxBallot } from "./ballot.ts";
+import type { PromiseCache } from "./cache.ts";
 import type {
   AcceptEntry,
   AcceptReply,
   BallotString,
   PrepareReply,
   PrepareRequest,
-} from "../storage/ports.ts";
-import { BallotAllocator } from "./allocator.ts";
-import { maxBallot } from "./ballot.ts";
-import type { PromiseCache } from "./cache.ts";
+} from "./messages.ts";
 import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.ts";
 
 /**

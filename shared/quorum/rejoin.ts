@@ -1,8 +1,9 @@
-import { type AcceptorPort, type AcceptorRecord, BATCH_KEYS_MAX } from "../storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
 import { scanStores } from "./anti-entropy.ts";
 import type { QuorumClient } from "./client.ts";
 import { ACCEPTOR_TIMEOUT_MS } from "./client.ts";
 import { isReservedKey, type Membership } from "./membership.ts";
+import type { AcceptorRecord } from "./messages.ts";
 import { ACCEPTOR_COUNT } from "./tally.ts";
 
 /**

@@ -4,7 +4,12 @@
  * longer be reached. Pure functions so that every decision the proposer takes can be unit-tested.
  */
 export const ACCEPTOR_COUNT = 3;
-/** A majority of three: any two quorums share an acceptor, which is what makes Paxos safe. */
+/**
+ * A majority of three: any two quorums share an acceptor, which is what makes Paxos safe. The one
+ * "2 of 3" of the system: a ticket needs this many provider signatures (each provider signs only
+ * what its own store shows as sold, so that many prove a quorum sold the seat), and the cluster
+ * can write while this many stores answer.
+ */
 export const QUORUM = 2;
 
 export type Tally = "pending" | "won" | "lost";

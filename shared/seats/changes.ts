@@ -1,5 +1,5 @@
+import { holdKey, idemKey, quotaKey } from "../domain/keys.ts";
 import type { ChangeFn, ChangeResult } from "../quorum/proposer.ts";
-import { holdKey, idemKey, quotaKey } from "./keys.ts";
 import type {
   HoldRecord,
   IdemRecord,

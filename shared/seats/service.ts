@@ -1,4 +1,5 @@
 import { toBase64Url } from "../crypto/base64.ts";
+import { holdKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
 import {
@@ -23,7 +24,6 @@ import {
   sweepHold,
 } from "./changes.ts";
 import { requestHash } from "./hash.ts";
-import { holdKey, isSegment, type SeatRef, seatKeys } from "./keys.ts";
 import type { HoldRecord, Register, SeatValue } from "./types.ts";
 
 /**

@@ -1,3 +1,4 @@
+import { idOfKey, scanPrefix, THEATER_IDEM_PREFIX } from "../domain/keys.ts";
 import { scanUpTo } from "../quorum/anti-entropy.ts";
 import { type AcceptorPort, BATCH_KEYS_MAX } from "../storage/ports.ts";
 import { claimEndedAt, pastRetention, SEAT_TIMINGS, type SeatTimings } from "./changes.ts";
@@ -15,7 +16,7 @@ import type { HoldRecord, IdemRecord } from "./types.ts";
  * quorum change that re-reads committed state and re-checks its own rule (sweepHold, sweepClaim).
  */
 
-export const SWEEP_PREFIXES = ["hold/", "idem/"] as const;
+export const SWEEP_PREFIXES = [scanPrefix.holds(), scanPrefix.idemClaims()] as const;
 export type SweepPrefix = (typeof SWEEP_PREFIXES)[number];
 
 export interface SweepResult {
@@ -44,7 +45,7 @@ export function sweepAction(
 ): SweepAction {
   const v = parseObject(value);
   if (v === null) return null;
-  if (key.startsWith("hold/")) {
+  if (key.startsWith(scanPrefix.holds())) {
     const h = v as Partial<HoldRecord>;
     const exp = typeof h.expiresAtMs === "number" ? h.expiresAtMs : undefined;
     if (exp === undefined) return null;
@@ -56,8 +57,8 @@ export function sweepAction(
   }
   // A theater's claims (functions/services/idempotency.ts) are few and guard creations that no
   // record would catch a second time (a venue, an event): they are kept for good.
-  if (key.startsWith("idem/theater:")) return null;
-  if (key.startsWith("idem/")) {
+  if (key.startsWith(THEATER_IDEM_PREFIX)) return null;
+  if (key.startsWith(scanPrefix.idemClaims())) {
     const c = v as Partial<IdemRecord>;
     if (typeof c.startedAtMs !== "number") return null;
     const expiresAtMs = typeof c.expiresAtMs === "number" ? c.expiresAtMs : undefined;
@@ -117,13 +118,11 @@ export async function sweepSeats(
     }
     actions++;
     const out =
-      action === "hold"
-        ? await service.sweepHold(r.key.slice("hold/".length))
-        : await service.sweepClaim(r.key);
+      action === "hold" ? await service.sweepHold(idOfKey(r.key)) : await service.sweepClaim(r.key);
     result[out]++;
   }
   const looked = page.records.slice(0, done);
-  if (prefix === "hold/" && source) {
+  if (prefix === scanPrefix.holds() && source) {
     for (const holdId of await unsettled(source, looked)) {
       const out = await service.settle(holdId);
       if (out.ok && out.value.changed > 0) result.settled++;
@@ -154,7 +153,7 @@ async function unsettled(
     if (!h || !Array.isArray(h.seats) || h.seats.length === 0) continue;
     if (h.state !== "sold" && h.state !== "released" && h.state !== "expired") continue;
     const seats = h.seats.filter((k): k is string => typeof k === "string");
-    ended.push({ holdId: r.key.slice("hold/".length), seats });
+    ended.push({ holdId: idOfKey(r.key), seats });
   }
   const keys = [...new Set(ended.flatMap((h) => h.seats))];
   const seatValues = new Map<string, { state?: unknown; holdId?: unknown } | null>();

@@ -1,21 +1,17 @@
 import { applyAccept, applyPrepare } from "../quorum/acceptor.ts";
 import {
   type AcceptEntry,
-  type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
-  type BlobPage,
-  type BlobPort,
   type DeleteEntry,
   type DeleteReply,
   emptyRecord,
   matchesDelete,
   type PrepareReply,
   type PrepareRequest,
-  SCAN_LIMIT_DEFAULT,
-  SCAN_LIMIT_MAX,
   type ScanPage,
-} from "./ports.ts";
+} from "../quorum/messages.ts";
+import { type AcceptorPort, type BlobPage, type BlobPort, clampLimit } from "./ports.ts";
 
 /** In-memory acceptor for unit tests and the simulator; one JS turn per batch makes it atomic. */
 export class MemoryAcceptor implements AcceptorPort {
@@ -92,9 +88,4 @@ export class MemoryBlobs implements BlobPort {
     const last = page.at(-1);
     return keys.length > limit && last ? { keys: page, cursor: last } : { keys: page };
   }
-}
-
-export function clampLimit(limit: number | undefined): number {
-  if (limit === undefined) return SCAN_LIMIT_DEFAULT;
-  return Math.max(1, Math.min(SCAN_LIMIT_MAX, Math.floor(limit)));
 }

@@ -1,5 +1,7 @@
 import { PROVIDERS, type ProviderId } from "../config.ts";
-import { decodeProviderHeader, encodeProviderHeader, verifyDetached } from "../formats/jws.ts";
+import { fromBase64Url } from "../crypto/base64.ts";
+import { decodeProviderHeader, encodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
+import { QUORUM } from "../quorum/tally.ts";
 import { type TicketClaims, TicketClaims as TicketClaimsSchema } from "./claims.ts";
 import { MAX_TICKET_SIGNATURES, type Ticket, TicketSchema } from "./sign.ts";
 import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";
@@ -18,8 +20,9 @@ import { type TicketVerification, type VerifyTicketOptions, verifyTicketWith } f
  * signature over carrying the headers, ~30 over carrying just the kids.
  */
 export const COMPACT_PREFIX = "T1";
-/** A door needs only the quorum; dropping the third signature saves ~90 characters of QR. */
-export const DOOR_SIGNATURES = 2;
+/** Signatures the door form keeps: a door needs only the quorum, and dropping the third signature
+ * saves ~90 characters of QR. */
+export const DOOR_SIGNATURES = QUORUM;
 const B64URL_RE = /^[A-Za-z0-9_-]+$/;
 /** Longest compact text we parse: payload limit plus MAX_TICKET_SIGNATURES groups. */
 const MAX_COMPACT_CHARS = 4096 + MAX_TICKET_SIGNATURES * (3 + 86) + 3;
@@ -128,8 +131,7 @@ function candidateClusters(
 ): readonly TrustedCluster[] {
   let claims: TicketClaims | undefined;
   try {
-    const bin = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const bytes = fromBase64Url(payload);
     claims = TicketClaimsSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
   } catch {
     return trusted;

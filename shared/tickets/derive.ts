@@ -1,6 +1,6 @@
 import { toBase64Url } from "../crypto/base64.ts";
+import { seatKey } from "../domain/keys.ts";
 import type { OrderSeat } from "../domain/order.ts";
-import { seatKey } from "../seats/keys.ts";
 import type { TicketClaims } from "./claims.ts";
 
 /**

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import type { PrivateJwk, ProviderId } from "../config.ts";
 import { toBase64Url } from "../crypto/base64.ts";
-import { canonicalBytes } from "../formats/canonical-json.ts";
 import {
   decodeProviderHeader,
   type JwsSignature,
   signDetached,
   verifyDetached,
-} from "../formats/jws.ts";
+} from "../crypto/jws.ts";
+import { canonicalBytes } from "../formats/canonical-json.ts";
 import { type Ticket, TicketSchema, TicketSignatureSchema } from "./sign.ts";
 import {
   ClusterId,

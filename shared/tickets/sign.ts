@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { PrivateJwk, ProviderId } from "../config.ts";
 import { toBase64Url } from "../crypto/base64.ts";
-import { type JwsSignature, signDetached } from "../formats/jws.ts";
+import { type JwsSignature, signDetached } from "../crypto/jws.ts";
 import { canonicalClaims, type TicketClaims } from "./claims.ts";
 
 /**

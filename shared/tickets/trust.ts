@@ -13,8 +13,6 @@ import { Ed25519PublicJwk, PROVIDERS, type ProviderId, type PublicJwk } from "..
  *   - `{trusted: [any of the above]}` or a bare array of them
  */
 
-export const PublicJwkSchema = Ed25519PublicJwk;
-
 export const ClusterId = z
   .string()
   .max(63)
@@ -29,8 +27,8 @@ export const ClusterKeys = z.object({
   clusterId: ClusterId,
   providers: z.object(
     Object.fromEntries(
-      PROVIDERS.map((p) => [p, z.array(PublicJwkSchema).min(1).max(MAX_KEYS_PER_PROVIDER)]),
-    ) as Record<ProviderId, z.ZodArray<typeof PublicJwkSchema>>,
+      PROVIDERS.map((p) => [p, z.array(Ed25519PublicJwk).min(1).max(MAX_KEYS_PER_PROVIDER)]),
+    ) as Record<ProviderId, z.ZodArray<typeof Ed25519PublicJwk>>,
   ),
 });
 export type ClusterKeys = z.infer<typeof ClusterKeys>;
@@ -48,10 +46,10 @@ export class TrustError extends TypeError {
 }
 
 const LooseProviderKeys = z.union([
-  z.array(PublicJwkSchema).min(1).max(MAX_KEYS_PER_PROVIDER),
-  PublicJwkSchema.transform((k) => [k]),
+  z.array(Ed25519PublicJwk).min(1).max(MAX_KEYS_PER_PROVIDER),
+  Ed25519PublicJwk.transform((k) => [k]),
   z
-    .object({ publicJwk: PublicJwkSchema, publicJwks: z.array(PublicJwkSchema).optional() })
+    .object({ publicJwk: Ed25519PublicJwk, publicJwks: z.array(Ed25519PublicJwk).optional() })
     .transform((p) => dedupe([p.publicJwk, ...(p.publicJwks ?? [])])),
 ]);
 

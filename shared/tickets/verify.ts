@@ -1,19 +1,19 @@
 import { PROVIDERS, type ProviderId } from "../config.ts";
-import { toBase64Url } from "../crypto/base64.ts";
+import { fromBase64UrlStrict, toBase64Url } from "../crypto/base64.ts";
+import { decodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
-import { decodeProviderHeader, fromBase64UrlStrict, verifyDetached } from "../formats/jws.ts";
+import { QUORUM } from "../quorum/tally.ts";
 import { TicketClaims } from "./claims.ts";
 import { TicketSchema } from "./sign.ts";
 import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";
 
 /**
  * Offline ticket verification with nothing but the cluster's public keys. A ticket is valid when
- * at least TICKET_QUORUM signatures over its payload verify under keys of DISTINCT providers of the
+ * at least QUORUM signatures over its payload verify under keys of DISTINCT providers of the
  * cluster named in the claims (`cid`): each provider signs only what its own store shows as sold,
  * so two independent signatures prove a quorum sold the seat. Extra signatures that fail do not
  * invalidate a ticket that has its quorum; they are returned as warnings.
  */
-export const TICKET_QUORUM = 2;
 
 export type TicketReasonCode =
   | "malformed"
@@ -62,9 +62,9 @@ export async function verifyTicketWith(
   trusted: readonly TrustedCluster[],
   opts: VerifyTicketOptions = {},
 ): Promise<TicketVerification> {
-  const quorum = opts.quorum ?? TICKET_QUORUM;
-  if (!Number.isInteger(quorum) || quorum < TICKET_QUORUM || quorum > PROVIDERS.length) {
-    throw new RangeError(`quorum must be an integer in [${TICKET_QUORUM}, ${PROVIDERS.length}]`);
+  const quorum = opts.quorum ?? QUORUM;
+  if (!Number.isInteger(quorum) || quorum < QUORUM || quorum > PROVIDERS.length) {
+    throw new RangeError(`quorum must be an integer in [${QUORUM}, ${PROVIDERS.length}]`);
   }
   const shape = TicketSchema.safeParse(ticket);
   if (!shape.success) {

@@ -34,9 +34,23 @@ describe("key layout", () => {
       [keys.buyerOrderKey("b", "o1"), keys.scanPrefix.buyerOrders("b")],
       [keys.eventOrderKey("e1", "o1"), keys.scanPrefix.eventOrders("e1")],
       [keys.eventTicketKey("e1", "k1"), keys.scanPrefix.eventTickets("e1")],
+      [keys.theaterPlanKey("t1", "p1"), keys.scanPrefix.theaterPlans("t1")],
+      [keys.legacyCheckInKey("e1", "k1"), keys.scanPrefix.eventLegacyCheckIns("e1")],
+      [keys.trustKey("c1"), keys.scanPrefix.trust()],
+      [keys.holdKey("h1"), keys.scanPrefix.holds()],
+      [keys.idemKey("b_1", "k1"), keys.scanPrefix.idemClaims()],
+      [keys.theaterIdemKey("t1", "k1"), keys.THEATER_IDEM_PREFIX],
     ];
     for (const [key, prefix] of cases) expect(key.startsWith(prefix), key).toBe(true);
     expect(keys.idOfKey(keys.eventOrderKey("e1", "o1"))).toBe("o1");
+    expect(keys.idOfKey(keys.holdKey("h1"))).toBe("h1");
+    expect(keys.parseSeatKey(keys.seatKey("e1", "s", "a1"))).toEqual({
+      eventId: "e1",
+      sectionId: "s",
+      seatId: "a1",
+    });
+    // A buyer's claims are swept, a theatre's are not: no buyer key starts like a theatre's.
+    expect(keys.idemKey("b_1", "k1").startsWith(keys.THEATER_IDEM_PREFIX)).toBe(false);
     // Listing theatres or events never sweeps in their nested index entries.
     expect(keys.theaterEventKey("t1", "e1").startsWith(keys.scanPrefix.theaters())).toBe(false);
     expect(keys.eventOrderKey("e1", "o1").startsWith(keys.scanPrefix.events())).toBe(false);
@@ -54,5 +68,14 @@ describe("key layout", () => {
       expect(isValidKey(k), k).toBe(true);
       expect(k.length).toBeLessThanOrEqual(KEY_LENGTH_MAX);
     }
+  });
+});
+
+describe("seat register keys", () => {
+  it("names the kind of key and the bad segment in the error", () => {
+    expect(() => keys.seatKey("ev", "a/b", "1")).toThrow('bad seat segment: "a/b"');
+    expect(() => keys.holdKey("h 1")).toThrow('bad hold segment: "h 1"');
+    expect(() => keys.idemKey("u1", "")).toThrow('bad idempotency segment: ""');
+    expect(() => keys.quotaKey("u1", "e?")).toThrow('bad quota segment: "e?"');
   });
 });

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../shared/config.ts";
+import { Sha256 } from "../../shared/crypto/sha256.ts";
 import { elementLine } from "../../shared/formats/backup.ts";
-import { Sha256 } from "../../shared/formats/sha256.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
 import { licensedTheater, manage } from "../functions/routes/manage/helpers.ts";
 import { type MemoryCluster, startMemoryCluster } from "../support/memory-cluster.ts";

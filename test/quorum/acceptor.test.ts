@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyAccept, applyPrepare } from "../../shared/quorum/acceptor.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
-import type { AcceptorRecord } from "../../shared/storage/ports.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 
 const b = (counter: number) => encodeBallot({ counter, proposer: "p" });
 const rec = (promised: string, accepted: string, value: string | null): AcceptorRecord => ({

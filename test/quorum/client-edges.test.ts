@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { QuorumClient, type QuorumClientOptions } from "../../shared/quorum/client.ts";
+import type { AcceptEntry } from "../../shared/quorum/messages.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import type { AcceptEntry, AcceptorPort } from "../../shared/storage/ports.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { downStore as down, hungStore as hung } from "../support/broken-stores.ts";
 
 const sleeps: number[] = [];

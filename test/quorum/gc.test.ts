@@ -8,8 +8,8 @@ import {
   PRODUCTION_LIFETIMES,
   planGc,
 } from "../../shared/quorum/gc.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import type { AcceptorRecord } from "../../shared/storage/ports.ts";
 
 const b = (counter: number, p = "p1") => encodeBallot({ counter, proposer: p });
 const rec = (

@@ -8,9 +8,10 @@ import {
   MembershipControl,
   parseMembership,
 } from "../../shared/quorum/membership.ts";
+import { emptyRecord } from "../../shared/quorum/messages.ts";
 import { caughtUp, rejoinSlice, rejoinStep } from "../../shared/quorum/rejoin.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import { type AcceptorPort, emptyRecord } from "../../shared/storage/ports.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 
 function client(acceptors: AcceptorPort[], id = "t1") {
   let seed = 7;

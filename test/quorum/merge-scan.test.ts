@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
 import { mergeScans } from "../../shared/quorum/merge-scan.ts";
-import type { AcceptorRecord } from "../../shared/storage/ports.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 
 const b = (counter: number) => (counter === 0 ? "" : encodeBallot({ counter, proposer: "p" }));
 const rec = (key: string, counter: number, value: string | null): AcceptorRecord => ({

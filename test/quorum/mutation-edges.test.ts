@@ -10,13 +10,10 @@ import {
   MembershipControl,
   parseMembership,
 } from "../../shared/quorum/membership.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
 import { caughtUp, REJOIN_DELAY_MS, rejoinSlice, rejoinStep } from "../../shared/quorum/rejoin.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import {
-  type AcceptorPort,
-  type AcceptorRecord,
-  BATCH_KEYS_MAX,
-} from "../../shared/storage/ports.ts";
+import { type AcceptorPort, BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 
 /**
  * Edges of the memo of chosen ballots, the garbage collector, the membership record and the

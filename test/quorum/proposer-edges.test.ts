@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BallotAllocator } from "../../shared/quorum/allocator.ts";
 import { COUNTER_MAX, encodeBallot } from "../../shared/quorum/ballot.ts";
 import { PromiseCache } from "../../shared/quorum/cache.ts";
+import type { AcceptReply, BallotString, PrepareReply } from "../../shared/quorum/messages.ts";
 import {
   type ChangeFn,
   DEFAULT_PROPOSER_OPTIONS,
@@ -12,7 +13,6 @@ import {
   parseValue,
   serialize,
 } from "../../shared/quorum/proposer.ts";
-import type { AcceptReply, BallotString, PrepareReply } from "../../shared/storage/ports.ts";
 
 /**
  * The proposer driven by hand, one reply at a time, with replies written out rather than computed

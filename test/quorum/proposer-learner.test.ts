@@ -3,6 +3,7 @@ import { applyAccept, applyPrepare } from "../../shared/quorum/acceptor.ts";
 import { BallotAllocator } from "../../shared/quorum/allocator.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
 import { PromiseCache } from "../../shared/quorum/cache.ts";
+import { type AcceptorRecord, emptyRecord } from "../../shared/quorum/messages.ts";
 import {
   type ChangeFn,
   Proposer,
@@ -10,7 +11,6 @@ import {
   type ProposerEffect,
   type ProposerEvent,
 } from "../../shared/quorum/proposer.ts";
-import { type AcceptorRecord, emptyRecord } from "../../shared/storage/ports.ts";
 
 /**
  * The proposer's side of the membership rule: a store that is rejoining after it may have lost

@@ -4,6 +4,7 @@ import { applyAccept, applyPrepare } from "../../shared/quorum/acceptor.ts";
 import { BallotAllocator } from "../../shared/quorum/allocator.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
 import { PromiseCache } from "../../shared/quorum/cache.ts";
+import { type AcceptorRecord, emptyRecord } from "../../shared/quorum/messages.ts";
 import {
   backoffMs,
   type ChangeFn,
@@ -13,7 +14,6 @@ import {
   type ProposerEffect,
   type ProposerEvent,
 } from "../../shared/quorum/proposer.ts";
-import { type AcceptorRecord, emptyRecord } from "../../shared/storage/ports.ts";
 
 /** Three acceptors as plain records, run with the real acceptor rules. */
 class Cluster {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
   commitHold,
@@ -14,7 +15,6 @@ import {
   settleSeats,
 } from "../../shared/seats/changes.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
-import { seatKeys } from "../../shared/seats/keys.ts";
 import type { HoldRecord, IdemRecord, Register, SeatValue } from "../../shared/seats/types.ts";
 
 const seats = seatKeys("ev", [

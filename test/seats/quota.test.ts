@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
   forgetHolds,
@@ -7,7 +8,6 @@ import {
   holdSeatsKeys,
   SKEW_MARGIN_MS,
 } from "../../shared/seats/changes.ts";
-import { seatKeys } from "../../shared/seats/keys.ts";
 import type {
   HoldRecord,
   IdemRecord,

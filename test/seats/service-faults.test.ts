@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { holdKey, idemKey } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, GetOutcome } from "../../shared/quorum/client.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
-import { holdKey, idemKey } from "../../shared/seats/keys.ts";
 import { HOLD_ROUNDS, SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import type { Register } from "../../shared/seats/types.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";

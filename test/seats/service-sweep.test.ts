@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { idemKey } from "../../shared/domain/keys.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
-import { idemKey } from "../../shared/seats/keys.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";

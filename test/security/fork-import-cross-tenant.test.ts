@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { Sha256 } from "../../shared/crypto/sha256.ts";
 import { elementLine } from "../../shared/formats/backup.ts";
-import { Sha256 } from "../../shared/formats/sha256.ts";
 import { verifyBackup } from "../../shared/formats/verify-backup.ts";
 import { normalizeTrust, toClusterKeys } from "../../shared/tickets/trust.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";

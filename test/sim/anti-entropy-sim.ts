@@ -1,20 +1,20 @@
 import { antiEntropy, disagreeingKeys } from "../../shared/quorum/anti-entropy.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { asMember, MEMBER, type Membership } from "../../shared/quorum/membership.ts";
-import {
-  type MembershipAccess,
-  type RejoinProgress,
-  rejoinStep,
-} from "../../shared/quorum/rejoin.ts";
 import type {
   AcceptEntry,
-  AcceptorPort,
   AcceptorRecord,
   AcceptReply,
   PrepareReply,
   PrepareRequest,
   ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import {
+  type MembershipAccess,
+  type RejoinProgress,
+  rejoinStep,
+} from "../../shared/quorum/rejoin.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { type BreakMode, SimAcceptor, SimNetwork, SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { Scheduler } from "./scheduler.ts";

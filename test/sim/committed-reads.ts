@@ -1,3 +1,4 @@
+import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { SimAcceptor } from "./network.ts";
 
 /**
@@ -15,7 +16,7 @@ export class ChosenValues {
   /** Per key and ballot, the acceptors that ever accepted it. */
   private readonly accepted = new Map<string, Map<string, Set<number>>>();
 
-  constructor(acceptors: readonly SimAcceptor[], quorum = 2) {
+  constructor(acceptors: readonly SimAcceptor[], quorum = QUORUM) {
     for (const [i, acc] of acceptors.entries()) {
       const accept = acc.accept.bind(acc);
       acc.accept = (entries) => {

@@ -2,7 +2,6 @@ import { applyAccept, applyPrepare } from "../../shared/quorum/acceptor.ts";
 import { maxBallot } from "../../shared/quorum/ballot.ts";
 import {
   type AcceptEntry,
-  type AcceptorPort,
   type AcceptorRecord,
   type AcceptReply,
   type DeleteEntry,
@@ -12,7 +11,8 @@ import {
   type PrepareReply,
   type PrepareRequest,
   type ScanPage,
-} from "../../shared/storage/ports.ts";
+} from "../../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { type KillPointKind, KillSwitch, type LandedKill } from "./kills.ts";
 import type { Rng } from "./random.ts";
 import type { Scheduler } from "./scheduler.ts";

@@ -1,8 +1,8 @@
+import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import { minimumRetention } from "../../shared/quorum/gc.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
-import { seatKeys } from "../../shared/seats/keys.ts";
 import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import { ClockPlan, SimClock } from "./clock.ts";

@@ -1,3 +1,4 @@
+import { holdKey } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import { collectGarbage } from "../../shared/quorum/gc.ts";
 import type { ChangeFn, ChangeResult } from "../../shared/quorum/proposer.ts";
@@ -6,7 +7,6 @@ import {
   RECORD_RETENTION_MS,
   type SeatTimings,
 } from "../../shared/seats/changes.ts";
-import { holdKey } from "../../shared/seats/keys.ts";
 import { type SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import { SWEEP_PREFIXES, sweepSeats } from "../../shared/seats/sweep.ts";
 import type { HoldRecord, IdemRecord } from "../../shared/seats/types.ts";

@@ -1,7 +1,8 @@
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import type { LocalCluster } from "../../scripts/local/cluster.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
-import type { AcceptorPort, AcceptorRecord } from "../../shared/storage/ports.ts";
+import type { AcceptorRecord } from "../../shared/quorum/messages.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 
 /**
  * Each provider's own store as seen through its signed internal acceptor endpoint, signing as

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../shared/config.ts";
+import { seatKey } from "../../../shared/domain/keys.ts";
 import { GC_RETENTION_MS } from "../../../shared/quorum/gc.ts";
 import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../../shared/seats/changes.ts";
-import { seatKey } from "../../../shared/seats/keys.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../support/memory-cluster.ts";
 import { directStore, type Seeded, seedEvent } from "../../support/seed.ts";
 import { CARD_OK, call, newKey } from "./buyer/helpers.ts";

@@ -1,5 +1,5 @@
 import type { Event } from "../../../../shared/domain/event.ts";
-import { eventKey, planKey } from "../../../../shared/domain/keys.ts";
+import { eventKey, planChunkKey, planKey } from "../../../../shared/domain/keys.ts";
 import type { SeatIndex, SeatLocation } from "../../../../shared/domain/seat-index.ts";
 import {
   type GeneralAdmissionArea,
@@ -35,9 +35,6 @@ interface PlanChunk {
   readonly sectionId: string;
   readonly rows: readonly SeatRow[];
 }
-
-export const planChunkKey = (planId: string, sectionId: string, chunk: number) =>
-  `plansec/${planId}/${sectionId}/${chunk}`;
 
 /** A seat as the buyer flow needs it: where it is, what it costs, how a ticket prints it. */
 export interface SeatInfo extends SeatLocation {
@@ -147,10 +144,4 @@ export async function lookupSeats(
       };
     },
   };
-}
-
-/** Parts of a seat register key `seat/<event>/<section>/<seat>`. */
-export function parseSeatKey(key: string): { eventId: string; sectionId: string; seatId: string } {
-  const [, eventId = "", sectionId = "", seatId = ""] = key.split("/");
-  return { eventId, sectionId, seatId };
 }

@@ -4,13 +4,13 @@ import {
   IdempotencyKeyHeader,
 } from "../../../../shared/domain/idempotency-key.ts";
 import { Id } from "../../../../shared/domain/ids.ts";
+import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { SEAT_ERROR_STATUS, type SeatErrorCode } from "../../../../shared/seats/service.ts";
 import { buyerAuth } from "../../../auth/buyer.ts";
 import type { AuthVariables } from "../../../auth/variables.ts";
 import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { outcomeUnknown, RETRY_AFTER_S, unavailable } from "../../../services/store.ts";
-import { parseSeatKey } from "./catalog-read.ts";
 
 /** The sub-app type every buyer module registers its routes on. */
 export type BuyerApp = OpenAPIHono<{ Variables: AuthVariables }>;

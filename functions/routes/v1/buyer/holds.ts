@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkSale } from "../../../../shared/domain/event.ts";
 import { Id, Instant } from "../../../../shared/domain/ids.ts";
+import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { CardInput } from "../../../../shared/domain/order.ts";
 import { priceSeats } from "../../../../shared/domain/pricing.ts";
@@ -10,7 +11,7 @@ import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { confirmPurchase, readOwnHold, StoredOrder } from "../../../services/orders.ts";
 import { json, jsonBody, LocationHeader, problems } from "../manage/common.ts";
-import { lookupSeats, parseSeatKey, readEvent } from "./catalog-read.ts";
+import { lookupSeats, readEvent } from "./catalog-read.ts";
 import {
   BUYER_SECURITY,
   BUYER_TAG,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { fromBase64UrlStrict } from "../../../../shared/crypto/base64.ts";
 import { Id } from "../../../../shared/domain/ids.ts";
-import { fromBase64UrlStrict } from "../../../../shared/formats/jws.ts";
 import { TicketClaims } from "../../../../shared/tickets/claims.ts";
 import { DOOR_SIGNATURES, toCompact } from "../../../../shared/tickets/compact.ts";
 import {

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
+import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { SeatingPlan } from "../../../../shared/domain/seating-plan.ts";
 import { limitBody } from "../../../middleware/body-limit.ts";
 import { ProblemError } from "../../../problem.ts";
 import { getPlanOf, listPage, PlanMeta } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
-import { ownPlanMeta, plansPrefix, storePlan } from "../../../services/venues.ts";
+import { ownPlanMeta, storePlan } from "../../../services/venues.ts";
 import {
   json,
   jsonBody,
@@ -97,7 +98,12 @@ export function planRoutes(app: ManageApp, s: Services) {
     async (c) => {
       const t = theaterOf(c);
       const q = c.req.valid("query");
-      const page = await listPage<PlanMeta, PlanMeta>(s, plansPrefix(t.id), q, (_k, v) => v);
+      const page = await listPage<PlanMeta, PlanMeta>(
+        s,
+        scanPrefix.theaterPlans(t.id),
+        q,
+        (_k, v) => v,
+      );
       return c.json(page, 200);
     },
   );

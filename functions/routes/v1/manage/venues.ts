@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
+import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { CreateVenueInput, UpdateVenueInput, Venue } from "../../../../shared/domain/venue.ts";
 import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
-import { createVenue, getVenue, updateVenue, venuesPrefix } from "../../../services/venues.ts";
+import { createVenue, getVenue, updateVenue } from "../../../services/venues.ts";
 import {
   json,
   jsonBody,
@@ -71,7 +72,7 @@ export function venueRoutes(app: ManageApp, s: Services) {
       const t = theaterOf(c);
       const page = await listPage<Venue, Venue>(
         s,
-        venuesPrefix(t.id),
+        scanPrefix.theaterVenues(t.id),
         c.req.valid("query"),
         (_k, v) => v,
       );

@@ -5,7 +5,7 @@
  * it streams would need the whole section in memory. Why not node:crypto: `shared/` must run on
  * Workers without nodejs_compat. The streaming backup writer is the only user that needs
  * incremental hashing; everything that hashes a small, complete buffer uses WebCrypto. Tested
- * against node:crypto (test/formats/sha256.test.ts). A maintained library such as @noble/hashes
+ * against node:crypto (test/crypto/sha256.test.ts). A maintained library such as @noble/hashes
  * would be a drop-in replacement if the project takes the dependency.
  */
 const K = new Uint32Array([

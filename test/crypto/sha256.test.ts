@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Sha256, sha256Hex } from "../../shared/formats/sha256.ts";
+import { Sha256, sha256Hex } from "../../shared/crypto/sha256.ts";
 
 const node = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

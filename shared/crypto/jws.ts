@@ -1,9 +1,6 @@
 import { FlattenedSign, flattenedVerify, importJWK } from "jose";
 import { PROVIDERS, type PrivateJwk, type ProviderId, type PublicJwk } from "../config.ts";
-import { fromBase64UrlStrict, toBase64Url } from "../crypto/base64.ts";
-
-/** Kept here too: the JWS verifiers and their callers decode with it. */
-export { fromBase64UrlStrict };
+import { fromBase64UrlStrict, toBase64Url } from "./base64.ts";
 
 /**
  * Provider signatures over a payload carried elsewhere: one `{protected, signature}` per signer, as
