@@ -24,8 +24,8 @@
  *   seats only: cap-ignore, cap-race (the per-buyer cap), skew-margin (clocks past the margin),
  *     takeover-rollback (an expired hold's seats taken without rolling it back), claim-takeover
  *     (an idempotency claim taken over at age 0, while its attempt is in flight), sweep-live (the
- *     seat sweep ignores the retention and writes held holds null), commit-late (step 2 does
- *     not refuse past expiry: no check can see it, docs/quorum.md "The seat sweep")
+ *     seat sweep ignores the retention and writes held holds null), confirm-unproven (a confirm
+ *     sells on seat locks not proven chosen)
  */
 import { parseArgs } from "node:util";
 import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";

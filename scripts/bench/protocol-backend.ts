@@ -212,6 +212,8 @@ export class ProtocolBackend implements SaleBackend {
   private readonly quorum: boolean;
   /** Providers whose app is down (chaos stopped its runtime): buyers there get no answer. */
   readonly down = new Set<ProviderId>();
+  /** Seat keys of each hold answered ok, as the buyer's app keeps them for its confirm. */
+  private readonly holdSeats = new Map<string, readonly string[]>();
 
   constructor(
     readonly name: string,
@@ -236,7 +238,10 @@ export class ProtocolBackend implements SaleBackend {
     if (this.down.has(at)) return Promise.resolve(unreachable());
     return measured(
       () => this.coordinators[at].seats.hold(buyer.id, idem, { eventId, seats }),
-      (v) => ({ holdId: v.holdId, seats: v.seats }),
+      (v) => {
+        this.holdSeats.set(v.holdId, v.seats);
+        return { holdId: v.holdId, seats: v.seats };
+      },
       ctl,
       this.quorum,
     );
@@ -251,7 +256,13 @@ export class ProtocolBackend implements SaleBackend {
   ): Promise<Measured<OrderValue>> {
     if (this.down.has(at)) return Promise.resolve(unreachable());
     return measured(
-      () => this.coordinators[at].seats.confirm(buyer.id, idem, { holdId }),
+      () => {
+        const seats = this.holdSeats.get(holdId);
+        return this.coordinators[at].seats.confirm(buyer.id, idem, {
+          holdId,
+          ...(seats ? { seats } : {}),
+        });
+      },
       (v) => ({ holdId: v.holdId, orderId: v.orderId }),
       ctl,
       this.quorum,

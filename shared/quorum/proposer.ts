@@ -40,7 +40,20 @@ export type ChangeOutcome<T> =
   | { readonly status: "unknown"; readonly reason: string }
   | { readonly status: "unavailable"; readonly reason: string };
 
-export type ChangeFn<T> = (current: (T | null)[]) => ChangeResult<T>;
+/**
+ * What a change function may know about the values it is given besides the values themselves.
+ * `chosen[j]`: key j's value is proven chosen, not merely the highest accepted one: two voting
+ * stores of this prepare reported it at one ballot, or (warm path) this coordinator's own last
+ * change of the key won with it. A value that is not proven may be a lone acceptance that no
+ * later reader will see; a function that must build on a value being durable (a sale on its seat
+ * locks) checks this and aborts instead.
+ */
+export interface ChangeView {
+  readonly chosen: readonly boolean[];
+}
+
+/** `view` is always given by the proposer; optional so a function can be called bare in tests. */
+export type ChangeFn<T> = (current: (T | null)[], view?: ChangeView) => ChangeResult<T>;
 
 export interface ProposerOptions {
   readonly maxAttempts: number;
@@ -148,6 +161,8 @@ export type ProposerEffect<T> =
 interface Read {
   readonly ballot: BallotString;
   readonly raw: string | null;
+  /** Proven chosen (see ChangeView). */
+  readonly chosen?: boolean;
 }
 
 interface Proposal<T> {
@@ -253,9 +268,10 @@ export class Proposer<T> {
     if (warm) {
       const entries = this.keys.map((k) => ctx.cache.take(k)!);
       this.ballots = entries.map((e) => e.ballot);
+      // Our own last change of these keys won with these values: chosen.
       return this.propose(
         ctx,
-        entries.map((e) => ({ ballot: e.accepted, raw: e.value })),
+        entries.map((e) => ({ ballot: e.accepted, raw: e.value, chosen: true })),
       );
     }
     return this.beginPrepare(ctx, 0);
@@ -399,16 +415,22 @@ export class Proposer<T> {
     const verdict = tallyBatch(this.keyTallies());
     if (verdict === "pending") return [];
     if (verdict === "lost") return this.attemptLost(ctx);
-    const current = this.keys.map((_, j) => {
+    const current = this.keys.map((_, j): Read => {
       let best: Read = { ballot: "", raw: null };
+      let first: Read | undefined;
+      const voted: Read[] = [];
       for (let a = 0; a < ACCEPTOR_COUNT; a++) {
         const r = this.reads[a]![j];
         // Only the voting quorum defines the current value (it holds every chosen one).
         if (!r || this.votes[a]![j] !== "yes") continue;
-        if (this.opts.adoptFirstRead) return r;
+        voted.push(r);
+        first ??= r;
         if (r.ballot > best.ballot) best = r;
       }
-      return best;
+      const picked = this.opts.adoptFirstRead && first ? first : best;
+      // One ballot carries one value, so a quorum of voters at the picked ballot holds it.
+      const same = voted.filter((r) => r.ballot === picked.ballot).length;
+      return { ...picked, chosen: same >= this.opts.quorum };
     });
     const t = this.taint;
     if (t && !current.every((r, j) => t.ours[j]!.has(r.ballot) || r.ballot === t.readBallots[j])) {
@@ -535,7 +557,7 @@ export class Proposer<T> {
     });
     let res: ChangeResult<T>;
     try {
-      res = this.f(values.slice());
+      res = this.f(values.slice(), { chosen: current.map((r) => r.chosen === true) });
     } catch (e) {
       return abort(e instanceof Error ? e.message : String(e));
     }

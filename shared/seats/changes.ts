@@ -86,6 +86,11 @@ export type SeatAbort =
     }
   /** The quota register counts these holds: re-run with their records included. */
   | { readonly code: "records"; readonly holds: readonly string[] }
+  /** A confirm named other seats than the hold record lists: re-run with these. */
+  | { readonly code: "seats"; readonly seats: readonly string[] }
+  /** A confirm saw these seat locks but could not prove them chosen; its abort wrote them back
+   * through a quorum, so a re-run may (ConfirmInput.seatsProven). */
+  | { readonly code: "unproven"; readonly seats: readonly string[] }
   | { readonly code: "expired" }
   | { readonly code: "not-found" }
   | { readonly code: "forbidden" }
@@ -188,7 +193,7 @@ function countQuota(
     // This hold itself (a re-run of this change) is added back below, once.
     if (e.holdId === i.holdId) continue;
     // An earlier attempt of this very request under another hold id: the idempotency claim names
-    // this hold (or this change claims it), so that attempt can never complete its step 1.
+    // this hold (or this change claims it), so that attempt can never complete its change.
     if (e.key === i.key) continue;
     needs.push(e.holdId);
     if (!records.has(e.holdId)) {
@@ -211,9 +216,11 @@ function countQuota(
 }
 
 /**
- * Step 1 of a hold: claim the idempotency key and lock every seat for the hold, or none. It does
- * not create the hold record: that happens (step 2, commitHold) only after this change succeeded,
- * so a hold record in state "held" always means all its seats were locked by a committed change.
+ * A hold, in one change: claim the idempotency key, lock every seat for the hold and create its
+ * record in state "held", or do none of it. The keys land one by one, so a change cut short can
+ * leave a record without all its locks (or locks without a record): a "held" record alone proves
+ * nothing about its seats. The sale is what must not build on that, and does not: confirmHold
+ * sells only seats it proves chosen as held by this hold (decision 0007).
  */
 export function holdSeats(i: HoldInput): ChangeFn<Register> {
   const t = i.timings ?? SEAT_TIMINGS;
@@ -236,22 +243,37 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     if (hold !== null) {
       if (hold.state === "expired") return abort({ code: "expired" });
       if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
-      return abort({ code: "replay", holdId: i.holdId });
+      // A record lands with the rest of its change, but keys land one by one: only a record
+      // whose claim, every lock and (with a cap) quota entry are there too means the change
+      // landed whole. Otherwise (it was cut short) this run finishes it, counting the cap
+      // afresh, or finds a seat gone. A record past "held" was answered ok before (a confirm or a
+      // release needs its id), so it replays as it is.
+      const counted =
+        !i.cap ||
+        (quota !== null &&
+          (quota.live.some((e) => e.holdId === i.holdId) ||
+            quota.sold.some((e) => e.holdId === i.holdId)));
+      const done =
+        hold.state !== "held" ||
+        (idem?.id === i.holdId &&
+          counted &&
+          seats.every((s) => s !== null && s.state === "held" && s.holdId === i.holdId));
+      if (done) return abort({ code: "replay", holdId: i.holdId });
     }
     // The claim this attempt adopted is gone: only a sweep writes a claim null, so the request it
     // named ended more than the retention ago. Claiming it again would revive that hold id (and
     // its record, if swept too) with a new expiry; a retry that starts afresh is a new request.
     if (idem === null && i.adopted) return abort({ code: "expired" });
-    // The claim pinned an expiry that has passed (its attempt died before step 2): locking seats
-    // now would only lock them for a hold that is already over, and a swept hold record must not
-    // come back to life through a late retry.
+    // The claim pinned an expiry that has passed (its attempt was cut short): locking seats now
+    // would only lock them for a hold that is already over, and a swept hold record must not come
+    // back to life through a late retry.
     if (idem?.expiresAtMs !== undefined && i.now > idem.expiresAtMs + t.skewMarginMs) {
       return abort({ code: "expired" });
     }
     if (idem !== null && i.adopted && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
-    const expiresAtMs = idem?.expiresAtMs ?? i.now + i.ttlMs;
+    const expiresAtMs = hold?.expiresAtMs ?? idem?.expiresAtMs ?? i.now + i.ttlMs;
     const taken: string[] = [];
     const rollback: { holdId: string; expiresAtMs: number }[] = [];
     seats.forEach((s, j) => {
@@ -292,11 +314,18 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       expiresAtMs,
     };
     const lock: SeatValue = { state: "held", holdId: i.holdId, expiresAtMs };
+    const record: HoldRecord = hold ?? {
+      state: "held",
+      seats: i.seats,
+      expiresAtMs,
+      caller: i.caller,
+      hash: i.hash,
+    };
     const result: HoldLock = { holdId: i.holdId, expiresAtMs };
     return {
       values: [
         claim,
-        null,
+        record,
         ...seats.map(() => lock),
         ...i.foreign.map((id) => foreign.get(id) ?? null),
         ...(i.cap ? [nextQuota] : []),
@@ -306,48 +335,10 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
   };
 }
 
-export interface CommitHoldInput {
-  readonly holdId: string;
-  readonly seats: readonly string[];
-  readonly expiresAtMs: number;
-  readonly caller: string;
-  readonly hash: string;
-  /** Read after step 1 ended, not before it: a coordinator frozen in between must not create a
-   * record for a hold that is over. */
-  readonly now: number;
-  readonly timings?: SeatTimings;
-}
-
-/**
- * Step 2 of a hold, over [hold/<holdId>]: the hold becomes live. Refused once the hold is past its
- * expiry and the skew margin: by then anyone may roll it back, and a swept (null) record must read
- * as over for good, not as "step 2 not run yet".
- */
-export function commitHold(i: CommitHoldInput): ChangeFn<Register> {
-  const margin = (i.timings ?? SEAT_TIMINGS).skewMarginMs;
-  return (cur) => {
-    const hold = cur[0] as HoldRecord | null;
-    if (hold === null) {
-      if (i.now > i.expiresAtMs + margin) return abort({ code: "expired" });
-      const rec: HoldRecord = {
-        state: "held",
-        seats: i.seats,
-        expiresAtMs: i.expiresAtMs,
-        caller: i.caller,
-        hash: i.hash,
-      };
-      return { values: [rec] };
-    }
-    if (hold.state === "expired") return abort({ code: "expired" });
-    if (hold.hash !== i.hash) return abort({ code: "conflict" });
-    return abort({ code: "replay", holdId: i.holdId });
-  };
-}
-
 /**
  * Roll back an expired hold, over [hold/<holdId>]. `seatExpiresAtMs` is the expiry written on the
- * seat that pointed here: it is all we know of a hold whose record was never created (its step 2
- * never ran), and writing the "expired" tombstone then stops that step 2 from ever succeeding.
+ * seat that pointed here: it is all we know of a hold whose change landed that lock but not its
+ * record, and the "expired" tombstone then stops any re-run of that change from creating it.
  */
 export function expireHold(i: {
   readonly holdId: string;
@@ -378,24 +369,36 @@ export interface ConfirmInput {
   readonly holdId: string;
   /** A fresh order id; replaced by the one the idempotency claim already names. */
   readonly orderId: string;
+  /** The hold's seat keys as its record lists them (a change aborts "seats" with the right list
+   * when they differ). */
+  readonly seats: readonly string[];
+  /** Set only by a re-run after this change aborted "unproven": that abort wrote the seats back
+   * through a quorum, so their values are chosen. */
+  readonly seatsProven?: boolean;
   readonly now: number;
   readonly timings?: SeatTimings;
 }
 
 export function confirmHoldKeys(i: ConfirmInput): string[] {
-  return [idemKey(i.caller, i.key), holdKey(i.holdId)];
+  return [idemKey(i.caller, i.key), holdKey(i.holdId), ...i.seats];
 }
 
 /**
- * Confirm, over [idem/<caller>/<key>, hold/<holdId>]: THE commit point of a sale. The hold record
- * goes from held to sold in one single-register change; seats follow later (settleSeats), and no
- * one can take a seat of a sold hold because taking needs the record terminal and unsold.
+ * Confirm, over [idem/<caller>/<key>, hold/<holdId>, ...its seats]: THE commit point of a sale.
+ * The hold record goes from held to sold; the seats are read, not written (they follow later,
+ * settleSeats), and no one can take a seat of a sold hold because taking needs the record
+ * terminal and unsold. The record alone does not prove the locks landed (holdSeats writes both in
+ * one change, which may land in part), so the sale needs every seat proven chosen as held by this
+ * hold: seen at one ballot on two stores by this very change, or confirmed by the write-back of
+ * an earlier run that aborted "unproven" (`seatsProven`). A chosen lock cannot move while the
+ * record is not terminal, and the record turns sold here: so every seat of a sale stays its own.
  */
 export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
   const t = i.timings ?? SEAT_TIMINGS;
-  return (cur) => {
+  return (cur, view) => {
     const idem = cur[0] as IdemRecord | null;
     const hold = cur[1] as HoldRecord | null;
+    const seats = cur.slice(2) as (SeatValue | null)[];
     const confirmKey = idemKey(i.caller, i.key);
     if (idem !== null && (idem.op !== "confirm" || idem.hash !== i.hash)) {
       return abort({ code: "conflict" });
@@ -414,6 +417,16 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
     if (idem !== null && idem.id !== i.orderId && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
+    if (!sameSeats(hold.seats, i.seats)) return abort({ code: "seats", seats: hold.seats });
+    const missing = i.seats.filter((_, j) => {
+      const s = seats[j];
+      return !(s != null && s.state === "held" && s.holdId === i.holdId);
+    });
+    if (missing.length > 0) return abort({ code: "taken", seats: missing });
+    if (!i.seatsProven) {
+      const unproven = i.seats.filter((_, j) => view?.chosen[2 + j] !== true);
+      if (unproven.length > 0) return abort({ code: "unproven", seats: unproven });
+    }
     const claim: IdemRecord = idem ?? {
       op: "confirm",
       hash: i.hash,
@@ -426,8 +439,14 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
       orderId,
       confirm: { key: confirmKey, hash: i.hash },
     };
-    return { values: [claim, sold], result: { holdId: i.holdId, orderId } };
+    return { values: [claim, sold, ...seats], result: { holdId: i.holdId, orderId } };
   };
+}
+
+function sameSeats(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((k) => set.has(k));
 }
 
 /** Release, over [hold/<holdId>]: the hold's owner gives its seats back. */
@@ -517,7 +536,8 @@ export function claimEndedAt(claim: Pick<IdemRecord, "startedAtMs" | "expiresAtM
 /**
  * Sweep a hold record, over [hold/<holdId>]: a hold that ended unsold (released, or expired and
  * rolled back) more than the retention ago is written null, for the collector to delete
- * (shared/quorum/gc.ts). Null is safe to leave behind: step 2 refuses past expiry, so a null
+ * (shared/quorum/gc.ts). Null is safe to leave behind: only a hold's own change creates its
+ * record, and it refuses once the claim's pinned expiry is past (or the claim is gone), so a null
  * record never becomes live again, and a seat still pointing here is judged by its own expiry,
  * never freed earlier than the record would have freed it. Held, sold and young records are kept;
  * an expired record without an expiry (written before expiries were recorded) is kept too.

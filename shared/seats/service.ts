@@ -3,7 +3,6 @@ import { holdKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
 import {
-  commitHold,
   confirmHold,
   confirmHoldKeys,
   expireHold,
@@ -38,6 +37,9 @@ export const STEP_RETRIES = 3;
 /** Rounds of "fetch counted holds' records, roll back expired holders, then lock" before a hold
  * gives up as taken. */
 export const HOLD_ROUNDS = 6;
+/** Runs of a confirm's change: one, plus one after an "unproven" abort (which made the seats
+ * proven) and one after a "seats" abort (a stale seat list). */
+export const CONFIRM_ROUNDS = 3;
 
 export type SeatErrorCode =
   | "conflict"
@@ -181,7 +183,8 @@ export class SeatService {
           adopted = true;
           continue;
         case "replay":
-          return this.replayHold(why.holdId);
+          // The abort wrote back what it read, so this record is committed.
+          return this.replayHold(why.holdId, out.values[1] as HoldRecord | null);
         case "rollback":
           for (const h of why.holds) {
             const r = await this.expire(h.holdId, h.expiresAtMs);
@@ -197,45 +200,48 @@ export class SeatService {
       }
     }
     if (lock === null) return fail("taken", "seats kept changing hands");
-    const held = lock;
-    const commit = (now: number) =>
-      commitHold({
-        holdId: held.holdId,
-        seats,
-        expiresAtMs: held.expiresAtMs,
-        caller,
-        hash,
-        now,
-        timings: this.timings,
-      });
-    const out = await this.step([holdKey(lock.holdId)], commit);
-    if (out.status === "ok") {
-      return { ok: true, value: { ...lock, seats }, replayed: false };
-    }
-    if (out.status !== "aborted") return this.lost(out);
-    const why = out.reason as SeatAbort;
-    return why.code === "replay" ? this.replayHold(lock.holdId) : this.refused(why);
+    return { ok: true, value: { ...lock, seats }, replayed: false };
   }
 
-  /** Turns a live hold into a sale; the hold record is the commit point, seats follow. */
+  /**
+   * Turns a live hold into a sale; the hold record is the commit point, seats follow. `seats`: the
+   * hold's seat keys if the caller has just read its record (saves a read; a wrong list only costs
+   * a re-run with the record's own).
+   */
   async confirm(
     caller: string,
     key: string,
-    req: { readonly holdId: string },
+    req: { readonly holdId: string; readonly seats?: readonly string[] },
   ): Promise<SeatOutcome<OrderView>> {
     if (!isSegment(caller) || !isSegment(key) || !isSegment(req.holdId)) {
       return fail("invalid", "bad caller, key or hold id");
     }
-    const input = {
+    let seats = req.seats;
+    if (seats === undefined) {
+      const got = await this.client.get<Register>([holdKey(req.holdId)], { consistency: "quorum" });
+      if (got.status !== "ok") return fail("unavailable", got.reason);
+      seats = (got.values[0] as HoldRecord | null)?.seats ?? [];
+    }
+    const base = {
       caller,
       key,
       hash: requestHash({ op: "confirm", holdId: req.holdId }),
       holdId: req.holdId,
       orderId: this.newId("o"),
-      now: this.o.now(),
       timings: this.timings,
     };
-    const out = await this.step(confirmHoldKeys(input), (now) => confirmHold({ ...input, now }));
+    let seatsProven = false;
+    let out: ChangeOutcome<Register> | undefined;
+    for (let round = 0; round < CONFIRM_ROUNDS; round++) {
+      const input = { ...base, seats, seatsProven, now: this.o.now() };
+      out = await this.step(confirmHoldKeys(input), (now) => confirmHold({ ...input, now }));
+      if (out.status !== "aborted") break;
+      const why = out.reason as SeatAbort;
+      if (why.code === "seats") seats = why.seats;
+      else if (why.code === "unproven") seatsProven = true;
+      else break;
+    }
+    if (out === undefined) return fail("unavailable");
     let orderId: string;
     let replayed = false;
     let sold: HoldRecord | null = null;
@@ -256,8 +262,8 @@ export class SeatService {
       ? await this.settleRecord(req.holdId, sold)
       : await this.settle(req.holdId);
     // Seats not settled yet are still the order's: the sold record names them.
-    const seats = settled.ok ? settled.value.seats : (sold?.seats ?? []);
-    return { ok: true, value: { holdId: req.holdId, orderId, seats }, replayed };
+    const named = settled.ok ? settled.value.seats : (sold?.seats ?? []);
+    return { ok: true, value: { holdId: req.holdId, orderId, seats: named }, replayed };
   }
 
   async release(caller: string, holdId: string): Promise<SeatOutcome<{ holdId: string }>> {
@@ -282,7 +288,7 @@ export class SeatService {
     let rec = got.values[0] as HoldRecord | null;
     if (rec === null && hint === undefined) return fail("not-found");
     if (rec === null || rec.state === "held") {
-      // A record never created (its hold died between its two steps) is known only from the
+      // A record that never landed (its hold's change was cut short) is known only from the
       // expiry its seats carry; a held record from its own.
       const expiresAtMs = rec?.expiresAtMs ?? hint!.expiresAtMs;
       if (this.o.now() <= expiresAtMs + this.timings.skewMarginMs) {
@@ -378,10 +384,7 @@ export class SeatService {
     return this.step([holdKey(holdId)], (now) => expireHold({ ...input, now }));
   }
 
-  private async replayHold(holdId: string): Promise<SeatOutcome<HoldView>> {
-    const got = await this.client.get<Register>([holdKey(holdId)], { consistency: "quorum" });
-    if (got.status !== "ok") return fail("unavailable", got.reason);
-    const rec = got.values[0] as HoldRecord | null;
+  private replayHold(holdId: string, rec: HoldRecord | null): SeatOutcome<HoldView> {
     if (rec === null || rec.state === "expired") return fail("expired");
     return {
       ok: true,

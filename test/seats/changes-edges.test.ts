@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
-  commitHold,
-  confirmHold,
+  type ConfirmInput,
+  confirmHold as confirmHoldBare,
   expireHold,
   type HoldInput,
   holdSeats,
@@ -70,7 +70,14 @@ describe("seat change edges", () => {
     expect(run([claim({ hash: "x" }), null, null, null])).toEqual({ code: "conflict" });
     expect(run([null, rec({ caller: "u2" }), null, null])).toEqual({ code: "conflict" });
     expect(run([null, rec({ hash: "x" }), null, null])).toEqual({ code: "conflict" });
-    expect(run([null, rec(), null, null])).toEqual({ code: "replay", holdId: "H1" });
+    const mine = heldBy("H1");
+    expect(run([null, rec(), mine, mine])).toEqual({ code: "replay", holdId: "H1" });
+    // The record landed, its claim and locks did not: a re-run finishes all three.
+    expect(values(holdSeats(base)([null, rec(), null, null]))?.slice(1)).toEqual([
+      rec(),
+      mine,
+      mine,
+    ]);
     expect(run([null, { state: "expired" }, null, null])).toEqual({ code: "expired" });
   });
 
@@ -92,13 +99,6 @@ describe("seat change edges", () => {
     });
   });
 
-  it("commitHold: a record already there replays, conflicts or was rolled back", () => {
-    const i = { holdId: "H1", seats, expiresAtMs: 1_600, caller: "u1", hash: "h1", now: 1_000 };
-    expect(reason(commitHold(i)([rec()]))).toEqual({ code: "replay", holdId: "H1" });
-    expect(reason(commitHold(i)([rec({ hash: "x" })]))).toEqual({ code: "conflict" });
-    expect(reason(commitHold(i)([{ state: "expired" }]))).toEqual({ code: "expired" });
-  });
-
   it("expireHold: only past expiry plus the margin; a sold hold stays sold; terminal ones stay", () => {
     const at = (now: number) => expireHold({ holdId: "H1", seatExpiresAtMs: 1_600, now });
     expect(reason(at(1_600 + SKEW_MARGIN_MS)([null]))).toEqual({ code: "live" });
@@ -115,7 +115,19 @@ describe("seat change edges", () => {
   });
 
   it("confirmHold: claims, replays, in-flight and the claim it writes", () => {
-    const i = { caller: "u1", key: "c1", hash: "ch", holdId: "H1", orderId: "O2", now: 1_000 };
+    const i = {
+      caller: "u1",
+      key: "c1",
+      hash: "ch",
+      holdId: "H1",
+      orderId: "O2",
+      seats,
+      now: 1_000,
+    };
+    // Every seat proven locked by H1: these cases are about the claim and the record.
+    const locks = seats.map((): SeatValue => ({ state: "held", holdId: "H1", expiresAtMs: 1_600 }));
+    const confirmHold = (input: ConfirmInput) => (cur: (Register | null)[]) =>
+      confirmHoldBare(input)([...cur, ...locks], { chosen: [true, true, true, true] });
     const claim = (over: Partial<IdemRecord>): IdemRecord => ({
       op: "confirm",
       hash: "ch",

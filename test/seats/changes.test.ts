@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import {
-  commitHold,
   confirmHold,
   expireHold,
   type HoldInput,
@@ -58,11 +57,11 @@ describe("seat keys", () => {
 });
 
 describe("holdSeats", () => {
-  it("locks every free seat and claims the idempotency key", () => {
+  it("locks every free seat, claims the idempotency key and creates the record, in one change", () => {
     const out = holdSeats(base)([null, null, null, free]);
     expect(values(out)).toEqual([
       { op: "hold", hash: "h1", id: "H1", startedAtMs: 1_000, expiresAtMs: 1_600 },
-      null,
+      heldRec(),
       heldBy("H1", 1_600),
       heldBy("H1", 1_600),
     ]);
@@ -143,10 +142,25 @@ describe("holdSeats", () => {
     const stale = { ...adopted, now: 990 + IN_FLIGHT_MS };
     const pinned = { ...claim, expiresAtMs: 99_000 };
     expect(values(holdSeats(stale)([pinned, null, free, free]))?.[2]).toEqual(heldBy("H0", 99_000));
-    expect(reason(holdSeats({ ...base, holdId: "H0" })([claim, heldRec(), free, free]))).toEqual({
+    const mine = heldBy("H0", 1_600);
+    expect(reason(holdSeats({ ...base, holdId: "H0" })([claim, heldRec(), mine, mine]))).toEqual({
       code: "replay",
       holdId: "H0",
     });
+    // The first attempt's record landed but a lock did not: a re-run finishes the hold with the
+    // record's expiry, and stops at a seat someone else took meanwhile.
+    const half = values(holdSeats({ ...base, holdId: "H0" })([claim, heldRec(), mine, free]));
+    expect(half).toEqual([claim, heldRec(), mine, mine]);
+    expect(
+      reason(holdSeats({ ...base, holdId: "H0" })([claim, heldRec(), mine, heldBy("H9", 5_000)])),
+    ).toEqual({ code: "taken", seats: ["seat/ev/B/2"] });
+    // A record of another request under this hold id is never taken for ours.
+    expect(
+      reason(holdSeats({ ...base, holdId: "H0" })([claim, heldRec({ hash: "x" }), free, free])),
+    ).toEqual({ code: "conflict" });
+    expect(
+      reason(holdSeats({ ...base, holdId: "H0" })([claim, { state: "expired" }, free, free])),
+    ).toEqual({ code: "expired" });
   });
 
   it("property: all or nothing, and idempotent on its own output", () => {
@@ -175,7 +189,8 @@ describe("holdSeats", () => {
           const v = values(out);
           if (v === null) return; // aborted: the proposer writes nothing new
           for (const s of v.slice(2)) expect(s).toMatchObject({ state: "held", holdId: "H1" });
-          expect(values(holdSeats(input)(v.slice()))).toEqual(v);
+          // A re-run on its own output finds the hold done: it replays, writing nothing new.
+          expect(reason(holdSeats(input)(v.slice()))).toEqual({ code: "replay", holdId: "H1" });
         },
       ),
     );
@@ -183,20 +198,6 @@ describe("holdSeats", () => {
 });
 
 describe("hold record transitions", () => {
-  it("commitHold creates the record once; an expired tombstone blocks it", () => {
-    const c = commitHold({
-      holdId: "H1",
-      seats,
-      expiresAtMs: 1_600,
-      caller: "u1",
-      hash: "h1",
-      now: 1_000,
-    });
-    expect(values(c([null]))).toEqual([heldRec()]);
-    expect(reason(c([heldRec()]))).toEqual({ code: "replay", holdId: "H1" });
-    expect(reason(c([{ state: "expired" }]))).toEqual({ code: "expired" });
-  });
-
   it("expireHold rolls back only past expiry plus margin, never a sale", () => {
     const e = (now: number) => expireHold({ holdId: "H1", seatExpiresAtMs: 1_600, now });
     expect(reason(e(1_600 + SKEW_MARGIN_MS)([heldRec()]))).toEqual({ code: "live" });
@@ -216,28 +217,81 @@ describe("hold record transitions", () => {
   });
 
   it("confirmHold sells a live hold once and replays for the same request", () => {
-    const input = { caller: "u1", key: "c1", hash: "ch", holdId: "H1", orderId: "O1", now: 1_500 };
-    const out = values(confirmHold(input)([null, heldRec()]))!;
+    const input = {
+      caller: "u1",
+      key: "c1",
+      hash: "ch",
+      holdId: "H1",
+      orderId: "O1",
+      seats,
+      now: 1_500,
+    };
+    const locks = seats.map(() => heldBy("H1", 1_600));
+    const proven = { chosen: [true, true, true, true] };
+    const out = values(confirmHold(input)([null, heldRec(), ...locks], proven))!;
     expect(out[1]).toMatchObject({
       state: "sold",
       orderId: "O1",
       confirm: { key: "idem/u1/c1", hash: "ch" },
     });
-    expect(reason(confirmHold({ ...input, orderId: "O2" })([out[0]!, out[1]!]))).toEqual({
+    // The seats are read, not written: they follow the record later (settleSeats).
+    expect(out.slice(2)).toEqual(locks);
+    const again = [out[0]!, out[1]!, ...locks];
+    expect(reason(confirmHold({ ...input, orderId: "O2" })(again, proven))).toEqual({
       code: "replay",
       holdId: "H1",
       orderId: "O1",
     });
-    expect(reason(confirmHold({ ...input, key: "c2" })([null, out[1]!]))).toEqual({
-      code: "already-confirmed",
+    expect(reason(confirmHold({ ...input, key: "c2" })([null, out[1]!, ...locks], proven))).toEqual(
+      { code: "already-confirmed" },
+    );
+    expect(
+      reason(confirmHold({ ...input, caller: "u2" })([null, heldRec(), ...locks], proven)),
+    ).toEqual({ code: "forbidden" });
+    expect(
+      reason(
+        confirmHold({ ...input, now: 1_601 + SKEW_MARGIN_MS })([null, heldRec(), ...locks], proven),
+      ),
+    ).toEqual({ code: "expired" });
+    expect(reason(confirmHold(input)([null, null, ...locks], proven))).toEqual({
+      code: "not-found",
     });
-    expect(reason(confirmHold({ ...input, caller: "u2" })([null, heldRec()]))).toEqual({
-      code: "forbidden",
+  });
+
+  it("confirmHold sells only seats proven chosen as held by the hold", () => {
+    const input = {
+      caller: "u1",
+      key: "c1",
+      hash: "ch",
+      holdId: "H1",
+      orderId: "O1",
+      seats,
+      now: 1_500,
+    };
+    const lock = heldBy("H1", 1_600);
+    // A lock that did not land (its hold change was cut short), or was since taken: no sale.
+    expect(
+      reason(
+        confirmHold(input)([null, heldRec(), lock, free], { chosen: [true, true, true, true] }),
+      ),
+    ).toEqual({ code: "taken", seats: ["seat/ev/B/2"] });
+    // A lock seen but not proven chosen (one store reported it): abort, so its write-back
+    // makes it chosen, and only then sell.
+    const once = { chosen: [true, true, true, false] };
+    expect(reason(confirmHold(input)([null, heldRec(), lock, lock], once))).toEqual({
+      code: "unproven",
+      seats: ["seat/ev/B/2"],
+    });
+    expect(reason(confirmHold(input)([null, heldRec(), lock, lock]))).toMatchObject({
+      code: "unproven",
     });
     expect(
-      reason(confirmHold({ ...input, now: 1_601 + SKEW_MARGIN_MS })([null, heldRec()])),
-    ).toEqual({ code: "expired" });
-    expect(reason(confirmHold(input)([null, null]))).toEqual({ code: "not-found" });
+      values(confirmHold({ ...input, seatsProven: true })([null, heldRec(), lock, lock], once)),
+    ).not.toBeNull();
+    // A seat list other than the record's: abort with the record's, to re-run with them.
+    expect(
+      reason(confirmHold({ ...input, seats: ["seat/ev/A/1"] })([null, heldRec(), lock], once)),
+    ).toEqual({ code: "seats", seats });
   });
 
   it("releaseHold frees a held hold, never a sold one", () => {

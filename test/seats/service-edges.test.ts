@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ChangeOutcome } from "../../shared/quorum/client.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import { requestHash } from "../../shared/seats/hash.ts";
+import { seatKeys } from "../../shared/seats/keys.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
@@ -48,6 +50,7 @@ function cluster() {
     advance: (ms: number) => {
       clock += ms;
     },
+    now: () => clock,
   };
 }
 
@@ -302,20 +305,26 @@ describe("SeatService edges", () => {
   it("tells a second attempt that the first is still running (409), until its claim is stale", async () => {
     const c = cluster();
     const req = { eventId: "ev", seats: seats("A1") };
-    // The first attempt locks the seats (step 1), then cannot write its record (step 2).
-    let changes = 0;
-    const first = c.provider();
-    const client = (first as unknown as { client: QuorumClient }).client;
-    const change = client.change.bind(client);
-    client.change = (async (keys, f) => {
-      if (changes++ >= 1) return { status: "unavailable", reason: "cut" } as ChangeOutcome<never>;
-      return change(keys, f);
-    }) as typeof client.change;
-    expect(await first.hold("u1", "k1", req)).toMatchObject({ ok: false, code: "unavailable" });
+    // The first attempt's change landed on the claim only (cut short), moments ago.
+    const raw = (c.provider() as unknown as { client: QuorumClient }).client;
+    const claim = {
+      op: "hold",
+      hash: requestHash({ op: "hold", seats: seatKeys("ev", req.seats) }),
+      id: "hfirst",
+      startedAtMs: c.now(),
+      expiresAtMs: c.now() + HOLD_TTL_MS,
+    };
+    expect((await raw.change(["idem/u1/k1"], () => ({ values: [claim] }))).status).toBe("ok");
     expect(await c.provider().hold("u1", "k1", req)).toMatchObject({
       ok: false,
       code: "in-flight",
       status: 409,
+    });
+    // Once the claim is stale, a retry takes it over under its hold id and finishes the hold.
+    c.advance(30_000);
+    expect(await c.provider().hold("u1", "k1", req)).toMatchObject({
+      ok: true,
+      value: { holdId: "hfirst" },
     });
   });
 });

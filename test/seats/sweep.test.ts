@@ -160,6 +160,7 @@ describe("sweepSeats (a pass over one store's scan)", () => {
       hash: "h",
       holdId: h.value.holdId,
       orderId: "o1",
+      seats: h.value.seats,
       now: c.clock.ms,
     };
     expect((await c.client.change(confirmHoldKeys(input), confirmHold(input))).status).toBe("ok");
@@ -234,13 +235,24 @@ describe("sweepSeats (a pass over one store's scan)", () => {
 
   it("settles only ended holds of which the scanning store still shows a seat held", async () => {
     const c = cluster();
+    const holdSeatsOf = new Map<string, readonly string[]>();
     const hold = async (key: string, seat: string) => {
       const h = await c.service.hold("b1", key, { eventId: "e1", seats: refs(seat) });
       if (!h.ok) throw new Error("hold refused");
+      holdSeatsOf.set(h.value.holdId, h.value.seats);
       return h.value.holdId;
     };
     const commitOnly = (holdId: string, key: string) => {
-      const input = { caller: "b1", key, hash: "h", holdId, orderId: `o-${key}`, now: c.clock.ms };
+      const seats = holdSeatsOf.get(holdId) ?? [];
+      const input = {
+        caller: "b1",
+        key,
+        hash: "h",
+        holdId,
+        orderId: `o-${key}`,
+        seats,
+        now: c.clock.ms,
+      };
       return c.client.change(confirmHoldKeys(input), confirmHold(input));
     };
     const live = await hold("k1", "1");
@@ -290,6 +302,7 @@ describe("sweepSeats (a pass over one store's scan)", () => {
       hash: "h",
       holdId: h.value.holdId,
       orderId: "o1",
+      seats: h.value.seats,
       now: c.clock.ms,
     };
     await c.client.change(confirmHoldKeys(input), confirmHold(input));

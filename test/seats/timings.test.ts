@@ -31,6 +31,7 @@ const base: HoldInput = {
 };
 const held: SeatValue = { state: "held", holdId: "H2", expiresAtMs: 900 };
 const rec: HoldRecord = { state: "held", seats, expiresAtMs: 900, caller: "u1", hash: "h1" };
+const lockH2 = { state: "held", holdId: "H2", expiresAtMs: 900 } as const;
 
 describe("seat timings", () => {
   it("defaults to the production constants", () => {
@@ -60,9 +61,12 @@ describe("seat timings", () => {
         hash: "x",
         holdId: "H2",
         orderId: "o",
+        seats,
         now,
         timings: scaled,
-      })([null, rec]);
+      })([null, rec, ...seats.map(() => lockH2)], {
+        chosen: [true, true, ...seats.map(() => true)],
+      });
     expect(reason(c(1_000))).toBeUndefined();
     expect(reason(c(1_001))).toEqual({ code: "expired" });
   });

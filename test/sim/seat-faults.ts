@@ -8,21 +8,24 @@ import type { SeatValue } from "../../shared/seats/types.ts";
  * kill cut short, and the two takeover rules switched off (`takeover-rollback`, `claim-takeover`).
  */
 
-const HOLD_STEP_1 = "hold step 1 (claim + lock seats)";
+const HOLD_STEP_1 = "hold or confirm (claim + record + seats)";
 
 /** The seat change a store call belongs to, from its keys (every seat change has its own shape). */
 export function seatStep(keys: readonly string[]): string {
   const has = (p: string) => keys.some((k) => k.startsWith(p));
   if (keys.length === 0) return "before any store call";
+  // A hold and a confirm both run over claim + record + seats (a hold may add foreign records
+  // and the quota): one class.
   if (has("idem/") && has("seat/")) return HOLD_STEP_1;
-  if (has("idem/")) return "confirm (claim + sell record)";
+  if (has("idem/")) return "claim alone (sweep)";
   if (has("seat/")) return "settle seats";
-  if (has("hold/")) return "hold step 2, rollback or release (one hold record)";
+  if (has("hold/")) return "rollback or release (one hold record)";
   return "other";
 }
 
-/** Calls `died` after every hold step 1 (claim + lock seats) that committed: the seat workload
- * kills an armed coordinator there, the point that leaves an abandoned claim behind. */
+/** Calls `died` after every change over claim + record + seats that committed (the workload arms
+ * it for a hold's attempt only): the seat workload kills an armed coordinator there, the point
+ * that leaves an abandoned claim behind. */
 export function dieAfterClaim(client: QuorumClient, died: () => void): QuorumClient {
   const dying = Object.create(client) as QuorumClient;
   dying.change = async <T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> => {
@@ -37,8 +40,8 @@ export function dieAfterClaim(client: QuorumClient, died: () => void): QuorumCli
  * The `takeover-rollback` break: a hold's lock step sees every seat held by an expired hold (past
  * expiry plus the margin, on this coordinator's clock) as free, so it takes the seat at once
  * instead of first rolling the old hold back (making its record "expired" by its own change).
- * The old hold's record then stays "held": its owner can still confirm it, or its step 2 create
- * it, after its seats went to someone else.
+ * The old hold's record then stays "held": its owner can still confirm it after its seats went to
+ * someone else.
  */
 export function noRollbackClient(
   client: QuorumClient,
@@ -50,7 +53,7 @@ export function noRollbackClient(
     const lock = keys[0]?.startsWith("idem/") && keys[1]?.startsWith("hold/");
     if (!lock || !keys.some((k) => k.startsWith("seat/"))) return client.change(keys, f);
     const own = keys[1]!.slice("hold/".length);
-    return client.change(keys, (cur) => {
+    return client.change(keys, (cur, view) => {
       const t = now();
       const seen = cur.map((v, j) => {
         if (!keys[j]!.startsWith("seat/")) return v;
@@ -58,7 +61,7 @@ export function noRollbackClient(
         const expired = seatIsFreeFor(s, own, t, undefined, timings.skewMarginMs) === "rollback";
         return expired ? null : v;
       });
-      return f(seen as typeof cur);
+      return f(seen as typeof cur, view);
     });
   };
   return broken;
@@ -68,4 +71,16 @@ export function noRollbackClient(
  * retry takes a request over at age 0 while its first attempt is still running. */
 export function claimTakeoverTimings(t: SeatTimings): SeatTimings {
   return { ...t, claimInFlightMs: 0 };
+}
+
+/**
+ * The `confirm-unproven` break: every change is told that every value it read is proven chosen,
+ * so a confirm sells on seat locks that a single store reported (a hold change cut short) and a
+ * later takeover, not seeing them, sells those seats again.
+ */
+export function unprovenClient(client: QuorumClient): QuorumClient {
+  const broken = Object.create(client) as QuorumClient;
+  broken.change = <T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> =>
+    client.change(keys, (cur) => f(cur, { chosen: cur.map(() => true) }));
+  return broken;
 }

@@ -11,10 +11,15 @@ import type { SimNode } from "./network.ts";
 import { Rng } from "./random.ts";
 import type { SimRunResult } from "./register-sim.ts";
 import { wrongAnswers } from "./seat-bugs.ts";
-import { claimTakeoverTimings, dieAfterClaim, noRollbackClient, seatStep } from "./seat-faults.ts";
+import {
+  claimTakeoverTimings,
+  dieAfterClaim,
+  noRollbackClient,
+  seatStep,
+  unprovenClient,
+} from "./seat-faults.ts";
 import { type ClaimSeen, type SeatCall, SeatHistory } from "./seat-model.ts";
 import {
-  commitLateClient,
   runSeatCollector,
   runSeatSweeper,
   SWEEP_ROLLBACKS,
@@ -124,7 +129,7 @@ export const SEAT_BREAK_MODES = [
   "seat-answer",
   "release-answer",
   "sweep-live",
-  "commit-late",
+  "confirm-unproven",
 ] as const;
 const SEAT_CAP_BREAKS = ["cap-ignore", "cap-race"] as const;
 type CapBreakMode = (typeof SEAT_CAP_BREAKS)[number];
@@ -176,7 +181,9 @@ function brokenCapClient(client: QuorumClient, mode: CapBreakMode): QuorumClient
       const g = await client.get<unknown>([keys[j]!], { consistency: "quorum" });
       seen = g.status === "ok" ? (g.values[0] ?? null) : null;
     }
-    return client.change(keys, (cur) => f(cur.map((v, i) => (i === j ? seen : v)) as typeof cur));
+    return client.change(keys, (cur, view) =>
+      f(cur.map((v, i) => (i === j ? seen : v)) as typeof cur, view),
+    );
   };
   return broken;
 }
@@ -227,11 +234,11 @@ function countingTakeovers(
     let atSkew = 0;
     const call = vnow();
     let sweep: ReturnType<typeof sweepOf> | undefined;
-    const out = await client.change<T>(keys, (cur) => {
+    const out = await client.change<T>(keys, (cur, view) => {
       seen = cur;
       at = now();
       atSkew = clock.skew;
-      const r = f(cur);
+      const r = f(cur, view);
       sweep = sweepOf(keys, cur, r);
       return r;
     });
@@ -240,6 +247,9 @@ function countingTakeovers(
       // A claim sweep that may have landed: the next claim's writer is unknown, not this one's.
       claims.delete(sweep.key);
     }
+    // An abort writes back what it read: a claim an earlier, cut-short attempt landed on some
+    // stores is committed by it (a hold's replay), so it is seen here.
+    if (out.status === "aborted") keys.forEach((k, j) => watch.claim(k, out.values[j]));
     if (out.status !== "ok") return out;
     keys.forEach((k, j) => {
       watch.claim(k, seen[j]);
@@ -367,7 +377,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
     // Called only once the coordinator below exists (after a change commits).
     const dying = dieAfterClaim(
-      o.capBreak === "commit-late" ? commitLateClient(counted) : counted,
+      o.capBreak === "confirm-unproven" ? unprovenClient(counted) : counted,
       () => {
         if (!coord.dieAfterClaim || node.killed) return;
         bump(DIED_AFTER_CLAIM);

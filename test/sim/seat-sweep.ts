@@ -2,11 +2,7 @@ import { holdKey } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import { collectGarbage } from "../../shared/quorum/gc.ts";
 import type { ChangeFn, ChangeResult } from "../../shared/quorum/proposer.ts";
-import {
-  type HoldLock,
-  RECORD_RETENTION_MS,
-  type SeatTimings,
-} from "../../shared/seats/changes.ts";
+import { RECORD_RETENTION_MS, type SeatTimings } from "../../shared/seats/changes.ts";
 import { type SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import { SWEEP_PREFIXES, sweepSeats } from "../../shared/seats/sweep.ts";
 import type { HoldRecord, IdemRecord } from "../../shared/seats/types.ts";
@@ -219,42 +215,4 @@ export function sweepLive(svc: SeatService, client: QuorumClient): void {
     });
     return out.status === "ok" ? "swept" : out.status === "aborted" ? "kept" : "failed";
   };
-}
-
-/**
- * The `commit-late` break: step 2 (commitHold) does not refuse past expiry. A client under the
- * service remembers what each hold's step 1 locked and, where step 2 on a missing record aborts
- * "expired", writes the record commitHold would have written.
- */
-export function commitLateClient(client: QuorumClient): QuorumClient {
-  const locked = new Map<string, HoldRecord>();
-  const broken = Object.create(client) as QuorumClient;
-  broken.change = <T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> => {
-    const step1 = keys[0]?.startsWith("idem/") && keys.some((k) => k.startsWith("seat/"));
-    if (step1) {
-      return client.change(keys, (cur) => {
-        const r = f(cur);
-        if ("values" in r && r.result !== undefined) {
-          const lock = r.result as unknown as HoldLock;
-          const claim = r.values[0] as unknown as IdemRecord;
-          locked.set(`hold/${lock.holdId}`, {
-            state: "held",
-            seats: keys.filter((k) => k.startsWith("seat/")),
-            expiresAtMs: lock.expiresAtMs,
-            caller: keys[0]!.split("/")[1]!,
-            hash: claim.hash,
-          });
-        }
-        return r;
-      });
-    }
-    const rec = keys.length === 1 ? locked.get(keys[0]!) : undefined;
-    if (rec === undefined) return client.change(keys, f);
-    return client.change(keys, (cur) => {
-      const r = f(cur);
-      const late = "abort" in r && (r.abort as { code?: string }).code === "expired";
-      return late && cur[0] === null ? { values: [rec as unknown as T] } : r;
-    });
-  };
-  return broken;
 }

@@ -82,7 +82,7 @@ describe("deterministic simulation", () => {
   // hold back (661: the handover check sees it as it commits; the end state alone shows it in 29);
   // "claim-takeover", a claim taken over at age 0 while its attempt is in flight (582);
   // "sweep-live", a sweeper that ignores the retention and writes held holds null (SWEEP_LIVE).
-  // "commit-late" (step 2 not refusing past expiry) has no test: nothing can see it (docs).
+  // "confirm-unproven", a confirm that sells on seat locks not proven chosen (see docs/quorum.md).
   for (const [brk, runs] of [
     ["cap-ignore", 50],
     ["cap-race", 150],
