@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome } from "../../shared/quorum/client.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
-import { seatKeys } from "../../shared/seats/keys.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
