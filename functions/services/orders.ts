@@ -193,7 +193,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   const payments = paymentsFor(s);
   const paymentId = await authorizeTotal(s, i, priced.total);
 
-  const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId, seats: hold.seats });
+  const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId, record: hold });
   if (!c.ok) {
     if (c.code === "unknown" || c.code === "unavailable") {
       // The sale may have committed: keep the authorisation, the retry with the same key learns it.

@@ -1,8 +1,9 @@
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { randomBytes } from "../../functions/random.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import { idemKey } from "../../shared/domain/keys.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
-import type { SeatOutcome } from "../../shared/seats/service.ts";
+import type { HoldKeys, SeatOutcome } from "../../shared/seats/service.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import {
@@ -212,8 +213,9 @@ export class ProtocolBackend implements SaleBackend {
   private readonly quorum: boolean;
   /** Providers whose app is down (chaos stopped its runtime): buyers there get no answer. */
   readonly down = new Set<ProviderId>();
-  /** Seat keys of each hold answered ok, as the buyer's app keeps them for its confirm. */
-  private readonly holdSeats = new Map<string, readonly string[]>();
+  /** The keys of each hold answered ok (its seats, its claim), as the buyer's app would keep
+   * them for its confirm: a hint the confirm's change checks against the record. */
+  private readonly holdKeys = new Map<string, HoldKeys>();
 
   constructor(
     readonly name: string,
@@ -239,7 +241,7 @@ export class ProtocolBackend implements SaleBackend {
     return measured(
       () => this.coordinators[at].seats.hold(buyer.id, idem, { eventId, seats }),
       (v) => {
-        this.holdSeats.set(v.holdId, v.seats);
+        this.holdKeys.set(v.holdId, { seats: v.seats, claimKey: idemKey(buyer.id, idem) });
         return { holdId: v.holdId, seats: v.seats };
       },
       ctl,
@@ -257,10 +259,10 @@ export class ProtocolBackend implements SaleBackend {
     if (this.down.has(at)) return Promise.resolve(unreachable());
     return measured(
       () => {
-        const seats = this.holdSeats.get(holdId);
+        const record = this.holdKeys.get(holdId);
         return this.coordinators[at].seats.confirm(buyer.id, idem, {
           holdId,
-          ...(seats ? { seats } : {}),
+          ...(record ? { record } : {}),
         });
       },
       (v) => ({ holdId: v.holdId, orderId: v.orderId }),

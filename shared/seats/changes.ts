@@ -86,10 +86,15 @@ export type SeatAbort =
     }
   /** The quota register counts these holds: re-run with their records included. */
   | { readonly code: "records"; readonly holds: readonly string[] }
-  /** A confirm named other seats than the hold record lists: re-run with these. */
-  | { readonly code: "seats"; readonly seats: readonly string[] }
-  /** A confirm saw these seat locks but could not prove them chosen; its abort wrote them back
-   * through a quorum, so a re-run may (ConfirmInput.seatsProven). */
+  /** A confirm named other keys than the hold record lists: re-run with these. */
+  | {
+      readonly code: "seats";
+      readonly seats: readonly string[];
+      readonly claimKey?: string;
+      readonly quotaKey?: string;
+    }
+  /** A confirm saw the hold's keys but could not prove these chosen; its abort wrote them back
+   * through a quorum, so a re-run may (ConfirmInput.proven). */
   | { readonly code: "unproven"; readonly seats: readonly string[] }
   | { readonly code: "expired" }
   | { readonly code: "not-found" }
@@ -320,6 +325,8 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       expiresAtMs,
       caller: i.caller,
       hash: i.hash,
+      claimKey: idemKey(i.caller, i.key),
+      ...(i.cap ? { quotaKey: quotaKey(i.caller, i.cap.eventId) } : {}),
     };
     const result: HoldLock = { holdId: i.holdId, expiresAtMs };
     return {
@@ -369,18 +376,27 @@ export interface ConfirmInput {
   readonly holdId: string;
   /** A fresh order id; replaced by the one the idempotency claim already names. */
   readonly orderId: string;
-  /** The hold's seat keys as its record lists them (a change aborts "seats" with the right list
-   * when they differ). */
+  /** The hold's seat keys, claim key and quota key as its record lists them (a change aborts
+   * "seats" with the record's when they differ). */
   readonly seats: readonly string[];
-  /** Set only by a re-run after this change aborted "unproven": that abort wrote the seats back
-   * through a quorum, so their values are chosen. */
-  readonly seatsProven?: boolean;
+  readonly claimKey?: string;
+  readonly quotaKey?: string;
+  /** Set only by a re-run after this change aborted "unproven": that abort wrote the hold's keys
+   * back through a quorum, so their values are chosen. */
+  readonly proven?: boolean;
   readonly now: number;
   readonly timings?: SeatTimings;
 }
 
+/** The hold's own keys a confirm proves: its claim, its quota register, then its seats. */
+const provedKeys = (i: ConfirmInput): string[] => [
+  ...(i.claimKey ? [i.claimKey] : []),
+  ...(i.quotaKey ? [i.quotaKey] : []),
+  ...i.seats,
+];
+
 export function confirmHoldKeys(i: ConfirmInput): string[] {
-  return [idemKey(i.caller, i.key), holdKey(i.holdId), ...i.seats];
+  return [idemKey(i.caller, i.key), holdKey(i.holdId), ...provedKeys(i)];
 }
 
 /**
@@ -398,7 +414,8 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
   return (cur, view) => {
     const idem = cur[0] as IdemRecord | null;
     const hold = cur[1] as HoldRecord | null;
-    const seats = cur.slice(2) as (SeatValue | null)[];
+    const own = cur.slice(2);
+    const seats = own.slice(own.length - i.seats.length) as (SeatValue | null)[];
     const confirmKey = idemKey(i.caller, i.key);
     if (idem !== null && (idem.op !== "confirm" || idem.hash !== i.hash)) {
       return abort({ code: "conflict" });
@@ -417,14 +434,35 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
     if (idem !== null && idem.id !== i.orderId && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
-    if (!sameSeats(hold.seats, i.seats)) return abort({ code: "seats", seats: hold.seats });
+    if (
+      !sameSeats(hold.seats, i.seats) ||
+      hold.claimKey !== i.claimKey ||
+      hold.quotaKey !== i.quotaKey
+    ) {
+      return abort({
+        code: "seats",
+        seats: hold.seats,
+        ...(hold.claimKey ? { claimKey: hold.claimKey } : {}),
+        ...(hold.quotaKey ? { quotaKey: hold.quotaKey } : {}),
+      });
+    }
+    // The hold's change landed whole only if its claim names it and its quota counts it (a record
+    // can land without either: sold, it would let one request hold twice, or pass the cap).
+    const claim0 = i.claimKey ? (own[0] as IdemRecord | null) : undefined;
+    if (claim0 !== undefined && (claim0?.op !== "hold" || claim0.id !== i.holdId)) {
+      return abort({ code: "expired" });
+    }
+    const quota = i.quotaKey ? (own[i.claimKey ? 1 : 0] as QuotaRecord | null) : undefined;
+    if (quota !== undefined && !quota?.live.some((e) => e.holdId === i.holdId)) {
+      return abort({ code: "expired" });
+    }
     const missing = i.seats.filter((_, j) => {
       const s = seats[j];
       return !(s != null && s.state === "held" && s.holdId === i.holdId);
     });
     if (missing.length > 0) return abort({ code: "taken", seats: missing });
-    if (!i.seatsProven) {
-      const unproven = i.seats.filter((_, j) => view?.chosen[2 + j] !== true);
+    if (!i.proven) {
+      const unproven = provedKeys(i).filter((_, j) => view?.chosen[2 + j] !== true);
       if (unproven.length > 0) return abort({ code: "unproven", seats: unproven });
     }
     const claim: IdemRecord = idem ?? {
@@ -439,7 +477,7 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
       orderId,
       confirm: { key: confirmKey, hash: i.hash },
     };
-    return { values: [claim, sold, ...seats], result: { holdId: i.holdId, orderId } };
+    return { values: [claim, sold, ...own], result: { holdId: i.holdId, orderId } };
   };
 }
 

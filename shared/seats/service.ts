@@ -1,5 +1,5 @@
 import { toBase64Url } from "../crypto/base64.ts";
-import { holdKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
+import { holdKey, idemKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
 import {
@@ -92,6 +92,19 @@ export interface HoldView {
   readonly expiresAtMs: number;
   readonly seats: readonly string[];
 }
+
+/** What a confirm needs of a hold record besides its id: the keys its change wrote. */
+export interface HoldKeys {
+  readonly seats?: readonly string[];
+  readonly claimKey?: string;
+  readonly quotaKey?: string;
+}
+
+const holdKeysOf = (k: HoldKeys) => ({
+  seats: k.seats ?? [],
+  ...(k.claimKey ? { claimKey: k.claimKey } : {}),
+  ...(k.quotaKey ? { quotaKey: k.quotaKey } : {}),
+});
 
 export interface OrderView {
   readonly holdId: string;
@@ -205,22 +218,22 @@ export class SeatService {
 
   /**
    * Turns a live hold into a sale; the hold record is the commit point, seats follow. `seats`: the
-   * hold's seat keys if the caller has just read its record (saves a read; a wrong list only costs
-   * a re-run with the record's own).
+   * hold's keys if the caller has just read its record (saves a read; a wrong list only costs a
+   * re-run with the record's own).
    */
   async confirm(
     caller: string,
     key: string,
-    req: { readonly holdId: string; readonly seats?: readonly string[] },
+    req: { readonly holdId: string; readonly record?: HoldKeys },
   ): Promise<SeatOutcome<OrderView>> {
     if (!isSegment(caller) || !isSegment(key) || !isSegment(req.holdId)) {
       return fail("invalid", "bad caller, key or hold id");
     }
-    let seats = req.seats;
-    if (seats === undefined) {
+    let keys: HoldKeys | undefined = req.record;
+    if (keys === undefined) {
       const got = await this.client.get<Register>([holdKey(req.holdId)], { consistency: "quorum" });
       if (got.status !== "ok") return fail("unavailable", got.reason);
-      seats = (got.values[0] as HoldRecord | null)?.seats ?? [];
+      keys = (got.values[0] as HoldKeys | null) ?? { seats: [] };
     }
     const base = {
       caller,
@@ -230,15 +243,17 @@ export class SeatService {
       orderId: this.newId("o"),
       timings: this.timings,
     };
-    let seatsProven = false;
+    let proven = false;
     let out: ChangeOutcome<Register> | undefined;
     for (let round = 0; round < CONFIRM_ROUNDS; round++) {
-      const input = { ...base, seats, seatsProven, now: this.o.now() };
+      const input = { ...base, ...holdKeysOf(keys), proven, now: this.o.now() };
+      // One idempotency key for the hold and its confirm: the claim is the hold's (422 below).
+      if (input.claimKey === idemKey(caller, key)) return fail("conflict");
       out = await this.step(confirmHoldKeys(input), (now) => confirmHold({ ...input, now }));
       if (out.status !== "aborted") break;
       const why = out.reason as SeatAbort;
-      if (why.code === "seats") seats = why.seats;
-      else if (why.code === "unproven") seatsProven = true;
+      if (why.code === "seats") keys = why;
+      else if (why.code === "unproven") proven = true;
       else break;
     }
     if (out === undefined) return fail("unavailable");

@@ -17,6 +17,11 @@ export type HoldRecord =
       readonly expiresAtMs: number;
       readonly caller: string;
       readonly hash: string;
+      /** The claim and (capped event) quota register the hold's change wrote with this record: a
+       * confirm proves them too (decision 0007). Absent on a two-step record (created only after
+       * its claim, locks and quota were chosen). */
+      readonly claimKey?: string;
+      readonly quotaKey?: string;
     }
   | {
       readonly state: "sold";

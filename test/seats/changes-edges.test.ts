@@ -71,7 +71,9 @@ describe("seat change edges", () => {
     expect(run([null, rec({ caller: "u2" }), null, null])).toEqual({ code: "conflict" });
     expect(run([null, rec({ hash: "x" }), null, null])).toEqual({ code: "conflict" });
     const mine = heldBy("H1");
-    expect(run([null, rec(), mine, mine])).toEqual({ code: "replay", holdId: "H1" });
+    expect(run([claim({}), rec(), mine, mine])).toEqual({ code: "replay", holdId: "H1" });
+    // Every lock there but not the claim: not done (one request must not hold twice).
+    expect(values(holdSeats(base)([null, rec(), mine, mine]))?.[0]).toMatchObject({ id: "H1" });
     // The record landed, its claim and locks did not: a re-run finishes all three.
     expect(values(holdSeats(base)([null, rec(), null, null]))?.slice(1)).toEqual([
       rec(),

@@ -61,7 +61,7 @@ describe("holdSeats", () => {
     const out = holdSeats(base)([null, null, null, free]);
     expect(values(out)).toEqual([
       { op: "hold", hash: "h1", id: "H1", startedAtMs: 1_000, expiresAtMs: 1_600 },
-      heldRec(),
+      { ...heldRec(), claimKey: "idem/u1/k1" },
       heldBy("H1", 1_600),
       heldBy("H1", 1_600),
     ]);
@@ -286,8 +286,50 @@ describe("hold record transitions", () => {
       code: "unproven",
     });
     expect(
-      values(confirmHold({ ...input, seatsProven: true })([null, heldRec(), lock, lock], once)),
+      values(confirmHold({ ...input, proven: true })([null, heldRec(), lock, lock], once)),
     ).not.toBeNull();
+    // A record that carries its claim and quota keys: both must show the hold, proven.
+    const rec1 = heldRec({
+      claimKey: "idem/u1/k1",
+      quotaKey: "quota/u1/ev",
+    } as Partial<HoldRecord>);
+    const withKeys = { ...input, claimKey: "idem/u1/k1", quotaKey: "quota/u1/ev" };
+    const claim: IdemRecord = {
+      op: "hold",
+      hash: "h1",
+      id: "H1",
+      startedAtMs: 900,
+      expiresAtMs: 1_600,
+    };
+    const quota = { sold: [], live: [{ holdId: "H1", n: 2, expiresAtMs: 1_600, key: "k1" }] };
+    const all = { chosen: [true, true, true, true, true, true] };
+    expect(
+      values(confirmHold(withKeys)([null, rec1, claim, quota, lock, lock], all)),
+    ).not.toBeNull();
+    // The change landed on the record but not on the claim, or not on the quota: never sold.
+    const otherClaim = { ...claim, id: "H9" };
+    expect(reason(confirmHold(withKeys)([null, rec1, otherClaim, quota, lock, lock], all))).toEqual(
+      { code: "expired" },
+    );
+    expect(reason(confirmHold(withKeys)([null, rec1, null, quota, lock, lock], all))).toEqual({
+      code: "expired",
+    });
+    const uncounted = { sold: [], live: [] };
+    expect(reason(confirmHold(withKeys)([null, rec1, claim, uncounted, lock, lock], all))).toEqual({
+      code: "expired",
+    });
+    // Seen but not proven chosen: the claim and the quota are proved like the seats.
+    const quotaOnce = { chosen: [true, true, true, false, true, true] };
+    expect(
+      reason(confirmHold(withKeys)([null, rec1, claim, quota, lock, lock], quotaOnce)),
+    ).toEqual({ code: "unproven", seats: ["quota/u1/ev"] });
+    // Asked without the keys the record lists: abort with them.
+    expect(reason(confirmHold(input)([null, rec1, lock, lock], all))).toEqual({
+      code: "seats",
+      seats,
+      claimKey: "idem/u1/k1",
+      quotaKey: "quota/u1/ev",
+    });
     // A seat list other than the record's: abort with the record's, to re-run with them.
     expect(
       reason(confirmHold({ ...input, seats: ["seat/ev/A/1"] })([null, heldRec(), lock], once)),

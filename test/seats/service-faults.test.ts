@@ -195,6 +195,19 @@ describe("SeatService under single-step faults", () => {
     expect(replay).toMatchObject({ ok: true, replayed: true, value: { holdId: other } });
   });
 
+  it("refuses a confirm under the hold's own idempotency key (422), before any change", async () => {
+    const c = cluster();
+    const s = c.provider();
+    const id = await holdId(s, "u1", "k1", ["a1"]);
+    const from = c.log.length;
+    expect(await s.confirm("u1", "k1", { holdId: id })).toMatchObject({
+      ok: false,
+      code: "conflict",
+      status: 422,
+    });
+    expect(c.log.slice(from).filter((x) => x.op === "change")).toEqual([]);
+  });
+
   it("refuses one idempotency key for confirms of two different holds", async () => {
     const c = cluster();
     const s = c.provider();

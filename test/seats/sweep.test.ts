@@ -161,6 +161,7 @@ describe("sweepSeats (a pass over one store's scan)", () => {
       holdId: h.value.holdId,
       orderId: "o1",
       seats: h.value.seats,
+      claimKey: "idem/b1/k1",
       now: c.clock.ms,
     };
     expect((await c.client.change(confirmHoldKeys(input), confirmHold(input))).status).toBe("ok");
@@ -235,15 +236,15 @@ describe("sweepSeats (a pass over one store's scan)", () => {
 
   it("settles only ended holds of which the scanning store still shows a seat held", async () => {
     const c = cluster();
-    const holdSeatsOf = new Map<string, readonly string[]>();
+    const holdSeatsOf = new Map<string, { seats: readonly string[]; claimKey: string }>();
     const hold = async (key: string, seat: string) => {
       const h = await c.service.hold("b1", key, { eventId: "e1", seats: refs(seat) });
       if (!h.ok) throw new Error("hold refused");
-      holdSeatsOf.set(h.value.holdId, h.value.seats);
+      holdSeatsOf.set(h.value.holdId, { seats: h.value.seats, claimKey: `idem/b1/${key}` });
       return h.value.holdId;
     };
     const commitOnly = (holdId: string, key: string) => {
-      const seats = holdSeatsOf.get(holdId) ?? [];
+      const { seats, claimKey } = holdSeatsOf.get(holdId)!;
       const input = {
         caller: "b1",
         key,
@@ -251,6 +252,7 @@ describe("sweepSeats (a pass over one store's scan)", () => {
         holdId,
         orderId: `o-${key}`,
         seats,
+        claimKey,
         now: c.clock.ms,
       };
       return c.client.change(confirmHoldKeys(input), confirmHold(input));
@@ -303,6 +305,7 @@ describe("sweepSeats (a pass over one store's scan)", () => {
       holdId: h.value.holdId,
       orderId: "o1",
       seats: h.value.seats,
+      claimKey: "idem/b1/k1",
       now: c.clock.ms,
     };
     await c.client.change(confirmHoldKeys(input), confirmHold(input));

@@ -267,7 +267,14 @@ function countingTakeovers(
           );
         }
       }
-      if (k.startsWith("idem/") && typeof before?.startedAtMs === "number" && after !== null) {
+      // A change goes ahead on the claim it is run for, its first key; a confirm also reads its
+      // hold's claim (decision 0007) and writes it back unchanged, which takes nothing over.
+      if (
+        j === 0 &&
+        k.startsWith("idem/") &&
+        typeof before?.startedAtMs === "number" &&
+        after !== null
+      ) {
         if (at - before.startedAtMs >= clock.claimInFlightMs) bump(CLAIM_TAKEOVER);
         // Another coordinator went ahead on this claim: only once it is abandoned, i.e. at least
         // claimInFlightMs old on the taker's clock. In real time that is claimInFlightMs less
