@@ -216,6 +216,10 @@ function hold(s: SeatModelState, i: Extract<SeatInput, { f: "hold" }>): Step {
 
 function confirm(s: SeatModelState, i: Extract<SeatInput, { f: "confirm" }>): Step {
   const h = s.holds[i.hold];
+  // A ghost's id can be learned (the audit log lists committed keys): its confirm finds the
+  // record with a seat, the claim or the quota entry missing ("taken", "expired"), or none.
+  if (h?.st === "ghost" && (i.answered === "taken" || i.answered === "expired"))
+    return refuse(s, i.answered);
   if (!h || h.st === "ghost" || h.st === "swept")
     return { state: s, output: { code: "not-found" } };
   if (h.st === "sold") {

@@ -1,4 +1,4 @@
-import { seatKeys } from "../../shared/domain/keys.ts";
+import { idemKey, seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import { minimumRetention } from "../../shared/quorum/gc.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
@@ -81,6 +81,11 @@ const TIMING_STREAM = 0x6d2b79f5;
 /** Share of customers who come back (hold again, confirm again) after the retention. */
 const COME_BACK_SHARE = 0.4;
 const COME_BACK_STREAM = 0x510e527f;
+/** Share of customers whose hold request failed (unknown, timed out, taken, ...) who learn its
+ * hold id anyway, as anyone can from the public audit log, and try to confirm it: the confirm must
+ * not sell a hold whose change landed only in part (decision 0007). A stream of its own. */
+const LEAKY_SHARE = 0.5;
+const LEAKY_STREAM = 0x1f83d9ab;
 /** The longest a seat request's attempt has been seen to run on in the background (3.3 s in 300
  * runs: rounds of steps, each step retried with its change function's `now` read once). The
  * retention must exceed it, not only a change's lifetime (docs/quorum.md "The seat sweep"). */
@@ -540,6 +545,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       hold = await holdAs(wl, caller, key, [...seats.values()]);
     }
     if (hold?.ok) await finish(wl, caller, "c", hold.value.holdId);
+    else if (leakyRng.chance(LEAKY_SHARE)) await leakyConfirm(wl, caller, key);
     // Some come back once what their requests left behind may have been swept (a stream of its
     // own): the hold retried under its key is a new request if its claim is gone; a confirm
     // retried replays from the sold record, or finds the hold swept.
@@ -556,6 +562,27 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     if (again?.ok) await finish(back, caller, "c2", again.value.holdId);
   };
   const backRng = new Rng(o.seed ^ COME_BACK_STREAM);
+  const leakyRng = new Rng(o.seed ^ LEAKY_STREAM);
+  /** Reads the request's claim through a quorum (standing for the audit log, which lists every
+   * committed key) and confirms the hold it names, answered ok or not. */
+  const leakyConfirm = async (wl: Rng, caller: string, key: string) => {
+    const c = coordinator(wl.int(0, 2));
+    const client = (c.svc as unknown as { client: QuorumClient }).client;
+    // A coordinator that died meanwhile never answers: the customer gives up at its timeout.
+    const got = await Promise.race([
+      client.get<IdemRecord>([idemKey(caller, key)], { consistency: "quorum" }).catch(() => null),
+      sched.sleep(CUSTOMER_TIMEOUT_MS).then(() => null),
+    ]);
+    const claim = got?.status === "ok" ? got.values[0] : null;
+    if (!claim || claim.op !== "hold") return;
+    const holdId = claim.id;
+    await request(
+      wl,
+      { f: "confirm", caller, key: "cl", holdId },
+      (svc) => svc.confirm(caller, "cl", { holdId }),
+      (v) => confirmsOk.push({ key: `${caller}/cl`, holdId: v.holdId, orderId: v.orderId }),
+    );
+  };
   // Past the hold's lifetime, the margin on every clock and the retention: swept by then, or soon.
   const comeBackMs =
     SIM_HOLD_TTL_MS + timings.skewMarginMs + 2 * maxSkew + (timings.retentionMs ?? 0);
