@@ -25,7 +25,7 @@ import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { clip } from "../../shared/tickets/derive.ts";
 import { ProblemError } from "../problem.ts";
-import { lookupSeats, readEvent, type SeatLookup } from "../routes/v1/buyer/catalog-read.ts";
+import { lookupSeats, readEvent, type SeatLookup } from "./catalog.ts";
 import type { Services } from "./index.ts";
 import { paymentsFor } from "./payments.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";

@@ -11,7 +11,7 @@ import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { confirmPurchase, readOwnHold, StoredOrder } from "../../../services/orders.ts";
 import { json, jsonBody, LocationHeader, problems } from "../manage/common.ts";
-import { lookupSeats, readEvent } from "./catalog-read.ts";
+import { lookupSeats, readEvent } from "../../../services/catalog.ts";
 import {
   BUYER_SECURITY,
   BUYER_TAG,
