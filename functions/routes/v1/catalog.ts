@@ -34,15 +34,7 @@ import {
   takenSeats,
 } from "../../services/catalog.ts";
 import type { Services } from "../../services/index.ts";
-import {
-  CacheControlHeader,
-  EtagHeader,
-  json,
-  PageQuery,
-  pageOf,
-  problems,
-  validationHook,
-} from "./manage/common.ts";
+import { CacheControlHeader, EtagHeader, json, PageQuery, pageOf, problems, validationHook } from "../api.ts";
 
 /**
  * Event browsing for buyers: the programme, one event, and its seat map with live availability.

@@ -3,7 +3,7 @@ import { THEATER_SCHEME } from "../../auth/theater.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
 import type { Services } from "../../services/index.ts";
 import { backupRoutes } from "./manage/backup.ts";
-import { validationHook } from "./manage/common.ts";
+import { validationHook } from "../api.ts";
 import { eventRoutes } from "./manage/events.ts";
 import { orderRoutes } from "./manage/orders.ts";
 import { planRoutes } from "./manage/plans.ts";

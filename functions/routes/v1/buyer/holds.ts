@@ -10,7 +10,7 @@ import type { HoldRecord } from "../../../../shared/seats/types.ts";
 import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { confirmPurchase, readOwnHold, StoredOrder } from "../../../services/orders.ts";
-import { json, jsonBody, LocationHeader, problems } from "../manage/common.ts";
+import { json, jsonBody, LocationHeader, problems } from "../../api.ts";
 import { lookupSeats, readEvent } from "../../../services/catalog.ts";
 import {
   BUYER_SECURITY,

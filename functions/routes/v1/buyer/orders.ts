@@ -8,7 +8,7 @@ import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import { type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
 import { issueTickets, type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
-import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
+import { json, PageQuery, pageOf, problems } from "../../api.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 

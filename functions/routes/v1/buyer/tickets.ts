@@ -17,7 +17,7 @@ import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
 import { formerKeysOf } from "../../../services/trust.ts";
-import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../manage/common.ts";
+import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../../api.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 

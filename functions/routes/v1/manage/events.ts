@@ -22,20 +22,8 @@ import {
   updateEvent,
 } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
-import {
-  EtagHeader,
-  json,
-  jsonBody,
-  LocationHeader,
-  MANAGE_TAG,
-  type ManageApp,
-  PageQuery,
-  pageOf,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { EtagHeader, json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 export const EventParams = z.object({

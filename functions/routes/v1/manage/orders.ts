@@ -9,17 +9,8 @@ import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
 import { paymentsFor } from "../../../services/payments.ts";
 import { refundOrderFlow, type StoredOrder } from "../../../services/refunds.ts";
-import {
-  json,
-  MANAGE_TAG,
-  type ManageApp,
-  PageQuery,
-  pageOf,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { json, PageQuery, pageOf, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { EventParams } from "./events.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 

@@ -7,19 +7,8 @@ import { ProblemError } from "../../../problem.ts";
 import { getPlanOf, listPage, PlanMeta } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import { ownPlanMeta, storePlan } from "../../../services/venues.ts";
-import {
-  json,
-  jsonBody,
-  LocationHeader,
-  MANAGE_TAG,
-  type ManageApp,
-  PageQuery,
-  pageOf,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 /**
