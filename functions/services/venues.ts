@@ -10,15 +10,10 @@ import {
 import { importPretixPlan } from "../../shared/plans/pretix.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
 import { ProblemError } from "../problem.ts";
-import {
-  chunkPlan,
-  getPlanMeta,
-  newEntityId,
-  PLAN_CHUNK_BYTES_MAX,
-  type PlanMeta,
-  readOne,
-  retryingChange,
-} from "./catalog.ts";
+import { chunkPlan, PLAN_CHUNK_BYTES_MAX, type PlanMeta } from "./plan-chunks.ts";
+import { getPlanMeta, readOne } from "./catalog.ts";
+import { newEntityId } from "../random.ts";
+import { retryingChange } from "./store.ts";
 import {
   bodyHash,
   IN_FLIGHT_MS,

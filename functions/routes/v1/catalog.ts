@@ -24,15 +24,9 @@ import { MAX_SEATS_PER_HOLD } from "../../../shared/seats/changes.ts";
 import { optionalBuyer } from "../../auth/buyer.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
 import { ProblemError } from "../../problem.ts";
-import {
-  type Availability,
-  type EventListEntry,
-  getEvent,
-  getPlanMeta,
-  getPlanOf,
-  listPage,
-  takenSeats,
-} from "../../services/catalog.ts";
+import { type Availability, takenSeats } from "../../services/availability.ts";
+import { type EventListEntry, getEvent, getPlanMeta, getPlanOf } from "../../services/catalog.ts";
+import { listPage } from "../../services/paging.ts";
 import type { Services } from "../../services/index.ts";
 import { CacheControlHeader, EtagHeader, json, PageQuery, pageOf, problems, validationHook } from "../api.ts";
 

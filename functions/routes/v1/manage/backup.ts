@@ -10,7 +10,7 @@ import {
   storedBackupParts,
   theaterBackup,
 } from "../../../services/backup.ts";
-import { newEntityId } from "../../../services/catalog.ts";
+import { newEntityId } from "../../../random.ts";
 import type { Services } from "../../../services/index.ts";
 import { ContentDispositionHeader, json, LocationHeader, problems } from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";

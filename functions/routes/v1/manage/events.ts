@@ -11,7 +11,8 @@ import { eventKey, scanPrefix } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
 import { MAX_SEATS } from "../../../../shared/plans/limits.ts";
-import { type EventListEntry, listPage, readMany } from "../../../services/catalog.ts";
+import { type EventListEntry, readMany } from "../../../services/catalog.ts";
+import { listPage } from "../../../services/paging.ts";
 import {
   closeEventSales,
   createEvent,

@@ -4,7 +4,8 @@ import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts
 import { Money } from "../../../../shared/domain/money.ts";
 import { Order } from "../../../../shared/domain/order.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
-import { listPage, readMany } from "../../../services/catalog.ts";
+import { listPage } from "../../../services/paging.ts";
+import { readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
 import { paymentsFor } from "../../../services/payments.ts";

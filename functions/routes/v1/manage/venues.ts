@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { CreateVenueInput, UpdateVenueInput, Venue } from "../../../../shared/domain/venue.ts";
-import { listPage } from "../../../services/catalog.ts";
+import { listPage } from "../../../services/paging.ts";
 import type { Services } from "../../../services/index.ts";
 import { createVenue, getVenue, updateVenue } from "../../../services/venues.ts";
 import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
