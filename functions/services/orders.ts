@@ -13,6 +13,7 @@ import {
 import { PartyId, PROCEEDS_PARTIES_MAX, splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
+import type { HoldRecord } from "../../shared/seats/types.ts";
 import { clip } from "../../shared/tickets/derive.ts";
 import { ProblemError } from "../problem.ts";
 import type { SeatLookup } from "./catalog.ts";
@@ -129,9 +130,15 @@ export interface PurchaseResult {
   readonly issued: IssueResult;
 }
 
-export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
-  const hold = await readOwnHold(s, i.seg, i.holdId);
-  // Refuse before touching the card what cannot succeed; the seat service re-checks all of it.
+/** A hold a confirm may still act on: live, or sold (a retry of the confirm that sold it). */
+type ConfirmableHold = Extract<HoldRecord, { state: "held" | "sold" }>;
+
+/** Refuses before touching the card what cannot succeed; the seat service re-checks all of it. */
+function refuseUnconfirmable(
+  s: Services,
+  i: PurchaseInput,
+  hold: HoldRecord,
+): asserts hold is ConfirmableHold {
   if (hold.state === "sold" && hold.confirm.key !== idemKey(i.seg, i.key)) {
     throw problem(
       409,
@@ -147,6 +154,11 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   if (hold.state === "held" && s.now() > hold.expiresAtMs + SKEW_MARGIN_MS) {
     throw problem(410, "hold-gone", "Hold no longer live", `hold ${i.holdId} expired`);
   }
+}
+
+export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
+  const hold = await readOwnHold(s, i.seg, i.holdId);
+  refuseUnconfirmable(s, i, hold);
   const { eventId, event, lookup, priced } = await priceHold(s, hold.seats, hold.state === "held");
   if (!priced.ok) {
     throw problem(
