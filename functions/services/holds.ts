@@ -142,7 +142,12 @@ export async function priceHold(
   const eventId = refs[0]?.eventId ?? "";
   const event = await readEvent(s, eventId);
   if (refuseCancelled && event.status === "cancelled") {
-    throw new ProblemError(409, "event-cancelled", "Event cancelled", `event ${eventId} is cancelled`);
+    throw new ProblemError(
+      409,
+      "event-cancelled",
+      "Event cancelled",
+      `event ${eventId} is cancelled`,
+    );
   }
   const seatIds = refs.map((r) => r.seatId);
   return { eventId, event, ...(await priceRefs(s, event, refs, seatIds)) };

@@ -26,9 +26,17 @@ import type { AuthVariables } from "../../auth/variables.ts";
 import { ProblemError } from "../../problem.ts";
 import { type Availability, takenSeats } from "../../services/availability.ts";
 import { type EventListEntry, getEvent, getPlanMeta, getPlanOf } from "../../services/catalog.ts";
-import { listPage } from "../../services/paging.ts";
 import type { Services } from "../../services/index.ts";
-import { CacheControlHeader, EtagHeader, json, PageQuery, pageOf, problems, validationHook } from "../api.ts";
+import { listPage } from "../../services/paging.ts";
+import {
+  CacheControlHeader,
+  EtagHeader,
+  json,
+  PageQuery,
+  pageOf,
+  problems,
+  validationHook,
+} from "../api.ts";
 
 /**
  * Event browsing for buyers: the programme, one event, and its seat map with live availability.

@@ -13,8 +13,8 @@ import {
 import { ticketQrSvg } from "../../../../shared/tickets/qr.ts";
 import type { Ticket } from "../../../../shared/tickets/sign.ts";
 import { ProblemError } from "../../../problem.ts";
-import { listPage } from "../../../services/paging.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
 import { formerKeysOf } from "../../../services/trust.ts";
 import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../../api.ts";

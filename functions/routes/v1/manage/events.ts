@@ -12,7 +12,6 @@ import { Money } from "../../../../shared/domain/money.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
 import { MAX_SEATS } from "../../../../shared/plans/limits.ts";
 import { type EventListEntry, readMany } from "../../../services/catalog.ts";
-import { listPage } from "../../../services/paging.ts";
 import {
   closeEventSales,
   createEvent,
@@ -23,7 +22,16 @@ import {
   updateEvent,
 } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
-import { EtagHeader, json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import { listPage } from "../../../services/paging.ts";
+import {
+  EtagHeader,
+  json,
+  jsonBody,
+  LocationHeader,
+  PageQuery,
+  pageOf,
+  problems,
+} from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 

@@ -4,10 +4,10 @@ import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts
 import { Money } from "../../../../shared/domain/money.ts";
 import { Order } from "../../../../shared/domain/order.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
-import { listPage } from "../../../services/paging.ts";
 import { readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
 import { paymentsFor } from "../../../services/payments.ts";
 import { refundOrderFlow, type StoredOrder } from "../../../services/refunds.ts";
 import { json, PageQuery, pageOf, problems } from "../../api.ts";
