@@ -70,6 +70,13 @@ function holdView(s: Services, holdId: string, rec: HoldRecord, total?: Money): 
 }
 
 export function holdRoutes(app: BuyerApp, s: Services) {
+  createHold(app, s);
+  getHold(app, s);
+  releaseHold(app, s);
+  confirmHold(app, s);
+}
+
+function createHold(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
@@ -103,7 +110,9 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       return c.json(view, 201);
     },
   );
+}
 
+function getHold(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -127,7 +136,9 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       return c.json(holdView(s, holdId, rec, total), 200);
     },
   );
+}
 
+function releaseHold(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "delete",
@@ -151,7 +162,9 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       return c.body(null, 204);
     },
   );
+}
 
+function confirmHold(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
