@@ -128,27 +128,15 @@ export async function readEvent(s: Services, eventId: string): Promise<Event> {
   return ev;
 }
 
-/**
- * Records that never change once sales started (plans) are read from this provider's own store
- * first; only keys it lacks (a write it missed) cost a quorum read, which also repairs them here.
- */
-async function readStable<T>(s: Services, keys: readonly string[]): Promise<(T | null)[]> {
-  if (keys.length === 0) return [];
-  const local = await s.store.localGetMany<T>(keys);
-  const missing = keys.filter((_, i) => local[i] === null);
-  if (missing.length === 0) return local;
-  const fetched = await s.store.getMany<T>(missing);
-  const byKey = new Map(missing.map((k, i) => [k, fetched[i] ?? null]));
-  return keys.map((k, i) => local[i] ?? byKey.get(k) ?? null);
-}
-
 /** The seats of `sectionIds` in the event's plan (sections and general-admission areas). */
 export async function lookupSeats(
   s: Services,
   planId: string,
   sectionIds: readonly string[],
 ): Promise<SeatLookup> {
-  const [meta] = await readStable<PlanMeta>(s, [planKey(planId)]);
+  // Plans never change once stored: this provider's copy will do, and a key it lacks (a write it
+  // missed) costs a quorum read, which also repairs it here.
+  const [meta] = await readMany<PlanMeta>(s, [planKey(planId)], "local");
   if (!meta) {
     throw new ProblemError(
       503,
@@ -167,7 +155,7 @@ export async function lookupSeats(
   const chunkKeys = sections.flatMap((sec) =>
     Array.from({ length: sec.chunks }, (_, n) => planChunkKey(planId, sec.id, n)),
   );
-  const chunks = await readStable<PlanChunk>(s, chunkKeys);
+  const chunks = await readMany<PlanChunk>(s, chunkKeys, "local");
   const seats = new Map<string, SeatInfo>();
   const sectionName = new Map(meta.sections.map((sec) => [sec.id, sec.name]));
   for (const chunk of chunks) {
