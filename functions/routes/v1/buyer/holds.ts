@@ -70,13 +70,13 @@ function holdView(s: Services, holdId: string, rec: HoldRecord, total?: Money): 
 }
 
 export function holdRoutes(app: BuyerApp, s: Services) {
-  createHold(app, s);
-  getHold(app, s);
-  releaseHold(app, s);
-  confirmHold(app, s);
+  createHoldRoute(app, s);
+  getHoldRoute(app, s);
+  releaseHoldRoute(app, s);
+  confirmHoldRoute(app, s);
 }
 
-function createHold(app: BuyerApp, s: Services) {
+function createHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
@@ -112,7 +112,7 @@ function createHold(app: BuyerApp, s: Services) {
   );
 }
 
-function getHold(app: BuyerApp, s: Services) {
+function getHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -138,7 +138,7 @@ function getHold(app: BuyerApp, s: Services) {
   );
 }
 
-function releaseHold(app: BuyerApp, s: Services) {
+function releaseHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "delete",
@@ -164,7 +164,7 @@ function releaseHold(app: BuyerApp, s: Services) {
   );
 }
 
-function confirmHold(app: BuyerApp, s: Services) {
+function confirmHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",

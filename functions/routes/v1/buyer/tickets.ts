@@ -51,6 +51,12 @@ function clusterKeys(s: Services) {
 }
 
 export function ticketRoutes(app: BuyerApp, s: Services) {
+  listMyTicketsRoute(app, s);
+  exportMyTicketsRoute(app, s);
+  getTicketQrCodeRoute(app, s);
+}
+
+function listMyTicketsRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -82,7 +88,9 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       );
     },
   );
+}
 
+function exportMyTicketsRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -141,7 +149,9 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       return c.json(TicketExport.parse(file), 200);
     },
   );
+}
 
+function getTicketQrCodeRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",

@@ -78,6 +78,15 @@ const EventSummarySchema = z
 const withEtag = { headers: z.object({ etag: EtagHeader }) };
 
 export function eventRoutes(app: ManageApp, s: Services) {
+  createEventRoute(app, s);
+  listManagedEventsRoute(app, s);
+  getManagedEventRoute(app, s);
+  updateEventRoute(app, s);
+  salesActionRoutes(app, s);
+  getEventSummaryRoute(app, s);
+}
+
+function createEventRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
@@ -106,7 +115,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json(event, 201);
     },
   );
+}
 
+function listManagedEventsRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -135,7 +146,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json({ ...page, items }, 200);
     },
   );
+}
 
+function getManagedEventRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -158,7 +171,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json(e, 200);
     },
   );
+}
 
+function updateEventRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "patch",
@@ -191,7 +206,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json(e, 200);
     },
   );
+}
 
+function salesActionRoutes(app: ManageApp, s: Services) {
   for (const [action, operationId, run, summary] of [
     [
       "open-sales",
@@ -225,7 +242,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       },
     );
   }
+}
 
+function getEventSummaryRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
