@@ -4,6 +4,7 @@ import type { SeatTimings } from "../../shared/seats/changes.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { HOLD_ROUNDS, type SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
+import { downStore as down } from "../support/broken-stores.ts";
 import { type Change, type Faults, seatCluster } from "../support/seat-cluster.ts";
 
 /**
@@ -354,15 +355,7 @@ describe("SeatService under single-step faults", () => {
     const id = await holdId(local, "u1", "k1", ["a1"]);
     // Another provider releases the hold while this provider's store is away.
     const [a0, a1, a2] = c.acceptors;
-    const away: AcceptorPort = {
-      prepare: () => Promise.reject(new Error("down")),
-      accept: () => Promise.reject(new Error("down")),
-      deleteIf: () => Promise.reject(new Error("down")),
-      read: () => Promise.reject(new Error("down")),
-      scan: () => Promise.reject(new Error("down")),
-      ping: () => Promise.reject(new Error("down")),
-    };
-    const other = c.provider({}, [away, a1!, a2!]);
+    const other = c.provider({}, [down, a1!, a2!]);
     expect(await other.release("u1", id)).toMatchObject({ ok: true });
     expect(a0).toBeDefined();
     const mine = await local.seats(ev, [seat("a1")]);
