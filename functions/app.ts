@@ -12,6 +12,7 @@ import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
 import { ACCEPTOR_PATH } from "./peers/wire.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
 import { antiEntropyRoutes } from "./routes/anti-entropy.ts";
+import { validationHook } from "./routes/api.ts";
 import { apiDocument, docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { idpRoutes } from "./routes/idp.ts";
@@ -55,20 +56,8 @@ export function createApp(hostDeps: AppDeps) {
   const { deps, audit } = withAudit(withMembership(hostDeps));
   const services = createServices(deps);
   const now = deps.now ?? Date.now;
-  const app = new OpenAPIHono({
-    // Schema failures at the edge become one problem+json listing every issue.
-    defaultHook: (result) => {
-      if (!result.success) {
-        throw new ProblemError(400, "validation", "Invalid request", undefined, {
-          errors: result.error.issues.map((i) => ({
-            path: `/${i.path.map(String).join("/")}`,
-            code: i.code,
-            message: i.message,
-          })),
-        });
-      }
-    },
-  });
+  // Schema failures at the edge become one problem+json listing every issue.
+  const app = new OpenAPIHono({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: "x-request-id" }));
   app.use(

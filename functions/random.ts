@@ -1,3 +1,5 @@
+import { toBase64Url } from "../shared/crypto/base64.ts";
+
 /**
  * The one source of randomness of the app: Web Crypto on every runtime. Math.random is predictable
  * (its state can be recovered from a few outputs), so nothing here or in the services uses it, not
@@ -12,4 +14,9 @@ export function randomBytes(n: number): Uint8Array {
 /** Uniform in [0, 1) with 32 bits of resolution, for backoff jitter. */
 export function randomFraction(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
+}
+
+/** A fresh entity id: a prefix naming the kind plus 96 random bits (base64url), never reused. */
+export function newEntityId(prefix: string): string {
+  return `${prefix}${toBase64Url(randomBytes(12))}`;
 }

@@ -5,16 +5,12 @@ import type { Venue } from "../../shared/domain/venue.ts";
 import { type BackupCheckIn, type BackupSeat, writeBackup } from "../../shared/formats/backup.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import { normalizeTrust, toClusterKeys } from "../../shared/tickets/trust.ts";
-import {
-  availabilityOf,
-  type EventListEntry,
-  getPlanOf,
-  type PlanMeta,
-  readMany,
-  scanPages,
-} from "./catalog.ts";
+import { availabilityOf } from "./availability.ts";
+import { type EventListEntry, getPlanOf, readMany } from "./catalog.ts";
 import type { AdmissionRecord, LegacyCheckIn } from "./door.ts";
 import type { Services } from "./index.ts";
+import { scanPages } from "./paging.ts";
+import type { PlanMeta } from "./plan-chunks.ts";
 import type { StoredOrder } from "./refunds.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { formerKeysOf } from "./trust.ts";

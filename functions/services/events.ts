@@ -23,20 +23,14 @@ import { splitProceeds } from "../../shared/payments/split.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
-import {
-  eventListEntry,
-  getEvent,
-  getPlanMeta,
-  getPlanOf,
-  newEntityId,
-  readMany,
-  retryingChange,
-  scanPages,
-  takenSeats,
-} from "./catalog.ts";
+import { newEntityId } from "../random.ts";
+import { takenSeats } from "./availability.ts";
+import { eventListEntry, getEvent, getPlanMeta, getPlanOf, readMany } from "./catalog.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
+import { scanPages } from "./paging.ts";
 import type { StoredOrder } from "./refunds.ts";
+import { retryingChange } from "./store.ts";
 import { checkPlanRef, checkVenueRef, notFound, unprocessable } from "./venues.ts";
 
 /**

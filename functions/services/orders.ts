@@ -1,15 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
-import type { Event } from "../../shared/domain/event.ts";
 import { BUYER_ID_PATTERN, Id } from "../../shared/domain/ids.ts";
-import {
-  buyerOrderKey,
-  eventOrderKey,
-  holdKey,
-  idemKey,
-  orderKey,
-  parseSeatKey,
-} from "../../shared/domain/keys.ts";
+import { buyerOrderKey, eventOrderKey, idemKey, orderKey } from "../../shared/domain/keys.ts";
 import { Money } from "../../shared/domain/money.ts";
 import {
   type CardInput,
@@ -18,14 +10,14 @@ import {
   Order,
   type OrderSeat,
 } from "../../shared/domain/order.ts";
-import { priceSeats } from "../../shared/domain/pricing.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX, splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { clip } from "../../shared/tickets/derive.ts";
 import { ProblemError } from "../problem.ts";
-import { lookupSeats, readEvent, type SeatLookup } from "../routes/v1/buyer/catalog-read.ts";
+import type { SeatLookup } from "./catalog.ts";
+import { priceHold, readOwnHold } from "./holds.ts";
 import type { Services } from "./index.ts";
 import { paymentsFor } from "./payments.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";
@@ -71,21 +63,9 @@ const problem = (
     status === 503 ? { "retry-after": String(RETRY_AFTER_S) } : {},
   );
 
-export const holdNotFound = (holdId: string) =>
-  problem(404, "not-found", "Not Found", `hold ${holdId} does not exist or is not yours`);
-
 /** The buyer id an order records: the `sub` itself when it fits the Order schema, else its hash. */
 export function orderBuyerId(sub: string, seg: string): string {
   return BUYER_ID_PATTERN.test(sub) ? sub : seg;
-}
-
-/** Reads a hold record linearizably (read-only: the purchase re-checks it in its own change);
- * someone else's (or none) is a 404. */
-export async function readOwnHold(s: Services, seg: string, holdId: string): Promise<HoldRecord> {
-  const hold = await s.store.read<HoldRecord>(holdKey(holdId));
-  if (hold === null || (hold.state !== "expired" && hold.caller !== seg))
-    throw holdNotFound(holdId);
-  return hold;
 }
 
 /** Idempotency key handed to the payment processor: one per (buyer, request key). */
@@ -150,9 +130,15 @@ export interface PurchaseResult {
   readonly issued: IssueResult;
 }
 
-export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
-  const hold = await readOwnHold(s, i.seg, i.holdId);
-  // Refuse before touching the card what cannot succeed; the seat service re-checks all of it.
+/** A hold a confirm may still act on: live, or sold (a retry of the confirm that sold it). */
+type ConfirmableHold = Extract<HoldRecord, { state: "held" | "sold" }>;
+
+/** Refuses before touching the card what cannot succeed; the seat service re-checks all of it. */
+function refuseUnconfirmable(
+  s: Services,
+  i: PurchaseInput,
+  hold: HoldRecord,
+): asserts hold is ConfirmableHold {
   if (hold.state === "sold" && hold.confirm.key !== idemKey(i.seg, i.key)) {
     throw problem(
       409,
@@ -168,18 +154,12 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   if (hold.state === "held" && s.now() > hold.expiresAtMs + SKEW_MARGIN_MS) {
     throw problem(410, "hold-gone", "Hold no longer live", `hold ${i.holdId} expired`);
   }
-  const refs = hold.seats.map(parseSeatKey);
-  const eventId = refs[0]?.eventId ?? "";
-  const event: Event = await readEvent(s, eventId);
-  if (hold.state === "held" && event.status === "cancelled") {
-    throw problem(409, "event-cancelled", "Event cancelled", `event ${eventId} is cancelled`);
-  }
-  const lookup = await lookupSeats(s, event.planId, [...new Set(refs.map((r) => r.sectionId))]);
-  const priced = priceSeats(
-    event,
-    lookup,
-    refs.map((r) => r.seatId),
-  );
+}
+
+export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
+  const hold = await readOwnHold(s, i.seg, i.holdId);
+  refuseUnconfirmable(s, i, hold);
+  const { eventId, event, lookup, priced } = await priceHold(s, hold.seats, hold.state === "held");
   if (!priced.ok) {
     throw problem(
       422,

@@ -5,10 +5,10 @@ import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
 import { forgetHolds } from "../../shared/seats/changes.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { errorText, ProblemError } from "../problem.ts";
-import { retryingChange } from "./catalog.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./orders.ts";
+import { retryingChange } from "./store.ts";
 import { notFound } from "./venues.ts";
 
 /**

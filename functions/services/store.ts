@@ -4,6 +4,7 @@ import type { ScanPage } from "../../shared/quorum/messages.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
+import type { Services } from "./index.ts";
 
 /** What a 503 tells a client: the quorum is short right now; retrying soon, anywhere, is safe. */
 export const RETRY_AFTER_S = 2;
@@ -200,4 +201,27 @@ function itemsOf<T>(page: ScanPage): { items: { key: string; value: T }[]; curso
 
 function isAbort<T>(r: Update<T>): r is { readonly abort: unknown } {
   return typeof r === "object" && r !== null && !Array.isArray(r) && "abort" in r;
+}
+
+/**
+ * Re-runs of a change whose outcome came back unknown. The quorum's one-round-trip fast path
+ * reports "unknown" when a writer on another provider overtook an accept that may have landed on
+ * one store; every change function of these services is idempotent (a re-run on its own earlier
+ * effect writes the same or reports it as done), so re-running it settles the outcome.
+ */
+export const CHANGE_RETRIES = 3;
+
+export async function retryingChange<T>(
+  s: Services,
+  keys: readonly string[],
+  f: (cur: (T | null)[]) => Update<(T | null)[]>,
+): Promise<{ ok: true; values: (T | null)[] } | { ok: false; reason: unknown }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await s.store.change<T>(keys, f);
+    } catch (e) {
+      const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
+      if (!unknown || attempt >= CHANGE_RETRIES) throw e;
+    }
+  }
 }

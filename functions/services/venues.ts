@@ -10,15 +10,8 @@ import {
 import { importPretixPlan } from "../../shared/plans/pretix.ts";
 import { validatePlan } from "../../shared/plans/validate.ts";
 import { ProblemError } from "../problem.ts";
-import {
-  chunkPlan,
-  getPlanMeta,
-  newEntityId,
-  PLAN_CHUNK_BYTES_MAX,
-  type PlanMeta,
-  readOne,
-  retryingChange,
-} from "./catalog.ts";
+import { newEntityId } from "../random.ts";
+import { getPlanMeta, readOne } from "./catalog.ts";
 import {
   bodyHash,
   IN_FLIGHT_MS,
@@ -28,6 +21,8 @@ import {
   type TheaterIdemRecord,
 } from "./idempotency.ts";
 import type { Services } from "./index.ts";
+import { chunkPlan, PLAN_CHUNK_BYTES_MAX, type PlanMeta } from "./plan-chunks.ts";
+import { retryingChange } from "./store.ts";
 
 /**
  * Plans and venues of a theatre. Every write goes through the quorum; a theatre only ever sees its

@@ -61,7 +61,8 @@ export interface CalmHttpFigures {
   readonly purchases: number;
   readonly holdMs: number;
   readonly confirmMs: number;
-  /** Each operation over its provider's calm t2 (measureCalm), then the median. */
+  /** Each operation over its provider's calm t2 (the backend's, from measureCalm), then the
+   * median. */
   readonly holdT2: number;
   readonly confirmT2: number;
   /** Operations that did not succeed (they are left out of the medians). */
@@ -74,7 +75,6 @@ export async function measureCalmHttp(
   backend: SaleBackend,
   eventId: string,
   seats: readonly SeatRef[],
-  t2Of: (p: ProviderId) => number | undefined,
   purchases = CALM_PURCHASES,
 ): Promise<CalmHttpFigures> {
   const hold: { ms: number; t2: number }[] = [];
@@ -83,20 +83,19 @@ export async function measureCalmHttp(
   const n = Math.min(purchases, seats.length);
   for (let i = 0; i < n; i++) {
     const at = backend.providers[i % backend.providers.length]!;
-    const t2 = t2Of(at) ?? Number.NaN;
     const buyer = await backend.buyer(900_000 + i);
     const h = await backend.hold(at, buyer, `calm-h-${eventId}-${i}`, eventId, [seats[i]!]);
     if (!h.outcome.ok) {
       failed++;
       continue;
     }
-    hold.push({ ms: h.measure.latencyMs, t2 });
+    hold.push({ ms: h.measure.latencyMs, t2: h.measure.t2Ms ?? Number.NaN });
     const c = await backend.confirm(at, buyer, `calm-c-${eventId}-${i}`, h.outcome.value.holdId);
     if (!c.outcome.ok) {
       failed++;
       continue;
     }
-    confirm.push({ ms: c.measure.latencyMs, t2 });
+    confirm.push({ ms: c.measure.latencyMs, t2: c.measure.t2Ms ?? Number.NaN });
   }
   const ms = (xs: { ms: number }[]) => round(median(xs.map((x) => x.ms)), 1);
   const inT2 = (xs: { ms: number; t2: number }[]) =>

@@ -218,16 +218,17 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     const calm = await measureCalm(coords, runTag, o.calmChanges);
     takeSamples(coords);
     o.log(`calm: ${JSON.stringify(calm)}`);
+    // One HTTP backend for the calm purchases and the sale: it reports each provider's calm t2.
+    const httpBackend = new HttpBackend(wan, (p) => calm[p]?.t2Ms);
     let calmHttp: CalmHttpFigures | undefined;
     if (o.http !== false) {
       const purchases = o.calmPurchases ?? CALM_PURCHASES;
       const layout = layoutFor(purchases);
       const calmEvent = await createEvent(wan, layout, `c${runTag}`);
       calmHttp = await measureCalmHttp(
-        new HttpBackend(wan, (p) => calm[p]?.t2Ms),
+        httpBackend,
         calmEvent,
         [...new SeatBoard(layout).all()],
-        (p) => calm[p]?.t2Ms,
         purchases,
       );
       o.log(`calm HTTP: ${JSON.stringify(calmHttp)}`);
@@ -260,8 +261,7 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     if (o.http !== false) {
       o.log("HTTP sale through the public API (event created with the management API)...");
       const httpEvent = await createEvent(wan, layoutFor(o.httpSeats), `h${runTag}`);
-      const backend = new HttpBackend(wan, (p) => calm[p]?.t2Ms);
-      const h = await sell(o, backend, httpEvent, {
+      const h = await sell(o, httpBackend, httpEvent, {
         seats: o.httpSeats,
         buyers: o.httpBuyers,
         maxMs: o.maxHttpSaleMs,

@@ -1,57 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { seatKeys } from "../../shared/domain/keys.ts";
-import type { ChangeOutcome } from "../../shared/quorum/client.ts";
-import { QuorumClient } from "../../shared/quorum/client.ts";
+import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
-import { SeatService } from "../../shared/seats/service.ts";
-import { MemoryAcceptor } from "../../shared/storage/memory.ts";
-import type { AcceptorPort } from "../../shared/storage/ports.ts";
+import type { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import { downStore as down } from "../support/broken-stores.ts";
+import { seatCluster } from "../support/seat-cluster.ts";
 
-/** Three in-memory stores, a shared hand-set clock, and providers over them. `flaky` makes the
- * first `flaky` changes of a provider come back with that status without running. */
+/** The shared seat cluster; `flaky` makes a provider's first changes come back with a status
+ * without running. */
 function cluster() {
-  const acceptors: AcceptorPort[] = [
-    new MemoryAcceptor(),
-    new MemoryAcceptor(),
-    new MemoryAcceptor(),
-  ];
-  let clock = 1_000_000;
-  let n = 0;
-  const provider = (flaky: { status: "unknown" | "unavailable"; times: number } | null = null) => {
-    let seed = 7 + n;
-    const random = () => {
-      seed = (seed * 48271) % 2147483647;
-      return seed / 2147483647;
-    };
-    const client = new QuorumClient({
-      acceptors,
-      proposerId: `p${n++}`,
-      now: () => clock,
-      random,
-      sleep: async () => {},
-      timeoutMs: 20,
-    });
-    if (flaky) {
-      let left = flaky.times;
-      const change = client.change.bind(client);
-      client.change = (async (keys, f) => {
-        if (left-- > 0) return { status: flaky.status, reason: "flaky" } as ChangeOutcome<never>;
-        return change(keys, f);
-      }) as typeof client.change;
-    }
-    const randomBytes = (k: number) => Uint8Array.from({ length: k }, () => (random() * 256) | 0);
-    return new SeatService(client, { now: () => clock, randomBytes });
-  };
-  return {
-    acceptors,
-    provider,
-    advance: (ms: number) => {
-      clock += ms;
-    },
-    now: () => clock,
-  };
+  const c = seatCluster();
+  const provider = (flaky: { status: "unknown" | "unavailable"; times: number } | null = null) =>
+    c.provider(flaky ? { flaky } : {});
+  return { ...c, provider };
 }
 
 const seats = (...ids: string[]) => ids.map((s) => ({ section: s[0]!, seatId: s }));

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { holdKey, idemKey } from "../../shared/domain/keys.ts";
-import type { ChangeOutcome, GetOutcome } from "../../shared/quorum/client.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
-import { HOLD_ROUNDS, SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
-import type { Register } from "../../shared/seats/types.ts";
-import { MemoryAcceptor } from "../../shared/storage/memory.ts";
+import { HOLD_ROUNDS, type SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
+import { downStore as down } from "../support/broken-stores.ts";
+import { type Change, type Faults, seatCluster } from "../support/seat-cluster.ts";
 
 /**
  * What the seat service answers when one of its steps, and only that one, fails or races: the
@@ -15,70 +14,13 @@ import type { AcceptorPort } from "../../shared/storage/ports.ts";
  * survivors these kill). A provider's client runs every call through `faults`, which may answer
  * in its place, run it and then answer otherwise (an outcome lost after the fact), or act first.
  */
-type Change = ChangeOutcome<Register>;
-type Get = GetOutcome<Register>;
-interface Faults {
-  change?: (keys: readonly string[], run: () => Promise<Change>) => Promise<Change>;
-  get?: (keys: readonly string[], run: () => Promise<Get>) => Promise<Get>;
-}
 
+/** The shared seat cluster, its providers taking the fault hooks (and their stores) directly. */
 function cluster(timings?: SeatTimings) {
-  const acceptors: AcceptorPort[] = [
-    new MemoryAcceptor(),
-    new MemoryAcceptor(),
-    new MemoryAcceptor(),
-  ];
-  let clock = 1_000_000;
-  let n = 0;
-  /** Every change and read any provider made, in order. */
-  const log: { op: "change" | "get"; keys: readonly string[] }[] = [];
-  const provider = (faults: Faults = {}, stores: AcceptorPort[] = acceptors) => {
-    let seed = 17 + n;
-    const random = () => {
-      seed = (seed * 48271) % 2147483647;
-      return seed / 2147483647;
-    };
-    const client = new QuorumClient({
-      acceptors: stores,
-      proposerId: `p${n++}`,
-      now: () => clock,
-      random,
-      sleep: async () => {},
-      timeoutMs: 20,
-    });
-    // The service sees a client whose every call goes through `faults`; the client's own inner
-    // calls (a quorum read's write-back) do not.
-    const seen = {
-      change: (async (keys, f) => {
-        log.push({ op: "change", keys });
-        const run = () => client.change(keys, f) as Promise<Change>;
-        return faults.change ? faults.change(keys, run) : run();
-      }) as QuorumClient["change"],
-      get: (async (keys, opts) => {
-        log.push({ op: "get", keys });
-        const run = () => client.get(keys, opts) as Promise<Get>;
-        return faults.get ? faults.get(keys, run) : run();
-      }) as QuorumClient["get"],
-    } as QuorumClient;
-    const randomBytes = (k: number) => Uint8Array.from({ length: k }, () => (random() * 256) | 0);
-    return new SeatService(seen, {
-      now: () => clock,
-      randomBytes,
-      ...(timings ? { timings } : {}),
-    });
-  };
-  return {
-    acceptors,
-    provider,
-    log,
-    advance: (ms: number) => {
-      clock += ms;
-    },
-    now: () => clock,
-    /** Changes made since `from` whose keys include `key`. */
-    changesOn: (key: string, from = 0) =>
-      log.slice(from).filter((c) => c.op === "change" && c.keys.includes(key)).length,
-  };
+  const c = seatCluster(timings);
+  const provider = (faults: Faults = {}, stores?: AcceptorPort[]) =>
+    c.provider({ faults, ...(stores ? { stores } : {}) });
+  return { ...c, provider };
 }
 
 const ev = "ev";
@@ -403,15 +345,7 @@ describe("SeatService under single-step faults", () => {
     const id = await holdId(local, "u1", "k1", ["a1"]);
     // Another provider releases the hold while this provider's store is away.
     const [a0, a1, a2] = c.acceptors;
-    const away: AcceptorPort = {
-      prepare: () => Promise.reject(new Error("down")),
-      accept: () => Promise.reject(new Error("down")),
-      deleteIf: () => Promise.reject(new Error("down")),
-      read: () => Promise.reject(new Error("down")),
-      scan: () => Promise.reject(new Error("down")),
-      ping: () => Promise.reject(new Error("down")),
-    };
-    const other = c.provider({}, [away, a1!, a2!]);
+    const other = c.provider({}, [down, a1!, a2!]);
     expect(await other.release("u1", id)).toMatchObject({ ok: true });
     expect(a0).toBeDefined();
     const mine = await local.seats(ev, [seat("a1")]);

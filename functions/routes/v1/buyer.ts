@@ -1,27 +1,15 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AuthVariables } from "../../auth/variables.ts";
-import { ProblemError } from "../../problem.ts";
 import type { Services } from "../../services/index.ts";
+import { validationHook } from "../api.ts";
 import { holdRoutes } from "./buyer/holds.ts";
 import { orderRoutes } from "./buyer/orders.ts";
 import { ticketRoutes } from "./buyer/tickets.ts";
 
 /** Buyer API (/v1/events/{id}/holds, /v1/holds, /v1/me/orders, /v1/me/tickets, ticket QR codes). */
 export function buyerRoutes(s: Services) {
-  const app = new OpenAPIHono<{ Variables: AuthVariables }>({
-    // Validation runs in the app that registered the route: same one-problem answer as app.ts.
-    defaultHook: (result) => {
-      if (!result.success) {
-        throw new ProblemError(400, "validation", "Invalid request", undefined, {
-          errors: result.error.issues.map((i) => ({
-            path: `/${i.path.map(String).join("/")}`,
-            code: i.code,
-            message: i.message,
-          })),
-        });
-      }
-    },
-  });
+  // Validation runs in the app that registered the route: same one-problem answer as app.ts.
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   holdRoutes(app, s);
   orderRoutes(app, s);
   ticketRoutes(app, s);

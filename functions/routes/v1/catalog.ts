@@ -24,16 +24,10 @@ import { MAX_SEATS_PER_HOLD } from "../../../shared/seats/changes.ts";
 import { optionalBuyer } from "../../auth/buyer.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
 import { ProblemError } from "../../problem.ts";
-import {
-  type Availability,
-  type EventListEntry,
-  getEvent,
-  getPlanMeta,
-  getPlanOf,
-  listPage,
-  takenSeats,
-} from "../../services/catalog.ts";
+import { type Availability, takenSeats } from "../../services/availability.ts";
+import { type EventListEntry, getEvent, getPlanMeta, getPlanOf } from "../../services/catalog.ts";
 import type { Services } from "../../services/index.ts";
+import { listPage } from "../../services/paging.ts";
 import {
   CacheControlHeader,
   EtagHeader,
@@ -42,7 +36,7 @@ import {
   pageOf,
   problems,
   validationHook,
-} from "./manage/common.ts";
+} from "../api.ts";
 
 /**
  * Event browsing for buyers: the programme, one event, and its seat map with live availability.

@@ -6,7 +6,7 @@ import { requireScope, theaterAuth } from "../../auth/theater.ts";
 import type { AuthVariables } from "../../auth/variables.ts";
 import { doorCheck } from "../../services/door.ts";
 import type { Services } from "../../services/index.ts";
-import { problems, validationHook } from "./manage/common.ts";
+import { problems, validationHook } from "../api.ts";
 
 /**
  * Door check: a theater's scanner posts what it read (the General JSON ticket or the compact

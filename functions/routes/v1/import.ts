@@ -10,7 +10,7 @@ import { limitBody } from "../../middleware/body-limit.ts";
 import { importBuyerTickets } from "../../services/buyer-import.ts";
 import { IMPORT_BYTES_MAX, importBackup } from "../../services/import.ts";
 import type { Services } from "../../services/index.ts";
-import { problems, validationHook } from "./manage/common.ts";
+import { problems, validationHook } from "../api.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./manage/idempotency.ts";
 
 /**

@@ -1,17 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { checkSale } from "../../../../shared/domain/event.ts";
 import { Id, Instant } from "../../../../shared/domain/ids.ts";
 import { parseSeatKey } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { CardInput } from "../../../../shared/domain/order.ts";
-import { priceSeats } from "../../../../shared/domain/pricing.ts";
 import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
 import type { HoldRecord } from "../../../../shared/seats/types.ts";
-import { ProblemError } from "../../../problem.ts";
+import { holdTotal, placeHold, readOwnHold } from "../../../services/holds.ts";
 import type { Services } from "../../../services/index.ts";
-import { confirmPurchase, readOwnHold, StoredOrder } from "../../../services/orders.ts";
-import { json, jsonBody, LocationHeader, problems } from "../manage/common.ts";
-import { lookupSeats, readEvent } from "./catalog-read.ts";
+import { confirmPurchase, StoredOrder } from "../../../services/orders.ts";
+import { seatProblem, seatRefOf } from "../../../services/seat-problem.ts";
+import { json, jsonBody, LocationHeader, problems } from "../../api.ts";
 import {
   BUYER_SECURITY,
   BUYER_TAG,
@@ -20,8 +18,6 @@ import {
   IdemHeaders,
   me,
   SeatRefSchema,
-  seatProblem,
-  seatRefOf,
 } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 
@@ -55,13 +51,6 @@ const PurchaseView = z
 const EventParams = z.object({ eventId: Id.openapi({ param: { name: "eventId", in: "path" } }) });
 const HoldParams = z.object({ holdId: Id.openapi({ param: { name: "holdId", in: "path" } }) });
 
-const SALE_STATUS = {
-  not_visible: 404,
-  not_on_sale: 409,
-  sales_not_open_yet: 409,
-  sales_closed: 409,
-} as const;
-
 /** What a hold record shows its owner (a held record past its expiry reads as expired). */
 function holdView(s: Services, holdId: string, rec: HoldRecord, total?: Money): HoldView {
   const seats = (rec.seats ?? []).map(seatRefOf);
@@ -81,6 +70,13 @@ function holdView(s: Services, holdId: string, rec: HoldRecord, total?: Money): 
 }
 
 export function holdRoutes(app: BuyerApp, s: Services) {
+  createHoldRoute(app, s);
+  getHoldRoute(app, s);
+  releaseHoldRoute(app, s);
+  confirmHoldRoute(app, s);
+}
+
+function createHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
@@ -101,75 +97,22 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       const { eventId } = c.req.valid("param");
       const key = c.req.valid("header")["idempotency-key"];
       const { seats } = c.req.valid("json");
-      const event = await readEvent(s, eventId);
-      const sale = checkSale(event, sub, s.now());
-      if (!sale.ok) {
-        if (sale.code === "not_visible") {
-          throw new ProblemError(
-            404,
-            "not-found",
-            "Not Found",
-            `event ${eventId} does not exist or is not visible to you`,
-          );
-        }
-        throw new ProblemError(
-          SALE_STATUS[sale.code],
-          sale.code.replaceAll("_", "-"),
-          "Not on sale",
-          sale.message,
-        );
-      }
-      const lookup = await lookupSeats(s, event.planId, [
-        ...new Set(seats.map((x) => x.sectionId)),
-      ]);
-      const unknown = seats.filter((x) => lookup.get(x.seatId)?.sectionId !== x.sectionId);
-      if (unknown.length > 0) {
-        throw new ProblemError(
-          422,
-          "unknown-seats",
-          "Unknown seats",
-          "the plan has no such seats",
-          {
-            seats: unknown,
-            errors: unknown.map((x) => ({
-              path: "/seats",
-              code: "unknown_seat",
-              message: `no seat ${x.sectionId}/${x.seatId}`,
-            })),
-          },
-        );
-      }
-      const priced = priceSeats(event, lookup, [...new Set(seats.map((x) => x.seatId))]);
-      if (!priced.ok) {
-        throw new ProblemError(
-          422,
-          "unpriceable",
-          "Seats cannot be bought",
-          priced.errors.map((e) => e.message).join("; "),
-          { errors: priced.errors },
-        );
-      }
-      const r = await s.seats.hold(seg, key, {
-        eventId,
-        seats: seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
-        ...(event.maxSeatsPerBuyer === undefined
-          ? {}
-          : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
-      });
-      if (!r.ok) throw seatProblem(r.code, r.detail);
+      const { hold, total } = await placeHold(s, { sub, seg, key, eventId, seats });
       const view: HoldView = {
-        holdId: r.value.holdId,
+        holdId: hold.holdId,
         eventId,
-        seats: r.value.seats.map(seatRefOf),
+        seats: hold.seats.map(seatRefOf),
         state: "held",
-        expiresAt: new Date(r.value.expiresAtMs).toISOString(),
-        total: priced.total,
+        expiresAt: new Date(hold.expiresAtMs).toISOString(),
+        total,
       };
-      c.header("location", `/v1/holds/${r.value.holdId}`);
+      c.header("location", `/v1/holds/${hold.holdId}`);
       return c.json(view, 201);
     },
   );
+}
 
+function getHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -189,24 +132,13 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       // An expired tombstone carries no owner: never show it to anyone.
       if (rec.state === "expired")
         throw seatProblem("not-found", `hold ${holdId} does not exist or is not yours`);
-      let total: Money | undefined;
-      const refs = (rec.seats ?? []).map(parseSeatKey);
-      if (refs[0]) {
-        const event = await readEvent(s, refs[0].eventId);
-        const lookup = await lookupSeats(s, event.planId, [
-          ...new Set(refs.map((r) => r.sectionId)),
-        ]);
-        const priced = priceSeats(
-          event,
-          lookup,
-          refs.map((r) => r.seatId),
-        );
-        if (priced.ok) total = priced.total;
-      }
+      const total = await holdTotal(s, rec);
       return c.json(holdView(s, holdId, rec, total), 200);
     },
   );
+}
 
+function releaseHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "delete",
@@ -230,7 +162,9 @@ export function holdRoutes(app: BuyerApp, s: Services) {
       return c.body(null, 204);
     },
   );
+}
 
+function confirmHoldRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",

@@ -4,11 +4,11 @@ import { orderKey, scanPrefix, ticketKey } from "../../../../shared/domain/keys.
 import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
 import { orderSeatKey, ticketIdFor } from "../../../../shared/tickets/derive.ts";
 import { ProblemError } from "../../../problem.ts";
-import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import { type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
+import { listPage } from "../../../services/paging.ts";
 import { issueTickets, type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
-import { json, PageQuery, pageOf, problems } from "../manage/common.ts";
+import { json, PageQuery, pageOf, problems } from "../../api.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 

@@ -13,11 +13,11 @@ import {
 import { ticketQrSvg } from "../../../../shared/tickets/qr.ts";
 import type { Ticket } from "../../../../shared/tickets/sign.ts";
 import { ProblemError } from "../../../problem.ts";
-import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
 import { formerKeysOf } from "../../../services/trust.ts";
-import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../manage/common.ts";
+import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../../api.ts";
 import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 
@@ -51,6 +51,12 @@ function clusterKeys(s: Services) {
 }
 
 export function ticketRoutes(app: BuyerApp, s: Services) {
+  listMyTicketsRoute(app, s);
+  exportMyTicketsRoute(app, s);
+  getTicketQrCodeRoute(app, s);
+}
+
+function listMyTicketsRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -82,7 +88,9 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       );
     },
   );
+}
 
+function exportMyTicketsRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -141,7 +149,9 @@ export function ticketRoutes(app: BuyerApp, s: Services) {
       return c.json(TicketExport.parse(file), 200);
     },
   );
+}
 
+function getTicketQrCodeRoute(app: BuyerApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",

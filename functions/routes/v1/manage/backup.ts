@@ -4,25 +4,16 @@ import { int64, SAFE_INT_MAX } from "../../../../shared/domain/bounds.ts";
 import { Id, Instant } from "../../../../shared/domain/ids.ts";
 import { BACKUP_FORMAT_VERSION } from "../../../../shared/formats/backup.ts";
 import { ProblemError } from "../../../problem.ts";
+import { newEntityId } from "../../../random.ts";
 import {
   readBackupManifest,
   storeBackup,
   storedBackupParts,
   theaterBackup,
 } from "../../../services/backup.ts";
-import { newEntityId } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
-import {
-  ContentDispositionHeader,
-  json,
-  LocationHeader,
-  MANAGE_TAG,
-  type ManageApp,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { ContentDispositionHeader, json, LocationHeader, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 
 /** Scopes a backup needs: it carries venues, events and orders (with their buyers). */
 const BACKUP_SCOPES = ["venues", "events", "orders"];

@@ -11,7 +11,7 @@ import { eventKey, scanPrefix } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
 import { MAX_SEATS } from "../../../../shared/plans/limits.ts";
-import { type EventListEntry, listPage, readMany } from "../../../services/catalog.ts";
+import { type EventListEntry, readMany } from "../../../services/catalog.ts";
 import {
   closeEventSales,
   createEvent,
@@ -22,20 +22,17 @@ import {
   updateEvent,
 } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
 import {
   EtagHeader,
   json,
   jsonBody,
   LocationHeader,
-  MANAGE_TAG,
-  type ManageApp,
   PageQuery,
   pageOf,
   problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+} from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 export const EventParams = z.object({
@@ -81,6 +78,15 @@ const EventSummarySchema = z
 const withEtag = { headers: z.object({ etag: EtagHeader }) };
 
 export function eventRoutes(app: ManageApp, s: Services) {
+  createEventRoute(app, s);
+  listManagedEventsRoute(app, s);
+  getManagedEventRoute(app, s);
+  updateEventRoute(app, s);
+  salesActionRoutes(app, s);
+  getEventSummaryRoute(app, s);
+}
+
+function createEventRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "post",
@@ -109,7 +115,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json(event, 201);
     },
   );
+}
 
+function listManagedEventsRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -138,7 +146,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json({ ...page, items }, 200);
     },
   );
+}
 
+function getManagedEventRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",
@@ -161,7 +171,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json(e, 200);
     },
   );
+}
 
+function updateEventRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "patch",
@@ -194,7 +206,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       return c.json(e, 200);
     },
   );
+}
 
+function salesActionRoutes(app: ManageApp, s: Services) {
   for (const [action, operationId, run, summary] of [
     [
       "open-sales",
@@ -228,7 +242,9 @@ export function eventRoutes(app: ManageApp, s: Services) {
       },
     );
   }
+}
 
+function getEventSummaryRoute(app: ManageApp, s: Services) {
   app.openapi(
     createRoute({
       method: "get",

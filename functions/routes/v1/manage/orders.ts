@@ -4,22 +4,14 @@ import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts
 import { Money } from "../../../../shared/domain/money.ts";
 import { Order } from "../../../../shared/domain/order.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
-import { listPage, readMany } from "../../../services/catalog.ts";
+import { readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
 import { paymentsFor } from "../../../services/payments.ts";
 import { refundOrderFlow, type StoredOrder } from "../../../services/refunds.ts";
-import {
-  json,
-  MANAGE_TAG,
-  type ManageApp,
-  PageQuery,
-  pageOf,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { json, PageQuery, pageOf, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { EventParams } from "./events.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 

@@ -4,22 +4,13 @@ import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { SeatingPlan } from "../../../../shared/domain/seating-plan.ts";
 import { limitBody } from "../../../middleware/body-limit.ts";
 import { ProblemError } from "../../../problem.ts";
-import { getPlanOf, listPage, PlanMeta } from "../../../services/catalog.ts";
+import { getPlanOf } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
+import { PlanMeta } from "../../../services/plan-chunks.ts";
 import { ownPlanMeta, storePlan } from "../../../services/venues.ts";
-import {
-  json,
-  jsonBody,
-  LocationHeader,
-  MANAGE_TAG,
-  type ManageApp,
-  PageQuery,
-  pageOf,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 /**

@@ -2,22 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { scanPrefix } from "../../../../shared/domain/keys.ts";
 import { CreateVenueInput, UpdateVenueInput, Venue } from "../../../../shared/domain/venue.ts";
-import { listPage } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
+import { listPage } from "../../../services/paging.ts";
 import { createVenue, getVenue, updateVenue } from "../../../services/venues.ts";
-import {
-  json,
-  jsonBody,
-  LocationHeader,
-  MANAGE_TAG,
-  type ManageApp,
-  PageQuery,
-  pageOf,
-  problems,
-  THEATER_SECURITY,
-  theaterGuard,
-  theaterOf,
-} from "./common.ts";
+import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 const VenueParams = z.object({

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { PLAN_CHUNK_BYTES_MAX, PLAN_CHUNK_SEATS } from "../../../../functions/services/catalog.ts";
+import {
+  PLAN_CHUNK_BYTES_MAX,
+  PLAN_CHUNK_SEATS,
+} from "../../../../functions/services/plan-chunks.ts";
 import { planKey } from "../../../../shared/domain/keys.ts";
 import type { SeatingPlan } from "../../../../shared/domain/seating-plan.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";

@@ -1,0 +1,162 @@
+import { checkSale, type Event } from "../../shared/domain/event.ts";
+import { holdKey, parseSeatKey } from "../../shared/domain/keys.ts";
+import type { Money } from "../../shared/domain/money.ts";
+import { type PricingResult, priceSeats } from "../../shared/domain/pricing.ts";
+import type { HoldView } from "../../shared/seats/service.ts";
+import type { HoldRecord } from "../../shared/seats/types.ts";
+import { ProblemError } from "../problem.ts";
+import { lookupSeats, readEvent, type SeatLookup } from "./catalog.ts";
+import type { Services } from "./index.ts";
+import { seatProblem } from "./seat-problem.ts";
+
+/**
+ * Holds as the buyer API sees them: placing one only after the event is on sale to this buyer and
+ * every seat exists in its plan and has a price, reading one back, and pricing its seats (for its
+ * owner's view and for the purchase that confirms it). The seat service (shared/seats) decides who
+ * gets a seat; this decides whether the request may reach it.
+ */
+
+/** A seat of the event's plan, as a request names it. */
+export interface SeatRef {
+  readonly sectionId: string;
+  readonly seatId: string;
+}
+
+const SALE_STATUS = {
+  not_visible: 404,
+  not_on_sale: 409,
+  sales_not_open_yet: 409,
+  sales_closed: 409,
+} as const;
+
+export const holdNotFound = (holdId: string) =>
+  new ProblemError(404, "not-found", "Not Found", `hold ${holdId} does not exist or is not yours`);
+
+/** Reads a hold record linearizably (read-only: the purchase re-checks it in its own change);
+ * someone else's (or none) is a 404. */
+export async function readOwnHold(s: Services, seg: string, holdId: string): Promise<HoldRecord> {
+  const hold = await s.store.read<HoldRecord>(holdKey(holdId));
+  if (hold === null || (hold.state !== "expired" && hold.caller !== seg))
+    throw holdNotFound(holdId);
+  return hold;
+}
+
+/** The seats in the event's plan and `seatIds`' order lines at the event's current prices. */
+async function priceRefs(
+  s: Services,
+  event: Event,
+  refs: readonly SeatRef[],
+  seatIds: readonly string[],
+): Promise<{ lookup: SeatLookup; priced: PricingResult }> {
+  const lookup = await lookupSeats(s, event.planId, [...new Set(refs.map((r) => r.sectionId))]);
+  return { lookup, priced: priceSeats(event, lookup, seatIds) };
+}
+
+/** The event, or why this buyer may not hold its seats now. */
+async function eventOnSale(s: Services, eventId: string, sub: string): Promise<Event> {
+  const event = await readEvent(s, eventId);
+  const sale = checkSale(event, sub, s.now());
+  if (sale.ok) return event;
+  if (sale.code === "not_visible") {
+    throw new ProblemError(
+      404,
+      "not-found",
+      "Not Found",
+      `event ${eventId} does not exist or is not visible to you`,
+    );
+  }
+  throw new ProblemError(
+    SALE_STATUS[sale.code],
+    sale.code.replaceAll("_", "-"),
+    "Not on sale",
+    sale.message,
+  );
+}
+
+export interface PlaceHoldInput {
+  readonly sub: string;
+  readonly seg: string;
+  readonly key: string;
+  readonly eventId: string;
+  readonly seats: readonly SeatRef[];
+}
+
+/**
+ * Holds `seats` for the buyer (all of them or none), refusing before the seat service is asked what
+ * could never be bought: an event not on sale to them, seats its plan lacks, seats without a price.
+ */
+export async function placeHold(
+  s: Services,
+  i: PlaceHoldInput,
+): Promise<{ hold: HoldView; total: Money }> {
+  const event = await eventOnSale(s, i.eventId, i.sub);
+  const seatIds = [...new Set(i.seats.map((x) => x.seatId))];
+  const { lookup, priced } = await priceRefs(s, event, i.seats, seatIds);
+  const unknown = i.seats.filter((x) => lookup.get(x.seatId)?.sectionId !== x.sectionId);
+  if (unknown.length > 0) {
+    throw new ProblemError(422, "unknown-seats", "Unknown seats", "the plan has no such seats", {
+      seats: unknown,
+      errors: unknown.map((x) => ({
+        path: "/seats",
+        code: "unknown_seat",
+        message: `no seat ${x.sectionId}/${x.seatId}`,
+      })),
+    });
+  }
+  if (!priced.ok) {
+    throw new ProblemError(
+      422,
+      "unpriceable",
+      "Seats cannot be bought",
+      priced.errors.map((e) => e.message).join("; "),
+      { errors: priced.errors },
+    );
+  }
+  const r = await s.seats.hold(i.seg, i.key, {
+    eventId: i.eventId,
+    seats: i.seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
+    ...(event.maxSeatsPerBuyer === undefined ? {} : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
+  });
+  if (!r.ok) throw seatProblem(r.code, r.detail);
+  return { hold: r.value, total: priced.total };
+}
+
+/** A hold's seats priced at its event's current prices, with where each seat is. */
+export interface PricedHold {
+  readonly eventId: string;
+  readonly event: Event;
+  readonly lookup: SeatLookup;
+  readonly priced: PricingResult;
+}
+
+/**
+ * Prices the seats of a hold (seat keys). `refuseCancelled`: a cancelled event is a 409, refused
+ * before its plan is read.
+ */
+export async function priceHold(
+  s: Services,
+  seatKeys: readonly string[],
+  refuseCancelled = false,
+): Promise<PricedHold> {
+  const refs = seatKeys.map(parseSeatKey);
+  const eventId = refs[0]?.eventId ?? "";
+  const event = await readEvent(s, eventId);
+  if (refuseCancelled && event.status === "cancelled") {
+    throw new ProblemError(
+      409,
+      "event-cancelled",
+      "Event cancelled",
+      `event ${eventId} is cancelled`,
+    );
+  }
+  const seatIds = refs.map((r) => r.seatId);
+  return { eventId, event, ...(await priceRefs(s, event, refs, seatIds)) };
+}
+
+/** What a hold's seats cost now; undefined when it holds none or they cannot be priced. */
+export async function holdTotal(s: Services, rec: HoldRecord): Promise<Money | undefined> {
+  const seats = rec.seats ?? [];
+  if (seats.length === 0) return undefined;
+  const { priced } = await priceHold(s, seats);
+  return priced.ok ? priced.total : undefined;
+}
