@@ -1,3 +1,4 @@
+import { idemKey } from "../../shared/domain/keys.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { makeWorld } from "./world.ts";
 
@@ -10,12 +11,15 @@ export interface RoundTrips {
   change1Warm: number;
   change6Cold: number;
   change6Warm: number;
-  /** A whole hold: lock step (its idempotency key is always new, so cold) + commit step (warm:
-   * the lock step already promised the hold record). */
+  /** A whole hold: one change over its claim, record and seats (cold: its idempotency key is
+   * always new). */
   hold1: number;
   hold6: number;
-  /** A confirm of a 6-seat hold on the instance that made it: commit + settling the seats. */
+  /** A confirm of a 6-seat hold on the instance that made it, told only the hold id: a read of
+   * the record for its keys, then the sale and settling the seats. */
   confirm6: number;
+  /** The same, told the hold's keys (as the HTTP route is, from the hold it read). */
+  confirm6Known: number;
   /** One-seat holds on an event with a per-buyer cap: the buyer's first, and a second while the
    * first is live (one more round to learn which hold records to carry). */
   capHold1First: number;
@@ -55,6 +59,16 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
     if (r.ok) holdId = r.value.holdId;
   });
   const confirm6 = await rounds(() => svc.confirm("u2", "c2", { holdId }));
+  let known = "";
+  let record = { seats: [] as readonly string[], claimKey: idemKey("u5", "k5") };
+  await rounds(async () => {
+    const r = await svc.hold("u5", "k5", { eventId: "m", seats: seats(6, "D") });
+    if (r.ok) {
+      known = r.value.holdId;
+      record = { ...record, seats: r.value.seats };
+    }
+  });
+  const confirm6Known = await rounds(() => svc.confirm("u5", "c5", { holdId: known, record }));
   const capped = (key: string, seatId: string) => () =>
     svc.hold("u3", key, { eventId: "m", seats: [{ section: "C", seatId }], maxSeatsPerBuyer: 4 });
   const capHold1First = await rounds(capped("k3", "s1"));
@@ -67,6 +81,7 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
     hold1,
     hold6,
     confirm6,
+    confirm6Known,
     capHold1First,
     capHold1Second,
   };

@@ -1,9 +1,9 @@
-import { idemKey, seatKeys } from "../../shared/domain/keys.ts";
+import { holdKey, idemKey, type SeatRef, seatKeys } from "../../shared/domain/keys.ts";
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import { minimumRetention } from "../../shared/quorum/gc.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import type { SeatTimings } from "../../shared/seats/changes.ts";
-import { type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
+import { type HoldKeys, type SeatOutcome, SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, IdemRecord, SeatValue } from "../../shared/seats/types.ts";
 import { ClockPlan, SimClock } from "./clock.ts";
 import { countKills } from "./kills.ts";
@@ -254,7 +254,11 @@ function countingTakeovers(
     }
     // An abort writes back what it read: a claim an earlier, cut-short attempt landed on some
     // stores is committed by it (a hold's replay), so it is seen here.
-    if (out.status === "aborted") keys.forEach((k, j) => watch.claim(k, out.values[j]));
+    if (out.status === "aborted") {
+      keys.forEach((k, j) => {
+        watch.claim(k, out.values[j]);
+      });
+    }
     if (out.status !== "ok") return out;
     keys.forEach((k, j) => {
       watch.claim(k, seen[j]);
@@ -430,6 +434,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     seats: { section: string; seatId: string }[],
   ) => {
     const startedAt = sched.now;
+    let leaked = false;
     const call: SeatCall = {
       f: "hold",
       caller,
@@ -460,6 +465,15 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         }
       },
       true,
+      () => {
+        // A rival's own lost attempts leak no further rivals; the bot's section is its own.
+        if (leaked || caller === "bot" || caller.endsWith("x")) return 0;
+        if (!leakyRng.chance(LEAKY_SHARE)) return 0;
+        leaked = true;
+        void leak(leakyRng.fork(), caller, key, seats);
+        // This customer's client backs off before its retry, which would finish the change.
+        return leakyRng.int(20, 100);
+      },
     );
   };
   /** Buys, releases or walks away from a hold, as a customer does. */
@@ -488,9 +502,12 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     run: (svc: SeatService) => Promise<SeatOutcome<T>>,
     onOk: (value: T) => void = () => {},
     isHold = false,
+    /** Called when an attempt ends without an answer; returns how long to wait before the retry. */
+    onLost: () => number = () => 0,
   ): Promise<SeatOutcome<T> | null> {
     let last: SeatOutcome<T> | null = null;
     for (let t = 0; t < REQUEST_TRIES; t++) {
+      let backoff = 0;
       const attempt = async (): Promise<SeatOutcome<T> | null> => {
         const c = coordinator(wl.int(0, 2));
         if (world.maybeKill(c.node, SEAT_KILL_SPAN_POINTS)) killed++;
@@ -510,6 +527,9 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       for (const r of await Promise.all(tries)) {
         const k = r === null ? "timeout" : r.ok ? "ok" : r.code;
         outcomes[k] = (outcomes[k] ?? 0) + 1;
+        if (k === "timeout" || k === "unknown" || k === "unavailable") {
+          backoff = Math.max(backoff, onLost());
+        }
         if (r?.ok) {
           onOk(r.value);
           last = r;
@@ -521,6 +541,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         continue;
       }
       if (last && (last.ok || (last.code !== "unknown" && last.code !== "unavailable"))) break;
+      if (backoff > 0) await sched.sleep(backoff);
     }
     return last;
   }
@@ -545,7 +566,6 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       hold = await holdAs(wl, caller, key, [...seats.values()]);
     }
     if (hold?.ok) await finish(wl, caller, "c", hold.value.holdId);
-    else if (leakyRng.chance(LEAKY_SHARE)) await leakyConfirm(wl, caller, key);
     // Some come back once what their requests left behind may have been swept (a stream of its
     // own): the hold retried under its key is a new request if its claim is gone; a confirm
     // retried replays from the sold record, or finds the hold swept.
@@ -563,26 +583,41 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   };
   const backRng = new Rng(o.seed ^ COME_BACK_STREAM);
   const leakyRng = new Rng(o.seed ^ LEAKY_STREAM);
-  /** Reads the request's claim through a quorum (standing for the audit log, which lists every
-   * committed key) and confirms the hold it names, answered ok or not. */
-  const leakyConfirm = async (wl: Rng, caller: string, key: string) => {
-    const c = coordinator(wl.int(0, 2));
-    const client = (c.svc as unknown as { client: QuorumClient }).client;
-    // A coordinator that died meanwhile never answers: the customer gives up at its timeout.
-    const got = await Promise.race([
-      client.get<IdemRecord>([idemKey(caller, key)], { consistency: "quorum" }).catch(() => null),
-      sched.sleep(CUSTOMER_TIMEOUT_MS).then(() => null),
-    ]);
-    const claim = got?.status === "ok" ? got.values[0] : null;
-    if (!claim || claim.op !== "hold") return;
-    const holdId = claim.id;
-    await request(
-      wl,
-      { f: "confirm", caller, key: "cl", holdId },
-      (svc) => svc.confirm(caller, "cl", { holdId }),
-      (v) => confirmsOk.push({ key: `${caller}/cl`, holdId: v.holdId, orderId: v.orderId }),
-    );
+  /**
+   * A hold attempt just ended without an answer, its change perhaps landed in part, while the
+   * request's retry is about to run: its hold id leaks (as through the audit log, which lists
+   * every committed key: read here off any store that has it) and is confirmed at once, while
+   * a rival aims a hold of its own at the same seats and buys them if it gets them.
+   */
+  const leak = async (wl: Rng, caller: string, key: string, seats: SeatRef[]) => {
+    const rival = (async () => {
+      await sched.sleep(wl.int(0, 3));
+      const r = await holdAs(wl, `${caller}x`, key, seats);
+      if (r?.ok) await finish(wl, `${caller}x`, "c", r.value.holdId);
+    })();
+    // Read off the stores, not through the protocol: a read's write-back would itself commit the
+    // claim (and count as taking over a request in flight), which an audit log reader cannot do.
+    // The record found with it names the hold's keys, so the confirm goes straight to its sale.
+    let claim: IdemRecord | null = null;
+    let record: HoldKeys | undefined;
+    for (const acc of world.acceptors) {
+      const raw = acc.records.get(idemKey(caller, key))?.value;
+      if (raw) claim = JSON.parse(raw) as IdemRecord;
+      const rec = claim ? acc.records.get(holdKey(claim.id))?.value : null;
+      if (rec) record = JSON.parse(rec) as HoldKeys;
+    }
+    if (claim?.op === "hold") {
+      const holdId = claim.id;
+      await request(
+        wl,
+        { f: "confirm", caller, key: "cl", holdId },
+        (svc) => svc.confirm(caller, "cl", { holdId, ...(record ? { record } : {}) }),
+        (v) => confirmsOk.push({ key: `${caller}/cl`, holdId: v.holdId, orderId: v.orderId }),
+      );
+    }
+    await rival;
   };
+
   // Past the hold's lifetime, the margin on every clock and the retention: swept by then, or soon.
   const comeBackMs =
     SIM_HOLD_TTL_MS + timings.skewMarginMs + 2 * maxSkew + (timings.retentionMs ?? 0);

@@ -1,7 +1,7 @@
 import { holdKey } from "../../shared/domain/keys.ts";
-import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
+import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { collectGarbage } from "../../shared/quorum/gc.ts";
-import type { ChangeFn, ChangeResult } from "../../shared/quorum/proposer.ts";
+import type { ChangeResult } from "../../shared/quorum/proposer.ts";
 import { RECORD_RETENTION_MS, type SeatTimings } from "../../shared/seats/changes.ts";
 import { type SeatService, STEP_RETRIES } from "../../shared/seats/service.ts";
 import { SWEEP_PREFIXES, sweepSeats } from "../../shared/seats/sweep.ts";
