@@ -1,5 +1,5 @@
 import { checkSale, type Event } from "../../shared/domain/event.ts";
-import { holdKey, parseSeatKey } from "../../shared/domain/keys.ts";
+import { eventKey, holdKey, parseSeatKey } from "../../shared/domain/keys.ts";
 import type { Money } from "../../shared/domain/money.ts";
 import { type PricingResult, priceSeats } from "../../shared/domain/pricing.ts";
 import type { HoldView } from "../../shared/seats/service.ts";
@@ -52,27 +52,6 @@ async function priceRefs(
   return { lookup, priced: priceSeats(event, lookup, seatIds) };
 }
 
-/** The event, or why this buyer may not hold its seats now. */
-async function eventOnSale(s: Services, eventId: string, sub: string): Promise<Event> {
-  const event = await readEvent(s, eventId);
-  const sale = checkSale(event, sub, s.now());
-  if (sale.ok) return event;
-  if (sale.code === "not_visible") {
-    throw new ProblemError(
-      404,
-      "not-found",
-      "Not Found",
-      `event ${eventId} does not exist or is not visible to you`,
-    );
-  }
-  throw new ProblemError(
-    SALE_STATUS[sale.code],
-    sale.code.replaceAll("_", "-"),
-    "Not on sale",
-    sale.message,
-  );
-}
-
 export interface PlaceHoldInput {
   readonly sub: string;
   readonly seg: string;
@@ -82,17 +61,13 @@ export interface PlaceHoldInput {
 }
 
 /**
- * Holds `seats` for the buyer (all of them or none), refusing before the seat service is asked what
- * could never be bought: an event not on sale to them, seats its plan lacks, seats without a price.
+ * What a buyer may hold on `event`: the plan has every seat and each has a price. Throws the
+ * problem otherwise; the sale window is checked apart (eventOnSale).
  */
-export async function placeHold(
-  s: Services,
-  i: PlaceHoldInput,
-): Promise<{ hold: HoldView; total: Money }> {
-  const event = await eventOnSale(s, i.eventId, i.sub);
-  const seatIds = [...new Set(i.seats.map((x) => x.seatId))];
-  const { lookup, priced } = await priceRefs(s, event, i.seats, seatIds);
-  const unknown = i.seats.filter((x) => lookup.get(x.seatId)?.sectionId !== x.sectionId);
+async function holdablePrice(s: Services, event: Event, seats: readonly SeatRef[]): Promise<Money> {
+  const seatIds = [...new Set(seats.map((x) => x.seatId))];
+  const { lookup, priced } = await priceRefs(s, event, seats, seatIds);
+  const unknown = seats.filter((x) => lookup.get(x.seatId)?.sectionId !== x.sectionId);
   if (unknown.length > 0) {
     throw new ProblemError(422, "unknown-seats", "Unknown seats", "the plan has no such seats", {
       seats: unknown,
@@ -112,13 +87,97 @@ export async function placeHold(
       { errors: priced.errors },
     );
   }
+  return priced.total;
+}
+
+/** The sale window's verdict for this buyer, as a problem, or the event. */
+function onSale(s: Services, event: Event, sub: string): Event {
+  const sale = checkSale(event, sub, s.now());
+  if (sale.ok) return event;
+  if (sale.code === "not_visible") {
+    throw new ProblemError(
+      404,
+      "not-found",
+      "Not Found",
+      `event ${event.id} does not exist or is not visible to you`,
+    );
+  }
+  throw new ProblemError(
+    SALE_STATUS[sale.code],
+    sale.code.replaceAll("_", "-"),
+    "Not on sale",
+    sale.message,
+  );
+}
+
+const lockSeats = async (s: Services, i: PlaceHoldInput, event: Event): Promise<HoldView> => {
   const r = await s.seats.hold(i.seg, i.key, {
     eventId: i.eventId,
     seats: i.seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
     ...(event.maxSeatsPerBuyer === undefined ? {} : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
   });
   if (!r.ok) throw seatProblem(r.code, r.detail);
-  return { hold: r.value, total: priced.total };
+  return r.value;
+};
+
+/** Holds on `event`, read linearizably first: the order every hold used to take. */
+async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
+  onSale(s, event, i.sub);
+  const total = await holdablePrice(s, event, i.seats);
+  return { hold: await lockSeats(s, i, event), total };
+}
+
+/** The event fields a hold's change depends on: a copy that differs in them placed another hold. */
+const sameHold = (a: Event, b: Event) =>
+  a.planId === b.planId && a.maxSeatsPerBuyer === b.maxSeatsPerBuyer;
+
+/**
+ * Holds `seats` for the buyer (all of them or none), refusing before the seat service is asked what
+ * could never be bought: an event not on sale to them, seats its plan lacks, seats without a price.
+ *
+ * The event decides on this provider's committed copy, and the linearizable read that proves the
+ * copy current runs beside the hold's change instead of before it (issue 13: one round trip less
+ * on every hold of an onsale). The answer waits for both: it is given only if the current event
+ * allows what the hold did (on sale to this buyer, same plan and cap, the seats priced); otherwise
+ * the hold is released and the answer is what the current event says. A copy that refuses, or
+ * none, is not trusted to refuse: the hold then takes the old order (read, then hold).
+ */
+export async function placeHold(
+  s: Services,
+  i: PlaceHoldInput,
+): Promise<{ hold: HoldView; total: Money }> {
+  const copy = await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null);
+  if (copy === null) return placeHoldOn(s, i, await readEvent(s, i.eventId));
+  try {
+    onSale(s, copy, i.sub);
+    await holdablePrice(s, copy, i.seats);
+  } catch {
+    return placeHoldOn(s, i, await readEvent(s, i.eventId));
+  }
+  const [current, held] = await Promise.allSettled([
+    readEvent(s, i.eventId),
+    lockSeats(s, i, copy),
+  ]);
+  if (held.status === "rejected") throw held.reason;
+  const hold = held.value;
+  try {
+    if (current.status === "rejected") throw current.reason;
+    const event = onSale(s, current.value, i.sub);
+    if (!sameHold(copy, event)) {
+      throw new ProblemError(
+        409,
+        "event-changed",
+        "Event changed",
+        `event ${i.eventId} changed while the seats were held; hold them again with a new key`,
+      );
+    }
+    return { hold, total: await holdablePrice(s, event, i.seats) };
+  } catch (e) {
+    // Nobody was told this hold: give the seats back now rather than at its expiry.
+    const back = await s.seats.release(i.seg, hold.holdId).catch(() => null);
+    if (!back?.ok) console.warn(`hold ${hold.holdId}: release after refusal failed`);
+    throw e;
+  }
 }
 
 /** A hold's seats priced at its event's current prices, with where each seat is. */

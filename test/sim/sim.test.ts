@@ -80,7 +80,6 @@ describe("deterministic simulation", () => {
   // "skew-margin", coordinator clocks drifting past the skew margin so a fast clock takes over a
   // hold still live (47); "takeover-rollback", an expired hold's seats taken without rolling the
   // hold back (661: the handover check sees it as it commits; the end state alone shows it in 29);
-  // "claim-takeover", a claim taken over at age 0 while its attempt is in flight (582);
   // "sweep-live", a sweeper that ignores the retention and writes held holds null (SWEEP_LIVE).
   // "confirm-unproven", a confirm that sells on seat locks not proven chosen (2: seeds 181 and 834;
   // it needs a hold landed on one store, its leaked id confirmed and a rival holding in between,
@@ -90,7 +89,6 @@ describe("deterministic simulation", () => {
     ["cap-race", 150],
     ["skew-margin", 150],
     ["takeover-rollback", 50],
-    ["claim-takeover", 50],
     ["sweep-live", 20],
     ["confirm-unproven", 200],
   ] as const) {
@@ -109,6 +107,24 @@ describe("deterministic simulation", () => {
       180_000,
     );
   }
+
+  // A claim taken over at age 0 while its attempt is in flight ("claim-takeover") was a violation
+  // in 582 of 1,000 seeds while a hold took two changes; with one change per hold and per confirm
+  // the taker re-runs the same change for the same hold id, so it is harmless (decision 0007):
+  // 0 in 2,000 seeds. The 409 "in flight" answer stays, but as courtesy, not safety.
+  it.runIf(CONTROLS)(
+    "finds no violation when claims are taken over in flight (no longer a safety rule)",
+    async () => {
+      const r = await runMany({
+        runs: 100,
+        seed: 1,
+        break: "claim-takeover",
+        workloads: ["seats"],
+      });
+      expect(r.violations, report(r)).toBe(0);
+    },
+    180_000,
+  );
 
   // The seat model's controls: wrong answers over a state that stays consistent, so every
   // violation must come from the model (seat-model.ts), none from the end-state invariants. A hold
