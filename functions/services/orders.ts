@@ -173,7 +173,11 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   const payments = paymentsFor(s);
   const paymentId = await authorizeTotal(s, i, priced.total);
 
-  const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId, record: hold });
+  const c = await s.seats.confirm(i.seg, i.key, {
+    holdId: i.holdId,
+    record: hold,
+    settle: false,
+  });
   if (!c.ok) {
     if (c.code === "unknown" || c.code === "unavailable") {
       // The sale may have committed: keep the authorisation, the retry with the same key learns it.
@@ -206,10 +210,11 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     paymentId,
   );
   if (!draft.ok) throw new Error("a new order must be confirmable");
-  // The sale is committed: capturing and recording the order are independent, idempotent
-  // follow-ups (a retry repeats both harmlessly), so they run together. Both finish before any
-  // answer, so a failure of one never leaves the other running unseen. A free order has nothing
-  // to capture.
+  // The sale is committed: capturing, recording the order and moving the seats to "sold" are
+  // independent, idempotent follow-ups (a retry repeats them harmlessly, the seat sweep settles
+  // seats a failed settle left), so they run together. All finish before any answer, so a failure
+  // of one never leaves another running unseen. A free order has nothing to capture.
+  const settled = s.seats.settleSold(i.holdId, c.value.sold).catch(() => null);
   const [captured, written] = await Promise.allSettled([
     paymentId === null ? Promise.resolve(null) : payments.capture(paymentId, priced.total),
     writeOrder(s, i.seg, {
@@ -218,6 +223,8 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       holdId: i.holdId,
     }),
   ]);
+  const seatsSold = await settled;
+  if (!seatsSold?.ok) console.warn(`[${s.deps.provider}] hold ${i.holdId}: seats not settled yet`);
   if (written.status === "rejected") throw written.reason;
   if (captured.status === "rejected") throw captured.reason;
   const cap = captured.value;

@@ -224,8 +224,14 @@ export class SeatService {
   async confirm(
     caller: string,
     key: string,
-    req: { readonly holdId: string; readonly record?: HoldKeys },
-  ): Promise<SeatOutcome<OrderView>> {
+    req: {
+      readonly holdId: string;
+      readonly record?: HoldKeys;
+      /** false: answer once the sale commits, leaving its seats to `settleSold`, which the caller
+       * runs beside its own follow-ups (the order's record, the capture). */
+      readonly settle?: boolean;
+    },
+  ): Promise<SeatOutcome<OrderView & { readonly sold?: HoldRecord }>> {
     if (!isSegment(caller) || !isSegment(key) || !isSegment(req.holdId)) {
       return fail("invalid", "bad caller, key or hold id");
     }
@@ -273,12 +279,25 @@ export class SeatService {
     }
     // The sale is committed; moving the seats to "sold" is follow-up work that settle() (or a
     // later retry, or the sweeper) finishes if this attempt cannot.
+    if (req.settle === false) {
+      const value = { holdId: req.holdId, orderId, seats: sold?.seats ?? [] };
+      return { ok: true, value: sold ? { ...value, sold } : value, replayed };
+    }
     const settled = sold
       ? await this.settleRecord(req.holdId, sold)
       : await this.settle(req.holdId);
     // Seats not settled yet are still the order's: the sold record names them.
     const named = settled.ok ? settled.value.seats : (sold?.seats ?? []);
     return { ok: true, value: { holdId: req.holdId, orderId, seats: named }, replayed };
+  }
+
+  /** Moves a sale's seats to "sold": from the sold record a confirm answered (no read), or, for a
+   * replayed confirm, from the record read through a quorum. */
+  async settleSold(
+    holdId: string,
+    sold?: HoldRecord,
+  ): Promise<SeatOutcome<SettleResult & { state: string; seats: readonly string[] }>> {
+    return sold ? await this.settleRecord(holdId, sold) : await this.settle(holdId);
   }
 
   async release(caller: string, holdId: string): Promise<SeatOutcome<{ holdId: string }>> {

@@ -162,6 +162,40 @@ describe("SeatService edges", () => {
     });
   });
 
+  it("confirms without settling when told to, and settles the sale after, with or without its record", async () => {
+    const c = cluster();
+    const s = c.provider();
+    const sell = async (key: string, ids: string[]) => {
+      const h = await s.hold("u1", key, { eventId: "ev", seats: seats(...ids) });
+      if (!h.ok) throw new Error("hold failed");
+      return h.value.holdId;
+    };
+    const state = async (id: string) => {
+      const v = await s.seats("ev", seats(id), "quorum");
+      return v.ok ? v.value[0]?.seat.state : null;
+    };
+    const holdId = await sell("k1", ["A1"]);
+    const sold = await s.confirm("u1", "c1", { holdId, settle: false });
+    expect(sold).toMatchObject({ ok: true, value: { holdId, seats: ["seat/ev/A/A1"] } });
+    expect(await state("A1")).toBe("held");
+    if (!sold.ok) throw new Error("confirm failed");
+    expect(sold.value.sold).toMatchObject({ state: "sold", orderId: sold.value.orderId });
+    expect(await s.settleSold(holdId, sold.value.sold)).toMatchObject({
+      ok: true,
+      value: { state: "sold", changed: 1 },
+    });
+    expect(await state("A1")).toBe("sold");
+    // A replayed confirm has no record to hand over: settleSold reads it.
+    const other = await sell("k2", ["A2"]);
+    await s.confirm("u1", "c2", { holdId: other, settle: false });
+    const again = await s.confirm("u1", "c2", { holdId: other, settle: false });
+    expect(again).toMatchObject({ ok: true, replayed: true, value: { seats: [] } });
+    if (!again.ok) throw new Error("replay failed");
+    expect(again.value.sold).toBeUndefined();
+    expect(await s.settleSold(other)).toMatchObject({ ok: true, value: { state: "sold" } });
+    expect(await state("A2")).toBe("sold");
+  });
+
   it("retries a step whose outcome was unknown or unavailable, a bounded number of times", async () => {
     const c = cluster();
     const req = { eventId: "ev", seats: seats("A1") };
