@@ -75,11 +75,11 @@ describe("deterministic simulation", () => {
     );
   }
 
-  // The seat rules' controls, per 1,000 seat seeds: a cap counter the hold never reads (370); one
-  // read before the change, check-then-act (14: only holds that race closely, or lose an update);
-  // "skew-margin", coordinator clocks drifting past the skew margin so a fast clock takes over a
-  // hold still live (47); "takeover-rollback", an expired hold's seats taken without rolling the
-  // hold back (661: the handover check sees it as it commits; the end state alone shows it in 29);
+  // The seat rules' controls, per 1,000 seat seeds (stop 16, one change per hold): a cap counter
+  // the hold never reads (940); one read before the change, check-then-act (103: only holds that
+  // race closely, or lose an update); "skew-margin", coordinator clocks drifting past the skew
+  // margin so a fast clock takes over a hold still live (240); "takeover-rollback", an expired
+  // hold's seats taken without rolling the hold back (406: the handover check sees it as it commits);
   // "sweep-live", a sweeper that ignores the retention and writes held holds null (SWEEP_LIVE).
   // "confirm-unproven", a confirm that sells on seat locks not proven chosen (2: seeds 181 and 834;
   // it needs a hold landed on one store, its leaked id confirmed and a rival holding in between,
@@ -128,9 +128,9 @@ describe("deterministic simulation", () => {
 
   // The seat model's controls: wrong answers over a state that stays consistent, so every
   // violation must come from the model (seat-model.ts), none from the end-state invariants. A hold
-  // answered with one seat fewer shows in about 90 % of seat runs; a release answered ok without
-  // releasing in 7 of the first 60 since the seat sweep runs (first 18, 20, 21, 29, 30; the sweep
-  // rolls back holds before their releases, which then answer ok rightly).
+  // answered with one seat fewer shows in 956 of 1,000 seat runs; a release answered ok without
+  // releasing in 227 of 1,000 (first 7, 14, 16; the sweep rolls back some holds before their
+  // releases, which then answer ok rightly).
   for (const [brk, runs] of [
     ["seat-answer", 20],
     ["release-answer", 30],
