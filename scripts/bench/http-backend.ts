@@ -165,6 +165,8 @@ export class HttpBackend implements SaleBackend {
   readonly providers = PROVIDERS;
   private readonly idp: Promise<CryptoKey | Uint8Array>;
   private readonly issuer: string;
+  /** Every 5xx answer's problem type and detail, counted: why a sale under load is refused. */
+  readonly serverRefusals = new Map<string, number>();
 
   /** `t2Of(provider)`: the provider's t2 as its coordinator sees it (measured separately). */
   constructor(
@@ -223,6 +225,11 @@ export class HttpBackend implements SaleBackend {
       };
     }
     const t2 = this.t2Of(at);
+    if (res.status >= 500) {
+      const type = typeof json.type === "string" ? json.type.split("/").pop() : res.status;
+      const why = `${type}: ${String(json.detail ?? "").slice(0, 90)}`;
+      this.serverRefusals.set(why, (this.serverRefusals.get(why) ?? 0) + 1);
+    }
     return {
       outcome: read(res.status, json),
       measure: { latencyMs: clock() - t0, ...(t2 === undefined ? {} : { t2Ms: t2 }) },

@@ -268,6 +268,9 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
       });
       const hSummary = summarizeSale("http api", h.log, null, PROVIDERS);
       o.log(`HTTP sale done in ${hSummary.durationS}s; verifying...`);
+      for (const [why, n] of [...httpBackend.serverRefusals].sort((a, b) => b[1] - a[1])) {
+        o.log(`  ${n} × ${why}`);
+      }
       const hCorrect = await verifySale({
         eventId: httpEvent,
         seats: [...h.board.all()].map((r) => {

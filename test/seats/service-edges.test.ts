@@ -172,7 +172,7 @@ describe("SeatService edges", () => {
     };
     const state = async (id: string) => {
       const v = await s.seats("ev", seats(id), "quorum");
-      return v.ok ? v.value[0]?.seat.state : null;
+      return v.ok ? v.value[0]?.seat?.state : null;
     };
     const holdId = await sell("k1", ["A1"]);
     const sold = await s.confirm("u1", "c1", { holdId, settle: false });
