@@ -217,9 +217,9 @@ export class SeatService {
   }
 
   /**
-   * Turns a live hold into a sale; the hold record is the commit point, seats follow. `seats`: the
-   * hold's keys if the caller has just read its record (saves a read; a wrong list only costs a
-   * re-run with the record's own).
+   * Turns a live hold into a sale; the hold record is the commit point, seats follow. `record`:
+   * the hold's keys if the caller has just read its record (saves a read; a wrong list only costs
+   * a re-run with the record's own).
    */
   async confirm(
     caller: string,
