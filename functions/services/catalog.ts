@@ -5,6 +5,7 @@ import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
+import { keepEventCopy, readImmutable } from "./instance-cache.ts";
 import { assemblePlan, type PlanChunk, type PlanMeta } from "./plan-chunks.ts";
 
 /**
@@ -125,6 +126,7 @@ const notFound = (what: string) =>
 export async function readEvent(s: Services, eventId: string): Promise<Event> {
   const ev = await s.store.read<Event>(eventKey(eventId));
   if (ev === null) throw notFound(`event ${eventId}`);
+  keepEventCopy(s.store, ev);
   return ev;
 }
 
@@ -134,9 +136,10 @@ export async function lookupSeats(
   planId: string,
   sectionIds: readonly string[],
 ): Promise<SeatLookup> {
-  // Plans never change once stored: this provider's copy will do, and a key it lacks (a write it
-  // missed) costs a quorum read, which also repairs it here.
-  const [meta] = await readMany<PlanMeta>(s, [planKey(planId)], "local");
+  // Plans never change once stored: what this instance read before, or this provider's copy, will
+  // do, and a key it lacks (a write it missed) costs a quorum read, which also repairs it here.
+  const local = (keys: readonly string[]) => readMany<never>(s, keys, "local");
+  const [meta] = await readImmutable<PlanMeta>(s.store, [planKey(planId)], local);
   if (!meta) {
     throw new ProblemError(
       503,
@@ -155,7 +158,7 @@ export async function lookupSeats(
   const chunkKeys = sections.flatMap((sec) =>
     Array.from({ length: sec.chunks }, (_, n) => planChunkKey(planId, sec.id, n)),
   );
-  const chunks = await readMany<PlanChunk>(s, chunkKeys, "local");
+  const chunks = await readImmutable<PlanChunk>(s.store, chunkKeys, local);
   const seats = new Map<string, SeatInfo>();
   const sectionName = new Map(meta.sections.map((sec) => [sec.id, sec.name]));
   for (const chunk of chunks) {

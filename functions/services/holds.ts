@@ -7,6 +7,7 @@ import type { HoldRecord } from "../../shared/seats/types.ts";
 import { ProblemError } from "../problem.ts";
 import { lookupSeats, readEvent, type SeatLookup } from "./catalog.ts";
 import type { Services } from "./index.ts";
+import { eventCopy } from "./instance-cache.ts";
 import { seatProblem } from "./seat-problem.ts";
 
 /**
@@ -135,9 +136,10 @@ const sameHold = (a: Event, b: Event) =>
  * Holds `seats` for the buyer (all of them or none), refusing before the seat service is asked what
  * could never be bought: an event not on sale to them, seats its plan lacks, seats without a price.
  *
- * The event decides on this provider's committed copy, and the linearizable read that proves the
- * copy current runs beside the hold's change instead of before it (issue 13: one round trip less
- * on every hold of an onsale). The answer waits for both: it is given only if the current event
+ * The event decides on this instance's last committed copy (or this provider's store's), and the
+ * linearizable read that proves the copy current runs beside the hold's change instead of before
+ * it (issue 13: one round trip less on every hold of an onsale). The answer waits for both: it is
+ * given only if the current event
  * allows what the hold did (on sale to this buyer, same plan and cap, the seats priced); otherwise
  * the hold is released and the answer is what the current event says. A copy that refuses, or
  * none, is not trusted to refuse: the hold then takes the old order (read, then hold).
@@ -146,7 +148,9 @@ export async function placeHold(
   s: Services,
   i: PlaceHoldInput,
 ): Promise<{ hold: HoldView; total: Money }> {
-  const copy = await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null);
+  const copy =
+    eventCopy(s.store, i.eventId) ??
+    (await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null));
   if (copy === null) return placeHoldOn(s, i, await readEvent(s, i.eventId));
   try {
     onSale(s, copy, i.sub);
