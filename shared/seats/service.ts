@@ -38,8 +38,9 @@ export const STEP_RETRIES = 3;
  * gives up as taken. */
 export const HOLD_ROUNDS = 6;
 /** Runs of a confirm's change: one, plus one after an "unproven" abort (which made the seats
- * proven) and one after a "seats" abort (a stale seat list). */
-export const CONFIRM_ROUNDS = 3;
+ * proven), one after a "seats" abort (a stale seat list) and one after rolling back the hold it
+ * found past its expiry. */
+export const CONFIRM_ROUNDS = 4;
 
 export type SeatErrorCode =
   | "conflict"
@@ -250,6 +251,7 @@ export class SeatService {
       timings: this.timings,
     };
     let proven = false;
+    let rolledBack = false;
     let out: ChangeOutcome<Register> | undefined;
     for (let round = 0; round < CONFIRM_ROUNDS; round++) {
       const input = { ...base, ...holdKeysOf(keys), proven, now: this.o.now() };
@@ -258,9 +260,17 @@ export class SeatService {
       out = await this.step(confirmHoldKeys(input), (now) => confirmHold({ ...input, now }));
       if (out.status !== "aborted") break;
       const why = out.reason as SeatAbort;
+      const rec = out.values[1] as HoldRecord | null | undefined;
       if (why.code === "seats") keys = why;
       else if (why.code === "unproven") proven = true;
-      else break;
+      else if (why.code === "expired" && !rolledBack && rec && this.pastExpiry(rec)) {
+        // "Expired" must stay true: another confirm of this hold, whose clock read came before
+        // the expiry, could still sell it after this answer. Rolled back, it cannot; the next run
+        // answers from the record (expired, or sold by that other confirm first).
+        const r = await this.expire(req.holdId, rec.expiresAtMs);
+        if (r.status !== "ok" && r.status !== "aborted") return this.lost(r);
+        rolledBack = true;
+      } else break;
     }
     if (out === undefined) return fail("unavailable");
     let orderId: string;
@@ -411,6 +421,11 @@ export class SeatService {
       value: keys.map((key, j) => ({ key, seat: got.values[j] ?? null })),
       replayed: false,
     };
+  }
+
+  /** A record still "held" whose expiry plus the margin has passed on this clock. */
+  private pastExpiry(rec: HoldRecord): rec is Extract<HoldRecord, { state: "held" }> {
+    return rec.state === "held" && this.o.now() > rec.expiresAtMs + this.timings.skewMarginMs;
   }
 
   private expire(holdId: string, seatExpiresAtMs: number): Promise<ChangeOutcome<Register>> {

@@ -198,6 +198,32 @@ describe("SeatService under single-step faults", () => {
     expect(settled).toMatchObject({ ok: true, value: { state: "sold", changed: 2 } });
   });
 
+  it("rolls a hold back before answering a confirm expired, so a slower confirm cannot sell it after", async () => {
+    const c = cluster();
+    const id = await holdId(c.provider(), "u1", "k1", ["a1"]);
+    let go = () => {};
+    const gate = new Promise<void>((r) => {
+      go = r;
+    });
+    // This confirm reads its clock while the hold is live, then its change waits.
+    const slow = c.provider({
+      change: async (keys, run) => {
+        if (keys[0] === idemKey("u1", "c1")) await gate;
+        return run();
+      },
+    });
+    const late = slow.confirm("u1", "c1", { holdId: id });
+    await new Promise((r) => setTimeout(r, 0));
+    c.advance(past);
+    expect(await c.provider().confirm("u1", "c2", { holdId: id })).toMatchObject({
+      ok: false,
+      code: "expired",
+    });
+    go();
+    expect(await late).toMatchObject({ ok: false, code: "expired" });
+    expect(await c.provider().settle(id)).toMatchObject({ ok: true, value: { state: "expired" } });
+  });
+
   it("settles a live hold with one read and no write, up to the last instant of its margin", async () => {
     const c = cluster();
     const s = c.provider();

@@ -680,6 +680,11 @@ export class SeatHistory {
         add({ f: "settle", hold: k }, SWEEP_TIME, SWEEP_TIME, { code: "ok", state: s.state });
     }
     const r = checkHistory(seatModel, splitIndependent(ops, reqOf), limit);
+    // SIM_DUMP=1 prints the group's operations in call order, to read a failing seed by hand.
+    if (!r.ok && process.env.SIM_DUMP) {
+      const mine = ops.filter((op) => op.key === r.key).sort((x, y) => x.call - y.call);
+      for (const op of mine) console.log(JSON.stringify(op));
+    }
     if (!r.ok) {
       const what = r.inconclusive ? "search cut off" : "no order of the seat model explains it";
       violations.push(
