@@ -128,7 +128,13 @@ export interface PurchaseInput {
 export interface PurchaseResult {
   readonly order: StoredOrder;
   readonly issued: IssueResult;
+  /** Time the answer waited on the payment processor (ms): the authorisation, and the capture's
+   * part that outlasted the order's and seats' writes beside it. Reported as Server-Timing. */
+  readonly processorMs: number;
 }
+
+/** Milliseconds since `t0` on the monotonic clock (timing only: nothing decides on it). */
+const since = (t0: number) => performance.now() - t0;
 
 /** A hold a confirm may still act on: live, or sold (a retry of the confirm that sold it). */
 type ConfirmableHold = Extract<HoldRecord, { state: "held" | "sold" }>;
@@ -171,7 +177,9 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   }
 
   const payments = paymentsFor(s);
+  const authorizing = performance.now();
   const paymentId = await authorizeTotal(s, i, priced.total);
+  const authorizeMs = since(authorizing);
 
   const c = await s.seats.confirm(i.seg, i.key, {
     holdId: i.holdId,
@@ -214,16 +222,25 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   // independent, idempotent follow-ups (a retry repeats them harmlessly, the seat sweep settles
   // seats a failed settle left), so they run together. All finish before any answer, so a failure
   // of one never leaves another running unseen. A free order has nothing to capture.
-  const settled = s.seats.settleSold(i.holdId, c.value.sold).catch(() => null);
+  const following = performance.now();
+  let ownMs = 0;
+  const timed = <T>(p: Promise<T>) =>
+    p.finally(() => {
+      ownMs = Math.max(ownMs, since(following));
+    });
+  const settled = timed(s.seats.settleSold(i.holdId, c.value.sold)).catch(() => null);
   const [captured, written] = await Promise.allSettled([
     paymentId === null ? Promise.resolve(null) : payments.capture(paymentId, priced.total),
-    writeOrder(s, i.seg, {
-      ...draft.order,
-      proceeds: splitProceeds(priced.total),
-      holdId: i.holdId,
-    }),
+    timed(
+      writeOrder(s, i.seg, {
+        ...draft.order,
+        proceeds: splitProceeds(priced.total),
+        holdId: i.holdId,
+      }),
+    ),
   ]);
   const seatsSold = await settled;
+  const processorMs = authorizeMs + Math.max(0, since(following) - ownMs);
   if (!seatsSold?.ok) console.warn(`[${s.deps.provider}] hold ${i.holdId}: seats not settled yet`);
   if (written.status === "rejected") throw written.reason;
   if (captured.status === "rejected") throw captured.reason;
@@ -251,7 +268,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       `[${s.deps.provider}] order ${order.id}: tickets pending: ${JSON.stringify(issued.refusals)}`,
     );
   }
-  return { order, issued };
+  return { order, issued, processorMs };
 }
 
 /**

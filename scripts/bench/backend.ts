@@ -34,6 +34,8 @@ export interface OpMeasure {
   readonly t2Ms?: number;
   /** Quorum changes the operation made (protocol mode). */
   readonly changes?: number;
+  /** Of the latency, the card processor's time, as the server reported it (HTTP confirms). */
+  readonly processorMs?: number;
 }
 
 export interface HoldValue {

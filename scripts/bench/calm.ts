@@ -65,6 +65,9 @@ export interface CalmHttpFigures {
    * median. */
   readonly holdT2: number;
   readonly confirmT2: number;
+  /** The confirm less the card processor's time (Server-Timing), over calm t2; and that time. */
+  readonly confirmNetT2: number;
+  readonly processorMs: number;
   /** Operations that did not succeed (they are left out of the medians). */
   readonly failed: number;
 }
@@ -79,6 +82,8 @@ export async function measureCalmHttp(
 ): Promise<CalmHttpFigures> {
   const hold: { ms: number; t2: number }[] = [];
   const confirm: { ms: number; t2: number }[] = [];
+  const confirmNet: { ms: number; t2: number }[] = [];
+  const processor: { ms: number }[] = [];
   let failed = 0;
   const n = Math.min(purchases, seats.length);
   for (let i = 0; i < n; i++) {
@@ -96,6 +101,9 @@ export async function measureCalmHttp(
       continue;
     }
     confirm.push({ ms: c.measure.latencyMs, t2: c.measure.t2Ms ?? Number.NaN });
+    const p = c.measure.processorMs ?? 0;
+    processor.push({ ms: p });
+    confirmNet.push({ ms: c.measure.latencyMs - p, t2: c.measure.t2Ms ?? Number.NaN });
   }
   const ms = (xs: { ms: number }[]) => round(median(xs.map((x) => x.ms)), 1);
   const inT2 = (xs: { ms: number; t2: number }[]) =>
@@ -106,6 +114,8 @@ export async function measureCalmHttp(
     confirmMs: ms(confirm),
     holdT2: inT2(hold),
     confirmT2: inT2(confirm),
+    confirmNetT2: inT2(confirmNet),
+    processorMs: ms(processor),
     failed,
   };
 }

@@ -230,9 +230,16 @@ export class HttpBackend implements SaleBackend {
       const why = `${type}: ${String(json.detail ?? "").slice(0, 90)}`;
       this.serverRefusals.set(why, (this.serverRefusals.get(why) ?? 0) + 1);
     }
+    const processor = /(?:^|,)\s*processor;dur=([0-9.]+)/.exec(
+      res.headers.get("server-timing") ?? "",
+    );
     return {
       outcome: read(res.status, json),
-      measure: { latencyMs: clock() - t0, ...(t2 === undefined ? {} : { t2Ms: t2 }) },
+      measure: {
+        latencyMs: clock() - t0,
+        ...(t2 === undefined ? {} : { t2Ms: t2 }),
+        ...(processor ? { processorMs: Number(processor[1]) } : {}),
+      },
     };
   }
 

@@ -149,6 +149,9 @@ export interface BenchFigures {
   /** HTTP hold and confirm of one seat by one buyer at a time, p50 over the provider's calm t2. */
   httpHold1P50T2: number | null;
   httpConfirm1P50T2: number | null;
+  /** The same confirm less the card processor's time (Server-Timing), and that time in ms. */
+  httpConfirm1NetP50T2: number | null;
+  httpConfirm1ProcessorP50Ms: number | null;
   /** HTTP holds and confirms of any size during the loaded sale, p50 in calm t2. */
   httpHoldLoadP50T2: number | null;
   httpConfirmLoadP50T2: number | null;
@@ -349,6 +352,8 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
       httpConfirm1P50Ms: http ? f(http.summary.latency.confirm1?.ms.p50) : null,
       httpHold1P50T2: calmHttp ? f(calmHttp.holdT2) : null,
       httpConfirm1P50T2: calmHttp ? f(calmHttp.confirmT2) : null,
+      httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
+      httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
       httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
       httpConfirmLoadP50T2: http ? f(http.summary.latency.confirmAll?.t2?.p50) : null,
       storeCallsPerSeat: {

@@ -72,6 +72,8 @@ describe("short flash sale and chaos run (CI)", () => {
       expect(bench.calmHttp).toMatchObject({ purchases: 3, failed: 0 });
       expect(f.httpHold1P50T2).toBeGreaterThan(0);
       expect(f.httpConfirm1P50T2).toBeGreaterThan(0);
+      expect(f.httpConfirm1NetP50T2).toBeGreaterThan(0);
+      expect(f.httpConfirm1ProcessorP50Ms).toBeGreaterThan(0);
       expect(f.httpHoldLoadP50T2).toBeGreaterThan(0);
       expect(f.httpConfirmLoadP50T2).toBeGreaterThan(0);
     },
