@@ -142,7 +142,8 @@ const sameHold = (a: Event, b: Event) =>
  * given only if the current event
  * allows what the hold did (on sale to this buyer, same plan and cap, the seats priced); otherwise
  * the hold is released and the answer is what the current event says. A copy that refuses, or
- * none, is not trusted to refuse: the hold then takes the old order (read, then hold).
+ * none, is not trusted to refuse: the hold then takes the old order (read, then hold); nor is a
+ * seat refusal under the copy's cap or plan once the current event has another.
  */
 export async function placeHold(
   s: Services,
@@ -162,7 +163,13 @@ export async function placeHold(
     readEvent(s, i.eventId),
     lockSeats(s, i, copy),
   ]);
-  if (held.status === "rejected") throw held.reason;
+  if (held.status === "rejected") {
+    // Refused under the copy's plan or cap: decided again on the current event if those changed
+    // (a cap lifted since), else the refusal stands. Nothing was held either way.
+    if (current.status === "rejected") throw current.reason;
+    if (!sameHold(copy, current.value)) return placeHoldOn(s, i, current.value);
+    throw held.reason;
+  }
   const hold = held.value;
   try {
     if (current.status === "rejected") throw current.reason;

@@ -9,6 +9,7 @@ import {
   eventTicketKey,
   holdKey,
   orderKey,
+  parseSeatKey,
   ticketKey,
 } from "../../shared/domain/keys.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
@@ -86,9 +87,17 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
     return refuse(409, `this store does not show hold ${body.holdId} sold`);
   }
   if ((await s.buyerIds.segment(body.holder)) !== hold.caller) return refuse(422, "another holder");
-  const order = await s.store.read<StoredOrder>(orderKey(hold.orderId));
+  // The sale's seats name its event: the order and the event are read at once, and the order must
+  // name that same event.
+  const eventId = hold.seats[0] === undefined ? undefined : parseSeatKey(hold.seats[0]).eventId;
+  if (!eventId) return refuse(422, "the sale names no seats");
+  const [order, event] = await Promise.all([
+    s.store.read<StoredOrder>(orderKey(hold.orderId)),
+    s.store.read<Event>(eventKey(eventId)),
+  ]);
   if (order === null) return refuse(409, `order ${hold.orderId} is not recorded yet`);
   if (order.holdId !== body.holdId) return refuse(422, "the order names another hold");
+  if (order.eventId !== eventId) return refuse(422, "the order names another event than its seats");
   if (order.status !== "confirmed") return refuse(422, `the order is ${order.status}`);
   const derived = await claimsForOrder(
     order,
@@ -100,7 +109,6 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
   if (named.size !== sold.size || ![...named].every((k) => sold.has(k))) {
     return refuse(422, "the order and the hold list different seats");
   }
-  const event = await s.store.read<Event>(eventKey(order.eventId));
   if (event === null || event.theaterId !== order.theaterId) {
     return refuse(422, "the order names another theater than its event");
   }
