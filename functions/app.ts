@@ -1,7 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { ErrorHandler } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import type { ProviderId } from "../shared/config.ts";
+import type { AppSettings } from "../shared/env.ts";
+import type { AuditLog } from "./audit/log.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
 import type { AppDeps } from "./deps.ts";
@@ -26,7 +30,7 @@ import { PLAN_BODY_BYTES_MAX } from "./routes/v1/manage/plans.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
 import { webRoutes } from "./routes/web.ts";
 import { IMPORT_BYTES_MAX } from "./services/import.ts";
-import { createServices } from "./services/index.ts";
+import { createServices, type Services } from "./services/index.ts";
 
 /**
  * Routes whose bodies may exceed the default (BODY_BYTES_DEFAULT). An event carries up to 1,000
@@ -59,6 +63,28 @@ export function createApp(hostDeps: AppDeps) {
   // Schema failures at the edge become one problem+json listing every issue.
   const app = new OpenAPIHono({ defaultHook: validationHook });
 
+  useMiddleware(app, deps, now);
+  routePeersAndOperations(app, deps, services, audit);
+  routeDevIdp(app, deps.settings, now);
+  routePublicApi(app, services, audit);
+  // Last: documents every route registered above.
+  app.route(
+    "/",
+    docsRoutes(() => apiDocument(app, deps.cluster)),
+  );
+
+  app.notFound((c) =>
+    sendProblem(c, new ProblemError(404, "not-found", "Not Found", `no route for ${c.req.path}`)),
+  );
+  app.onError(errorHandler(deps.provider));
+  return app;
+}
+export type App = ReturnType<typeof createApp>;
+
+type BaseApp = OpenAPIHono;
+
+/** Request ids, CORS on the public API, rate limits and body limits, in that order. */
+function useMiddleware(app: BaseApp, deps: AppDeps, now: () => number): void {
   app.use(requestId({ headerName: "x-request-id" }));
   app.use(
     "/v1/*",
@@ -83,7 +109,15 @@ export function createApp(hostDeps: AppDeps) {
     }),
   );
   app.use(bodyLimits(BODY_LIMITS));
+}
 
+/** Health, the peer endpoints and the scheduled anti-entropy call. */
+function routePeersAndOperations(
+  app: BaseApp,
+  deps: AppDeps,
+  services: Services,
+  audit: AuditLog,
+): void {
   app.route("/", healthRoutes(deps));
   app.route("/", internalRoutes(deps));
   app.route("/", ticketSignRoutes(services));
@@ -93,7 +127,10 @@ export function createApp(hostDeps: AppDeps) {
     if (c.res.status === 200) await audit.flush();
   });
   app.route("/", antiEntropyRoutes(services));
-  const s = deps.settings;
+}
+
+/** The development identity provider, only where the deployment configures its key. */
+function routeDevIdp(app: BaseApp, s: AppSettings, now: () => number): void {
   if (s.TESSERA_DEV_IDP_KEY) {
     app.route(
       "/",
@@ -106,6 +143,10 @@ export function createApp(hostDeps: AppDeps) {
       }),
     );
   }
+}
+
+/** The /v1 API and the web front. */
+function routePublicApi(app: BaseApp, services: Services, audit: AuditLog): void {
   app.route("/", buyerRoutes(services));
   app.route("/", manageRoutes(services));
   app.route("/", catalogRoutes(services));
@@ -113,22 +154,15 @@ export function createApp(hostDeps: AppDeps) {
   app.route("/", importRoutes(services));
   app.route("/", doorRoutes(services));
   app.route("/", webRoutes(services));
-  // Last: documents every route registered above.
-  app.route(
-    "/",
-    docsRoutes(() => apiDocument(app, deps.cluster)),
-  );
+}
 
-  app.notFound((c) =>
-    sendProblem(c, new ProblemError(404, "not-found", "Not Found", `no route for ${c.req.path}`)),
-  );
-  app.onError((err, c) => {
+/** Turns what a route threw into problem+json, and logs what the client cannot act on. */
+function errorHandler(provider: ProviderId): ErrorHandler {
+  return (err, c) => {
     const rid = c.get("requestId");
     if (err instanceof ProblemError) {
       if (err.diagnostic !== undefined) {
-        console.error(
-          `[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}: ${err.diagnostic}`,
-        );
+        console.error(`[${provider}] [${rid}] ${c.req.method} ${c.req.path}: ${err.diagnostic}`);
       }
       return sendProblem(c, err, err.problem.status >= 500 ? rid : undefined);
     }
@@ -150,7 +184,7 @@ export function createApp(hostDeps: AppDeps) {
     // public routes (where an unexpected error is worth the full trace).
     const internal = c.req.path.startsWith("/internal/");
     console.error(
-      `[${deps.provider}] [${rid}] ${c.req.method} ${c.req.path}:`,
+      `[${provider}] [${rid}] ${c.req.method} ${c.req.path}:`,
       internal && err instanceof Error ? err.message : err,
     );
     return problemResponse(
@@ -164,7 +198,5 @@ export function createApp(hostDeps: AppDeps) {
       },
       { "retry-after": "1", "x-request-id": rid },
     );
-  });
-  return app;
+  };
 }
-export type App = ReturnType<typeof createApp>;

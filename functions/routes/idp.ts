@@ -45,50 +45,7 @@ export interface IdpOptions {
 type Fields = Record<string, string | undefined>;
 
 export function idpRoutes(opts: IdpOptions) {
-  const issuer = opts.issuer.replace(/\/+$/, "");
-  const audience = opts.audience ?? DEV_IDP_AUDIENCE;
-  const users = new Set(opts.users);
-  for (const u of users) {
-    if (!USERNAME_RE.test(u)) throw new Error(`dev IdP: bad username ${JSON.stringify(u)}`);
-  }
-  const publicJwk = { ...publicOf(opts.key), alg: "EdDSA", use: "sig" };
-  const privateKey = importJWK({ ...opts.key }, "EdDSA");
-  const publicKey = importJWK({ ...publicOf(opts.key) }, "EdDSA");
-  const nowS = () => Math.floor(opts.now() / 1000);
-
-  const bad = (error: string, detail: string) =>
-    new ProblemError(400, `idp-${error.replaceAll("_", "-")}`, "Sign-in refused", detail, {
-      error, // the RFC 6749 §5.2 code, for OAuth client libraries
-    });
-
-  const sign = async (claims: Record<string, unknown>, typ: string, ttlS: number) => {
-    const iat = nowS();
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: "EdDSA", typ, kid: opts.key.kid })
-      .setIssuer(issuer)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + ttlS)
-      .sign(await privateKey);
-  };
-
-  const tokensFor = async (username: string, clientId: string | undefined, nonce?: string) => {
-    const profile = { sub: username, name: username, email: `${username}@example.test` };
-    const [access, id] = await Promise.all([
-      sign({ ...profile, aud: audience, scope: "openid profile email" }, "at+jwt", DEV_TOKEN_TTL_S),
-      sign(
-        { ...profile, aud: clientId ?? audience, ...(nonce ? { nonce } : {}) },
-        "JWT",
-        DEV_TOKEN_TTL_S,
-      ),
-    ]);
-    return {
-      access_token: access,
-      id_token: id,
-      token_type: "Bearer" as const,
-      expires_in: DEV_TOKEN_TTL_S,
-    };
-  };
-
+  const idp = readyIdp(opts);
   const app = new Hono();
   app.onError((err, c) => {
     if (err instanceof ProblemError) return sendProblem(c, err);
@@ -100,6 +57,78 @@ export function idpRoutes(opts: IdpOptions) {
   app.use(`${IDP_BASE}/jwks.json`, cors());
   app.use(`${IDP_BASE}/token`, cors());
 
+  discoveryRoute(app, idp);
+  jwksRoute(app, idp);
+  signInFormRoute(app, idp);
+  authorizeRoute(app, idp);
+  tokenRoute(app, idp);
+  return app;
+}
+
+/** The options checked and the keys imported, once per app. */
+function readyIdp(opts: IdpOptions) {
+  const issuer = opts.issuer.replace(/\/+$/, "");
+  const audience = opts.audience ?? DEV_IDP_AUDIENCE;
+  const users = new Set(opts.users);
+  for (const u of users) {
+    if (!USERNAME_RE.test(u)) throw new Error(`dev IdP: bad username ${JSON.stringify(u)}`);
+  }
+  const publicJwk = { ...publicOf(opts.key), alg: "EdDSA", use: "sig" };
+  const privateKey = importJWK({ ...opts.key }, "EdDSA");
+  const publicKey = importJWK({ ...publicOf(opts.key) }, "EdDSA");
+  return {
+    issuer,
+    audience,
+    users,
+    publicJwk,
+    privateKey,
+    publicKey,
+    kid: opts.key.kid,
+    now: opts.now,
+  };
+}
+type Idp = ReturnType<typeof readyIdp>;
+
+const bad = (error: string, detail: string) =>
+  new ProblemError(400, `idp-${error.replaceAll("_", "-")}`, "Sign-in refused", detail, {
+    error, // the RFC 6749 §5.2 code, for OAuth client libraries
+  });
+
+async function sign(idp: Idp, claims: Record<string, unknown>, typ: string, ttlS: number) {
+  const iat = Math.floor(idp.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "EdDSA", typ, kid: idp.kid })
+    .setIssuer(idp.issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlS)
+    .sign(await idp.privateKey);
+}
+
+async function tokensFor(idp: Idp, username: string, clientId: string | undefined, nonce?: string) {
+  const profile = { sub: username, name: username, email: `${username}@example.test` };
+  const [access, id] = await Promise.all([
+    sign(
+      idp,
+      { ...profile, aud: idp.audience, scope: "openid profile email" },
+      "at+jwt",
+      DEV_TOKEN_TTL_S,
+    ),
+    sign(
+      idp,
+      { ...profile, aud: clientId ?? idp.audience, ...(nonce ? { nonce } : {}) },
+      "JWT",
+      DEV_TOKEN_TTL_S,
+    ),
+  ]);
+  return {
+    access_token: access,
+    id_token: id,
+    token_type: "Bearer" as const,
+    expires_in: DEV_TOKEN_TTL_S,
+  };
+}
+
+function discoveryRoute(app: Hono, { issuer }: Idp) {
   app.get(`${IDP_BASE}/.well-known/openid-configuration`, (c) =>
     c.json({
       issuer,
@@ -116,9 +145,14 @@ export function idpRoutes(opts: IdpOptions) {
       claims_supported: ["iss", "aud", "sub", "exp", "iat", "name", "email", "nonce"],
     }),
   );
+}
 
+function jwksRoute(app: Hono, { publicJwk }: Idp) {
   app.get(`${IDP_BASE}/jwks.json`, (c) => c.json({ keys: [publicJwk] }));
+}
 
+/** GET /authorize: a page with one button per test user, carrying the request on. */
+function signInFormRoute(app: Hono, { issuer, users }: Idp) {
   app.get(`${IDP_BASE}/authorize`, (c) => {
     const q = checkAuthorize(c.req.query(), bad);
     const hidden = Object.entries(q)
@@ -142,13 +176,18 @@ export function idpRoutes(opts: IdpOptions) {
         </html>`,
     );
   });
+}
 
+/** POST /authorize: the chosen user's code, sent back to the client's redirect URI. */
+function authorizeRoute(app: Hono, idp: Idp) {
+  const { issuer, users } = idp;
   app.post(`${IDP_BASE}/authorize`, async (c) => {
     const f = await readFields(c.req.raw);
     const q = checkAuthorize(f, bad);
     const username = f.username;
     if (!username || !users.has(username)) throw bad("access_denied", "unknown test user");
     const code = await sign(
+      idp,
       {
         sub: username,
         aud: `${issuer}/token`,
@@ -166,54 +205,60 @@ export function idpRoutes(opts: IdpOptions) {
     back.searchParams.set("iss", issuer); // RFC 9207: lets the client detect IdP mix-up
     return c.redirect(back.toString(), 302);
   });
+}
 
+/** POST /token: the password grant for scripts, the authorization-code grant for browsers. */
+function tokenRoute(app: Hono, idp: Idp) {
   app.post(`${IDP_BASE}/token`, async (c) => {
     const f = await readFields(c.req.raw);
     const grant = f.grant_type ?? "password";
     if (grant === "password") {
       const username = f.username;
-      if (!username || !users.has(username)) throw bad("invalid_grant", "unknown test user");
-      return c.json(await tokensFor(username, f.client_id));
+      if (!username || !idp.users.has(username)) throw bad("invalid_grant", "unknown test user");
+      return c.json(await tokensFor(idp, username, f.client_id));
     }
     if (grant !== "authorization_code") {
       throw bad("unsupported_grant_type", `grant_type ${grant} is not supported`);
     }
-    if (!f.code) throw bad("invalid_request", "code is required");
-    let code: Record<string, unknown>;
-    try {
-      const r = await jwtVerify(f.code, await publicKey, {
-        algorithms: ["EdDSA"],
-        typ: CODE_TYP,
-        issuer,
-        audience: `${issuer}/token`,
-        currentDate: new Date(opts.now()),
-      });
-      code = r.payload;
-    } catch {
-      throw bad("invalid_grant", "authorization code invalid or expired");
-    }
-    if (code.redirect_uri !== f.redirect_uri) throw bad("invalid_grant", "redirect_uri mismatch");
-    if (f.client_id !== undefined && code.client_id !== f.client_id) {
-      throw bad("invalid_grant", "client_id mismatch");
-    }
-    if (typeof code.code_challenge === "string") {
-      const v = f.code_verifier;
-      if (!v || !CODE_VERIFIER_RE.test(v) || (await s256(v)) !== code.code_challenge) {
-        throw bad("invalid_grant", "PKCE code_verifier does not match");
-      }
-    }
-    const username = String(code.sub);
-    if (!users.has(username)) throw bad("invalid_grant", "unknown test user");
-    return c.json(
-      await tokensFor(
-        username,
-        String(code.client_id),
-        typeof code.nonce === "string" ? code.nonce : undefined,
-      ),
-    );
+    return c.json(await redeemCode(idp, f));
   });
+}
 
-  return app;
+/** The tokens an authorization code stands for, once it and its PKCE verifier check out. */
+async function redeemCode(idp: Idp, f: Fields) {
+  const { issuer, users } = idp;
+  if (!f.code) throw bad("invalid_request", "code is required");
+  let code: Record<string, unknown>;
+  try {
+    const r = await jwtVerify(f.code, await idp.publicKey, {
+      algorithms: ["EdDSA"],
+      typ: CODE_TYP,
+      issuer,
+      audience: `${issuer}/token`,
+      currentDate: new Date(idp.now()),
+    });
+    code = r.payload;
+  } catch {
+    throw bad("invalid_grant", "authorization code invalid or expired");
+  }
+  if (code.redirect_uri !== f.redirect_uri) throw bad("invalid_grant", "redirect_uri mismatch");
+  if (f.client_id !== undefined && code.client_id !== f.client_id) {
+    throw bad("invalid_grant", "client_id mismatch");
+  }
+  if (typeof code.code_challenge === "string") {
+    const v = f.code_verifier;
+    if (!v || !CODE_VERIFIER_RE.test(v) || (await s256(v)) !== code.code_challenge) {
+      throw bad("invalid_grant", "PKCE code_verifier does not match");
+    }
+  }
+  const username = String(code.sub);
+  if (!users.has(username)) throw bad("invalid_grant", "unknown test user");
+  return await tokensFor(
+    idp,
+    username,
+    String(code.client_id),
+    typeof code.nonce === "string" ? code.nonce : undefined,
+  );
 }
 
 interface AuthorizeRequest {

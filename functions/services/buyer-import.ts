@@ -9,7 +9,11 @@ import {
 } from "../../shared/domain/keys.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
-import { TicketExport, verifyExport } from "../../shared/tickets/export.ts";
+import {
+  type ExportVerification,
+  TicketExport,
+  verifyExport,
+} from "../../shared/tickets/export.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
 import { ProblemError } from "../problem.ts";
 import { checkSeatSold } from "./door.ts";
@@ -55,6 +59,32 @@ export async function importBuyerTickets(
   idemKeyValue: string,
   body: unknown,
 ): Promise<{ result: BuyerImportResult; replayed: boolean }> {
+  const { file, check, former } = await verifiedExport(s, sub, body);
+  const seg = await s.buyerIds.segment(sub);
+  const replayed = await claimImport(s, seg, idemKeyValue, file);
+  const result: BuyerImportResult = {
+    holder: sub,
+    fromCluster: file.clusterId,
+    linked: 0,
+    unchanged: 0,
+    refused: 0,
+    tickets: [],
+  };
+  for (const t of check.tickets) {
+    await importTicket(s, seg, file.tickets[t.index]!, t, former, result);
+  }
+  return { result, replayed };
+}
+
+type FormerClusters = Awaited<ReturnType<typeof trustedFor>>["former"];
+type CheckedTicket = ExportVerification["tickets"][number];
+
+/** The export, when it is the signed-in buyer's and, as a file, verifies under trusted keys. */
+async function verifiedExport(
+  s: Services,
+  sub: string,
+  body: unknown,
+): Promise<{ file: TicketExport; check: ExportVerification; former: FormerClusters }> {
   const shape = TicketExport.safeParse(body);
   if (!shape.success) {
     throw refused(
@@ -85,8 +115,19 @@ export async function importBuyerTickets(
       `${fileReasons[0]!.detail}${fileReasons[0]!.code === "keys-mismatch" ? " (do this cluster's operators trust the former cluster's keys, TESSERA_TRUSTED_CLUSTERS?)" : ""}`,
     );
   }
+  return { file, check, former };
+}
 
-  const seg = await s.buyerIds.segment(sub);
+/**
+ * Claims the Idempotency-Key for this export: true when it already was (a replay), 422 when it
+ * was for another body.
+ */
+async function claimImport(
+  s: Services,
+  seg: string,
+  idemKeyValue: string,
+  file: TicketExport,
+): Promise<boolean> {
   const hash = requestHash({ op: "ticket-import", body: file });
   const claimKey = idemKey(seg, idemKeyValue);
   const claim: BuyerImportClaim = { op: "ticket-import", hash, id: hash, startedAtMs: s.now() };
@@ -106,54 +147,53 @@ export async function importBuyerTickets(
     }
     replayed = true; // linking is idempotent: running it again reports the same links
   }
+  return replayed;
+}
 
-  const result: BuyerImportResult = {
-    holder: sub,
-    fromCluster: file.clusterId,
-    linked: 0,
-    unchanged: 0,
-    refused: 0,
-    tickets: [],
-  };
-  for (const t of check.tickets) {
-    const ticket = file.tickets[t.index]!;
-    const tid = t.tid ?? `#${t.index}`;
-    const reasons: string[] = [];
-    if (!t.result.valid) reasons.push(...t.result.reasons.map((r) => `${r.code}: ${r.detail}`));
-    const claims = t.result.valid ? t.result.claims : undefined;
-    if (claims?.hiss !== undefined && !s.buyerIds.isOwn(claims.hiss)) {
-      reasons.push(`holder-mismatch: the ticket's holder signed in with ${claims.hiss}`);
-    }
-    if (claims && claims.cid !== s.deps.cluster.clusterId) {
-      if (!former.get(claims.cid)?.theaters.includes(claims.thr)) {
-        reasons.push(`untrusted: theater ${claims.thr} did not bring its sales from ${claims.cid}`);
-      }
-    }
-    let seatKey: string | undefined;
-    if (claims && reasons.length === 0) {
-      const sold = await checkSeatSold(s, claims);
-      if (sold.ok) seatKey = sold.seatKey;
-      else reasons.push(`${sold.code}: ${sold.detail}`);
-    }
-    if (!claims || seatKey === undefined || reasons.length > 0) {
-      result.refused++;
-      result.tickets.push({ tid, status: "refused", reasons });
-      continue;
-    }
-    const status = await linkTicket(s, seg, claims, ticket, seatKey);
-    if (status === "refused") {
-      result.refused++;
-      result.tickets.push({
-        tid,
-        status,
-        reasons: ["held-by-another: the ticket is another buyer's here"],
-      });
-    } else {
-      result[status]++;
-      result.tickets.push({ tid, status });
+/** Links one ticket of the export, or says why not, and counts it in `result`. */
+async function importTicket(
+  s: Services,
+  seg: string,
+  ticket: Ticket,
+  t: CheckedTicket,
+  former: FormerClusters,
+  result: BuyerImportResult,
+): Promise<void> {
+  const tid = t.tid ?? `#${t.index}`;
+  const reasons: string[] = [];
+  if (!t.result.valid) reasons.push(...t.result.reasons.map((r) => `${r.code}: ${r.detail}`));
+  const claims = t.result.valid ? t.result.claims : undefined;
+  if (claims?.hiss !== undefined && !s.buyerIds.isOwn(claims.hiss)) {
+    reasons.push(`holder-mismatch: the ticket's holder signed in with ${claims.hiss}`);
+  }
+  if (claims && claims.cid !== s.deps.cluster.clusterId) {
+    if (!former.get(claims.cid)?.theaters.includes(claims.thr)) {
+      reasons.push(`untrusted: theater ${claims.thr} did not bring its sales from ${claims.cid}`);
     }
   }
-  return { result, replayed };
+  let seatKey: string | undefined;
+  if (claims && reasons.length === 0) {
+    const sold = await checkSeatSold(s, claims);
+    if (sold.ok) seatKey = sold.seatKey;
+    else reasons.push(`${sold.code}: ${sold.detail}`);
+  }
+  if (!claims || seatKey === undefined || reasons.length > 0) {
+    result.refused++;
+    result.tickets.push({ tid, status: "refused", reasons });
+    return;
+  }
+  const status = await linkTicket(s, seg, claims, ticket, seatKey);
+  if (status === "refused") {
+    result.refused++;
+    result.tickets.push({
+      tid,
+      status,
+      reasons: ["held-by-another: the ticket is another buyer's here"],
+    });
+  } else {
+    result[status]++;
+    result.tickets.push({ tid, status });
+  }
 }
 
 async function linkTicket(

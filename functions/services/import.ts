@@ -37,7 +37,7 @@ import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
-import { keysCoveredBy, normalizeTrust } from "../../shared/tickets/trust.ts";
+import { keysCoveredBy, normalizeTrust, type TrustedCluster } from "../../shared/tickets/trust.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
 import { eventListEntry } from "./catalog.ts";
@@ -210,17 +210,107 @@ interface Planned {
  */
 async function planImport(s: Services, theaterId: string, file: ReadBackup): Promise<Planned> {
   const issues: ImportIssue[] = [];
-  const add = (code: string, path: string, detail: string) => {
-    if (issues.length < 1000) issues.push({ code, path, detail });
+  const d: Draft = {
+    s,
+    theaterId,
+    file,
+    units: [],
+    add: (code, path, detail) => {
+      if (issues.length < 1000) issues.push({ code, path, detail });
+    },
   };
+  checkOrigin(d);
+  const read = readRecords(d);
+  // Buyers: an order is linked to a buyer's account only when every ticket of it verifies under
+  // keys this cluster's operators trust (operatorTrusted), never under keys the file carries (a
+  // theater can make those up); the buyer is then the tickets' signed `hld`, not the order's
+  // unsigned buyerId. Other orders and tickets are imported for the theater alone.
+  const vouching = operatorTrusted(s);
+  const vouchingIds = new Set(vouching.map((c) => c.clusterId));
+  const { tickets, segOfOrder } = await linkBuyers(d, read, vouching, vouchingIds);
+
+  const now = new Date(s.now()).toISOString();
+  const trusted = trustUnits(d, vouching, vouchingIds, now);
+  planAndVenueUnits(d, read);
+  const { holdSeats, heldSeatsReleased } = await soldSeatUnits(d, read, segOfOrder);
+  await orderUnits(d, read, segOfOrder, holdSeats);
+  ticketUnits(d, read, tickets, segOfOrder);
+  checkInUnits(d, read);
+  // Events last: an event record makes its seats sellable, so it appears only once they are sold.
+  eventUnits(d, read);
+
+  if (issues.length > 0) {
+    throw refused(
+      "The backup cannot be imported",
+      { issues },
+      `${issues.length} problem(s); the first: ${issues[0]!.path}: ${issues[0]!.detail}`,
+    );
+  }
+  return {
+    summary: {
+      importId: await importIdOf(file),
+      theaterId,
+      fromCluster: file.clusterId,
+      trusted,
+      heldSeatsReleased,
+      buyerLinksWithheld: read.orders.size - segOfOrder.size,
+    },
+    units: d.units,
+  };
+}
+
+/** A backup being planned: where its problems go, and the units planned so far, in write order. */
+interface Draft {
+  readonly s: Services;
+  readonly theaterId: string;
+  readonly file: ReadBackup;
+  readonly units: Unit[];
+  readonly add: (code: string, path: string, detail: string) => void;
+}
+
+/** The backup's records that passed their schemas, by id. */
+interface BackupRecords {
+  plans: Map<string, SeatingPlan>;
+  venues: Venue[];
+  events: Map<string, Event>;
+  orders: Map<string, BackupOrderRecord>;
+  /** The section of a seat in its event's plan; undefined when the plan has no such seat. */
+  sectionOf: (eventId: string, seatId: string) => string | undefined;
+}
+
+/** A ticket of an order and event of the backup. */
+interface BackupTicket {
+  claims: TicketClaims;
+  ticket: Ticket;
+  path: string;
+}
+
+/** The backup must be of the caller's theater, and from another cluster. */
+function checkOrigin({ s, theaterId, file, add }: Draft): void {
   if (file.theater.id !== theaterId) {
     add("theater", "$.theater.id", `backup of theater ${file.theater.id}, you are ${theaterId}`);
   }
   if (file.clusterId === s.deps.cluster.clusterId) {
     add("cluster", "$.clusterId", "backup of this very cluster: a fork import needs a new cluster");
   }
+}
 
-  // Plans: stored chunked, exactly as an upload would be.
+function readRecords(d: Draft): BackupRecords {
+  const plans = readPlans(d);
+  const sections = new Map<string, Map<string, string>>();
+  for (const [id, plan] of plans) sections.set(id, seatSections(plan));
+  const venues = readVenues(d);
+  const events = readEvents(d, plans);
+  const orders = readOrders(d, events);
+  const sectionOf = (eventId: string, seatId: string): string | undefined => {
+    const ev = events.get(eventId);
+    return ev ? sections.get(ev.planId)?.get(seatId) : undefined;
+  };
+  return { plans, venues, events, orders, sectionOf };
+}
+
+/** Plans: stored chunked, exactly as an upload would be. */
+function readPlans({ file, add }: Draft): Map<string, SeatingPlan> {
   const plans = new Map<string, SeatingPlan>();
   for (const [i, raw] of file.seatingPlans.entries()) {
     const { theaterId: _t, ...rest } = raw as Record<string, unknown>;
@@ -231,15 +321,20 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
     }
     plans.set(r.plan.id, r.plan);
   }
-  const sections = new Map<string, Map<string, string>>();
-  for (const [id, plan] of plans) sections.set(id, seatSections(plan));
+  return plans;
+}
 
+function readVenues({ file, add }: Draft): Venue[] {
   const venues: Venue[] = [];
   for (const [i, raw] of file.venues.entries()) {
     const r = Venue.safeParse(raw);
     if (!r.success) add("schema", `$.venues[${i}]`, z.prettifyError(r.error));
     else venues.push(r.data);
   }
+  return venues;
+}
+
+function readEvents({ file, add }: Draft, plans: Map<string, SeatingPlan>): Map<string, Event> {
   const events = new Map<string, Event>();
   for (const [i, raw] of file.events.entries()) {
     const r = Event.safeParse(raw);
@@ -251,8 +346,17 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       }
     }
   }
-  // Every order must be of an event of the backup: an order naming another theater's event
-  // would land in that event's order index, its revenue and its backups.
+  return events;
+}
+
+/**
+ * Every order must be of an event of the backup: an order naming another theater's event
+ * would land in that event's order index, its revenue and its backups.
+ */
+function readOrders(
+  { file, add }: Draft,
+  events: Map<string, Event>,
+): Map<string, BackupOrderRecord> {
   const orders = new Map<string, BackupOrderRecord>();
   for (const [i, raw] of file.orders.entries()) {
     const r = BackupOrderRecord.safeParse(raw);
@@ -261,19 +365,20 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       add("reference", `$.orders[${i}].eventId`, `event ${r.data.eventId} is not in the backup`);
     } else orders.set(r.data.id, r.data);
   }
+  return orders;
+}
 
-  const sectionOf = (eventId: string, seatId: string): string | undefined => {
-    const ev = events.get(eventId);
-    return ev ? sections.get(ev.planId)?.get(seatId) : undefined;
-  };
-
-  // Buyers: an order is linked to a buyer's account only when every ticket of it verifies under
-  // keys this cluster's operators trust (operatorTrusted), never under keys the file carries (a
-  // theater can make those up); the buyer is then the tickets' signed `hld`, not the order's
-  // unsigned buyerId. Other orders and tickets are imported for the theater alone.
-  const vouching = operatorTrusted(s);
-  const vouchingIds = new Set(vouching.map((c) => c.clusterId));
-  const tickets: { claims: TicketClaims; ticket: Ticket; path: string }[] = [];
+/**
+ * The backup's tickets, and the buyer segment of each order whose tickets all vouch for one
+ * holder.
+ */
+async function linkBuyers(
+  { s, theaterId, file, add }: Draft,
+  { events, orders }: BackupRecords,
+  vouching: TrustedCluster[],
+  vouchingIds: Set<string>,
+): Promise<{ tickets: BackupTicket[]; segOfOrder: Map<string, string> }> {
+  const tickets: BackupTicket[] = [];
   const ticketsOfOrder = new Map<string, { hld: string; hiss: string; vouched: boolean }[]>();
   for (const [i, t] of file.tickets.entries()) {
     const claims = ticketClaimsOf(t);
@@ -300,11 +405,16 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       segOfOrder.set(o.id, await s.buyerIds.segment(first.hld, first.hiss));
     }
   }
+  return { tickets, segOfOrder };
+}
 
-  const units: Unit[] = [];
-  const now = new Date(s.now()).toISOString();
-
-  // Trust: the backup's own cluster and every cluster it had forked from.
+/** Trust: the backup's own cluster and every cluster it had forked from. Returns their ids. */
+function trustUnits(
+  { s, theaterId, file, units, add }: Draft,
+  vouching: TrustedCluster[],
+  vouchingIds: Set<string>,
+  now: string,
+): string[] {
   const trusted: string[] = [];
   for (const [i, keys] of [file.keys, ...(file.formerKeys ?? [])].entries()) {
     if (keys.clusterId === s.deps.cluster.clusterId) continue;
@@ -330,7 +440,10 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       merge: (cur, w) => mergeTrust(cur as TrustRecord, w as TrustRecord),
     });
   }
+  return trusted;
+}
 
+function planAndVenueUnits({ theaterId, units }: Draft, { plans, venues }: BackupRecords): void {
   for (const plan of plans.values()) {
     const { meta, chunks } = chunkPlan(plan, theaterId);
     // Chunks before the metadata: `plan/<pid>` is the plan's commit point (services/venues.ts).
@@ -344,8 +457,17 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
   for (const v of venues) {
     units.push({ kind: "venues", keys: [venueKey(theaterId, v.id)], values: [v] });
   }
+}
 
-  // Seats sold, each with its hold record (the seat service's commit point of a sale).
+/** Seats sold, each with its hold record (the seat service's commit point of a sale). */
+async function soldSeatUnits(
+  { file, units, add }: Draft,
+  { orders, sectionOf }: BackupRecords,
+  segOfOrder: Map<string, string>,
+): Promise<{
+  holdSeats: Map<string, { holdId: string; seats: string[] }>;
+  heldSeatsReleased: number;
+}> {
   const holdSeats = new Map<string, { holdId: string; seats: string[] }>();
   let heldSeatsReleased = 0;
   for (const [i, seat] of file.seats.entries()) {
@@ -386,7 +508,15 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
     };
     units.push({ kind: "holds", keys: [holdKey(h.holdId)], values: [hold] });
   }
+  return { holdSeats, heldSeatsReleased };
+}
 
+async function orderUnits(
+  { units }: Draft,
+  { orders }: BackupRecords,
+  segOfOrder: Map<string, string>,
+  holdSeats: Map<string, { holdId: string; seats: string[] }>,
+): Promise<void> {
   for (const o of orders.values()) {
     const seg = segOfOrder.get(o.id);
     const entry = { orderId: o.id, eventId: o.eventId, createdAt: o.createdAt };
@@ -400,7 +530,14 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       values: [record, ...buyer.map(() => entry), entry],
     });
   }
+}
 
+function ticketUnits(
+  { units, add }: Draft,
+  { sectionOf }: BackupRecords,
+  tickets: BackupTicket[],
+  segOfOrder: Map<string, string>,
+): void {
   for (const t of tickets) {
     const section = sectionOf(t.claims.evt, t.claims.seat.id);
     if (section === undefined) {
@@ -431,9 +568,13 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       values: [record, ...buyer.map(() => entry), entry],
     });
   }
+}
 
-  // Admitted seats stay admitted here: a fork must not let a used seat in a second time. Any
-  // admission already stored for the seat stands (the seat is admitted either way).
+/**
+ * Admitted seats stay admitted here: a fork must not let a used seat in a second time. Any
+ * admission already stored for the seat stands (the seat is admitted either way).
+ */
+function checkInUnits({ theaterId, file, units, add }: Draft, { sectionOf }: BackupRecords): void {
   for (const [i, c] of file.checkIns.entries()) {
     if (sectionOf(c.eventId, c.seatId) === undefined) {
       add("reference", `$.checkIns[${i}]`, `seat ${c.seatId} is not in event ${c.eventId}'s plan`);
@@ -447,8 +588,9 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       merge: (cur) => cur,
     });
   }
+}
 
-  // Events last: an event record makes its seats sellable, so it appears only once they are sold.
+function eventUnits({ theaterId, units }: Draft, { events }: BackupRecords): void {
   for (const e of events.values()) {
     const entry = eventListEntry(e);
     units.push({
@@ -457,25 +599,6 @@ async function planImport(s: Services, theaterId: string, file: ReadBackup): Pro
       values: [e, entry, entry],
     });
   }
-
-  if (issues.length > 0) {
-    throw refused(
-      "The backup cannot be imported",
-      { issues },
-      `${issues.length} problem(s); the first: ${issues[0]!.path}: ${issues[0]!.detail}`,
-    );
-  }
-  return {
-    summary: {
-      importId: await importIdOf(file),
-      theaterId,
-      fromCluster: file.clusterId,
-      trusted,
-      heldSeatsReleased,
-      buyerLinksWithheld: orders.size - segOfOrder.size,
-    },
-    units,
-  };
 }
 
 export const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);

@@ -131,56 +131,126 @@ function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[
 }
 
 export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
-  const target = new URL(o.target);
-  const random = seededRandom(o.seed ?? 1);
-  const base: LinkProfile = {
-    delayMs: o.delayMs ?? 0,
-    jitterMs: o.jitterMs ?? 0,
-    lossRate: o.lossRate ?? 0,
-  };
-  const lossMode: LossMode = o.lossMode ?? "close";
-  let faultAll: WanFault = {};
-  const faultFrom = new Map<string, WanFault>();
-  const stats: WanProxyStats = {
-    forwarded: 0,
-    lost: 0,
-    refused: 0,
-    unreachable: 0,
-    status5xx: {},
-    retryAfter503: 0,
+  const st: ProxyState = {
+    o,
+    target: new URL(o.target),
+    random: seededRandom(o.seed ?? 1),
+    base: {
+      delayMs: o.delayMs ?? 0,
+      jitterMs: o.jitterMs ?? 0,
+      lossRate: o.lossRate ?? 0,
+    },
+    lossMode: o.lossMode ?? "close",
+    faultAll: {},
+    faultFrom: new Map<string, WanFault>(),
+    stats: {
+      forwarded: 0,
+      lost: 0,
+      refused: 0,
+      unreachable: 0,
+      status5xx: {},
+      retryAfter503: 0,
+    },
+    hanging: new Set<ServerResponse>(),
   };
   const agent = new Agent({ keepAlive: true, maxSockets: UPSTREAM_SOCKETS_MAX });
   const sockets = new Set<Socket>();
-  /** Exchanges kept open on purpose ("hang" loss), ended when the proxy stops. */
-  const hanging = new Set<ServerResponse>();
+  const handle = proxyHandler(st, agent);
 
-  const effective = (source: string | undefined) => {
-    const link = source === undefined ? undefined : o.links?.[source];
-    const f = { ...faultAll, ...(source === undefined ? {} : faultFrom.get(source)) };
-    const mode: LinkMode = f.mode ?? "normal";
-    return {
-      mode,
-      delayMs: f.delayMs ?? link?.delayMs ?? base.delayMs,
-      jitterMs: f.jitterMs ?? link?.jitterMs ?? base.jitterMs,
-      lossRate: f.lossRate ?? link?.lossRate ?? base.lossRate,
-      slowMs: mode === "slow" ? (f.slowMs ?? SLOW_EXTRA_MS_DEFAULT) : 0,
-    };
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => req.socket.destroy());
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.keepAliveTimeout = 30_000;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port ?? 0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+
+  const proxyOrigin = `http://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+  return {
+    url: proxyOrigin,
+    port,
+    stats: st.stats,
+    setFault(fault, source) {
+      if (source === undefined) st.faultAll = fault;
+      else st.faultFrom.set(source, fault);
+    },
+    clearFaults() {
+      st.faultAll = {};
+      st.faultFrom.clear();
+    },
+    via: viaFetch(st, proxyOrigin),
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        for (const r of st.hanging) r.destroy();
+        for (const s of sockets) s.destroy();
+        agent.destroy();
+        server.close(() => resolve());
+      });
+      return stopped;
+    },
   };
+}
 
+/** What the proxy's HTTP side and its in-process fetches share. */
+interface ProxyState {
+  readonly o: WanProxyOptions;
+  readonly target: URL;
+  /** The one generator of jitter and loss draws, in the order requests draw them. */
+  readonly random: () => number;
+  readonly base: LinkProfile;
+  readonly lossMode: LossMode;
+  faultAll: WanFault;
+  readonly faultFrom: Map<string, WanFault>;
+  readonly stats: WanProxyStats;
+  /** Exchanges kept open on purpose ("hang" loss), ended when the proxy stops. */
+  readonly hanging: Set<ServerResponse>;
+}
+
+/** The link a request from `source` travels now: its profile with the faults on top. */
+function effective(st: ProxyState, source: string | undefined) {
+  const link = source === undefined ? undefined : st.o.links?.[source];
+  const f = { ...st.faultAll, ...(source === undefined ? {} : st.faultFrom.get(source)) };
+  const mode: LinkMode = f.mode ?? "normal";
+  return {
+    mode,
+    delayMs: f.delayMs ?? link?.delayMs ?? st.base.delayMs,
+    jitterMs: f.jitterMs ?? link?.jitterMs ?? st.base.jitterMs,
+    lossRate: f.lossRate ?? link?.lossRate ?? st.base.lossRate,
+    slowMs: mode === "slow" ? (f.slowMs ?? SLOW_EXTRA_MS_DEFAULT) : 0,
+  };
+}
+
+/** Counts a 5xx answer passing through: a 503 with Retry-After apart from the others. */
+function count5xx(stats: WanProxyStats, status: number, retryAfter: boolean): void {
+  if (status >= 500) {
+    if (status === 503 && retryAfter) stats.retryAfter503++;
+    else stats.status5xx[status] = (stats.status5xx[status] ?? 0) + 1;
+  }
+}
+
+/** Forwards one request to the target and its answer back, each way delayed and maybe lost. */
+function proxyHandler(st: ProxyState, agent: Agent) {
+  const { target, random, stats } = st;
   const lose = (req: IncomingMessage, res: ServerResponse) => {
     stats.lost++;
-    if (lossMode === "hang") {
-      hanging.add(res);
-      res.on("close", () => hanging.delete(res));
+    if (st.lossMode === "hang") {
+      st.hanging.add(res);
+      res.on("close", () => st.hanging.delete(res));
       req.resume();
       return;
     }
     req.socket.destroy();
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const source = o.sourceOf?.(req.headers);
-    const link = effective(source);
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const source = st.o.sourceOf?.(req.headers);
+    const link = effective(st, source);
     if (link.mode === "partition") {
       stats.refused++;
       req.socket.destroy();
@@ -209,10 +279,7 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
       (up) => {
         void (async () => {
           const status = up.statusCode ?? 502;
-          if (status >= 500) {
-            if (status === 503 && up.headers["retry-after"] !== undefined) stats.retryAfter503++;
-            else stats.status5xx[status] = (stats.status5xx[status] ?? 0) + 1;
-          }
+          count5xx(stats, status, up.headers["retry-after"] !== undefined);
           up.pause();
           await sleep(oneWay());
           if (lostBack) {
@@ -239,25 +306,14 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
     req.pipe(upstream);
     req.resume();
   };
+}
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch(() => req.socket.destroy());
-  });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  server.keepAliveTimeout = 30_000;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? 0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
-  });
-
-  const proxyOrigin = `http://127.0.0.1:${port}`;
-  const via =
-    (source: string): typeof fetch =>
+/** WanProxy.via: the link as an in-process fetch, with the same draws, delays and faults. */
+function viaFetch(st: ProxyState, proxyOrigin: string) {
+  const { target, random, stats } = st;
+  return (source: string): typeof fetch =>
     async (input, init) => {
-      const link = effective(source);
+      const link = effective(st, source);
       if (link.mode === "partition") {
         stats.refused++;
         throw new TypeError("fetch failed: link partitioned");
@@ -269,7 +325,7 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
       const signal = init?.signal ?? undefined;
       const lost = async (): Promise<never> => {
         stats.lost++;
-        if (lossMode === "hang" && signal) {
+        if (st.lossMode === "hang" && signal) {
           await new Promise<void>((_, reject) =>
             signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
           );
@@ -289,10 +345,7 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
       }
       // The answer travels back whole (peer answers are small JSON).
       const body = await res.arrayBuffer();
-      if (res.status >= 500) {
-        if (res.status === 503 && res.headers.has("retry-after")) stats.retryAfter503++;
-        else stats.status5xx[res.status] = (stats.status5xx[res.status] ?? 0) + 1;
-      }
+      count5xx(stats, res.status, res.headers.has("retry-after"));
       await sleep(oneWay());
       if (lostBack) return lost();
       stats.forwarded++;
@@ -302,31 +355,6 @@ export async function startWanProxy(o: WanProxyOptions): Promise<WanProxy> {
         headers: res.headers,
       });
     };
-
-  let stopped: Promise<void> | undefined;
-  return {
-    url: proxyOrigin,
-    port,
-    stats,
-    setFault(fault, source) {
-      if (source === undefined) faultAll = fault;
-      else faultFrom.set(source, fault);
-    },
-    clearFaults() {
-      faultAll = {};
-      faultFrom.clear();
-    },
-    via,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        for (const r of hanging) r.destroy();
-        for (const s of sockets) s.destroy();
-        agent.destroy();
-        server.close(() => resolve());
-      });
-      return stopped;
-    },
-  };
 }
 
 /** A peer call's source: the provider whose key signed it (RFC 9421 `keyid` in Signature-Input). */

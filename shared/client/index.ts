@@ -76,6 +76,29 @@ export function createTesseraClient(o: TesseraClientOptions) {
     const token = await o.token?.();
     return token ? `Bearer ${token}` : undefined;
   };
+
+  return {
+    ...buyerCalls(t, buyer),
+
+    /** Every page of a list, one request at a time. */
+    async *paginate<T>(list: (opts: PageOptions) => Promise<Page<T>>, limit = 100) {
+      let cursor: string | undefined;
+      do {
+        const page = await list({ limit, ...(cursor ? { cursor } : {}) });
+        yield* page.items;
+        cursor = page.nextCursor;
+      } while (cursor);
+    },
+
+    /** Management calls of one theatre (see theaterCredentials). */
+    manage(credentials: Credentials) {
+      return manageCalls(t, credentials);
+    },
+  };
+}
+
+/** Browsing, holds, payment, and the buyer's own orders and tickets. */
+function buyerCalls(t: Transport, buyer: Credentials) {
   const call = <T>(spec: RequestSpec) => t.json<T>({ auth: buyer, ...spec });
   const write = <T>(spec: RequestSpec, w: WriteOptions = {}) =>
     call<T>({ ...spec, idempotencyKey: w.idempotencyKey ?? newIdempotencyKey() });
@@ -146,72 +169,60 @@ export function createTesseraClient(o: TesseraClientOptions) {
 
     /** Every ticket of yours in one signed file (format tessera.tickets, docs/tickets.md). */
     exportTickets: () => call<TicketExport>({ method: "GET", path: "/v1/me/tickets/export" }),
+  };
+}
 
-    /** Every page of a list, one request at a time. */
-    async *paginate<T>(list: (opts: PageOptions) => Promise<Page<T>>, limit = 100) {
-      let cursor: string | undefined;
-      do {
-        const page = await list({ limit, ...(cursor ? { cursor } : {}) });
-        yield* page.items;
-        cursor = page.nextCursor;
-      } while (cursor);
-    },
+/** A theatre's plans, venues, events, orders and backups. */
+function manageCalls(t: Transport, credentials: Credentials) {
+  const m = <T>(spec: RequestSpec) => t.json<T>({ ...spec, auth: credentials });
+  const mw = <T>(spec: RequestSpec, w: WriteOptions = {}) =>
+    m<T>({ ...spec, idempotencyKey: w.idempotencyKey ?? newIdempotencyKey() });
+  const ev = (id: string) => `/v1/manage/events/${enc(id)}`;
+  return {
+    uploadPlan: (format: "tessera" | "pretix", plan: unknown, w?: WriteOptions) =>
+      mw<PlanMeta>({ method: "POST", path: "/v1/manage/plans", body: { format, plan } }, w),
+    listPlans: (opts: PageOptions = {}) =>
+      m<Page<PlanMeta>>({ method: "GET", path: `/v1/manage/plans${query({ ...opts })}` }),
+    getPlan: (planId: string) =>
+      m<SeatingPlan>({ method: "GET", path: `/v1/manage/plans/${enc(planId)}` }),
 
-    /** Management calls of one theatre (see theaterCredentials). */
-    manage(credentials: Credentials) {
-      const m = <T>(spec: RequestSpec) => t.json<T>({ ...spec, auth: credentials });
-      const mw = <T>(spec: RequestSpec, w: WriteOptions = {}) =>
-        m<T>({ ...spec, idempotencyKey: w.idempotencyKey ?? newIdempotencyKey() });
-      const ev = (id: string) => `/v1/manage/events/${enc(id)}`;
-      return {
-        uploadPlan: (format: "tessera" | "pretix", plan: unknown, w?: WriteOptions) =>
-          mw<PlanMeta>({ method: "POST", path: "/v1/manage/plans", body: { format, plan } }, w),
-        listPlans: (opts: PageOptions = {}) =>
-          m<Page<PlanMeta>>({ method: "GET", path: `/v1/manage/plans${query({ ...opts })}` }),
-        getPlan: (planId: string) =>
-          m<SeatingPlan>({ method: "GET", path: `/v1/manage/plans/${enc(planId)}` }),
+    createVenue: (venue: CreateVenueInput, w?: WriteOptions) =>
+      mw<Venue>({ method: "POST", path: "/v1/manage/venues", body: venue }, w),
+    listVenues: (opts: PageOptions = {}) =>
+      m<Page<Venue>>({ method: "GET", path: `/v1/manage/venues${query({ ...opts })}` }),
+    getVenue: (venueId: string) =>
+      m<Venue>({ method: "GET", path: `/v1/manage/venues/${enc(venueId)}` }),
+    updateVenue: (venueId: string, patch: UpdateVenueInput) =>
+      m<Venue>({ method: "PATCH", path: `/v1/manage/venues/${enc(venueId)}`, body: patch }),
 
-        createVenue: (venue: CreateVenueInput, w?: WriteOptions) =>
-          mw<Venue>({ method: "POST", path: "/v1/manage/venues", body: venue }, w),
-        listVenues: (opts: PageOptions = {}) =>
-          m<Page<Venue>>({ method: "GET", path: `/v1/manage/venues${query({ ...opts })}` }),
-        getVenue: (venueId: string) =>
-          m<Venue>({ method: "GET", path: `/v1/manage/venues/${enc(venueId)}` }),
-        updateVenue: (venueId: string, patch: UpdateVenueInput) =>
-          m<Venue>({ method: "PATCH", path: `/v1/manage/venues/${enc(venueId)}`, body: patch }),
+    createEvent: (event: CreateEventInput, w?: WriteOptions) =>
+      mw<Event>({ method: "POST", path: "/v1/manage/events", body: event }, w),
+    listEvents: (opts: PageOptions = {}) =>
+      m<Page<Event>>({ method: "GET", path: `/v1/manage/events${query({ ...opts })}` }),
+    getEvent: (eventId: string) => m<Event>({ method: "GET", path: ev(eventId) }),
+    updateEvent: (eventId: string, patch: UpdateEventInput, opts: { ifMatch?: string } = {}) =>
+      m<Event>({
+        method: "PATCH",
+        path: ev(eventId),
+        body: patch,
+        ...(opts.ifMatch ? { headers: { "if-match": opts.ifMatch } } : {}),
+      }),
+    openSales: (eventId: string) => m<Event>({ method: "POST", path: `${ev(eventId)}/open-sales` }),
+    closeSales: (eventId: string) =>
+      m<Event>({ method: "POST", path: `${ev(eventId)}/close-sales` }),
+    eventOrders: (eventId: string, opts: PageOptions = {}) =>
+      m<Page<ManagedOrder>>({
+        method: "GET",
+        path: `${ev(eventId)}/orders${query({ ...opts })}`,
+      }),
+    eventSummary: (eventId: string) =>
+      m<EventSummary>({ method: "GET", path: `${ev(eventId)}/summary` }),
+    refundOrder: (orderId: string, w?: WriteOptions) =>
+      mw<ManagedOrder>({ method: "POST", path: `/v1/manage/orders/${enc(orderId)}/refund` }, w),
 
-        createEvent: (event: CreateEventInput, w?: WriteOptions) =>
-          mw<Event>({ method: "POST", path: "/v1/manage/events", body: event }, w),
-        listEvents: (opts: PageOptions = {}) =>
-          m<Page<Event>>({ method: "GET", path: `/v1/manage/events${query({ ...opts })}` }),
-        getEvent: (eventId: string) => m<Event>({ method: "GET", path: ev(eventId) }),
-        updateEvent: (eventId: string, patch: UpdateEventInput, opts: { ifMatch?: string } = {}) =>
-          m<Event>({
-            method: "PATCH",
-            path: ev(eventId),
-            body: patch,
-            ...(opts.ifMatch ? { headers: { "if-match": opts.ifMatch } } : {}),
-          }),
-        openSales: (eventId: string) =>
-          m<Event>({ method: "POST", path: `${ev(eventId)}/open-sales` }),
-        closeSales: (eventId: string) =>
-          m<Event>({ method: "POST", path: `${ev(eventId)}/close-sales` }),
-        eventOrders: (eventId: string, opts: PageOptions = {}) =>
-          m<Page<ManagedOrder>>({
-            method: "GET",
-            path: `${ev(eventId)}/orders${query({ ...opts })}`,
-          }),
-        eventSummary: (eventId: string) =>
-          m<EventSummary>({ method: "GET", path: `${ev(eventId)}/summary` }),
-        refundOrder: (orderId: string, w?: WriteOptions) =>
-          mw<ManagedOrder>({ method: "POST", path: `/v1/manage/orders/${enc(orderId)}/refund` }, w),
-
-        /** The backup file as a streamed Response (read `body` to save it without buffering). */
-        backup: () => t.send({ method: "GET", path: "/v1/manage/backup", auth: credentials }),
-        /** Stores a backup on one provider's blob store; download it from `provider`. */
-        storeBackup: () =>
-          m<StoredBackup>({ method: "GET", path: "/v1/manage/backup?delivery=store" }),
-      };
-    },
+    /** The backup file as a streamed Response (read `body` to save it without buffering). */
+    backup: () => t.send({ method: "GET", path: "/v1/manage/backup", auth: credentials }),
+    /** Stores a backup on one provider's blob store; download it from `provider`. */
+    storeBackup: () => m<StoredBackup>({ method: "GET", path: "/v1/manage/backup?delivery=store" }),
   };
 }

@@ -96,6 +96,42 @@ export async function verifyBackup(
     return report();
   }
   const sections = sectionsOf(version);
+  const header = readHeader(file, sections, add);
+  const theaterId = header.success ? header.data.theater.id : undefined;
+  const facts = readSections(file, sections, theaterId, counts, add);
+  checkChecksums(file, version, sections, facts.computed, add);
+  checkReferences(file, facts, add);
+
+  // Tickets: quorum signatures, then whether the backup's own state backs them.
+  if (header.success && opts.verifyTickets !== false && Array.isArray(file.tickets)) {
+    await checkTickets(file.tickets, header.data, opts.trusted, facts, tickets, add);
+  }
+  return report();
+}
+
+type AddIssue = (code: BackupIssueCode, path: string, detail: string) => void;
+type Header = z.infer<typeof BackupHeader>;
+type SeatState = { state: string; orderId?: string };
+type BackupIds = { events: Set<string>; orders: Set<string> };
+
+/** What the sections hold that the checks across sections need. */
+interface SectionFacts {
+  /** sha256 of each section's canonical lines. */
+  computed: Partial<Record<BackupSection, string>>;
+  ids: BackupIds;
+  /** By "<event>\0<seat>". */
+  seats: Map<string, SeatState>;
+  checkIns: { path: string; eventId: string; seatId: string; orderId: string }[];
+  /** Check-ins seen, by "<event>\0<seat>". */
+  admitted: Set<string>;
+}
+
+/** Unknown members reported; the header members checked against their schema. */
+function readHeader(
+  file: Record<string, unknown>,
+  sections: readonly BackupSection[],
+  add: AddIssue,
+): ReturnType<typeof BackupHeader.safeParse> {
   const known = new Set<string>([...Object.keys(BackupHeader.shape), ...sections, "checksums"]);
   for (const k of Object.keys(file)) {
     if (!known.has(k)) add("schema", `$.${k}`, "unknown member");
@@ -107,14 +143,24 @@ export async function verifyBackup(
   );
   const header = BackupHeader.safeParse(headerInput);
   if (!header.success) addZodIssues(add, "$", header.error);
+  return header;
+}
 
-  // Sections: schema per element, checksum over the canonical lines, ids for reference checks.
-  const computed: Partial<Record<BackupSection, string>> = {};
-  const ids = { events: new Set<string>(), orders: new Set<string>() };
-  const seats = new Map<string, { state: string; orderId?: string }>();
-  const checkIns: { path: string; eventId: string; seatId: string; orderId: string }[] = [];
-  const admitted = new Set<string>();
-  const theaterId = header.success ? header.data.theater.id : undefined;
+/** Sections: schema per element, checksum over the canonical lines, ids for reference checks. */
+function readSections(
+  file: Record<string, unknown>,
+  sections: readonly BackupSection[],
+  theaterId: string | undefined,
+  counts: BackupReport["counts"],
+  add: AddIssue,
+): SectionFacts {
+  const facts: SectionFacts = {
+    computed: {},
+    ids: { events: new Set<string>(), orders: new Set<string>() },
+    seats: new Map<string, SeatState>(),
+    checkIns: [],
+    admitted: new Set<string>(),
+  };
   for (const section of sections) {
     const value = file[section];
     if (!Array.isArray(value)) {
@@ -136,48 +182,67 @@ export async function verifyBackup(
         addZodIssues(add, path, r.error);
         continue;
       }
-      const rec = r.data as Record<string, unknown>;
-      const ownsTheaterId = section !== "seats" && section !== "tickets" && section !== "checkIns";
-      if (ownsTheaterId && theaterId !== undefined) {
-        if (rec.theaterId !== theaterId)
-          add("reference", `${path}.theaterId`, "another theater's record");
-      }
-      if (section === "events") ids.events.add(rec.id as string);
-      if (section === "orders") {
-        ids.orders.add(rec.id as string);
-        // Events come first in the file: an order of an event not in it is another theater's.
-        if (rec.eventId !== undefined && !ids.events.has(rec.eventId as string))
-          add(
-            "reference",
-            `${path}.eventId`,
-            `order of event ${String(rec.eventId)}, not in the backup`,
-          );
-      }
-      if (section === "seats") {
-        const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
-        if (seats.has(k))
-          add("reference", path, `seat ${rec.seatId} of ${rec.eventId} listed twice`);
-        seats.set(k, {
-          state: rec.state as string,
-          ...(rec.orderId ? { orderId: rec.orderId as string } : {}),
-        });
-      }
-      if (section === "checkIns") {
-        const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
-        if (admitted.has(k))
-          add("reference", path, `seat ${rec.seatId} of ${rec.eventId} admitted twice`);
-        admitted.add(k);
-        checkIns.push({
-          path,
-          eventId: rec.eventId as string,
-          seatId: rec.seatId as string,
-          orderId: rec.orderId as string,
-        });
-      }
+      noteRecord(section, r.data as Record<string, unknown>, path, theaterId, facts, add);
     }
-    computed[section] = hash.hex();
+    facts.computed[section] = hash.hex();
   }
+  return facts;
+}
 
+/** One schema-valid record: its theater, and what the reference checks need of it. */
+function noteRecord(
+  section: BackupSection,
+  rec: Record<string, unknown>,
+  path: string,
+  theaterId: string | undefined,
+  { ids, seats, checkIns, admitted }: SectionFacts,
+  add: AddIssue,
+): void {
+  const ownsTheaterId = section !== "seats" && section !== "tickets" && section !== "checkIns";
+  if (ownsTheaterId && theaterId !== undefined) {
+    if (rec.theaterId !== theaterId)
+      add("reference", `${path}.theaterId`, "another theater's record");
+  }
+  if (section === "events") ids.events.add(rec.id as string);
+  if (section === "orders") {
+    ids.orders.add(rec.id as string);
+    // Events come first in the file: an order of an event not in it is another theater's.
+    if (rec.eventId !== undefined && !ids.events.has(rec.eventId as string))
+      add(
+        "reference",
+        `${path}.eventId`,
+        `order of event ${String(rec.eventId)}, not in the backup`,
+      );
+  }
+  if (section === "seats") {
+    const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
+    if (seats.has(k)) add("reference", path, `seat ${rec.seatId} of ${rec.eventId} listed twice`);
+    seats.set(k, {
+      state: rec.state as string,
+      ...(rec.orderId ? { orderId: rec.orderId as string } : {}),
+    });
+  }
+  if (section === "checkIns") {
+    const k = `${rec.eventId}${SEAT_KEY_SEP}${rec.seatId}`;
+    if (admitted.has(k))
+      add("reference", path, `seat ${rec.seatId} of ${rec.eventId} admitted twice`);
+    admitted.add(k);
+    checkIns.push({
+      path,
+      eventId: rec.eventId as string,
+      seatId: rec.seatId as string,
+      orderId: rec.orderId as string,
+    });
+  }
+}
+
+function checkChecksums(
+  file: Record<string, unknown>,
+  version: (typeof BACKUP_READABLE_VERSIONS)[number],
+  sections: readonly BackupSection[],
+  computed: SectionFacts["computed"],
+  add: AddIssue,
+): void {
   const sums = checksumsSchemaOf(version).safeParse(file.checksums);
   if (!sums.success) addZodIssues(add, "$.checksums", sums.error);
   else {
@@ -192,8 +257,14 @@ export async function verifyBackup(
       }
     }
   }
+}
 
-  // Seat → event and sold seat → order references.
+/** Seat → event and sold seat → order references. */
+function checkReferences(
+  file: Record<string, unknown>,
+  { ids, seats, checkIns }: SectionFacts,
+  add: AddIssue,
+): void {
   if (Array.isArray(file.events) && Array.isArray(file.orders)) {
     let i = 0;
     for (const [k, s] of seats) {
@@ -213,36 +284,42 @@ export async function verifyBackup(
         add("reference", c.path, `check-in of seat ${c.seatId}: unknown order ${c.orderId}`);
     }
   }
+}
 
-  // Tickets: quorum signatures, then whether the backup's own state backs them.
-  if (header.success && opts.verifyTickets !== false && Array.isArray(file.tickets)) {
-    const inFile = normalizeTrust([header.data.keys, ...(header.data.formerKeys ?? [])]);
-    let trusted: TrustedCluster[] = inFile;
-    if (header.data.keys.clusterId !== header.data.clusterId) {
-      add("keys-mismatch", "$.keys.clusterId", "differs from clusterId");
-    }
-    if (opts.trusted !== undefined) {
-      trusted = normalizeTrust(opts.trusted);
-      for (const c of inFile) {
-        if (!keysCoveredBy(c, trusted)) {
-          add("keys-mismatch", "$.keys", `keys of cluster ${c.clusterId} are not all trusted`);
-        }
+/** Each ticket's signatures (the file's keys or the caller's), then whether the backup backs it. */
+async function checkTickets(
+  fileTickets: unknown[],
+  header: Header,
+  trustedInput: TrustInput | undefined,
+  { ids, seats }: SectionFacts,
+  tickets: BackupReport["tickets"],
+  add: AddIssue,
+): Promise<void> {
+  const inFile = normalizeTrust([header.keys, ...(header.formerKeys ?? [])]);
+  let trusted: TrustedCluster[] = inFile;
+  if (header.keys.clusterId !== header.clusterId) {
+    add("keys-mismatch", "$.keys.clusterId", "differs from clusterId");
+  }
+  if (trustedInput !== undefined) {
+    trusted = normalizeTrust(trustedInput);
+    for (const c of inFile) {
+      if (!keysCoveredBy(c, trusted)) {
+        add("keys-mismatch", "$.keys", `keys of cluster ${c.clusterId} are not all trusted`);
       }
-    }
-    for (const [i, t] of file.tickets.entries()) {
-      const path = `$.tickets[${i}]`;
-      tickets.checked++;
-      const r = await verifyTicketWith(t, trusted);
-      if (!r.valid) {
-        tickets.invalid++;
-        add("ticket", path, r.reasons.map((x) => `${x.code}: ${x.detail}`).join("; "));
-        continue;
-      }
-      tickets.valid++;
-      checkTicketBacked(r.claims, path, header.data.theater.id, ids, seats, add);
     }
   }
-  return report();
+  for (const [i, t] of fileTickets.entries()) {
+    const path = `$.tickets[${i}]`;
+    tickets.checked++;
+    const r = await verifyTicketWith(t, trusted);
+    if (!r.valid) {
+      tickets.invalid++;
+      add("ticket", path, r.reasons.map((x) => `${x.code}: ${x.detail}`).join("; "));
+      continue;
+    }
+    tickets.valid++;
+    checkTicketBacked(r.claims, path, header.theater.id, ids, seats, add);
+  }
 }
 
 function checkTicketBacked(

@@ -106,6 +106,50 @@ function toPretixPath(path: string, o: Origins): string {
  */
 export function importPretixPlan(input: unknown, options: ImportPretixOptions = {}): PlanResult {
   const issues = new IssueList();
+  reportSchemaIssues(input, issues);
+  // Convert whatever is well-formed (the schema issues above cover the rest), so one answer lists
+  // the structural problems and the cross-check problems together.
+  const root = isObj(input) ? input : {};
+  const origins: Origins = { categories: [], sections: [], rows: [], seats: [] };
+  const { categories, categoryIds } = convertCategories(root, issues, origins);
+  const { sections, extent } = convertZones(root, issues, origins, categoryIds);
+
+  const name = (str(root.name) ?? "").trim().slice(0, NAME_MAX_LENGTH) || "Imported pretix plan";
+  const size = isObj(root.size) ? root.size : undefined;
+  const width = Number.isFinite(size?.width)
+    ? (size!.width as number)
+    : Math.max(1, Math.ceil(extent.maxX));
+  const height = Number.isFinite(size?.height)
+    ? (size!.height as number)
+    : Math.max(1, Math.ceil(extent.maxY));
+
+  const candidate: SeatingPlan = {
+    id: options.id ?? (slugify(name) || "pretix-plan"),
+    name,
+    size: { width, height },
+    categories,
+    sections,
+    generalAdmission: [],
+  };
+  const checked = validatePlan(candidate);
+  if (checked.ok && issues.items.length === 0) return checked;
+
+  const own = issues.items.length;
+  if (!checked.ok) {
+    for (const e of checked.errors) {
+      // Seats dropped for their own errors could leave the plan empty: not a separate problem.
+      if (e.code === "empty_plan" && own > 0) continue;
+      issues.add(
+        toPretixPath(e.path, origins),
+        e.code,
+        e.message.replace(/\/sections\/[\d/a-z]+/g, (p) => toPretixPath(p, origins)),
+      );
+    }
+  }
+  return { ok: false, errors: issues.items };
+}
+
+function reportSchemaIssues(input: unknown, issues: IssueList): void {
   const parsed = PretixPlan.safeParse(input);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
@@ -117,11 +161,14 @@ export function importPretixPlan(input: unknown, options: ImportPretixOptions = 
       );
     }
   }
-  // Convert whatever is well-formed (the schema issues above cover the rest), so one answer lists
-  // the structural problems and the cross-check problems together.
-  const root = isObj(input) ? input : {};
-  const origins: Origins = { categories: [], sections: [], rows: [], seats: [] };
+}
 
+/** Categories with ids slugged from their names; `categoryIds` maps a pretix name to its id. */
+function convertCategories(
+  root: Obj,
+  issues: IssueList,
+  origins: Origins,
+): { categories: SeatCategory[]; categoryIds: Map<string, string> } {
   const categoryIds = new Map<string, string>();
   const categoryAlloc = new IdAllocator();
   const categories: SeatCategory[] = [];
@@ -149,11 +196,25 @@ export function importPretixPlan(input: unknown, options: ImportPretixOptions = 
     });
     origins.categories.push(`/categories/${i}`);
   });
+  return { categories, categoryIds };
+}
 
+/** How far the seats reach (their radius included), for a plan without a size. */
+interface Extent {
+  maxX: number;
+  maxY: number;
+}
+
+/** Zones become sections, their rows rows and their seats seats at absolute positions. */
+function convertZones(
+  root: Obj,
+  issues: IssueList,
+  origins: Origins,
+  categoryIds: Map<string, string>,
+): { sections: Section[]; extent: Extent } {
   const sectionAlloc = new IdAllocator();
   const sections: Section[] = [];
-  let maxX = 0;
-  let maxY = 0;
+  const extent: Extent = { maxX: 0, maxY: 0 };
   arr(root.zones).forEach((z, zi) => {
     const zp = isObj(z) ? pos(z.position) : undefined;
     if (!zp || !isObj(z)) return;
@@ -172,45 +233,10 @@ export function importPretixPlan(input: unknown, options: ImportPretixOptions = 
       arr(r.seats).forEach((s, k) => {
         if (!isObj(s)) return;
         const sPath = `${rPath}/seats/${k}`;
-        const guid = str(s.seat_guid);
-        const sp = pos(s.position);
-        const categoryName = str(s.category);
-        if (guid === undefined || sp === undefined || categoryName === undefined) return;
-        let ok = true;
-        if (!isId(guid)) {
-          issues.add(
-            `${sPath}/seat_guid`,
-            "invalid_seat_guid",
-            `seat_guid ${JSON.stringify(guid)} must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'`,
-          );
-          ok = false;
-        }
-        const category = categoryIds.get(categoryName);
-        if (categoryName === "") {
-          issues.add(`${sPath}/category`, "seat_without_category", "has no category");
-          ok = false;
-        } else if (category === undefined) {
-          issues.add(
-            `${sPath}/category`,
-            "unknown_category",
-            `no category is named ${JSON.stringify(categoryName)}`,
-          );
-          ok = false;
-        }
-        if (!ok || category === undefined) return;
-        const x = zp.x + rp.x + sp.x;
-        const y = zp.y + rp.y + sp.y;
-        const radius = typeof s.radius === "number" ? s.radius : PRETIX_DEFAULT_SEAT_RADIUS;
-        maxX = Math.max(maxX, x + radius);
-        maxY = Math.max(maxY, y + radius);
-        const seatNumber = str(s.seat_number) ?? "";
-        seats.push({
-          id: guid,
-          label: label(r.seat_label, seatNumber, String(k + 1)),
-          x,
-          y,
-          category,
-        });
+        const at = { x: zp.x + rp.x, y: zp.y + rp.y };
+        const seat = convertSeat(s, k, sPath, r, at, categoryIds, issues, extent);
+        if (seat === undefined) return;
+        seats.push(seat);
         origin.push(sPath);
       });
       rows.push({
@@ -231,38 +257,60 @@ export function importPretixPlan(input: unknown, options: ImportPretixOptions = 
     origins.rows.push(rowOrigins);
     origins.seats.push(seatOrigins);
   });
+  return { sections, extent };
+}
 
-  const name = (str(root.name) ?? "").trim().slice(0, NAME_MAX_LENGTH) || "Imported pretix plan";
-  const size = isObj(root.size) ? root.size : undefined;
-  const width = Number.isFinite(size?.width)
-    ? (size!.width as number)
-    : Math.max(1, Math.ceil(maxX));
-  const height = Number.isFinite(size?.height)
-    ? (size!.height as number)
-    : Math.max(1, Math.ceil(maxY));
-
-  const candidate: SeatingPlan = {
-    id: options.id ?? (slugify(name) || "pretix-plan"),
-    name,
-    size: { width, height },
-    categories,
-    sections,
-    generalAdmission: [],
-  };
-  const checked = validatePlan(candidate);
-  if (checked.ok && issues.items.length === 0) return checked;
-
-  const own = issues.items.length;
-  if (!checked.ok) {
-    for (const e of checked.errors) {
-      // Seats dropped for their own errors could leave the plan empty: not a separate problem.
-      if (e.code === "empty_plan" && own > 0) continue;
-      issues.add(
-        toPretixPath(e.path, origins),
-        e.code,
-        e.message.replace(/\/sections\/[\d/a-z]+/g, (p) => toPretixPath(p, origins)),
-      );
-    }
+/**
+ * One pretix seat (the `k`th of row `r`, whose zone and row put it at `at` plus its own position),
+ * or undefined when it is incomplete or wrong (a problem reported in `issues`).
+ */
+function convertSeat(
+  s: Obj,
+  k: number,
+  sPath: string,
+  r: Obj,
+  at: { x: number; y: number },
+  categoryIds: Map<string, string>,
+  issues: IssueList,
+  extent: Extent,
+): SeatRow["seats"][number] | undefined {
+  const guid = str(s.seat_guid);
+  const sp = pos(s.position);
+  const categoryName = str(s.category);
+  if (guid === undefined || sp === undefined || categoryName === undefined) return undefined;
+  let ok = true;
+  if (!isId(guid)) {
+    issues.add(
+      `${sPath}/seat_guid`,
+      "invalid_seat_guid",
+      `seat_guid ${JSON.stringify(guid)} must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'`,
+    );
+    ok = false;
   }
-  return { ok: false, errors: issues.items };
+  const category = categoryIds.get(categoryName);
+  if (categoryName === "") {
+    issues.add(`${sPath}/category`, "seat_without_category", "has no category");
+    ok = false;
+  } else if (category === undefined) {
+    issues.add(
+      `${sPath}/category`,
+      "unknown_category",
+      `no category is named ${JSON.stringify(categoryName)}`,
+    );
+    ok = false;
+  }
+  if (!ok || category === undefined) return undefined;
+  const x = at.x + sp.x;
+  const y = at.y + sp.y;
+  const radius = typeof s.radius === "number" ? s.radius : PRETIX_DEFAULT_SEAT_RADIUS;
+  extent.maxX = Math.max(extent.maxX, x + radius);
+  extent.maxY = Math.max(extent.maxY, y + radius);
+  const seatNumber = str(s.seat_number) ?? "";
+  return {
+    id: guid,
+    label: label(r.seat_label, seatNumber, String(k + 1)),
+    x,
+    y,
+    category,
+  };
 }

@@ -123,6 +123,33 @@ function checkId(root: Obj, options: ValidatePlanOptions, issues: IssueList): vo
 
 /** Cross-checks on the raw input, tolerant of malformed parts (the schema reports those). */
 function crossCheck(root: Obj, issues: IssueList): void {
+  const checkCategory = categoryChecker(root, issues);
+  const ids: PlaceIds = { areaIds: new Map(), seatIds: new Map() };
+  let places = checkSections(root, issues, ids, checkCategory);
+  places += checkGeneralAdmission(root, issues, ids, checkCategory);
+  checkPlaceIdClashes(root, issues, ids.seatIds);
+
+  if (places === 0) {
+    issues.add("", "empty_plan", "the plan has no seats and no general-admission capacity");
+  } else if (places > MAX_SEATS) {
+    issues.add(
+      "",
+      "too_many_seats",
+      `the plan has ${places} places; at most ${MAX_SEATS} are allowed`,
+    );
+  }
+}
+
+/** Where each section or area id and each seat id was first seen (a JSON pointer). */
+interface PlaceIds {
+  areaIds: Map<string, string>;
+  seatIds: Map<string, string>;
+}
+
+type CategoryCheck = (owner: Obj, path: string) => void;
+
+/** Reports duplicate category ids; returns the check that a seat or area names a known one. */
+function categoryChecker(root: Obj, issues: IssueList): CategoryCheck {
   const categories = new Set<string>();
   arr(root.categories).forEach((c, i) => {
     const id = isObj(c) ? str(c.id) : undefined;
@@ -132,21 +159,25 @@ function crossCheck(root: Obj, issues: IssueList): void {
     }
     categories.add(id);
   });
-  const checkCategory = (owner: Obj, path: string) => {
+  return (owner: Obj, path: string) => {
     const cat = str(owner.category);
     if (cat && !categories.has(cat)) {
       issues.add(`${path}/category`, "unknown_category", `no category has the id ${cat}`);
     }
   };
+}
 
+/** Section, row and seat ids, seat categories and positions; returns the number of seats. */
+function checkSections(
+  root: Obj,
+  issues: IssueList,
+  { areaIds, seatIds }: PlaceIds,
+  checkCategory: CategoryCheck,
+): number {
   const size = isObj(root.size) ? root.size : {};
   const width = num(size.width);
   const height = num(size.height);
-
-  const areaIds = new Map<string, string>();
-  const seatIds = new Map<string, string>();
   let places = 0;
-
   arr(root.sections).forEach((s, si) => {
     if (!isObj(s)) return;
     const sPath = `/sections/${si}`;
@@ -211,7 +242,17 @@ function crossCheck(root: Obj, issues: IssueList): void {
       });
     });
   });
+  return places;
+}
 
+/** Area ids (shared with sections), place id lengths and area categories; returns the capacity. */
+function checkGeneralAdmission(
+  root: Obj,
+  issues: IssueList,
+  { areaIds }: PlaceIds,
+  checkCategory: CategoryCheck,
+): number {
+  let places = 0;
   arr(root.generalAdmission).forEach((g, gi) => {
     if (!isObj(g)) return;
     const path = `/generalAdmission/${gi}`;
@@ -238,7 +279,10 @@ function crossCheck(root: Obj, issues: IssueList): void {
     }
     checkCategory(g, path);
   });
+  return places;
+}
 
+function checkPlaceIdClashes(root: Obj, issues: IssueList, seatIds: Map<string, string>): void {
   // General-admission place ids (`<area>-<n>`) share the namespace of numbered seat ids.
   const capacities = new Map<string, number>();
   for (const g of arr(root.generalAdmission)) {
@@ -254,15 +298,5 @@ function crossCheck(root: Obj, issues: IssueList): void {
         `seat id ${id} is also a place of area ${m[1]}`,
       );
     }
-  }
-
-  if (places === 0) {
-    issues.add("", "empty_plan", "the plan has no seats and no general-admission capacity");
-  } else if (places > MAX_SEATS) {
-    issues.add(
-      "",
-      "too_many_seats",
-      `the plan has ${places} places; at most ${MAX_SEATS} are allowed`,
-    );
   }
 }

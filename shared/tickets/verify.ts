@@ -4,7 +4,7 @@ import { decodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
 import { QUORUM } from "../quorum/tally.ts";
 import { TicketClaims } from "./claims.ts";
-import { TicketSchema } from "./sign.ts";
+import { TicketSchema, type TicketSignature } from "./sign.ts";
 import { normalizeTrust, type TrustedCluster, type TrustInput } from "./trust.ts";
 
 /**
@@ -73,20 +73,7 @@ export async function verifyTicketWith(
     ]);
   }
   const { payload, signatures } = shape.data;
-
-  let claims: TicketClaims | undefined;
-  let claimsProblem: string | undefined;
-  try {
-    const parsed = TicketClaims.safeParse(JSON.parse(dec.decode(fromBase64UrlStrict(payload))));
-    if (!parsed.success) claimsProblem = `claims: ${firstIssue(parsed.error)}`;
-    else if (toBase64Url(canonicalBytes(parsed.data)) !== payload) {
-      // Signers sign canonical bytes only; anything else (reordered members, duplicate keys,
-      // whitespace) was not produced by a provider and may not mean what it seems to.
-      claimsProblem = "payload is not the canonical JSON of its claims";
-    } else claims = parsed.data;
-  } catch {
-    claimsProblem = "payload is not base64url-encoded JSON";
-  }
+  const { claims, claimsProblem } = readClaims(payload);
 
   let candidates: readonly TrustedCluster[] = trusted;
   if (claims) {
@@ -106,6 +93,46 @@ export async function verifyTicketWith(
     candidates = [c];
   }
 
+  const { sigReasons, good } = await checkSignatures(payload, signatures, candidates);
+  if (!claims) {
+    return invalid([{ code: "malformed", detail: claimsProblem ?? "bad claims" }, ...sigReasons]);
+  }
+  const providers = PROVIDERS.filter((p) => good.some((g) => g.provider === p));
+  // A key listed under two providers (a configuration mistake) must not count twice either.
+  const distinct = Math.min(providers.length, new Set(good.map((g) => g.x)).size);
+  if (distinct < quorum) {
+    const detail =
+      `${distinct} distinct provider signature(s) verified, ${quorum} required` +
+      (good.length > distinct
+        ? ` (${good.length} valid signatures, same provider counted once)`
+        : "");
+    return invalid([{ code: "too-few-signatures", detail }, ...sigReasons], claims);
+  }
+  return { valid: true, claims, clusterId: claims.cid, providers, warnings: sigReasons };
+}
+
+/** The claims of a payload, or what is wrong with it. */
+function readClaims(payload: string): { claims?: TicketClaims; claimsProblem?: string } {
+  try {
+    const parsed = TicketClaims.safeParse(JSON.parse(dec.decode(fromBase64UrlStrict(payload))));
+    if (!parsed.success) return { claimsProblem: `claims: ${firstIssue(parsed.error)}` };
+    if (toBase64Url(canonicalBytes(parsed.data)) !== payload) {
+      // Signers sign canonical bytes only; anything else (reordered members, duplicate keys,
+      // whitespace) was not produced by a provider and may not mean what it seems to.
+      return { claimsProblem: "payload is not the canonical JSON of its claims" };
+    }
+    return { claims: parsed.data };
+  } catch {
+    return { claimsProblem: "payload is not base64url-encoded JSON" };
+  }
+}
+
+/** Each signature checked against the candidates' keys: the good ones, and what ails the rest. */
+async function checkSignatures(
+  payload: string,
+  signatures: readonly TicketSignature[],
+  candidates: readonly TrustedCluster[],
+): Promise<{ sigReasons: TicketReason[]; good: { provider: ProviderId; x: string }[] }> {
   const sigReasons: TicketReason[] = [];
   const good: { provider: ProviderId; x: string }[] = [];
   for (const [i, sig] of signatures.entries()) {
@@ -141,22 +168,7 @@ export async function verifyTicketWith(
     }
     good.push({ provider: h.tessera_provider, x: key.x });
   }
-
-  if (!claims) {
-    return invalid([{ code: "malformed", detail: claimsProblem ?? "bad claims" }, ...sigReasons]);
-  }
-  const providers = PROVIDERS.filter((p) => good.some((g) => g.provider === p));
-  // A key listed under two providers (a configuration mistake) must not count twice either.
-  const distinct = Math.min(providers.length, new Set(good.map((g) => g.x)).size);
-  if (distinct < quorum) {
-    const detail =
-      `${distinct} distinct provider signature(s) verified, ${quorum} required` +
-      (good.length > distinct
-        ? ` (${good.length} valid signatures, same provider counted once)`
-        : "");
-    return invalid([{ code: "too-few-signatures", detail }, ...sigReasons], claims);
-  }
-  return { valid: true, claims, clusterId: claims.cid, providers, warnings: sigReasons };
+  return { sigReasons, good };
 }
 
 function invalid(reasons: TicketReason[], claims?: TicketClaims): TicketVerification {

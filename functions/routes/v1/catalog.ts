@@ -173,17 +173,26 @@ const notVisible = (eventId: string) =>
     `event ${eventId} does not exist or is not visible to you`,
   );
 
+type CatalogApp = OpenAPIHono<{ Variables: AuthVariables }>;
+type BuyerMiddleware = ReturnType<typeof optionalBuyer>;
+
 export function catalogRoutes(s: Services) {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   const buyerMw = optionalBuyer(s.buyerVerifier);
+  browseEventsRoute(app, s, buyerMw);
+  getEventRoute(app, s, buyerMw);
+  getSeatMapRoute(app, s, buyerMw);
+  return app;
+}
 
-  /** The event if this caller may see it (drafts never), else 404. */
-  async function visibleEvent(eventId: string, sub: string | undefined): Promise<Event> {
-    const e = await getEvent(s, eventId, "local");
-    if (e === null || e.status === "draft" || !canSee(e, sub)) throw notVisible(eventId);
-    return e;
-  }
+/** The event if this caller may see it (drafts never), else 404. */
+async function visibleEvent(s: Services, eventId: string, sub: string | undefined): Promise<Event> {
+  const e = await getEvent(s, eventId, "local");
+  if (e === null || e.status === "draft" || !canSee(e, sub)) throw notVisible(eventId);
+  return e;
+}
 
+function browseEventsRoute(app: CatalogApp, s: Services, buyerMw: BuyerMiddleware) {
   app.openapi(
     createRoute({
       method: "get",
@@ -233,7 +242,9 @@ export function catalogRoutes(s: Services) {
       return c.json(out, 200);
     },
   );
+}
 
+function getEventRoute(app: CatalogApp, s: Services, buyerMw: BuyerMiddleware) {
   app.openapi(
     createRoute({
       method: "get",
@@ -247,13 +258,15 @@ export function catalogRoutes(s: Services) {
       responses: { 200: json(PublicEvent, "The event"), ...problems(401, 404, 503) },
     }),
     async (c) => {
-      const e = await visibleEvent(c.req.valid("param").eventId, c.get("buyer")?.sub);
+      const e = await visibleEvent(s, c.req.valid("param").eventId, c.get("buyer")?.sub);
       const { allowedBuyers: _hidden, ...shown } = e;
       c.header("vary", "authorization");
       return c.json(shown, 200);
     },
   );
+}
 
+function getSeatMapRoute(app: CatalogApp, s: Services, buyerMw: BuyerMiddleware) {
   app.openapi(
     createRoute({
       method: "get",
@@ -292,7 +305,7 @@ export function catalogRoutes(s: Services) {
       },
     }),
     async (c) => {
-      const e = await visibleEvent(c.req.valid("param").eventId, c.get("buyer")?.sub);
+      const e = await visibleEvent(s, c.req.valid("param").eventId, c.get("buyer")?.sub);
       const section = c.req.valid("query").section;
       const meta = await getPlanMeta(s, e.planId, "local");
       if (meta === null) throw notVisible(e.id);
@@ -328,8 +341,6 @@ export function catalogRoutes(s: Services) {
       return c.body(body, 200, { "content-type": "application/json" }) as never;
     },
   );
-
-  return app;
 }
 
 /** The seat map of the (possibly section-filtered) plan from the taken seats (pure). */

@@ -33,107 +33,130 @@ export const EventPage = (p: { testCard?: string }) => (
     <NeedsScript />
     <div id="event-notice" hidden />
     <div class="layout">
-      <section aria-labelledby="map-heading">
-        <h2 id="map-heading">Choose your seats</h2>
-        <ul id="legend" class="legend" aria-label="Legend" />
-        <div id="seatmap">
-          <p class="muted">Loading the seat map…</p>
-        </div>
-        <div id="ga-areas" hidden />
-      </section>
+      <SeatMapSection />
       <div>
-        <section id="choose-panel" class="panel" aria-labelledby="selection-heading">
-          <h2 id="selection-heading">Your seats</h2>
-          <ul id="selected-seats" aria-live="polite">
-            <li class="empty">No seats chosen yet.</li>
-          </ul>
-          <p>
-            Total: <strong id="selected-total">–</strong>
-          </p>
-          <p>
-            <button id="hold-button" type="button" disabled>
-              Hold seats
-            </button>{" "}
-            <button id="clear-button" type="button" class="secondary" disabled>
-              Clear
-            </button>
-          </p>
-        </section>
-        <section id="hold-panel" class="panel" hidden aria-labelledby="hold-heading">
-          <h2 id="hold-heading">Seats held for you</h2>
-          <p>
-            Time left to pay:{" "}
-            <span id="hold-timer" class="timer" role="timer">
-              –
-            </span>
-          </p>
-          <ul id="held-seats" />
-          <p>
-            Total: <strong id="held-total">–</strong>
-          </p>
-          <form id="pay-form">
-            <fieldset>
-              <legend id="pay-legend">Pay by card</legend>
-              <div id="card-fields">
-                <p class="field">
-                  <label for="card-number">Card number</label>
-                  <input
-                    id="card-number"
-                    name="number"
-                    inputmode="numeric"
-                    autocomplete="cc-number"
-                    required
-                    aria-describedby={p.testCard ? "card-hint" : undefined}
-                  />
-                </p>
-                {p.testCard ? (
-                  <p id="card-hint" class="muted">
-                    Test mode: the card {p.testCard.replace(/(\d{4})(?=\d)/g, "$1 ")} is filled in;
-                    any future expiry and any CVC work. No real money moves.
-                  </p>
-                ) : null}
-                <p class="field">
-                  <label for="card-exp">Expiry (MM/YY)</label>
-                  <input id="card-exp" name="exp" value="12/34" autocomplete="cc-exp" required />
-                </p>
-                <p class="field">
-                  <label for="card-cvc">CVC</label>
-                  <input
-                    id="card-cvc"
-                    name="cvc"
-                    value="123"
-                    inputmode="numeric"
-                    autocomplete="cc-csc"
-                    required
-                  />
-                </p>
-              </div>
-              <p id="free-note" class="muted" hidden>
-                These seats are free: no card is needed.
-              </p>
-              <p>
-                <button id="pay-button" type="submit">
-                  Pay
-                </button>{" "}
-                <button id="release-button" type="button" class="secondary">
-                  Release seats
-                </button>
-              </p>
-            </fieldset>
-          </form>
-        </section>
-        <section id="tickets-panel" class="panel" hidden aria-labelledby="tickets-heading">
-          <h2 id="tickets-heading" tabindex={-1}>
-            Your tickets
-          </h2>
-          <div id="purchase-tickets" class="tickets" />
-          <p>
-            <a href="/me/tickets">All my tickets and the signed export</a>
-          </p>
-        </section>
+        <ChoosePanel />
+        <HoldPanel testCard={p.testCard} />
+        <TicketsPanel />
       </div>
     </div>
   </>
+);
+
+const SeatMapSection = () => (
+  <section aria-labelledby="map-heading">
+    <h2 id="map-heading">Choose your seats</h2>
+    <ul id="legend" class="legend" aria-label="Legend" />
+    <div id="seatmap">
+      <p class="muted">Loading the seat map…</p>
+    </div>
+    <div id="ga-areas" hidden />
+  </section>
+);
+
+/** The seats chosen so far, before they are held. */
+const ChoosePanel = () => (
+  <section id="choose-panel" class="panel" aria-labelledby="selection-heading">
+    <h2 id="selection-heading">Your seats</h2>
+    <ul id="selected-seats" aria-live="polite">
+      <li class="empty">No seats chosen yet.</li>
+    </ul>
+    <p>
+      Total: <strong id="selected-total">–</strong>
+    </p>
+    <p>
+      <button id="hold-button" type="button" disabled>
+        Hold seats
+      </button>{" "}
+      <button id="clear-button" type="button" class="secondary" disabled>
+        Clear
+      </button>
+    </p>
+  </section>
+);
+
+/** The held seats with their countdown, and the payment form. */
+const HoldPanel = (p: { testCard?: string | undefined }) => (
+  <section id="hold-panel" class="panel" hidden aria-labelledby="hold-heading">
+    <h2 id="hold-heading">Seats held for you</h2>
+    <p>
+      Time left to pay:{" "}
+      <span id="hold-timer" class="timer" role="timer">
+        –
+      </span>
+    </p>
+    <ul id="held-seats" />
+    <p>
+      Total: <strong id="held-total">–</strong>
+    </p>
+    <form id="pay-form">
+      <fieldset>
+        <legend id="pay-legend">Pay by card</legend>
+        <CardFields testCard={p.testCard} />
+        <p id="free-note" class="muted" hidden>
+          These seats are free: no card is needed.
+        </p>
+        <p>
+          <button id="pay-button" type="submit">
+            Pay
+          </button>{" "}
+          <button id="release-button" type="button" class="secondary">
+            Release seats
+          </button>
+        </p>
+      </fieldset>
+    </form>
+  </section>
+);
+
+const CardFields = (p: { testCard?: string | undefined }) => (
+  <div id="card-fields">
+    <p class="field">
+      <label for="card-number">Card number</label>
+      <input
+        id="card-number"
+        name="number"
+        inputmode="numeric"
+        autocomplete="cc-number"
+        required
+        aria-describedby={p.testCard ? "card-hint" : undefined}
+      />
+    </p>
+    {p.testCard ? (
+      <p id="card-hint" class="muted">
+        Test mode: the card {p.testCard.replace(/(\d{4})(?=\d)/g, "$1 ")} is filled in; any future
+        expiry and any CVC work. No real money moves.
+      </p>
+    ) : null}
+    <p class="field">
+      <label for="card-exp">Expiry (MM/YY)</label>
+      <input id="card-exp" name="exp" value="12/34" autocomplete="cc-exp" required />
+    </p>
+    <p class="field">
+      <label for="card-cvc">CVC</label>
+      <input
+        id="card-cvc"
+        name="cvc"
+        value="123"
+        inputmode="numeric"
+        autocomplete="cc-csc"
+        required
+      />
+    </p>
+  </div>
+);
+
+/** The tickets of the purchase just paid. */
+const TicketsPanel = () => (
+  <section id="tickets-panel" class="panel" hidden aria-labelledby="tickets-heading">
+    <h2 id="tickets-heading" tabindex={-1}>
+      Your tickets
+    </h2>
+    <div id="purchase-tickets" class="tickets" />
+    <p>
+      <a href="/me/tickets">All my tickets and the signed export</a>
+    </p>
+  </section>
 );
 
 export const TicketsPage = () => (

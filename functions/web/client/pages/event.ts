@@ -141,6 +141,88 @@ async function fetchSeatMap(
 export async function eventPage(eventId: string): Promise<void> {
   const notice = byId("event-notice");
   const auth = () => (buyerToken() ? ("buyer" as const) : ("none" as const));
+  const loaded = await loadEvent(eventId, auth, notice);
+  if (!loaded) return;
+  const { ev, first } = loaded;
+
+  const plan: SeatMapBody = first.body;
+  const prices = new Map(ev.priceCategories.map((p) => [p.categoryId, p.price]));
+  const onSale = ev.status === "on-sale";
+  const saved = loadState(eventId);
+
+  const picks = (): Pick[] => [
+    ...map.selected().map((seat) => ({
+      key: seat.key,
+      sectionId: seat.sectionId,
+      seatId: seat.seatId,
+      text: seatWhere(seat),
+      categoryId: seat.categoryId,
+      remove: () => map.toggle(seat.key),
+    })),
+    ...ga.picked(),
+  ];
+  const renderSelection = selectionRenderer(eventId, prices, onSale, picks, () => map);
+
+  const map = new SeatMap(plan, {
+    selectable: onSale,
+    prices,
+    maxSelected: MAX_SEATS,
+    onChange: () => renderSelection(),
+    onLimit: () => announce(`At most ${MAX_SEATS} seats per purchase.`),
+  });
+  const ga = gaPicker(byId("ga-areas"), plan.categories, prices, onSale, () => renderSelection());
+  map.mount(byId("seatmap"));
+  renderLegend(byId("legend"), plan, prices);
+  if (!onSale) showNotice(notice, `Tickets are not on sale (${ev.status.replaceAll("-", " ")}).`);
+
+  const refresh = watchAvailability(eventId, auth, first, map, ga);
+
+  if (saved.selection && !saved.hold) map.select(saved.selection);
+  else renderSelection();
+
+  const view: EventView = {
+    eventId,
+    ev,
+    notice,
+    map,
+    refresh,
+    holdPanel: byId("hold-panel"),
+    choosePanel: byId("choose-panel"),
+    ticketsPanel: byId("tickets-panel"),
+    countdown: undefined,
+  };
+  wireChoiceButtons(view, ga, picks);
+  wireRelease(view);
+  wirePayment(view);
+
+  if (saved.hold) {
+    const exp = saved.hold.expiresAt ? Date.parse(saved.hold.expiresAt) : 0;
+    if (exp > Date.now()) showHold(view, saved.hold);
+    else saveState(eventId, {});
+  }
+}
+
+/** What the hold, payment and ticket parts of the page share once the seat map is up. */
+interface EventView {
+  eventId: string;
+  ev: PublicEvent;
+  notice: HTMLElement;
+  map: SeatMap;
+  /** Fetches availability now (unless a fetch is under way) and shows it. */
+  refresh: () => Promise<void>;
+  holdPanel: HTMLElement;
+  choosePanel: HTMLElement;
+  ticketsPanel: HTMLElement;
+  /** The hold's countdown timer, while one runs. */
+  countdown: number | undefined;
+}
+
+/** Loads the event and its first seat map and shows the event's details; else says why not. */
+async function loadEvent(
+  eventId: string,
+  auth: () => "buyer" | "none",
+  notice: HTMLElement,
+): Promise<{ ev: PublicEvent; first: { body: SeatMapBody; etag?: string } } | undefined> {
   const title = byId("event-title");
   let ev: PublicEvent;
   let first: { body: SeatMapBody; etag?: string } | undefined;
@@ -154,7 +236,7 @@ export async function eventPage(eventId: string): Promise<void> {
     title.textContent =
       e instanceof ApiError && e.status === 404 ? "Event not found" : "Event unavailable";
     showError(notice, e);
-    return;
+    return undefined;
   }
   document.title = `${ev.title} · Tessera`;
   title.textContent = ev.title;
@@ -169,31 +251,24 @@ export async function eventPage(eventId: string): Promise<void> {
     ),
     ev.description ? h("p", { class: "description" }, ev.description) : null,
   );
+  return { ev, first };
+}
 
-  const plan: SeatMapBody = first.body;
-  let etag = first.etag;
-  const prices = new Map(ev.priceCategories.map((p) => [p.categoryId, p.price]));
-  const onSale = ev.status === "on-sale";
-  const saved = loadState(eventId);
-
+/** Shows the chosen seats with their total and saves them; returns the function that does so. */
+function selectionRenderer(
+  eventId: string,
+  prices: ReadonlyMap<string, Money>,
+  onSale: boolean,
+  picks: () => Pick[],
+  seatMap: () => SeatMap,
+): () => void {
   const selectedList = byId("selected-seats");
   const totalEl = byId("selected-total");
   const holdButton = byId<HTMLButtonElement>("hold-button");
   const clearButton = byId<HTMLButtonElement>("clear-button");
 
-  const picks = (): Pick[] => [
-    ...map.selected().map((seat) => ({
-      key: seat.key,
-      sectionId: seat.sectionId,
-      seatId: seat.seatId,
-      text: seatWhere(seat),
-      categoryId: seat.categoryId,
-      remove: () => map.toggle(seat.key),
-    })),
-    ...ga.picked(),
-  ];
-
-  const renderSelection = () => {
+  return () => {
+    const map = seatMap();
     const all = picks();
     if (all.length === 0) {
       replace(selectedList, h("li", { class: "empty" }, "No seats chosen yet."));
@@ -240,20 +315,20 @@ export async function eventPage(eventId: string): Promise<void> {
     if (tooMany) announce(`At most ${MAX_SEATS} seats per purchase.`);
     saveState(eventId, { ...loadState(eventId), selection: map.selected().map((s) => s.key) });
   };
+}
 
-  const map = new SeatMap(plan, {
-    selectable: onSale,
-    prices,
-    maxSelected: MAX_SEATS,
-    onChange: () => renderSelection(),
-    onLimit: () => announce(`At most ${MAX_SEATS} seats per purchase.`),
-  });
-  const ga = gaPicker(byId("ga-areas"), plan.categories, prices, onSale, () => renderSelection());
-  map.mount(byId("seatmap"));
-  renderLegend(byId("legend"), plan, prices);
-  if (!onSale) showNotice(notice, `Tickets are not on sale (${ev.status.replaceAll("-", " ")}).`);
-
-  // Availability: polled with ETag, so an unchanged map costs a 304 and no parsing.
+/**
+ * Availability: polled with ETag, so an unchanged map costs a 304 and no parsing. Shows the first
+ * map at once; returns the function that fetches and shows a fresh one.
+ */
+function watchAvailability(
+  eventId: string,
+  auth: () => "buyer" | "none",
+  first: { body: SeatMapBody; etag?: string },
+  map: SeatMap,
+  ga: ReturnType<typeof gaPicker>,
+): () => Promise<void> {
+  let etag = first.etag;
   const apply = (body: SeatMapBody) => {
     const lost = map.setStates(takenOf(body));
     ga.update(body.generalAdmission);
@@ -280,15 +355,23 @@ export async function eventPage(eventId: string): Promise<void> {
       polling = false;
     }
   };
-  apply(plan);
+  apply(first.body);
   byId("seatmap").dataset.loaded = "true";
   window.setInterval(() => {
     if (document.visibilityState === "visible") void refresh();
   }, SEAT_POLL_MS);
+  return refresh;
+}
 
-  if (saved.selection && !saved.hold) map.select(saved.selection);
-  else renderSelection();
-
+/** Clear empties the choice; Hold holds it (after sign-in) and shows the hold. */
+function wireChoiceButtons(
+  view: EventView,
+  ga: ReturnType<typeof gaPicker>,
+  picks: () => Pick[],
+): void {
+  const { eventId, notice, map, refresh } = view;
+  const holdButton = byId<HTMLButtonElement>("hold-button");
+  const clearButton = byId<HTMLButtonElement>("clear-button");
   clearButton.addEventListener("click", () => {
     ga.clear();
     map.clearSelection();
@@ -311,7 +394,7 @@ export async function eventPage(eventId: string): Promise<void> {
         ga.clear();
         map.clearSelection();
         saveState(eventId, { hold, payKey: newIdempotencyKey() });
-        showHold(hold);
+        showHold(view, hold);
         void refresh();
       } catch (e) {
         showError(notice, e);
@@ -320,62 +403,63 @@ export async function eventPage(eventId: string): Promise<void> {
       }
     });
   });
+}
 
-  const holdPanel = byId("hold-panel");
-  const choosePanel = byId("choose-panel");
-  const ticketsPanel = byId("tickets-panel");
-  let countdown: number | undefined;
+/** Back to choosing seats: the hold is forgotten and its countdown stopped. */
+function endHold(view: EventView, message?: string): void {
+  if (view.countdown) window.clearInterval(view.countdown);
+  view.countdown = undefined;
+  saveState(view.eventId, {});
+  view.holdPanel.hidden = true;
+  view.choosePanel.hidden = false;
+  if (message) showNotice(view.notice, message);
+  void view.refresh();
+}
 
-  const endHold = (message?: string) => {
-    if (countdown) window.clearInterval(countdown);
-    countdown = undefined;
-    saveState(eventId, {});
-    holdPanel.hidden = true;
-    choosePanel.hidden = false;
-    if (message) showNotice(notice, message);
-    void refresh();
+/** The held seats, their total, the time left to pay, and the payment form fit for the total. */
+function showHold(view: EventView, hold: HoldView): void {
+  const { map } = view;
+  view.choosePanel.hidden = true;
+  view.holdPanel.hidden = false;
+  const keys = new Set(hold.seats.map((s) => `${s.sectionId}/${s.seatId}`));
+  replace(
+    byId("held-seats"),
+    map.seats.filter((s) => keys.has(s.key)).map((s) => h("li", {}, seatWhere(s))),
+    hold.seats
+      .filter((s) => !map.seats.some((m) => m.sectionId === s.sectionId && m.seatId === s.seatId))
+      .map((s) => h("li", {}, `${s.sectionId}: place ${s.seatId}`)),
+  );
+  byId("held-total").textContent = hold.total ? formatMoney(hold.total) : "–";
+  const timer = byId("hold-timer");
+  const expires = hold.expiresAt ? Date.parse(hold.expiresAt) : Date.now();
+  const tick = () => {
+    const left = Math.max(0, expires - Date.now());
+    const m = Math.floor(left / 60_000);
+    const sec = Math.floor((left % 60_000) / 1000);
+    timer.textContent = `${m}:${String(sec).padStart(2, "0")}`;
+    if (left === 0) {
+      endHold(view, "Your hold expired and the seats were released. Please choose again.");
+    }
   };
+  tick();
+  if (view.countdown) window.clearInterval(view.countdown);
+  view.countdown = window.setInterval(tick, 1000);
+  // Free seats need no card: the card fields are hidden and disabled (so not required).
+  const free = hold.total?.amount === 0;
+  byId("card-fields").hidden = free;
+  for (const input of byId("card-fields").querySelectorAll("input")) input.disabled = free;
+  byId("free-note").hidden = !free;
+  byId("pay-legend").textContent = free ? "Get your free tickets" : "Pay by card";
+  byId("pay-button").textContent = free ? "Get tickets" : "Pay";
+  byId<HTMLInputElement>(free ? "pay-button" : "card-number").focus();
+}
 
-  const showHold = (hold: HoldView) => {
-    choosePanel.hidden = true;
-    holdPanel.hidden = false;
-    const keys = new Set(hold.seats.map((s) => `${s.sectionId}/${s.seatId}`));
-    replace(
-      byId("held-seats"),
-      map.seats.filter((s) => keys.has(s.key)).map((s) => h("li", {}, seatWhere(s))),
-      hold.seats
-        .filter((s) => !map.seats.some((m) => m.sectionId === s.sectionId && m.seatId === s.seatId))
-        .map((s) => h("li", {}, `${s.sectionId}: place ${s.seatId}`)),
-    );
-    byId("held-total").textContent = hold.total ? formatMoney(hold.total) : "–";
-    const timer = byId("hold-timer");
-    const expires = hold.expiresAt ? Date.parse(hold.expiresAt) : Date.now();
-    const tick = () => {
-      const left = Math.max(0, expires - Date.now());
-      const m = Math.floor(left / 60_000);
-      const sec = Math.floor((left % 60_000) / 1000);
-      timer.textContent = `${m}:${String(sec).padStart(2, "0")}`;
-      if (left === 0) {
-        endHold("Your hold expired and the seats were released. Please choose again.");
-      }
-    };
-    tick();
-    if (countdown) window.clearInterval(countdown);
-    countdown = window.setInterval(tick, 1000);
-    // Free seats need no card: the card fields are hidden and disabled (so not required).
-    const free = hold.total?.amount === 0;
-    byId("card-fields").hidden = free;
-    for (const input of byId("card-fields").querySelectorAll("input")) input.disabled = free;
-    byId("free-note").hidden = !free;
-    byId("pay-legend").textContent = free ? "Get your free tickets" : "Pay by card";
-    byId("pay-button").textContent = free ? "Get tickets" : "Pay";
-    byId<HTMLInputElement>(free ? "pay-button" : "card-number").focus();
-  };
-
+function wireRelease(view: EventView): void {
+  const { eventId, notice } = view;
   byId<HTMLButtonElement>("release-button").addEventListener("click", (ev) => {
     const hold = loadState(eventId).hold;
     if (!hold) {
-      endHold();
+      endHold(view);
       return;
     }
     void busy(ev.currentTarget as HTMLButtonElement, async () => {
@@ -384,13 +468,17 @@ export async function eventPage(eventId: string): Promise<void> {
           method: "DELETE",
           auth: "buyer",
         });
-        endHold("The seats were released.");
+        endHold(view, "The seats were released.");
       } catch (e) {
         showError(notice, e);
       }
     });
   });
+}
 
+/** The payment form: pays for the hold (or takes free seats), then shows the tickets. */
+function wirePayment(view: EventView): void {
+  const { eventId, notice } = view;
   const payForm = byId<HTMLFormElement>("pay-form");
   const testCard = config().testCard;
   if (testCard) {
@@ -423,56 +511,52 @@ export async function eventPage(eventId: string): Promise<void> {
           // payment that did go through is replayed, never charged twice.
           { method: "POST", auth: "buyer", idempotencyKey: payKey, json: free ? {} : { card } },
         );
-        if (countdown) window.clearInterval(countdown);
+        if (view.countdown) window.clearInterval(view.countdown);
         saveState(eventId, {});
-        showTickets(purchase);
-        if (purchase.ticketsPending) showTickets(await reissue(purchase));
+        showTickets(view, purchase);
+        if (purchase.ticketsPending) showTickets(view, await reissue(purchase));
       } catch (e) {
         showError(notice, e);
-        if (e instanceof ApiError && (e.status === 410 || e.status === 404)) endHold();
+        if (e instanceof ApiError && (e.status === 410 || e.status === 404)) endHold(view);
       }
     });
   });
+}
 
-  // Tickets need two providers' signatures; when the purchase could gather fewer, ask again
-  // (each request may land on another provider) for a while before pointing to My tickets.
-  const reissue = async (p: Purchase): Promise<Purchase> => {
-    for (let i = 0; i < REISSUE_ATTEMPTS && p.ticketsPending; i++) {
-      await sleep(REISSUE_PAUSE_MS);
-      try {
-        const r = await api<Purchase>(`/v1/me/orders/${encodeURIComponent(p.order.id)}/tickets`, {
-          method: "POST",
-          auth: "buyer",
-        });
-        p = { ...r, order: p.order };
-      } catch {
-        // still pending: try again
-      }
+/**
+ * Tickets need two providers' signatures; when the purchase could gather fewer, ask again
+ * (each request may land on another provider) for a while before pointing to My tickets.
+ */
+async function reissue(p: Purchase): Promise<Purchase> {
+  for (let i = 0; i < REISSUE_ATTEMPTS && p.ticketsPending; i++) {
+    await sleep(REISSUE_PAUSE_MS);
+    try {
+      const r = await api<Purchase>(`/v1/me/orders/${encodeURIComponent(p.order.id)}/tickets`, {
+        method: "POST",
+        auth: "buyer",
+      });
+      p = { ...r, order: p.order };
+    } catch {
+      // still pending: try again
     }
-    return p;
-  };
-
-  const showTickets = (p: Purchase) => {
-    holdPanel.hidden = true;
-    choosePanel.hidden = true;
-    ticketsPanel.hidden = false;
-    showNotice(notice, `Paid ${formatMoney(p.order.total)}. Order ${p.order.id} is confirmed.`);
-    replace(
-      byId("purchase-tickets"),
-      p.tickets.map((t) => ticketCard(t, ev.title)),
-      p.ticketsPending
-        ? h("p", {}, "Your tickets are being signed; find them under My tickets shortly.")
-        : null,
-    );
-    byId("tickets-heading").focus();
-    void refresh();
-  };
-
-  if (saved.hold) {
-    const exp = saved.hold.expiresAt ? Date.parse(saved.hold.expiresAt) : 0;
-    if (exp > Date.now()) showHold(saved.hold);
-    else saveState(eventId, {});
   }
+  return p;
+}
+
+function showTickets(view: EventView, p: Purchase): void {
+  view.holdPanel.hidden = true;
+  view.choosePanel.hidden = true;
+  view.ticketsPanel.hidden = false;
+  showNotice(view.notice, `Paid ${formatMoney(p.order.total)}. Order ${p.order.id} is confirmed.`);
+  replace(
+    byId("purchase-tickets"),
+    p.tickets.map((t) => ticketCard(t, view.ev.title)),
+    p.ticketsPending
+      ? h("p", {}, "Your tickets are being signed; find them under My tickets shortly.")
+      : null,
+  );
+  byId("tickets-heading").focus();
+  void view.refresh();
 }
 
 function renderLegend(el: HTMLElement, plan: PlanLike, prices: ReadonlyMap<string, Money>): void {

@@ -49,6 +49,19 @@ export async function theaterEventNewPage(): Promise<void> {
     form.hidden = true;
     return;
   }
+  const { planSelect, venueSelect } = fillPlanAndVenue(plans, venues);
+  fillDefaults();
+  wireSubmit(form, notice, planSelect, venueSelect, venues);
+}
+
+/**
+ * The plan choice (the one named in `?plan=` first selected), and the venues and price inputs of
+ * the chosen plan, kept in step with it.
+ */
+function fillPlanAndVenue(
+  plans: PlanMeta[],
+  venues: Venue[],
+): { planSelect: HTMLSelectElement; venueSelect: HTMLSelectElement } {
   const wanted = new URLSearchParams(location.search).get("plan");
   const planSelect = byId<HTMLSelectElement>("plan");
   replace(
@@ -79,6 +92,11 @@ export async function theaterEventNewPage(): Promise<void> {
   });
   renderVenues();
   renderPrices();
+  return { planSelect, venueSelect };
+}
+
+/** Currency, the new venue's time zone, and dates a month ahead with sales open from now. */
+function fillDefaults(): void {
   replace(
     byId("currency-slot"),
     h("label", { for: "currency" }, "Currency"),
@@ -90,7 +108,16 @@ export async function theaterEventNewPage(): Promise<void> {
   byId<HTMLInputElement>("starts-at").value = toLocalInput(starts.toISOString());
   byId<HTMLInputElement>("opens-at").value = toLocalInput(new Date().toISOString());
   byId<HTMLInputElement>("closes-at").value = toLocalInput(starts.toISOString());
+}
 
+/** On submit: a new venue if asked for, then the event, its sales if asked, and off to it. */
+function wireSubmit(
+  form: HTMLFormElement,
+  notice: HTMLElement,
+  planSelect: HTMLSelectElement,
+  venueSelect: HTMLSelectElement,
+  venues: Venue[],
+): void {
   // Keys per distinct request body: a retried click replays, an edited form is a new request.
   const keys = new Map<string, string>();
   const keyFor = (body: unknown) => {

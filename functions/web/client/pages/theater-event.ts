@@ -52,71 +52,105 @@ export async function theaterEventPage(eventId: string): Promise<void> {
   await theaterGate();
   const notice = byId("manage-notice");
   const path = `/v1/manage/events/${encodeURIComponent(eventId)}`;
-  let ev: ManagedEvent;
-  let etag: string | undefined;
-  let plan: PlanMeta | undefined;
-
-  const load = async () => {
-    const res = await apiFetch(path, { auth: "theater" });
-    if (!res.ok) throw new ApiError(res.status, (await res.json()) as never);
-    etag = res.headers.get("etag") ?? undefined;
-    ev = (await res.json()) as ManagedEvent;
-    renderHead();
-  };
-  const renderHead = () => {
-    document.title = `${ev.title} · Theater · Tessera`;
-    byId("manage-title").textContent = ev.title;
-    replace(
-      byId("manage-meta"),
-      h("time", { datetime: ev.startsAt }, formatDateTime(ev.startsAt)),
-      " ",
-      statusBadge(ev.status),
-      " · ",
-      h("a", { href: `/events/${encodeURIComponent(ev.id)}` }, "Buyer page"),
-    );
-    byId<HTMLButtonElement>("open-sales").disabled = !(
-      ev.status === "draft" || ev.status === "sales-closed"
-    );
-    byId<HTMLButtonElement>("close-sales").disabled = ev.status !== "on-sale";
+  // `ev` is set by the first load, before anything reads it.
+  const page: ManagePage = {
+    path,
+    notice,
+    ev: undefined as never,
+    etag: undefined,
+    plan: undefined,
   };
   try {
-    await load();
-    plan = await api<PlanMeta>(`/v1/manage/plans/${encodeURIComponent(ev!.planId)}`, {
+    await load(page);
+    page.plan = await api<PlanMeta>(`/v1/manage/plans/${encodeURIComponent(page.ev.planId)}`, {
       auth: "theater",
     });
   } catch (e) {
     showError(notice, e);
     return;
   }
+  const refreshSummary = summaryRefresher(path);
 
-  // --- edit form ---
+  fillForm(page);
+  wireEditForm(page);
+  wireSalesButtons(page, refreshSummary);
+
+  await refreshSummary();
+  window.setInterval(() => {
+    if (document.visibilityState === "visible") void refreshSummary();
+  }, SUMMARY_POLL_MS);
+
+  const renderOrders = ordersRenderer(path, refreshSummary);
+  byId<HTMLButtonElement>("orders-refresh").addEventListener("click", () => void renderOrders());
+  await renderOrders();
+}
+
+/** The event as this page last read or saved it. */
+interface ManagePage {
+  path: string;
+  notice: HTMLElement;
+  ev: ManagedEvent;
+  /** ETag of `ev`, sent with edits so one made meanwhile is not overwritten. */
+  etag: string | undefined;
+  plan: PlanMeta | undefined;
+}
+
+async function load(page: ManagePage): Promise<void> {
+  const res = await apiFetch(page.path, { auth: "theater" });
+  if (!res.ok) throw new ApiError(res.status, (await res.json()) as never);
+  page.etag = res.headers.get("etag") ?? undefined;
+  page.ev = (await res.json()) as ManagedEvent;
+  renderHead(page.ev);
+}
+
+function renderHead(ev: ManagedEvent): void {
+  document.title = `${ev.title} · Theater · Tessera`;
+  byId("manage-title").textContent = ev.title;
+  replace(
+    byId("manage-meta"),
+    h("time", { datetime: ev.startsAt }, formatDateTime(ev.startsAt)),
+    " ",
+    statusBadge(ev.status),
+    " · ",
+    h("a", { href: `/events/${encodeURIComponent(ev.id)}` }, "Buyer page"),
+  );
+  byId<HTMLButtonElement>("open-sales").disabled = !(
+    ev.status === "draft" || ev.status === "sales-closed"
+  );
+  byId<HTMLButtonElement>("close-sales").disabled = ev.status !== "on-sale";
+}
+
+// --- edit form ---
+
+function fillForm({ ev, plan }: ManagePage): void {
+  byId<HTMLInputElement>("edit-title").value = ev.title;
+  byId<HTMLTextAreaElement>("edit-description").value = ev.description;
+  byId<HTMLInputElement>("edit-starts-at").value = toLocalInput(ev.startsAt);
+  byId<HTMLInputElement>("edit-closes-at").value = toLocalInput(ev.salesWindow.closesAt);
+  // Prices freeze once sales started (the server refuses changes with 409); say so up front.
+  const frozen = ev.status !== "draft" && Date.now() >= Date.parse(ev.salesWindow.opensAt);
+  const currency = ev.priceCategories[0]?.price.currency ?? "EUR";
+  replace(
+    byId("edit-prices"),
+    h("legend", {}, "Prices"),
+    frozen ? h("p", { class: "muted" }, "Prices are fixed: sales have started.") : null,
+    h(
+      "p",
+      { class: "field" },
+      h("label", { for: "edit-currency" }, "Currency"),
+      currencySelect("edit-currency", currency, frozen),
+    ),
+    priceInputs(
+      plan?.categories ?? [],
+      new Map(ev.priceCategories.map((p) => [p.categoryId, p.price])),
+      frozen,
+    ),
+  );
+}
+
+function wireEditForm(page: ManagePage): void {
+  const { path, notice } = page;
   const form = byId<HTMLFormElement>("edit-form");
-  const fillForm = () => {
-    byId<HTMLInputElement>("edit-title").value = ev.title;
-    byId<HTMLTextAreaElement>("edit-description").value = ev.description;
-    byId<HTMLInputElement>("edit-starts-at").value = toLocalInput(ev.startsAt);
-    byId<HTMLInputElement>("edit-closes-at").value = toLocalInput(ev.salesWindow.closesAt);
-    // Prices freeze once sales started (the server refuses changes with 409); say so up front.
-    const frozen = ev.status !== "draft" && Date.now() >= Date.parse(ev.salesWindow.opensAt);
-    const currency = ev.priceCategories[0]?.price.currency ?? "EUR";
-    replace(
-      byId("edit-prices"),
-      h("legend", {}, "Prices"),
-      frozen ? h("p", { class: "muted" }, "Prices are fixed: sales have started.") : null,
-      h(
-        "p",
-        { class: "field" },
-        h("label", { for: "edit-currency" }, "Currency"),
-        currencySelect("edit-currency", currency, frozen),
-      ),
-      priceInputs(
-        plan?.categories ?? [],
-        new Map(ev.priceCategories.map((p) => [p.categoryId, p.price])),
-        frozen,
-      ),
-    );
-  };
-  fillForm();
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const button = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
@@ -130,57 +164,67 @@ export async function theaterEventPage(eventId: string): Promise<void> {
           title: byId<HTMLInputElement>("edit-title").value.trim(),
           description: byId<HTMLTextAreaElement>("edit-description").value,
           ...(startsAt ? { startsAt } : {}),
-          ...(closesAt ? { salesWindow: { opensAt: ev.salesWindow.opensAt, closesAt } } : {}),
+          ...(closesAt ? { salesWindow: { opensAt: page.ev.salesWindow.opensAt, closesAt } } : {}),
           priceCategories: byId<HTMLSelectElement>("edit-currency").disabled
-            ? ev.priceCategories
+            ? page.ev.priceCategories
             : readPrices(byId("edit-prices"), currency),
         };
         const res = await apiFetch(path, {
           method: "PATCH",
           auth: "theater",
           json: body,
-          headers: etag ? { "if-match": etag } : {},
+          headers: page.etag ? { "if-match": page.etag } : {},
         });
         if (res.status === 412) {
-          await load();
-          fillForm();
+          await load(page);
+          fillForm(page);
           throw new Error(
             "someone else changed this event meanwhile; the form now shows their version",
           );
         }
         if (!res.ok) throw new ApiError(res.status, (await res.json()) as never);
-        etag = res.headers.get("etag") ?? undefined;
-        ev = (await res.json()) as ManagedEvent;
-        renderHead();
-        fillForm();
+        page.etag = res.headers.get("etag") ?? undefined;
+        page.ev = (await res.json()) as ManagedEvent;
+        renderHead(page.ev);
+        fillForm(page);
         showNotice(notice, "Saved.");
       } catch (err) {
         showError(notice, err);
       }
     });
   });
+}
 
+function wireSalesButtons(page: ManagePage, refreshSummary: () => Promise<void>): void {
+  const { path, notice } = page;
   for (const action of ["open-sales", "close-sales"] as const) {
     const button = byId<HTMLButtonElement>(action);
     button.addEventListener("click", () =>
       busy(button, async () => {
         clearNotice(notice);
         try {
-          ev = await api<ManagedEvent>(`${path}/${action}`, { method: "POST", auth: "theater" });
-          await load();
-          fillForm();
+          page.ev = await api<ManagedEvent>(`${path}/${action}`, {
+            method: "POST",
+            auth: "theater",
+          });
+          await load(page);
+          fillForm(page);
           showNotice(notice, action === "open-sales" ? "Sales are open." : "Sales are closed.");
           void refreshSummary();
         } catch (err) {
           showError(notice, err);
         }
-      }).then(() => renderHead()),
+      }).then(() => renderHead(page.ev)),
     );
   }
+}
 
-  // --- dashboard ---
+// --- dashboard ---
+
+/** Returns the function that fetches the sales summary and shows it, keeping the sales line. */
+function summaryRefresher(path: string): () => Promise<void> {
   const line: { t: number; sold: number }[] = [];
-  const refreshSummary = async () => {
+  return async () => {
     try {
       const sum = await api<Summary>(`${path}/summary`, { auth: "theater" });
       line.push({ t: Date.now(), sold: sum.seats.sold });
@@ -212,12 +256,12 @@ export async function theaterEventPage(eventId: string): Promise<void> {
       showError(byId("dash-notice"), err);
     }
   };
-  await refreshSummary();
-  window.setInterval(() => {
-    if (document.visibilityState === "visible") void refreshSummary();
-  }, SUMMARY_POLL_MS);
+}
 
-  // --- orders ---
+// --- orders ---
+
+/** Returns the function that lists the event's orders, each paid one with its refund button. */
+function ordersRenderer(path: string, refreshSummary: () => Promise<void>): () => Promise<void> {
   const refundKeys = new Map<string, string>();
   const renderOrders = async () => {
     try {
@@ -228,35 +272,11 @@ export async function theaterEventPage(eventId: string): Promise<void> {
         byId("orders-body"),
         page.items.length === 0
           ? h("tr", {}, h("td", { colspan: "6" }, "No orders yet."))
-          : page.items.map((o) => orderRow(o)),
+          : page.items.map((o) => orderRow(o, refund)),
       );
     } catch (err) {
       showError(byId("orders-notice"), err);
     }
-  };
-  const orderRow = (o: ManagedOrder) => {
-    const action =
-      o.status === "confirmed"
-        ? h(
-            "button",
-            {
-              type: "button",
-              "data-order": o.id,
-              onclick: (e: Event) => refund(e.currentTarget as HTMLButtonElement, o),
-            },
-            "Refund",
-          )
-        : "–";
-    return h(
-      "tr",
-      { "data-order": o.id },
-      h("th", { scope: "row", class: "mono" }, o.id),
-      h("td", {}, o.buyerId),
-      h("td", {}, String(o.seats.length)),
-      h("td", {}, formatMoney(o.total)),
-      h("td", {}, o.status),
-      h("td", {}, action),
-    );
   };
   // Two clicks: the first arms the button, the second refunds. No confirm() dialog, which screen
   // readers and automation handle badly.
@@ -283,6 +303,33 @@ export async function theaterEventPage(eventId: string): Promise<void> {
       }
     });
   };
-  byId<HTMLButtonElement>("orders-refresh").addEventListener("click", () => void renderOrders());
-  await renderOrders();
+  return renderOrders;
+}
+
+function orderRow(
+  o: ManagedOrder,
+  refund: (button: HTMLButtonElement, o: ManagedOrder) => void,
+): HTMLTableRowElement {
+  const action =
+    o.status === "confirmed"
+      ? h(
+          "button",
+          {
+            type: "button",
+            "data-order": o.id,
+            onclick: (e: Event) => refund(e.currentTarget as HTMLButtonElement, o),
+          },
+          "Refund",
+        )
+      : "–";
+  return h(
+    "tr",
+    { "data-order": o.id },
+    h("th", { scope: "row", class: "mono" }, o.id),
+    h("td", {}, o.buyerId),
+    h("td", {}, String(o.seats.length)),
+    h("td", {}, formatMoney(o.total)),
+    h("td", {}, o.status),
+    h("td", {}, action),
+  );
 }
