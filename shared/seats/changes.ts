@@ -144,6 +144,12 @@ export interface HoldInput {
   readonly foreign: readonly string[];
   readonly now: number;
   readonly ttlMs: number;
+  /**
+   * When the round of the attempt that runs this began: the start and expiry (+ ttlMs) a hold it
+   * creates gets. Pinned per round, not per run, so that a re-run after an outcome it could not
+   * learn writes what the lost run wrote (absent: `now`).
+   */
+  readonly roundAtMs?: number;
   /** The event's per-buyer cap, counted on `quota/<caller>/<eventId>`; absent: no cap. */
   readonly cap?: { readonly eventId: string; readonly max: number };
   /** Absent: SEAT_TIMINGS. */
@@ -278,7 +284,11 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     if (idem !== null && i.adopted && i.now - idem.startedAtMs < t.claimInFlightMs) {
       return abort({ code: "in-flight" });
     }
-    const expiresAtMs = hold?.expiresAtMs ?? idem?.expiresAtMs ?? i.now + i.ttlMs;
+    const startedAtMs = i.roundAtMs ?? i.now;
+    const expiresAtMs = hold?.expiresAtMs ?? idem?.expiresAtMs ?? startedAtMs + i.ttlMs;
+    // A lock for a hold that is already over (a re-run long after its round began, or a record
+    // whose claim did not land) would only lock seats for nobody.
+    if (i.now > expiresAtMs + t.skewMarginMs) return abort({ code: "expired" });
     const taken: string[] = [];
     const rollback: { holdId: string; expiresAtMs: number }[] = [];
     seats.forEach((s, j) => {
@@ -315,7 +325,7 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       op: "hold",
       hash: i.hash,
       id: i.holdId,
-      startedAtMs: i.now,
+      startedAtMs,
       expiresAtMs,
     };
     const lock: SeatValue = { state: "held", holdId: i.holdId, expiresAtMs };

@@ -171,6 +171,7 @@ export class SeatService {
     let counted: readonly string[] = [];
     let lock: HoldLock | null = null;
     for (let round = 0; round < HOLD_ROUNDS && lock === null; round++) {
+      const roundAtMs = this.o.now();
       const input: HoldInput = {
         caller,
         key,
@@ -179,7 +180,8 @@ export class SeatService {
         adopted,
         seats,
         foreign: [...new Set([...holders, ...counted])].filter((id) => id !== holdId),
-        now: this.o.now(),
+        now: roundAtMs,
+        roundAtMs,
         ttlMs: this.ttlMs,
         timings: this.timings,
         ...(cap ? { cap } : {}),

@@ -83,6 +83,22 @@ describe("seat change edges", () => {
     expect(run([null, { state: "expired" }, null, null])).toEqual({ code: "expired" });
   });
 
+  it("holdSeats: a re-run of a round writes what the round's first run wrote, or nothing once it is over", () => {
+    const round = { ...base, roundAtMs: 1_000 };
+    const first = values(holdSeats(round)([null, null, null, null]));
+    // The first run's outcome was lost and none of its keys is seen: a later re-run writes the
+    // same claim, record and locks (it once wrote its own now + ttl, so one hold had two expiries).
+    const again = values(holdSeats({ ...round, now: 1_300 })([null, null, null, null]));
+    expect(again).toEqual(first);
+    expect(first?.[0]).toMatchObject({ startedAtMs: 1_000, expiresAtMs: 1_600 });
+    // Past the pinned expiry and the margin, it locks nothing.
+    const late = holdSeats({ ...round, now: 1_601 + SKEW_MARGIN_MS })([null, null, null, null]);
+    expect(reason(late)).toEqual({ code: "expired" });
+    expect(
+      values(holdSeats({ ...round, now: 1_600 + SKEW_MARGIN_MS })([null, null, null, null])),
+    ).not.toBeNull();
+  });
+
   it("holdSeats: rolls back each expired holder once, and leaves free and own seats alone", () => {
     const now = 1_601 + SKEW_MARGIN_MS;
     const r = holdSeats({ ...base, now })([null, null, heldBy("H2"), null]);
