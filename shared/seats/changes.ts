@@ -97,6 +97,9 @@ export type SeatAbort =
    * through a quorum, so a re-run may (ConfirmInput.proven). */
   | { readonly code: "unproven"; readonly seats: readonly string[] }
   | { readonly code: "expired" }
+  /** A re-run of a hold's round found none of its keys and its pinned expiry past: what the lost
+   * run wrote (if anything) will expire; the attempt's outcome is unknown. */
+  | { readonly code: "stale" }
   | { readonly code: "not-found" }
   | { readonly code: "forbidden" }
   | { readonly code: "already-confirmed" }
@@ -286,9 +289,11 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     }
     const startedAtMs = i.roundAtMs ?? i.now;
     const expiresAtMs = hold?.expiresAtMs ?? idem?.expiresAtMs ?? startedAtMs + i.ttlMs;
-    // A lock for a hold that is already over (a re-run long after its round began, or a record
-    // whose claim did not land) would only lock seats for nobody.
-    if (i.now > expiresAtMs + t.skewMarginMs) return abort({ code: "expired" });
+    // A re-run long after its round began, with nothing of it in sight, would lock seats for a
+    // hold that is already over.
+    if (hold === null && idem === null && i.now > expiresAtMs + t.skewMarginMs) {
+      return abort({ code: "stale" });
+    }
     const taken: string[] = [];
     const rollback: { holdId: string; expiresAtMs: number }[] = [];
     seats.forEach((s, j) => {

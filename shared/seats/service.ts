@@ -482,6 +482,8 @@ export class SeatService {
       case "already-confirmed":
       case "sold":
         return fail(why.code);
+      case "stale":
+        return fail("unknown", "the attempt outlived the hold it was placing");
       default:
         return fail("unavailable", why);
     }

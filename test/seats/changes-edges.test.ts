@@ -91,9 +91,10 @@ describe("seat change edges", () => {
     const again = values(holdSeats({ ...round, now: 1_300 })([null, null, null, null]));
     expect(again).toEqual(first);
     expect(first?.[0]).toMatchObject({ startedAtMs: 1_000, expiresAtMs: 1_600 });
-    // Past the pinned expiry and the margin, it locks nothing.
+    // Past the pinned expiry and the margin, seeing nothing of its round, it locks nothing: its
+    // outcome is unknown (what the lost run wrote will expire), not "expired" (no claim says so).
     const late = holdSeats({ ...round, now: 1_601 + SKEW_MARGIN_MS })([null, null, null, null]);
-    expect(reason(late)).toEqual({ code: "expired" });
+    expect(reason(late)).toEqual({ code: "stale" });
     expect(
       values(holdSeats({ ...round, now: 1_600 + SKEW_MARGIN_MS })([null, null, null, null])),
     ).not.toBeNull();
