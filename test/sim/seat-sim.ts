@@ -593,7 +593,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     const rival = (async () => {
       await sched.sleep(wl.int(0, 3));
       const r = await holdAs(wl, `${caller}x`, key, seats);
-      if (r?.ok) await finish(wl, `${caller}x`, "c", r.value.holdId);
+      // A confirm key of its own per rival hold (a customer's two holds each leak a rival).
+      if (r?.ok) await finish(wl, `${caller}x`, `c${key}`, r.value.holdId);
     })();
     // Read off the stores, not through the protocol: a read's write-back would itself commit the
     // claim (and count as taking over a request in flight), which an audit log reader cannot do.
