@@ -97,8 +97,9 @@ export type SeatAbort =
    * through a quorum, so a re-run may (ConfirmInput.proven). */
   | { readonly code: "unproven"; readonly seats: readonly string[] }
   | { readonly code: "expired" }
-  /** A re-run of a hold's round found none of its keys and its pinned expiry past: what the lost
-   * run wrote (if anything) will expire; the attempt's outcome is unknown. */
+  /** A hold's re-run found its round over and no claim of it: none of its keys and the pinned
+   * expiry past, or only its record, rolled back. What the lost run wrote binds no request; the
+   * attempt's outcome is unknown (its retry decides afresh). */
   | { readonly code: "stale" }
   | { readonly code: "not-found" }
   | { readonly code: "forbidden" }
@@ -255,7 +256,11 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
       }
     }
     if (hold !== null) {
-      if (hold.state === "expired") return abort({ code: "expired" });
+      // Rolled back: over for the request if its claim names it; a record whose claim never
+      // landed binds no request (its retry holds afresh), so this attempt's outcome is unknown.
+      if (hold.state === "expired") {
+        return abort(idem === null && !i.adopted ? { code: "stale" } : { code: "expired" });
+      }
       if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
       // A record lands with the rest of its change, but keys land one by one: only a record
       // whose claim, every lock and (with a cap) quota entry are there too means the change

@@ -80,7 +80,9 @@ describe("seat change edges", () => {
       mine,
       mine,
     ]);
-    expect(run([null, { state: "expired" }, null, null])).toEqual({ code: "expired" });
+    // A rolled-back record: over for the request its claim names; without a claim it binds none.
+    expect(run([claim({}), { state: "expired" }, null, null])).toEqual({ code: "expired" });
+    expect(run([null, { state: "expired" }, null, null])).toEqual({ code: "stale" });
   });
 
   it("holdSeats: a re-run of a round writes what the round's first run wrote, or nothing once it is over", () => {
