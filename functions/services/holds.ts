@@ -111,21 +111,26 @@ function onSale(s: Services, event: Event, sub: string): Event {
   );
 }
 
-const lockSeats = async (s: Services, i: PlaceHoldInput, event: Event): Promise<HoldView> => {
+const lockSeats = async (
+  s: Services,
+  i: PlaceHoldInput,
+  event: Event,
+): Promise<HoldView & { replayed?: boolean }> => {
   const r = await s.seats.hold(i.seg, i.key, {
     eventId: i.eventId,
     seats: i.seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
     ...(event.maxSeatsPerBuyer === undefined ? {} : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
   });
   if (!r.ok) throw seatProblem(r.code, r.detail);
-  return r.value;
+  return r.replayed ? { ...r.value, replayed: true } : r.value;
 };
 
 /** Holds on `event`, read linearizably first: the order every hold used to take. */
 async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
   onSale(s, event, i.sub);
   const total = await holdablePrice(s, event, i.seats);
-  return { hold: await lockSeats(s, i, event), total };
+  const { replayed: _, ...hold } = await lockSeats(s, i, event);
+  return { hold, total };
 }
 
 /** The event fields a hold's change depends on: a copy that differs in them placed another hold. */
@@ -170,7 +175,7 @@ export async function placeHold(
     if (!sameHold(copy, current.value)) return placeHoldOn(s, i, current.value);
     throw held.reason;
   }
-  const hold = held.value;
+  const { replayed, ...hold } = held.value;
   try {
     if (current.status === "rejected") throw current.reason;
     const event = onSale(s, current.value, i.sub);
@@ -184,9 +189,12 @@ export async function placeHold(
     }
     return { hold, total: await holdablePrice(s, event, i.seats) };
   } catch (e) {
-    // Nobody was told this hold: give the seats back now rather than at its expiry.
-    const back = await s.seats.release(i.seg, hold.holdId).catch(() => null);
-    if (!back?.ok) console.warn(`hold ${hold.holdId}: release after refusal failed`);
+    // Nobody was told this hold: give the seats back now rather than at its expiry. A replayed
+    // one was answered to an earlier try of this request, and stays as it was.
+    if (!replayed) {
+      const back = await s.seats.release(i.seg, hold.holdId).catch(() => null);
+      if (!back?.ok) console.warn(`hold ${hold.holdId}: release after refusal failed`);
+    }
     throw e;
   }
 }

@@ -79,6 +79,19 @@ describe("a hold decided on the provider's copy of the event", () => {
     expect(await seatIsFree(ev.seats[1])).toBe(true);
   });
 
+  it("never releases a hold an earlier try of the same request was answered", async () => {
+    const key = newKey();
+    const first = await hold([ev.seats[6]], key);
+    expect(first.status).toBe(201);
+    await changeBehindCloudflare((e) => ({ ...e, status: "sales-closed" }));
+    const again = await hold([ev.seats[6]], key);
+    expect(again.status).toBe(409);
+    const mine = await call(mc, "vercel", "GET", `/v1/holds/${first.body.holdId}`, {
+      token: alice,
+    });
+    expect(mine.body.state).toBe("held");
+  });
+
   it("refuses a hold placed under a cap the event no longer has (409 event-changed)", async () => {
     await changeBehindCloudflare((e) => ({ ...e, maxSeatsPerBuyer: 1 }));
     const r = await hold([ev.seats[2], ev.seats[3]]);
