@@ -295,9 +295,7 @@ export class SeatService {
       const value = { holdId: req.holdId, orderId, seats: sold?.seats ?? [] };
       return { ok: true, value: sold ? { ...value, sold } : value, replayed };
     }
-    const settled = sold
-      ? await this.settleRecord(req.holdId, sold)
-      : await this.settle(req.holdId);
+    const settled = await this.settleSold(req.holdId, sold ?? undefined);
     // Seats not settled yet are still the order's: the sold record names them.
     const named = settled.ok ? settled.value.seats : (sold?.seats ?? []);
     return { ok: true, value: { holdId: req.holdId, orderId, seats: named }, replayed };
