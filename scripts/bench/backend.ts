@@ -82,6 +82,18 @@ export interface SaleBackend {
     holdId: string,
     ctl?: OpControl,
   ): Promise<Measured<unknown>>;
+  /**
+   * The seats of `seats` that the live seat map at `at` shows free ("<section>/<seatId>"), or
+   * null when it cannot be read. Buyers look at it before they leave a sale their map says is
+   * sold out: a refusal (409) or an answer that never came can leave seats shown as taken that
+   * came back (a hold cut short and refused, a release whose answer was lost).
+   */
+  freeOnMap(
+    at: ProviderId,
+    buyer: Buyer,
+    eventId: string,
+    seats: readonly SeatRef[],
+  ): Promise<Set<string> | null>;
 }
 
 export const aborted = <T>(latencyMs: number): Measured<T> => ({

@@ -222,6 +222,21 @@ export class SeatBoard {
   released(seats: readonly SeatRef[]): void {
     for (const s of seats) this.set(s, FREE);
   }
+  /**
+   * The live map's view of seats this board shows as taken but not sold: those it shows free
+   * become free again. Returns how many came back.
+   */
+  refresh(freeOnMap: ReadonlySet<string>): number {
+    let back = 0;
+    for (const key of freeOnMap) {
+      const [section, seatId] = key.split("/") as [string, string];
+      if (this.stateOf({ section, seatId }) !== HELD) continue;
+      this.set({ section, seatId }, FREE);
+      back++;
+    }
+    return back;
+  }
+
   /** Seats a refusal named as someone else's. */
   takenBySomeoneElse(seats: readonly SeatRef[]): void {
     for (const s of seats) if (this.stateOf(s) === FREE) this.set(s, HELD);

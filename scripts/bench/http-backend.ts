@@ -342,4 +342,35 @@ export class HttpBackend implements SaleBackend {
           : HttpBackend.refusal(status, json),
     );
   }
+
+  /** The public seat map, as the buyer's page shows it (this provider's store). */
+  async freeOnMap(
+    at: ProviderId,
+    buyer: Buyer,
+    eventId: string,
+    seats: readonly SeatRef[],
+  ): Promise<Set<string> | null> {
+    const res = await fetch(`${this.wan.direct[at]}/v1/events/${eventId}/seats`, {
+      headers: { authorization: `Bearer ${buyer.token}` },
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    }).catch(() => null);
+    if (res?.status !== 200) return null;
+    const map = (await res.json()) as {
+      sections: { id: string; rows: { seats: { id: string; status: string }[] }[] }[];
+    };
+    const shown = new Set<string>();
+    for (const sec of map.sections) {
+      for (const row of sec.rows) {
+        for (const seat of row.seats) {
+          if (seat.status === "available") shown.add(`${sec.id}/${seat.id}`);
+        }
+      }
+    }
+    const free = new Set<string>();
+    for (const r of seats) {
+      const a = toApiRef(r);
+      if (shown.has(`${a.sectionId}/${a.seatId}`)) free.add(`${r.section}/${r.seatId}`);
+    }
+    return free;
+  }
 }

@@ -1,10 +1,12 @@
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
 import { randomBytes } from "../../functions/random.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
-import { idemKey } from "../../shared/domain/keys.ts";
+import { holdKey, idemKey, type SeatRef, seatKey } from "../../shared/domain/keys.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
+import { seatIsFreeFor } from "../../shared/seats/changes.ts";
 import type { HoldKeys, SeatOutcome } from "../../shared/seats/service.ts";
 import { SeatService } from "../../shared/seats/service.ts";
+import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import {
   aborted,
@@ -27,6 +29,7 @@ import {
   TimingAcceptor,
 } from "./measure.ts";
 import { median } from "./stats.ts";
+import { inBatches } from "./verify.ts";
 import type { WanCluster } from "./wan-cluster.ts";
 
 /**
@@ -227,6 +230,45 @@ export class ProtocolBackend implements SaleBackend {
 
   async buyer(n: number): Promise<Buyer> {
     return { id: `buyer${n}` };
+  }
+
+  /** A quorum read of the seats and of the holds that lock them, as a hold would judge them. */
+  async freeOnMap(
+    at: ProviderId,
+    _buyer: Buyer,
+    eventId: string,
+    seats: readonly SeatRef[],
+  ): Promise<Set<string> | null> {
+    if (this.down.has(at)) return null;
+    return this.readFree(at, eventId, seats).catch(() => null);
+  }
+
+  private async readFree(
+    at: ProviderId,
+    eventId: string,
+    seats: readonly SeatRef[],
+  ): Promise<Set<string>> {
+    const client = this.coordinators[at].client;
+    const read = <T>(keys: readonly string[]) =>
+      inBatches(keys, async (b) => {
+        const got = await client.get<T>(b, { consistency: "majority" });
+        if (got.status !== "ok") throw new Error(got.reason);
+        return got.values;
+      });
+    const values = await read<SeatValue>(seats.map((r) => seatKey(eventId, r.section, r.seatId)));
+    const holders = [
+      ...new Set(values.flatMap((v) => (v !== null && v.state === "held" ? [v.holdId] : []))),
+    ];
+    const recs = holders.length === 0 ? [] : await read<HoldRecord>(holders.map(holdKey));
+    const records = new Map(holders.map((id, i) => [id, recs[i] ?? null] as const));
+    const now = Date.now();
+    const free = new Set<string>();
+    seats.forEach((r, i) => {
+      const v = values[i] ?? null;
+      const holder = v !== null && v.state === "held" ? records.get(v.holdId) : undefined;
+      if (seatIsFreeFor(v, "", now, holder) === "free") free.add(`${r.section}/${r.seatId}`);
+    });
+    return free;
   }
 
   hold(

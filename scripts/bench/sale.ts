@@ -2,7 +2,7 @@ import type { ProviderId } from "../../shared/config.ts";
 import type { SeatRef } from "../../shared/domain/keys.ts";
 import { seededRandom } from "../local/wan-proxy.ts";
 import type { Buyer, BuyerOutcome, Measured, OpMeasure, SaleBackend } from "./backend.ts";
-import { refOfKey, type SeatBoard } from "./board.ts";
+import { MAP_REFRESH_MS, refOfKey, type SeatBoard } from "./board.ts";
 import { clock } from "./measure.ts";
 
 /**
@@ -32,6 +32,12 @@ const RETRY_BACKOFF_MS = 50;
 const RETRY_BACKOFF_MAX_MS = 1_000;
 /** Agents waiting for a possible release when the map shows no free seat poll this often. */
 const WAIT_FOR_RELEASE_MS = 25;
+/**
+ * Looks at the live seat map before a sale whose board shows nothing free ends, each a map refresh
+ * after the last: enough for seats that came back to be sold, bounded because a seat locked by a
+ * hold that was cut short stays taken until that hold expires.
+ */
+const END_LOOKS_MAX = 3;
 
 export interface SaleOptions {
   readonly backend: SaleBackend;
@@ -121,6 +127,9 @@ export interface SaleLog {
   readonly holdRetries: number;
   /** Idempotent re-sends of the same request (after 503 or no answer). */
   readonly resends: number;
+  /** Seats the board showed taken that the live map, looked at before the sale ended, showed
+   * free again (refused or unanswered requests that left nothing behind). */
+  readonly seatsBackOnMap: number;
   readonly timedOut: boolean;
 }
 
@@ -176,6 +185,10 @@ export async function runSale(o: SaleOptions): Promise<SaleLog> {
   let holdRetries = 0;
   let resends = 0;
   let mayRelease = 0;
+  let inCheckout = 0;
+  let looks = 0;
+  let seatsBackOnMap = 0;
+  let look: Promise<boolean> | null = null;
   let sellOutMs: number | null = null;
   let nextArrival = 0;
   const providers = o.backend.providers;
@@ -314,6 +327,27 @@ export async function runSale(o: SaleOptions): Promise<SaleLog> {
     }
   };
 
+  /** One look at the live map, shared by every agent that finds the board sold out: true when
+   * seats came back (or the map could not be read and looks are left). */
+  const lookAgain = (): Promise<boolean> => {
+    look ??= (async () => {
+      if (looks >= END_LOOKS_MAX) return false;
+      looks++;
+      await sleep(MAP_REFRESH_MS);
+      const at = providers[looks % providers.length] as ProviderId;
+      const free = await o.backend
+        .freeOnMap(at, await o.backend.buyer(0), o.eventId, [...o.board.all()])
+        .catch(() => null);
+      if (free === null) return looks < END_LOOKS_MAX;
+      const back = o.board.refresh(free);
+      seatsBackOnMap += back;
+      return back > 0;
+    })().finally(() => {
+      look = null;
+    });
+    return look;
+  };
+
   const agent = async () => {
     for (;;) {
       if (stop.stopped) return;
@@ -322,9 +356,13 @@ export async function runSale(o: SaleOptions): Promise<SaleLog> {
         return;
       }
       if (o.board.freeSeats === 0) {
-        if (mayRelease === 0) return;
-        await sleep(WAIT_FOR_RELEASE_MS);
-        continue;
+        // Customers still in checkout may release, or be refused seats that come back.
+        if (mayRelease > 0 || inCheckout > 0) {
+          await sleep(WAIT_FOR_RELEASE_MS);
+          continue;
+        }
+        if (await lookAgain()) continue;
+        return;
       }
       if (o.arrivalsPerSec !== undefined) {
         const interval = 1000 / o.arrivalsPerSec;
@@ -339,7 +377,12 @@ export async function runSale(o: SaleOptions): Promise<SaleLog> {
       try {
         if (stop.stopped || (o.board.freeSeats === 0 && mayRelease === 0)) continue;
         const n = customers++;
-        await customer(n, await o.backend.buyer(n));
+        inCheckout++;
+        try {
+          await customer(n, await o.backend.buyer(n));
+        } finally {
+          inCheckout--;
+        }
       } finally {
         sem.release();
       }
@@ -376,6 +419,7 @@ export async function runSale(o: SaleOptions): Promise<SaleLog> {
     conflicts,
     holdRetries,
     resends,
+    seatsBackOnMap,
     timedOut: o.maxDurationMs !== undefined && since() > o.maxDurationMs,
   };
 }

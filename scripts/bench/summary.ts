@@ -47,6 +47,8 @@ export interface SaleSummary {
     readonly conflicts: number;
     readonly holdRetries: number;
     readonly resends: number;
+    /** Seats shown taken that the live map showed free again before the sale ended. */
+    readonly seatsBackOnMap: number;
     readonly conflictsPerSeat: number;
     readonly retriesPerSeat: number;
     /** Ballot refusals counted in acceptor replies (proposers racing on one key). */
@@ -160,6 +162,7 @@ export function summarizeSale(
       conflicts: log.conflicts,
       holdRetries: log.holdRetries,
       resends: log.resends,
+      seatsBackOnMap: log.seatsBackOnMap,
       conflictsPerSeat: round(log.conflicts / Math.max(1, seatsReserved), 3),
       retriesPerSeat: round((log.holdRetries + log.resends) / Math.max(1, seatsReserved), 3),
       ...(ballotRefusals === undefined ? {} : { ballotRefusals }),

@@ -37,7 +37,7 @@ export function storeReaders(wan: WanCluster): Record<ProviderId, AcceptorPort> 
 /** Reads in parallel, this many batches at a time: quick, without starving the stores. */
 const READ_PARALLEL = 8;
 
-async function inBatches<T>(
+export async function inBatches<T>(
   keys: readonly string[],
   fn: (batch: string[]) => Promise<T[]>,
 ): Promise<T[]> {
@@ -82,6 +82,9 @@ export interface Correctness {
   lostOrders: number;
   /** Seats still free (or freeable at once) at the end. */
   seatsLeftAvailable: number;
+  /** The first of those seats, with what left them free: the case to look at when a sale that
+   * should sell out does not. */
+  leftAvailable: LeftSeat[];
   /** Seats still held by customers who walked away (their holds run out later). */
   heldByAbandoned: number;
   /** Seats held by holds no buyer was told about (outcome unknown, never retried to the end). */
@@ -92,6 +95,18 @@ export interface Correctness {
   /** Confirmed orders whose seats the verification had to settle (the sweeper's job). */
   settledAfterRun: number;
 }
+
+export interface LeftSeat {
+  readonly seat: string;
+  /** free (never taken, or taken back), or the state of the hold record its lock names. */
+  readonly why: "free" | "released" | "expired";
+  readonly holdId?: string;
+  /** What the buyer of that hold was told, when a buyer was told anything. */
+  readonly fate?: string;
+}
+
+/** Left seats listed in a report: enough to see a pattern, not a dump. */
+const LEFT_LISTED_MAX = 10;
 
 export interface VerifyInput {
   readonly eventId: string;
@@ -142,6 +157,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
     raw === null || raw === undefined ? null : (JSON.parse(raw) as T);
 
   let seatsRead = await read(seatKeys);
+  const firstSeats = seatsRead.values;
   const holdsRead = await read([...holdKeysFound].sort());
   const holdRec = (id: string) => parse<HoldRecord>(holdsRead.values.get(holdKey(id)));
   const seatVal = (k: string) => parse<SeatValue>(seatsRead.values.get(k));
@@ -188,6 +204,19 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
   const double = new Set<string>();
   let seatsSold = 0;
   let seatsLeftAvailable = 0;
+  const leftAvailable: LeftSeat[] = [];
+  const fateOf = new Map(v.log.holds.map((h) => [h.holdId, h.fate] as const));
+  const leave = (seat: string, why: LeftSeat["why"], holdId?: string) => {
+    seatsLeftAvailable++;
+    if (leftAvailable.length >= LEFT_LISTED_MAX) return;
+    const fate = holdId === undefined ? undefined : fateOf.get(holdId);
+    leftAvailable.push({
+      seat,
+      why,
+      ...(holdId === undefined ? {} : { holdId }),
+      ...(fate === undefined ? {} : { fate }),
+    });
+  };
   let heldByAbandoned = 0;
   let heldByUnknown = 0;
   const walked = new Set(v.log.holds.filter((h) => h.fate === "walked").map((h) => h.holdId));
@@ -201,10 +230,14 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
       // A seat sold under a hold whose record is not a sale of it: sold without a commit.
       if (h?.state !== "sold" || !h.seats.includes(k) || h.orderId !== s.orderId) double.add(k);
     } else if (s === null || s.state === "free") {
-      seatsLeftAvailable++;
+      // Settled just now, or taken back earlier: the hold it had before the settle, if any.
+      const was = parse<SeatValue>(firstSeats.get(k));
+      const holdId = was && was.state !== "free" ? was.holdId : undefined;
+      const h = holdId === undefined ? null : holdRec(holdId);
+      leave(k, h?.state === "released" || h?.state === "expired" ? h.state : "free", holdId);
     } else {
       const h = holdRec(s.holdId);
-      if (h && (h.state === "released" || h.state === "expired")) seatsLeftAvailable++;
+      if (h && (h.state === "released" || h.state === "expired")) leave(k, h.state, s.holdId);
       else if (walked.has(s.holdId)) heldByAbandoned++;
       else if (!known.has(s.holdId)) heldByUnknown++;
     }
@@ -225,6 +258,7 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
     doubleSold: double.size,
     lostOrders,
     seatsLeftAvailable,
+    leftAvailable,
     heldByAbandoned,
     heldByUnknown,
     seatsSold,
