@@ -4,7 +4,11 @@ import { defineConfig } from "vitest/config";
  * tests and the simulator (with SIM_RUNS seeds), nothing that starts a stand-in. */
 export default defineConfig({
   test: {
-    include: ["test/quorum/**/*.test.ts", "test/seats/**/*.test.ts", "test/sim/**/*.test.ts"],
+    include: [
+      "test/quorum/**/*.test.ts",
+      "test/seats/**/*.test.ts",
+      "test/scripts/sim/**/*.test.ts",
+    ],
     testTimeout: 120_000,
   },
 });

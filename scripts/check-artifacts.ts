@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
 import { Miniflare } from "miniflare";
-import { makeTestCluster } from "../test/support/cluster.ts";
+import { makeTestCluster } from "./local/throwaway-cluster.ts";
 
 export async function checkArtifacts(root: string): Promise<void> {
   const tc = await makeTestCluster();

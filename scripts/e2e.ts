@@ -2,7 +2,6 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHROMIUM_PATH } from "../test/e2e/browser.ts";
 import { ASSETS_MODULE, buildWebAssets } from "./build-web.ts";
 
 /**
@@ -26,7 +25,10 @@ async function main(): Promise<number> {
     await writeFile(ASSETS_MODULE, next);
     console.log("e2e: rebuilt functions/web/assets.generated.ts (commit it with your change)");
   }
-  console.log(`e2e: browser ${CHROMIUM_PATH}`);
+  // test/e2e/browser.ts launches it and says which path is missing, if one is.
+  console.log(
+    `e2e: browser ${process.env.TESSERA_CHROMIUM ?? "Debian's (TESSERA_CHROMIUM unset)"}`,
+  );
   const code = await new Promise<number>((done) => {
     const child = spawn(
       join(ROOT, "node_modules/.bin/vitest"),

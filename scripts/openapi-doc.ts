@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { createApp } from "../functions/app.ts";
 import type { ProviderId } from "../shared/config.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../shared/storage/memory.ts";
-import { makeTestCluster } from "../test/support/cluster.ts";
+import { makeTestCluster } from "./local/throwaway-cluster.ts";
 
 /**
  * Writes the API's OpenAPI document, exactly as `/openapi.json` serves it, to the file named by

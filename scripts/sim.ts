@@ -28,11 +28,11 @@
  *     sells on seat locks not proven chosen)
  */
 import { parseArgs } from "node:util";
-import { SEARCH_STEP_LIMIT } from "../test/sim/linearizability.ts";
-import { BREAK_MODES, type BreakMode } from "../test/sim/network.ts";
-import { describeByClass, describeExercised, runMany, type Workload } from "../test/sim/run.ts";
-import { SEAT_SEARCH_STEP_LIMIT } from "../test/sim/seat-model.ts";
-import { SEAT_BREAK_MODES, type SeatBreakMode } from "../test/sim/seat-sim.ts";
+import { SEARCH_STEP_LIMIT } from "./sim/linearizability.ts";
+import { BREAK_MODES, type BreakMode } from "./sim/network.ts";
+import { describeByClass, describeExercised, runMany, type Workload } from "./sim/run.ts";
+import { SEAT_SEARCH_STEP_LIMIT } from "./sim/seat-model.ts";
+import { SEAT_BREAK_MODES, type SeatBreakMode } from "./sim/seat-sim.ts";
 
 const { values } = parseArgs({
   options: {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { crossCheck } from "../../shared/audit/cross-check.ts";
 import { appendEntry, hashValue } from "../../shared/audit/entry.ts";
 import { sealSegment, segmentGaps, verifySegment } from "../../shared/audit/segment.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 import { makeLog } from "./fixtures.ts";
 
 let tc: Awaited<ReturnType<typeof makeTestCluster>>;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import {
   canBuyerAccessOrder,
   canBuyerSeeEvent,
@@ -7,7 +8,6 @@ import {
 import { AuthEnv } from "../../shared/auth/config.ts";
 import { CommonEnv, loadConfig } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 
 describe("access rules", () => {
   it("theaters see only their own resources", () => {

@@ -14,8 +14,8 @@ import {
   startDynalite,
 } from "../../scripts/local/dynalite.ts";
 import { type LocalS3rver, S3RVER_CREDENTIALS, startS3rver } from "../../scripts/local/s3rver.ts";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 import { acceptorContract, blobContract } from "./contract.ts";
 
 const TABLE = "tessera-test";

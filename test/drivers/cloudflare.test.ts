@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCAN_PARTITIONS_MAX } from "../../adapters/cloudflare/acceptor-driver.ts";
 import { startCloudflare } from "../../scripts/local/cloudflare.ts";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
@@ -12,7 +13,6 @@ import {
   type CloudflareHarness,
   startCloudflareHarness,
 } from "../support/cloudflare-harness-client.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 import { acceptorContract, blobContract } from "./contract.ts";
 
 /** Tests that bundle and start workerd several times: generous, as a busy 2-core CI is slow. */

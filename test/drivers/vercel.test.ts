@@ -11,10 +11,10 @@ import { RedisBlobs } from "../../adapters/vercel/blobs-redis.ts";
 import { createUpstashClient } from "../../adapters/vercel/redis-client.ts";
 import { buildVercel } from "../../scripts/build-vercel.ts";
 import { type LocalRedis, startRedis } from "../../scripts/local/redis.ts";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../scripts/local/upstash-bridge.ts";
 import { type LocalVercel, startVercel } from "../../scripts/local/vercel.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 import { acceptorContract, blobContract } from "./contract.ts";
 
 let dir: string;

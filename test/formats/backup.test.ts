@@ -7,10 +7,10 @@ import { pipeline } from "node:stream/promises";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestCluster, type TestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { BackupFile, BackupWriteError, writeBackup } from "../../shared/formats/backup.ts";
 import { formatSchemas } from "../../shared/formats/schemas.ts";
 import { verifyBackup } from "../../shared/formats/verify-backup.ts";
-import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
 import { collect, makeSource, signedTickets } from "./fixtures.ts";
 
 let tc: TestCluster;

@@ -1,3 +1,4 @@
+import type { TestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { PROVIDERS } from "../../shared/config.ts";
 import type {
   BackupCheckIn,
@@ -7,7 +8,6 @@ import type {
 } from "../../shared/formats/backup.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
 import type { ClusterKeys } from "../../shared/tickets/trust.ts";
-import type { TestCluster } from "../support/cluster.ts";
 import { clusterKeysOf, sampleClaims, signBy } from "../tickets/fixtures.ts";
 
 export const THEATER = { id: "thr_grand", name: "Grand Théâtre" };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { unprovenClient } from "../../scripts/sim/seat-faults.ts";
 import { holdKey } from "../../shared/domain/keys.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import type { AcceptEntry } from "../../shared/quorum/messages.ts";
@@ -6,7 +7,6 @@ import { SeatService } from "../../shared/seats/service.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
-import { unprovenClient } from "../sim/seat-faults.ts";
 import { downStore } from "../support/broken-stores.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../functions/app.ts";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
 import { CARD_OK, call, newKey } from "../functions/routes/buyer/helpers.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 import { type MemoryCluster, startSeededMemoryCluster } from "../support/memory-cluster.ts";
 import type { Seeded } from "../support/seed.ts";
 

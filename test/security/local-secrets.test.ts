@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deploymentEnv } from "../../scripts/local/env.ts";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { publicOf } from "../../shared/crypto/keys.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 
 /**
  * Threat: anyone who can read a local or test cluster's public configuration (the cluster id, the

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../scripts/cli/main.ts";
+import { makeTestCluster, type TestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { writeBackup } from "../../shared/formats/backup.ts";
 import { collect, makeSource, signedTickets } from "../formats/fixtures.ts";
-import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
 import { captureConsole } from "../support/console.ts";
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../functions/app.ts";
 import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
+import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import type { ProviderId } from "../../shared/config.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
-import { makeTestCluster } from "../support/cluster.ts";
 
 /**
  * Threat: someone who captured one genuine peer call (a log, a proxy, a middlebox) replays it to

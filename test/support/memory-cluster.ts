@@ -1,9 +1,9 @@
 import { type App, createApp } from "../../functions/app.ts";
 import type { RateLimits } from "../../functions/middleware/rate-limit.ts";
+import { makeTestCluster, type TestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { loadConfig, PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { DeploymentEnv } from "../../shared/env.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
-import { makeTestCluster, type TestCluster } from "./cluster.ts";
 import { directStore, seedEvent } from "./seed.ts";
 
 /** Default test clock: a fixed instant, so tests that move time do so explicitly. */

@@ -1,9 +1,9 @@
+import { makeTestCluster, type TestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { exampleClaims } from "../../shared/tickets/example.ts";
 import { assembleTicket, signTicketClaims, type Ticket } from "../../shared/tickets/sign.ts";
 import type { ClusterKeys } from "../../shared/tickets/trust.ts";
-import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
 
 export function sampleClaims(overrides: Partial<TicketClaims> = {}): TicketClaims {
   return { ...exampleClaims("test-cluster"), ...overrides };

@@ -8,6 +8,7 @@ import {
 } from "../../../functions/audit/layout.ts";
 import { AuditLog, GAP_KIND } from "../../../functions/audit/log.ts";
 import { withAudit } from "../../../functions/audit/wire.ts";
+import { makeTestCluster } from "../../../scripts/local/throwaway-cluster.ts";
 import { verifyChain } from "../../../shared/audit/chain.ts";
 import { type AuditEntry, appendEntry, hashValue } from "../../../shared/audit/entry.ts";
 import { type SealedSegment, verifySegment } from "../../../shared/audit/segment.ts";
@@ -15,7 +16,6 @@ import { linkSegments } from "../../../shared/audit/streams.ts";
 import { encodeBallot } from "../../../shared/quorum/ballot.ts";
 import { MemoryAcceptor, MemoryBlobs } from "../../../shared/storage/memory.ts";
 import type { BlobPort } from "../../../shared/storage/ports.ts";
-import { makeTestCluster } from "../../support/cluster.ts";
 
 const tc = await makeTestCluster();
 const STREAM = "aws-1767225600000-0a1b2c3d4e5f";

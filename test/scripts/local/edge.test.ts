@@ -5,7 +5,7 @@ import {
   type EdgeFront,
   startEdgeFront,
   withEdgeAddress,
-} from "../../scripts/local/edge.ts";
+} from "../../../scripts/local/edge.ts";
 
 /**
  * The local stand-ins report the client address as the platforms do: from the connection, never

@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../scripts/cli/main.ts";
-import { appendEntry, hashValue } from "../../shared/audit/entry.ts";
-import { sealSegment } from "../../shared/audit/segment.ts";
-import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
-import { captureConsole } from "../support/console.ts";
-import { makeLog } from "./fixtures.ts";
+import { main } from "../../../scripts/cli/main.ts";
+import { makeTestCluster, type TestCluster } from "../../../scripts/local/throwaway-cluster.ts";
+import { appendEntry, hashValue } from "../../../shared/audit/entry.ts";
+import { sealSegment } from "../../../shared/audit/segment.ts";
+import { makeLog } from "../../audit/fixtures.ts";
+import { captureConsole } from "../../support/console.ts";
 
 let dir: string;
 let tc: TestCluster;

@@ -6,7 +6,7 @@ import {
   seededRandom,
   startWanProxy,
   type WanProxy,
-} from "../../scripts/local/wan-proxy.ts";
+} from "../../../scripts/local/wan-proxy.ts";
 
 /** Target: echoes method, path, the body and a few headers; /fail answers 500, /busy 503. */
 let target: Server;

@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../scripts/cli/main.ts";
-import { writeBackup } from "../../shared/formats/backup.ts";
-import { formatSchemas } from "../../shared/formats/schemas.ts";
-import { makeTestCluster, type TestCluster } from "../support/cluster.ts";
-import { captureConsole } from "../support/console.ts";
-import { collect, makeSource, signedTickets } from "./fixtures.ts";
+import { main } from "../../../scripts/cli/main.ts";
+import { makeTestCluster, type TestCluster } from "../../../scripts/local/throwaway-cluster.ts";
+import { writeBackup } from "../../../shared/formats/backup.ts";
+import { formatSchemas } from "../../../shared/formats/schemas.ts";
+import { collect, makeSource, signedTickets } from "../../formats/fixtures.ts";
+import { captureConsole } from "../../support/console.ts";
 
 let dir: string;
 let tc: TestCluster;

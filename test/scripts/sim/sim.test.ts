@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { measureRoundTrips } from "./latency.ts";
-import { runMany, runOne } from "./run.ts";
+import { measureRoundTrips } from "../../../scripts/sim/latency.ts";
+import { runMany, runOne } from "../../../scripts/sim/run.ts";
 
 /**
  * The proof: many seeded runs of the simulated cluster with faults, checked for linearizability

@@ -2,16 +2,16 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../scripts/cli/main.ts";
-import { toBase64Url } from "../../shared/crypto/base64.ts";
-import { canonicalBytes } from "../../shared/formats/canonical-json.ts";
-import { toCompact } from "../../shared/tickets/compact.ts";
-import { buildExport } from "../../shared/tickets/export.ts";
-import { captureConsole } from "../support/console.ts";
-import { clusterKeysOf, makeTestCluster, sampleClaims, signBy } from "./fixtures.ts";
+import { main } from "../../../scripts/cli/main.ts";
+import { toBase64Url } from "../../../shared/crypto/base64.ts";
+import { canonicalBytes } from "../../../shared/formats/canonical-json.ts";
+import { toCompact } from "../../../shared/tickets/compact.ts";
+import { buildExport } from "../../../shared/tickets/export.ts";
+import { captureConsole } from "../../support/console.ts";
+import { clusterKeysOf, makeTestCluster, sampleClaims, signBy } from "../../tickets/fixtures.ts";
 
-const EXAMPLE = new URL("../../docs/examples/ticket.json", import.meta.url).pathname;
-const EXAMPLE_KEYS = new URL("../../docs/examples/ticket-keys.json", import.meta.url).pathname;
+const EXAMPLE = new URL("../../../docs/examples/ticket.json", import.meta.url).pathname;
+const EXAMPLE_KEYS = new URL("../../../docs/examples/ticket-keys.json", import.meta.url).pathname;
 let dir: string;
 const out = captureConsole();
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../scripts/cli/main.ts";
-import { REJOIN_DELAY_MS } from "../../shared/quorum/rejoin.ts";
-import { captureConsole } from "../support/console.ts";
-import { startSeededMemoryCluster } from "../support/memory-cluster.ts";
+import { main } from "../../../scripts/cli/main.ts";
+import { REJOIN_DELAY_MS } from "../../../shared/quorum/rejoin.ts";
+import { captureConsole } from "../../support/console.ts";
+import { startSeededMemoryCluster } from "../../support/memory-cluster.ts";
 
 const out = captureConsole();
 afterEach(() => {

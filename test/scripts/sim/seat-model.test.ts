@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SeatOutcome } from "../../shared/seats/service.ts";
-import type { IdemRecord } from "../../shared/seats/types.ts";
-import type { Operation } from "./linearizability.ts";
+import type { Operation } from "../../../scripts/sim/linearizability.ts";
 import {
   type SeatCall,
   SeatHistory,
@@ -9,8 +7,10 @@ import {
   type SeatModelState,
   type SeatOutput,
   seatModel,
-} from "./seat-model.ts";
-import { seatInertFor, seatTwinClass, splitIndependent } from "./seat-parts.ts";
+} from "../../../scripts/sim/seat-model.ts";
+import { seatInertFor, seatTwinClass, splitIndependent } from "../../../scripts/sim/seat-parts.ts";
+import type { SeatOutcome } from "../../../shared/seats/service.ts";
+import type { IdemRecord } from "../../../shared/seats/types.ts";
 
 /** Clocks of these histories: expiry E = 400 pinned by a stamping clock with no offset, margin
  * 100, offsets within 50: a hold is surely live before 400 and surely past from 550 on. */

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../scripts/cli/main.ts";
-import { verifyLicense } from "../../shared/auth/license.ts";
-import { verifyTheaterToken } from "../../shared/auth/theater-token.ts";
+import { main } from "../../../scripts/cli/main.ts";
+import { verifyLicense } from "../../../shared/auth/license.ts";
+import { verifyTheaterToken } from "../../../shared/auth/theater-token.ts";
 
 let dir: string;
 const out: string[] = [];

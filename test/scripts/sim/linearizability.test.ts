@@ -5,7 +5,7 @@ import {
   type RegisterInput,
   type RegisterOutput,
   registerModel,
-} from "./linearizability.ts";
+} from "../../../scripts/sim/linearizability.ts";
 
 type Op = Operation<RegisterInput, RegisterOutput>;
 let id = 0;

@@ -6,7 +6,7 @@ import {
   type HttpApiEvent,
   type LambdaHost,
   serveLambda,
-} from "../../scripts/local/lambda-host.ts";
+} from "../../../scripts/local/lambda-host.ts";
 
 const events: HttpApiEvent[] = [];
 let host: LambdaHost;

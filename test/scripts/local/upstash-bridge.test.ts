@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalRedis, startRedis } from "../../scripts/local/redis.ts";
-import { startUpstashBridge, type UpstashBridge } from "../../scripts/local/upstash-bridge.ts";
+import { type LocalRedis, startRedis } from "../../../scripts/local/redis.ts";
+import { startUpstashBridge, type UpstashBridge } from "../../../scripts/local/upstash-bridge.ts";
 
 let dir: string;
 let redis: LocalRedis;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ClockPlan, SimClock } from "./clock.ts";
-import { KillSwitch } from "./kills.ts";
-import { SimNode } from "./network.ts";
-import { Scheduler } from "./scheduler.ts";
+import { ClockPlan, SimClock } from "../../../scripts/sim/clock.ts";
+import { KillSwitch } from "../../../scripts/sim/kills.ts";
+import { SimNode } from "../../../scripts/sim/network.ts";
+import { Scheduler } from "../../../scripts/sim/scheduler.ts";
 
 describe("kill points", () => {
   it("keeps the old points: the next accept round cut short after 0, 1 or 2 accepts", () => {
