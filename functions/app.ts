@@ -8,7 +8,7 @@ import type { AppSettings } from "../shared/env.ts";
 import type { AuditLog } from "./audit/log.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
-import type { AppDeps } from "./deps.ts";
+import { type AppDeps, type Deps, withDefaults } from "./deps.ts";
 import { withMembership } from "./membership.ts";
 import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
 import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
@@ -57,9 +57,9 @@ const BODY_LIMITS: readonly RouteBodyLimit[] = [
 export function createApp(hostDeps: AppDeps) {
   // Every accept of this provider's store, local or from a peer, is audit-logged (functions/audit),
   // and every reply says whether the store votes (functions/membership.ts).
-  const { deps, audit } = withAudit(withMembership(hostDeps));
+  const { deps, audit } = withAudit(withMembership(withDefaults(hostDeps)));
   const services = createServices(deps);
-  const now = deps.now ?? Date.now;
+  const now = deps.now;
   // Schema failures at the edge become one problem+json listing every issue.
   const app = new OpenAPIHono({ defaultHook: validationHook });
 
@@ -84,7 +84,7 @@ export type App = ReturnType<typeof createApp>;
 type BaseApp = OpenAPIHono;
 
 /** Request ids, CORS on the public API, rate limits and body limits, in that order. */
-function useMiddleware(app: BaseApp, deps: AppDeps, now: () => number): void {
+function useMiddleware(app: BaseApp, deps: Deps, now: () => number): void {
   app.use(requestId({ headerName: "x-request-id" }));
   app.use(
     "/v1/*",
@@ -114,7 +114,7 @@ function useMiddleware(app: BaseApp, deps: AppDeps, now: () => number): void {
 /** Health, the peer endpoints and the scheduled anti-entropy call. */
 function routePeersAndOperations(
   app: BaseApp,
-  deps: AppDeps,
+  deps: Deps,
   services: Services,
   audit: AuditLog,
 ): void {

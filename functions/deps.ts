@@ -32,3 +32,22 @@ export interface AppDeps {
   /** Overrides of the rate limits (functions/middleware/rate-limit.ts), for tests. */
   readonly rateLimits?: Partial<RateLimits>;
 }
+
+/** The host's dependencies with every default filled in: what the code below `createApp` sees. */
+export interface Deps extends AppDeps {
+  readonly now: () => number;
+  readonly fetch: typeof fetch;
+}
+
+/**
+ * Fills in the defaults once, where the app is built, so no handler or service picks its own.
+ * The platform's fetch is wrapped rather than stored: called as a method of another object
+ * (`deps.fetch(url)`), Workers' fetch throws "Illegal invocation".
+ */
+export function withDefaults(host: AppDeps): Deps {
+  return {
+    ...host,
+    now: host.now ?? Date.now,
+    fetch: host.fetch ?? ((input, init) => fetch(input, init)),
+  };
+}

@@ -4,7 +4,7 @@ import type { AcceptEntry } from "../shared/quorum/messages.ts";
 import type { AcceptorPort } from "../shared/storage/ports.ts";
 import { writeRecord } from "./audit/acceptor.ts";
 import { auditLogOf } from "./audit/wire.ts";
-import type { AppDeps } from "./deps.ts";
+import type { Deps } from "./deps.ts";
 import { clusterAcceptors } from "./peers/acceptors.ts";
 import { randomBytes, randomFraction } from "./random.ts";
 
@@ -20,7 +20,7 @@ export interface Replication {
  * request. The proposer id is the provider plus a random instance tag: ballots must never be shared
  * by two live instances, and an instance restarted with the same id could reuse ballots.
  */
-export function createReplication(deps: AppDeps): Replication {
+export function createReplication(deps: Deps): Replication {
   const { acceptors, localIndex } = clusterAcceptors(deps);
   const tag = toBase64Url(randomBytes(9));
   // Each change this instance sees chosen is logged as a "commit" entry (docs/audit-log.md).
@@ -29,7 +29,7 @@ export function createReplication(deps: AppDeps): Replication {
     acceptors,
     localIndex,
     proposerId: `${deps.provider}-${tag}`,
-    now: deps.now ?? Date.now,
+    now: deps.now,
     random: randomFraction,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     ...(audit

@@ -1,5 +1,5 @@
 import { toHex } from "../../shared/crypto/sha256.ts";
-import type { AppDeps } from "../deps.ts";
+import type { AppDeps, Deps } from "../deps.ts";
 import { AuditedAcceptor } from "./acceptor.ts";
 import { streamId } from "./layout.ts";
 import { AuditLog } from "./log.ts";
@@ -12,9 +12,9 @@ const TAG_BYTES = 6;
  * through the log: the in-process coordinator (services) and the internal endpoint that peers call.
  * Returns the deps every route should see, and the log (for the audit routes and the scheduled flush).
  */
-export function withAudit(deps: AppDeps): { deps: AppDeps; audit: AuditLog } {
+export function withAudit(deps: Deps): { deps: Deps; audit: AuditLog } {
   if (deps.acceptor instanceof AuditedAcceptor) return { deps, audit: deps.acceptor.log };
-  const now = deps.now ?? Date.now;
+  const now = deps.now;
   const tag = toHex(crypto.getRandomValues(new Uint8Array(TAG_BYTES)));
   const audit = new AuditLog({
     provider: deps.provider,

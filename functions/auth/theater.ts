@@ -15,7 +15,7 @@ export interface TheaterAuthOptions {
   clusterId: string;
   revoked: Revoked;
   /** Wall clock in ms; injectable so tests can skew it. */
-  now?: () => number;
+  now: () => number;
   /** Scopes every route behind this middleware needs (403 without); see also requireScope. */
   scopes?: readonly string[];
 }
@@ -41,7 +41,7 @@ export function theaterAuth(opts: TheaterAuthOptions) {
       governanceKeys: opts.governanceKeys,
       clusterId: opts.clusterId,
       revoked: opts.revoked,
-      now: (opts.now ?? Date.now)(),
+      now: opts.now(),
       method: c.req.method,
       path: c.req.path,
       query: new URL(c.req.url).search.slice(1),

@@ -6,7 +6,7 @@ import {
   verifyRequest,
 } from "../../shared/crypto/http-signature.ts";
 import { SEALED_CONTENT_TYPE, sealReply } from "../../shared/crypto/reply-seal.ts";
-import type { AppDeps } from "../deps.ts";
+import type { Deps } from "../deps.ts";
 import { declaredTooLarge, payloadTooLarge, readCapped } from "../middleware/body-limit.ts";
 import { chargeIdentity } from "../middleware/rate-limit.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
@@ -34,8 +34,8 @@ export type PeerBody =
  * nonce signed for one path cannot be replayed on another anyway, since the path is covered by the
  * signature.
  */
-export function peerGuard(deps: AppDeps, maxBytes: number) {
-  const now = deps.now ?? Date.now;
+export function peerGuard(deps: Deps, maxBytes: number) {
+  const now = deps.now;
   const nonces = new NonceCache();
   const keys = new Map<string, PublicJwk>();
   for (const p of PROVIDERS) {

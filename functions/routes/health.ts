@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { PROVIDERS } from "../../shared/config.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
-import type { AppDeps } from "../deps.ts";
+import type { Deps } from "../deps.ts";
 import { errorText } from "../problem.ts";
 
 /** How long a peer may take to answer /livez before /health calls it unreachable. */
@@ -13,10 +13,10 @@ interface PeerHealth {
   error?: string;
 }
 
-export function healthRoutes(deps: AppDeps) {
+export function healthRoutes(deps: Deps) {
   const app = new Hono();
-  const now = deps.now ?? Date.now;
-  const doFetch = deps.fetch ?? fetch;
+  const now = deps.now;
+  const doFetch = deps.fetch;
 
   app.get("/livez", (c) => c.json({ provider: deps.provider, ok: true }));
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppDeps } from "../deps.ts";
+import type { Deps } from "../deps.ts";
 import { peerGuard } from "../peers/verify-peer.ts";
 import {
   ACCEPTOR_PATH,
@@ -19,7 +19,7 @@ export const PEER_BODY_BYTES_MAX = 4 * 1024 * 1024;
  * Every call must be signed by a provider of the cluster (RFC 9421, see shared/crypto), fresh and
  * never seen before; anything else gets 401 and changes nothing.
  */
-export function internalRoutes(deps: AppDeps) {
+export function internalRoutes(deps: Deps) {
   const app = new Hono();
   const guard = peerGuard(deps, PEER_BODY_BYTES_MAX);
 

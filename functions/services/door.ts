@@ -5,6 +5,7 @@ import {
   seatKey,
   ticketKey,
 } from "../../shared/domain/keys.ts";
+import { UNKNOWN_RERUNS } from "../../shared/quorum/retry-budget.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
 import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";
@@ -103,8 +104,9 @@ export interface AdmissionRecord {
   readonly scan: string;
 }
 
-/** Tries per check-in when the store reports an unknown outcome: each try reads back first. */
-const CHECK_IN_ATTEMPTS = 3;
+/** Tries per check-in when the store reports an unknown outcome (each re-try reads back first):
+ * the budget's share (shared/quorum/retry-budget.ts). */
+const CHECK_IN_ATTEMPTS = 1 + UNKNOWN_RERUNS;
 
 /**
  * Writes the admission unless the seat has one, and returns the record that stands: one quorum

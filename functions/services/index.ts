@@ -4,7 +4,7 @@ import { TestPaymentProvider } from "../../shared/payments/test-provider.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { buyerVerifierFromEnv } from "../auth/jwks.ts";
 import type { TheaterAuthOptions } from "../auth/theater.ts";
-import type { AppDeps } from "../deps.ts";
+import type { AppDeps, Deps } from "../deps.ts";
 import { createReplication, type Replication } from "../quorum.ts";
 import { randomBytes } from "../random.ts";
 import { BuyerIds } from "./buyer-id.ts";
@@ -16,7 +16,7 @@ import { EntityStore } from "./store.ts";
  * promise cache) across requests.
  */
 export interface Services {
-  readonly deps: AppDeps;
+  readonly deps: Deps;
   readonly now: () => number;
   readonly replication: Replication;
   readonly store: EntityStore;
@@ -28,8 +28,8 @@ export interface Services {
   readonly theaterAuth: TheaterAuthOptions;
 }
 
-export function createServices(deps: AppDeps): Services {
-  const now = deps.now ?? Date.now;
+export function createServices(deps: Deps): Services {
+  const now = deps.now;
   const replication = createReplication(deps);
   const s = deps.settings;
   return {

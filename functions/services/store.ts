@@ -1,6 +1,7 @@
 import type { QuorumClient } from "../../shared/quorum/client.ts";
 import { mergeScans } from "../../shared/quorum/merge-scan.ts";
 import type { ScanPage } from "../../shared/quorum/messages.ts";
+import { UNKNOWN_RERUNS } from "../../shared/quorum/retry-budget.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
@@ -209,7 +210,7 @@ function isAbort<T>(r: Update<T>): r is { readonly abort: unknown } {
  * one store; every change function of these services is idempotent (a re-run on its own earlier
  * effect writes the same or reports it as done), so re-running it settles the outcome.
  */
-export const CHANGE_RETRIES = 3;
+export const CHANGE_RETRIES = UNKNOWN_RERUNS;
 
 export async function retryingChange<T>(
   s: Services,

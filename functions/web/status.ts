@@ -25,7 +25,7 @@ interface HealthBody {
 
 export function statusReporter(s: Services) {
   const own = healthRoutes(s.deps);
-  const doFetch = s.deps.fetch ?? fetch;
+  const doFetch = s.deps.fetch;
   const clock = s.now;
 
   const probe = async (provider: (typeof PROVIDERS)[number]): Promise<ProviderHealth> => {

@@ -8,6 +8,7 @@ import type {
   PrepareReply,
   PrepareRequest,
 } from "./messages.ts";
+import { ATTEMPTS_PER_RUN } from "./retry-budget.ts";
 import { ACCEPTOR_COUNT, QUORUM, type Tally, tally, tallyBatch } from "./tally.ts";
 
 /**
@@ -72,8 +73,8 @@ export interface ProposerOptions {
   readonly warmTtlMs: number;
 }
 
-/** Enough to ride out a burst of contention on a hot seat without holding a request for long. */
-export const MAX_ATTEMPTS_DEFAULT = 6;
+/** Attempts per change before it reports contention: the budget's share (retry-budget.ts). */
+export const MAX_ATTEMPTS_DEFAULT = ATTEMPTS_PER_RUN;
 /**
  * Backoff starts at the time the lost attempt took (at least one store round trip): a competitor
  * mid-way through its own attempt needs about that long to finish, and backing off for less only

@@ -2,6 +2,7 @@ import { toBase64Url } from "../crypto/base64.ts";
 import { holdKey, idemKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
 import type { QuorumClient } from "../quorum/client.ts";
 import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
+import { UNKNOWN_RERUNS } from "../quorum/retry-budget.ts";
 import {
   confirmHold,
   confirmHoldKeys,
@@ -32,8 +33,8 @@ import type { HoldRecord, Register, SeatValue } from "./types.ts";
  */
 
 /** Retries of one step whose outcome was unknown (its function is idempotent, so re-running it
- * finishes or confirms the earlier attempt). */
-export const STEP_RETRIES = 3;
+ * finishes or confirms the earlier attempt): the budget's share (shared/quorum/retry-budget.ts). */
+export const STEP_RETRIES = UNKNOWN_RERUNS;
 /** Rounds of "fetch counted holds' records, roll back expired holders, then lock" before a hold
  * gives up as taken. */
 export const HOLD_ROUNDS = 6;

@@ -8,6 +8,7 @@ import {
 } from "../../../functions/audit/layout.ts";
 import { AuditLog, GAP_KIND } from "../../../functions/audit/log.ts";
 import { withAudit } from "../../../functions/audit/wire.ts";
+import { withDefaults } from "../../../functions/deps.ts";
 import { makeTestCluster } from "../../../scripts/local/throwaway-cluster.ts";
 import { verifyChain } from "../../../shared/audit/chain.ts";
 import { type AuditEntry, appendEntry, hashValue } from "../../../shared/audit/entry.ts";
@@ -204,7 +205,7 @@ describe("AuditedAcceptor", () => {
       blobs: new MemoryBlobs(),
       storeName: "memory",
     };
-    const a = withAudit(deps);
+    const a = withAudit(withDefaults(deps));
     expect(a.deps.acceptor).toBeInstanceOf(AuditedAcceptor);
     expect(a.audit.stream).toMatch(/^vercel-[0-9]+-[0-9a-f]{12}$/);
     expect(withAudit(a.deps).audit).toBe(a.audit);
