@@ -21,6 +21,9 @@ export const unavailable = (diagnostic: string) =>
     { "retry-after": String(RETRY_AFTER_S) },
   ).logging(diagnostic);
 
+const isUnavailable = (e: unknown) =>
+  e instanceof ProblemError && e.problem.type.endsWith("/quorum-unavailable");
+
 /** `what` is our own wording of the step; `diagnostic` goes to the log only. */
 export const outcomeUnknown = (what: string, diagnostic = what) =>
   new ProblemError(
@@ -217,12 +220,17 @@ export async function retryingChange<T>(
   keys: readonly string[],
   f: (cur: (T | null)[]) => Update<(T | null)[]>,
 ): Promise<{ ok: true; values: (T | null)[] } | { ok: false; reason: unknown }> {
+  let unknownBefore: unknown;
   for (let attempt = 0; ; attempt++) {
     try {
       return await s.store.change<T>(keys, f);
     } catch (e) {
       const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
+      // "Unavailable" says the change did not happen; after an unknown outcome it may have, so
+      // the answer stays the unknown one (retry with the same key to learn it).
+      if (!unknown && unknownBefore !== undefined && isUnavailable(e)) throw unknownBefore;
       if (!unknown || attempt >= CHANGE_RETRIES) throw e;
+      unknownBefore = e;
     }
   }
 }

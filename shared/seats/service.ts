@@ -453,14 +453,18 @@ export class SeatService {
     make: (now: number) => ChangeFn<Register>,
   ): Promise<ChangeOutcome<Register>> {
     let out = await this.client.change<Register>(keys, make(this.o.now()));
+    let unknown = out.status === "unknown" ? out : undefined;
     for (
       let i = 0;
       i < STEP_RETRIES && (out.status === "unknown" || out.status === "unavailable");
       i++
     ) {
       out = await this.client.change<Register>(keys, make(this.o.now()));
+      if (out.status === "unknown") unknown = out;
     }
-    return out;
+    // "Unavailable" says nothing was written by that try; an earlier try's value may still have
+    // landed, so the step's outcome is the unknown one.
+    return out.status === "unavailable" && unknown !== undefined ? unknown : out;
   }
 
   private refused(why: SeatAbort): SeatOutcome<never> {

@@ -100,6 +100,26 @@ describe("SeatService under single-step faults", () => {
     }
   });
 
+  it("answers 'unknown', not 'unavailable', when a try that may have landed is followed by tries that reach no quorum", async () => {
+    const c = cluster();
+    let tries = 0;
+    const s = c.provider({
+      change: async (keys, run) => {
+        if (!keys[0]?.startsWith("idem/")) return run();
+        // The first try lands and its answer is lost; the re-runs meet a quorum that is gone.
+        if (tries++ === 0) return (await run()) && unknown;
+        return unavailable;
+      },
+    });
+    const out = await s.hold("u1", "k1", { eventId: ev, seats: [seat("a1")] });
+    expect(out).toMatchObject({ ok: false, code: "unknown", status: 503 });
+    expect(tries).toBe(STEP_RETRIES + 1);
+    // It did land: the same request replays it.
+    expect(await c.provider().hold("u1", "k1", { eventId: ev, seats: [seat("a1")] })).toMatchObject(
+      { ok: true, replayed: true },
+    );
+  });
+
   it("replays a hold whose change committed but whose answer was lost, from the change alone", async () => {
     const c = cluster();
     let lose = 1;
