@@ -26,6 +26,7 @@ const HoldBody = z
   .strict()
   .openapi("CreateHold");
 
+/** A hold as buyers see it (OpenAPI `Hold`): its seats, state, expiry and, once paid, its order. */
 export const HoldView = z
   .object({
     holdId: Id,
