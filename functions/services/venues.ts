@@ -32,7 +32,7 @@ import { retryingChange } from "./store.ts";
 
 /**
  * Chunks written per change while storing a plan: 16 × 60 KB ≈ 1 MB per peer call, far below the
- * peers' 4 MiB request limit (functions/routes/internal.ts) and quick to retry.
+ * peers' 4 MiB request limit (functions/peers/acceptor-endpoint.ts) and quick to retry.
  */
 export const PLAN_WRITE_BATCH = 16;
 
