@@ -12,6 +12,7 @@ import { type AppDeps, type Deps, withDefaults } from "./deps.ts";
 import { withMembership } from "./membership.ts";
 import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
 import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
+import { acceptorRoutes, PEER_BODY_BYTES_MAX } from "./peers/acceptor-endpoint.ts";
 import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
 import { ACCEPTOR_PATH } from "./peers/wire.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
@@ -20,7 +21,6 @@ import { validationHook } from "./routes/api.ts";
 import { apiDocument, docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { idpRoutes } from "./routes/idp.ts";
-import { internalRoutes, PEER_BODY_BYTES_MAX } from "./routes/internal.ts";
 import { SIGN_BODY_BYTES_MAX, ticketSignRoutes } from "./routes/ticket-sign.ts";
 import { buyerRoutes } from "./routes/v1/buyer.ts";
 import { catalogRoutes } from "./routes/v1/catalog.ts";
@@ -119,7 +119,7 @@ function routePeersAndOperations(
   audit: AuditLog,
 ): void {
   app.route("/", healthRoutes(deps));
-  app.route("/", internalRoutes(deps));
+  app.route("/", acceptorRoutes(deps));
   app.route("/", ticketSignRoutes(services));
   // The scheduled call also seals this instance's pending audit entries.
   app.use("/internal/anti-entropy", async (c, next) => {

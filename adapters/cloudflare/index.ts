@@ -3,7 +3,7 @@ import { type App, createApp } from "../../functions/app.ts";
 import type { AppDeps } from "../../functions/deps.ts";
 import { PROBLEM_BASE, problemResponse } from "../../functions/problem.ts";
 import { ConfigError, loadConfig } from "../../shared/config.ts";
-import { DurableObjectAcceptor } from "./acceptor-driver.ts";
+import { DurableObjectAcceptor } from "./acceptor-durable-objects.ts";
 import { R2Blobs } from "./blobs-r2.ts";
 import { CloudflareEnv } from "./env.ts";
 import type { ScheduledController } from "./runtime-types.ts";

@@ -4,7 +4,7 @@ import type { AppDeps } from "../../functions/deps.ts";
 import { loadConfig } from "../../shared/config.ts";
 import { DeploymentEnv } from "../../shared/env.ts";
 import { UpstashAcceptor } from "./acceptor-upstash.ts";
-import { RedisBlobs } from "./blobs-redis.ts";
+import { UpstashBlobs } from "./blobs-upstash.ts";
 import { createUpstashClient } from "./redis-client.ts";
 
 /** The Vercel deployment's environment: the common settings plus its Upstash database. */
@@ -36,7 +36,7 @@ export function buildApp(env: Record<string, unknown>, opts: { retry?: false } =
     signingKey: cfg.TESSERA_SIGNING_KEY,
     settings: cfg,
     acceptor: new UpstashAcceptor(redis),
-    blobs: new RedisBlobs(redis),
+    blobs: new UpstashBlobs(redis),
     storeName: STORE_NAME,
     // Set by Vercel's edge from the connection, replacing any value the client sent
     // (hono/vercel getConnInfo reads the same header).

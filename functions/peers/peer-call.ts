@@ -17,8 +17,8 @@ export interface PeerCallOptions {
   readonly timeoutMs?: number;
 }
 
-/** Peer time-out: above one WAN round trip with a slow store, below a serverless time limit. */
-export const PEER_TIMEOUT_MS = 3000;
+/** How long a signed peer call waits for its reply: above one WAN round trip with a slow store, below a serverless time limit. */
+export const PEER_CALL_TIMEOUT_MS = 3000;
 
 export type PeerReply =
   | { readonly ok: true; readonly json: unknown }
@@ -51,7 +51,7 @@ export async function peerCall(
     method: "POST",
     headers: { ...headers, "content-type": "application/json" },
     body,
-    signal: AbortSignal.timeout(o.timeoutMs ?? PEER_TIMEOUT_MS),
+    signal: AbortSignal.timeout(o.timeoutMs ?? PEER_CALL_TIMEOUT_MS),
   });
   if (!res.ok) return { ok: false, status: res.status, text: await res.text() };
   if (res.headers.get("content-type") !== SEALED_CONTENT_TYPE) {

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { errorText } from "../problem.ts";
 
 /** How long a peer may take to answer /livez before /health calls it unreachable. */
-const PEER_TIMEOUT_MS = 1500;
+const LIVEZ_TIMEOUT_MS = 1500;
 
 interface PeerHealth {
   ok: boolean;
@@ -40,7 +40,7 @@ export function healthRoutes(deps: Deps) {
           const t = now();
           try {
             const r = await doFetch(`${deps.cluster.providers[p].url}/livez`, {
-              signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+              signal: AbortSignal.timeout(LIVEZ_TIMEOUT_MS),
             });
             const res: PeerHealth = { ok: r.ok, latencyMs: now() - t };
             return [p, res] as const;

@@ -10,7 +10,7 @@ import { type EventListEntry, getPlanOf, readMany } from "./catalog.ts";
 import type { AdmissionRecord, LegacyCheckIn } from "./door.ts";
 import type { Services } from "./index.ts";
 import { scanPages } from "./paging.ts";
-import type { PlanMeta } from "./plan-chunks.ts";
+import type { StoredPlanMeta } from "./plan-chunks.ts";
 import type { StoredOrder } from "./refunds.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { formerKeysOf } from "./trust.ts";
@@ -153,7 +153,7 @@ async function* plansOf(
   s: Services,
   theaterId: string,
 ): AsyncGenerator<{ id: string; theaterId: string }[]> {
-  for await (const page of scanPages<PlanMeta>(s, scanPrefix.theaterPlans(theaterId))) {
+  for await (const page of scanPages<StoredPlanMeta>(s, scanPrefix.theaterPlans(theaterId))) {
     for (const { value: meta } of page) {
       const plan = await getPlanOf(s, meta, "local");
       if (plan === null) throw new Error(`plan ${meta.id}: a chunk is missing`);

@@ -2,11 +2,12 @@ import type { Event } from "../../shared/domain/event.ts";
 import { eventKey, planChunkKey, planKey } from "../../shared/domain/keys.ts";
 import type { SeatIndex, SeatLocation } from "../../shared/domain/seat-index.ts";
 import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
+import type { Consistency } from "../../shared/quorum/client.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
 import { keepEventCopy, readImmutable } from "./instance-cache.ts";
-import { assemblePlan, type PlanChunk, type PlanMeta } from "./plan-chunks.ts";
+import { assemblePlan, type PlanChunk, type StoredPlanMeta } from "./plan-chunks.ts";
 
 /**
  * Catalog reads shared by the management and buyer flows: events, their list index entries, and
@@ -15,13 +16,14 @@ import { assemblePlan, type PlanChunk, type PlanMeta } from "./plan-chunks.ts";
  * received them yet.
  */
 
-export type Consistency = "local" | "quorum";
+/** The two of the quorum client's Consistency values a catalog read offers (see readOne). */
+export type CatalogConsistency = Extract<Consistency, "local" | "quorum">;
 
 /**
  * One record: "quorum" is linearizable; "local" is this provider's copy, or a quorum read when it
  * has none yet (a record written while this store was behind), so a fresh record never 404s.
  */
-export async function readOne<T>(s: Services, key: string, consistency: Consistency) {
+export async function readOne<T>(s: Services, key: string, consistency: CatalogConsistency) {
   if (consistency === "quorum") return await s.store.get<T>(key);
   return (await s.store.localGet<T>(key)) ?? (await s.store.get<T>(key));
 }
@@ -30,7 +32,7 @@ export async function readOne<T>(s: Services, key: string, consistency: Consiste
 export async function readMany<T>(
   s: Services,
   keys: readonly string[],
-  consistency: Consistency,
+  consistency: CatalogConsistency,
 ): Promise<(T | null)[]> {
   const out: (T | null)[] = [];
   for (let i = 0; i < keys.length; i += BATCH_KEYS_MAX) {
@@ -54,7 +56,7 @@ export async function readMany<T>(
 export async function getEvent(
   s: Services,
   eventId: string,
-  consistency: Consistency,
+  consistency: CatalogConsistency,
 ): Promise<Event | null> {
   return await readOne<Event>(s, eventKey(eventId), consistency);
 }
@@ -62,16 +64,16 @@ export async function getEvent(
 export async function getPlanMeta(
   s: Services,
   planId: string,
-  consistency: Consistency = "local",
-): Promise<PlanMeta | null> {
-  return await readOne<PlanMeta>(s, planKey(planId), consistency);
+  consistency: CatalogConsistency = "local",
+): Promise<StoredPlanMeta | null> {
+  return await readOne<StoredPlanMeta>(s, planKey(planId), consistency);
 }
 
 /** The full plan, or null when it does not exist (or a chunk is missing everywhere). */
 export async function getPlan(
   s: Services,
   planId: string,
-  consistency: Consistency = "local",
+  consistency: CatalogConsistency = "local",
 ): Promise<SeatingPlan | null> {
   const meta = await getPlanMeta(s, planId, consistency);
   if (meta === null) return null;
@@ -80,8 +82,8 @@ export async function getPlan(
 
 export async function getPlanOf(
   s: Services,
-  meta: PlanMeta,
-  consistency: Consistency = "local",
+  meta: StoredPlanMeta,
+  consistency: CatalogConsistency = "local",
   sectionIds?: ReadonlySet<string>,
 ): Promise<SeatingPlan | null> {
   const keys: string[] = [];
@@ -139,7 +141,7 @@ export async function lookupSeats(
   // Plans never change once stored: what this instance read before, or this provider's copy, will
   // do, and a key it lacks (a write it missed) costs a quorum read, which also repairs it here.
   const local = (keys: readonly string[]) => readMany<never>(s, keys, "local");
-  const [meta] = await readImmutable<PlanMeta>(s.store, [planKey(planId)], local);
+  const [meta] = await readImmutable<StoredPlanMeta>(s.store, [planKey(planId)], local);
   if (!meta) {
     throw new ProblemError(
       503,

@@ -25,7 +25,14 @@ import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
 import { newEntityId } from "../random.ts";
 import { takenSeats } from "./availability.ts";
-import { eventListEntry, getEvent, getPlanMeta, getPlanOf, readMany } from "./catalog.ts";
+import {
+  type CatalogConsistency,
+  eventListEntry,
+  getEvent,
+  getPlanMeta,
+  getPlanOf,
+  readMany,
+} from "./catalog.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import { scanPages } from "./paging.ts";
@@ -118,7 +125,7 @@ export async function ownEvent(
   s: Services,
   theaterId: string,
   eventId: string,
-  consistency: "local" | "quorum" = "quorum",
+  consistency: CatalogConsistency = "quorum",
 ): Promise<Event> {
   const e = await getEvent(s, eventId, consistency);
   if (e === null || e.theaterId !== theaterId) throw notFound("event", eventId);

@@ -2,7 +2,7 @@ import { checkSale, type Event } from "../../shared/domain/event.ts";
 import { eventKey, holdKey, parseSeatKey } from "../../shared/domain/keys.ts";
 import type { Money } from "../../shared/domain/money.ts";
 import { type PricingResult, priceSeats } from "../../shared/domain/pricing.ts";
-import type { HoldView } from "../../shared/seats/service.ts";
+import type { HeldSeats } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { ProblemError } from "../problem.ts";
 import { lookupSeats, readEvent, type SeatLookup } from "./catalog.ts";
@@ -115,7 +115,7 @@ const lockSeats = async (
   s: Services,
   i: PlaceHoldInput,
   event: Event,
-): Promise<HoldView & { replayed?: boolean }> => {
+): Promise<HeldSeats & { replayed?: boolean }> => {
   const r = await s.seats.hold(i.seg, i.key, {
     eventId: i.eventId,
     seats: i.seats.map((x) => ({ section: x.sectionId, seatId: x.seatId })),
@@ -153,7 +153,7 @@ const sameHold = (a: Event, b: Event) =>
 export async function placeHold(
   s: Services,
   i: PlaceHoldInput,
-): Promise<{ hold: HoldView; total: Money }> {
+): Promise<{ hold: HeldSeats; total: Money }> {
   const copy =
     eventCopy(s.store, i.eventId) ??
     (await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null));

@@ -1,6 +1,6 @@
 import type { BuyerVerifier } from "../../shared/auth/oidc.ts";
 import type { PaymentPort } from "../../shared/payments/port.ts";
-import { TestPaymentProvider } from "../../shared/payments/test-provider.ts";
+import { SimulatedCardProcessor } from "../../shared/payments/simulated-processor.ts";
 import { SeatService } from "../../shared/seats/service.ts";
 import { buyerVerifierFromEnv } from "../auth/jwks.ts";
 import type { TheaterAuthOptions } from "../auth/theater.ts";
@@ -38,7 +38,7 @@ export function createServices(deps: Deps): Services {
     replication,
     store: new EntityStore(replication.client, deps.acceptor, replication.acceptors),
     seats: new SeatService(replication.client, { now, randomBytes }),
-    payments: new TestPaymentProvider({ now }),
+    payments: new SimulatedCardProcessor({ now }),
     buyerVerifier: buyerVerifierFromEnv(s, { now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     buyerIds: new BuyerIds(
       s.TESSERA_BUYER_ID_KEY,

@@ -11,17 +11,17 @@ import type {
   RefundResult,
   VoidResult,
 } from "../../shared/payments/port.ts";
-import { TestPaymentProvider } from "../../shared/payments/test-provider.ts";
+import { SimulatedCardProcessor } from "../../shared/payments/simulated-processor.ts";
 import type { Services } from "./index.ts";
 import type { EntityStore } from "./store.ts";
 
 /**
- * The test payment processor made durable across providers: an authorisation taken on one provider
- * may be captured, voided or refunded on another (a retried confirm, a refund from the management
+ * The simulated card processor made durable across providers: an authorisation taken on one
+ * provider may be captured, voided or refunded on another (a retried confirm, a refund from the management
  * API), so every payment's state lives in the replicated store at `payment/<paymentId>`.
  *
- * Each payment gets its own TestPaymentProvider state (a tiny Map) loaded from its record, so the
- * processor's rules (idempotency fingerprints, capture/void/refund transitions) are the library's,
+ * Each payment gets its own SimulatedCardProcessor state (a tiny Map) loaded from its record, so
+ * the processor's rules (idempotency fingerprints, capture/void/refund transitions) are the library's,
  * not re-implemented here. Inside such a state the payment is always the provider's first one; its
  * public id is derived from the authorisation's idempotency key, so two providers authorising the
  * same request compute the same id and meet at the same record (the first write wins, the other
@@ -38,7 +38,7 @@ const PAYMENT_ID_CHARS = 32;
 export interface PaymentRecord {
   /** The processor's view of the payment under its public id; null after a decline. */
   readonly payment: Payment | null;
-  /** The payment's TestPaymentProvider state entries (payment and idempotency record). */
+  /** The payment's SimulatedCardProcessor state entries (payment and idempotency record). */
   readonly state: Readonly<Record<string, string>>;
 }
 
@@ -57,15 +57,15 @@ export class DurablePayments implements PaymentPort {
     private readonly sleep?: (ms: number) => Promise<void>,
   ) {}
 
-  private provider(rec: PaymentRecord | null): TestPaymentProvider {
-    return new TestPaymentProvider({
+  private provider(rec: PaymentRecord | null): SimulatedCardProcessor {
+    return new SimulatedCardProcessor({
       now: this.now,
       ...(this.sleep ? { sleep: this.sleep } : {}),
       state: new Map(Object.entries(rec?.state ?? {})),
     });
   }
 
-  private record(id: string, p: TestPaymentProvider): PaymentRecord {
+  private record(id: string, p: SimulatedCardProcessor): PaymentRecord {
     const inner = p.get(INNER_ID);
     return { payment: inner ? { ...inner, id } : null, state: Object.fromEntries(p.state) };
   }
@@ -102,7 +102,7 @@ export class DurablePayments implements PaymentPort {
 
   private async update<R extends CaptureResult | VoidResult | RefundResult>(
     id: string,
-    op: (p: TestPaymentProvider) => Promise<R>,
+    op: (p: SimulatedCardProcessor) => Promise<R>,
   ): Promise<R | PaymentRejection> {
     const key = paymentKey(id);
     for (let attempt = 1; ; attempt++) {

@@ -42,7 +42,9 @@ export const PlanSectionMeta = z
   })
   .openapi("PlanSectionMeta");
 
-export const PlanMeta = z
+/** The metadata record `plan/<pid>`: the plan without its seats. The API answers it as is
+ * (OpenAPI `PlanMeta`; the SDK's type is shared/client/types.ts PlanMeta). */
+export const StoredPlanMeta = z
   .object({
     id: Id,
     theaterId: Id,
@@ -54,7 +56,7 @@ export const PlanMeta = z
     seatCount: int32(0, MAX_SEATS).meta({ description: "Sellable places (seats + GA capacity)." }),
   })
   .openapi("PlanMeta");
-export type PlanMeta = {
+export type StoredPlanMeta = {
   id: string;
   theaterId: string;
   name: string;
@@ -75,9 +77,9 @@ export interface PlanChunk {
 export function chunkPlan(
   plan: SeatingPlan,
   theaterId: string,
-): { meta: PlanMeta; chunks: { key: string; value: PlanChunk }[] } {
+): { meta: StoredPlanMeta; chunks: { key: string; value: PlanChunk }[] } {
   const chunks: { key: string; value: PlanChunk }[] = [];
-  const sections: PlanMeta["sections"] = [];
+  const sections: StoredPlanMeta["sections"] = [];
   let seatCount = 0;
   for (const section of plan.sections) {
     let n = 0;
@@ -142,7 +144,7 @@ export function chunkPlan(
 }
 
 /** Reassembles a plan from its metadata and chunks (in key order), merging split rows. */
-export function assemblePlan(meta: PlanMeta, chunks: readonly PlanChunk[]): SeatingPlan {
+export function assemblePlan(meta: StoredPlanMeta, chunks: readonly PlanChunk[]): SeatingPlan {
   const bySection = new Map<string, SeatRow[]>();
   for (const c of chunks) {
     const rows = bySection.get(c.sectionId) ?? [];

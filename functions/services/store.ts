@@ -35,8 +35,9 @@ export const outcomeUnknown = (what: string, diagnostic = what) =>
     { "retry-after": String(RETRY_AFTER_S) },
   ).logging(diagnostic);
 
-/** How a scan reads: this provider's store only (browsing), or every committed record (two
- * stores merged: exports, backups, a buyer's own lists). */
+/** How a scan (not a read of named keys: that is shared/quorum/client.ts Consistency) reads: one
+ * store's page, this provider's first (browsing), or two stores' pages merged, holding every
+ * committed record (exports, backups, a buyer's own lists). */
 export type ScanConsistency = "local" | "majority";
 
 export type Update<T> = T | { readonly abort: unknown };

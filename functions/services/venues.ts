@@ -21,7 +21,7 @@ import {
   type TheaterIdemRecord,
 } from "./idempotency.ts";
 import type { Services } from "./index.ts";
-import { chunkPlan, PLAN_CHUNK_BYTES_MAX, type PlanMeta } from "./plan-chunks.ts";
+import { chunkPlan, PLAN_CHUNK_BYTES_MAX, type StoredPlanMeta } from "./plan-chunks.ts";
 import { retryingChange } from "./store.ts";
 
 /**
@@ -32,7 +32,7 @@ import { retryingChange } from "./store.ts";
 
 /**
  * Chunks written per change while storing a plan: 16 × 60 KB ≈ 1 MB per peer call, far below the
- * peers' 4 MiB request limit (functions/routes/internal.ts) and quick to retry.
+ * peers' 4 MiB request limit (functions/peers/acceptor-endpoint.ts) and quick to retry.
  */
 export const PLAN_WRITE_BATCH = 16;
 
@@ -67,7 +67,7 @@ export async function storePlan(
   theaterId: string,
   key: string,
   body: { format: PlanFormat; plan: unknown },
-): Promise<{ meta: PlanMeta; replayed: boolean }> {
+): Promise<{ meta: StoredPlanMeta; replayed: boolean }> {
   // Validate before claiming the key, so a refused upload can be corrected under the same key.
   const probe = parsePlan(body.format, body.plan, "probe");
   if (!probe.ok) throw unprocessable("invalid-plan", "The seating plan is invalid", probe.errors);
@@ -113,12 +113,14 @@ export async function storePlan(
       () => batch.map((c) => c.value),
     );
   }
-  const done = await retryingChange<PlanMeta>(
+  const done = await retryingChange<StoredPlanMeta>(
     s,
     [planKey(planId), theaterPlanKey(theaterId, planId)],
     ([cur]) => (cur ? { abort: cur } : [meta, meta]),
   );
-  return done.ok ? { meta, replayed: false } : { meta: done.reason as PlanMeta, replayed: true };
+  return done.ok
+    ? { meta, replayed: false }
+    : { meta: done.reason as StoredPlanMeta, replayed: true };
 }
 
 /** The theatre's own plan metadata, else 404. */

@@ -1,5 +1,5 @@
 import { PROVIDERS } from "../../shared/config.ts";
-import { TEST_CARDS, TestPaymentProvider } from "../../shared/payments/test-provider.ts";
+import { SimulatedCardProcessor, TEST_CARDS } from "../../shared/payments/simulated-processor.ts";
 import { IDP_BASE } from "../routes/idp.ts";
 import type { Services } from "../services/index.ts";
 import type { WebConfig } from "./config-types.ts";
@@ -37,7 +37,7 @@ export function webConfig(s: Services): WebConfig {
           ]
         : [],
     },
-    ...(s.payments instanceof TestPaymentProvider ? { testCard: TEST_CARDS.success } : {}),
+    ...(s.payments instanceof SimulatedCardProcessor ? { testCard: TEST_CARDS.success } : {}),
   };
 }
 

@@ -13,8 +13,8 @@ import type { ClusterStatus, ProviderHealth } from "./status-types.ts";
  */
 
 /**
- * How long one provider's /health may take. It waits up to PEER_TIMEOUT_MS (1.5 s) for its own
- * peers, so this leaves room for that plus a slow link.
+ * How long one provider's /health may take. It waits up to LIVEZ_TIMEOUT_MS (1.5 s, routes/health.ts)
+ * for its own peers, so this leaves room for that plus a slow link.
  */
 const HEALTH_TIMEOUT_MS = 3_000;
 

@@ -128,6 +128,7 @@ export interface Purchase {
   ticketsPending: boolean;
 }
 
+/** A plan's metadata, without its seats (OpenAPI `PlanMeta`). */
 export interface PlanMeta {
   id: string;
   theaterId: string;

@@ -89,7 +89,8 @@ export interface HoldRequest {
   readonly maxSeatsPerBuyer?: number;
 }
 
-export interface HoldView {
+/** What the seat service answers for a hold: its id, when it expires and the seat keys it locks. */
+export interface HeldSeats {
   readonly holdId: string;
   readonly expiresAtMs: number;
   readonly seats: readonly string[];
@@ -148,7 +149,7 @@ export class SeatService {
   }
 
   /** Holds every requested seat, or none. */
-  async hold(caller: string, key: string, req: HoldRequest): Promise<SeatOutcome<HoldView>> {
+  async hold(caller: string, key: string, req: HoldRequest): Promise<SeatOutcome<HeldSeats>> {
     let seats: string[];
     try {
       if (!isSegment(caller) || !isSegment(key)) throw new RangeError("bad caller or key");
@@ -434,7 +435,7 @@ export class SeatService {
     return this.step([holdKey(holdId)], (now) => expireHold({ ...input, now }));
   }
 
-  private replayHold(holdId: string, rec: HoldRecord | null): SeatOutcome<HoldView> {
+  private replayHold(holdId: string, rec: HoldRecord | null): SeatOutcome<HeldSeats> {
     if (rec === null || rec.state === "expired") return fail("expired");
     return {
       ok: true,

@@ -10,7 +10,7 @@ import {
 } from "../../shared/client/index.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
-import { TEST_CARDS } from "../../shared/payments/test-provider.ts";
+import { TEST_CARDS } from "../../shared/payments/simulated-processor.ts";
 import { startTestCluster } from "../support/local-cluster.ts";
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SCAN_PARTITIONS_MAX } from "../../adapters/cloudflare/acceptor-driver.ts";
+import { SCAN_PARTITIONS_MAX } from "../../adapters/cloudflare/acceptor-durable-objects.ts";
 import { startCloudflare } from "../../scripts/local/cloudflare.ts";
 import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
 import { encodeBallot } from "../../shared/quorum/ballot.ts";

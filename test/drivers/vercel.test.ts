@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstashAcceptor } from "../../adapters/vercel/acceptor-upstash.ts";
 import { buildApp } from "../../adapters/vercel/app.ts";
-import { RedisBlobs } from "../../adapters/vercel/blobs-redis.ts";
+import { UpstashBlobs } from "../../adapters/vercel/blobs-upstash.ts";
 import { createUpstashClient } from "../../adapters/vercel/redis-client.ts";
 import { buildVercel } from "../../scripts/build-vercel.ts";
 import { type LocalRedis, startRedis } from "../../scripts/local/redis.ts";
@@ -21,7 +21,7 @@ let dir: string;
 let redis: LocalRedis;
 let bridge: UpstashBridge;
 let acceptor: UpstashAcceptor;
-let blobs: RedisBlobs;
+let blobs: UpstashBlobs;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tessera-vercel-"));
@@ -29,7 +29,7 @@ beforeAll(async () => {
   bridge = await startUpstashBridge({ redisPort: redis.port });
   const client = createUpstashClient({ url: bridge.url, token: bridge.token, retry: false });
   acceptor = new UpstashAcceptor(client);
-  blobs = new RedisBlobs(client);
+  blobs = new UpstashBlobs(client);
 });
 
 afterAll(async () => {

@@ -3,7 +3,10 @@
  * ACCEPTORS namespace, R2Blobs over BLOBS) over fetch, so the Node-side contract suite can drive
  * them inside workerd. JSON in and out; bytes travel as base64. Never deployed.
  */
-import { DurableObjectAcceptor, objectNameFor } from "../../adapters/cloudflare/acceptor-driver.ts";
+import {
+  DurableObjectAcceptor,
+  objectNameFor,
+} from "../../adapters/cloudflare/acceptor-durable-objects.ts";
 import type { AcceptorObject } from "../../adapters/cloudflare/acceptor-object.ts";
 import { R2Blobs } from "../../adapters/cloudflare/blobs-r2.ts";
 import type { DurableObjectNamespace, R2Bucket } from "../../adapters/cloudflare/runtime-types.ts";

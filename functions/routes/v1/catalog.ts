@@ -60,7 +60,9 @@ export const SEAT_MAP_MAX_AGE_S = 2;
 /** Longest search text: titles are at most 200 characters. */
 const QUERY_MAX_LENGTH = 200;
 
-const BUYER_SECURITY: Record<string, string[]>[] = [{}, { buyerBearer: [] }];
+/** A buyer token is optional: anonymous callers are answered, and a signed-in buyer also sees the
+ * events open to them. */
+const OPTIONAL_BUYER_SECURITY: Record<string, string[]>[] = [{}, { buyerBearer: [] }];
 
 export const PublicEvent = Event.omit({ allowedBuyers: true }).openapi("PublicEvent");
 
@@ -203,7 +205,7 @@ function browseEventsRoute(app: CatalogApp, s: Services, buyerMw: BuyerMiddlewar
       description:
         "Events you may see, in id order. Anonymous callers see public events; signed-in buyers " +
         "also see events for signed-in buyers and those they are invited to.",
-      security: BUYER_SECURITY,
+      security: OPTIONAL_BUYER_SECURITY,
       middleware: [buyerMw] as const,
       request: {
         query: PageQuery.extend({
@@ -252,7 +254,7 @@ function getEventRoute(app: CatalogApp, s: Services, buyerMw: BuyerMiddleware) {
       operationId: "getEvent",
       tags: [CATALOG_TAG],
       summary: "One event",
-      security: BUYER_SECURITY,
+      security: OPTIONAL_BUYER_SECURITY,
       middleware: [buyerMw] as const,
       request: { params: EventParams },
       responses: { 200: json(PublicEvent, "The event"), ...problems(401, 404, 503) },
@@ -278,7 +280,7 @@ function getSeatMapRoute(app: CatalogApp, s: Services, buyerMw: BuyerMiddleware)
         "Every seat with its status (available, held, sold) and counts per category, from this " +
         "provider's store. Supports `If-None-Match` (304). Large plans are fetched one section at " +
         `a time (\`?section=\`; required above ${SEAT_MAP_SEATS_MAX} seats).`,
-      security: BUYER_SECURITY,
+      security: OPTIONAL_BUYER_SECURITY,
       middleware: [buyerMw] as const,
       request: {
         params: EventParams,

@@ -13,8 +13,9 @@ export type BuyerApp = OpenAPIHono<{ Variables: AuthVariables }>;
 
 export const BUYER_TAG = "Buying";
 
-/** Security requirement of buyer routes (the "buyerBearer" scheme is registered in manage.ts). */
-export const BUYER_SECURITY = [{ buyerBearer: [] }];
+/** Security requirement of buyer routes: a buyer token is required (the "buyerBearer" scheme is
+ * registered in manage.ts). */
+export const REQUIRED_BUYER_SECURITY = [{ buyerBearer: [] }];
 
 export function buyerGuard(s: Services) {
   return buyerAuth(s.buyerVerifier);

@@ -11,12 +11,12 @@ import { confirmPurchase, StoredOrder } from "../../../services/orders.ts";
 import { seatProblem, seatRefOf } from "../../../services/seat-problem.ts";
 import { json, jsonBody, LocationHeader, problems } from "../../api.ts";
 import {
-  BUYER_SECURITY,
   BUYER_TAG,
   type BuyerApp,
   buyerGuard,
   IdemHeaders,
   me,
+  REQUIRED_BUYER_SECURITY,
   SeatRefSchema,
 } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
@@ -26,6 +26,7 @@ const HoldBody = z
   .strict()
   .openapi("CreateHold");
 
+/** A hold as buyers see it (OpenAPI `Hold`): its seats, state, expiry and, once paid, its order. */
 export const HoldView = z
   .object({
     holdId: Id,
@@ -84,7 +85,7 @@ function createHoldRoute(app: BuyerApp, s: Services) {
       operationId: "createHold",
       tags: [BUYER_TAG],
       summary: "Hold seats for checkout (all of them or none)",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: EventParams, headers: IdemHeaders, body: jsonBody(HoldBody) },
       responses: {
@@ -120,7 +121,7 @@ function getHoldRoute(app: BuyerApp, s: Services) {
       operationId: "getHold",
       tags: [BUYER_TAG],
       summary: "One of your holds",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: HoldParams },
       responses: { 200: json(HoldView, "The hold"), ...problems(401, 404, 503) },
@@ -146,7 +147,7 @@ function releaseHoldRoute(app: BuyerApp, s: Services) {
       operationId: "releaseHold",
       tags: [BUYER_TAG],
       summary: "Give held seats back",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: HoldParams },
       responses: {
@@ -178,7 +179,7 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
         "expires. On 503 retry with the same Idempotency-Key (any provider): the retry finishes the sale. " +
         "Free seats (total 0) need no card: the card processor is not called, a card sent anyway is " +
         "ignored and the order's paymentId is null. Anything to pay without a card is 422 card-required.",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: {
         params: HoldParams,

@@ -9,7 +9,7 @@ import { type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
 import { listPage } from "../../../services/paging.ts";
 import { issueTickets, type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../../api.ts";
-import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
+import { BUYER_TAG, type BuyerApp, buyerGuard, me, REQUIRED_BUYER_SECURITY } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 
 const OrderParams = z.object({ orderId: Id.openapi({ param: { name: "orderId", in: "path" } }) });
@@ -57,7 +57,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       operationId: "listMyOrders",
       tags: [BUYER_TAG],
       summary: "Your orders, newest id last",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { query: PageQuery },
       responses: {
@@ -93,7 +93,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       operationId: "getMyOrder",
       tags: [BUYER_TAG],
       summary: "One of your orders with its tickets",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: OrderParams },
       responses: { 200: json(OrderWithTickets, "The order"), ...problems(401, 404, 503) },
@@ -116,7 +116,7 @@ export function orderRoutes(app: BuyerApp, s: Services) {
       description:
         "Asks every provider again to vouch for the order's tickets. Idempotent: tickets already " +
         "issued come back unchanged (or with more signatures). 503 while fewer than two providers vouch.",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: OrderParams },
       responses: { 200: json(OrderWithTickets, "Issued"), ...problems(401, 404, 409, 503) },

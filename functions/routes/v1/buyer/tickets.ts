@@ -18,7 +18,7 @@ import { listPage } from "../../../services/paging.ts";
 import type { TicketRecord } from "../../../services/tickets.ts";
 import { formerKeysOf } from "../../../services/trust.ts";
 import { ContentDispositionHeader, json, PageQuery, pageOf, problems } from "../../api.ts";
-import { BUYER_SECURITY, BUYER_TAG, type BuyerApp, buyerGuard, me } from "./common.ts";
+import { BUYER_TAG, type BuyerApp, buyerGuard, me, REQUIRED_BUYER_SECURITY } from "./common.ts";
 import { TicketView, ticketView } from "./views.ts";
 
 const TicketParams = z.object({
@@ -64,7 +64,7 @@ function listMyTicketsRoute(app: BuyerApp, s: Services) {
       operationId: "listMyTickets",
       tags: [BUYER_TAG],
       summary: "Your tickets",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { query: PageQuery },
       responses: {
@@ -102,7 +102,7 @@ function exportMyTicketsRoute(app: BuyerApp, s: Services) {
         "Format `tessera.tickets` v1 (docs/tickets.md): every ticket with its provider signatures, " +
         "the cluster's public keys, and this provider's signature over the whole file. Verify it " +
         "offline with `tessera ticket verify`.",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       responses: {
         200: {
@@ -159,7 +159,7 @@ function getTicketQrCodeRoute(app: BuyerApp, s: Services) {
       operationId: "getTicketQrCode",
       tags: [BUYER_TAG],
       summary: "QR code of one of your tickets (compact door form)",
-      security: BUYER_SECURITY,
+      security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
       request: { params: TicketParams },
       responses: {

@@ -7,7 +7,7 @@ import { ProblemError } from "../../../problem.ts";
 import { getPlanOf } from "../../../services/catalog.ts";
 import type { Services } from "../../../services/index.ts";
 import { listPage } from "../../../services/paging.ts";
-import { PlanMeta } from "../../../services/plan-chunks.ts";
+import { StoredPlanMeta } from "../../../services/plan-chunks.ts";
 import { ownPlanMeta, storePlan } from "../../../services/venues.ts";
 import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
@@ -55,7 +55,7 @@ export function planRoutes(app: ManageApp, s: Services) {
       request: { headers: IdempotencyHeaders, body: jsonBody(UploadPlanInput) },
       responses: {
         201: {
-          ...json(PlanMeta, "Stored; the body is the plan's metadata"),
+          ...json(StoredPlanMeta, "Stored; the body is the plan's metadata"),
           headers: z.object({ location: LocationHeader }),
         },
         ...problems(400, 401, 403, 409, 413, 422, 503),
@@ -82,14 +82,14 @@ export function planRoutes(app: ManageApp, s: Services) {
       middleware: theaterGuard(s, "venues"),
       request: { query: PageQuery },
       responses: {
-        200: json(pageOf(PlanMeta, "PlanMetaPage"), "One page of plans"),
+        200: json(pageOf(StoredPlanMeta, "PlanMetaPage"), "One page of plans"),
         ...problems(400, 401, 403, 503),
       },
     }),
     async (c) => {
       const t = theaterOf(c);
       const q = c.req.valid("query");
-      const page = await listPage<PlanMeta, PlanMeta>(
+      const page = await listPage<StoredPlanMeta, StoredPlanMeta>(
         s,
         scanPrefix.theaterPlans(t.id),
         q,

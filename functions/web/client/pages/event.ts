@@ -43,7 +43,8 @@ interface SeatMapBody extends PlanLike {
   totals: { available: number; held: number; sold: number };
 }
 
-interface HoldView {
+/** POST /v1/events/{id}/holds (functions/routes/v1/buyer/holds.ts HoldView): the hold. */
+interface HoldJson {
   holdId: string;
   eventId: string;
   seats: { sectionId: string; seatId: string }[];
@@ -70,7 +71,7 @@ interface Pick {
 
 interface SavedState {
   selection?: string[];
-  hold?: HoldView;
+  hold?: HoldJson;
   /** Idempotency-Key of this hold's payment: the same across retries, reloads and providers. */
   payKey?: string;
 }
@@ -385,7 +386,7 @@ function wireChoiceButtons(
       clearNotice(notice);
       const chosen = picks();
       try {
-        const hold = await api<HoldView>(`/v1/events/${encodeURIComponent(eventId)}/holds`, {
+        const hold = await api<HoldJson>(`/v1/events/${encodeURIComponent(eventId)}/holds`, {
           method: "POST",
           auth: "buyer",
           idempotencyKey: newIdempotencyKey(),
@@ -417,7 +418,7 @@ function endHold(view: EventView, message?: string): void {
 }
 
 /** The held seats, their total, the time left to pay, and the payment form fit for the total. */
-function showHold(view: EventView, hold: HoldView): void {
+function showHold(view: EventView, hold: HoldJson): void {
   const { map } = view;
   view.choosePanel.hidden = true;
   view.holdPanel.hidden = false;

@@ -9,7 +9,7 @@ import {
   readPrices,
   toLocalInput,
 } from "./theater-forms.ts";
-import type { PlanMeta } from "./theater-home.ts";
+import type { PlanBasics } from "./theater-home.ts";
 
 /** `/theater/events/new`: an event in one of the theater's plans, optionally put on sale at once. */
 
@@ -33,11 +33,11 @@ export async function theaterEventNewPage(): Promise<void> {
   await theaterGate();
   const notice = byId("event-form-notice");
   const form = byId<HTMLFormElement>("event-form");
-  let plans: PlanMeta[];
+  let plans: PlanBasics[];
   let venues: Venue[];
   try {
     [plans, venues] = await Promise.all([
-      api<Page<PlanMeta>>("/v1/manage/plans?limit=100", { auth: "theater" }).then((p) => p.items),
+      api<Page<PlanBasics>>("/v1/manage/plans?limit=100", { auth: "theater" }).then((p) => p.items),
       api<Page<Venue>>("/v1/manage/venues?limit=100", { auth: "theater" }).then((p) => p.items),
     ]);
   } catch (e) {
@@ -59,7 +59,7 @@ export async function theaterEventNewPage(): Promise<void> {
  * the chosen plan, kept in step with it.
  */
 function fillPlanAndVenue(
-  plans: PlanMeta[],
+  plans: PlanBasics[],
   venues: Venue[],
 ): { planSelect: HTMLSelectElement; venueSelect: HTMLSelectElement } {
   const wanted = new URLSearchParams(location.search).get("plan");

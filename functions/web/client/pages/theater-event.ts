@@ -11,7 +11,7 @@ import {
   readPrices,
   toLocalInput,
 } from "./theater-forms.ts";
-import type { PlanMeta } from "./theater-home.ts";
+import type { PlanBasics } from "./theater-home.ts";
 
 /** `/theater/events/{id}`: edit, open/close sales, live dashboard, orders with refunds. */
 
@@ -62,7 +62,7 @@ export async function theaterEventPage(eventId: string): Promise<void> {
   };
   try {
     await load(page);
-    page.plan = await api<PlanMeta>(`/v1/manage/plans/${encodeURIComponent(page.ev.planId)}`, {
+    page.plan = await api<PlanBasics>(`/v1/manage/plans/${encodeURIComponent(page.ev.planId)}`, {
       auth: "theater",
     });
   } catch (e) {
@@ -92,7 +92,7 @@ interface ManagePage {
   ev: ManagedEvent;
   /** ETag of `ev`, sent with edits so one made meanwhile is not overwritten. */
   etag: string | undefined;
-  plan: PlanMeta | undefined;
+  plan: PlanBasics | undefined;
 }
 
 async function load(page: ManagePage): Promise<void> {

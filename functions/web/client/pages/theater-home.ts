@@ -15,7 +15,8 @@ interface ManagedEvent {
   startsAt: string;
   status: string;
 }
-export interface PlanMeta {
+/** What the theater pages read of a plan (from the plan list, an upload's answer or the full plan). */
+export interface PlanBasics {
   id: string;
   name: string;
   seatCount: number;
@@ -41,7 +42,7 @@ export async function theaterHomePage(): Promise<void> {
   try {
     const [events, plans] = await Promise.all([
       api<Page<ManagedEvent>>("/v1/manage/events?limit=100", { auth: "theater" }),
-      api<Page<PlanMeta>>("/v1/manage/plans?limit=100", { auth: "theater" }),
+      api<Page<PlanBasics>>("/v1/manage/plans?limit=100", { auth: "theater" }),
     ]);
     replace(
       byId("theater-events"),

@@ -3,7 +3,7 @@ import { byId, h, replace } from "../dom.ts";
 import { type PlanLike, SeatMap } from "../seatmap.ts";
 import { busy, clearNotice, showError, showNotice } from "../ui.ts";
 import { theaterGate } from "./theater-common.ts";
-import type { PlanMeta } from "./theater-home.ts";
+import type { PlanBasics } from "./theater-home.ts";
 
 /**
  * `/theater/plans/new`: import a seating plan (Tessera's format or a pretix export) and preview it;
@@ -82,7 +82,7 @@ export async function theaterPlanPage(planId: string | undefined): Promise<void>
       const body = JSON.stringify({ format, plan });
       if (pending?.body !== body) pending = { body, key: newIdempotencyKey() };
       try {
-        const meta = await api<PlanMeta>("/v1/manage/plans", {
+        const meta = await api<PlanBasics>("/v1/manage/plans", {
           method: "POST",
           auth: "theater",
           idempotencyKey: pending.key,

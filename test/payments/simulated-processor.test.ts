@@ -4,9 +4,9 @@ import { luhnValid } from "../../shared/payments/card.ts";
 import type { AuthorizeRequest } from "../../shared/payments/port.ts";
 import {
   DELAYED_FAILURE_MS,
+  SimulatedCardProcessor,
   TEST_CARDS,
-  TestPaymentProvider,
-} from "../../shared/payments/test-provider.ts";
+} from "../../shared/payments/simulated-processor.ts";
 
 const NOW = Date.parse("2026-03-10T12:00:00Z");
 const eur = (amount: number) => ({ amount, currency: "EUR" as const });
@@ -20,7 +20,7 @@ const card = (number: string, over: Partial<CardInput> = {}): CardInput => ({
 
 function setup() {
   const sleeps: number[] = [];
-  const provider = new TestPaymentProvider({
+  const provider = new SimulatedCardProcessor({
     now: () => NOW,
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -37,7 +37,7 @@ function setup() {
   return { provider, sleeps, req };
 }
 
-describe("TestPaymentProvider", () => {
+describe("SimulatedCardProcessor", () => {
   it("documents Luhn-valid test cards", () => {
     for (const n of Object.values(TEST_CARDS)) expect(luhnValid(n), n).toBe(true);
     expect(luhnValid("4242424242424241")).toBe(false);
@@ -131,7 +131,7 @@ describe("TestPaymentProvider", () => {
       release = resolve;
     });
     let calls = 0;
-    const provider = new TestPaymentProvider({
+    const provider = new SimulatedCardProcessor({
       now: () => NOW,
       sleep: async () => {
         calls++;
@@ -213,7 +213,7 @@ describe("TestPaymentProvider", () => {
 
   it("keeps its state in the injected map", async () => {
     const state = new Map<string, string>();
-    const one = new TestPaymentProvider({ now: () => NOW, state });
+    const one = new SimulatedCardProcessor({ now: () => NOW, state });
     const a = await one.authorize({
       orderId: "o1",
       amount: eur(100),
@@ -221,7 +221,7 @@ describe("TestPaymentProvider", () => {
       idempotencyKey: "k",
     });
     if (a.status !== "authorized") throw new Error();
-    const two = new TestPaymentProvider({ now: () => NOW, state });
+    const two = new SimulatedCardProcessor({ now: () => NOW, state });
     expect((await two.capture(a.paymentId, eur(100))).status).toBe("captured");
     const b = await two.authorize({
       orderId: "o2",

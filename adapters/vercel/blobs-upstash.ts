@@ -4,7 +4,7 @@ import { type BlobPage, type BlobPort, clampLimit } from "../../shared/storage/p
 /** Largest blob: its base64 form (4/3 of it) plus the command must fit Upstash's 10 MB request. */
 export const BLOB_BYTES_MAX = 7 * 1024 * 1024;
 
-export interface RedisBlobsOptions {
+export interface UpstashBlobsOptions {
   /** Prefix of every Redis key the blob store owns. */
   readonly namespace?: string;
 }
@@ -16,13 +16,13 @@ export interface RedisBlobsOptions {
  * set (every score 0, members in byte order) indexes the keys for prefix listings. Upstash refuses
  * a request over 10 MB (Free and Pay-as-you-go), and base64 adds a third: see BLOB_BYTES_MAX.
  */
-export class RedisBlobs implements BlobPort {
+export class UpstashBlobs implements BlobPort {
   private readonly valuePrefix: string;
   private readonly index: string;
 
   constructor(
     private readonly redis: Redis,
-    opts: RedisBlobsOptions = {},
+    opts: UpstashBlobsOptions = {},
   ) {
     const ns = opts.namespace ?? "tessera:blob:";
     this.valuePrefix = `${ns}v:`;

@@ -32,7 +32,7 @@ export const TEST_CARDS = {
  */
 export const DELAYED_FAILURE_MS = 3000;
 
-export interface TestPaymentProviderOptions {
+export interface SimulatedCardProcessorOptions {
   /** Clock (ms since epoch): dates payments and checks card expiry. */
   readonly now: () => number;
   /** Waits `ms`; tests pass an instant one. Defaults to a real timer. */
@@ -60,10 +60,10 @@ const reject = (code: PaymentRejection["code"], message: string): PaymentRejecti
 });
 
 /**
- * A payment processor that moves no money: the default in local runs and tests, and the one a
- * deployment uses until a real processor is configured.
+ * The built-in card processor, simulated: it moves no money. The default in local runs and tests,
+ * and the one a deployment uses until a real processor is configured.
  */
-export class TestPaymentProvider implements PaymentPort {
+export class SimulatedCardProcessor implements PaymentPort {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   readonly state: Map<string, string>;
@@ -73,7 +73,7 @@ export class TestPaymentProvider implements PaymentPort {
     { readonly fingerprint: string; readonly run: Promise<AuthorizeResult> }
   >();
 
-  constructor(options: TestPaymentProviderOptions) {
+  constructor(options: SimulatedCardProcessorOptions) {
     this.now = options.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.state = options.state ?? new Map();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../functions/app.ts";
-import { RemoteAcceptor } from "../../functions/peers/remote-acceptor.ts";
-import { instanceReplyKeys } from "../../functions/peers/reply-keys.ts";
-import { makeTestCluster } from "../../scripts/local/throwaway-cluster.ts";
-import { signRequest } from "../../shared/crypto/http-signature.ts";
-import { encodeBallot } from "../../shared/quorum/ballot.ts";
-import { MemoryAcceptor, MemoryBlobs } from "../../shared/storage/memory.ts";
+import { createApp } from "../../../functions/app.ts";
+import { RemoteAcceptor } from "../../../functions/peers/remote-acceptor.ts";
+import { instanceReplyKeys } from "../../../functions/peers/reply-keys.ts";
+import { makeTestCluster } from "../../../scripts/local/throwaway-cluster.ts";
+import { signRequest } from "../../../shared/crypto/http-signature.ts";
+import { encodeBallot } from "../../../shared/quorum/ballot.ts";
+import { MemoryAcceptor, MemoryBlobs } from "../../../shared/storage/memory.ts";
 
 const tc = await makeTestCluster();
 const now = { ms: Date.UTC(2026, 10, 25, 12) };

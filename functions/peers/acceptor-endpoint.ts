@@ -1,25 +1,18 @@
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
-import { peerGuard } from "../peers/verify-peer.ts";
-import {
-  ACCEPTOR_PATH,
-  AcceptBody,
-  DeleteBody,
-  PrepareBody,
-  ReadBody,
-  ScanBody,
-} from "../peers/wire.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
+import { peerGuard } from "./verify-peer.ts";
+import { ACCEPTOR_PATH, AcceptBody, DeleteBody, PrepareBody, ReadBody, ScanBody } from "./wire.ts";
 
 /** Peer bodies are small batches; anything bigger is refused before it is hashed or parsed. */
 export const PEER_BODY_BYTES_MAX = 4 * 1024 * 1024;
 
 /**
- * The internal acceptor endpoint: other providers' coordinators reach this provider's store here.
+ * The acceptor endpoint: other providers' coordinators reach this provider's store here.
  * Every call must be signed by a provider of the cluster (RFC 9421, see shared/crypto), fresh and
  * never seen before; anything else gets 401 and changes nothing.
  */
-export function internalRoutes(deps: Deps) {
+export function acceptorRoutes(deps: Deps) {
   const app = new Hono();
   const guard = peerGuard(deps, PEER_BODY_BYTES_MAX);
 
