@@ -4,7 +4,7 @@ import { SimulatedCardProcessor } from "../../shared/payments/simulated-processo
 import { SeatService } from "../../shared/seats/service.ts";
 import { buyerVerifierFromEnv } from "../auth/jwks.ts";
 import type { TheaterAuthOptions } from "../auth/theater.ts";
-import type { AppDeps, Deps } from "../deps.ts";
+import type { Deps } from "../deps.ts";
 import { createReplication, type Replication } from "../quorum.ts";
 import { randomBytes } from "../random.ts";
 import { BuyerIds } from "./buyer-id.ts";
