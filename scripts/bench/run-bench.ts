@@ -1,6 +1,7 @@
 import { UpstashAcceptor } from "../../adapters/vercel/acceptor-upstash.ts";
 import { createUpstashClient } from "../../adapters/vercel/redis-client.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { WAN_JITTER_SHARE, WAN_ONE_WAY_MS } from "../local/wan-proxy.ts";
 import type { SaleBackend } from "./backend.ts";
 import { layoutFor, SeatBoard } from "./board.ts";
@@ -13,7 +14,7 @@ import {
 } from "./calm.ts";
 import { createEvent, HttpBackend, toApiRef } from "./http-backend.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
-import { type ChangeSample, newStoreCallCount } from "./measure.ts";
+import { type ChangeSample, newStoreCallCount, type StoreCallCount } from "./measure.ts";
 import {
   type Coordinator,
   newPeerCounts,
@@ -223,146 +224,17 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
     o.log(`calm: ${JSON.stringify(calm)}`);
     // One HTTP backend for the calm purchases and the sale: it reports each provider's calm t2.
     const httpBackend = new HttpBackend(wan, (p) => calm[p]?.t2Ms);
-    let calmHttp: CalmHttpFigures | undefined;
-    if (o.http !== false) {
-      const purchases = o.calmPurchases ?? CALM_PURCHASES;
-      const layout = layoutFor(purchases);
-      const calmEvent = await createEvent(wan, layout, `c${runTag}`);
-      calmHttp = await measureCalmHttp(
-        httpBackend,
-        calmEvent,
-        [...new SeatBoard(layout).all()],
-        purchases,
-      );
-      o.log(`calm HTTP: ${JSON.stringify(calmHttp)}`);
-    }
+    const calmHttp =
+      o.http === false ? undefined : await calmPurchases(o, wan, httpBackend, runTag);
     qCalls.calls = 0;
     qCalls.keys = 0;
-
-    o.log(`quorum sale: ${o.seats} seats, ${o.buyers} buyers, ${o.concurrency} in flight...`);
-    const eventId = `bq${runTag}`;
-    const q = await sell(o, new ProtocolBackend("quorum", coords), eventId);
-    const qSaleCalls = { ...qCalls };
-    const qSamples = takeSamples(coords);
-    setRecording(coords, false);
-    const qSummary = summarizeSale("quorum (2 of 3)", q.log, qSamples, PROVIDERS);
-    o.log(
-      `quorum sale done in ${qSummary.durationS}s; verifying every seat on the three stores...`,
-    );
     const readers = storeReaders(wan);
-    const qCorrect = await verifySale({
-      eventId,
-      seats: [...q.board.all()],
-      log: q.log,
-      readers: PROVIDERS.map((p) => readers[p]),
-      client: coords.aws.client,
-      service: coords.aws.seats,
-    });
-
-    let http: SystemResult | undefined;
-    let httpTimedOut = false;
-    if (o.http !== false) {
-      o.log("HTTP sale through the public API (event created with the management API)...");
-      const httpEvent = await createEvent(wan, layoutFor(o.httpSeats), `h${runTag}`);
-      const h = await sell(o, httpBackend, httpEvent, {
-        seats: o.httpSeats,
-        buyers: o.httpBuyers,
-        maxMs: o.maxHttpSaleMs,
-      });
-      const hSummary = summarizeSale("http api", h.log, null, PROVIDERS);
-      o.log(`HTTP sale done in ${hSummary.durationS}s; verifying...`);
-      for (const [why, n] of [...httpBackend.serverRefusals].sort((a, b) => b[1] - a[1])) {
-        o.log(`  ${n} × ${why}`);
-      }
-      const hCorrect = await verifySale({
-        eventId: httpEvent,
-        seats: [...h.board.all()].map((r) => {
-          const a = toApiRef(r);
-          return { section: a.sectionId, seatId: a.seatId };
-        }),
-        log: h.log,
-        readers: PROVIDERS.map((p) => readers[p]),
-        client: coords.aws.client,
-        service: coords.aws.seats,
-      });
-      http = { summary: hSummary, correctness: hCorrect };
-      httpTimedOut = h.log.timedOut;
-    }
-
-    o.log("single-store baseline sale (one Redis, no quorum)...");
-    const store = new UpstashAcceptor(createUpstashClient(wan.upstash), {
-      namespace: `bench-single-${runTag}:`,
-    });
-    const sCalls = newStoreCallCount();
-    const singles = singleStoreCoordinators(store, sCalls);
-    const singleEvent = `bs${runTag}`;
-    const s = await sell(
-      o,
-      new ProtocolBackend("single", singles, { quorumOf: SINGLE_STORE_QUORUM }),
-      singleEvent,
-    );
-    const sSaleCalls = { ...sCalls };
-    const sSamples = takeSamples(singles);
-    setRecording(singles, false);
-    const sSummary = summarizeSale("single store", s.log, sSamples, ["redis"]);
-    const sCorrect = await verifySale({
-      eventId: singleEvent,
-      seats: [...s.board.all()],
-      log: s.log,
-      readers: [store],
-      client: singles.aws.client,
-      service: singles.aws.seats,
-    });
-
-    const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? -1 : x);
-    const perSeat = (calls: number, seats: number) => (seats > 0 ? round(calls / seats, 2) : -1);
-    const calmList = Object.values(calm);
-    const avg = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), 2);
-    const figures: BenchFigures = {
-      doubleSold: qCorrect.doubleSold + (http?.correctness.doubleSold ?? 0),
-      lostOrders: qCorrect.lostOrders + (http?.correctness.lostOrders ?? 0),
-      // Seats still free count against a sale only if it ended because buyers saw it sold out,
-      // not when the time limit stopped the buyers.
-      seatsLeftAvailable:
-        (q.log.timedOut ? 0 : qCorrect.seatsLeftAvailable) +
-        (http && !httpTimedOut ? http.correctness.seatsLeftAvailable : 0),
-      timedOut: q.log.timedOut || httpTimedOut || s.log.timedOut,
-      p50RoundTrips: f(qSummary.changes?.p50RoundTrips),
-      calmColdRoundTrips: avg(calmList.map((c) => c.coldRoundTrips)),
-      calmWarmRoundTrips: avg(calmList.map((c) => c.warmRoundTrips)),
-      quorumVsSingleThroughput: round(
-        qSummary.reservationsPerSec / Math.max(1e-9, sSummary.reservationsPerSec),
-        3,
-      ),
-      reservationsPerSec: qSummary.reservationsPerSec,
-      singleReservationsPerSec: sSummary.reservationsPerSec,
-      sellOutS: qSummary.sellOutS,
-      commit1P50Ms: f(qSummary.latency.commit1?.ms.p50),
-      commit1P99Ms: f(qSummary.latency.commit1?.ms.p99),
-      commit6P50Ms: f(qSummary.latency.commit6?.ms.p50),
-      commit6P99Ms: f(qSummary.latency.commit6?.ms.p99),
-      commit1P50T2: f(qSummary.latency.commit1?.t2?.p50),
-      commit6P50T2: f(qSummary.latency.commit6?.t2?.p50),
-      t2P50Ms: f(qSummary.t2Ms?.p50),
-      conflictsPerSeat: qSummary.contention.conflictsPerSeat,
-      retriesPerSeat: qSummary.contention.retriesPerSeat,
-      seatsSold: qCorrect.seatsSold,
-      httpReservationsPerSec: http?.summary.reservationsPerSec ?? null,
-      httpCommit1P50Ms: http ? f(http.summary.latency.commit1?.ms.p50) : null,
-      httpConfirm1P50Ms: http ? f(http.summary.latency.confirm1?.ms.p50) : null,
-      httpHold1P50T2: calmHttp ? f(calmHttp.holdT2) : null,
-      httpConfirm1P50T2: calmHttp ? f(calmHttp.confirmT2) : null,
-      httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
-      httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
-      httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
-      httpConfirmLoadP50T2: http ? f(http.summary.latency.confirmAll?.t2?.p50) : null,
-      storeCallsPerSeat: {
-        quorum: perSeat(qSaleCalls.calls, qCorrect.seatsSold),
-        single: perSeat(sSaleCalls.calls, sCorrect.seatsSold),
-        quorumKeys: perSeat(qSaleCalls.keys, qCorrect.seatsSold),
-        singleKeys: perSeat(sSaleCalls.keys, sCorrect.seatsSold),
-      },
-    };
+    const quorum = await quorumSale(o, coords, qCalls, readers, `bq${runTag}`);
+    const http =
+      o.http === false
+        ? undefined
+        : await httpSale(o, wan, httpBackend, coords, readers, `h${runTag}`);
+    const single = await singleStoreSale(o, wan, runTag);
     const { log: _log, outDir: _out, cluster: _c, ...options } = o;
     const report: BenchReport = {
       kind: "bench",
@@ -371,35 +243,224 @@ export async function runBench(o: BenchOptions, command = "npm run bench"): Prom
       command,
       machine: machineInfo(),
       options,
-      wan: {
-        oneWayMs: Object.fromEntries(
-          Object.entries(WAN_ONE_WAY_MS)
-            .filter(([k, v]) => v > 0 && k.split("|")[0]! < k.split("|")[1]!)
-            .map(([k, v]) => [k.replace("|", "–"), v * o.latencyScale]),
-        ),
-        jitterShare: WAN_JITTER_SHARE,
-      },
+      wan: wanProfile(o.latencyScale),
       calm,
       ...(calmHttp ? { calmHttp } : {}),
-      quorum: { summary: qSummary, correctness: qCorrect },
-      ...(http ? { http } : {}),
-      single: { summary: sSummary, correctness: sCorrect },
+      quorum: quorum.result,
+      ...(http ? { http: http.result } : {}),
+      single: single.result,
       peers,
-      figures,
+      figures: benchFigures(calm, calmHttp, quorum, http, single),
     };
-    if (o.outDir !== undefined) {
-      const at = stamp(startedAt);
-      const svg = renderSvg(
-        `Flash sale: ${o.seats} seats, ${o.buyers} buyers (${machineInfo().nproc} cores, ${at})`,
-        http ? [qSummary, http.summary, sSummary] : [qSummary, sSummary],
-      );
-      const files = await writeResults(o.outDir, "", at, report, svg);
-      o.log(`wrote ${files.join(", ")}`);
-    }
+    if (o.outDir !== undefined) await writeBench(o, o.outDir, startedAt, report);
     return report;
   } finally {
     if (!o.cluster) await wan.stop();
   }
+}
+
+/** A sale's figures, with what the figures need besides them. */
+interface SaleRun {
+  readonly result: SystemResult;
+  readonly log: SaleLog;
+  /** Store calls and keys during the sale. */
+  readonly calls: StoreCallCount;
+}
+
+async function calmPurchases(
+  o: BenchOptions,
+  wan: WanCluster,
+  httpBackend: HttpBackend,
+  runTag: string,
+): Promise<CalmHttpFigures> {
+  const purchases = o.calmPurchases ?? CALM_PURCHASES;
+  const layout = layoutFor(purchases);
+  const calmEvent = await createEvent(wan, layout, `c${runTag}`);
+  const calmHttp = await measureCalmHttp(
+    httpBackend,
+    calmEvent,
+    [...new SeatBoard(layout).all()],
+    purchases,
+  );
+  o.log(`calm HTTP: ${JSON.stringify(calmHttp)}`);
+  return calmHttp;
+}
+
+async function quorumSale(
+  o: BenchOptions,
+  coords: Record<ProviderId, Coordinator>,
+  qCalls: StoreCallCount,
+  readers: Record<ProviderId, AcceptorPort>,
+  eventId: string,
+): Promise<SaleRun> {
+  o.log(`quorum sale: ${o.seats} seats, ${o.buyers} buyers, ${o.concurrency} in flight...`);
+  const q = await sell(o, new ProtocolBackend("quorum", coords), eventId);
+  const calls = { ...qCalls };
+  const samples = takeSamples(coords);
+  setRecording(coords, false);
+  const summary = summarizeSale("quorum (2 of 3)", q.log, samples, PROVIDERS);
+  o.log(`quorum sale done in ${summary.durationS}s; verifying every seat on the three stores...`);
+  const correctness = await verifySale({
+    eventId,
+    seats: [...q.board.all()],
+    log: q.log,
+    readers: PROVIDERS.map((p) => readers[p]),
+    client: coords.aws.client,
+    service: coords.aws.seats,
+  });
+  return { result: { summary, correctness }, log: q.log, calls };
+}
+
+async function httpSale(
+  o: BenchOptions,
+  wan: WanCluster,
+  httpBackend: HttpBackend,
+  coords: Record<ProviderId, Coordinator>,
+  readers: Record<ProviderId, AcceptorPort>,
+  eventTag: string,
+): Promise<SaleRun> {
+  o.log("HTTP sale through the public API (event created with the management API)...");
+  const httpEvent = await createEvent(wan, layoutFor(o.httpSeats), eventTag);
+  const h = await sell(o, httpBackend, httpEvent, {
+    seats: o.httpSeats,
+    buyers: o.httpBuyers,
+    maxMs: o.maxHttpSaleMs,
+  });
+  const summary = summarizeSale("http api", h.log, null, PROVIDERS);
+  o.log(`HTTP sale done in ${summary.durationS}s; verifying...`);
+  for (const [why, n] of [...httpBackend.serverRefusals].sort((a, b) => b[1] - a[1])) {
+    o.log(`  ${n} × ${why}`);
+  }
+  const correctness = await verifySale({
+    eventId: httpEvent,
+    seats: [...h.board.all()].map((r) => {
+      const a = toApiRef(r);
+      return { section: a.sectionId, seatId: a.seatId };
+    }),
+    log: h.log,
+    readers: PROVIDERS.map((p) => readers[p]),
+    client: coords.aws.client,
+    service: coords.aws.seats,
+  });
+  return { result: { summary, correctness }, log: h.log, calls: newStoreCallCount() };
+}
+
+async function singleStoreSale(o: BenchOptions, wan: WanCluster, runTag: string): Promise<SaleRun> {
+  o.log("single-store baseline sale (one Redis, no quorum)...");
+  const store = new UpstashAcceptor(createUpstashClient(wan.upstash), {
+    namespace: `bench-single-${runTag}:`,
+  });
+  const sCalls = newStoreCallCount();
+  const singles = singleStoreCoordinators(store, sCalls);
+  const singleEvent = `bs${runTag}`;
+  const s = await sell(
+    o,
+    new ProtocolBackend("single", singles, { quorumOf: SINGLE_STORE_QUORUM }),
+    singleEvent,
+  );
+  const calls = { ...sCalls };
+  const samples = takeSamples(singles);
+  setRecording(singles, false);
+  const summary = summarizeSale("single store", s.log, samples, ["redis"]);
+  const correctness = await verifySale({
+    eventId: singleEvent,
+    seats: [...s.board.all()],
+    log: s.log,
+    readers: [store],
+    client: singles.aws.client,
+    service: singles.aws.seats,
+  });
+  return { result: { summary, correctness }, log: s.log, calls };
+}
+
+function benchFigures(
+  calm: Record<string, CalmFigures>,
+  calmHttp: CalmHttpFigures | undefined,
+  quorum: SaleRun,
+  httpRun: SaleRun | undefined,
+  single: SaleRun,
+): BenchFigures {
+  const qSummary = quorum.result.summary;
+  const qCorrect = quorum.result.correctness;
+  const sSummary = single.result.summary;
+  const http = httpRun?.result;
+  const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? -1 : x);
+  const perSeat = (calls: number, seats: number) => (seats > 0 ? round(calls / seats, 2) : -1);
+  const calmList = Object.values(calm);
+  const avg = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), 2);
+  return {
+    doubleSold: qCorrect.doubleSold + (http?.correctness.doubleSold ?? 0),
+    lostOrders: qCorrect.lostOrders + (http?.correctness.lostOrders ?? 0),
+    // Seats still free count against a sale only if it ended because buyers saw it sold out,
+    // not when the time limit stopped the buyers.
+    seatsLeftAvailable:
+      (quorum.log.timedOut ? 0 : qCorrect.seatsLeftAvailable) +
+      (http && !httpRun?.log.timedOut ? http.correctness.seatsLeftAvailable : 0),
+    timedOut: quorum.log.timedOut || (httpRun?.log.timedOut ?? false) || single.log.timedOut,
+    p50RoundTrips: f(qSummary.changes?.p50RoundTrips),
+    calmColdRoundTrips: avg(calmList.map((c) => c.coldRoundTrips)),
+    calmWarmRoundTrips: avg(calmList.map((c) => c.warmRoundTrips)),
+    quorumVsSingleThroughput: round(
+      qSummary.reservationsPerSec / Math.max(1e-9, sSummary.reservationsPerSec),
+      3,
+    ),
+    reservationsPerSec: qSummary.reservationsPerSec,
+    singleReservationsPerSec: sSummary.reservationsPerSec,
+    sellOutS: qSummary.sellOutS,
+    commit1P50Ms: f(qSummary.latency.commit1?.ms.p50),
+    commit1P99Ms: f(qSummary.latency.commit1?.ms.p99),
+    commit6P50Ms: f(qSummary.latency.commit6?.ms.p50),
+    commit6P99Ms: f(qSummary.latency.commit6?.ms.p99),
+    commit1P50T2: f(qSummary.latency.commit1?.t2?.p50),
+    commit6P50T2: f(qSummary.latency.commit6?.t2?.p50),
+    t2P50Ms: f(qSummary.t2Ms?.p50),
+    conflictsPerSeat: qSummary.contention.conflictsPerSeat,
+    retriesPerSeat: qSummary.contention.retriesPerSeat,
+    seatsSold: qCorrect.seatsSold,
+    httpReservationsPerSec: http?.summary.reservationsPerSec ?? null,
+    httpCommit1P50Ms: http ? f(http.summary.latency.commit1?.ms.p50) : null,
+    httpConfirm1P50Ms: http ? f(http.summary.latency.confirm1?.ms.p50) : null,
+    httpHold1P50T2: calmHttp ? f(calmHttp.holdT2) : null,
+    httpConfirm1P50T2: calmHttp ? f(calmHttp.confirmT2) : null,
+    httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
+    httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
+    httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
+    httpConfirmLoadP50T2: http ? f(http.summary.latency.confirmAll?.t2?.p50) : null,
+    storeCallsPerSeat: {
+      quorum: perSeat(quorum.calls.calls, qCorrect.seatsSold),
+      single: perSeat(single.calls.calls, single.result.correctness.seatsSold),
+      quorumKeys: perSeat(quorum.calls.keys, qCorrect.seatsSold),
+      singleKeys: perSeat(single.calls.keys, single.result.correctness.seatsSold),
+    },
+  };
+}
+
+/** The WAN profile the run used: one-way delay per pair of providers, and the jitter. */
+function wanProfile(latencyScale: number): BenchReport["wan"] {
+  return {
+    oneWayMs: Object.fromEntries(
+      Object.entries(WAN_ONE_WAY_MS)
+        .filter(([k, v]) => v > 0 && k.split("|")[0]! < k.split("|")[1]!)
+        .map(([k, v]) => [k.replace("|", "–"), v * latencyScale]),
+    ),
+    jitterShare: WAN_JITTER_SHARE,
+  };
+}
+
+async function writeBench(
+  o: BenchOptions,
+  outDir: string,
+  startedAt: Date,
+  report: BenchReport,
+): Promise<void> {
+  const at = stamp(startedAt);
+  const systems = [report.quorum.summary, report.http?.summary, report.single.summary];
+  const svg = renderSvg(
+    `Flash sale: ${o.seats} seats, ${o.buyers} buyers (${machineInfo().nproc} cores, ${at})`,
+    systems.filter((x): x is SaleSummary => x !== undefined),
+  );
+  const files = await writeResults(outDir, "", at, report, svg);
+  o.log(`wrote ${files.join(", ")}`);
 }
 
 /** The report as a human table: one column per system under test. */

@@ -1,10 +1,12 @@
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
+import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import type { WanProxyStats } from "../local/wan-proxy.ts";
 import { runAntiEntropy, type SweepTotals } from "./anti-entropy.ts";
 import { layoutFor, SeatBoard } from "./board.ts";
 import { measureCalm } from "./calm.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import {
+  type Coordinator,
   newPeerCounts,
   type PeerStatusCounts,
   ProtocolBackend,
@@ -209,72 +211,27 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
   const runTag = stamp(startedAt)
     .replace(/[^0-9]/g, "")
     .slice(2, 14);
-  o.log("starting the local cluster with WAN proxies...");
-  const wan = await startWanCluster({
-    seed: o.seed,
-    latencyScale: o.latencyScale,
-    clusterId: "tessera-chaos",
-  });
+  if (!o.cluster) o.log("starting the local cluster with WAN proxies...");
+  const wan =
+    o.cluster ??
+    (await startWanCluster({
+      seed: o.seed,
+      latencyScale: o.latencyScale,
+      clusterId: "tessera-chaos",
+    }));
   try {
     const peers = newPeerCounts();
     const coords = wanCoordinators(wan, peers);
     // Warms each coordinator and store (and settles the Upstash driver's WAITAOF probe).
     await measureCalm(coords, runTag, 2);
     for (const c of Object.values(coords)) c.client.recording = false;
-    const backend = new ProtocolBackend("quorum", coords);
-    const abort = { rate: 0 };
-    const stop = { stopped: false };
-    const board = new SeatBoard(layoutFor(o.seats));
     const eventId = `ch${runTag}`;
     const t0 = performance.now();
-    const sale = runSale({
-      backend,
-      board,
-      eventId,
-      buyers: o.buyers,
-      concurrency: o.concurrency,
-      seed: o.seed,
-      arrivalsPerSec: o.arrivalsPerSec,
-      abortRate: () => abort.rate,
-      stop,
-      progress: o.log,
-    });
-    const plan = phases(wan, backend, abort, o);
-    const windows: { phase: Phase; from: number; to: number }[] = [];
-    try {
-      for (const p of plan) {
-        o.log(`phase: ${p.name}`);
-        try {
-          await p.start();
-          const from = performance.now() - t0;
-          await sleep(o.phaseMs);
-          windows.push({ phase: p, from, to: performance.now() - t0 });
-        } finally {
-          // Always undo the fault, even when its start failed half-way.
-          await p.end();
-        }
-      }
-    } finally {
-      stop.stopped = true;
-    }
-    o.log("faults over; waiting for the customers in checkout to finish...");
-    const log = await sale;
-    const results = windows.map((w) => phaseResult(w.phase, w.from, w.to, log));
+    const { log, board, results } = await saleThroughFaults(o, wan, coords, eventId, t0);
 
     o.log("running anti-entropy on each provider...");
-    const perProvider: Record<string, SweepTotals>[] = [];
     const readers = storeReaders(wan);
-    let convergence: Convergence = { converged: false, keys: 0, disagreeing: -1, examples: [] };
-    for (let pass = 1; pass <= CONVERGE_PASSES_MAX; pass++) {
-      perProvider.push(await runAntiEntropy(wan.direct, wan.cronSecret));
-      await sleep(CONVERGE_SETTLE_MS);
-      convergence = await compareStores(PROVIDERS.map((p) => readers[p]));
-      o.log(
-        `anti-entropy pass ${pass}: ${convergence.disagreeing} of ${convergence.keys} keys differ`,
-      );
-      if (convergence.converged) break;
-    }
-
+    const sweeps = await converge(o, wan, readers);
     o.log("verifying every seat on the three stores...");
     const correctness = await verifySale({
       eventId,
@@ -284,36 +241,14 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
       client: coords.aws.client,
       service: coords.aws.seats,
     });
+    let convergence = sweeps.convergence;
     // Verification may have settled seats (the sweeper's job): compare once more.
     if (correctness.settledAfterRun > 0) {
       await runAntiEntropy(wan.direct, wan.cronSecret);
       await sleep(CONVERGE_SETTLE_MS);
       convergence = await compareStores(PROVIDERS.map((p) => readers[p]));
     }
-
     const proxies = Object.fromEntries(PROVIDERS.map((p) => [p, wan.proxies[p].stats]));
-    const proxy5xx = Object.values(proxies).reduce(
-      (n, s) => n + Object.values(s.status5xx).reduce((a, b) => a + b, 0),
-      0,
-    );
-    const buyer5xx = log.ops.filter(
-      (x) => x.status >= 500 && !(x.status === 503 && x.retryAfter),
-    ).length;
-    const faults = results.filter((r) => r.provider !== undefined);
-    const minFault = Math.min(...faults.map((r) => r.reservationsPerSec));
-    const figures: ChaosFigures = {
-      doubleSold: correctness.doubleSold,
-      lostOrders: correctness.lostOrders,
-      converged: convergence.converged,
-      errors5xx: peers.errors5xx + proxy5xx + buyer5xx,
-      quorumShort503: log.ops.filter((x) => x.status === 503 && x.retryAfter).length,
-      peerRetryAfter503:
-        peers.retryAfter503 + Object.values(proxies).reduce((n, s) => n + s.retryAfter503, 0),
-      soldDuringEveryFault: faults.every((r) => r.holds > 0),
-      minFaultReservationsPerSec: Number.isFinite(minFault) ? minFault : 0,
-      unresolved: log.unresolved,
-      seatsSold: correctness.seatsSold,
-    };
     const { log: _l, outDir: _d, cluster: _c, ...options } = o;
     const report: ChaosReport = {
       kind: "chaos",
@@ -324,11 +259,11 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
       options,
       phases: results,
       correctness,
-      antiEntropy: { passes: perProvider.length, perProvider },
+      antiEntropy: { passes: sweeps.perProvider.length, perProvider: sweeps.perProvider },
       convergence,
       peers,
       proxies,
-      figures,
+      figures: chaosFigures(log, results, correctness, convergence, peers, proxies),
       hostFaults: wan.hostFaults(),
     };
     if (o.outDir !== undefined) {
@@ -340,6 +275,104 @@ export async function runChaos(o: ChaosOptions, command = "npm run chaos"): Prom
   } finally {
     if (!o.cluster) await wan.stop();
   }
+}
+
+/** The sale, with each fault phase started and undone in turn while it runs. */
+async function saleThroughFaults(
+  o: ChaosOptions,
+  wan: WanCluster,
+  coords: Record<ProviderId, Coordinator>,
+  eventId: string,
+  t0: number,
+) {
+  const backend = new ProtocolBackend("quorum", coords);
+  const abort = { rate: 0 };
+  const stop = { stopped: false };
+  const board = new SeatBoard(layoutFor(o.seats));
+  const sale = runSale({
+    backend,
+    board,
+    eventId,
+    buyers: o.buyers,
+    concurrency: o.concurrency,
+    seed: o.seed,
+    arrivalsPerSec: o.arrivalsPerSec,
+    abortRate: () => abort.rate,
+    stop,
+    progress: o.log,
+  });
+  const windows: { phase: Phase; from: number; to: number }[] = [];
+  try {
+    for (const p of phases(wan, backend, abort, o)) {
+      o.log(`phase: ${p.name}`);
+      try {
+        await p.start();
+        const from = performance.now() - t0;
+        await sleep(o.phaseMs);
+        windows.push({ phase: p, from, to: performance.now() - t0 });
+      } finally {
+        // Always undo the fault, even when its start failed half-way.
+        await p.end();
+      }
+    }
+  } finally {
+    stop.stopped = true;
+  }
+  o.log("faults over; waiting for the customers in checkout to finish...");
+  const log = await sale;
+  return { log, board, results: windows.map((w) => phaseResult(w.phase, w.from, w.to, log)) };
+}
+
+/** Anti-entropy on every provider, pass after pass, until the three stores agree. */
+async function converge(
+  o: ChaosOptions,
+  wan: WanCluster,
+  readers: Record<ProviderId, AcceptorPort>,
+): Promise<{ perProvider: Record<string, SweepTotals>[]; convergence: Convergence }> {
+  const perProvider: Record<string, SweepTotals>[] = [];
+  let convergence: Convergence = { converged: false, keys: 0, disagreeing: -1, examples: [] };
+  for (let pass = 1; pass <= CONVERGE_PASSES_MAX; pass++) {
+    perProvider.push(await runAntiEntropy(wan.direct, wan.cronSecret));
+    await sleep(CONVERGE_SETTLE_MS);
+    convergence = await compareStores(PROVIDERS.map((p) => readers[p]));
+    o.log(
+      `anti-entropy pass ${pass}: ${convergence.disagreeing} of ${convergence.keys} keys differ`,
+    );
+    if (convergence.converged) break;
+  }
+  return { perProvider, convergence };
+}
+
+function chaosFigures(
+  log: SaleLog,
+  results: readonly PhaseResult[],
+  correctness: Correctness,
+  convergence: Convergence,
+  peers: PeerStatusCounts,
+  proxies: Record<string, WanProxyStats>,
+): ChaosFigures {
+  const proxy5xx = Object.values(proxies).reduce(
+    (n, s) => n + Object.values(s.status5xx).reduce((a, b) => a + b, 0),
+    0,
+  );
+  const buyer5xx = log.ops.filter(
+    (x) => x.status >= 500 && !(x.status === 503 && x.retryAfter),
+  ).length;
+  const faults = results.filter((r) => r.provider !== undefined);
+  const minFault = Math.min(...faults.map((r) => r.reservationsPerSec));
+  return {
+    doubleSold: correctness.doubleSold,
+    lostOrders: correctness.lostOrders,
+    converged: convergence.converged,
+    errors5xx: peers.errors5xx + proxy5xx + buyer5xx,
+    quorumShort503: log.ops.filter((x) => x.status === 503 && x.retryAfter).length,
+    peerRetryAfter503:
+      peers.retryAfter503 + Object.values(proxies).reduce((n, s) => n + s.retryAfter503, 0),
+    soldDuringEveryFault: faults.every((r) => r.holds > 0),
+    minFaultReservationsPerSec: Number.isFinite(minFault) ? minFault : 0,
+    unresolved: log.unresolved,
+    seatsSold: correctness.seatsSold,
+  };
 }
 
 export function chaosTable(r: ChaosReport): string {

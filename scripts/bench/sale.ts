@@ -165,263 +165,300 @@ const unknownOutcome = (o: BuyerOutcome<unknown>) =>
   !o.ok && (o.status === 0 || o.status >= 500 || o.code === "in-flight");
 
 export async function runSale(o: SaleOptions): Promise<SaleLog> {
-  const random = seededRandom(o.seed);
-  const abandonRate = o.abandonRate ?? 0.1;
-  const releaseShare = o.releaseShare ?? 0.5;
-  const thinkMs = o.thinkMs ?? 50;
-  const sem = new Semaphore(o.concurrency);
-  const t0 = clock();
-  const startedAt = Date.now();
-  const since = () => clock() - t0;
-  const stop = o.stop ?? { stopped: false };
-  const ops: OpRecord[] = [];
-  const holds: HoldRecordLog[] = [];
-  const orders: OrderLog[] = [];
-  let customers = 0;
-  let soldOutTurnedAway = 0;
-  let gaveUp = 0;
-  let unresolved = 0;
-  let conflicts = 0;
-  let holdRetries = 0;
-  let resends = 0;
-  let mayRelease = 0;
-  let inCheckout = 0;
-  let looks = 0;
-  let seatsBackOnMap = 0;
-  let look: Promise<boolean> | null = null;
-  let sellOutMs: number | null = null;
-  let nextArrival = 0;
-  const providers = o.backend.providers;
+  return new FlashSale(o).run();
+}
 
-  const noteFree = () => {
-    if (o.board.freeSeats === 0) sellOutMs = since();
-  };
+type Held = { holdId: string; seats: SeatRef[]; keys: readonly string[] };
+
+/** One sale's state: the counters its log reports and the shared live-map look. */
+class FlashSale {
+  private readonly random: () => number;
+  private readonly sem: Semaphore;
+  private readonly t0 = clock();
+  private readonly startedAt = Date.now();
+  private readonly stop: { stopped: boolean };
+  private readonly providers: readonly ProviderId[];
+  private readonly ops: OpRecord[] = [];
+  private readonly holds: HoldRecordLog[] = [];
+  private readonly orders: OrderLog[] = [];
+  private customers = 0;
+  private soldOutTurnedAway = 0;
+  private gaveUp = 0;
+  private unresolved = 0;
+  private conflicts = 0;
+  private holdRetries = 0;
+  private resends = 0;
+  private mayRelease = 0;
+  private inCheckout = 0;
+  private looks = 0;
+  private seatsBackOnMap = 0;
+  private look: Promise<boolean> | null = null;
+  private sellOutMs: number | null = null;
+  private nextArrival = 0;
+
+  constructor(private readonly o: SaleOptions) {
+    this.random = seededRandom(o.seed);
+    this.sem = new Semaphore(o.concurrency);
+    this.stop = o.stop ?? { stopped: false };
+    this.providers = o.backend.providers;
+  }
+
+  private since(): number {
+    return clock() - this.t0;
+  }
+
+  private noteFree(): void {
+    if (this.o.board.freeSeats === 0) this.sellOutMs = this.since();
+  }
+
+  async run(): Promise<SaleLog> {
+    const ticker = this.o.progress === undefined ? undefined : this.startTicker(this.o.progress);
+    try {
+      await Promise.all(Array.from({ length: this.o.buyers }, () => this.agent()));
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
+    return {
+      startedAt: this.startedAt,
+      durationMs: this.since(),
+      sellOutMs: this.sellOutMs,
+      customers: this.customers,
+      ops: this.ops,
+      holds: this.holds,
+      orders: this.orders,
+      soldOutTurnedAway: this.soldOutTurnedAway,
+      gaveUp: this.gaveUp,
+      unresolved: this.unresolved,
+      conflicts: this.conflicts,
+      holdRetries: this.holdRetries,
+      resends: this.resends,
+      seatsBackOnMap: this.seatsBackOnMap,
+      timedOut: this.o.maxDurationMs !== undefined && this.since() > this.o.maxDurationMs,
+    };
+  }
+
+  private startTicker(progress: (line: string) => void): ReturnType<typeof setInterval> {
+    return setInterval(() => {
+      const held = this.ops.filter((x) => x.kind === "hold" && x.status === 200).length;
+      progress(
+        `${(this.since() / 1000).toFixed(0)}s: ${this.customers} customers, ${held} holds, ` +
+          `${this.orders.length} orders, ${this.o.board.freeSeats} seats free, ${this.ops.length} requests`,
+      );
+    }, PROGRESS_EVERY_MS);
+  }
 
   /** One request, re-sent with the same idempotency key at the next provider while its outcome
    * is unknown. */
-  const send = async <T>(
+  private async send<T>(
     kind: OpKind,
     home: number,
     seats: number,
     call: (at: ProviderId, abortAfterMs: number | undefined) => Promise<Measured<T>>,
-  ): Promise<BuyerOutcome<T>> => {
+  ): Promise<BuyerOutcome<T>> {
+    const o = this.o;
     let last: BuyerOutcome<T> | undefined;
     for (let retry = 0; retry < RETRIES_UNKNOWN_MAX; retry++) {
-      const at = providers[(home + retry) % providers.length] as ProviderId;
+      const at = this.providers[(home + retry) % this.providers.length] as ProviderId;
       const abort =
-        o.abortRate !== undefined && random() < o.abortRate()
-          ? random() * (o.abortMaxMs ?? 200)
+        o.abortRate !== undefined && this.random() < o.abortRate()
+          ? this.random() * (o.abortMaxMs ?? 200)
           : undefined;
-      const start = since();
+      const start = this.since();
       const m = await call(at, abort);
       const out = m.outcome;
-      ops.push(opRecord(kind, at, seats, start, m.measure, out, retry));
+      this.ops.push(opRecord(kind, at, seats, start, m.measure, out, retry));
       last = out;
       if (!unknownOutcome(out)) return out;
       // Past the run's time limit nobody waits for an answer any more.
-      if (o.maxDurationMs !== undefined && since() > o.maxDurationMs) break;
-      resends++;
+      if (o.maxDurationMs !== undefined && this.since() > o.maxDurationMs) break;
+      this.resends++;
       await sleep(Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS * 2 ** retry));
     }
-    unresolved++;
+    this.unresolved++;
     return last as BuyerOutcome<T>;
-  };
+  }
 
-  const customer = async (n: number, buyer: Buyer) => {
-    const home = Math.floor(random() * providers.length);
-    const size = drawSize(random);
-    const abandons = random() < abandonRate;
-    const releases = abandons && random() < releaseShare;
-    const key = (s: string) => `c${n}-${s}`;
-    let held: { holdId: string; seats: SeatRef[]; keys: readonly string[] } | null = null;
-    for (let attempt = 0; attempt < HOLD_ATTEMPTS_MAX && held === null; attempt++) {
-      const seats = o.board.choose(size, random, since());
-      if (seats === "wait") {
-        // Everything left is in someone's checkout: look again shortly (not a new attempt).
-        attempt--;
-        await sleep(WAIT_FOR_RELEASE_MS);
-        if (stop.stopped) return;
-        continue;
-      }
-      if (seats.length === 0) {
-        soldOutTurnedAway++;
-        return;
-      }
-      if (attempt > 0) holdRetries++;
-      o.board.selecting(seats, true, since());
-      const out = await send("hold", home, seats.length, (at, abortAfterMs) =>
-        o.backend.hold(at, buyer, key(`h${attempt}`), o.eventId, seats, {
-          ...(abortAfterMs === undefined ? {} : { abortAfterMs }),
-        }),
-      ).finally(() => o.board.selecting(seats, false, since()));
-      if (out.ok) {
-        held = { holdId: out.value.holdId, seats, keys: out.value.seats };
-        o.board.held(seats);
-        noteFree();
-        break;
-      }
-      if (out.status === 409 && out.code !== "in-flight") {
-        conflicts++;
-        const taken = (out.taken ?? []).map(refOfKey).filter((r): r is SeatRef => r !== null);
-        o.board.takenBySomeoneElse(taken.length > 0 ? taken : []);
-        noteFree();
-        continue;
-      }
-      if (unknownOutcome(out)) return; // counted as unresolved by send()
-      gaveUp++;
-      return;
-    }
+  private async customer(n: number, buyer: Buyer): Promise<void> {
+    const home = Math.floor(this.random() * this.providers.length);
+    const size = drawSize(this.random);
+    const abandons = this.random() < (this.o.abandonRate ?? 0.1);
+    const releases = abandons && this.random() < (this.o.releaseShare ?? 0.5);
+    const held = await this.holdSome(n, buyer, home, size);
+    if (held === "left") return;
     if (held === null) {
-      gaveUp++;
+      this.gaveUp++;
       return;
     }
     const log: HoldRecordLog = {
       buyer: buyer.id,
       holdId: held.holdId,
       seats: held.keys,
-      atMs: since(),
+      atMs: this.since(),
       fate: "pending",
     };
-    holds.push(log);
-    if (releases) mayRelease++;
+    this.holds.push(log);
+    if (releases) this.mayRelease++;
     try {
-      if (thinkMs > 0) await sleep(random() * thinkMs);
-      if (abandons && !releases) {
-        log.fate = "walked";
-        return;
+      const thinkMs = this.o.thinkMs ?? 50;
+      if (thinkMs > 0) await sleep(this.random() * thinkMs);
+      if (abandons && !releases) log.fate = "walked";
+      else if (releases) await this.release(buyer, home, held, log);
+      else await this.confirm(n, buyer, home, held, log);
+    } finally {
+      if (releases) this.mayRelease--;
+    }
+  }
+
+  /** Holds seats, picking others after each refusal: the hold, null after HOLD_ATTEMPTS_MAX
+   * refusals, or "left" (sold out, an unknown outcome, or another refusal: counted already). */
+  private async holdSome(
+    n: number,
+    buyer: Buyer,
+    home: number,
+    size: number,
+  ): Promise<Held | null | "left"> {
+    const o = this.o;
+    for (let attempt = 0; attempt < HOLD_ATTEMPTS_MAX; attempt++) {
+      const seats = o.board.choose(size, this.random, this.since());
+      if (seats === "wait") {
+        // Everything left is in someone's checkout: look again shortly (not a new attempt).
+        attempt--;
+        await sleep(WAIT_FOR_RELEASE_MS);
+        if (this.stop.stopped) return "left";
+        continue;
       }
-      if (releases) {
-        const out = await send("release", home, held.seats.length, (at, abortAfterMs) =>
-          o.backend.release(at, buyer, held.holdId, {
-            ...(abortAfterMs === undefined ? {} : { abortAfterMs }),
-          }),
-        );
-        if (out.ok) {
-          log.fate = "released";
-          o.board.released(held.seats);
-        } else {
-          log.fate = "walked";
-        }
-        return;
+      if (seats.length === 0) {
+        this.soldOutTurnedAway++;
+        return "left";
       }
-      const out = await send("confirm", home, held.seats.length, (at, abortAfterMs) =>
-        o.backend.confirm(at, buyer, key("confirm"), held.holdId, {
+      if (attempt > 0) this.holdRetries++;
+      o.board.selecting(seats, true, this.since());
+      const out = await this.send("hold", home, seats.length, (at, abortAfterMs) =>
+        o.backend.hold(at, buyer, `c${n}-h${attempt}`, o.eventId, seats, {
           ...(abortAfterMs === undefined ? {} : { abortAfterMs }),
         }),
-      );
+      ).finally(() => o.board.selecting(seats, false, this.since()));
       if (out.ok) {
-        log.fate = "confirmed";
-        o.board.sold(held.seats);
-        orders.push({
-          buyer: buyer.id,
-          holdId: held.holdId,
-          orderId: out.value.orderId,
-          seats: held.keys,
-          atMs: since(),
-        });
-      } else {
-        log.fate = "unconfirmed";
+        o.board.held(seats);
+        this.noteFree();
+        return { holdId: out.value.holdId, seats, keys: out.value.seats };
       }
-    } finally {
-      if (releases) mayRelease--;
+      if (out.status === 409 && out.code !== "in-flight") {
+        this.conflicts++;
+        const taken = (out.taken ?? []).map(refOfKey).filter((r): r is SeatRef => r !== null);
+        o.board.takenBySomeoneElse(taken.length > 0 ? taken : []);
+        this.noteFree();
+        continue;
+      }
+      if (unknownOutcome(out)) return "left"; // counted as unresolved by send()
+      this.gaveUp++;
+      return "left";
     }
-  };
+    return null;
+  }
+
+  private async release(buyer: Buyer, home: number, held: Held, log: HoldRecordLog) {
+    const out = await this.send("release", home, held.seats.length, (at, abortAfterMs) =>
+      this.o.backend.release(at, buyer, held.holdId, {
+        ...(abortAfterMs === undefined ? {} : { abortAfterMs }),
+      }),
+    );
+    if (out.ok) {
+      log.fate = "released";
+      this.o.board.released(held.seats);
+    } else {
+      log.fate = "walked";
+    }
+  }
+
+  private async confirm(n: number, buyer: Buyer, home: number, held: Held, log: HoldRecordLog) {
+    const out = await this.send("confirm", home, held.seats.length, (at, abortAfterMs) =>
+      this.o.backend.confirm(at, buyer, `c${n}-confirm`, held.holdId, {
+        ...(abortAfterMs === undefined ? {} : { abortAfterMs }),
+      }),
+    );
+    if (!out.ok) {
+      log.fate = "unconfirmed";
+      return;
+    }
+    log.fate = "confirmed";
+    this.o.board.sold(held.seats);
+    this.orders.push({
+      buyer: buyer.id,
+      holdId: held.holdId,
+      orderId: out.value.orderId,
+      seats: held.keys,
+      atMs: this.since(),
+    });
+  }
 
   /** One look at the live map, shared by every agent that finds the board sold out: true when
    * seats came back (or the map could not be read and looks are left). */
-  const lookAgain = (): Promise<boolean> => {
-    look ??= (async () => {
-      if (looks >= END_LOOKS_MAX) return false;
-      looks++;
+  private lookAgain(): Promise<boolean> {
+    this.look ??= (async () => {
+      if (this.looks >= END_LOOKS_MAX) return false;
+      this.looks++;
       await sleep(MAP_REFRESH_MS);
-      const at = providers[looks % providers.length] as ProviderId;
-      const free = await o.backend
-        .freeOnMap(at, await o.backend.buyer(0), o.eventId, [...o.board.all()])
+      const at = this.providers[this.looks % this.providers.length] as ProviderId;
+      const free = await this.o.backend
+        .freeOnMap(at, await this.o.backend.buyer(0), this.o.eventId, [...this.o.board.all()])
         .catch(() => null);
-      if (free === null) return looks < END_LOOKS_MAX;
-      const back = o.board.refresh(free);
-      seatsBackOnMap += back;
+      if (free === null) return this.looks < END_LOOKS_MAX;
+      const back = this.o.board.refresh(free);
+      this.seatsBackOnMap += back;
       return back > 0;
     })().finally(() => {
-      look = null;
+      this.look = null;
     });
-    return look;
-  };
+    return this.look;
+  }
 
-  const agent = async () => {
+  /** Serves one customer after another until the map shows nothing left (or the run stops). */
+  private async agent(): Promise<void> {
+    const o = this.o;
     for (;;) {
-      if (stop.stopped) return;
-      if (o.maxDurationMs !== undefined && since() > o.maxDurationMs) {
-        stop.stopped = true;
+      if (this.stop.stopped) return;
+      if (o.maxDurationMs !== undefined && this.since() > o.maxDurationMs) {
+        this.stop.stopped = true;
         return;
       }
       if (o.board.freeSeats === 0) {
         // Customers still in checkout may release, or be refused seats that come back.
-        if (mayRelease > 0 || inCheckout > 0) {
+        if (this.mayRelease > 0 || this.inCheckout > 0) {
           await sleep(WAIT_FOR_RELEASE_MS);
           continue;
         }
-        if (await lookAgain()) continue;
+        if (await this.lookAgain()) continue;
         return;
       }
-      if (o.arrivalsPerSec !== undefined) {
-        const interval = 1000 / o.arrivalsPerSec;
-        const at = Math.max(since(), nextArrival);
-        nextArrival = at + interval;
-        if (at > since()) await sleep(at - since());
-        if (stop.stopped) return;
-      }
+      await this.arrive();
+      if (this.stop.stopped) return;
       // The waiting room: a customer enters checkout only when one of `concurrency` places is
       // free, and keeps it until done (so a confirm never queues behind new arrivals' holds).
-      await sem.acquire();
+      await this.sem.acquire();
       try {
-        if (stop.stopped || (o.board.freeSeats === 0 && mayRelease === 0)) continue;
-        const n = customers++;
-        inCheckout++;
+        if (this.stop.stopped || (o.board.freeSeats === 0 && this.mayRelease === 0)) continue;
+        const n = this.customers++;
+        this.inCheckout++;
         try {
-          await customer(n, await o.backend.buyer(n));
+          await this.customer(n, await o.backend.buyer(n));
         } finally {
-          inCheckout--;
+          this.inCheckout--;
         }
       } finally {
-        sem.release();
+        this.sem.release();
       }
     }
-  };
-
-  const progress = o.progress;
-  const ticker =
-    progress === undefined
-      ? undefined
-      : setInterval(() => {
-          const held = ops.filter((x) => x.kind === "hold" && x.status === 200).length;
-          progress(
-            `${(since() / 1000).toFixed(0)}s: ${customers} customers, ${held} holds, ` +
-              `${orders.length} orders, ${o.board.freeSeats} seats free, ${ops.length} requests`,
-          );
-        }, PROGRESS_EVERY_MS);
-  try {
-    await Promise.all(Array.from({ length: o.buyers }, () => agent()));
-  } finally {
-    if (ticker) clearInterval(ticker);
   }
-  return {
-    startedAt,
-    durationMs: since(),
-    sellOutMs,
-    customers,
-    ops,
-    holds,
-    orders,
-    soldOutTurnedAway,
-    gaveUp,
-    unresolved,
-    conflicts,
-    holdRetries,
-    resends,
-    seatsBackOnMap,
-    timedOut: o.maxDurationMs !== undefined && since() > o.maxDurationMs,
-  };
+
+  /** Customers start no faster than `arrivalsPerSec`, when set. */
+  private async arrive(): Promise<void> {
+    if (this.o.arrivalsPerSec === undefined) return;
+    const interval = 1000 / this.o.arrivalsPerSec;
+    const at = Math.max(this.since(), this.nextArrival);
+    this.nextArrival = at + interval;
+    if (at > this.since()) await sleep(at - this.since());
+  }
 }
 
 function opRecord(

@@ -127,144 +127,178 @@ export async function verifySale(v: VerifyInput): Promise<Correctness> {
   }
   for (const h of v.log.holds) holdKeysFound.add(holdKey(h.holdId));
 
+  let seatsRead = await readAgreed(v, seatKeys);
+  const holdsRead = await readAgreed(v, [...holdKeysFound].sort());
+  const before: Registers = { seats: seatsRead.values, holds: holdsRead.values };
   // Confirmed orders whose seats have not followed their record yet: settle them first, as the
   // sweeper would (a confirm cut off after its commit leaves exactly this).
+  const toSettle = holdsToSettle(v.log, seatKeys, before);
   let settledAfterRun = 0;
-  const read = async (keys: readonly string[]) => {
-    const perStore = await Promise.all(
-      v.readers.map((r) => inBatches(keys, (b) => r.read(b)).catch(() => null)),
-    );
-    const values = new Map<string, string | null>();
-    const disagreeing: string[] = [];
-    keys.forEach((k, i) => {
-      const recs = perStore.map((s) => s?.[i]);
-      if (recs.every((r) => r !== undefined && sameRecord(r, recs[0]))) {
-        values.set(k, recs[0]?.value ?? null);
-      } else disagreeing.push(k);
-    });
-    if (disagreeing.length > 0) {
-      const got = await inBatches(disagreeing, async (b) => {
-        const out = await v.client.get<unknown>(b, { consistency: "quorum" });
-        if (out.status !== "ok") throw new Error(`quorum read failed: ${out.reason}`);
-        return out.values.map((x) => (x === null ? null : JSON.stringify(x)));
-      });
-      for (const [i, k] of disagreeing.entries()) values.set(k, got[i] ?? null);
-    }
-    return { values, disagreeing: disagreeing.length };
-  };
-
-  const parse = <T>(raw: string | null | undefined): T | null =>
-    raw === null || raw === undefined ? null : (JSON.parse(raw) as T);
-
-  let seatsRead = await read(seatKeys);
-  const firstSeats = seatsRead.values;
-  const holdsRead = await read([...holdKeysFound].sort());
-  const holdRec = (id: string) => parse<HoldRecord>(holdsRead.values.get(holdKey(id)));
-  const seatVal = (k: string) => parse<SeatValue>(seatsRead.values.get(k));
-
-  const toSettle = new Set<string>();
-  for (const o of v.log.orders) {
-    if (o.seats.some((k) => seatVal(k)?.state !== "sold")) toSettle.add(o.holdId);
+  for (const id of toSettle) {
+    const r = await v.service.settle(id);
+    if (r.ok) settledAfterRun++;
   }
-  // Released or expired holds whose seats still point at them are settled too (they are free).
+  if (toSettle.size > 0) seatsRead = await readAgreed(v, seatKeys);
+  const now: Registers = { seats: seatsRead.values, holds: holdsRead.values };
+  const seats = judgeSeats(v.log, seatKeys, now, before.seats, holdKeysFound);
+  return {
+    ...seats,
+    lostOrders: lostOrders(v.log, now),
+    disagreeingAtEnd: seatsRead.disagreeing + holdsRead.disagreeing,
+    settledAfterRun,
+  };
+}
+
+/** Raw register values by key, as read after the run. */
+interface Registers {
+  readonly seats: ReadonlyMap<string, string | null>;
+  readonly holds: ReadonlyMap<string, string | null>;
+}
+
+const parse = <T>(raw: string | null | undefined): T | null =>
+  raw === null || raw === undefined ? null : (JSON.parse(raw) as T);
+const holdOf = (r: Registers, id: string) => parse<HoldRecord>(r.holds.get(holdKey(id)));
+const seatOf = (r: Registers, k: string) => parse<SeatValue>(r.seats.get(k));
+
+/** Every store's copy of `keys`; where they disagree, a quorum read (which repairs them). */
+async function readAgreed(v: VerifyInput, keys: readonly string[]) {
+  const perStore = await Promise.all(
+    v.readers.map((r) => inBatches(keys, (b) => r.read(b)).catch(() => null)),
+  );
+  const values = new Map<string, string | null>();
+  const disagreeing: string[] = [];
+  keys.forEach((k, i) => {
+    const recs = perStore.map((s) => s?.[i]);
+    if (recs.every((r) => r !== undefined && sameRecord(r, recs[0]))) {
+      values.set(k, recs[0]?.value ?? null);
+    } else disagreeing.push(k);
+  });
+  if (disagreeing.length > 0) {
+    const got = await inBatches(disagreeing, async (b) => {
+      const out = await v.client.get<unknown>(b, { consistency: "quorum" });
+      if (out.status !== "ok") throw new Error(`quorum read failed: ${out.reason}`);
+      return out.values.map((x) => (x === null ? null : JSON.stringify(x)));
+    });
+    for (const [i, k] of disagreeing.entries()) values.set(k, got[i] ?? null);
+  }
+  return { values, disagreeing: disagreeing.length };
+}
+
+/** Holds whose seats have not followed their record: confirmed orders, and ended holds whose
+ * seats still point at them (they are free). */
+function holdsToSettle(log: SaleLog, seatKeys: readonly string[], r: Registers): Set<string> {
+  const toSettle = new Set<string>();
+  for (const o of log.orders) {
+    if (o.seats.some((k) => seatOf(r, k)?.state !== "sold")) toSettle.add(o.holdId);
+  }
   for (const k of seatKeys) {
-    const s = seatVal(k);
+    const s = seatOf(r, k);
     if (s?.state === "held") {
-      const h = holdRec(s.holdId);
+      const h = holdOf(r, s.holdId);
       if (h && (h.state === "released" || h.state === "expired" || h.state === "sold")) {
         toSettle.add(s.holdId);
       }
     }
   }
-  for (const id of toSettle) {
-    const r = await v.service.settle(id);
-    if (r.ok) settledAfterRun++;
-  }
-  if (toSettle.size > 0) seatsRead = await read(seatKeys);
+  return toSettle;
+}
 
-  // Sold hold records and who they sold each seat to.
-  const soldBy = new Map<string, Set<string>>();
-  for (const k of holdKeysFound) {
-    const h = parse<HoldRecord>(holdsRead.values.get(k));
-    if (h?.state !== "sold") continue;
-    for (const s of h.seats) {
-      const set = soldBy.get(s) ?? new Set<string>();
-      set.add(idOfKey(k));
-      soldBy.set(s, set);
-    }
+/** Who each seat was sold to, by the sold hold records and by what buyers were told. */
+function soldTo(log: SaleLog, r: Registers, holdKeys: ReadonlySet<string>) {
+  const add = (m: Map<string, Set<string>>, seat: string, who: string) => {
+    const set = m.get(seat) ?? new Set<string>();
+    set.add(who);
+    m.set(seat, set);
+  };
+  const byRecords = new Map<string, Set<string>>();
+  for (const k of holdKeys) {
+    const h = parse<HoldRecord>(r.holds.get(k));
+    if (h?.state === "sold") for (const s of h.seats) add(byRecords, s, idOfKey(k));
   }
-  const told = new Map<string, Set<string>>();
-  for (const o of v.log.orders) {
-    for (const s of o.seats) {
-      const set = told.get(s) ?? new Set<string>();
-      set.add(o.orderId);
-      told.set(s, set);
-    }
-  }
-  const double = new Set<string>();
-  let seatsSold = 0;
-  let seatsLeftAvailable = 0;
-  const leftAvailable: LeftSeat[] = [];
-  const fateOf = new Map(v.log.holds.map((h) => [h.holdId, h.fate] as const));
+  const byAnswers = new Map<string, Set<string>>();
+  for (const o of log.orders) for (const s of o.seats) add(byAnswers, s, o.orderId);
+  return { byRecords, byAnswers };
+}
+
+type SeatCounts = Pick<
+  Correctness,
+  | "doubleSold"
+  | "seatsLeftAvailable"
+  | "leftAvailable"
+  | "heldByAbandoned"
+  | "heldByUnknown"
+  | "seatsSold"
+>;
+
+/** Each seat's fate: sold (once, under a sale of it), left available, or held by whom. */
+function judgeSeats(
+  log: SaleLog,
+  seatKeys: readonly string[],
+  r: Registers,
+  firstSeats: ReadonlyMap<string, string | null>,
+  holdKeys: ReadonlySet<string>,
+): SeatCounts {
+  const { byRecords, byAnswers } = soldTo(log, r, holdKeys);
+  const out = {
+    double: new Set<string>(),
+    seatsSold: 0,
+    seatsLeftAvailable: 0,
+    leftAvailable: [] as LeftSeat[],
+    heldByAbandoned: 0,
+    heldByUnknown: 0,
+  };
+  const fateOf = new Map(log.holds.map((h) => [h.holdId, h.fate] as const));
   const leave = (seat: string, why: LeftSeat["why"], holdId?: string) => {
-    seatsLeftAvailable++;
-    if (leftAvailable.length >= LEFT_LISTED_MAX) return;
+    out.seatsLeftAvailable++;
+    if (out.leftAvailable.length >= LEFT_LISTED_MAX) return;
     const fate = holdId === undefined ? undefined : fateOf.get(holdId);
-    leftAvailable.push({
+    out.leftAvailable.push({
       seat,
       why,
       ...(holdId === undefined ? {} : { holdId }),
       ...(fate === undefined ? {} : { fate }),
     });
   };
-  let heldByAbandoned = 0;
-  let heldByUnknown = 0;
-  const walked = new Set(v.log.holds.filter((h) => h.fate === "walked").map((h) => h.holdId));
-  const known = new Set(v.log.holds.map((h) => h.holdId));
   for (const k of seatKeys) {
-    if ((soldBy.get(k)?.size ?? 0) > 1 || (told.get(k)?.size ?? 0) > 1) double.add(k);
-    const s = seatVal(k);
+    if ((byRecords.get(k)?.size ?? 0) > 1 || (byAnswers.get(k)?.size ?? 0) > 1) out.double.add(k);
+    const s = seatOf(r, k);
     if (s?.state === "sold") {
-      seatsSold++;
-      const h = holdRec(s.holdId);
+      out.seatsSold++;
+      const h = holdOf(r, s.holdId);
       // A seat sold under a hold whose record is not a sale of it: sold without a commit.
-      if (h?.state !== "sold" || !h.seats.includes(k) || h.orderId !== s.orderId) double.add(k);
+      if (h?.state !== "sold" || !h.seats.includes(k) || h.orderId !== s.orderId) out.double.add(k);
     } else if (s === null || s.state === "free") {
       // Settled just now, or taken back earlier: the hold it had before the settle, if any.
       const was = parse<SeatValue>(firstSeats.get(k));
       const holdId = was && was.state !== "free" ? was.holdId : undefined;
-      const h = holdId === undefined ? null : holdRec(holdId);
+      const h = holdId === undefined ? null : holdOf(r, holdId);
       leave(k, h?.state === "released" || h?.state === "expired" ? h.state : "free", holdId);
     } else {
-      const h = holdRec(s.holdId);
+      const h = holdOf(r, s.holdId);
       if (h && (h.state === "released" || h.state === "expired")) leave(k, h.state, s.holdId);
-      else if (walked.has(s.holdId)) heldByAbandoned++;
-      else if (!known.has(s.holdId)) heldByUnknown++;
+      else if (fateOf.get(s.holdId) === "walked") out.heldByAbandoned++;
+      else if (!fateOf.has(s.holdId)) out.heldByUnknown++;
     }
   }
-  let lostOrders = 0;
-  for (const o of v.log.orders) {
-    const h = holdRec(o.holdId);
+  const { double, ...rest } = out;
+  return { doubleSold: double.size, ...rest };
+}
+
+/** Orders buyers were told are confirmed whose hold record or seats do not say so. */
+function lostOrders(log: SaleLog, r: Registers): number {
+  let lost = 0;
+  for (const o of log.orders) {
+    const h = holdOf(r, o.holdId);
     const ok =
       h?.state === "sold" &&
       h.orderId === o.orderId &&
       o.seats.every((k) => {
-        const s = seatVal(k);
+        const s = seatOf(r, k);
         return s?.state === "sold" && s.holdId === o.holdId && s.orderId === o.orderId;
       });
-    if (!ok) lostOrders++;
+    if (!ok) lost++;
   }
-  return {
-    doubleSold: double.size,
-    lostOrders,
-    seatsLeftAvailable,
-    leftAvailable,
-    heldByAbandoned,
-    heldByUnknown,
-    seatsSold,
-    disagreeingAtEnd: seatsRead.disagreeing + holdsRead.disagreeing,
-    settledAfterRun,
-  };
+  return lost;
 }
 
 export interface Convergence {

@@ -84,7 +84,18 @@ interface Host {
 }
 
 async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
-  const child = fork(HOST_ENTRY, [], {
+  const host = new HostProcess(cfg, forkHost(cfg, verbose));
+  const ready = await host.ready;
+  return {
+    child: host.child,
+    ready,
+    faults: host.faults,
+    request: (r) => host.request(r),
+  };
+}
+
+function forkHost(cfg: HostConfig, verbose: boolean): ChildProcess {
+  return fork(HOST_ENTRY, [], {
     execArgv: [
       "--import",
       TSX_LOADER,
@@ -102,26 +113,47 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
     },
     stdio: verbose ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "pipe", "pipe", "ipc"],
   });
-  const tail: string[] = [];
-  const keep = (chunk: Buffer) => {
-    tail.push(
-      ...chunk
-        .toString()
-        .split("\n")
-        .filter((l) => l.trim() !== ""),
-    );
-    tail.splice(0, Math.max(0, tail.length - HOST_LOG_LINES));
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  child.once("exit", () => process.off("exit", killOnExit));
-  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  const faults: string[] = [];
-  let stopping = false;
-  let nextId = 1;
-  const ready = await new Promise<Extract<HostMessage, { type: "ready" }>>((resolve, reject) => {
+}
+
+/** The parent's side of one provider host: its last output, its answers, its faults. */
+class HostProcess {
+  readonly faults: string[] = [];
+  readonly ready: Promise<Extract<HostMessage, { type: "ready" }>>;
+  private readonly tail: string[] = [];
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private stopping = false;
+  private nextId = 1;
+
+  constructor(
+    private readonly cfg: HostConfig,
+    readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.tail.push(
+        ...chunk
+          .toString()
+          .split("\n")
+          .filter((l) => l.trim() !== ""),
+      );
+      this.tail.splice(0, Math.max(0, this.tail.length - HOST_LOG_LINES));
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
+    this.ready = new Promise((resolve, reject) => this.listen(resolve, reject));
+  }
+
+  private lastOutput(): string {
+    return this.tail.join("\n");
+  }
+
+  private listen(
+    resolve: (m: Extract<HostMessage, { type: "ready" }>) => void,
+    reject: (e: Error) => void,
+  ): void {
+    const { cfg, child } = this;
     const timer = setTimeout(
       () => reject(new Error(`${cfg.provider} host did not start in time`)),
       HOST_READY_TIMEOUT_MS,
@@ -134,70 +166,68 @@ async function startHost(cfg: HostConfig, verbose: boolean): Promise<Host> {
         clearTimeout(timer);
         reject(new Error(`${cfg.provider} host failed: ${m.error}`));
       } else if (m.type === "fault") {
-        faults.push(`${cfg.provider}: ${m.error}`);
+        this.faults.push(`${cfg.provider}: ${m.error}`);
       } else {
-        const p = pending.get(m.id);
-        pending.delete(m.id);
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
         if (m.ok) p?.resolve();
         else p?.reject(new Error(m.error ?? "host command failed"));
       }
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      if (!stopping) {
-        faults.push(
-          `${cfg.provider}: host exited (code ${code}, signal ${signal}); its last output:\n${tail.join("\n")}`,
+      if (!this.stopping) {
+        this.faults.push(
+          `${cfg.provider}: host exited (code ${code}, signal ${signal}); its last output:\n${this.lastOutput()}`,
         );
       }
-      reject(new Error(`${cfg.provider} host exited with ${code}:\n${tail.join("\n")}`));
-      for (const p of pending.values()) p.reject(new Error(`${cfg.provider} host exited`));
-      pending.clear();
+      reject(new Error(`${cfg.provider} host exited with ${code}:\n${this.lastOutput()}`));
+      for (const p of this.pending.values()) p.reject(new Error(`${cfg.provider} host exited`));
+      this.pending.clear();
     });
-  });
-  return {
-    child,
-    ready,
-    faults,
-    request: (r) =>
-      new Promise<void>((resolve, reject) => {
-        const id = nextId++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(
+  }
+
+  request(r: HostCommand): Promise<void> {
+    const { cfg, child } = this;
+    return new Promise<void>((resolve, reject) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new Error(
+            `${cfg.provider} host: ${r.cmd} timed out; its last output:\n${this.lastOutput()}`,
+          ),
+        );
+      }, HOST_COMMAND_TIMEOUT_MS);
+      if (r.cmd === "stop") this.stopping = true;
+      this.pending.set(id, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      // A host that died closes its channel: a refusal for this command, not an uncaught throw.
+      child.send({ ...r, id } as HostRequest, (e) => {
+        if (!e) return;
+        const how =
+          child.exitCode !== null || child.signalCode !== null
+            ? `exited (code ${child.exitCode}, signal ${child.signalCode})`
+            : "closed its channel";
+        this.pending
+          .get(id)
+          ?.reject(
             new Error(
-              `${cfg.provider} host: ${r.cmd} timed out; its last output:\n${tail.join("\n")}`,
+              `${cfg.provider} host ${how} before ${r.cmd}; its last output:\n${this.lastOutput()}`,
             ),
           );
-        }, HOST_COMMAND_TIMEOUT_MS);
-        if (r.cmd === "stop") stopping = true;
-        pending.set(id, {
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        // A host that died closes its channel: a refusal for this command, not an uncaught throw.
-        child.send({ ...r, id } as HostRequest, (e) => {
-          if (!e) return;
-          const how =
-            child.exitCode !== null || child.signalCode !== null
-              ? `exited (code ${child.exitCode}, signal ${child.signalCode})`
-              : "closed its channel";
-          pending
-            .get(id)
-            ?.reject(
-              new Error(
-                `${cfg.provider} host ${how} before ${r.cmd}; its last output:\n${tail.join("\n")}`,
-              ),
-            );
-          pending.delete(id);
-        });
-      }),
-  };
+        this.pending.delete(id);
+      });
+    });
+  }
 }
 
 async function stopHost(h: Host): Promise<void> {
