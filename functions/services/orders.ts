@@ -175,38 +175,14 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       { errors: priced.errors },
     );
   }
-
-  const payments = paymentsFor(s);
   const authorizing = performance.now();
   const paymentId = await authorizeTotal(s, i, priced.total);
   const authorizeMs = since(authorizing);
-
-  const c = await s.seats.confirm(i.seg, i.key, {
-    holdId: i.holdId,
-    record: hold,
-    settle: false,
-  });
-  if (!c.ok) {
-    if (c.code === "unknown" || c.code === "unavailable") {
-      // The sale may have committed: keep the authorisation, the retry with the same key learns it.
-      throw outcomeUnknown("the sale's commit did not complete");
-    }
-    // "in-flight": another attempt of this very request may still capture this authorisation.
-    if (c.code !== "in-flight" && paymentId !== null)
-      await payments.void(paymentId).catch(() => undefined);
-    const slug = c.code === "conflict" ? "idempotency-key-reused" : `hold-${c.code}`;
-    throw new ProblemError(
-      SEAT_ERROR_STATUS[c.code] as 409,
-      slug,
-      "Hold not confirmed",
-      `the hold could not be confirmed: ${c.code}`,
-      c.detail === undefined ? {} : { reason: c.detail },
-    );
-  }
+  const sale = await commitSale(s, i, hold, paymentId);
 
   const draft = confirmOrder(
     newOrder({
-      id: c.value.orderId,
+      id: sale.orderId,
       theaterId: event.theaterId,
       eventId,
       buyerId: orderBuyerId(i.sub, i.seg),
@@ -218,35 +194,84 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     paymentId,
   );
   if (!draft.ok) throw new Error("a new order must be confirmable");
-  // The sale is committed: capturing, recording the order and moving the seats to "sold" are
-  // independent, idempotent follow-ups (a retry repeats them harmlessly, the seat sweep settles
-  // seats a failed settle left), so they run together. All finish before any answer, so a failure
-  // of one never leaves another running unseen. A free order has nothing to capture.
+  const after = await followUpSale(s, i, sale, paymentId, {
+    ...draft.order,
+    proceeds: splitProceeds(priced.total),
+    holdId: i.holdId,
+  });
+  const order = after.order;
+  const issued = await ticketsOrPending(s, i, order);
+  return { order, issued, processorMs: authorizeMs + after.processorMs };
+}
+
+type CommittedSale = Extract<
+  Awaited<ReturnType<Services["seats"]["confirm"]>>,
+  { ok: true }
+>["value"];
+
+/** The sale's commit: the sold hold, or the refusal as a problem (the authorisation voided
+ * unless the sale may still have committed, or another attempt of this request may capture it). */
+async function commitSale(
+  s: Services,
+  i: PurchaseInput,
+  hold: HoldRecord,
+  paymentId: string | null,
+): Promise<CommittedSale> {
+  const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId, record: hold, settle: false });
+  if (c.ok) return c.value;
+  if (c.code === "unknown" || c.code === "unavailable") {
+    // The sale may have committed: keep the authorisation, the retry with the same key learns it.
+    throw outcomeUnknown("the sale's commit did not complete");
+  }
+  // "in-flight": another attempt of this very request may still capture this authorisation.
+  if (c.code !== "in-flight" && paymentId !== null) {
+    await paymentsFor(s)
+      .void(paymentId)
+      .catch(() => undefined);
+  }
+  const slug = c.code === "conflict" ? "idempotency-key-reused" : `hold-${c.code}`;
+  throw new ProblemError(
+    SEAT_ERROR_STATUS[c.code] as 409,
+    slug,
+    "Hold not confirmed",
+    `the hold could not be confirmed: ${c.code}`,
+    c.detail === undefined ? {} : { reason: c.detail },
+  );
+}
+
+/**
+ * The sale is committed: capturing, recording the order and moving the seats to "sold" are
+ * independent, idempotent follow-ups (a retry repeats them harmlessly, the seat sweep settles
+ * seats a failed settle left), so they run together. All finish before any answer, so a failure
+ * of one never leaves another running unseen. A free order has nothing to capture. Answers the
+ * stored order and the processor's share of the time (what the capture took beyond our writes).
+ */
+async function followUpSale(
+  s: Services,
+  i: PurchaseInput,
+  sale: CommittedSale,
+  paymentId: string | null,
+  order: StoredOrder,
+): Promise<{ order: StoredOrder; processorMs: number }> {
   const following = performance.now();
   let ownMs = 0;
   const timed = <T>(p: Promise<T>) =>
     p.finally(() => {
       ownMs = Math.max(ownMs, since(following));
     });
-  const settled = timed(s.seats.settleSold(i.holdId, c.value.sold)).catch(() => null);
+  const settled = timed(s.seats.settleSold(i.holdId, sale.sold)).catch(() => null);
   const [captured, written] = await Promise.allSettled([
-    paymentId === null ? Promise.resolve(null) : payments.capture(paymentId, priced.total),
-    timed(
-      writeOrder(s, i.seg, {
-        ...draft.order,
-        proceeds: splitProceeds(priced.total),
-        holdId: i.holdId,
-      }),
-    ),
+    paymentId === null ? Promise.resolve(null) : paymentsFor(s).capture(paymentId, order.total),
+    timed(writeOrder(s, i.seg, order)),
   ]);
   const seatsSold = await settled;
-  const processorMs = authorizeMs + Math.max(0, since(following) - ownMs);
+  const processorMs = Math.max(0, since(following) - ownMs);
   if (!seatsSold?.ok) console.warn(`[${s.deps.provider}] hold ${i.holdId}: seats not settled yet`);
   if (written.status === "rejected") throw written.reason;
   if (captured.status === "rejected") throw captured.reason;
   const cap = captured.value;
   if (cap !== null && cap.status !== "captured") {
-    console.error(`[${s.deps.provider}] order ${c.value.orderId}: capture refused: ${cap.message}`);
+    console.error(`[${s.deps.provider}] order ${sale.orderId}: capture refused: ${cap.message}`);
     throw problem(
       503,
       "payment-capture-pending",
@@ -254,12 +279,20 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       `the sale is recorded; capture failed (${cap.code}); retry the same request`,
     );
   }
-  const order = written.value;
+  return { order: written.value, processorMs };
+}
+
+/** The order's tickets; when co-signing fails the sale and the order stand, and the tickets
+ * follow with POST /v1/me/orders/{id}/tickets. */
+async function ticketsOrPending(
+  s: Services,
+  i: PurchaseInput,
+  order: StoredOrder,
+): Promise<IssueResult> {
   let issued: IssueResult;
   try {
     issued = await issueTickets(s, order, i.sub, i.seg);
   } catch (e) {
-    // The sale and the order stand; tickets follow with POST /v1/me/orders/{id}/tickets.
     const reason = e instanceof Error ? e.message : String(e);
     issued = { tickets: [], providers: [], refusals: { [s.deps.provider]: reason } };
   }
@@ -268,7 +301,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
       `[${s.deps.provider}] order ${order.id}: tickets pending: ${JSON.stringify(issued.refusals)}`,
     );
   }
-  return { order, issued, processorMs };
+  return issued;
 }
 
 /**
