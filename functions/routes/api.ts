@@ -1,5 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { int32 } from "../../shared/domain/bounds.ts";
+import {
+  IDEMPOTENCY_HEADER_PATTERN,
+  IdempotencyKeyHeader,
+} from "../../shared/domain/idempotency-key.ts";
 import { PROBLEM_LIMITS, ProblemError } from "../problem.ts";
 
 /*
@@ -138,3 +142,21 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
         .meta({ description: "Present when more items follow: pass it as `cursor`." }),
     })
     .openapi(name);
+
+/** The Idempotency-Key request header of every creating write, a buyer's or a theatre's (the
+ * claims behind it: functions/services/idempotency.ts and the seat service's claims). */
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": IdempotencyKeyHeader.openapi({
+    param: { name: "idempotency-key", in: "header" },
+    description:
+      'Required. An RFC 8941 string (`"…"`, as the IETF draft defines the header) or the same key ' +
+      "bare; both forms name one key. A retry with the same key (on any provider) replays the " +
+      "first result; the same key with a different body is refused (422); a hold or purchase " +
+      "whose first attempt is still running answers 409. Keys never expire.",
+    example: '"9b2f0c1e-5d4a-4b7e-a1c3-2e6f8d9a0b17"',
+    pattern: IDEMPOTENCY_HEADER_PATTERN,
+  }),
+});
+
+/** Header the response carries when it replays the first request's result. */
+export const REPLAYED_HEADER = "idempotent-replayed";

@@ -10,8 +10,7 @@ import { limitBody } from "../../middleware/body-limit.ts";
 import { importBuyerTickets } from "../../services/buyer-import.ts";
 import { IMPORT_BYTES_MAX, importBackup } from "../../services/import.ts";
 import type { Services } from "../../services/index.ts";
-import { problems, validationHook } from "../api.ts";
-import { IdempotencyHeaders, REPLAYED_HEADER } from "./manage/idempotency.ts";
+import { IdempotencyHeaders, problems, REPLAYED_HEADER, validationHook } from "../api.ts";
 
 /**
  * Fork import (docs/fork.md): a theater's backup from another cluster, and a buyer's ticket

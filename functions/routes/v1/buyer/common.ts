@@ -1,8 +1,4 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import {
-  IDEMPOTENCY_HEADER_PATTERN,
-  IdempotencyKeyHeader,
-} from "../../../../shared/domain/idempotency-key.ts";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { buyerAuth } from "../../../auth/buyer.ts";
 import type { AuthVariables } from "../../../auth/variables.ts";
@@ -36,16 +32,3 @@ export const SeatRefSchema = z
   .strict()
   .openapi("SeatRef", { description: "A seat (or general-admission place) of the event's plan." });
 export type SeatRefSchema = z.infer<typeof SeatRefSchema>;
-
-export const IdemHeaders = z.object({
-  "idempotency-key": IdempotencyKeyHeader.openapi({
-    param: { name: "idempotency-key", in: "header" },
-    description:
-      'Required. An RFC 8941 string (`"…"`, as the IETF draft defines the header) or the same key ' +
-      "bare; both forms name one key. A retry with the same key (on any provider) replays the " +
-      "first result; the same key with a different body is refused (422); while the first is " +
-      "still running, 409. Keys never expire.",
-    example: '"9b2f0c1e-5d4a-4b7e-a1c3-2e6f8d9a0b17"',
-    pattern: IDEMPOTENCY_HEADER_PATTERN,
-  }),
-});

@@ -9,12 +9,11 @@ import { holdTotal, placeHold, readOwnHold } from "../../../services/holds.ts";
 import type { Services } from "../../../services/index.ts";
 import { confirmPurchase, StoredOrder } from "../../../services/orders.ts";
 import { seatProblem, seatRefOf } from "../../../services/seat-problem.ts";
-import { json, jsonBody, LocationHeader, problems } from "../../api.ts";
+import { IdempotencyHeaders, json, jsonBody, LocationHeader, problems } from "../../api.ts";
 import {
   BUYER_TAG,
   type BuyerApp,
   buyerGuard,
-  IdemHeaders,
   me,
   REQUIRED_BUYER_SECURITY,
   SeatRefSchema,
@@ -87,7 +86,7 @@ function createHoldRoute(app: BuyerApp, s: Services) {
       summary: "Hold seats for checkout (all of them or none)",
       security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
-      request: { params: EventParams, headers: IdemHeaders, body: jsonBody(HoldBody) },
+      request: { params: EventParams, headers: IdempotencyHeaders, body: jsonBody(HoldBody) },
       responses: {
         201: { ...json(HoldView, "Held"), headers: z.object({ location: LocationHeader }) },
         ...problems(400, 401, 404, 409, 422, 503),
@@ -183,7 +182,7 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
       middleware: [buyerGuard(s)],
       request: {
         params: HoldParams,
-        headers: IdemHeaders,
+        headers: IdempotencyHeaders,
         body: jsonBody(
           z
             .object({

@@ -25,15 +25,16 @@ import type { Services } from "../../../services/index.ts";
 import { listPage } from "../../../services/paging.ts";
 import {
   EtagHeader,
+  IdempotencyHeaders,
   json,
   jsonBody,
   LocationHeader,
   PageQuery,
   pageOf,
   problems,
+  REPLAYED_HEADER,
 } from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
-import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 export const EventParams = z.object({
   eventId: Id.openapi({ param: { name: "eventId", in: "path" } }),

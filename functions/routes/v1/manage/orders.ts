@@ -10,10 +10,16 @@ import type { Services } from "../../../services/index.ts";
 import { listPage } from "../../../services/paging.ts";
 import { paymentsFor } from "../../../services/payments.ts";
 import { refundOrderFlow, type StoredOrder } from "../../../services/refunds.ts";
-import { json, PageQuery, pageOf, problems } from "../../api.ts";
+import {
+  IdempotencyHeaders,
+  json,
+  PageQuery,
+  pageOf,
+  problems,
+  REPLAYED_HEADER,
+} from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 import { EventParams } from "./events.ts";
-import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 /** An order as the theatre sees it: the domain order plus its proceeds split, once paid. */
 export const ManagedOrder = z

@@ -9,9 +9,17 @@ import type { Services } from "../../../services/index.ts";
 import { listPage } from "../../../services/paging.ts";
 import { StoredPlanMeta } from "../../../services/plan-chunks.ts";
 import { ownPlanMeta, storePlan } from "../../../services/venues.ts";
-import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import {
+  IdempotencyHeaders,
+  json,
+  jsonBody,
+  LocationHeader,
+  PageQuery,
+  pageOf,
+  problems,
+  REPLAYED_HEADER,
+} from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
-import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 /**
  * Largest plan upload: MAX_SEATS (200,000) seats at ~80 bytes each is ~16 MB of JSON; pretix files

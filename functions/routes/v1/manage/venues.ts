@@ -5,9 +5,17 @@ import { CreateVenueInput, UpdateVenueInput, Venue } from "../../../../shared/do
 import type { Services } from "../../../services/index.ts";
 import { listPage } from "../../../services/paging.ts";
 import { createVenue, getVenue, updateVenue } from "../../../services/venues.ts";
-import { json, jsonBody, LocationHeader, PageQuery, pageOf, problems } from "../../api.ts";
+import {
+  IdempotencyHeaders,
+  json,
+  jsonBody,
+  LocationHeader,
+  PageQuery,
+  pageOf,
+  problems,
+  REPLAYED_HEADER,
+} from "../../api.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
-import { IdempotencyHeaders, REPLAYED_HEADER } from "./idempotency.ts";
 
 const VenueParams = z.object({
   venueId: Id.openapi({ param: { name: "venueId", in: "path" } }),
