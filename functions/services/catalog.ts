@@ -1,7 +1,7 @@
 import type { Event } from "../../shared/domain/event.ts";
 import { eventKey, planChunkKey, planKey } from "../../shared/domain/keys.ts";
 import type { SeatIndex, SeatLocation } from "../../shared/domain/seat-index.ts";
-import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
+import { parseGaPlace, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
 import type { Consistency } from "../../shared/quorum/client.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
@@ -185,12 +185,9 @@ export async function lookupSeats(
     get(seatId) {
       const seat = seats.get(seatId);
       if (seat) return seat;
-      const m = /^(.+)-([1-9]\d{0,8})$/.exec(seatId);
-      const area = m ? areas.get(m[1]!) : undefined;
-      const n = Number(m?.[2]);
-      if (!area || !wanted.has(area.id) || n > area.capacity || gaPlaceId(area.id, n) !== seatId) {
-        return undefined;
-      }
+      const place = parseGaPlace(seatId, areas);
+      if (!place || !wanted.has(place.area.id)) return undefined;
+      const { area, n } = place;
       return {
         seatId,
         sectionId: area.id,

@@ -1,4 +1,4 @@
-import { gaPlaceId, type SeatingPlan } from "./seating-plan.ts";
+import { parseGaPlace, type SeatingPlan } from "./seating-plan.ts";
 
 /** Where a seat (or general-admission place) sits and what it costs to sit there. */
 export interface SeatLocation {
@@ -41,11 +41,9 @@ export function indexSeats(plan: SeatingPlan): SeatIndex {
     get(seatId) {
       const seat = seats.get(seatId);
       if (seat) return seat;
-      const m = /^(.+)-([1-9]\d{0,8})$/.exec(seatId);
-      if (!m) return undefined;
-      const area = areas.get(m[1]!);
-      const n = Number(m[2]);
-      if (!area || n > area.capacity || gaPlaceId(area.id, n) !== seatId) return undefined;
+      const place = parseGaPlace(seatId, areas);
+      if (!place) return undefined;
+      const { area, n } = place;
       return { seatId, sectionId: area.id, categoryId: area.category, label: String(n) };
     },
   };

@@ -142,6 +142,22 @@ export function gaPlaceId(areaId: string, n: number): string {
   return `${areaId}-${n}`;
 }
 
+/**
+ * The area and place number a general-admission place id names, or undefined when `placeId` is
+ * not `<area>-<n>` of one of `areas` with 1 ≤ n ≤ its capacity (in canonical form: no leading
+ * zeros, so one place has one id and one seat key).
+ */
+export function parseGaPlace<A extends { readonly id: string; readonly capacity: number }>(
+  placeId: string,
+  areas: ReadonlyMap<string, A>,
+): { readonly area: A; readonly n: number } | undefined {
+  const m = /^(.+)-([1-9]\d{0,8})$/.exec(placeId);
+  const area = m ? areas.get(m[1]!) : undefined;
+  const n = Number(m?.[2]);
+  if (!area || n > area.capacity || gaPlaceId(area.id, n) !== placeId) return undefined;
+  return { area, n };
+}
+
 /** Number of sellable places: numbered seats plus general-admission capacity. */
 export function placeCount(plan: Pick<SeatingPlan, "sections" | "generalAdmission">): number {
   let n = 0;
