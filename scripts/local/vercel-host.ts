@@ -23,7 +23,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getRequestListener } from "@hono/node-server";
-import { EDGE_ADDRESS_HEADERS, socketAddress } from "./edge.ts";
+import { EDGE_ADDRESS_HEADERS, socketAddress, withEdgeAddress } from "./edge.ts";
 
 const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
@@ -89,23 +89,6 @@ export function noExport(method: string): Response {
   return new Response(null, { status: listed ? 405 : 501 });
 }
 
-/**
- * The request as the function gets it on Vercel: a Request of the runtime's own class (streamed
- * body, `duplex: "half"`, as Vercel's launcher builds it), with the client address headers the
- * edge sets from the connection, whatever the client sent under those names.
- */
-export function edgeRequest(req: Request, address: string): Request {
-  const headers = new Headers(req.headers);
-  for (const n of EDGE_ADDRESS_HEADERS.vercel) headers.set(n, address);
-  return new Request(req.url, {
-    method: req.method,
-    headers,
-    body: req.body,
-    signal: req.signal,
-    duplex: "half",
-  } as RequestInit);
-}
-
 /** Serves a loaded function on 127.0.0.1:port (0 = any) with the edge's client address headers. */
 export async function serveVercelFunction(
   fn: VercelFunction,
@@ -115,7 +98,9 @@ export async function serveVercelFunction(
     (req, env) => {
       const method = env.incoming.method ?? "GET";
       const h = fn.methods.get(method);
-      return h ? h(edgeRequest(req, socketAddress(env.incoming))) : noExport(method);
+      if (!h) return noExport(method);
+      // As Vercel's edge does: the client address headers come from the connection.
+      return h(withEdgeAddress(req, EDGE_ADDRESS_HEADERS.vercel, socketAddress(env.incoming)));
     },
     {
       // Vercel's launcher hands the function the runtime's own Request and Response classes: keep
