@@ -17,13 +17,13 @@ export const VERCEL_CRONS = [{ path: "/internal/anti-entropy", schedule: "*/5 * 
 
 export async function buildVercel(
   opts: { outDir?: string } = {},
-): Promise<{ dir: string; bytes: number }> {
+): Promise<{ dir: string; bytes: number; inputs: string[] }> {
   const dir = opts.outDir ?? join(ROOT, ".vercel/output");
   const funcDir = join(dir, "functions/index.func");
   await rm(dir, { recursive: true, force: true });
   await mkdir(funcDir, { recursive: true });
   const outfile = join(funcDir, "index.mjs");
-  await build({
+  const { metafile } = await build({
     entryPoints: [ENTRY],
     outfile,
     bundle: true,
@@ -39,6 +39,7 @@ export async function buildVercel(
       js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
     },
     logLevel: "warning",
+    metafile: true,
   });
   await writeFile(
     join(funcDir, ".vc-config.json"),
@@ -63,7 +64,12 @@ export async function buildVercel(
       2,
     ),
   );
-  return { dir, bytes: (await stat(outfile)).size };
+  return {
+    dir,
+    bytes: (await stat(outfile)).size,
+    // Every file the bundle was made from (esbuild reports them relative to the working folder).
+    inputs: Object.keys(metafile.inputs).map((f) => resolve(f)),
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

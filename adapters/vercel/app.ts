@@ -20,8 +20,9 @@ export const STORE_NAME = "upstash-redis";
 
 /**
  * Builds the Vercel app from an environment; throws a ConfigError naming every bad variable.
- * Kept apart from the entry (index.ts), which runs it on process.env at import, so the local
- * starter and tests can build the same app from their own environment without side effects.
+ * Kept apart from the entry (index.ts), which runs it on process.env at import, so tests can build
+ * the same app from their own environment without side effects. (The local Vercel provider runs
+ * the built entry itself, in its own process: scripts/local/vercel.ts.)
  */
 export function buildApp(env: Record<string, unknown>, opts: { retry?: false } = {}) {
   const cfg = loadConfig(VercelEnv, env);

@@ -23,11 +23,21 @@ export function socketAddress(req: { socket: { remoteAddress?: string | undefine
   return (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
 }
 
-/** A Web Request with the platform's address headers set from the connection. */
+/**
+ * A Web Request with the platform's address headers set from the connection. Always of the
+ * runtime's own Request class, made from the parts (streamed body, `duplex: "half"`, as Vercel's
+ * launcher builds it), so it also accepts @hono/node-server's lightweight request objects.
+ */
 export function withEdgeAddress(req: Request, names: readonly string[], address: string): Request {
   const headers = new Headers(req.headers);
   for (const n of names) headers.set(n, address);
-  return new Request(req, { headers });
+  return new Request(req.url, {
+    method: req.method,
+    headers,
+    body: req.body,
+    signal: req.signal,
+    duplex: "half",
+  } as RequestInit);
 }
 
 export interface EdgeFront {

@@ -62,4 +62,10 @@ describe("local client address", () => {
     expect(out.headers.get("x-real-ip")).toBe("127.0.0.1");
     expect(out.headers.get("x-vercel-forwarded-for")).toBe("127.0.0.1");
   });
+
+  it("keeps the method, URL and body of the request it re-addresses", async () => {
+    const req = new Request("http://x/a?b=1", { method: "POST", body: "seats" });
+    const out = withEdgeAddress(req, EDGE_ADDRESS_HEADERS.vercel, "127.0.0.1");
+    expect([out.method, out.url, await out.text()]).toEqual(["POST", "http://x/a?b=1", "seats"]);
+  });
 });
