@@ -4,16 +4,16 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../adapters/vercel/app.ts";
-import { buildLocalVercel, type LocalVercel, startVercel } from "../../scripts/local/vercel.ts";
+import { buildApp } from "../../../adapters/vercel/app.ts";
+import { makeTestCluster } from "../../../scripts/local/throwaway-cluster.ts";
+import { buildLocalVercel, type LocalVercel, startVercel } from "../../../scripts/local/vercel.ts";
 import {
   loadVercelFunction,
   serveVercelFunction,
   type VercelFunction,
-} from "../../scripts/local/vercel-host.ts";
-import { makeTestCluster } from "../support/cluster.ts";
+} from "../../../scripts/local/vercel-host.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 let dir: string;
 beforeAll(async () => {
