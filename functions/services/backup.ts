@@ -9,9 +9,9 @@ import { availabilityOf } from "./availability.ts";
 import { type EventListEntry, getPlanOf, readMany } from "./catalog.ts";
 import type { AdmissionRecord, LegacyCheckIn } from "./door.ts";
 import type { Services } from "./index.ts";
+import type { StoredOrder } from "./order-record.ts";
 import { scanPages } from "./paging.ts";
 import type { StoredPlanMeta } from "./plan-chunks.ts";
-import type { StoredOrder } from "./refunds.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { formerKeysOf } from "./trust.ts";
 

@@ -5,14 +5,15 @@ import {
   seatKey,
   ticketKey,
 } from "../../shared/domain/keys.ts";
+import { seatSections } from "../../shared/domain/seating-plan.ts";
 import { UNKNOWN_RERUNS } from "../../shared/quorum/retry-budget.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { decodeClaims } from "../../shared/tickets/claims.ts";
 import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
 import { ProblemError } from "../problem.ts";
 import { getEvent, getPlan } from "./catalog.ts";
-import { seatSections, ticketClaimsOf } from "./import.ts";
 import type { Services } from "./index.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { trustedFor } from "./trust.ts";
@@ -159,8 +160,7 @@ function claimedCluster(ticket: unknown): string | undefined {
         ? parseCompact(ticket).payload
         : (ticket as { payload?: unknown }).payload;
     if (typeof payload !== "string") return undefined;
-    const cid = ticketClaimsOf({ payload, signatures: [] }).cid;
-    return typeof cid === "string" ? cid : undefined;
+    return decodeClaims(payload).cid;
   } catch {
     return undefined;
   }

@@ -35,8 +35,8 @@ import {
 } from "./catalog.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
+import type { StoredOrder } from "./order-record.ts";
 import { scanPages } from "./paging.ts";
-import type { StoredOrder } from "./refunds.ts";
 import { retryingChange } from "./store.ts";
 import { checkPlanRef, checkVenueRef, notFound, unprocessable } from "./venues.ts";
 

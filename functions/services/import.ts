@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { fromBase64Url, toBase64Url } from "../../shared/crypto/base64.ts";
+import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { toHex } from "../../shared/crypto/sha256.ts";
 import { Event } from "../../shared/domain/event.ts";
 import { Id } from "../../shared/domain/ids.ts";
@@ -23,7 +23,7 @@ import {
   trustKey,
   venueKey,
 } from "../../shared/domain/keys.ts";
-import { gaPlaceId, type SeatingPlan } from "../../shared/domain/seating-plan.ts";
+import { type SeatingPlan, seatSections } from "../../shared/domain/seating-plan.ts";
 import { Venue } from "../../shared/domain/venue.ts";
 import {
   type BackupFile,
@@ -36,6 +36,7 @@ import { validatePlan } from "../../shared/plans/validate.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import type { TicketClaims } from "../../shared/tickets/claims.ts";
+import { decodeClaims } from "../../shared/tickets/claims.ts";
 import type { Ticket } from "../../shared/tickets/sign.ts";
 import { keysCoveredBy, normalizeTrust, type TrustedCluster } from "../../shared/tickets/trust.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
@@ -55,20 +56,6 @@ import { mergeTrust, operatorTrusted, type TrustRecord } from "./trust.ts";
  * tickets only. Everything is written under the ids the backup carries, so importing twice changes
  * nothing. See docs/fork.md.
  */
-
-// ---------------------------------------------------------------------------------------------
-// Which section each seat of a plan is in: its key is `seatKey(event, section, seat)`.
-
-export function seatSections(plan: SeatingPlan): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const sec of plan.sections) {
-    for (const row of sec.rows) for (const seat of row.seats) out.set(seat.id, sec.id);
-  }
-  for (const ga of plan.generalAdmission) {
-    for (let n = 1; n <= ga.capacity; n++) out.set(gaPlaceId(ga.id, n), ga.id);
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Theater backup import.
@@ -189,12 +176,6 @@ export async function importIdOf(file: ReadBackup): Promise<string> {
 async function holdIdFor(orderId: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`import\n${orderId}`));
   return `hi_${toHex(new Uint8Array(d)).slice(0, 40)}`;
-}
-
-const enc = new TextDecoder("utf-8", { fatal: true });
-
-export function ticketClaimsOf(t: Ticket): TicketClaims {
-  return JSON.parse(enc.decode(fromBase64Url(t.payload))) as TicketClaims;
 }
 
 interface Planned {
@@ -381,7 +362,8 @@ async function linkBuyers(
   const tickets: BackupTicket[] = [];
   const ticketsOfOrder = new Map<string, { hld: string; hiss: string; vouched: boolean }[]>();
   for (const [i, t] of file.tickets.entries()) {
-    const claims = ticketClaimsOf(t);
+    // verifyBackup (checkBackup) checked every ticket's claims against the schema.
+    const claims = decodeClaims(t.payload);
     const path = `$.tickets[${i}]`;
     const order = orders.get(claims.ord);
     if (claims.thr !== theaterId || !events.has(claims.evt) || order?.eventId !== claims.evt) {

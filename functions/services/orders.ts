@@ -1,16 +1,14 @@
-import { z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
-import { BUYER_ID_PATTERN, Id } from "../../shared/domain/ids.ts";
+import { BUYER_ID_PATTERN } from "../../shared/domain/ids.ts";
 import { buyerOrderKey, eventOrderKey, idemKey, orderKey } from "../../shared/domain/keys.ts";
-import { Money } from "../../shared/domain/money.ts";
+import type { Money } from "../../shared/domain/money.ts";
 import {
   type CardInput,
   confirmOrder,
   newOrder,
-  Order,
   type OrderSeat,
 } from "../../shared/domain/order.ts";
-import { PartyId, PROCEEDS_PARTIES_MAX, splitProceeds } from "../../shared/payments/split.ts";
+import { splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
@@ -19,6 +17,7 @@ import { ProblemError } from "../problem.ts";
 import type { SeatLookup } from "./catalog.ts";
 import { priceHold, readOwnHold } from "./holds.ts";
 import type { Services } from "./index.ts";
+import type { OrderIndexEntry, StoredOrder } from "./order-record.ts";
 import { paymentsFor } from "./payments.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";
 import { type IssueResult, issueTickets } from "./tickets.ts";
@@ -30,22 +29,6 @@ import { type IssueResult, issueTickets } from "./tickets.ts";
  * retries the same request (same Idempotency-Key), on any provider, and the retry finishes the
  * steps the first attempt did not, without a second effect.
  */
-
-export const ProceedsEntry = z.object({ party: PartyId, amount: Money }).openapi("Proceeds");
-
-/** `order/<oid>`: the Order plus how its total is shared and which hold it sold. */
-export const StoredOrder = Order.safeExtend({
-  proceeds: z.array(ProceedsEntry).max(PROCEEDS_PARTIES_MAX),
-  holdId: Id,
-}).openapi("BuyerOrder");
-export type StoredOrder = z.infer<typeof StoredOrder>;
-
-/** Index entry `buyer/<seg>/order/<oid>` and `event/<eid>/order/<oid>`. */
-export interface OrderIndexEntry {
-  readonly orderId: string;
-  readonly eventId: string;
-  readonly createdAt: string;
-}
 
 const problem = (
   status: 402 | 404 | 409 | 410 | 422 | 503,

@@ -7,7 +7,7 @@ import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { errorText, ProblemError } from "../problem.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
-import type { StoredOrder } from "./orders.ts";
+import type { StoredOrder } from "./order-record.ts";
 import { retryingChange } from "./store.ts";
 import { notFound } from "./venues.ts";
 
@@ -26,8 +26,6 @@ import { notFound } from "./venues.ts";
  * (`quota/<buyer>/<event>`, shared/seats), so the seats no longer count against the event's cap.
  * That is a follow-up step, repeated by every retry, like the seats following a hold record.
  */
-
-export type { StoredOrder };
 
 /** The payment calls a refund needs: the durable port (functions/services/payments.ts). */
 export interface RefundPayments {

@@ -5,7 +5,6 @@ import { UNKNOWN_RERUNS } from "../../shared/quorum/retry-budget.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
-import type { Services } from "./index.ts";
 
 /** What a 503 tells a client: the quorum is short right now; retrying soon, anywhere, is safe. */
 export const RETRY_AFTER_S = 2;
@@ -217,7 +216,7 @@ function isAbort<T>(r: Update<T>): r is { readonly abort: unknown } {
 export const CHANGE_RETRIES = UNKNOWN_RERUNS;
 
 export async function retryingChange<T>(
-  s: Services,
+  s: { readonly store: Pick<EntityStore, "change"> },
   keys: readonly string[],
   f: (cur: (T | null)[]) => Update<(T | null)[]>,
 ): Promise<{ ok: true; values: (T | null)[] } | { ok: false; reason: unknown }> {

@@ -30,7 +30,7 @@ import {
 } from "../peers/ticket-sign-client.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
-import type { StoredOrder } from "./orders.ts";
+import type { StoredOrder } from "./order-record.ts";
 
 /**
  * Quorum-certified tickets: a ticket carries one signature per provider that, on ITS OWN store, saw

@@ -165,3 +165,15 @@ export function placeCount(plan: Pick<SeatingPlan, "sections" | "generalAdmissio
   for (const g of plan.generalAdmission) n += g.capacity;
   return n;
 }
+
+/** Seat (or general-admission place) id → its section or area id, for every place of the plan. */
+export function seatSections(plan: SeatingPlan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const sec of plan.sections) {
+    for (const row of sec.rows) for (const seat of row.seats) out.set(seat.id, sec.id);
+  }
+  for (const ga of plan.generalAdmission) {
+    for (let n = 1; n <= ga.capacity; n++) out.set(gaPlaceId(ga.id, n), ga.id);
+  }
+  return out;
+}

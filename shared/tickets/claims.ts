@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fromBase64UrlStrict } from "../crypto/base64.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
 import { ClusterId } from "./trust.ts";
 
@@ -75,4 +76,12 @@ export type TicketClaims = z.infer<typeof TicketClaims>;
 /** The exact bytes every provider signs: RFC 8785 canonical JSON of the validated claims. */
 export function canonicalClaims(claims: TicketClaims): Uint8Array {
   return canonicalBytes(TicketClaims.parse(claims));
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A ticket payload's claims (base64url of the canonical JSON), checked against the schema; throws
+ * on anything else. Reading claims proves nothing about who signed them: verify for that. */
+export function decodeClaims(payload: string): TicketClaims {
+  return TicketClaims.parse(JSON.parse(utf8.decode(fromBase64UrlStrict(payload))));
 }

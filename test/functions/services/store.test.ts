@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ProblemError } from "../../../functions/problem.ts";
-import type { Services } from "../../../functions/services/index.ts";
 import {
   CHANGE_RETRIES,
+  type EntityStore,
   outcomeUnknown,
   retryingChange,
   unavailable,
@@ -18,7 +18,7 @@ function servicesAnswering(answers: (ProblemError | "ok")[]) {
       throw a;
     },
   };
-  return { s: { store } as unknown as Services, calls: () => calls };
+  return { s: { store } as unknown as { store: EntityStore }, calls: () => calls };
 }
 
 const typeOf = async (p: Promise<unknown>) =>

@@ -7,7 +7,8 @@ import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
 import type { HoldRecord } from "../../../../shared/seats/types.ts";
 import { holdTotal, placeHold, readOwnHold } from "../../../services/holds.ts";
 import type { Services } from "../../../services/index.ts";
-import { confirmPurchase, StoredOrder } from "../../../services/orders.ts";
+import { StoredOrder } from "../../../services/order-record.ts";
+import { confirmPurchase } from "../../../services/orders.ts";
 import { seatProblem, seatRefOf } from "../../../services/seat-problem.ts";
 import { IdempotencyHeaders, json, jsonBody, LocationHeader, problems } from "../../api.ts";
 import {

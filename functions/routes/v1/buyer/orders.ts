@@ -5,7 +5,7 @@ import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
 import { orderSeatKey, ticketIdFor } from "../../../../shared/tickets/derive.ts";
 import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
-import { type OrderIndexEntry, StoredOrder } from "../../../services/orders.ts";
+import { type OrderIndexEntry, StoredOrder } from "../../../services/order-record.ts";
 import { listPage } from "../../../services/paging.ts";
 import { issueTickets, type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../../api.ts";

@@ -7,9 +7,10 @@ import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split
 import { readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
+import type { StoredOrder } from "../../../services/order-record.ts";
 import { listPage } from "../../../services/paging.ts";
 import { paymentsFor } from "../../../services/payments.ts";
-import { refundOrderFlow, type StoredOrder } from "../../../services/refunds.ts";
+import { refundOrderFlow } from "../../../services/refunds.ts";
 import {
   IdempotencyHeaders,
   json,
