@@ -4,7 +4,7 @@ import {
   type OutgoingHttpHeaders,
   type Server,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback.ts";
 
 /**
  * What each platform's edge tells the function about the client, done locally the way the
@@ -75,16 +75,5 @@ export async function startEdgeFront(o: {
     up.on("error", () => res.destroy());
     req.pipe(up);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, "127.0.0.1", () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server, o.port);
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   type APIGatewayProxyResult,
   defaultIsContentTypeBinary,
   type LambdaContext,
   type LambdaEvent,
 } from "hono/aws-lambda";
+import { listenOnLoopback } from "./loopback.ts";
 
 /**
  * A local stand-in for API Gateway HTTP API in front of a Lambda: each HTTP request becomes a
@@ -44,20 +44,8 @@ export async function serveLambda(
       res.end('{"message":"Internal Server Error"}');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server, opts.port ?? 0);
+  return { url: `http://127.0.0.1:${port}`, port, close };
 }
 
 async function invoke(
