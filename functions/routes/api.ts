@@ -108,6 +108,14 @@ export const LocationHeader = z
 export const EtagHeader = z.string().max(100).meta({ description: "Strong validator (quoted)." });
 export const ContentDispositionHeader = z.string().max(256);
 export const CacheControlHeader = z.string().max(100);
+export const ServerTimingHeader = z
+  .string()
+  .max(500)
+  .meta({
+    description:
+      "W3C Server-Timing: how long the steps of this request took on the server, in ms " +
+      "(informational; names and steps may change).",
+  });
 
 /** Longest list cursor: an opaque base64url position (a store key at most 512 bytes, encoded). */
 export const CURSOR_MAX_LENGTH = 1024;

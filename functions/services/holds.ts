@@ -59,6 +59,18 @@ export interface PlaceHoldInput {
   readonly key: string;
   readonly eventId: string;
   readonly seats: readonly SeatRef[];
+  /** Told how long each step took (ms): `copy` (the event copy), `check` (sale window, plan and
+   * prices), `lock` (the hold's quorum change), `event` (the majority read beside it). */
+  readonly timing?: (step: HoldStep, ms: number) => void;
+}
+
+export type HoldStep = "copy" | "check" | "lock" | "event";
+
+/** Runs `p`, telling `timing` how long it took (whether it resolved or not). */
+function timed<T>(i: PlaceHoldInput, step: HoldStep, p: () => Promise<T>): Promise<T> {
+  if (!i.timing) return p();
+  const t0 = performance.now();
+  return p().finally(() => i.timing?.(step, performance.now() - t0));
 }
 
 /**
@@ -127,9 +139,11 @@ const lockSeats = async (
 
 /** Holds on `event`, read linearizably first: the order every hold used to take. */
 async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
-  onSale(s, event, i.sub);
-  const total = await holdablePrice(s, event, i.seats);
-  const { replayed: _, ...hold } = await lockSeats(s, i, event);
+  const total = await timed(i, "check", async () => {
+    onSale(s, event, i.sub);
+    return holdablePrice(s, event, i.seats);
+  });
+  const { replayed: _, ...hold } = await timed(i, "lock", () => lockSeats(s, i, event));
   return { hold, total };
 }
 
@@ -154,19 +168,27 @@ export async function placeHold(
   s: Services,
   i: PlaceHoldInput,
 ): Promise<{ hold: HeldSeats; total: Money }> {
-  const copy =
-    eventCopy(s.store, i.eventId) ??
-    (await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null));
-  if (copy === null) return placeHoldOn(s, i, await readEvent(s, i.eventId));
+  const copy = await timed(
+    i,
+    "copy",
+    async () =>
+      eventCopy(s.store, i.eventId) ??
+      (await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null)),
+  );
+  if (copy === null) {
+    return placeHoldOn(s, i, await timed(i, "event", () => readEvent(s, i.eventId)));
+  }
   try {
-    onSale(s, copy, i.sub);
-    await holdablePrice(s, copy, i.seats);
+    await timed(i, "check", async () => {
+      onSale(s, copy, i.sub);
+      await holdablePrice(s, copy, i.seats);
+    });
   } catch {
-    return placeHoldOn(s, i, await readEvent(s, i.eventId));
+    return placeHoldOn(s, i, await timed(i, "event", () => readEvent(s, i.eventId)));
   }
   const [current, held] = await Promise.allSettled([
-    readEvent(s, i.eventId),
-    lockSeats(s, i, copy),
+    timed(i, "event", () => readEvent(s, i.eventId)),
+    timed(i, "lock", () => lockSeats(s, i, copy)),
   ]);
   if (held.status === "rejected") {
     // Refused under the copy's plan or cap: decided again on the current event if those changed

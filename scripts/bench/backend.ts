@@ -36,6 +36,8 @@ export interface OpMeasure {
   readonly changes?: number;
   /** Of the latency, the card processor's time, as the server reported it (HTTP confirms). */
   readonly processorMs?: number;
+  /** Every step the server reported in Server-Timing (ms, summed by name). */
+  readonly serverSteps?: Readonly<Record<string, number>>;
 }
 
 export interface HoldValue {

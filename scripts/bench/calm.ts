@@ -68,6 +68,8 @@ export interface CalmHttpFigures {
   /** The confirm less the card processor's time (Server-Timing), over calm t2; and that time. */
   readonly confirmNetT2: number;
   readonly processorMs: number;
+  /** Where a hold's time went on the server (Server-Timing steps, median ms each). */
+  readonly holdStepsMs: Readonly<Record<string, number>>;
   /** Operations that did not succeed (they are left out of the medians). */
   readonly failed: number;
 }
@@ -84,6 +86,7 @@ export async function measureCalmHttp(
   const confirm: { ms: number; t2: number }[] = [];
   const confirmNet: { ms: number; t2: number }[] = [];
   const processor: { ms: number }[] = [];
+  const holdSteps = new Map<string, number[]>();
   let failed = 0;
   const n = Math.min(purchases, seats.length);
   for (let i = 0; i < n; i++) {
@@ -95,6 +98,9 @@ export async function measureCalmHttp(
       continue;
     }
     hold.push({ ms: h.measure.latencyMs, t2: h.measure.t2Ms ?? Number.NaN });
+    for (const [step, v] of Object.entries(h.measure.serverSteps ?? {})) {
+      holdSteps.set(step, [...(holdSteps.get(step) ?? []), v]);
+    }
     const c = await backend.confirm(at, buyer, `calm-c-${eventId}-${i}`, h.outcome.value.holdId);
     if (!c.outcome.ok) {
       failed++;
@@ -116,6 +122,9 @@ export async function measureCalmHttp(
     confirmT2: inT2(confirm),
     confirmNetT2: inT2(confirmNet),
     processorMs: ms(processor),
+    holdStepsMs: Object.fromEntries(
+      [...holdSteps].map(([step, xs]) => [step, round(median(xs), 1)] as const),
+    ),
     failed,
   };
 }

@@ -25,6 +25,16 @@ import type { WanCluster } from "./wan-cluster.ts";
  * the event is created and opened through the management API with a theatre license.
  */
 
+/** A Server-Timing header's `name;dur=ms` entries, summed by name. */
+export function serverTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (header ?? "").split(",")) {
+    const m = /^\s*([A-Za-z0-9_-]+)\s*;\s*dur=([0-9.]+)/.exec(part);
+    if (m) out[m[1] as string] = (out[m[1] as string] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
 /** A request nobody answers within this long counts as lost (the client retries elsewhere). */
 const HTTP_TIMEOUT_MS = 30_000;
 const THEATER_ID = "th-bench";
@@ -230,15 +240,14 @@ export class HttpBackend implements SaleBackend {
       const why = `${type}: ${String(json.detail ?? "").slice(0, 90)}`;
       this.serverRefusals.set(why, (this.serverRefusals.get(why) ?? 0) + 1);
     }
-    const processor = /(?:^|,)\s*processor;dur=([0-9.]+)/.exec(
-      res.headers.get("server-timing") ?? "",
-    );
+    const steps = serverTiming(res.headers.get("server-timing"));
     return {
       outcome: read(res.status, json),
       measure: {
         latencyMs: clock() - t0,
         ...(t2 === undefined ? {} : { t2Ms: t2 }),
-        ...(processor ? { processorMs: Number(processor[1]) } : {}),
+        ...(steps.processor === undefined ? {} : { processorMs: steps.processor }),
+        ...(Object.keys(steps).length > 0 ? { serverSteps: steps } : {}),
       },
     };
   }

@@ -153,6 +153,8 @@ export interface BenchFigures {
   /** The same confirm less the card processor's time (Server-Timing), and that time in ms. */
   httpConfirm1NetP50T2: number | null;
   httpConfirm1ProcessorP50Ms: number | null;
+  /** Calm one-seat hold: where its time went on the server (Server-Timing step medians, ms). */
+  httpHold1StepsMs: Readonly<Record<string, number>> | null;
   /** HTTP holds and confirms of any size during the loaded sale, p50 in calm t2. */
   httpHoldLoadP50T2: number | null;
   httpConfirmLoadP50T2: number | null;
@@ -424,6 +426,7 @@ function benchFigures(
     httpConfirm1P50T2: calmHttp ? f(calmHttp.confirmT2) : null,
     httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
     httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
+    httpHold1StepsMs: calmHttp?.holdStepsMs ?? null,
     httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
     httpConfirmLoadP50T2: http ? f(http.summary.latency.confirmAll?.t2?.p50) : null,
     storeCallsPerSeat: {

@@ -80,6 +80,9 @@ describe("short flash sale and chaos run (CI)", () => {
       expect(f.httpConfirm1P50T2).toBeGreaterThan(0);
       expect(f.httpConfirm1NetP50T2).toBeGreaterThan(0);
       expect(f.httpConfirm1ProcessorP50Ms).toBeGreaterThan(0);
+      expect(Object.keys(f.httpHold1StepsMs ?? {})).toEqual(
+        expect.arrayContaining(["copy", "check", "lock"]),
+      );
       expect(f.httpHoldLoadP50T2).toBeGreaterThan(0);
       expect(f.httpConfirmLoadP50T2).toBeGreaterThan(0);
     },

@@ -10,7 +10,14 @@ import type { Services } from "../../../services/index.ts";
 import { StoredOrder } from "../../../services/order-record.ts";
 import { confirmPurchase } from "../../../services/orders.ts";
 import { seatProblem, seatRefOf } from "../../../services/seat-problem.ts";
-import { IdempotencyHeaders, json, jsonBody, LocationHeader, problems } from "../../api.ts";
+import {
+  IdempotencyHeaders,
+  json,
+  jsonBody,
+  LocationHeader,
+  problems,
+  ServerTimingHeader,
+} from "../../api.ts";
 import {
   BUYER_TAG,
   type BuyerApp,
@@ -89,7 +96,10 @@ function createHoldRoute(app: BuyerApp, s: Services) {
       middleware: [buyerGuard(s)],
       request: { params: EventParams, headers: IdempotencyHeaders, body: jsonBody(HoldBody) },
       responses: {
-        201: { ...json(HoldView, "Held"), headers: z.object({ location: LocationHeader }) },
+        201: {
+          ...json(HoldView, "Held"),
+          headers: z.object({ location: LocationHeader, "server-timing": ServerTimingHeader }),
+        },
         ...problems(400, 401, 404, 409, 422, 503),
       },
     }),
@@ -98,7 +108,11 @@ function createHoldRoute(app: BuyerApp, s: Services) {
       const { eventId } = c.req.valid("param");
       const key = c.req.valid("header")["idempotency-key"];
       const { seats } = c.req.valid("json");
-      const { hold, total } = await placeHold(s, { sub, seg, key, eventId, seats });
+      // Where the wait went (W3C Server-Timing), step by step: benches and operators read it.
+      const steps: string[] = [];
+      const timing = (step: string, ms: number) => steps.push(`${step};dur=${ms.toFixed(1)}`);
+      const { hold, total } = await placeHold(s, { sub, seg, key, eventId, seats, timing });
+      c.header("server-timing", steps.join(", "));
       const view: HoldView = {
         holdId: hold.holdId,
         eventId,
@@ -196,7 +210,10 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
         ),
       },
       responses: {
-        201: json(PurchaseView, "Bought"),
+        201: {
+          ...json(PurchaseView, "Bought"),
+          headers: z.object({ "server-timing": ServerTimingHeader }),
+        },
         ...problems(400, 401, 402, 404, 409, 410, 422, 503),
       },
     }),

@@ -67,6 +67,9 @@ describe("a hold decided on the provider's copy of the event", () => {
     const r = await hold([ev.seats[0]]);
     expect(r.status).toBe(201);
     expect(r.body.total).toMatchObject({ currency: "EUR" });
+    // Each step's time, as Server-Timing: the copy, its check, and the lock beside the event read.
+    const steps = (r.headers.get("server-timing") ?? "").split(", ").map((x) => x.split(";")[0]);
+    expect(steps.sort()).toEqual(["check", "copy", "event", "lock"]);
   });
 
   it("answers what the current event says, and gives the seats back, when the copy is stale", async () => {
