@@ -11,6 +11,7 @@ import {
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
 import { TEST_CARDS } from "../../shared/payments/simulated-processor.ts";
+import { eventually } from "../support/eventually.ts";
 import { startTestCluster } from "../support/local-cluster.ts";
 
 /**
@@ -31,9 +32,6 @@ const CARD = { number: TEST_CARDS.success, expMonth: 12, expYear: 2040, cvc: "12
 const DECLINED = { ...CARD, number: TEST_CARDS.declined };
 /** Rounds of the two-buyer race; every round both want the same two seats. */
 const RACE_ROUNDS = 4;
-/** Local reads may trail the quorum by a replication moment: how often to look again. */
-const CONVERGE_TRIES = 40;
-const CONVERGE_PAUSE_MS = 250;
 
 let cluster: Awaited<ReturnType<typeof startTestCluster>>;
 let urls: Record<ProviderId, string>;
@@ -62,14 +60,6 @@ async function buyer(username: string, first: ProviderId) {
   const token = ((await r.json()) as { access_token: string }).access_token;
   const order = [first, ...PROVIDERS.filter((p) => p !== first)];
   return createTesseraClient({ endpoints: order.map((p) => urls[p]), token: () => token });
-}
-
-async function eventually(check: () => Promise<boolean>) {
-  for (let i = 0; i < CONVERGE_TRIES; i++) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, CONVERGE_PAUSE_MS));
-  }
-  return false;
 }
 
 describe("a theatre sells seats on the real three-provider cluster", () => {
