@@ -96,38 +96,75 @@ function checkOne<S, I, O>(
   limit: number,
 ): { ok: boolean; longestPrefix?: number[]; inconclusive?: boolean; steps: number } {
   const sorted = [...ops].sort((a, b) => a.call - b.call || a.id - b.id);
-  const n = sorted.length;
-  const hash = model.hashFor?.(sorted) ?? model.hash;
-  const isOpen = sorted.map((o) => o.ret === Number.POSITIVE_INFINITY);
-  // Unknown-outcome operations of one twin class are tried in call order only: using a later one
-  // where an earlier one is still unused is the same step (the earlier one was called first, so it
-  // may go wherever the later one may), and the earlier one may still go later in its place.
-  const earlierTwins: number[][] = sorted.map(() => []);
-  const byClass = new Map<string, number[]>();
-  for (let i = 0; i < n; i++) {
-    const cls = isOpen[i] ? model.twinClass?.(sorted[i]!, hash) : undefined;
-    if (cls === undefined) continue;
-    const list = byClass.get(cls) ?? [];
-    earlierTwins[i] = list.slice();
-    list.push(i);
-    byClass.set(cls, list);
-  }
-  const mustFinish = sorted.filter((o) => o.ret !== Number.POSITIVE_INFINITY).length;
-  const done = new Uint8Array(n);
-  const size = Math.ceil(n / 32) || 1;
-  // The linearized set, split: operations that must finish, and unknown-outcome ones.
-  const closed = new Uint32Array(size);
-  const open = new Uint32Array(size);
-  /** (closed set, state) → the open sets it was reached with. */
-  const seen = new Map<string, Uint32Array[]>();
-  const path: number[] = [];
-  let longest: number[] = [];
-  let finished = 0;
+  const search = new KeySearch(model, sorted);
   let steps = 0;
-  const flip = (i: number) => {
-    done[i] = done[i] ? 0 : 1;
-    (isOpen[i] ? open : closed)[i >>> 5]! ^= 1 << (i & 31);
-  };
+  // Explicit stack of (state, next candidate index to try) so deep histories do not overflow.
+  const stack: SearchFrame<S>[] = [{ state: model.init, cursor: 0, chosen: -1 }];
+  while (stack.length > 0) {
+    if (search.finished === search.mustFinish) return { ok: true, steps };
+    if (++steps > limit) return { ok: false, inconclusive: true, steps };
+    const frame = stack[stack.length - 1]!;
+    const next = search.advance(frame);
+    if (next) {
+      stack.push(next);
+      continue;
+    }
+    // Dead end: undo this frame's choice and let the parent try its next candidate.
+    const dead = stack.pop()!;
+    if (dead.chosen >= 0) search.undo(dead.chosen);
+  }
+  return { ok: false, longestPrefix: search.longest, steps };
+}
+
+interface SearchFrame<S> {
+  readonly state: S;
+  cursor: number;
+  readonly chosen: number;
+}
+
+/** One key's search: which operations are linearized so far (split, for the memo, into those
+ * that must finish and the unknown-outcome ones), the path that placed them, and the memo. */
+class KeySearch<S, I, O> {
+  private readonly n: number;
+  private readonly hash: (state: S) => string;
+  private readonly isOpen: boolean[];
+  private readonly earlierTwins: number[][];
+  readonly mustFinish: number;
+  private readonly done: Uint8Array;
+  // The linearized set, split: operations that must finish, and unknown-outcome ones.
+  private readonly closed: Uint32Array;
+  private readonly open: Uint32Array;
+  /** (closed set, state) → the open sets it was reached with. */
+  private readonly seen = new Map<string, Uint32Array[]>();
+  private readonly inert: ((state: S, input: I) => boolean) | undefined;
+  private readonly openIdx: number[];
+  private readonly path: number[] = [];
+  longest: number[] = [];
+  finished = 0;
+
+  constructor(
+    private readonly model: Model<S, I, O>,
+    private readonly sorted: readonly Operation<I, O>[],
+  ) {
+    const n = sorted.length;
+    this.n = n;
+    this.hash = model.hashFor?.(sorted) ?? model.hash;
+    this.isOpen = sorted.map((o) => o.ret === Number.POSITIVE_INFINITY);
+    this.earlierTwins = earlierTwinsOf(model, sorted, this.isOpen, this.hash);
+    this.mustFinish = sorted.filter((o) => o.ret !== Number.POSITIVE_INFINITY).length;
+    this.done = new Uint8Array(n);
+    const size = Math.ceil(n / 32) || 1;
+    this.closed = new Uint32Array(size);
+    this.open = new Uint32Array(size);
+    this.inert = model.inertFor?.(sorted);
+    this.openIdx = sorted.flatMap((_, i) => (this.isOpen[i] ? [i] : []));
+  }
+
+  private flip(i: number): void {
+    this.done[i] = this.done[i] ? 0 : 1;
+    (this.isOpen[i] ? this.open : this.closed)[i >>> 5]! ^= 1 << (i & 31);
+  }
+
   // Subsumption: a node (closed set C, state s, open set O) is pruned when a node (C, s, O') with
   // O' ⊆ O was pushed before. The unknown-outcome operations are optional and bound no return
   // time, so every completion from the later node (which uses none of O \ O') also completes
@@ -136,69 +173,81 @@ function checkOne<S, I, O>(
   // first step leads to a node pushed (a shorter completion) or pruned by a node pushed before
   // (again a shorter completion), so none is shortest. Pruning only ever drops witnesses, so a
   // wrong prune could fail a correct history, never pass a wrong one.
-  const inert = model.inertFor?.(sorted);
-  const openIdx = sorted.flatMap((_, i) => (isOpen[i] ? [i] : []));
-  const subsumed = (state: S): boolean => {
-    const key = `${closed.join(",")}|${hash(state)}`;
-    const mask = open.slice();
+  private subsumed(state: S): boolean {
+    const { inert, done, sorted } = this;
+    const key = `${this.closed.join(",")}|${this.hash(state)}`;
+    const mask = this.open.slice();
     // An inert operation still pending has the completions it would have had done.
     if (inert) {
-      for (const i of openIdx) {
+      for (const i of this.openIdx) {
         if (!done[i] && inert(state, sorted[i]!.input)) mask[i >>> 5]! |= 1 << (i & 31);
       }
     }
-    const list = seen.get(key);
+    const list = this.seen.get(key);
     if (list?.some((m) => m.every((w, k) => (w & ~mask[k]!) === 0))) return true;
     if (list) list.push(mask);
-    else seen.set(key, [mask]);
+    else this.seen.set(key, [mask]);
     return false;
-  };
+  }
 
-  // Explicit stack of (state, next candidate index to try) so deep histories do not overflow.
-  const stack: { state: S; cursor: number; chosen: number }[] = [
-    { state: model.init, cursor: 0, chosen: -1 },
-  ];
-  while (stack.length > 0) {
-    if (finished === mustFinish) return { ok: true, steps };
-    if (++steps > limit) return { ok: false, inconclusive: true, steps };
-    const frame = stack[stack.length - 1]!;
+  /** The frame of the next operation that can go after `frame`'s, placed on the path; undefined
+   * at a dead end. */
+  advance(frame: SearchFrame<S>): SearchFrame<S> | undefined {
+    const { model, sorted, n, done, isOpen, hash } = this;
     // An operation can go next only if it was called before every pending operation returned.
     let minRet = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) if (!done[i] && sorted[i]!.ret < minRet) minRet = sorted[i]!.ret;
-    let advanced = false;
     for (let i = frame.cursor; i < n; i++) {
       const op = sorted[i]!;
       if (op.call > minRet) break;
       if (done[i]) continue;
-      if (earlierTwins[i]!.some((j) => !done[j])) continue;
+      if (this.earlierTwins[i]!.some((j) => !done[j])) continue;
       const { state, output } = model.step(frame.state, op.input);
       if (op.output !== undefined && !model.equalOutput(op.output, output)) continue;
       // An unknown-outcome operation that changes nothing here may as well never happen.
       if (isOpen[i] && hash(state) === hash(frame.state)) continue;
-      flip(i);
-      if (subsumed(state)) {
-        flip(i);
+      this.flip(i);
+      if (this.subsumed(state)) {
+        this.flip(i);
         continue;
       }
       frame.cursor = i + 1;
-      if (!isOpen[i]) finished++;
-      path.push(op.id);
-      if (path.length > longest.length) longest = path.slice();
-      stack.push({ state, cursor: 0, chosen: i });
-      advanced = true;
-      break;
+      if (!isOpen[i]) this.finished++;
+      this.path.push(op.id);
+      if (this.path.length > this.longest.length) this.longest = this.path.slice();
+      return { state, cursor: 0, chosen: i };
     }
-    if (advanced) continue;
-    // Dead end: undo this frame's choice and let the parent try its next candidate.
-    const dead = stack.pop()!;
-    if (dead.chosen >= 0) {
-      const i = dead.chosen;
-      flip(i);
-      if (!isOpen[i]) finished--;
-      path.pop();
-    }
+    return undefined;
   }
-  return { ok: false, longestPrefix: longest, steps };
+
+  /** Takes operation i, the last placed, off the path. */
+  undo(i: number): void {
+    this.flip(i);
+    if (!this.isOpen[i]) this.finished--;
+    this.path.pop();
+  }
+}
+
+// Unknown-outcome operations of one twin class are tried in call order only: using a later one
+// where an earlier one is still unused is the same step (the earlier one was called first, so it
+// may go wherever the later one may), and the earlier one may still go later in its place.
+function earlierTwinsOf<S, I, O>(
+  model: Model<S, I, O>,
+  sorted: readonly Operation<I, O>[],
+  isOpen: readonly boolean[],
+  hash: (state: S) => string,
+): number[][] {
+  const earlierTwins: number[][] = sorted.map(() => []);
+  const byClass = new Map<string, number[]>();
+  for (let i = 0; i < sorted.length; i++) {
+    const cls = isOpen[i] ? model.twinClass?.(sorted[i]!, hash) : undefined;
+    if (cls === undefined) continue;
+    const list = byClass.get(cls) ?? [];
+    earlierTwins[i] = list.slice();
+    list.push(i);
+    byClass.set(cls, list);
+  }
+  return earlierTwins;
 }
 
 const UNOBSERVED = "\u0001unobserved";

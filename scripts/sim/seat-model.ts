@@ -441,33 +441,46 @@ export class SeatHistory {
     limit = SEAT_SEARCH_STEP_LIMIT,
   ): SeatCheck {
     const violations: string[] = [];
-    /** Hold id → model name (request key, or key#n for its n-th claim), and back. */
-    const keyOf = new Map<string, string>();
-    const idOf = new Map<string, string>();
-    const reqOf = new Map<string, string>();
-    const incOf = new Map<string, number>();
-    const expiry = new Map<string, number>();
     const claims = Array.isArray(claimed)
       ? claimed
       : claimsOf(claimed as ReadonlyMap<string, IdemRecord | null>);
-    const count = new Map<string, number>();
-    for (const c of claims) {
-      if (keyOf.has(c.id)) {
-        if (reqOf.get(keyOf.get(c.id)!) !== c.key)
-          violations.push(
-            `hold id ${c.id} claimed by both ${reqOf.get(keyOf.get(c.id)!)} and ${c.key}`,
-          );
-        continue;
-      }
-      const n = count.get(c.key) ?? 0;
-      count.set(c.key, n + 1);
-      const name = incName(c.key, n);
-      keyOf.set(c.id, name);
-      idOf.set(name, c.id);
-      reqOf.set(name, c.key);
-      incOf.set(name, n);
-      if (c.expiresAtMs !== undefined) expiry.set(name, c.expiresAtMs);
+    const naming = nameClaims(claims, violations);
+    this.checkAnswers(naming, violations);
+    const b = opsBuilder(claims, clock);
+    for (const r of this.calls) this.addCall(b, naming, r, violations);
+    const claimSweeps = this.addSweeps(b, naming);
+    const windows = this.addHoldLives(b, naming, clock, claimSweeps, violations);
+    const { ops, add } = b;
+    for (const s of this.settles) {
+      const k = naming.keyOf.get(s.holdId);
+      if (k !== undefined)
+        add({ f: "settle", hold: k }, SWEEP_TIME, SWEEP_TIME, { code: "ok", state: s.state });
     }
+    const r = checkHistory(seatModel, splitIndependent(ops, naming.reqOf), limit);
+    // SIM_DUMP=1 prints the group's operations in call order, to read a failing seed by hand.
+    if (!r.ok && process.env.SIM_DUMP) {
+      const mine = ops.filter((op) => op.key === r.key).sort((x, y) => x.call - y.call);
+      for (const op of mine) console.log(JSON.stringify(op));
+    }
+    if (!r.ok) {
+      const what = r.inconclusive ? "search cut off" : "no order of the seat model explains it";
+      violations.push(
+        `seat history of ${r.key} not linearizable (${what}); longest prefix: ${describe(ops, r.longestPrefix)}`,
+      );
+    }
+    return {
+      ...r,
+      ok: r.ok && violations.length === 0,
+      violations,
+      operations: ops.length,
+      exercised: this.exercised(windows, naming.keyOf),
+    };
+  }
+
+  /** Every ok answer must name its request's hold (pinned by a claim) with the expiry that claim
+   * pinned, and each confirm key one order, each order one confirm key. */
+  private checkAnswers(naming: HoldNaming, violations: string[]): void {
+    const { keyOf, reqOf, expiry } = naming;
     const pin = (holdId: string, k: string, why: string) => {
       const had = keyOf.get(holdId);
       if (had === undefined) {
@@ -506,110 +519,87 @@ export class SeatHistory {
       if (had !== undefined) violations.push(`order ${o} answered to both ${had} and ${k}`);
       orderKeys.set(o, k);
     }
+  }
 
-    // Two groups: the bot (its own section and cap) and everyone else; each is split further into
-    // the parts no step connects (splitIndependent) before the search.
-    const group = (k: string) => (k.startsWith("bot/") ? "bot" : "customers");
-    // Attempts that answered before any claim of their request could exist locked (if anything)
-    // under ids no claim names: a hold of their own, "key~", apart from the claimed one.
-    const firstStart = new Map<string, number>();
-    for (const c of claims) if (!firstStart.has(c.key)) firstStart.set(c.key, c.startedAtMs ?? 0);
-    const nameOf = (r: Recorded & { call: { f: "hold" } }): string => {
-      const k = `${r.call.caller}/${r.call.key}`;
-      const start = firstStart.get(k);
-      const before = r.answer && r.ret !== undefined && start !== undefined;
-      return before && r.ret! < start! - clock.maxSkewMs ? `${k}~` : k;
-    };
-    const ops: Operation<SeatInput, SeatOutput>[] = [];
-    const add = (input: SeatInput, call: number, ret: number, output?: SeatOutput) => {
-      const op = { id: ops.length, key: group(input.hold), input, call, ret };
-      ops.push(output === undefined ? op : { ...op, output });
-    };
-    const open = Number.POSITIVE_INFINITY;
-    for (const r of this.calls) {
-      const c = r.call;
-      let input: SeatInput;
-      if (c.f === "hold") {
-        const hk = nameOf(r as Recorded & { call: typeof c });
-        input = {
-          f: "hold",
-          hold: hk,
-          caller: c.caller,
-          seats: c.seats,
-          ...(c.cap === undefined ? {} : { cap: c.cap }),
-          ...(this.hasSibling(r) ? { sibling: true } : {}),
-          ...(count.has(hk) ? {} : { claimless: true }),
-        };
-        const v = r.answer?.ok ? (r.answer.value as { holdId: string }) : undefined;
-        const name = v ? keyOf.get(v.holdId) : undefined;
-        if (name !== undefined) input = { ...input, inc: incOf.get(name)! };
-      } else {
-        const k = keyOf.get(c.holdId);
-        if (k === undefined) {
-          // A hold id read off one store (a leak) whose claim was never chosen names no hold the
-          // model has: fine unless the call answered ok, which needs that claim chosen (a confirm
-          // proves it; a release writes only a record whose claim a prior answer named).
-          if (r.answer?.ok) {
-            violations.push(`${c.f} names hold id ${c.holdId}, which no answer or claim named`);
-          }
-          continue;
-        }
-        input =
-          c.f === "confirm"
-            ? { f: "confirm", hold: k, order: `${c.caller}/${c.key}`, caller: c.caller }
-            : { f: "release", hold: k, caller: c.caller };
-      }
-      const a = r.answer;
-      if (a === undefined || a === null || r.ret === undefined) {
-        add(input, r.at, open);
-        continue;
-      }
-      // The observed answer picks the branch where the clocks allow two.
-      const seen = (code: string): SeatInput =>
-        input.f === "hold" || input.f === "confirm" ? { ...input, answered: code } : input;
-      if (a.ok) {
-        add(seen("ok"), r.at, r.ret, {
-          code: "ok",
-          ...(c.f === "hold" ? { seats: (a.value as { seats: readonly string[] }).seats } : {}),
-        });
-        continue;
-      }
-      if (a.code === "unknown" || a.code === "unavailable") add(input, r.at, open);
-      else if (a.code === "in-flight") continue;
-      else if (a.code === "taken" && typeof a.detail === "string") continue;
-      else if (a.code === "expired" && input.f === "hold") {
-        // Locked (maybe by this very attempt) and rolled back before the answer.
-        add(input, r.at, open);
-        add({ ...input, replayOnly: true }, r.at, r.ret, { code: "expired" });
-      } else add(seen(a.code), r.at, r.ret, { code: a.code });
+  /** One customer call as operations of the model: open when its outcome is unknown, closed by
+   * its answer otherwise, none when the answer proves nothing checkable. */
+  private addCall(b: OpsBuild, naming: HoldNaming, r: Recorded, violations: string[]): void {
+    const c = r.call;
+    const input = this.callInput(b, naming, r, violations);
+    if (input === undefined) return;
+    const { add } = b;
+    const a = r.answer;
+    if (a === undefined || a === null || r.ret === undefined) {
+      add(input, r.at, OPEN);
+      return;
     }
-    const firstCall = new Map<string, Extract<SeatCall, { f: "hold" }> & { at: number }>();
-    for (const r of this.calls) {
-      if (r.call.f !== "hold") continue;
-      const k = nameOf(r as Recorded & { call: typeof r.call });
-      if (!firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
-    }
-    // A rollback (by a cap's count, a hold that then failed, the sweeper) shows only in a replay
-    // answered "expired", or in a release that found the record rolled back (answered ok, yet
-    // the sweeper found it expired); holds that take the seats roll their holders back themselves.
-    const settledAs = new Map(this.settles.map((x) => [keyOf.get(x.holdId), x.state]));
-    // A swept record ended unsold first: released, or rolled back (maybe by the sweep itself).
-    const sweptHolds = new Set(
-      this.sweeps.flatMap((x) => (x.kind === "hold" ? [keyOf.get(x.id)] : [])),
-    );
-    const showsRollback = (k: string) =>
-      sweptHolds.has(k) ||
-      this.calls.some((r) => {
-        const c = r.call;
-        if (c.f === "hold") {
-          return (
-            nameOf(r as Recorded & { call: typeof c }) === (reqOf.get(k) ?? k) &&
-            r.answer?.ok === false &&
-            r.answer.code === "expired"
-          );
-        }
-        return c.f === "release" && keyOf.get(c.holdId) === k && settledAs.get(k) === "expired";
+    // The observed answer picks the branch where the clocks allow two.
+    const seen = (code: string): SeatInput =>
+      input.f === "hold" || input.f === "confirm" ? { ...input, answered: code } : input;
+    if (a.ok) {
+      add(seen("ok"), r.at, r.ret, {
+        code: "ok",
+        ...(c.f === "hold" ? { seats: (a.value as { seats: readonly string[] }).seats } : {}),
       });
+      return;
+    }
+    if (a.code === "unknown" || a.code === "unavailable") add(input, r.at, OPEN);
+    else if (a.code === "in-flight") return;
+    else if (a.code === "taken" && typeof a.detail === "string") return;
+    else if (a.code === "expired" && input.f === "hold") {
+      // Locked (maybe by this very attempt) and rolled back before the answer.
+      add(input, r.at, OPEN);
+      add({ ...input, replayOnly: true }, r.at, r.ret, { code: "expired" });
+    } else add(seen(a.code), r.at, r.ret, { code: a.code });
+  }
+
+  /** A call's input to the model, its ids resolved to model names; undefined for a confirm or a
+   * release naming a hold the model does not have. */
+  private callInput(
+    b: OpsBuild,
+    { keyOf, incOf, count }: HoldNaming,
+    r: Recorded,
+    violations: string[],
+  ): SeatInput | undefined {
+    const c = r.call;
+    let input: SeatInput;
+    if (c.f === "hold") {
+      const hk = b.nameOf(r as Recorded & { call: typeof c });
+      input = {
+        f: "hold",
+        hold: hk,
+        caller: c.caller,
+        seats: c.seats,
+        ...(c.cap === undefined ? {} : { cap: c.cap }),
+        ...(this.hasSibling(r) ? { sibling: true } : {}),
+        ...(count.has(hk) ? {} : { claimless: true }),
+      };
+      const v = r.answer?.ok ? (r.answer.value as { holdId: string }) : undefined;
+      const name = v ? keyOf.get(v.holdId) : undefined;
+      if (name !== undefined) input = { ...input, inc: incOf.get(name)! };
+    } else {
+      const k = keyOf.get(c.holdId);
+      if (k === undefined) {
+        // A hold id read off one store (a leak) whose claim was never chosen names no hold the
+        // model has: fine unless the call answered ok, which needs that claim chosen (a confirm
+        // proves it; a release writes only a record whose claim a prior answer named).
+        if (r.answer?.ok) {
+          violations.push(`${c.f} names hold id ${c.holdId}, which no answer or claim named`);
+        }
+        return undefined;
+      }
+      input =
+        c.f === "confirm"
+          ? { f: "confirm", hold: k, order: `${c.caller}/${c.key}`, caller: c.caller }
+          : { f: "release", hold: k, caller: c.caller };
+    }
+    return input;
+  }
+
+  /** The sweeps as operations: a claim's ("forget") and a hold record's. Returns each claim's
+   * sweep by the claim's model name. */
+  private addSweeps(b: OpsBuild, { keyOf, reqOf, incOf }: HoldNaming): Map<string, SweepSeen> {
+    const { add } = b;
     // Where each claim after the first could start: when the sweep of the one before began.
     const claimSweeps = new Map<string, SweepSeen>();
     for (const x of this.sweeps) {
@@ -617,7 +607,7 @@ export class SeatHistory {
       if (x.kind !== "claim" || name === undefined) continue;
       claimSweeps.set(name, x);
       const k = reqOf.get(name)!;
-      const ret = x.ret ?? open;
+      const ret = x.ret ?? OPEN;
       add(
         { f: "forget", hold: k, inc: incOf.get(name)! },
         x.call,
@@ -631,10 +621,26 @@ export class SeatHistory {
       add(
         { f: "sweep", hold: name },
         x.call,
-        x.ret ?? open,
+        x.ret ?? OPEN,
         x.ret === null ? undefined : { code: "ok" },
       );
     }
+    return claimSweeps;
+  }
+
+  /** Per hold, the fixed-time events of its life (ghost, dusk, late, past) and the rollbacks that
+   * can show. Returns each hold's clock window and seats. */
+  private addHoldLives(
+    b: OpsBuild,
+    naming: HoldNaming,
+    clock: SeatClockFacts,
+    claimSweeps: ReadonlyMap<string, SweepSeen>,
+    violations: string[],
+  ): Map<string, [number, number, readonly string[]]> {
+    const { keyOf, idOf, reqOf, incOf, expiry } = naming;
+    const { add } = b;
+    const firstCall = this.firstCalls(b);
+    const showsRollback = this.rollbackShown(b, naming);
     const windows = new Map<string, [number, number, readonly string[]]>();
     const names = new Map<string, number>();
     for (const [k] of firstCall) names.set(k, firstCall.get(k)!.at);
@@ -656,7 +662,7 @@ export class SeatHistory {
       if (e === undefined) {
         // Its claim never landed (only some seats did): its expiry is unknown, so it may be
         // rolled back any time and its time never surely runs out.
-        if (rollback) add({ f: "rollback", hold: k }, at, open);
+        if (rollback) add({ f: "rollback", hold: k }, at, OPEN);
         continue;
       }
       const id = idOf.get(k);
@@ -669,36 +675,122 @@ export class SeatHistory {
       add({ f: "dusk", hold: k }, lo, lo, { code: "ok" });
       add({ f: "late", hold: k }, late, late, { code: "ok" });
       add({ f: "past", hold: k }, hi, hi, { code: "ok" });
-      if (rollback) add({ f: "rollback", hold: k }, lo, open);
+      if (rollback) add({ f: "rollback", hold: k }, lo, OPEN);
       // Swept more than once: written "expired" again in between, through a seat pointing at it.
       const again = this.sweeps.filter((x) => x.kind === "hold" && keyOf.get(x.id) === k);
-      for (let n = 1; n < again.length; n++) add({ f: "rollback", hold: k }, again[0]!.call, open);
+      for (let n = 1; n < again.length; n++) add({ f: "rollback", hold: k }, again[0]!.call, OPEN);
     }
-    for (const s of this.settles) {
-      const k = keyOf.get(s.holdId);
-      if (k !== undefined)
-        add({ f: "settle", hold: k }, SWEEP_TIME, SWEEP_TIME, { code: "ok", state: s.state });
-    }
-    const r = checkHistory(seatModel, splitIndependent(ops, reqOf), limit);
-    // SIM_DUMP=1 prints the group's operations in call order, to read a failing seed by hand.
-    if (!r.ok && process.env.SIM_DUMP) {
-      const mine = ops.filter((op) => op.key === r.key).sort((x, y) => x.call - y.call);
-      for (const op of mine) console.log(JSON.stringify(op));
-    }
-    if (!r.ok) {
-      const what = r.inconclusive ? "search cut off" : "no order of the seat model explains it";
-      violations.push(
-        `seat history of ${r.key} not linearizable (${what}); longest prefix: ${describe(ops, r.longestPrefix)}`,
-      );
-    }
-    return {
-      ...r,
-      ok: r.ok && violations.length === 0,
-      violations,
-      operations: ops.length,
-      exercised: this.exercised(windows, keyOf),
-    };
+    return windows;
   }
+
+  /** Per hold name, the first hold call of it, and when it was made. */
+  private firstCalls(b: OpsBuild): Map<string, Extract<SeatCall, { f: "hold" }> & { at: number }> {
+    const firstCall = new Map<string, Extract<SeatCall, { f: "hold" }> & { at: number }>();
+    for (const r of this.calls) {
+      if (r.call.f !== "hold") continue;
+      const k = b.nameOf(r as Recorded & { call: typeof r.call });
+      if (!firstCall.has(k)) firstCall.set(k, { ...r.call, at: r.at });
+    }
+    return firstCall;
+  }
+
+  /** Whether a hold's rollback can show, so that the search may place one. */
+  private rollbackShown(b: OpsBuild, { keyOf, reqOf }: HoldNaming): (k: string) => boolean {
+    // A rollback (by a cap's count, a hold that then failed, the sweeper) shows only in a replay
+    // answered "expired", or in a release that found the record rolled back (answered ok, yet
+    // the sweeper found it expired); holds that take the seats roll their holders back themselves.
+    const settledAs = new Map(this.settles.map((x) => [keyOf.get(x.holdId), x.state]));
+    // A swept record ended unsold first: released, or rolled back (maybe by the sweep itself).
+    const sweptHolds = new Set(
+      this.sweeps.flatMap((x) => (x.kind === "hold" ? [keyOf.get(x.id)] : [])),
+    );
+    return (k: string) =>
+      sweptHolds.has(k) ||
+      this.calls.some((r) => {
+        const c = r.call;
+        if (c.f === "hold") {
+          return (
+            b.nameOf(r as Recorded & { call: typeof c }) === (reqOf.get(k) ?? k) &&
+            r.answer?.ok === false &&
+            r.answer.code === "expired"
+          );
+        }
+        return c.f === "release" && keyOf.get(c.holdId) === k && settledAs.get(k) === "expired";
+      });
+  }
+}
+
+/** The end of an operation whose outcome is unknown: it may take effect any time after its call. */
+const OPEN = Number.POSITIVE_INFINITY;
+
+/** The model's names of the run's holds, resolved from their claims. */
+interface HoldNaming {
+  /** Hold id → model name (request key, or key#n for its n-th claim), and back. */
+  readonly keyOf: Map<string, string>;
+  readonly idOf: Map<string, string>;
+  readonly reqOf: Map<string, string>;
+  readonly incOf: Map<string, number>;
+  /** Per model name, the expiry its claim pinned (or, failing that, an ok answer named). */
+  readonly expiry: Map<string, number>;
+  /** Per request key, how many claims it had. */
+  readonly count: Map<string, number>;
+}
+
+/** Names each claimed hold id; an id two requests claimed is a violation. */
+function nameClaims(claims: readonly ClaimSeen[], violations: string[]): HoldNaming {
+  const keyOf = new Map<string, string>();
+  const idOf = new Map<string, string>();
+  const reqOf = new Map<string, string>();
+  const incOf = new Map<string, number>();
+  const expiry = new Map<string, number>();
+  const count = new Map<string, number>();
+  for (const c of claims) {
+    if (keyOf.has(c.id)) {
+      if (reqOf.get(keyOf.get(c.id)!) !== c.key)
+        violations.push(
+          `hold id ${c.id} claimed by both ${reqOf.get(keyOf.get(c.id)!)} and ${c.key}`,
+        );
+      continue;
+    }
+    const n = count.get(c.key) ?? 0;
+    count.set(c.key, n + 1);
+    const name = incName(c.key, n);
+    keyOf.set(c.id, name);
+    idOf.set(name, c.id);
+    reqOf.set(name, c.key);
+    incOf.set(name, n);
+    if (c.expiresAtMs !== undefined) expiry.set(name, c.expiresAtMs);
+  }
+  return { keyOf, idOf, reqOf, incOf, expiry, count };
+}
+
+/** The operations of the search as they are added, and the model name of a hold call. */
+interface OpsBuild {
+  readonly ops: Operation<SeatInput, SeatOutput>[];
+  readonly add: (input: SeatInput, call: number, ret: number, output?: SeatOutput) => void;
+  readonly nameOf: (r: Recorded & { call: { f: "hold" } }) => string;
+}
+
+function opsBuilder(claims: readonly ClaimSeen[], clock: SeatClockFacts): OpsBuild {
+  // Two groups: the bot (its own section and cap) and everyone else; each is split further into
+  // the parts no step connects (splitIndependent) before the search.
+  const group = (k: string) => (k.startsWith("bot/") ? "bot" : "customers");
+  // Attempts that answered before any claim of their request could exist locked (if anything)
+  // under ids no claim names: a hold of their own, "key~", apart from the claimed one.
+  const firstStart = new Map<string, number>();
+  for (const c of claims) if (!firstStart.has(c.key)) firstStart.set(c.key, c.startedAtMs ?? 0);
+  const nameOf = (r: Recorded & { call: { f: "hold" } }): string => {
+    const k = `${r.call.caller}/${r.call.key}`;
+    const start = firstStart.get(k);
+    const before = r.answer && r.ret !== undefined && start !== undefined;
+    return before && r.ret! < start! - clock.maxSkewMs ? `${k}~` : k;
+  };
+  const ops: Operation<SeatInput, SeatOutput>[] = [];
+  const add = (input: SeatInput, call: number, ret: number, output?: SeatOutput) => {
+    const op = { id: ops.length, key: group(input.hold), input, call, ret };
+    ops.push(output === undefined ? op : { ...op, output });
+  };
+  return { ops, add, nameOf };
 }
 
 /** A hold claim as seen committed during the run (in order: a request's claims come one after

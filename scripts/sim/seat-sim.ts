@@ -202,6 +202,27 @@ const DIED_AFTER_CLAIM = "coordinators killed right after a hold's claim";
  * offset, so expiresAtMs - skew is when the hold really ends (virtual time). */
 type Stamps = Map<string, { expiresAtMs: number; skew: number }>;
 
+/** The coordinator a counted client belongs to, as the takeover checks need it. */
+interface TakeoverClock {
+  id: string;
+  now: () => number;
+  skew: number;
+  claimInFlightMs: number;
+  maxSkewMs: number;
+}
+
+/** Where the takeover checks of one counted client report, and what they keep between changes. */
+interface TakeoverLog {
+  readonly clock: TakeoverClock;
+  readonly bump: (rule: string) => void;
+  readonly stamps: Stamps;
+  readonly early: string[];
+  readonly claims: Map<string, string>;
+}
+
+/** A key's value before a committed change, as the takeover checks read it. */
+type Before = { state?: string; startedAtMs?: number } | null | undefined;
+
 /**
  * A client that counts the takeovers its committed changes made: a hold record still "held"
  * turned "expired" (the step before someone else takes its seats), and a change that went ahead
@@ -213,13 +234,7 @@ type Stamps = Map<string, { expiresAtMs: number; skew: number }>;
  */
 function countingTakeovers(
   client: QuorumClient,
-  clock: {
-    id: string;
-    now: () => number;
-    skew: number;
-    claimInFlightMs: number;
-    maxSkewMs: number;
-  },
+  clock: TakeoverClock,
   bump: (rule: string) => void,
   stamps: Stamps,
   early: string[],
@@ -228,6 +243,7 @@ function countingTakeovers(
   vnow: () => number,
 ): QuorumClient {
   const now = clock.now;
+  const log: TakeoverLog = { clock, bump, stamps, early, claims };
   const counted = Object.create(client) as QuorumClient;
   counted.change = async <T>(
     keys: readonly string[],
@@ -264,80 +280,213 @@ function countingTakeovers(
       watch.claim(k, seen[j]);
       watch.claim(k, out.values[j]);
       watch.wrote(k, seen[j] ?? null, out.values[j], at - atSkew);
-      const before = seen[j] as { state?: string; startedAtMs?: number } | null | undefined;
-      const after = out.values[j] as { state?: string } | null;
-      if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
-        bump(EXPIRED_TAKEOVER);
-        const st = stamps.get(k.slice(5));
-        const real = at - atSkew;
-        if (st && real < st.expiresAtMs - st.skew) {
-          early.push(
-            `hold ${k.slice(5)} taken over at ${real}, before it ended at ${st.expiresAtMs - st.skew}`,
-          );
-        }
-      }
-      // A change goes ahead on the claim it is run for, its first key; a confirm also reads its
-      // hold's claim (decision 0007) and writes it back unchanged, which takes nothing over.
-      if (
-        j === 0 &&
-        k.startsWith("idem/") &&
-        typeof before?.startedAtMs === "number" &&
-        after !== null
-      ) {
-        if (at - before.startedAtMs >= clock.claimInFlightMs) bump(CLAIM_TAKEOVER);
-        // Another coordinator went ahead on this claim: only once it is abandoned, i.e. at least
-        // claimInFlightMs old on the taker's clock. In real time that is claimInFlightMs less
-        // the two clocks' offsets; the stamper's is unknown here, so it is bounded by maxSkew.
-        const writer = claims.get(k);
-        const age = at - atSkew - before.startedAtMs;
-        if (
-          writer !== undefined &&
-          writer !== clock.id &&
-          age < clock.claimInFlightMs - clock.maxSkewMs
-        ) {
-          early.push(
-            `claim ${k} of ${writer} taken over by ${clock.id} while in flight (${age} ms old)`,
-          );
-        }
-      }
-      if (k.startsWith("idem/") && before === null && after !== null) claims.set(k, clock.id);
-      // Swept: whoever writes the next claim, its writer is not the one before.
-      if (k.startsWith("idem/") && after === null) claims.delete(k);
-      // The handover rule: a seat held by H goes to another hold only in a change that read H's
-      // record terminal and unsold (released, or expired by its own rollback change).
-      const was = before as { state?: string; holdId?: string } | null | undefined;
-      const is = after as { state?: string; holdId?: string } | null;
-      if (k.startsWith("seat/") && was?.state === "held" && is?.state === "held") {
-        if (is.holdId !== was.holdId) {
-          const h = keys.indexOf(`hold/${was.holdId}`);
-          const rec = (h < 0 ? undefined : seen[h]) as { state?: string } | null | undefined;
-          if (rec?.state !== "released" && rec?.state !== "expired") {
-            early.push(
-              `seat ${k} passed from ${was.holdId} to ${is.holdId} while ${was.holdId}'s record was ${JSON.stringify(rec ?? null)}`,
-            );
-          }
-        }
-      }
-      const claim = after as { op?: string; id?: string; expiresAtMs?: number } | null;
-      if (k.startsWith("idem/") && before === null && claim?.op === "hold" && claim.id) {
-        stamps.set(claim.id, { expiresAtMs: claim.expiresAtMs ?? 0, skew: atSkew });
-      }
+      checkCommittedKey(log, keys, seen, j, out.values[j], at, atSkew);
     });
     return out;
   };
   return counted;
 }
 
+/** One key a change committed: the takeovers it made, counted and flagged when they broke a
+ * rule; the claim's writer and the hold's stamp kept for the changes to come. */
+function checkCommittedKey(
+  log: TakeoverLog,
+  keys: readonly string[],
+  seen: readonly unknown[],
+  j: number,
+  value: unknown,
+  at: number,
+  atSkew: number,
+): void {
+  const k = keys[j]!;
+  const before = seen[j] as Before;
+  const after = value as { state?: string } | null;
+  checkExpiryTakeover(log, k, before, after, at, atSkew);
+  checkClaimTakeover(log, k, j, before, after, at, atSkew);
+  if (k.startsWith("idem/") && before === null && after !== null) log.claims.set(k, log.clock.id);
+  // Swept: whoever writes the next claim, its writer is not the one before.
+  if (k.startsWith("idem/") && after === null) log.claims.delete(k);
+  checkSeatHandover(log, keys, seen, k, before, after);
+  const claim = after as { op?: string; id?: string; expiresAtMs?: number } | null;
+  if (k.startsWith("idem/") && before === null && claim?.op === "hold" && claim.id) {
+    log.stamps.set(claim.id, { expiresAtMs: claim.expiresAtMs ?? 0, skew: atSkew });
+  }
+}
+
+/** A hold record still "held" turned "expired": a takeover, early if the hold had not ended. */
+function checkExpiryTakeover(
+  { bump, stamps, early }: TakeoverLog,
+  k: string,
+  before: Before,
+  after: { state?: string } | null,
+  at: number,
+  atSkew: number,
+): void {
+  if (k.startsWith("hold/") && before?.state === "held" && after?.state === "expired") {
+    bump(EXPIRED_TAKEOVER);
+    const st = stamps.get(k.slice(5));
+    const real = at - atSkew;
+    if (st && real < st.expiresAtMs - st.skew) {
+      early.push(
+        `hold ${k.slice(5)} taken over at ${real}, before it ended at ${st.expiresAtMs - st.skew}`,
+      );
+    }
+  }
+}
+
+/** A change that went ahead on an existing claim: a takeover once the claim is abandoned, a
+ * broken rule when another coordinator's claim was still in flight. */
+function checkClaimTakeover(
+  { clock, bump, early, claims }: TakeoverLog,
+  k: string,
+  j: number,
+  before: Before,
+  after: { state?: string } | null,
+  at: number,
+  atSkew: number,
+): void {
+  // A change goes ahead on the claim it is run for, its first key; a confirm also reads its
+  // hold's claim (decision 0007) and writes it back unchanged, which takes nothing over.
+  if (
+    j === 0 &&
+    k.startsWith("idem/") &&
+    typeof before?.startedAtMs === "number" &&
+    after !== null
+  ) {
+    if (at - before.startedAtMs >= clock.claimInFlightMs) bump(CLAIM_TAKEOVER);
+    // Another coordinator went ahead on this claim: only once it is abandoned, i.e. at least
+    // claimInFlightMs old on the taker's clock. In real time that is claimInFlightMs less
+    // the two clocks' offsets; the stamper's is unknown here, so it is bounded by maxSkew.
+    const writer = claims.get(k);
+    const age = at - atSkew - before.startedAtMs;
+    if (
+      writer !== undefined &&
+      writer !== clock.id &&
+      age < clock.claimInFlightMs - clock.maxSkewMs
+    ) {
+      early.push(
+        `claim ${k} of ${writer} taken over by ${clock.id} while in flight (${age} ms old)`,
+      );
+    }
+  }
+}
+
+/** The handover rule: a seat held by H goes to another hold only in a change that read H's
+ * record terminal and unsold (released, or expired by its own rollback change). */
+function checkSeatHandover(
+  { early }: TakeoverLog,
+  keys: readonly string[],
+  seen: readonly unknown[],
+  k: string,
+  before: Before,
+  after: { state?: string } | null,
+): void {
+  const was = before as { state?: string; holdId?: string } | null | undefined;
+  const is = after as { state?: string; holdId?: string } | null;
+  if (k.startsWith("seat/") && was?.state === "held" && is?.state === "held") {
+    if (is.holdId !== was.holdId) {
+      const h = keys.indexOf(`hold/${was.holdId}`);
+      const rec = (h < 0 ? undefined : seen[h]) as { state?: string } | null | undefined;
+      if (rec?.state !== "released" && rec?.state !== "expired") {
+        early.push(
+          `seat ${k} passed from ${was.holdId} to ${is.holdId} while ${was.holdId}'s record was ${JSON.stringify(rec ?? null)}`,
+        );
+      }
+    }
+  }
+}
+
 export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
+  const run = setUpSeatRun(o);
+  const { world, exercised, bump } = run;
+  const { sched } = world;
+  const customers = new SeatCustomers(run, startCoordinators(run));
+  const loops = startCustomers(run, customers);
+  // The seat sweep runs through the workload, on a coordinator of its own with its own clock, and
+  // under --gc the collector deletes what it wrote null (seat-sweep.ts).
+  let done = false;
+  void Promise.all(loops).then(() => {
+    done = true;
+  });
+  startSeatSweep(run, () => done);
+  await sched.run();
+
+  // Heal, then a sweeper far in the future settles every hold (all have expired by then).
+  world.heal();
+  // No hold taken over (rolled back for someone else) before its lifetime really ran out.
+  const violations: string[] = [...run.early];
+  let searchSteps = 0;
+  const audit = auditFinalState(run, customers, violations);
+  await sched.run();
+  // An audit that could not read the final state checked nothing: inconclusive, and a failure.
+  let inconclusive = false;
+  try {
+    const checked = await audit;
+    searchSteps = checked.searchSteps;
+    // A seat-model search cut off at its step limit proved nothing either.
+    inconclusive = checked.cutOff;
+  } catch (e) {
+    inconclusive = true;
+    violations.push(`inconclusive: ${String(e)}`);
+  }
+  void loops;
+  violations.push(...world.ballots.clashes);
+  countKills(world.kills, bump, seatStep);
+  for (const st of run.clocks.stepped) {
+    bump("clock steps");
+    world.faults.push(st);
+  }
+
+  const { outcomes } = customers;
+  return {
+    seed: o.seed,
+    ok: violations.length === 0,
+    violation: violations.length > 0 ? violations.join("; ") : undefined,
+    ...(inconclusive ? { inconclusive } : {}),
+    searchSteps,
+    faults: world.faults,
+    ops: Object.values(outcomes).reduce((a, b) => a + b, 0),
+    unknown: (outcomes.unknown ?? 0) + (outcomes.timeout ?? 0),
+    killed: customers.killed,
+    messages: world.net.messages,
+    events: sched.events,
+    outcomes,
+    changes: world.changes,
+    exercised: { ...exercised, ...world.sweeps },
+  };
+}
+
+/** What the parts of one seat run share: its world and clock rules, and what the checks collect
+ * as it goes. */
+interface SeatRun {
+  readonly o: SeatSimOptions;
+  readonly world: World;
+  readonly lifetimes: { readonly changeLifetimeMs: number; readonly warmTtlMs: number };
+  readonly capBreak: CapBreakMode | undefined;
+  readonly timings: SeatTimings;
+  readonly maxSkew: number;
+  readonly clocks: ClockPlan;
+  readonly stamps: Stamps;
+  /** Per idempotency key, the coordinator whose change wrote its claim. */
+  readonly claims: Map<string, string>;
+  readonly early: string[];
+  /** Every customer call and its answer, for the sequential seat model (seat-model.ts). */
+  readonly history: SeatHistory;
+  readonly vnow: () => number;
+  readonly exercised: Record<string, number>;
+  readonly bump: (rule: string) => void;
+  readonly watch: SweepWatch;
+}
+
+/** The run's world, its clock rules (scaled, or broken by skew-margin) and the checks' records. */
+function setUpSeatRun(o: SeatSimOptions): SeatRun {
   const lifetimes = {
     changeLifetimeMs: SEAT_CHANGE_LIFETIME_MS,
     warmTtlMs: SEAT_CHANGE_LIFETIME_MS,
   };
   const world = makeWorld(o.seed, { ...o, lifetimes });
-  const { rng, sched } = world;
+  const { sched } = world;
   const skewBreak = o.capBreak === "skew-margin";
-  const answerBug =
-    o.capBreak === "seat-answer" || o.capBreak === "release-answer" ? o.capBreak : undefined;
   const capBreak = SEAT_CAP_BREAKS.find((m) => m === o.capBreak);
   const picked = pickTimings(o.seed, skewBreak);
   const { timings } = picked;
@@ -348,14 +497,10 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   // Steps keep every clock within ±maxSkew: within the margin, unless skew-margin breaks it.
   const clocks = new ClockPlan(o.seed, sched, maxSkew);
   const stamps: Stamps = new Map();
-  /** Per idempotency key, the coordinator whose change wrote its claim. */
   const claims = new Map<string, string>();
   const early: string[] = [];
-  const coords: Coordinator[] = [];
-  /** Every customer call and its answer, for the sequential seat model (seat-model.ts). */
   const history = new SeatHistory(() => sched.now);
   const vnow = () => sched.now;
-  let generation = 0;
   const exercised: Record<string, number> = { [EXPIRED_TAKEOVER]: 0, [CLAIM_TAKEOVER]: 0 };
   const bump = (rule: string) => {
     exercised[rule] = (exercised[rule] ?? 0) + 1;
@@ -369,70 +514,122 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     early,
     bump,
   });
-  const spawn = (i: number): Coordinator => {
-    const id = `c${i}g${generation++}`;
-    // One clock for the coordinator's QuorumClient (ballots) and its SeatService (expiry).
-    const sim = new SimClock(sched);
-    const { client, node } = world.client(id, sim);
-    sim.offsetMs = rng.int(-maxSkew, maxSkew);
-    clocks.maybeStep(id, sim);
-    const r = rng.fork();
-    const now = sim.now;
-    const base = capBreak ? brokenCapClient(client, capBreak) : client;
-    const clock = {
-      id,
-      maxSkewMs: maxSkew,
-      now,
-      get skew() {
-        return sim.offsetMs;
-      },
-      claimInFlightMs: timings.claimInFlightMs,
-    };
-    let counted = countingTakeovers(base, clock, bump, stamps, early, claims, watch, vnow);
-    // Outside the counter, so that the counter sees the seats as stored and the lock as broken.
-    if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
-    // Called only once the coordinator below exists (after a change commits).
-    const dying = dieAfterClaim(
-      o.capBreak === "confirm-unproven" ? unprovenClient(counted) : counted,
-      () => {
-        if (!coord.dieAfterClaim || node.killed) return;
-        bump(DIED_AFTER_CLAIM);
-        node.kill();
-      },
-    );
-    const svc = new SeatService(dying, {
-      now,
-      randomBytes: (n) => r.bytes(n),
-      holdTtlMs: SIM_HOLD_TTL_MS,
-      timings: o.capBreak === "claim-takeover" ? claimTakeoverTimings(timings) : timings,
-    });
-    const coord: Coordinator = {
-      svc: answerBug ? wrongAnswers(svc, answerBug) : svc,
-      node,
-      dieAfterClaim: false,
-    };
-    return coord;
+  return {
+    o,
+    world,
+    lifetimes,
+    capBreak,
+    timings,
+    maxSkew,
+    clocks,
+    stamps,
+    claims,
+    early,
+    history,
+    vnow,
+    exercised,
+    bump,
+    watch,
   };
+}
+
+/** The three coordinators; the function returned gives coordinator i, replacing a killed
+ * instance with a fresh one. */
+function startCoordinators(run: SeatRun): (i: number) => Coordinator {
+  let generation = 0;
+  const coords: Coordinator[] = [];
+  const spawn = (i: number): Coordinator => spawnCoordinator(run, `c${i}g${generation++}`);
   for (let i = 0; i < 3; i++) coords.push(spawn(i));
-  const coordinator = (i: number): Coordinator => {
+  return (i: number): Coordinator => {
     if (coords[i]!.node.killed) coords[i] = spawn(i);
     return coords[i]!;
   };
+}
 
-  const outcomes: Record<string, number> = {};
-  const abandonRng = new Rng(o.seed ^ ABANDON_STREAM);
-  let killed = 0;
-  const holdsOk: { key: string; holdId: string }[] = [];
-  const seen = new Map<string, HoldSeen>();
-  /** Set below from a stream of its own, so uncapped runs draw exactly what they drew before. */
-  let cap: number | undefined;
+/** One coordinator instance: a skewed (maybe stepped) clock, a client whose takeovers are counted
+ * and which the break mode breaks, and the seat service over it. */
+function spawnCoordinator(run: SeatRun, id: string): Coordinator {
+  const { o, world, timings, maxSkew, capBreak, bump } = run;
+  const { rng } = world;
+  const answerBug =
+    o.capBreak === "seat-answer" || o.capBreak === "release-answer" ? o.capBreak : undefined;
+  // One clock for the coordinator's QuorumClient (ballots) and its SeatService (expiry).
+  const sim = new SimClock(world.sched);
+  const { client, node } = world.client(id, sim);
+  sim.offsetMs = rng.int(-maxSkew, maxSkew);
+  run.clocks.maybeStep(id, sim);
+  const r = rng.fork();
+  const now = sim.now;
+  const base = capBreak ? brokenCapClient(client, capBreak) : client;
+  const clock = {
+    id,
+    maxSkewMs: maxSkew,
+    now,
+    get skew() {
+      return sim.offsetMs;
+    },
+    claimInFlightMs: timings.claimInFlightMs,
+  };
+  const { stamps, early, claims, watch, vnow } = run;
+  let counted = countingTakeovers(base, clock, bump, stamps, early, claims, watch, vnow);
+  // Outside the counter, so that the counter sees the seats as stored and the lock as broken.
+  if (o.capBreak === "takeover-rollback") counted = noRollbackClient(counted, now, timings);
+  // Called only once the coordinator below exists (after a change commits).
+  const dying = dieAfterClaim(
+    o.capBreak === "confirm-unproven" ? unprovenClient(counted) : counted,
+    () => {
+      if (!coord.dieAfterClaim || node.killed) return;
+      bump(DIED_AFTER_CLAIM);
+      node.kill();
+    },
+  );
+  const svc = new SeatService(dying, {
+    now,
+    randomBytes: (n) => r.bytes(n),
+    holdTtlMs: SIM_HOLD_TTL_MS,
+    timings: o.capBreak === "claim-takeover" ? claimTakeoverTimings(timings) : timings,
+  });
+  const coord: Coordinator = {
+    svc: answerBug ? wrongAnswers(svc, answerBug) : svc,
+    node,
+    dieAfterClaim: false,
+  };
+  return coord;
+}
+
+/** The run's customers and what they were answered: each request retried as a client does, and
+ * logged for the seat model and the invariants. */
+class SeatCustomers {
+  readonly outcomes: Record<string, number> = {};
+  readonly abandonRng: Rng;
+  killed = 0;
+  readonly holdsOk: { key: string; holdId: string }[] = [];
+  readonly seen = new Map<string, HoldSeen>();
+  /** Set as the customers start, from a stream of its own, so uncapped runs draw exactly what
+   * they drew before. */
+  cap: number | undefined;
+  readonly confirmsOk: { key: string; holdId: string; orderId: string }[] = [];
+  private readonly backRng: Rng;
+  private readonly leakyRng: Rng;
+  private readonly comeBackMs: number;
+
+  constructor(
+    private readonly run: SeatRun,
+    private readonly coordinator: (i: number) => Coordinator,
+  ) {
+    const { o, timings, maxSkew } = run;
+    this.abandonRng = new Rng(o.seed ^ ABANDON_STREAM);
+    this.backRng = new Rng(o.seed ^ COME_BACK_STREAM);
+    this.leakyRng = new Rng(o.seed ^ LEAKY_STREAM);
+    // Past the hold's lifetime, the margin on every clock and the retention: swept by then, or soon.
+    this.comeBackMs =
+      SIM_HOLD_TTL_MS + timings.skewMarginMs + 2 * maxSkew + (timings.retentionMs ?? 0);
+  }
+
   /** One hold request (retried like any other), logged for the cap check when it succeeds. */
-  const holdAs = async (
-    wl: typeof rng,
-    caller: string,
-    key: string,
-    seats: { section: string; seatId: string }[],
-  ) => {
+  async holdAs(wl: Rng, caller: string, key: string, seats: { section: string; seatId: string }[]) {
+    const { sched } = this.run.world;
+    const { cap, leakyRng } = this;
     const startedAt = sched.now;
     let leaked = false;
     const call: SeatCall = {
@@ -442,7 +639,7 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       seats: seatKeys(EVENT, seats),
       ...(cap === undefined ? {} : { cap }),
     };
-    return await request(
+    return await this.request(
       wl,
       call,
       (svc) =>
@@ -452,9 +649,9 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
           ...(cap === undefined ? {} : { maxSeatsPerBuyer: cap }),
         }),
       (v) => {
-        holdsOk.push({ key: `${caller}/${key}`, holdId: v.holdId });
-        if (!seen.has(v.holdId)) {
-          seen.set(v.holdId, {
+        this.holdsOk.push({ key: `${caller}/${key}`, holdId: v.holdId });
+        if (!this.seen.has(v.holdId)) {
+          this.seen.set(v.holdId, {
             caller,
             holdId: v.holdId,
             n: v.seats.length,
@@ -470,34 +667,38 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
         if (leaked || caller === "bot" || caller.endsWith("x")) return 0;
         if (!leakyRng.chance(LEAKY_SHARE)) return 0;
         leaked = true;
-        void leak(leakyRng.fork(), caller, key, seats);
+        void this.leak(leakyRng.fork(), caller, key, seats);
         // This customer's client backs off before its retry, which would finish the change.
         return leakyRng.int(20, 100);
       },
     );
-  };
+  }
+
   /** Buys, releases or walks away from a hold, as a customer does. */
-  const finish = async (wl: typeof rng, caller: string, key: string, holdId: string) => {
+  async finish(wl: Rng, caller: string, key: string, holdId: string): Promise<void> {
+    const { sched } = this.run.world;
     const next = wl.next();
     await sched.sleep(wl.int(0, Math.floor(SIM_HOLD_TTL_MS * 1.5)));
     if (next < 0.65) {
-      await request(
+      await this.request(
         wl,
         { f: "confirm", caller, key, holdId },
         (svc) => svc.confirm(caller, key, { holdId }),
-        (v) => confirmsOk.push({ key: `${caller}/${key}`, holdId: v.holdId, orderId: v.orderId }),
+        (v) =>
+          this.confirmsOk.push({ key: `${caller}/${key}`, holdId: v.holdId, orderId: v.orderId }),
       );
     } else if (next < 0.85) {
-      const h = seen.get(holdId);
+      const h = this.seen.get(holdId);
       if (h && h.releasedAt === undefined) h.releasedAt = sched.now;
-      await request(wl, { f: "release", caller, holdId }, (svc) => svc.release(caller, holdId));
+      await this.request(wl, { f: "release", caller, holdId }, (svc) =>
+        svc.release(caller, holdId),
+      );
     }
-  };
-  const confirmsOk: { key: string; holdId: string; orderId: string }[] = [];
+  }
 
   /** One customer request: retried on other coordinators, sometimes duplicated concurrently. */
-  async function request<T>(
-    wl: typeof rng,
+  async request<T>(
+    wl: Rng,
     call: SeatCall,
     run: (svc: SeatService) => Promise<SeatOutcome<T>>,
     onOk: (value: T) => void = () => {},
@@ -505,14 +706,17 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     /** Called when an attempt ends without an answer; returns how long to wait before the retry. */
     onLost: () => number = () => 0,
   ): Promise<SeatOutcome<T> | null> {
+    const { world, history, timings } = this.run;
+    const { sched } = world;
+    const { outcomes } = this;
     let last: SeatOutcome<T> | null = null;
     for (let t = 0; t < REQUEST_TRIES; t++) {
       let backoff = 0;
       const attempt = async (): Promise<SeatOutcome<T> | null> => {
-        const c = coordinator(wl.int(0, 2));
-        if (world.maybeKill(c.node, SEAT_KILL_SPAN_POINTS)) killed++;
+        const c = this.coordinator(wl.int(0, 2));
+        if (world.maybeKill(c.node, SEAT_KILL_SPAN_POINTS)) this.killed++;
         // Drawn apart (a stream of its own): a coordinator that dies once its hold is claimed.
-        if (isHold && abandonRng.chance(DIE_AFTER_CLAIM_SHARE)) c.dieAfterClaim = true;
+        if (isHold && this.abandonRng.chance(DIE_AFTER_CLAIM_SHARE)) c.dieAfterClaim = true;
         const timeout = sched.sleep(CUSTOMER_TIMEOUT_MS).then(() => null);
         // A crashed instance's connection drops: the customer learns it soon, not at its timeout.
         const reset = c.node.died().then(() => sched.sleep(RESET_NOTICE_MS).then(() => null));
@@ -547,7 +751,8 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
   }
 
   /** One customer: holds 1-3 seats (once more if refused as taken), then finishes. */
-  const customer = async (wl: Rng, caller: string, arriveMs: number) => {
+  async customer(wl: Rng, caller: string, arriveMs: number): Promise<void> {
+    const { sched } = this.run.world;
     await sched.sleep(arriveMs);
     const want = wl.int(1, 3);
     const seats = new Map<string, { section: string; seatId: string }>();
@@ -557,44 +762,45 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       seats.set(`${section}/${seatId}`, { section, seatId });
     }
     let key = "h";
-    let hold = await holdAs(wl, caller, key, [...seats.values()]);
+    let hold = await this.holdAs(wl, caller, key, [...seats.values()]);
     // Refused because the seats were held, a customer comes back once a little later, by
     // when the holder may have walked away (an expired hold to take over).
     if (hold && !hold.ok && hold.code === "taken") {
       await sched.sleep(wl.int(0, 2 * SIM_HOLD_TTL_MS));
       key = "h2";
-      hold = await holdAs(wl, caller, key, [...seats.values()]);
+      hold = await this.holdAs(wl, caller, key, [...seats.values()]);
     }
-    if (hold?.ok) await finish(wl, caller, "c", hold.value.holdId);
+    if (hold?.ok) await this.finish(wl, caller, "c", hold.value.holdId);
     // Some come back once what their requests left behind may have been swept (a stream of its
     // own): the hold retried under its key is a new request if its claim is gone; a confirm
     // retried replays from the sold record, or finds the hold swept.
-    const back = backRng.fork();
+    const back = this.backRng.fork();
     if (!back.chance(COME_BACK_SHARE)) return;
-    await sched.sleep(comeBackMs + back.int(0, 1_000));
+    await sched.sleep(this.comeBackMs + back.int(0, 1_000));
     if (hold?.ok && back.chance(0.5)) {
       const holdId = hold.value.holdId;
-      await request(back, { f: "confirm", caller, key: "c", holdId }, (svc) =>
+      await this.request(back, { f: "confirm", caller, key: "c", holdId }, (svc) =>
         svc.confirm(caller, "c", { holdId }),
       );
     }
-    const again = await holdAs(back, caller, key, [...seats.values()]);
-    if (again?.ok) await finish(back, caller, "c2", again.value.holdId);
-  };
-  const backRng = new Rng(o.seed ^ COME_BACK_STREAM);
-  const leakyRng = new Rng(o.seed ^ LEAKY_STREAM);
+    const again = await this.holdAs(back, caller, key, [...seats.values()]);
+    if (again?.ok) await this.finish(back, caller, "c2", again.value.holdId);
+  }
+
   /**
    * A hold attempt just ended without an answer, its change perhaps landed in part, while the
    * request's retry is about to run: its hold id leaks (as through the audit log, which lists
    * every committed key: read here off any store that has it) and is confirmed at once, while
    * a rival aims a hold of its own at the same seats and buys them if it gets them.
    */
-  const leak = async (wl: Rng, caller: string, key: string, seats: SeatRef[]) => {
+  async leak(wl: Rng, caller: string, key: string, seats: SeatRef[]): Promise<void> {
+    const { world } = this.run;
+    const { sched } = world;
     const rival = (async () => {
       await sched.sleep(wl.int(0, 3));
-      const r = await holdAs(wl, `${caller}x`, key, seats);
+      const r = await this.holdAs(wl, `${caller}x`, key, seats);
       // A confirm key of its own per rival hold (a customer's two holds each leak a rival).
-      if (r?.ok) await finish(wl, `${caller}x`, `c${key}`, r.value.holdId);
+      if (r?.ok) await this.finish(wl, `${caller}x`, `c${key}`, r.value.holdId);
     })();
     // Read off the stores, not through the protocol: a read's write-back would itself commit the
     // claim (and count as taking over a request in flight), which an audit log reader cannot do.
@@ -609,67 +815,74 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     }
     if (claim?.op === "hold") {
       const holdId = claim.id;
-      await request(
+      await this.request(
         wl,
         { f: "confirm", caller, key: "cl", holdId },
         (svc) => svc.confirm(caller, "cl", { holdId, ...(record ? { record } : {}) }),
-        (v) => confirmsOk.push({ key: `${caller}/cl`, holdId: v.holdId, orderId: v.orderId }),
+        (v) => this.confirmsOk.push({ key: `${caller}/cl`, holdId: v.holdId, orderId: v.orderId }),
       );
     }
     await rival;
-  };
+  }
 
-  // Past the hold's lifetime, the margin on every clock and the retention: swept by then, or soon.
-  const comeBackMs =
-    SIM_HOLD_TTL_MS + timings.skewMarginMs + 2 * maxSkew + (timings.retentionMs ?? 0);
+  /** One worker of the bot buyer: holds 1-2 seats of its own section and finishes, round after
+   * round; in a burst its first hold goes at once. */
+  async bot(wl: Rng, w: number, burst: boolean): Promise<void> {
+    const { sched } = this.run.world;
+    for (let round = 0; round < BOT_ROUNDS; round++) {
+      const pause = wl.int(0, 200);
+      await sched.sleep(burst && round === 0 ? 0 : pause);
+      const seats = new Map<string, { section: string; seatId: string }>();
+      const want = wl.int(1, 2);
+      while (seats.size < want) {
+        const seatId = `s${wl.int(1, BOT_SEATS)}`;
+        seats.set(seatId, { section: BOT_SECTION, seatId });
+      }
+      const key = `w${w}r${round}`;
+      const hold = await this.holdAs(wl, "bot", `${key}h`, [...seats.values()]);
+      if (hold?.ok) await this.finish(wl, "bot", `${key}c`, hold.value.holdId);
+    }
+  }
+}
+
+/** Sets every customer going (and, in capped runs, the cap and the bot): their loops. */
+function startCustomers(run: SeatRun, customers: SeatCustomers): Promise<void>[] {
+  const { o, world, capBreak } = run;
+  const { rng } = world;
   const nCustomers = o.customers ?? rng.int(3, 6);
   const loops: Promise<void>[] = [];
   for (let c = 0; c < nCustomers; c++) {
     const wl = rng.fork();
-    loops.push(customer(wl, `u${c}`, wl.int(0, 200)));
+    loops.push(customers.customer(wl, `u${c}`, wl.int(0, 200)));
   }
   // Latecomers (a stream of their own) arrive once the first holds could have lapsed, and so
   // meet the seats of walked-away customers and dead coordinators: expired holds to take over.
   for (let c = 0; c < LATECOMERS; c++) {
-    const late = abandonRng.fork();
-    loops.push(customer(late, `late${c}`, late.int(SIM_HOLD_TTL_MS, 3 * SIM_HOLD_TTL_MS)));
+    const late = customers.abandonRng.fork();
+    loops.push(
+      customers.customer(late, `late${c}`, late.int(SIM_HOLD_TTL_MS, 3 * SIM_HOLD_TTL_MS)),
+    );
   }
   const capRng = new Rng(o.seed ^ CAP_STREAM);
   if (capBreak !== undefined || capRng.chance(0.5)) {
-    cap = capRng.int(2, 3);
-    world.faults.push(`cap ${cap}${capBreak ? ` (broken: ${capBreak})` : ""}`);
+    customers.cap = capRng.int(2, 3);
+    world.faults.push(`cap ${customers.cap}${capBreak ? ` (broken: ${capBreak})` : ""}`);
     // The bot: several workers of one buyer, each holding 1-2 seats and then holding again; in
     // half of the runs they fire their first holds at the same instant, as bots do at an onsale.
     const burst = capRng.chance(0.5);
     for (let w = 0; w < BOT_WORKERS; w++) {
       const wl = capRng.fork();
-      loops.push(
-        (async () => {
-          for (let round = 0; round < BOT_ROUNDS; round++) {
-            const pause = wl.int(0, 200);
-            await sched.sleep(burst && round === 0 ? 0 : pause);
-            const seats = new Map<string, { section: string; seatId: string }>();
-            const want = wl.int(1, 2);
-            while (seats.size < want) {
-              const seatId = `s${wl.int(1, BOT_SEATS)}`;
-              seats.set(seatId, { section: BOT_SECTION, seatId });
-            }
-            const key = `w${w}r${round}`;
-            const hold = await holdAs(wl, "bot", `${key}h`, [...seats.values()]);
-            if (hold?.ok) await finish(wl, "bot", `${key}c`, hold.value.holdId);
-          }
-        })(),
-      );
+      loops.push(customers.bot(wl, w, burst));
     }
   }
-  // The seat sweep runs through the workload, on a coordinator of its own with its own clock, and
-  // under --gc the collector deletes what it wrote null (seat-sweep.ts).
-  let done = false;
-  void Promise.all(loops).then(() => {
-    done = true;
-  });
+  return loops;
+}
+
+/** The seat sweeper (its own coordinator, clock and stream) and, under --gc, the collector. */
+function startSeatSweep(run: SeatRun, done: () => boolean): void {
+  const { o, world, timings, maxSkew, bump, exercised } = run;
   const sweepRng = new Rng(o.seed ^ SWEEP_STREAM);
-  const sweepClock = new SimClock(sched);
+  const sweepClock = new SimClock(world.sched);
   const { client: sweepBase, node: sweepNode } = world.client("seat-sweeper", sweepClock);
   sweepClock.offsetMs = sweepRng.int(-maxSkew, maxSkew);
   const sweepTimings = o.capBreak === "sweep-live" ? { ...timings, retentionMs: 0 } : timings;
@@ -685,11 +898,11 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
       claimInFlightMs: timings.claimInFlightMs,
     },
     (rule) => bump(rule === EXPIRED_TAKEOVER ? SWEEP_ROLLBACKS : rule),
-    stamps,
-    early,
-    claims,
-    watch,
-    vnow,
+    run.stamps,
+    run.early,
+    run.claims,
+    run.watch,
+    run.vnow,
   );
   const sweepSvc = new SeatService(sweepCounted, {
     now: sweepClock.now,
@@ -702,12 +915,12 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     now: sweepClock.now,
     timings: sweepTimings,
     rng: sweepRng,
-    done: () => done,
+    done,
     bump,
   });
   if (o.gc) {
     const retentionMs = minimumRetention({
-      ...lifetimes,
+      ...run.lifetimes,
       messageAgeMaxMs: SEAT_MESSAGE_AGE_MS,
       clockSkewMaxMs: 2 * maxSkew,
     });
@@ -715,16 +928,34 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     void runSeatCollector(world, {
       retentionMs,
       rng: sweepRng.fork(),
-      done: () => done,
+      done,
       bump: (rule, n) => {
         exercised[rule] = (exercised[rule] ?? 0) + n;
       },
     });
   }
-  await sched.run();
+}
 
-  // Heal, then a sweeper far in the future settles every hold (all have expired by then).
-  world.heal();
+/** Each key's value as a quorum read finds it (the final state, once the run healed). */
+async function readQuorum<T>(client: QuorumClient, keys: string[]): Promise<Map<string, T | null>> {
+  const m = new Map<string, T | null>();
+  for (const k of keys) {
+    const g = await client.get<T>([k], { consistency: "quorum" });
+    if (g.status !== "ok") throw new Error(`final read of ${k} failed`);
+    m.set(k, g.values[0] ?? null);
+  }
+  return m;
+}
+
+/** A sweeper far in the future settles every hold, then the final state is checked: the seat
+ * invariants, the cap, and every answer against the seat model. Violations go into `violations`. */
+async function auditFinalState(
+  run: SeatRun,
+  customers: SeatCustomers,
+  violations: string[],
+): Promise<{ searchSteps: number; cutOff: boolean }> {
+  const { world, timings, maxSkew, watch, history, stamps, exercised } = run;
+  const { sched } = world;
   const { client: sweeperClient } = world.client("sweeper", 0);
   const sweeper = new SeatService(sweeperClient, {
     now: () => sched.now + 10_000_000,
@@ -732,93 +963,45 @@ export async function runSeatSim(o: SeatSimOptions): Promise<SimRunResult> {
     holdTtlMs: SIM_HOLD_TTL_MS,
     timings,
   });
-  // No hold taken over (rolled back for someone else) before its lifetime really ran out.
-  const violations: string[] = [...early];
-  let searchSteps = 0;
-  let cutOff = false;
-  const audit = (async () => {
-    const all = new Set<string>();
-    for (const a of world.acceptors) for (const k of a.records.keys()) all.add(k);
-    const seatKeys = [...all].filter((k) => k.startsWith("seat/")).sort();
-    const read = async <T>(keys: string[]): Promise<Map<string, T | null>> => {
-      const m = new Map<string, T | null>();
-      for (const k of keys) {
-        const g = await sweeperClient.get<T>([k], { consistency: "quorum" });
-        if (g.status !== "ok") throw new Error(`final read of ${k} failed`);
-        m.set(k, g.values[0] ?? null);
-      }
-      return m;
-    };
-    // Holds whose record was never written are found through the seats that point at them.
-    const hints = new Map<string, { seats: string[]; expiresAtMs: number }>();
-    for (const [k, s] of await read<SeatValue>(seatKeys)) {
-      if (s?.state === "held") {
-        const h = hints.get(s.holdId) ?? { seats: [], expiresAtMs: s.expiresAtMs };
-        h.seats.push(k);
-        hints.set(s.holdId, h);
-      }
+  const all = new Set<string>();
+  for (const a of world.acceptors) for (const k of a.records.keys()) all.add(k);
+  const seatKeys = [...all].filter((k) => k.startsWith("seat/")).sort();
+  // Holds whose record was never written are found through the seats that point at them.
+  const hints = new Map<string, { seats: string[]; expiresAtMs: number }>();
+  for (const [k, s] of await readQuorum<SeatValue>(sweeperClient, seatKeys)) {
+    if (s?.state === "held") {
+      const h = hints.get(s.holdId) ?? { seats: [], expiresAtMs: s.expiresAtMs };
+      h.seats.push(k);
+      hints.set(s.holdId, h);
     }
-    const holdIds = new Set([...all].filter((k) => k.startsWith("hold/")).map((k) => k.slice(5)));
-    for (const id of hints.keys()) holdIds.add(id);
-    for (const id of [...holdIds].sort()) {
-      const r = await sweeper.settle(id, hints.get(id));
-      if (!r.ok && r.code !== "not-found") violations.push(`settle ${id} failed: ${r.code}`);
-      if (r.ok) history.settled(id, r.value.state);
-    }
-    const holds = await read<HoldRecord>([...holdIds].sort().map((id) => `hold/${id}`));
-    const seatsNow = await read<SeatValue>(seatKeys);
-    const idems = await read<IdemRecord>([...all].filter((k) => k.startsWith("idem/")).sort());
-    for (const [k, v] of idems) watch.claim(k, v);
-    violations.push(...checkSeatInvariants(holds, seatsNow, watch.claims, holdsOk, confirmsOk));
-    if (cap !== undefined)
-      violations.push(
-        ...checkCapInvariants(cap, holds, [...seen.values()], maxSkew, timings.skewMarginMs),
-      );
-    const model = history.check(watch.claims, {
-      skewMarginMs: timings.skewMarginMs,
-      maxSkewMs: maxSkew,
-      stampSkew: (id) => stamps.get(id)?.skew,
-    });
-    searchSteps = model.steps;
-    for (const [rule, n] of Object.entries(model.exercised)) exercised[rule] = n;
-    cutOff = model.inconclusive === true;
-    violations.push(...model.violations);
-  })();
-  await sched.run();
-  // An audit that could not read the final state checked nothing: inconclusive, and a failure.
-  let inconclusive = false;
-  try {
-    await audit;
-    // A seat-model search cut off at its step limit proved nothing either.
-    inconclusive = cutOff;
-  } catch (e) {
-    inconclusive = true;
-    violations.push(`inconclusive: ${String(e)}`);
   }
-  void loops;
-  violations.push(...world.ballots.clashes);
-  countKills(world.kills, bump, seatStep);
-  for (const st of clocks.stepped) {
-    bump("clock steps");
-    world.faults.push(st);
+  const holdIds = new Set([...all].filter((k) => k.startsWith("hold/")).map((k) => k.slice(5)));
+  for (const id of hints.keys()) holdIds.add(id);
+  for (const id of [...holdIds].sort()) {
+    const r = await sweeper.settle(id, hints.get(id));
+    if (!r.ok && r.code !== "not-found") violations.push(`settle ${id} failed: ${r.code}`);
+    if (r.ok) history.settled(id, r.value.state);
   }
-
-  return {
-    seed: o.seed,
-    ok: violations.length === 0,
-    violation: violations.length > 0 ? violations.join("; ") : undefined,
-    ...(inconclusive ? { inconclusive } : {}),
-    searchSteps,
-    faults: world.faults,
-    ops: Object.values(outcomes).reduce((a, b) => a + b, 0),
-    unknown: (outcomes.unknown ?? 0) + (outcomes.timeout ?? 0),
-    killed,
-    messages: world.net.messages,
-    events: sched.events,
-    outcomes,
-    changes: world.changes,
-    exercised: { ...exercised, ...world.sweeps },
-  };
+  const recordKeys = [...holdIds].sort().map((id) => `hold/${id}`);
+  const holds = await readQuorum<HoldRecord>(sweeperClient, recordKeys);
+  const seatsNow = await readQuorum<SeatValue>(sweeperClient, seatKeys);
+  const idemKeys = [...all].filter((k) => k.startsWith("idem/")).sort();
+  const idems = await readQuorum<IdemRecord>(sweeperClient, idemKeys);
+  for (const [k, v] of idems) watch.claim(k, v);
+  const { holdsOk, confirmsOk, cap, seen } = customers;
+  violations.push(...checkSeatInvariants(holds, seatsNow, watch.claims, holdsOk, confirmsOk));
+  if (cap !== undefined)
+    violations.push(
+      ...checkCapInvariants(cap, holds, [...seen.values()], maxSkew, timings.skewMarginMs),
+    );
+  const model = history.check(watch.claims, {
+    skewMarginMs: timings.skewMarginMs,
+    maxSkewMs: maxSkew,
+    stampSkew: (id) => stamps.get(id)?.skew,
+  });
+  for (const [rule, n] of Object.entries(model.exercised)) exercised[rule] = n;
+  violations.push(...model.violations);
+  return { searchSteps: model.steps, cutOff: model.inconclusive === true };
 }
 
 /** The seat invariants, on the final quorum state after every hold was settled. */

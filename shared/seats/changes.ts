@@ -240,58 +240,10 @@ function countQuota(
 export function holdSeats(i: HoldInput): ChangeFn<Register> {
   const t = i.timings ?? SEAT_TIMINGS;
   return (cur) => {
-    const idem = cur[0] as IdemRecord | null;
-    const hold = cur[1] as HoldRecord | null;
-    const seats = cur.slice(2, 2 + i.seats.length) as (SeatValue | null)[];
-    const foreign = new Map<string, HoldRecord | null>();
-    i.foreign.forEach((id, j) => {
-      foreign.set(id, (cur[2 + i.seats.length + j] ?? null) as HoldRecord | null);
-    });
-    const quota = (cur[2 + i.seats.length + i.foreign.length] ?? null) as QuotaRecord | null;
-
-    if (idem !== null) {
-      if (idem.op !== "hold" || idem.hash !== i.hash) return abort({ code: "conflict" });
-      if (idem.id !== i.holdId) {
-        return abort({ code: "adopt", holdId: idem.id, startedAtMs: idem.startedAtMs });
-      }
-    }
-    if (hold !== null) {
-      // Rolled back: over for the request if its claim names it; a record whose claim never
-      // landed binds no request (its retry holds afresh), so this attempt's outcome is unknown.
-      if (hold.state === "expired") {
-        return abort(idem === null && !i.adopted ? { code: "stale" } : { code: "expired" });
-      }
-      if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
-      // A record lands with the rest of its change, but keys land one by one: only a record
-      // whose claim, every lock and (with a cap) quota entry are there too means the change
-      // landed whole. Otherwise (it was cut short) this run finishes it, counting the cap
-      // afresh, or finds a seat gone. A record past "held" was answered ok before (a confirm or a
-      // release needs its id), so it replays as it is.
-      const counted =
-        !i.cap ||
-        (quota !== null &&
-          (quota.live.some((e) => e.holdId === i.holdId) ||
-            quota.sold.some((e) => e.holdId === i.holdId)));
-      const done =
-        hold.state !== "held" ||
-        (idem?.id === i.holdId &&
-          counted &&
-          seats.every((s) => s !== null && s.state === "held" && s.holdId === i.holdId));
-      if (done) return abort({ code: "replay", holdId: i.holdId });
-    }
-    // The claim this attempt adopted is gone: only a sweep writes a claim null, so the request it
-    // named ended more than the retention ago. Claiming it again would revive that hold id (and
-    // its record, if swept too) with a new expiry; a retry that starts afresh is a new request.
-    if (idem === null && i.adopted) return abort({ code: "expired" });
-    // The claim pinned an expiry that has passed (its attempt was cut short): locking seats now
-    // would only lock them for a hold that is already over, and a swept hold record must not come
-    // back to life through a late retry.
-    if (idem?.expiresAtMs !== undefined && i.now > idem.expiresAtMs + t.skewMarginMs) {
-      return abort({ code: "expired" });
-    }
-    if (idem !== null && i.adopted && i.now - idem.startedAtMs < t.claimInFlightMs) {
-      return abort({ code: "in-flight" });
-    }
+    const found = readHoldKeys(cur, i);
+    const { idem, hold } = found;
+    const refused = checkClaimAndRecord(found, i, t);
+    if (refused !== undefined) return refused;
     const startedAtMs = i.roundAtMs ?? i.now;
     const expiresAtMs = hold?.expiresAtMs ?? idem?.expiresAtMs ?? startedAtMs + i.ttlMs;
     // A re-run long after its round began, with nothing of it in sight, would lock seats for a
@@ -299,66 +251,175 @@ export function holdSeats(i: HoldInput): ChangeFn<Register> {
     if (hold === null && idem === null && i.now > expiresAtMs + t.skewMarginMs) {
       return abort({ code: "stale" });
     }
-    const taken: string[] = [];
-    const rollback: { holdId: string; expiresAtMs: number }[] = [];
-    seats.forEach((s, j) => {
-      const holder = s !== null && s.state !== "free" ? foreign.get(s.holdId) : undefined;
-      const verdict = seatIsFreeFor(s, i.holdId, i.now, holder, t.skewMarginMs);
-      if (verdict === "taken") taken.push(i.seats[j]!);
-      else if (verdict === "rollback" && s?.state === "held") {
-        rollback.push({ holdId: s.holdId, expiresAtMs: s.expiresAtMs });
-      }
-    });
-    if (taken.length > 0) return abort({ code: "taken", seats: taken });
-    let nextQuota: QuotaRecord | null = null;
-    if (i.cap) {
-      const own: QuotaLive = { holdId: i.holdId, n: i.seats.length, expiresAtMs, key: i.key };
-      const q = countQuota(quota, i, foreign, own);
-      if (q.missing) return abort({ code: "records", holds: q.needs });
-      // Expired holds still to roll back are left out: if the cap is passed without them, it is.
-      if (q.count + i.seats.length > i.cap.max) {
-        return abort({
-          code: "seat-cap-reached",
-          cap: i.cap.max,
-          count: q.count,
-          requested: i.seats.length,
-        });
-      }
-      for (const r of q.rollback) {
-        if (!rollback.some((x) => x.holdId === r.holdId)) rollback.push(r);
-      }
-      nextQuota = q.next;
-    }
-    if (rollback.length > 0) return abort({ code: "rollback", holds: rollback });
+    const judged = judgeSeats(found, i, t);
+    if (judged.taken.length > 0) return abort({ code: "taken", seats: judged.taken });
+    const capped = countCap(found, i, expiresAtMs, judged.rollback);
+    if (!("nextQuota" in capped)) return capped;
+    if (capped.rollback.length > 0) return abort({ code: "rollback", holds: capped.rollback });
+    return buildHoldWrites(found, i, startedAtMs, expiresAtMs, capped.nextQuota);
+  };
+}
 
-    const claim: IdemRecord = idem ?? {
-      op: "hold",
-      hash: i.hash,
-      id: i.holdId,
-      startedAtMs,
-      expiresAtMs,
-    };
-    const lock: SeatValue = { state: "held", holdId: i.holdId, expiresAtMs };
-    const record: HoldRecord = hold ?? {
-      state: "held",
-      seats: i.seats,
-      expiresAtMs,
-      caller: i.caller,
-      hash: i.hash,
-      claimKey: idemKey(i.caller, i.key),
-      ...(i.cap ? { quotaKey: quotaKey(i.caller, i.cap.eventId) } : {}),
-    };
-    const result: HoldLock = { holdId: i.holdId, expiresAtMs };
-    return {
-      values: [
-        claim,
-        record,
-        ...seats.map(() => lock),
-        ...i.foreign.map((id) => foreign.get(id) ?? null),
-        ...(i.cap ? [nextQuota] : []),
-      ],
-      result,
-    };
+/** What a holdSeats change reads, key by key in holdSeatsKeys order. */
+interface HoldKeys {
+  readonly idem: IdemRecord | null;
+  readonly hold: HoldRecord | null;
+  readonly seats: readonly (SeatValue | null)[];
+  readonly foreign: ReadonlyMap<string, HoldRecord | null>;
+  readonly quota: QuotaRecord | null;
+}
+
+type HoldRollback = { holdId: string; expiresAtMs: number };
+
+function readHoldKeys(cur: readonly (Register | null)[], i: HoldInput): HoldKeys {
+  const idem = cur[0] as IdemRecord | null;
+  const hold = cur[1] as HoldRecord | null;
+  const seats = cur.slice(2, 2 + i.seats.length) as (SeatValue | null)[];
+  const foreign = new Map<string, HoldRecord | null>();
+  i.foreign.forEach((id, j) => {
+    foreign.set(id, (cur[2 + i.seats.length + j] ?? null) as HoldRecord | null);
+  });
+  const quota = (cur[2 + i.seats.length + i.foreign.length] ?? null) as QuotaRecord | null;
+  return { idem, hold, seats, foreign, quota };
+}
+
+/** The idempotency claim and the hold record decide first: an abort when they end this attempt
+ * (conflict, adopt, replay, expired, stale, in-flight), undefined when it may go on. */
+function checkClaimAndRecord(
+  { idem, hold, seats, quota }: HoldKeys,
+  i: HoldInput,
+  t: SeatTimings,
+): ChangeResult<Register> | undefined {
+  if (idem !== null) {
+    if (idem.op !== "hold" || idem.hash !== i.hash) return abort({ code: "conflict" });
+    if (idem.id !== i.holdId) {
+      return abort({ code: "adopt", holdId: idem.id, startedAtMs: idem.startedAtMs });
+    }
+  }
+  if (hold !== null) {
+    // Rolled back: over for the request if its claim names it; a record whose claim never
+    // landed binds no request (its retry holds afresh), so this attempt's outcome is unknown.
+    if (hold.state === "expired") {
+      return abort(idem === null && !i.adopted ? { code: "stale" } : { code: "expired" });
+    }
+    if (hold.caller !== i.caller || hold.hash !== i.hash) return abort({ code: "conflict" });
+    // A record lands with the rest of its change, but keys land one by one: only a record
+    // whose claim, every lock and (with a cap) quota entry are there too means the change
+    // landed whole. Otherwise (it was cut short) this run finishes it, counting the cap
+    // afresh, or finds a seat gone. A record past "held" was answered ok before (a confirm or a
+    // release needs its id), so it replays as it is.
+    const counted =
+      !i.cap ||
+      (quota !== null &&
+        (quota.live.some((e) => e.holdId === i.holdId) ||
+          quota.sold.some((e) => e.holdId === i.holdId)));
+    const done =
+      hold.state !== "held" ||
+      (idem?.id === i.holdId &&
+        counted &&
+        seats.every((s) => s !== null && s.state === "held" && s.holdId === i.holdId));
+    if (done) return abort({ code: "replay", holdId: i.holdId });
+  }
+  // The claim this attempt adopted is gone: only a sweep writes a claim null, so the request it
+  // named ended more than the retention ago. Claiming it again would revive that hold id (and
+  // its record, if swept too) with a new expiry; a retry that starts afresh is a new request.
+  if (idem === null && i.adopted) return abort({ code: "expired" });
+  // The claim pinned an expiry that has passed (its attempt was cut short): locking seats now
+  // would only lock them for a hold that is already over, and a swept hold record must not come
+  // back to life through a late retry.
+  if (idem?.expiresAtMs !== undefined && i.now > idem.expiresAtMs + t.skewMarginMs) {
+    return abort({ code: "expired" });
+  }
+  if (idem !== null && i.adopted && i.now - idem.startedAtMs < t.claimInFlightMs) {
+    return abort({ code: "in-flight" });
+  }
+  return undefined;
+}
+
+/** Each seat's verdict for this hold: the seats taken by others, and the expired holds to roll
+ * back before their seats move. */
+function judgeSeats(
+  { seats, foreign }: HoldKeys,
+  i: HoldInput,
+  t: SeatTimings,
+): { taken: string[]; rollback: HoldRollback[] } {
+  const taken: string[] = [];
+  const rollback: HoldRollback[] = [];
+  seats.forEach((s, j) => {
+    const holder = s !== null && s.state !== "free" ? foreign.get(s.holdId) : undefined;
+    const verdict = seatIsFreeFor(s, i.holdId, i.now, holder, t.skewMarginMs);
+    if (verdict === "taken") taken.push(i.seats[j]!);
+    else if (verdict === "rollback" && s?.state === "held") {
+      rollback.push({ holdId: s.holdId, expiresAtMs: s.expiresAtMs });
+    }
+  });
+  return { taken, rollback };
+}
+
+/** With a per-buyer cap: an abort when records are missing or the cap is passed, else the quota
+ * register to write and the seats' rollbacks joined by the quota's. Without one: no register. */
+function countCap(
+  { quota, foreign }: HoldKeys,
+  i: HoldInput,
+  expiresAtMs: number,
+  seatRollback: readonly HoldRollback[],
+): ChangeResult<Register> | { nextQuota: QuotaRecord | null; rollback: HoldRollback[] } {
+  const rollback = [...seatRollback];
+  if (!i.cap) return { nextQuota: null, rollback };
+  const own: QuotaLive = { holdId: i.holdId, n: i.seats.length, expiresAtMs, key: i.key };
+  const q = countQuota(quota, i, foreign, own);
+  if (q.missing) return abort({ code: "records", holds: q.needs });
+  // Expired holds still to roll back are left out: if the cap is passed without them, it is.
+  if (q.count + i.seats.length > i.cap.max) {
+    return abort({
+      code: "seat-cap-reached",
+      cap: i.cap.max,
+      count: q.count,
+      requested: i.seats.length,
+    });
+  }
+  for (const r of q.rollback) {
+    if (!rollback.some((x) => x.holdId === r.holdId)) rollback.push(r);
+  }
+  return { nextQuota: q.next, rollback };
+}
+
+/** The hold's writes, in holdSeatsKeys order: the claim and record as found or new, every seat
+ * locked, the foreign records unchanged and (with a cap) the counted quota register. */
+function buildHoldWrites(
+  { idem, hold, seats, foreign }: HoldKeys,
+  i: HoldInput,
+  startedAtMs: number,
+  expiresAtMs: number,
+  nextQuota: QuotaRecord | null,
+): ChangeResult<Register> {
+  const claim: IdemRecord = idem ?? {
+    op: "hold",
+    hash: i.hash,
+    id: i.holdId,
+    startedAtMs,
+    expiresAtMs,
+  };
+  const lock: SeatValue = { state: "held", holdId: i.holdId, expiresAtMs };
+  const record: HoldRecord = hold ?? {
+    state: "held",
+    seats: i.seats,
+    expiresAtMs,
+    caller: i.caller,
+    hash: i.hash,
+    claimKey: idemKey(i.caller, i.key),
+    ...(i.cap ? { quotaKey: quotaKey(i.caller, i.cap.eventId) } : {}),
+  };
+  const result: HoldLock = { holdId: i.holdId, expiresAtMs };
+  return {
+    values: [
+      claim,
+      record,
+      ...seats.map(() => lock),
+      ...i.foreign.map((id) => foreign.get(id) ?? null),
+      ...(i.cap ? [nextQuota] : []),
+    ],
+    result,
   };
 }
 
