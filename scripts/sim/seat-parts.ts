@@ -1,6 +1,10 @@
 import type { Operation } from "./linearizability.ts";
-// seat-model.ts imports this file too: only function declarations here are used at its load.
-import { incName, type SeatInput, type SeatModelState, type SeatOutput } from "./seat-model.ts";
+import {
+  incName,
+  type SeatInput,
+  type SeatModelState,
+  type SeatOutput,
+} from "./seat-model-types.ts";
 
 type SeatOp = Operation<SeatInput, SeatOutput>;
 

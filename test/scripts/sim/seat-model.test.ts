@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Operation } from "../../../scripts/sim/linearizability.ts";
-import {
-  type SeatCall,
-  SeatHistory,
-  type SeatInput,
-  type SeatModelState,
-  type SeatOutput,
-  seatModel,
-} from "../../../scripts/sim/seat-model.ts";
+import { type SeatCall, SeatHistory, seatModel } from "../../../scripts/sim/seat-model.ts";
+import type {
+  SeatInput,
+  SeatModelState,
+  SeatOutput,
+} from "../../../scripts/sim/seat-model-types.ts";
 import { seatInertFor, seatTwinClass, splitIndependent } from "../../../scripts/sim/seat-parts.ts";
 import type { SeatOutcome } from "../../../shared/seats/service.ts";
 import type { IdemRecord } from "../../../shared/seats/types.ts";
