@@ -4,6 +4,7 @@ import { html } from "hono/html";
 import { base64url, importJWK, jwtVerify, SignJWT } from "jose";
 import type { PrivateJwk } from "../../shared/config.ts";
 import { publicOf } from "../../shared/crypto/keys.ts";
+import { DEV_IDP_AUDIENCE, DEV_TOKEN_TTL_S, IDP_BASE } from "../auth/dev-idp.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 
 /**
@@ -16,11 +17,6 @@ import { ProblemError, sendProblem } from "../problem.ts";
  * (acceptable for a dev IdP, and they live for CODE_TTL_S only).
  */
 
-export const IDP_BASE = "/idp";
-/** Default `aud` of access tokens when the caller does not name one. */
-export const DEV_IDP_AUDIENCE = "tessera";
-/** One hour: long enough for a manual session, short enough to exercise refresh-by-login. */
-export const DEV_TOKEN_TTL_S = 3600;
 /** An authorization code is redeemed at once by the client; a minute covers slow redirects. */
 const CODE_TTL_S = 60;
 const CODE_TYP = "tessera-idp-code+jwt";

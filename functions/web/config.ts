@@ -1,6 +1,6 @@
 import { PROVIDERS } from "../../shared/config.ts";
 import { SimulatedCardProcessor, TEST_CARDS } from "../../shared/payments/simulated-processor.ts";
-import { IDP_BASE } from "../routes/idp.ts";
+import { IDP_BASE } from "../auth/dev-idp.ts";
 import type { Services } from "../services/index.ts";
 import type { WebConfig } from "./config-types.ts";
 

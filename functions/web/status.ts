@@ -1,7 +1,7 @@
 import { PROVIDERS } from "../../shared/config.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import { errorText } from "../problem.ts";
-import { healthRoutes } from "../routes/health.ts";
+import { checkHealth } from "../services/health.ts";
 import type { Services } from "../services/index.ts";
 import type { ClusterStatus, ProviderHealth } from "./status-types.ts";
 
@@ -13,7 +13,7 @@ import type { ClusterStatus, ProviderHealth } from "./status-types.ts";
  */
 
 /**
- * How long one provider's /health may take. It waits up to LIVEZ_TIMEOUT_MS (1.5 s, routes/health.ts)
+ * How long one provider's /health may take. It waits up to LIVEZ_TIMEOUT_MS (1.5 s, services/health.ts)
  * for its own peers, so this leaves room for that plus a slow link.
  */
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -24,7 +24,10 @@ interface HealthBody {
 }
 
 export function statusReporter(s: Services) {
-  const own = healthRoutes(s.deps);
+  const own = () =>
+    checkHealth(s.deps, (what, e) =>
+      console.error(`[${s.deps.provider}] /status: own ${what}: ${errorText(e)}`),
+    );
   const doFetch = s.deps.fetch;
   const clock = s.now;
 
@@ -32,11 +35,12 @@ export function statusReporter(s: Services) {
     const url = s.deps.cluster.providers[provider].url;
     const t0 = clock();
     try {
-      const res =
+      const body: HealthBody =
         provider === s.deps.provider
-          ? await own.request("/health")
-          : await doFetch(`${url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-      const body = (await res.json()) as HealthBody;
+          ? await own()
+          : await doFetch(`${url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then(
+              (r) => r.json() as Promise<HealthBody>,
+            );
       return {
         provider,
         url,
