@@ -134,7 +134,20 @@ const lockSeats = async (
     ...(event.maxSeatsPerBuyer === undefined ? {} : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
   });
   if (!r.ok) throw seatProblem(r.code, r.detail);
-  return r.replayed ? { ...r.value, replayed: true } : r.value;
+  if (!r.replayed) return r.value;
+  // A replay answers what this request's first try did. Its hold may have been given back since:
+  // by its buyer, or by this service when that try was refused after the lock (placeHold). Either
+  // way it is over, and a 201 for it would only send the buyer to a 410 at checkout.
+  const rec = await s.store.read<HoldRecord>(holdKey(r.value.holdId));
+  if (rec !== null && rec.state !== "held" && rec.state !== "sold") {
+    throw new ProblemError(
+      410,
+      "hold-gone",
+      "Hold no longer live",
+      `this request's hold ${r.value.holdId} is ${rec.state}; hold the seats again with a new key`,
+    );
+  }
+  return { ...r.value, replayed: true };
 };
 
 /** Holds on `event`, read linearizably first: the order every hold used to take. */
@@ -146,6 +159,8 @@ async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
   const { replayed: _, ...hold } = await timed(i, "lock", () => lockSeats(s, i, event));
   return { hold, total };
 }
+
+const isUnavailable = (e: unknown) => e instanceof ProblemError && e.problem.status === 503;
 
 /** The event fields a hold's change depends on: a copy that differs in them placed another hold. */
 const sameHold = (a: Event, b: Event) =>
@@ -198,6 +213,10 @@ export async function placeHold(
     throw held.reason;
   }
   const { replayed, ...hold } = held.value;
+  // The event could not be read (503): the hold stands untold, and the retry of this request (same
+  // key) replays it and checks the event again. Giving it back would make that replay a released
+  // hold.
+  if (current.status === "rejected" && isUnavailable(current.reason)) throw current.reason;
   try {
     if (current.status === "rejected") throw current.reason;
     const event = onSale(s, current.value, i.sub);

@@ -100,7 +100,7 @@ function createHoldRoute(app: BuyerApp, s: Services) {
           ...json(HoldView, "Held"),
           headers: z.object({ location: LocationHeader, "server-timing": ServerTimingHeader }),
         },
-        ...problems(400, 401, 404, 409, 422, 503),
+        ...problems(400, 401, 404, 409, 410, 422, 503),
       },
     }),
     async (c) => {

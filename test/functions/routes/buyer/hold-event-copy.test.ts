@@ -103,6 +103,29 @@ describe("a hold decided on the provider's copy of the event", () => {
     expect(await seatIsFree(ev.seats[2])).toBe(true);
   });
 
+  it("answers a retry of a refused hold with 410, not with the hold it gave back", async () => {
+    await changeBehindCloudflare((e) => ({ ...e, maxSeatsPerBuyer: 1 }));
+    const key = newKey();
+    const refused = await hold([ev.seats[7], ev.seats[8]], key);
+    expect(refused.status).toBe(409);
+    // The answer was lost: the client sends the same request again.
+    const again = await hold([ev.seats[7], ev.seats[8]], key);
+    expect(again.status).toBe(410);
+    expect(again.body.type).toContain("hold-gone");
+    expect(await seatIsFree(ev.seats[7])).toBe(true);
+  });
+
+  it("answers a retry of a hold its buyer released with 410", async () => {
+    const key = newKey();
+    const first = await hold([ev.seats[9]], key);
+    expect(first.status).toBe(201);
+    const back = await call(mc, "vercel", "DELETE", `/v1/holds/${first.body.holdId}`, {
+      token: alice,
+    });
+    expect(back.status).toBeLessThan(300);
+    expect((await hold([ev.seats[9]], key)).status).toBe(410);
+  });
+
   it("prices a hold at the current event's prices", async () => {
     const price = ev.event.priceCategories[0]!.price;
     await changeBehindCloudflare((e) => ({
