@@ -8,13 +8,12 @@ import {
 import { seatSections } from "../../shared/domain/seating-plan.ts";
 import { UNKNOWN_RERUNS } from "../../shared/quorum/retry-budget.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
-import type { TicketClaims } from "../../shared/tickets/claims.ts";
-import { decodeClaims } from "../../shared/tickets/claims.ts";
+import { decodeClaims, type TicketClaims } from "../../shared/tickets/claims.ts";
 import { expandCompact, parseCompact } from "../../shared/tickets/compact.ts";
 import { verifyTicketWith } from "../../shared/tickets/verify.ts";
-import { ProblemError } from "../problem.ts";
 import { getEvent, getPlan } from "./catalog.ts";
 import type { Services } from "./index.ts";
+import { isOutcomeUnknown } from "./store.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { trustedFor } from "./trust.ts";
 
@@ -121,8 +120,7 @@ async function admitOnce(s: Services, key: string, rec: AdmissionRecord): Promis
     try {
       return (await s.store.createOnce<AdmissionRecord>(key, rec)).value;
     } catch (e) {
-      const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
-      if (!unknown || attempt >= CHECK_IN_ATTEMPTS) throw e;
+      if (!isOutcomeUnknown(e) || attempt >= CHECK_IN_ATTEMPTS) throw e;
       const now = await s.store.get<AdmissionRecord>(key);
       if (now) return now;
     }

@@ -137,30 +137,35 @@ const lockSeats = async (
   if (!r.replayed) return r.value;
   // A replay answers what this request's first try did. Its hold may have been given back since:
   // by its buyer, or by this service when that try was refused after the lock (placeHold). Either
-  // way it is over, and a 201 for it would only send the buyer to a 410 at checkout.
-  const rec = await s.store.read<HoldRecord>(holdKey(r.value.holdId));
-  if (rec !== null && rec.state !== "held" && rec.state !== "sold") {
+  // way it is over (an expired one the seat service refuses itself), and a 201 for it would only
+  // send the buyer to a 410 at checkout.
+  if (r.value.state === "released") {
     throw new ProblemError(
       410,
       "hold-gone",
       "Hold no longer live",
-      `this request's hold ${r.value.holdId} is ${rec.state}; hold the seats again with a new key`,
+      `this request's hold ${r.value.holdId} is released; hold the seats again with a new key`,
     );
   }
   return { ...r.value, replayed: true };
 };
 
-/** Holds on `event`, read linearizably first: the order every hold used to take. */
-async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
-  const total = await timed(i, "check", async () => {
+/** What a hold is checked against before its lock: the sale window, the plan and the prices. */
+const checkHold = (s: Services, i: PlaceHoldInput, event: Event): Promise<Money> =>
+  timed(i, "check", async () => {
     onSale(s, event, i.sub);
     return holdablePrice(s, event, i.seats);
   });
+
+/** Holds on `event`, read linearizably first: the order every hold used to take. */
+async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
+  const total = await checkHold(s, i, event);
   const { replayed: _, ...hold } = await timed(i, "lock", () => lockSeats(s, i, event));
   return { hold, total };
 }
 
-const isUnavailable = (e: unknown) => e instanceof ProblemError && e.problem.status === 503;
+/** Any 503: the request may be retried with the same key, which finishes what this one began. */
+const retryLater = (e: unknown) => e instanceof ProblemError && e.problem.status === 503;
 
 /** The event fields a hold's change depends on: a copy that differs in them placed another hold. */
 const sameHold = (a: Event, b: Event) =>
@@ -194,10 +199,7 @@ export async function placeHold(
     return placeHoldOn(s, i, await timed(i, "event", () => readEvent(s, i.eventId)));
   }
   try {
-    await timed(i, "check", async () => {
-      onSale(s, copy, i.sub);
-      await holdablePrice(s, copy, i.seats);
-    });
+    await checkHold(s, i, copy);
   } catch {
     return placeHoldOn(s, i, await timed(i, "event", () => readEvent(s, i.eventId)));
   }
@@ -216,7 +218,7 @@ export async function placeHold(
   // The event could not be read (503): the hold stands untold, and the retry of this request (same
   // key) replays it and checks the event again. Giving it back would make that replay a released
   // hold.
-  if (current.status === "rejected" && isUnavailable(current.reason)) throw current.reason;
+  if (current.status === "rejected" && retryLater(current.reason)) throw current.reason;
   try {
     if (current.status === "rejected") throw current.reason;
     const event = onSale(s, current.value, i.sub);

@@ -20,7 +20,8 @@ export const unavailable = (diagnostic: string) =>
     { "retry-after": String(RETRY_AFTER_S) },
   ).logging(diagnostic);
 
-const isUnavailable = (e: unknown) =>
+/** The refusal `unavailable` makes: the change did not happen. */
+export const isQuorumUnavailable = (e: unknown) =>
   e instanceof ProblemError && e.problem.type.endsWith("/quorum-unavailable");
 
 /** `what` is our own wording of the step; `diagnostic` goes to the log only. */
@@ -33,6 +34,10 @@ export const outcomeUnknown = (what: string, diagnostic = what) =>
     {},
     { "retry-after": String(RETRY_AFTER_S) },
   ).logging(diagnostic);
+
+/** The refusal `outcomeUnknown` makes: the change may or may not have happened. */
+export const isOutcomeUnknown = (e: unknown) =>
+  e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
 
 /** How a scan (not a read of named keys: that is shared/quorum/client.ts Consistency) reads: one
  * store's page, this provider's first (browsing), or two stores' pages merged, holding every
@@ -225,10 +230,10 @@ export async function retryingChange<T>(
     try {
       return await s.store.change<T>(keys, f);
     } catch (e) {
-      const unknown = e instanceof ProblemError && e.problem.type.endsWith("/outcome-unknown");
+      const unknown = isOutcomeUnknown(e);
       // "Unavailable" says the change did not happen; after an unknown outcome it may have, so
       // the answer stays the unknown one (retry with the same key to learn it).
-      if (!unknown && unknownBefore !== undefined && isUnavailable(e)) throw unknownBefore;
+      if (!unknown && unknownBefore !== undefined && isQuorumUnavailable(e)) throw unknownBefore;
       if (!unknown || attempt >= CHANGE_RETRIES) throw e;
       unknownBefore = e;
     }

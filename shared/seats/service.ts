@@ -94,6 +94,8 @@ export interface HeldSeats {
   readonly holdId: string;
   readonly expiresAtMs: number;
   readonly seats: readonly string[];
+  /** A replay's record as it stands now: "released" when the hold was given back since. */
+  readonly state?: "held" | "sold" | "released";
 }
 
 /** What a confirm needs of a hold record besides its id: the keys its change wrote. */
@@ -439,7 +441,7 @@ export class SeatService {
     if (rec === null || rec.state === "expired") return fail("expired");
     return {
       ok: true,
-      value: { holdId, expiresAtMs: rec.expiresAtMs, seats: rec.seats },
+      value: { holdId, expiresAtMs: rec.expiresAtMs, seats: rec.seats, state: rec.state },
       replayed: true,
     };
   }
