@@ -7,6 +7,7 @@ import { SWEEP_PREFIXES, type SweepResult, sweepSeats } from "../../shared/seats
 import { membershipOf } from "../membership.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "../services/index.ts";
+import { recordSoldOrders } from "../services/order-sweep.ts";
 
 /** Keys compared per sweep: one sweep must fit a scheduled invocation's time limit. */
 const SWEEP_KEYS_MAX = 5_000;
@@ -123,6 +124,7 @@ async function sweepAll(s: Services): Promise<Record<string, SweepResult>> {
       now: s.now(),
       limit: SEAT_SWEEP_RECORDS_MAX,
       maxActions: SEAT_SWEEP_ACTIONS_MAX,
+      followSold: (holds) => recordSoldOrders(s, holds),
       ...(after ? { after } : {}),
     });
     await s.deps.blobs.put(cursorBlob, r.next ?? "").catch(() => undefined);

@@ -7,7 +7,7 @@ import type { HoldRecord } from "../../shared/seats/types.ts";
 import { ProblemError } from "../problem.ts";
 import { lookupSeats, readEvent, type SeatLookup } from "./catalog.ts";
 import type { Services } from "./index.ts";
-import { eventCopy } from "./instance-cache.ts";
+import { eventCopy, keepHoldSeats } from "./instance-cache.ts";
 import { seatProblem } from "./seat-problem.ts";
 
 /**
@@ -134,6 +134,7 @@ const lockSeats = async (
     ...(event.maxSeatsPerBuyer === undefined ? {} : { maxSeatsPerBuyer: event.maxSeatsPerBuyer }),
   });
   if (!r.ok) throw seatProblem(r.code, r.detail);
+  keepHoldSeats(s.store, r.value.holdId, { caller: i.seg, seats: r.value.seats });
   if (!r.replayed) return r.value;
   // A replay answers what this request's first try did. Its hold may have been given back since:
   // by its buyer, or by this service when that try was refused after the lock (placeHold). Either
@@ -250,26 +251,11 @@ export interface PricedHold {
   readonly priced: PricingResult;
 }
 
-/**
- * Prices the seats of a hold (seat keys). `refuseCancelled`: a cancelled event is a 409, refused
- * before its plan is read.
- */
-export async function priceHold(
-  s: Services,
-  seatKeys: readonly string[],
-  refuseCancelled = false,
-): Promise<PricedHold> {
+/** Prices the seats of a hold (seat keys) at its event's current prices. */
+export async function priceHold(s: Services, seatKeys: readonly string[]): Promise<PricedHold> {
   const refs = seatKeys.map(parseSeatKey);
   const eventId = refs[0]?.eventId ?? "";
   const event = await readEvent(s, eventId);
-  if (refuseCancelled && event.status === "cancelled") {
-    throw new ProblemError(
-      409,
-      "event-cancelled",
-      "Event cancelled",
-      `event ${eventId} is cancelled`,
-    );
-  }
   const seatIds = refs.map((r) => r.seatId);
   return { eventId, event, ...(await priceRefs(s, event, refs, seatIds)) };
 }

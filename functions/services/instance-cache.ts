@@ -6,7 +6,7 @@ import type { EntityStore } from "./store.ts";
  * change once stored (plan metadata and chunks: a plan's id is the server's and its chunks are
  * written before the metadata that commits them), and the last committed copy of each event it
  * read, which a hold may decide on only while a linearizable read proves it current
- * (services/holds.ts). Bounded: an onsale's hot records fit, an instance's memory is not the
+ * (services/holds.ts), and the seats of the holds it placed (a purchase's hint). Bounded: an onsale's hot records fit, an instance's memory is not the
  * catalog's.
  */
 
@@ -48,9 +48,19 @@ class BoundedMap<V> {
   }
 }
 
+/** Holds placed on one instance whose seats it remembers (a few hundred bytes each). */
+export const HOLD_SEATS_MAX = 10_000;
+
+/** What never changes in a hold record once it is created: whose it is and which seats. */
+export interface HoldSeatsCopy {
+  readonly caller: string;
+  readonly seats: readonly string[];
+}
+
 interface InstanceCache {
   readonly immutable: BoundedMap<unknown>;
   readonly events: BoundedMap<Event>;
+  readonly holdSeats: BoundedMap<HoldSeatsCopy>;
 }
 
 const caches = new WeakMap<EntityStore, InstanceCache>();
@@ -61,6 +71,7 @@ function cacheOf(store: EntityStore): InstanceCache {
     c = {
       immutable: new BoundedMap(IMMUTABLE_CACHE_BYTES, Number.POSITIVE_INFINITY),
       events: new BoundedMap(Number.POSITIVE_INFINITY, EVENT_COPIES_MAX),
+      holdSeats: new BoundedMap(Number.POSITIVE_INFINITY, HOLD_SEATS_MAX),
     };
     caches.set(store, c);
   }
@@ -97,4 +108,13 @@ export const eventCopy = (store: EntityStore, eventId: string): Event | undefine
 /** Keeps a committed copy of an event (from a linearizable or a committed local read). */
 export const keepEventCopy = (store: EntityStore, event: Event): void => {
   cacheOf(store).events.set(event.id, event, 0);
+};
+
+/** The seats of a hold this instance placed: a hint only (the hold's state is read apart), which
+ * lets a purchase price its seats while the hold record is still being read. */
+export const holdSeatsCopy = (store: EntityStore, holdId: string): HoldSeatsCopy | undefined =>
+  cacheOf(store).holdSeats.get(holdId);
+
+export const keepHoldSeats = (store: EntityStore, holdId: string, hold: HoldSeatsCopy): void => {
+  cacheOf(store).holdSeats.set(holdId, hold, 0);
 };

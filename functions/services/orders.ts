@@ -8,6 +8,7 @@ import {
   newOrder,
   type OrderSeat,
 } from "../../shared/domain/order.ts";
+import { canonicalJson } from "../../shared/formats/canonical-json.ts";
 import { splitProceeds } from "../../shared/payments/split.ts";
 import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
@@ -17,10 +18,18 @@ import { ProblemError } from "../problem.ts";
 import type { SeatLookup } from "./catalog.ts";
 import { priceHold, readOwnHold } from "./holds.ts";
 import type { Services } from "./index.ts";
-import type { OrderIndexEntry, StoredOrder } from "./order-record.ts";
+import { holdSeatsCopy } from "./instance-cache.ts";
+import { type OrderIndexEntry, StoredOrder } from "./order-record.ts";
 import { paymentsFor } from "./payments.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";
-import { type IssueResult, issueTickets } from "./tickets.ts";
+import {
+  type IssueResult,
+  issueTickets,
+  signTickets,
+  type TicketRecord,
+  ticketKeys,
+  ticketValues,
+} from "./tickets.ts";
 
 /**
  * The purchase flow: held seats → authorised payment → sale committed on the hold record (the one
@@ -106,6 +115,27 @@ export interface PurchaseInput {
   readonly holdId: string;
   /** Needed only when there is something to pay; a free order ignores it. */
   readonly card?: CardInput | undefined;
+  /** Told how long each step took (ms): `hold` (reading it), `price` (event, plan, prices),
+   * `authorize` (the card processor), `commit` (the sale's quorum change), `follow` (beside the
+   * capture and the seats: `tickets`, the providers' signatures, then `record`, the order and its
+   * tickets written). */
+  readonly timing?: (step: ConfirmStep, ms: number) => void;
+}
+
+export type ConfirmStep =
+  | "hold"
+  | "price"
+  | "authorize"
+  | "commit"
+  | "follow"
+  | "tickets"
+  | "record";
+
+/** Runs `p`, telling `timing` how long it took (whether it resolved or not). */
+function timed<T>(i: PurchaseInput, step: ConfirmStep, p: () => Promise<T>): Promise<T> {
+  if (!i.timing) return p();
+  const t0 = performance.now();
+  return p().finally(() => i.timing?.(step, performance.now() - t0));
 }
 
 export interface PurchaseResult {
@@ -146,9 +176,7 @@ function refuseUnconfirmable(
 }
 
 export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
-  const hold = await readOwnHold(s, i.seg, i.holdId);
-  refuseUnconfirmable(s, i, hold);
-  const { eventId, event, lookup, priced } = await priceHold(s, hold.seats, hold.state === "held");
+  const { hold, eventId, event, lookup, priced } = await readAndPrice(s, i);
   if (!priced.ok) {
     throw problem(
       422,
@@ -159,32 +187,69 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     );
   }
   const authorizing = performance.now();
-  const paymentId = await authorizeTotal(s, i, priced.total);
+  const paymentId = await timed(i, "authorize", () => authorizeTotal(s, i, priced.total));
   const authorizeMs = since(authorizing);
-  const sale = await commitSale(s, i, hold, paymentId);
+  const now = s.now();
+  // The order is decided with the sale: the sold record carries it, so every follow-up and every
+  // provider's ticket signature derives from the one value the quorum chose.
+  const orderFor = (orderId: string): StoredOrder => {
+    const draft = confirmOrder(
+      newOrder({
+        id: orderId,
+        theaterId: event.theaterId,
+        eventId,
+        buyerId: orderBuyerId(i.sub, i.seg),
+        seats: withDisplay(priced.seats, lookup),
+        total: priced.total,
+        now,
+        idempotencyKey: i.key,
+      }),
+      paymentId,
+    );
+    if (!draft.ok) throw new Error("a new order must be confirmable");
+    return { ...draft.order, proceeds: splitProceeds(priced.total), holdId: i.holdId };
+  };
+  const sale = await timed(i, "commit", () => commitSale(s, i, hold, paymentId, orderFor));
+  const committed =
+    sale.sold?.state === "sold" ? StoredOrder.safeParse(sale.sold.order).data : undefined;
+  // A sale committed before orders travelled in its record: its order record decides (a retry
+  // of that sale keeps the first attempt's order and its creation time).
+  const order = committed ?? (await writeOrder(s, i.seg, orderFor(sale.orderId)));
+  const after = await followUpSale(s, i, sale, order, paymentId);
+  return { ...after, processorMs: authorizeMs + after.processorMs };
+}
 
-  const draft = confirmOrder(
-    newOrder({
-      id: sale.orderId,
-      theaterId: event.theaterId,
-      eventId,
-      buyerId: orderBuyerId(i.sub, i.seg),
-      seats: withDisplay(priced.seats, lookup),
-      total: priced.total,
-      now: s.now(),
-      idempotencyKey: i.key,
-    }),
-    paymentId,
-  );
-  if (!draft.ok) throw new Error("a new order must be confirmable");
-  const after = await followUpSale(s, i, sale, paymentId, {
-    ...draft.order,
-    proceeds: splitProceeds(priced.total),
-    holdId: i.holdId,
-  });
-  const order = after.order;
-  const issued = await ticketsOrPending(s, i, order);
-  return { order, issued, processorMs: authorizeMs + after.processorMs };
+/**
+ * The hold, read linearizably, and its seats priced. A hold this instance placed is priced from
+ * its remembered seats while the record is read (seats never change once held); the pricing is
+ * used only if the record lists the same seats.
+ */
+async function readAndPrice(s: Services, i: PurchaseInput) {
+  const hint = holdSeatsCopy(s.store, i.holdId);
+  const early =
+    hint?.caller === i.seg
+      ? timed(i, "price", () => priceHold(s, hint.seats)).catch(() => null)
+      : undefined;
+  const hold = await timed(i, "hold", () => readOwnHold(s, i.seg, i.holdId));
+  refuseUnconfirmable(s, i, hold);
+  const hinted = await early;
+  const priced =
+    hinted && hint && sameSeats(hint.seats, hold.seats)
+      ? hinted
+      : await timed(i, "price", () => priceHold(s, hold.seats));
+  if (hold.state === "held" && priced.event.status === "cancelled") {
+    throw problem(
+      409,
+      "event-cancelled",
+      "Event cancelled",
+      `event ${priced.eventId} is cancelled`,
+    );
+  }
+  return { hold, ...priced };
+}
+
+function sameSeats(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((k, j) => k === b[j]);
 }
 
 type CommittedSale = Extract<
@@ -199,8 +264,14 @@ async function commitSale(
   i: PurchaseInput,
   hold: HoldRecord,
   paymentId: string | null,
+  order: (orderId: string) => StoredOrder,
 ): Promise<CommittedSale> {
-  const c = await s.seats.confirm(i.seg, i.key, { holdId: i.holdId, record: hold, settle: false });
+  const c = await s.seats.confirm(i.seg, i.key, {
+    holdId: i.holdId,
+    record: hold,
+    settle: false,
+    order,
+  });
   if (c.ok) return c.value;
   if (c.code === "unknown" || c.code === "unavailable") {
     // The sale may have committed: keep the authorisation, the retry with the same key learns it.
@@ -223,29 +294,36 @@ async function commitSale(
 }
 
 /**
- * The sale is committed: capturing, recording the order and moving the seats to "sold" are
- * independent, idempotent follow-ups (a retry repeats them harmlessly, the seat sweep settles
- * seats a failed settle left), so they run together. All finish before any answer, so a failure
- * of one never leaves another running unseen. A free order has nothing to capture. Answers the
- * stored order and the processor's share of the time (what the capture took beyond our writes).
+ * The sale is committed with its order: capturing, moving the seats to "sold" and recording the
+ * order with its signed tickets are independent, idempotent follow-ups (a retry repeats them
+ * harmlessly; the seat sweep settles seats and records orders a lost attempt left), so they run
+ * together. All finish before any answer, so a failure of one never leaves another running
+ * unseen. A free order has nothing to capture. Answers the stored order, its tickets and the
+ * processor's share of the time (what the capture took beyond our own work beside it).
  */
 async function followUpSale(
   s: Services,
   i: PurchaseInput,
   sale: CommittedSale,
-  paymentId: string | null,
   order: StoredOrder,
-): Promise<{ order: StoredOrder; processorMs: number }> {
+  paymentId: string | null,
+): Promise<Omit<PurchaseResult, "processorMs"> & { processorMs: number }> {
   const following = performance.now();
   let ownMs = 0;
-  const timed = <T>(p: Promise<T>) =>
+  const own = <T>(p: Promise<T>) =>
     p.finally(() => {
       ownMs = Math.max(ownMs, since(following));
     });
-  const settled = timed(s.seats.settleSold(i.holdId, sale.sold)).catch(() => null);
+  const settled = own(s.seats.settleSold(i.holdId, sale.sold)).catch(() => null);
+  const recorded = own(
+    timed(i, "follow", async () => {
+      const signed = await timed(i, "tickets", () => signedOrPending(s, i, order));
+      return timed(i, "record", () => recordSale(s, i, order, signed));
+    }),
+  );
   const [captured, written] = await Promise.allSettled([
     paymentId === null ? Promise.resolve(null) : paymentsFor(s).capture(paymentId, order.total),
-    timed(writeOrder(s, i.seg, order)),
+    recorded,
   ]);
   const seatsSold = await settled;
   const processorMs = Math.max(0, since(following) - ownMs);
@@ -262,19 +340,62 @@ async function followUpSale(
       `the sale is recorded; capture failed (${cap.code}); retry the same request`,
     );
   }
-  return { order: written.value, processorMs };
+  return { ...written.value, processorMs };
 }
 
-/** The order's tickets; when co-signing fails the sale and the order stand, and the tickets
- * follow with POST /v1/me/orders/{id}/tickets. */
-async function ticketsOrPending(
+/**
+ * The order's record, its two index entries and its signed tickets in ONE change. An order stored
+ * already (a retry) stays; one that differs from the sale's (impossible unless a record was
+ * tampered with) wins, and the tickets are then signed for it.
+ */
+async function recordSale(
   s: Services,
   i: PurchaseInput,
   order: StoredOrder,
+  signed: IssueResult,
+): Promise<{ order: StoredOrder; issued: IssueResult }> {
+  const entry: OrderIndexEntry = {
+    orderId: order.id,
+    eventId: order.eventId,
+    createdAt: order.createdAt,
+  };
+  const keys = [
+    orderKey(order.id),
+    buyerOrderKey(i.seg, order.id),
+    eventOrderKey(order.eventId, order.id),
+    ...ticketKeys(signed.tickets),
+  ];
+  const w = await s.store.change<unknown>(keys, (cur) =>
+    cur[0] != null && canonicalJson(cur[0]) !== canonicalJson(order)
+      ? { abort: cur[0] }
+      : [cur[0] ?? order, entry, entry, ...ticketValues(signed.tickets, cur.slice(3))],
+  );
+  if (!w.ok) {
+    const stored = w.reason as StoredOrder;
+    const issued = await orPending(s, stored, () => issueTickets(s, stored, i.sub, i.seg));
+    return { order: stored, issued };
+  }
+  const tickets = signed.tickets.map((t, j) => ({
+    id: t.id,
+    record: w.values[3 + 3 * j] as TicketRecord,
+  }));
+  return { order: w.values[0] as StoredOrder, issued: { ...signed, tickets } };
+}
+
+/** The order's tickets signed by a quorum, not stored yet. */
+const signedOrPending = (s: Services, i: PurchaseInput, order: StoredOrder) =>
+  orPending(s, order, () => signTickets(s, order, i.sub, i.seg));
+
+/** Tickets, or none when co-signing failed: the sale and the order stand, and the tickets follow
+ * with POST /v1/me/orders/{id}/tickets. */
+async function orPending(
+  s: Services,
+  order: StoredOrder,
+  issue: () => Promise<IssueResult>,
 ): Promise<IssueResult> {
   let issued: IssueResult;
   try {
-    issued = await issueTickets(s, order, i.sub, i.seg);
+    issued = await issue();
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     issued = { tickets: [], providers: [], refusals: { [s.deps.provider]: reason } };

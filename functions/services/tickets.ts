@@ -30,7 +30,7 @@ import {
 } from "../peers/ticket-sign-client.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
-import type { StoredOrder } from "./order-record.ts";
+import { StoredOrder } from "./order-record.ts";
 
 /**
  * Quorum-certified tickets: a ticket carries one signature per provider that, on ITS OWN store, saw
@@ -76,8 +76,9 @@ function parseHold(value: string | null | undefined): HoldRecord | null {
  * reads itself:
  * - its OWN store's accepted `hold/<id>` must be "sold" (read directly, not through the quorum: a
  *   second signature means a second store independently saw the sale), to the holder's segment;
- * - the order that sale names, read through the quorum, must be confirmed, sell exactly the hold's
- *   seats, and belong to the theater of the event it names.
+ * - the order that sale committed (carried in that record; on older records, read through the
+ *   quorum) must be the one it names, confirmed, sell exactly the hold's seats, and belong to the
+ *   theater of the event it names.
  * Whatever a caller sends, the signatures cover only the tickets the committed order yields.
  */
 export async function witnessSale(s: Services, body: TicketSignBody): Promise<WitnessOutcome> {
@@ -91,11 +92,17 @@ export async function witnessSale(s: Services, body: TicketSignBody): Promise<Wi
   // name that same event.
   const eventId = hold.seats[0] === undefined ? undefined : parseSeatKey(hold.seats[0]).eventId;
   if (!eventId) return refuse(422, "the sale names no seats");
+  // The order the sale committed travels in the sold record itself; older records name it only,
+  // and its record is read. An event's theater never changes: a committed copy is enough.
   const [order, event] = await Promise.all([
-    s.store.read<StoredOrder>(orderKey(hold.orderId)),
-    s.store.read<Event>(eventKey(eventId)),
+    hold.order === undefined
+      ? s.store.read<StoredOrder>(orderKey(hold.orderId))
+      : StoredOrder.safeParse(hold.order).data,
+    s.store.localGet<Event>(eventKey(eventId)),
   ]);
+  if (order === undefined) return refuse(422, "the sale's order is malformed");
   if (order === null) return refuse(409, `order ${hold.orderId} is not recorded yet`);
+  if (order.id !== hold.orderId) return refuse(422, "the sale names another order");
   if (order.holdId !== body.holdId) return refuse(422, "the order names another hold");
   if (order.eventId !== eventId) return refuse(422, "the order names another event than its seats");
   if (order.status !== "confirmed") return refuse(422, `the order is ${order.status}`);
@@ -176,15 +183,18 @@ async function checkedPeerSignatures(
 }
 
 /**
- * Collects every provider's signatures for the tickets of one confirmed order, assembles and stores
- * them. Idempotent: ids and claims derive from the order, so a re-run finds what an earlier run
- * stored (and upgrades a ticket that has fewer signatures than this run collected).
+ * Collects the providers' signatures for the tickets of one confirmed order and assembles them,
+ * not stored yet (see `issueTickets`, and the purchase, which stores them with its order). Waits for
+ * a quorum of signers, then gives the rest half as long again: a third signature is worth a short
+ * wait (the ticket then verifies with any two keys), not another round trip. `every`: waits for
+ * all, and a store that missed the sale is taught it and asked again (a re-issue's purpose).
  */
-export async function issueTickets(
+export async function signTickets(
   s: Services,
   order: StoredOrder,
   holder: string,
   holderSeg: string,
+  every = false,
 ): Promise<IssueResult> {
   const deps = s.deps;
   const derived = await claimsForOrder(
@@ -212,12 +222,18 @@ export async function issueTickets(
     return r;
   };
   const outcomes = new Map<ProviderId, SignOutcome | WitnessOutcome>();
-  await Promise.all(PROVIDERS.map(async (p) => outcomes.set(p, await ask(p))));
+  const signed = () => [...outcomes.values()].filter((r) => r.ok).length;
+  await quorumThenGrace(
+    PROVIDERS.map(async (p) => {
+      outcomes.set(p, await ask(p));
+    }),
+    () => !every && signed() >= QUORUM,
+  );
   const missed = PROVIDERS.filter((p) => {
     const r = outcomes.get(p);
     return r !== undefined && !r.ok && r.status === 409;
   });
-  if (missed.length > 0) {
+  if ((every || signed() < QUORUM) && missed.length > 0) {
     // A store that missed the sale's accept learns it from a quorum read (which writes the
     // decided value back to every store it reaches); then it is asked once more.
     await s.store.get(holdKey(order.holdId));
@@ -235,12 +251,11 @@ export async function issueTickets(
         sigs[j]?.push(sig);
       });
     } else {
-      refusals[p] = r ? r.reason : "not asked";
+      refusals[p] = r ? r.reason : "no answer in time";
     }
   }
   if (providers.length < QUORUM) return { tickets: [], providers, refusals };
-
-  const fresh = derived.map((d, j) => ({
+  const tickets = derived.map((d, j) => ({
     id: d.claims.tid,
     record: {
       ticket: assembleTicket(d.claims, sigs[j] ?? []),
@@ -250,41 +265,87 @@ export async function issueTickets(
       holderSeg,
     } satisfies TicketRecord,
   }));
+  return { tickets, providers, refusals };
+}
+
+/** Settles once every call has, or once `enough()` holds plus half the time that took. */
+async function quorumThenGrace(calls: Promise<void>[], enough: () => boolean): Promise<void> {
+  const t0 = performance.now();
+  const all = Promise.allSettled(calls);
+  await new Promise<void>((resolve) => {
+    for (const c of calls) c.finally(() => enough() && resolve()).catch(() => undefined);
+    void all.then(() => resolve());
+  });
+  const graceMs = (performance.now() - t0) / 2;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    all,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * Signs and stores the tickets of one confirmed order. Idempotent: ids and claims derive from the
+ * order, so a re-run finds what an earlier run stored (and upgrades a ticket that has fewer
+ * signatures than this run collected).
+ */
+export async function issueTickets(
+  s: Services,
+  order: StoredOrder,
+  holder: string,
+  holderSeg: string,
+): Promise<IssueResult> {
+  const signed = await signTickets(s, order, holder, holderSeg, true);
   const stored: { id: string; record: TicketRecord }[] = [];
-  for (let i = 0; i < fresh.length; i += TICKETS_PER_CHANGE) {
-    stored.push(...(await storeTickets(s, fresh.slice(i, i + TICKETS_PER_CHANGE))));
+  for (let i = 0; i < signed.tickets.length; i += TICKETS_PER_CHANGE) {
+    stored.push(...(await storeTickets(s, signed.tickets.slice(i, i + TICKETS_PER_CHANGE))));
   }
-  return { tickets: stored, providers, refusals };
+  return { ...signed, tickets: stored };
 }
 
 type IndexEntry = { ticketId: string; orderId: string; eventId: string; seatKey: string };
 
-/** One change per chunk: each ticket with its two index entries (a retry finds and keeps what an
- * interrupted attempt wrote: the record and entries are deterministic). */
-async function storeTickets(
-  s: Services,
-  chunk: readonly { id: string; record: TicketRecord }[],
-): Promise<{ id: string; record: TicketRecord }[]> {
-  const keys = chunk.flatMap((t) => [
+export type StoredTicket = { readonly id: string; readonly record: TicketRecord };
+
+/** Each ticket's record and its two index entries (buyer, event), in that order. */
+export const ticketKeys = (tickets: readonly StoredTicket[]): string[] =>
+  tickets.flatMap((t) => [
     ticketKey(t.id),
     buyerTicketKey(t.record.holderSeg, t.id),
     eventTicketKey(t.record.eventId, t.id),
   ]);
-  const out = await s.store.change<TicketRecord | IndexEntry>(keys, (cur) =>
-    chunk.flatMap((t, j) => {
-      const existing = cur[3 * j] as TicketRecord | null;
-      // The first stored ticket stays unless this run carries more signatures (a re-issue after a
-      // provider came back); tickets of one seat and order always share the same claims.
-      const keep =
-        existing !== null && existing.ticket.signatures.length >= t.record.ticket.signatures.length;
-      const entry: IndexEntry = {
-        ticketId: t.id,
-        orderId: t.record.orderId,
-        eventId: t.record.eventId,
-        seatKey: t.record.seatKey,
-      };
-      return [keep ? existing : t.record, entry, entry];
-    }),
+
+/**
+ * The values a change writes at `ticketKeys(tickets)` over what it read there (`cur`). The first
+ * stored ticket stays unless this run carries more signatures (a re-issue after a provider came
+ * back); tickets of one seat and order always share the same claims. Records and entries are
+ * deterministic, so a retry finds and keeps what an interrupted attempt wrote.
+ */
+export function ticketValues(
+  tickets: readonly StoredTicket[],
+  cur: readonly unknown[],
+): (TicketRecord | IndexEntry)[] {
+  return tickets.flatMap((t, j) => {
+    const existing = (cur[3 * j] ?? null) as TicketRecord | null;
+    const keep =
+      existing !== null && existing.ticket.signatures.length >= t.record.ticket.signatures.length;
+    const entry: IndexEntry = {
+      ticketId: t.id,
+      orderId: t.record.orderId,
+      eventId: t.record.eventId,
+      seatKey: t.record.seatKey,
+    };
+    return [keep ? existing : t.record, entry, entry];
+  });
+}
+
+/** One change per chunk: each ticket with its two index entries. */
+async function storeTickets(s: Services, chunk: readonly StoredTicket[]): Promise<StoredTicket[]> {
+  const out = await s.store.change<TicketRecord | IndexEntry>(ticketKeys(chunk), (cur) =>
+    ticketValues(chunk, cur),
   );
   if (!out.ok) throw new Error("ticket write aborted");
   return chunk.map((t, j) => ({ id: t.id, record: out.values[3 * j] as TicketRecord }));

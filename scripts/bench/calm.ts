@@ -70,6 +70,8 @@ export interface CalmHttpFigures {
   readonly processorMs: number;
   /** Where a hold's time went on the server (Server-Timing steps, median ms each). */
   readonly holdStepsMs: Readonly<Record<string, number>>;
+  /** Where a confirm's time went on the server (Server-Timing steps, median ms each). */
+  readonly confirmStepsMs: Readonly<Record<string, number>>;
   /** Operations that did not succeed (they are left out of the medians). */
   readonly failed: number;
 }
@@ -87,6 +89,10 @@ export async function measureCalmHttp(
   const confirmNet: { ms: number; t2: number }[] = [];
   const processor: { ms: number }[] = [];
   const holdSteps = new Map<string, number[]>();
+  const confirmSteps = new Map<string, number[]>();
+  const keep = (into: Map<string, number[]>, steps: Readonly<Record<string, number>> = {}) => {
+    for (const [step, v] of Object.entries(steps)) into.set(step, [...(into.get(step) ?? []), v]);
+  };
   let failed = 0;
   const n = Math.min(purchases, seats.length);
   for (let i = 0; i < n; i++) {
@@ -98,15 +104,14 @@ export async function measureCalmHttp(
       continue;
     }
     hold.push({ ms: h.measure.latencyMs, t2: h.measure.t2Ms ?? Number.NaN });
-    for (const [step, v] of Object.entries(h.measure.serverSteps ?? {})) {
-      holdSteps.set(step, [...(holdSteps.get(step) ?? []), v]);
-    }
+    keep(holdSteps, h.measure.serverSteps);
     const c = await backend.confirm(at, buyer, `calm-c-${eventId}-${i}`, h.outcome.value.holdId);
     if (!c.outcome.ok) {
       failed++;
       continue;
     }
     confirm.push({ ms: c.measure.latencyMs, t2: c.measure.t2Ms ?? Number.NaN });
+    keep(confirmSteps, c.measure.serverSteps);
     const p = c.measure.processorMs ?? 0;
     processor.push({ ms: p });
     confirmNet.push({ ms: c.measure.latencyMs - p, t2: c.measure.t2Ms ?? Number.NaN });
@@ -122,9 +127,11 @@ export async function measureCalmHttp(
     confirmT2: inT2(confirm),
     confirmNetT2: inT2(confirmNet),
     processorMs: ms(processor),
-    holdStepsMs: Object.fromEntries(
-      [...holdSteps].map(([step, xs]) => [step, round(median(xs), 1)] as const),
-    ),
+    holdStepsMs: medians(holdSteps),
+    confirmStepsMs: medians(confirmSteps),
     failed,
   };
 }
+
+const medians = (steps: ReadonlyMap<string, number[]>): Record<string, number> =>
+  Object.fromEntries([...steps].map(([step, xs]) => [step, round(median(xs), 1)] as const));

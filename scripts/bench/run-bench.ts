@@ -155,6 +155,7 @@ export interface BenchFigures {
   httpConfirm1ProcessorP50Ms: number | null;
   /** Calm one-seat hold: where its time went on the server (Server-Timing step medians, ms). */
   httpHold1StepsMs: Readonly<Record<string, number>> | null;
+  httpConfirm1StepsMs: Readonly<Record<string, number>> | null;
   /** HTTP holds and confirms of any size during the loaded sale, p50 in calm t2. */
   httpHoldLoadP50T2: number | null;
   httpConfirmLoadP50T2: number | null;
@@ -427,6 +428,7 @@ function benchFigures(
     httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
     httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
     httpHold1StepsMs: calmHttp?.holdStepsMs ?? null,
+    httpConfirm1StepsMs: calmHttp?.confirmStepsMs ?? null,
     httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
     httpConfirmLoadP50T2: http ? f(http.summary.latency.confirmAll?.t2?.p50) : null,
     storeCallsPerSeat: {

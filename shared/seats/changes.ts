@@ -6,6 +6,7 @@ import type {
   QuotaLive,
   QuotaRecord,
   Register,
+  SaleOrder,
   SeatValue,
 } from "./types.ts";
 
@@ -457,6 +458,9 @@ export interface ConfirmInput {
   readonly holdId: string;
   /** A fresh order id; replaced by the one the idempotency claim already names. */
   readonly orderId: string;
+  /** The sale's order for the order id the change settles on, kept in the sold record. Must be
+   * deterministic (the change function may run more than once). */
+  readonly order?: (orderId: string) => SaleOrder;
   /** The hold's seat keys, claim key and quota key as its record lists them (a change aborts
    * "seats" with the record's when they differ). */
   readonly seats: readonly string[];
@@ -557,6 +561,7 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
       state: "sold",
       orderId,
       confirm: { key: confirmKey, hash: i.hash },
+      ...(i.order ? { order: i.order(orderId) } : {}),
     };
     return { values: [claim, sold, ...own], result: { holdId: i.holdId, orderId } };
   };

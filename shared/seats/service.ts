@@ -24,7 +24,7 @@ import {
   sweepHold,
 } from "./changes.ts";
 import { requestHash } from "./hash.ts";
-import type { HoldRecord, Register, SeatValue } from "./types.ts";
+import type { HoldRecord, Register, SaleOrder, SeatValue } from "./types.ts";
 
 /**
  * Async facade over QuorumClient for the HTTP layer. Every method is safe to retry with the same
@@ -237,6 +237,8 @@ export class SeatService {
       /** false: answer once the sale commits, leaving its seats to `settleSold`, which the caller
        * runs beside its own follow-ups (the order's record, the capture). */
       readonly settle?: boolean;
+      /** The sale's order for an order id, committed inside the sold record (deterministic). */
+      readonly order?: (orderId: string) => SaleOrder;
     },
   ): Promise<SeatOutcome<OrderView & { readonly sold?: HoldRecord }>> {
     if (!isSegment(caller) || !isSegment(key) || !isSegment(req.holdId)) {
@@ -255,6 +257,7 @@ export class SeatService {
       holdId: req.holdId,
       orderId: this.newId("o"),
       timings: this.timings,
+      ...(req.order ? { order: req.order } : {}),
     };
     let proven = false;
     let rolledBack = false;
@@ -288,6 +291,8 @@ export class SeatService {
     } else if (out.status === "aborted" && (out.reason as SeatAbort).code === "replay") {
       orderId = (out.reason as { orderId: string }).orderId;
       replayed = true;
+      // An abort's values are read linearizably (written back first): the sale as it committed.
+      if (req.settle === false) sold = (out.values[1] as HoldRecord | null) ?? null;
     } else if (out.status === "aborted") {
       return this.refused(out.reason as SeatAbort);
     } else {

@@ -9,7 +9,8 @@ import type { HoldRecord, IdemRecord } from "./types.ts";
  * The seat sweep: the scheduled pass that ends what no request ends. It rolls back holds past
  * their expiry (their seats come back on sale even if nobody asks for them), finishes the seats of
  * holds whose outcome committed but whose seats never followed (a coordinator that died right
- * after a sale's commit leaves them held), and writes null the
+ * after a sale's commit leaves them held; `followSold` finishes the app's own follow-ups of such
+ * a sale), and writes null the
  * records past their retention (unsold holds, idempotency claims), which the garbage collector
  * (shared/quorum/gc.ts) deletes a day later. Candidates come from one store's raw scan, which may
  * hold values that never committed: they only choose which keys to look at, and every action is a
@@ -27,6 +28,8 @@ export interface SweepResult {
   settled: number;
   /** Records written null (collected later). */
   swept: number;
+  /** Sold holds whose follow-ups beyond their seats `followSold` finished (their order recorded). */
+  followed: number;
   /** Candidates the quorum said to keep (touched since the scan, or still within the rules). */
   kept: number;
   failed: number;
@@ -77,6 +80,14 @@ export interface SweepOptions {
    * many and resumes at the next record. A scheduled call must end within its time limit even
    * after a flash sale left thousands of lapsed holds. Absent: no bound. */
   readonly maxActions?: number;
+  /**
+   * The follow-ups of a sale beyond its seats (the app records the order its record carries):
+   * given the page's sold records as the scanned store holds them (hints: it re-reads what it acts
+   * on), answers how many it finished.
+   */
+  readonly followSold?: (
+    holds: readonly { readonly holdId: string; readonly record: HoldRecord }[],
+  ) => Promise<number>;
 }
 
 /**
@@ -94,6 +105,7 @@ export async function sweepSeats(
     expired: 0,
     settled: 0,
     swept: 0,
+    followed: 0,
     kept: 0,
     failed: 0,
   };
@@ -128,6 +140,7 @@ export async function sweepSeats(
       if (out.ok && out.value.changed > 0) result.settled++;
       else if (!out.ok) result.failed++;
     }
+    if (o.followSold) result.followed = await o.followSold(soldOf(looked)).catch(() => 0);
   }
   if (done < page.records.length) {
     const at = looked.at(-1)?.key ?? o.after;
@@ -173,6 +186,16 @@ async function unsettled(
       }),
     )
     .map((h) => h.holdId);
+}
+
+/** The sold hold records of a scanned page, as that store holds them. */
+function soldOf(
+  records: readonly { readonly key: string; readonly value: string | null }[],
+): { holdId: string; record: HoldRecord }[] {
+  return records.flatMap((r) => {
+    const h = parseObject(r.value) as HoldRecord | null;
+    return h?.state === "sold" ? [{ holdId: idOfKey(r.key), record: h }] : [];
+  });
 }
 
 function parseObject(value: string | null): Record<string, unknown> | null {

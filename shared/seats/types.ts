@@ -1,5 +1,8 @@
 /** Values of the seat registers (JSON in the acceptors). A register never written reads as null. */
 
+/** The order a sale commits, as the seat core carries it: JSON it neither reads nor changes. */
+export type SaleOrder = Readonly<Record<string, unknown>>;
+
 export type SeatValue =
   | { readonly state: "free" }
   | { readonly state: "held"; readonly holdId: string; readonly expiresAtMs: number }
@@ -32,6 +35,9 @@ export type HoldRecord =
       readonly orderId: string;
       /** The confirm request that sold it (so its retries replay instead of failing). */
       readonly confirm: { readonly key: string; readonly hash: string };
+      /** The order the sale committed (its id is `orderId`): what its follow-ups record and what
+       * each provider derives the tickets from. Opaque here; absent on older records. */
+      readonly order?: SaleOrder;
     }
   | {
       readonly state: "released";

@@ -142,6 +142,7 @@ describe("sweepSeats (a pass over one store's scan)", () => {
       expired: 0,
       settled: 0,
       swept: 0,
+      followed: 0,
       kept: 0,
       failed: 1,
       next: "hold/x",

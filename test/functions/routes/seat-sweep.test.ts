@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../shared/config.ts";
-import { seatKey } from "../../../shared/domain/keys.ts";
+import { paymentKey, seatKey } from "../../../shared/domain/keys.ts";
 import { GC_RETENTION_MS } from "../../../shared/quorum/gc.ts";
 import { HOLD_TTL_MS, RECORD_RETENTION_MS, SKEW_MARGIN_MS } from "../../../shared/seats/changes.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../support/memory-cluster.ts";
@@ -117,5 +117,75 @@ describe("the scheduled seat sweep", () => {
     const again = await confirm();
     expect(again.status).toBeLessThan(300);
     expect(again.body.order.id).toBe(first.body.order.id);
+  });
+});
+
+describe("a purchase whose coordinator is lost right after the sale's commit", () => {
+  it("the sweep records the order the sale committed and sells its seats; tickets then issue", async () => {
+    const h = await call(mc, "cloudflare", "POST", `/v1/events/${ev.eventId}/holds`, {
+      token: alice,
+      key: newKey(),
+      body: { seats: [seat(7), seat(8)] },
+    });
+    expect(h.status).toBe(201);
+    const holdId: string = h.body.holdId;
+    // From the moment a second store has accepted the sold record, no store takes anything more:
+    // the coordinator's follow-ups (capture, seats, order, tickets) all fail, as if it had died.
+    let soldAccepts = 0;
+    let lost = false;
+    const originals = PROVIDERS.map((p) => {
+      const a = mc.acceptors[p];
+      const { prepare, accept } = a;
+      a.prepare = async (req) => {
+        if (lost) throw new Error("coordinator lost");
+        return prepare.call(a, req);
+      };
+      a.accept = async (entries) => {
+        if (lost) throw new Error("coordinator lost");
+        const out = await accept.call(a, entries);
+        const sold = entries.some((e) => e.key === `hold/${holdId}` && e.value?.includes('"sold"'));
+        if (sold && ++soldAccepts >= 2) lost = true;
+        return out;
+      };
+      return { a, prepare, accept };
+    });
+    let r: Awaited<ReturnType<typeof call>>;
+    try {
+      r = await call(mc, "vercel", "POST", `/v1/holds/${holdId}/confirm`, {
+        token: alice,
+        key: newKey(),
+        body: { card: CARD_OK },
+      });
+    } finally {
+      for (const o of originals) Object.assign(o.a, { prepare: o.prepare, accept: o.accept });
+    }
+    expect(r.status).toBe(503);
+    const orderId: string = stored(`hold/${holdId}`).find((v) => v?.state === "sold")?.orderId;
+    expect(orderId).toMatch(/^o/);
+    expect(stored(`order/${orderId}`).filter((v) => v != null)).toHaveLength(0);
+    const paymentId: string = stored(`hold/${holdId}`).find((v) => v?.state === "sold")?.order
+      .paymentId;
+    const payment = () => stored(paymentKey(paymentId)).find((v) => v != null)?.payment.status;
+    expect(payment()).toBe("authorized");
+    expect(stored(seatKeyOf(7)).filter((v) => v?.state === "sold")).toHaveLength(0);
+
+    const body = await scheduled("cloudflare");
+    expect(body.sweep["hold/"]).toMatchObject({ followed: 1, settled: 1 });
+    expect(
+      stored(`order/${orderId}`).filter((v) => v?.status === "confirmed").length,
+    ).toBeGreaterThan(1);
+    for (const i of [7, 8]) {
+      expect(stored(seatKeyOf(i)).filter((v) => v?.state === "sold").length).toBeGreaterThan(1);
+    }
+    expect(payment()).toBe("captured");
+    const order = await call(mc, "aws", "GET", `/v1/me/orders/${orderId}`, { token: alice });
+    expect(order.status).toBe(200);
+    expect(order.body.order.holdId).toBe(holdId);
+    expect(order.body.ticketsPending).toBe(true);
+    const tickets = await call(mc, "aws", "POST", `/v1/me/orders/${orderId}/tickets`, {
+      token: alice,
+    });
+    expect(tickets.status).toBe(200);
+    expect(tickets.body.tickets).toHaveLength(2);
   });
 });

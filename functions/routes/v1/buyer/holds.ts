@@ -222,17 +222,21 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
       const { holdId } = c.req.valid("param");
       const key = c.req.valid("header")["idempotency-key"];
       const { card } = c.req.valid("json");
+      // Where the wait went (W3C Server-Timing), step by step, and what of it was the card
+      // processor's: benches and operators tell the platform's time from the processor's.
+      const steps: string[] = [];
+      const timing = (step: string, ms: number) => steps.push(`${step};dur=${ms.toFixed(1)}`);
       const { order, issued, processorMs } = await confirmPurchase(s, {
         sub,
         seg,
         key,
         holdId,
         card,
+        timing,
       });
       c.header("location", `/v1/me/orders/${order.id}`);
-      // What of the wait was the card processor's (W3C Server-Timing): benches and operators
-      // tell the platform's time from the processor's.
-      c.header("server-timing", `processor;dur=${processorMs.toFixed(1)}`);
+      timing("processor", processorMs);
+      c.header("server-timing", steps.join(", "));
       return c.json(
         {
           order,
