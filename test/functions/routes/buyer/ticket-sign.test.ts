@@ -92,6 +92,25 @@ describe("internal ticket signing endpoint", () => {
     });
   });
 
+  it("refuses a sold record whose order is malformed, another order, or another theater's (422)", async () => {
+    // A coordinator writes the sold record, order included: the peer trusts none of it blindly.
+    const sold = JSON.parse(mc.acceptors.aws.records.get(`hold/${holdId}`)?.value ?? "{}");
+    expect(sold.order).toMatchObject({ id: sold.orderId, holdId });
+    const variants: Record<string, unknown> = {
+      "h-bad-order": { ...sold, order: { ...sold.order, seats: "all of them" } },
+      "h-other-order": { ...sold, order: { ...sold.order, id: "o-another" } },
+      "h-other-theater": { ...sold, order: { ...sold.order, theaterId: "th-else" } },
+    };
+    for (const [id, value] of Object.entries(variants)) {
+      await putHold("aws", id, {
+        ...(value as object),
+        order: { ...(value as { order: object }).order, holdId: id },
+      });
+      const r = await ask({ holdId: id, holder: "alice" });
+      expect(r, id).toMatchObject({ ok: false, status: 422 });
+    }
+  });
+
   it("refuses unsigned calls, calls signed with its own key (401), and the legacy body (400)", async () => {
     const r = await mc.request("aws", TICKET_SIGN_PATH, {
       method: "POST",
