@@ -5,16 +5,18 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ProviderId } from "../shared/config.ts";
 import type { AppSettings } from "../shared/env.ts";
+import { AuditedAcceptor } from "./audit/acceptor.ts";
 import type { AuditLog } from "./audit/log.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { withAudit } from "./audit/wire.ts";
 import { type AppDeps, type Deps, withDefaults } from "./deps.ts";
-import { withMembership } from "./membership.ts";
+import { membershipOf, withMembership } from "./membership.ts";
 import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
 import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
 import { acceptorRoutes, PEER_BODY_BYTES_MAX } from "./peers/acceptor-endpoint.ts";
 import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
 import { ACCEPTOR_PATH } from "./peers/wire.ts";
+import { WitnessingAcceptor } from "./peers/witnessing-acceptor.ts";
 import { ProblemError, problemResponse, sendProblem } from "./problem.ts";
 import { antiEntropyRoutes } from "./routes/anti-entropy.ts";
 import { validationHook } from "./routes/api.ts";
@@ -31,6 +33,7 @@ import { manageRoutes } from "./routes/v1/manage.ts";
 import { webRoutes } from "./routes/web.ts";
 import { IMPORT_BYTES_MAX } from "./services/import.ts";
 import { createServices, type Services } from "./services/index.ts";
+import { attestAccept } from "./services/tickets.ts";
 
 /**
  * Routes whose bodies may exceed the default (BODY_BYTES_DEFAULT). An event carries up to 1,000
@@ -57,8 +60,20 @@ const BODY_LIMITS: readonly RouteBodyLimit[] = [
 export function createApp(hostDeps: AppDeps) {
   // Every accept of this provider's store, local or from a peer, is audit-logged (functions/audit),
   // and every reply says whether the store votes (functions/membership.ts).
-  const { deps, audit } = withAudit(withMembership(withDefaults(hostDeps)));
+  // Innermost, this provider's store signs for the sales it accepts, in the accept reply
+  // (functions/peers/witnessing-acceptor.ts), once the services it reads through exist.
+  // A host that hands over a store already decorated keeps it as it is (no witness: signatures
+  // are then asked for after the commit).
+  const base = withDefaults(hostDeps);
+  const decorated = base.acceptor instanceof AuditedAcceptor || membershipOf(base) !== undefined;
+  const witnessing =
+    decorated || hostDeps.witnessAccepts === false
+      ? undefined
+      : new WitnessingAcceptor(base.acceptor);
+  const inner = witnessing ? { ...base, acceptor: witnessing } : base;
+  const { deps, audit } = withAudit(withMembership(inner));
   const services = createServices(deps);
+  witnessing?.bind((e) => attestAccept(services, e));
   const now = deps.now;
   // Schema failures at the edge become one problem+json listing every issue.
   const app = new OpenAPIHono({ defaultHook: validationHook });

@@ -31,6 +31,9 @@ export interface AppDeps {
   readonly clientAddress?: (c: Context) => string | undefined;
   /** Overrides of the rate limits (functions/middleware/rate-limit.ts), for tests. */
   readonly rateLimits?: Partial<RateLimits>;
+  /** false: this store signs nothing in its accept replies (functions/peers/witnessing-acceptor.ts),
+   * for tests of the way tickets are signed without it. */
+  readonly witnessAccepts?: false;
 }
 
 /** The host's dependencies with every default filled in: what the code below `createApp` sees. */

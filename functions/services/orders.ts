@@ -28,6 +28,7 @@ import {
   signTickets,
   type TicketRecord,
   ticketKeys,
+  ticketsFromAttests,
   ticketValues,
 } from "./tickets.ts";
 
@@ -271,6 +272,7 @@ async function commitSale(
     record: hold,
     settle: false,
     order,
+    holder: i.sub,
   });
   if (c.ok) return c.value;
   if (c.code === "unknown" || c.code === "unavailable") {
@@ -317,7 +319,7 @@ async function followUpSale(
   const settled = own(s.seats.settleSold(i.holdId, sale.sold)).catch(() => null);
   const recorded = own(
     timed(i, "follow", async () => {
-      const signed = await timed(i, "tickets", () => signedOrPending(s, i, order));
+      const signed = await timed(i, "tickets", () => ticketsOf(s, i, order, sale));
       return timed(i, "record", () => recordSale(s, i, order, signed));
     }),
   );
@@ -382,9 +384,22 @@ async function recordSale(
   return { order: w.values[0] as StoredOrder, issued: { ...signed, tickets } };
 }
 
-/** The order's tickets signed by a quorum, not stored yet. */
-const signedOrPending = (s: Services, i: PurchaseInput, order: StoredOrder) =>
-  orPending(s, order, () => signTickets(s, order, i.sub, i.seg));
+/**
+ * The order's tickets signed by a quorum, not stored yet: from the signatures the acceptors that
+ * decided the sale put in their accept replies, else asked of every provider (a replay, a sale
+ * decided by stores that did not sign, signatures that did not check).
+ */
+async function ticketsOf(
+  s: Services,
+  i: PurchaseInput,
+  order: StoredOrder,
+  sale: CommittedSale,
+): Promise<IssueResult> {
+  const attested = sale.attested
+    ? await ticketsFromAttests(s, order, i.sub, i.seg, sale.attested).catch(() => null)
+    : null;
+  return attested ?? orPending(s, order, () => signTickets(s, order, i.sub, i.seg));
+}
 
 /** Tickets, or none when co-signing failed: the sale and the order stand, and the tickets follow
  * with POST /v1/me/orders/{id}/tickets. */

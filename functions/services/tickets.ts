@@ -8,10 +8,13 @@ import {
   eventKey,
   eventTicketKey,
   holdKey,
+  idOfKey,
   orderKey,
   parseSeatKey,
+  scanPrefix,
   ticketKey,
 } from "../../shared/domain/keys.ts";
+import type { AcceptEntry } from "../../shared/quorum/messages.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";
@@ -83,7 +86,39 @@ function parseHold(value: string | null | undefined): HoldRecord | null {
  */
 export async function witnessSale(s: Services, body: TicketSignBody): Promise<WitnessOutcome> {
   const [rec] = await s.deps.acceptor.read([holdKey(body.holdId)]);
-  const hold = parseHold(rec?.value);
+  return witnessRecord(s, body.holdId, parseHold(rec?.value), body.holder);
+}
+
+/** What this provider's acceptor vouches for in its reply to an accept of a sale's record. */
+export interface SaleAttest {
+  readonly signatures: readonly TicketSignature[];
+}
+
+/**
+ * The same testimony, given by this provider's acceptor for a value its own store has just
+ * accepted (functions/peers/witnessing-acceptor.ts): a sold record that carries its order and its
+ * holder is signed for in the accept reply itself, so the quorum that decides a sale is the one
+ * that vouches for it, with no extra round trip. Anything else gets no attestation.
+ */
+export async function attestAccept(s: Services, e: AcceptEntry): Promise<SaleAttest | undefined> {
+  if (!e.key.startsWith(scanPrefix.holds()) || e.value === null) return undefined;
+  if (!e.value.includes('"sold"')) return undefined;
+  const hold = parseHold(e.value);
+  if (hold?.state !== "sold" || hold.order === undefined || typeof hold.holder !== "string") {
+    return undefined;
+  }
+  const w = await witnessRecord(s, idOfKey(e.key), hold, hold.holder);
+  return w.ok ? { signatures: w.signatures } : undefined;
+}
+
+/** The testimony for one hold record as this provider's store holds it (see witnessSale). */
+async function witnessRecord(
+  s: Services,
+  holdId: string,
+  hold: HoldRecord | null,
+  holder: string,
+): Promise<WitnessOutcome> {
+  const body = { holdId, holder };
   if (hold === null || hold.state !== "sold") {
     return refuse(409, `this store does not show hold ${body.holdId} sold`);
   }
@@ -240,6 +275,52 @@ export async function signTickets(
     await Promise.all(missed.map(async (p) => outcomes.set(p, await ask(p))));
   }
 
+  return assembleIssued(order, derived, holderSeg, outcomes);
+}
+
+/**
+ * Tickets from the signatures the acceptors that decided the sale put in their accept replies
+ * (`attested`, by acceptor index in cluster order), each checked like a peer's answer; null when
+ * fewer than a quorum of providers vouched that way (the caller then asks them: signTickets).
+ */
+export async function ticketsFromAttests(
+  s: Services,
+  order: StoredOrder,
+  holder: string,
+  holderSeg: string,
+  attested: readonly {
+    readonly acceptor: number;
+    readonly key: string;
+    readonly attest: unknown;
+  }[],
+): Promise<IssueResult | null> {
+  const derived = await claimsForOrder(
+    order,
+    { sub: holder, issuer: s.buyerIds.issuer },
+    s.deps.cluster.clusterId,
+  );
+  const outcomes = new Map<ProviderId, SignOutcome | WitnessOutcome>();
+  await Promise.all(
+    attested.map(async (a) => {
+      const p = PROVIDERS[a.acceptor];
+      const signatures = (a.attest as Partial<SaleAttest> | null)?.signatures;
+      if (p === undefined || a.key !== holdKey(order.holdId) || !Array.isArray(signatures)) return;
+      if (await checkedPeerSignatures(s, p, derived, signatures)) {
+        outcomes.set(p, { ok: true, signatures: [...signatures] });
+      }
+    }),
+  );
+  const issued = assembleIssued(order, derived, holderSeg, outcomes);
+  return issued.tickets.length > 0 ? issued : null;
+}
+
+/** Each ticket with the signatures of every provider that vouched (none below QUORUM). */
+function assembleIssued(
+  order: StoredOrder,
+  derived: readonly DerivedTicket[],
+  holderSeg: string,
+  outcomes: ReadonlyMap<ProviderId, SignOutcome | WitnessOutcome>,
+): IssueResult {
   const providers: ProviderId[] = [];
   const refusals: Partial<Record<ProviderId, string>> = {};
   const sigs: TicketSignature[][] = derived.map(() => []);

@@ -68,7 +68,14 @@ export interface AcceptEntry {
 }
 
 export type AcceptReply = (
-  | { readonly ok: true; readonly key: string }
+  | {
+      readonly ok: true;
+      readonly key: string;
+      /** What the acceptor's provider vouches for about the value it has just stored (ticket
+       * signatures for a sale): opaque to the protocol, handed to the change's caller, who must
+       * check it like any peer's answer. */
+      readonly attest?: unknown;
+    }
   | { readonly ok: false; readonly key: string; readonly conflict: BallotString }
 ) &
   NonVoting;

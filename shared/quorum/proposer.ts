@@ -35,8 +35,21 @@ export type ChangeResult<T> =
   | { readonly values: readonly (T | null)[]; readonly result?: unknown }
   | { readonly abort: unknown };
 
+/** An acceptor's `attest` for one key, from an accept that counted toward the change's quorum. */
+export interface Attested {
+  readonly acceptor: number;
+  readonly key: string;
+  readonly attest: unknown;
+}
+
 export type ChangeOutcome<T> =
-  | { readonly status: "ok"; readonly values: (T | null)[]; readonly result: unknown }
+  | {
+      readonly status: "ok";
+      readonly values: (T | null)[];
+      readonly result: unknown;
+      /** Attestations in the accept replies that decided it (absent when there were none). */
+      readonly attested?: readonly Attested[];
+    }
   | { readonly status: "aborted"; readonly reason: unknown; readonly values: (T | null)[] }
   | { readonly status: "unknown"; readonly reason: string }
   | { readonly status: "unavailable"; readonly reason: string };
@@ -236,6 +249,8 @@ export class Proposer<T> {
   private replied: boolean[] = [];
   private votes: (Vote | undefined)[][] = [];
   private reads: (Read | undefined)[][] = [];
+  /** Per acceptor, per key: the `attest` of its accept reply in this round. */
+  private attests: unknown[][] = [];
   private proposal: Proposal<T> | null = null;
   private taint: Taint<T> | null = null;
   private highestConflict: BallotString = "";
@@ -332,6 +347,7 @@ export class Proposer<T> {
     this.replied = [false, false, false];
     this.votes = [[], [], []];
     this.reads = [[], [], []];
+    this.attests = [[], [], []];
   }
 
   private beginPrepare(ctx: ProposerContext, floor: number): ProposerEffect<T>[] {
@@ -396,6 +412,20 @@ export class Proposer<T> {
       this.noteConflict(r.conflict);
       return "no";
     });
+    this.attests[acceptor] = replies.map((r) => (r.ok ? r.attest : undefined));
+  }
+
+  /** The attestations of the acceptors whose yes counted, per key (only those that sent one). */
+  private attestedBy(): Attested[] {
+    const out: Attested[] = [];
+    for (let a = 0; a < ACCEPTOR_COUNT; a++) {
+      for (const [j, key] of this.keys.entries()) {
+        const attest = this.attests[a]?.[j];
+        if (attest !== undefined && this.votes[a]![j] === "yes")
+          out.push({ acceptor: a, key, attest });
+      }
+    }
+    return out;
   }
 
   private keyTallies(): Tally[] {
@@ -602,10 +632,12 @@ export class Proposer<T> {
           value: proposal.raws[j] ?? null,
         }));
       }
+      const attested = this.attestedBy();
       return this.finish({
         status: "ok",
         values: proposal.values.slice(),
         result: proposal.result,
+        ...(attested.length > 0 ? { attested } : {}),
       });
     }
     return this.attemptLost(ctx);

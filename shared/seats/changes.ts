@@ -461,6 +461,8 @@ export interface ConfirmInput {
   /** The sale's order for the order id the change settles on, kept in the sold record. Must be
    * deterministic (the change function may run more than once). */
   readonly order?: (orderId: string) => SaleOrder;
+  /** The buyer's subject, kept in the sold record beside the order. */
+  readonly holder?: string;
   /** The hold's seat keys, claim key and quota key as its record lists them (a change aborts
    * "seats" with the record's when they differ). */
   readonly seats: readonly string[];
@@ -562,6 +564,7 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
       orderId,
       confirm: { key: confirmKey, hash: i.hash },
       ...(i.order ? { order: i.order(orderId) } : {}),
+      ...(i.holder === undefined ? {} : { holder: i.holder }),
     };
     return { values: [claim, sold, ...own], result: { holdId: i.holdId, orderId } };
   };

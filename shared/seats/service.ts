@@ -1,7 +1,7 @@
 import { toBase64Url } from "../crypto/base64.ts";
 import { holdKey, idemKey, isSegment, type SeatRef, seatKeys } from "../domain/keys.ts";
 import type { QuorumClient } from "../quorum/client.ts";
-import type { ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
+import type { Attested, ChangeFn, ChangeOutcome } from "../quorum/proposer.ts";
 import { UNKNOWN_RERUNS } from "../quorum/retry-budget.ts";
 import {
   confirmHold,
@@ -239,8 +239,12 @@ export class SeatService {
       readonly settle?: boolean;
       /** The sale's order for an order id, committed inside the sold record (deterministic). */
       readonly order?: (orderId: string) => SaleOrder;
+      /** The buyer's subject, kept in the sold record for the ticket claims derived from it. */
+      readonly holder?: string;
     },
-  ): Promise<SeatOutcome<OrderView & { readonly sold?: HoldRecord }>> {
+  ): Promise<
+    SeatOutcome<OrderView & { readonly sold?: HoldRecord; readonly attested?: readonly Attested[] }>
+  > {
     if (!isSegment(caller) || !isSegment(key) || !isSegment(req.holdId)) {
       return fail("invalid", "bad caller, key or hold id");
     }
@@ -258,6 +262,7 @@ export class SeatService {
       orderId: this.newId("o"),
       timings: this.timings,
       ...(req.order ? { order: req.order } : {}),
+      ...(req.holder === undefined ? {} : { holder: req.holder }),
     };
     let proven = false;
     let rolledBack = false;
@@ -301,7 +306,14 @@ export class SeatService {
     // The sale is committed; moving the seats to "sold" is follow-up work that settle() (or a
     // later retry, or the sweeper) finishes if this attempt cannot.
     if (req.settle === false) {
-      const value = { holdId: req.holdId, orderId, seats: sold?.seats ?? [] };
+      const value = {
+        holdId: req.holdId,
+        orderId,
+        seats: sold?.seats ?? [],
+        // What the acceptors that decided the sale vouched for in their replies (ticket
+        // signatures, functions/peers/witnessing-acceptor.ts).
+        ...(out.status === "ok" && out.attested ? { attested: out.attested } : {}),
+      };
       return { ok: true, value: sold ? { ...value, sold } : value, replayed };
     }
     const settled = await this.settleSold(req.holdId, sold ?? undefined);

@@ -38,6 +38,8 @@ export type HoldRecord =
       /** The order the sale committed (its id is `orderId`): what its follow-ups record and what
        * each provider derives the tickets from. Opaque here; absent on older records. */
       readonly order?: SaleOrder;
+      /** The buyer's subject (the ticket claims name it; `caller` is its keyed hash). */
+      readonly holder?: string;
     }
   | {
       readonly state: "released";

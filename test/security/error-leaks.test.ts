@@ -81,8 +81,8 @@ describe("error answers do not carry internal error text", () => {
         key: newKey(),
         body: { card: CARD_OK },
       });
+      // The confirm's tickets come from its accept replies; a re-issue asks the cut endpoint.
       expect(c.status).toBe(201);
-      expect(c.body.ticketsPending).toBe(true);
       const r = await call(mc, "vercel", "POST", `/v1/me/orders/${c.body.order.id}/tickets`, {
         token: alice,
       });

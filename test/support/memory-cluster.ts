@@ -17,6 +17,8 @@ export interface MemoryClusterOptions {
   rateLimits?: Partial<RateLimits>;
   /** Extra deployment environment for all three providers (e.g. TESSERA_TRUSTED_CLUSTERS). */
   env?: Record<string, string>;
+  /** false: stores sign nothing in their accept replies (tickets are then asked for after). */
+  witnessAccepts?: false;
 }
 
 /** What the in-process "platform" reports of a request (see MemoryCluster.request). */
@@ -94,6 +96,7 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
       fetch: fetchVia(p),
       clientAddress: (c) => (c.env as PlatformEnv | undefined)?.remoteAddress,
       ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
+      ...(o.witnessAccepts === false ? { witnessAccepts: false as const } : {}),
     });
   }
 

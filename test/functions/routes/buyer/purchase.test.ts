@@ -70,7 +70,7 @@ describe("buying seats", () => {
     expect(mine.body.state).toBe("held");
   });
 
-  it("confirms with a test card: order, proceeds and tickets signed by every provider", async () => {
+  it("confirms with a test card: order, proceeds and tickets signed by the stores that decided the sale", async () => {
     const key = newKey();
     const r = await confirm(alice, holdId, CARD_OK, key);
     expect(r.status).toBe(201);
@@ -95,7 +95,8 @@ describe("buying seats", () => {
       const v = await verifyTicket(t.ticket, mc.tc.cluster);
       expect(v.valid).toBe(true);
       if (v.valid) {
-        expect(v.providers).toEqual(["cloudflare", "vercel", "aws"]);
+        // Signed in the accept replies of the two stores whose yes decided the sale.
+        expect(v.providers.length).toBeGreaterThanOrEqual(2);
         expect(v.claims).toMatchObject({ hld: "alice", ord: order.id, evt: ev.eventId });
       }
       // The compact door form carries two signatures and verifies alone.
@@ -281,30 +282,6 @@ describe("tickets when a provider is away", () => {
     expect(v.valid && v.providers).toEqual(["cloudflare", "vercel", "aws"]);
   });
 
-  it("keeps the sale when fewer than two providers vouch, and issues later", async () => {
-    const h = await hold(alice, [seat(21)]);
-    mc.cutPath(TICKET_SIGN_PATH);
-    let orderId: string;
-    try {
-      const r = await confirm(alice, h.body.holdId, CARD_OK, newKey(), "aws");
-      expect(r.status).toBe(201);
-      expect(r.body.order.status).toBe("confirmed");
-      expect(r.body).toMatchObject({ tickets: [], ticketsPending: true });
-      orderId = r.body.order.id;
-      const early = await call(mc, "aws", "POST", `/v1/me/orders/${orderId}/tickets`, {
-        token: alice,
-      });
-      expect(early.status).toBe(503);
-    } finally {
-      mc.healPath(TICKET_SIGN_PATH);
-    }
-    const later = await call(mc, "aws", "POST", `/v1/me/orders/${orderId}/tickets`, {
-      token: alice,
-    });
-    expect(later.status).toBe(200);
-    expect((await verifyTicket(later.body.tickets[0].ticket, mc.tc.cluster)).valid).toBe(true);
-  });
-
   it("lists an order on a provider whose store missed it, before any anti-entropy", async () => {
     const h = await hold(bob, [seat(22)]);
     mc.cut("aws");
@@ -325,6 +302,84 @@ describe("tickets when a provider is away", () => {
     expect(
       tickets.body.items.filter((t: { orderId: string }) => t.orderId === orderId),
     ).toHaveLength(1);
+  });
+
+  it("needs no signing call: the stores that accept the sale sign in their replies", async () => {
+    const h = await hold(alice, [seat(21)]);
+    mc.cutPath(TICKET_SIGN_PATH);
+    try {
+      const r = await confirm(alice, h.body.holdId, CARD_OK, newKey(), "aws");
+      expect(r.status).toBe(201);
+      expect(r.body.ticketsPending).toBe(false);
+      const v = await verifyTicket(r.body.tickets[0].ticket, mc.tc.cluster);
+      expect(v.valid && v.providers.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      mc.healPath(TICKET_SIGN_PATH);
+    }
+  });
+});
+
+describe("tickets when the stores sign nothing in their accept replies", () => {
+  let bare: MemoryCluster;
+  let bareEv: Seeded;
+  let carol: string;
+  beforeAll(async () => {
+    bare = await startMemoryCluster({ clusterId: "bare-accepts", witnessAccepts: false });
+    bareEv = await seedEvent(
+      directStore(bare.acceptors, () => bare.clock.ms),
+      {
+        nowMs: bare.clock.ms,
+      },
+    );
+    carol = await bare.tokenFor("carol");
+  });
+
+  it("are asked of every provider after the commit: three signatures", async () => {
+    const h = await call(bare, "vercel", "POST", `/v1/events/${bareEv.eventId}/holds`, {
+      token: carol,
+      key: newKey(),
+      body: { seats: [bareEv.seats[0]] },
+    });
+    const r = await call(bare, "vercel", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
+      token: carol,
+      key: newKey(),
+      body: { card: CARD_OK },
+    });
+    expect(r.status).toBe(201);
+    const v = await verifyTicket(r.body.tickets[0].ticket, bare.tc.cluster);
+    expect(v.valid && v.providers.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps the sale when fewer than two providers vouch, and issues later", async () => {
+    const h = await call(bare, "aws", "POST", `/v1/events/${bareEv.eventId}/holds`, {
+      token: carol,
+      key: newKey(),
+      body: { seats: [bareEv.seats[1]] },
+    });
+    bare.cutPath(TICKET_SIGN_PATH);
+    let orderId: string;
+    try {
+      const r = await call(bare, "aws", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
+        token: carol,
+        key: newKey(),
+        body: { card: CARD_OK },
+      });
+      expect(r.status).toBe(201);
+      expect(r.body.order.status).toBe("confirmed");
+      expect(r.body).toMatchObject({ tickets: [], ticketsPending: true });
+      orderId = r.body.order.id;
+      const early = await call(bare, "aws", "POST", `/v1/me/orders/${orderId}/tickets`, {
+        token: carol,
+      });
+      expect(early.status).toBe(503);
+    } finally {
+      bare.healPath(TICKET_SIGN_PATH);
+    }
+    const later = await call(bare, "aws", "POST", `/v1/me/orders/${orderId}/tickets`, {
+      token: carol,
+    });
+    expect(later.status).toBe(200);
+    expect((await verifyTicket(later.body.tickets[0].ticket, bare.tc.cluster)).valid).toBe(true);
   });
 });
 
