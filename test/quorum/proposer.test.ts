@@ -441,3 +441,43 @@ describe("Proposer", () => {
     );
   });
 });
+
+describe("attestations in accept replies", () => {
+  it("hands over those of the accepts that counted toward the quorum only", async () => {
+    const c = new Cluster();
+    const ctx = ctxFor();
+    const p = new Proposer<number>(["a"], () => ({ values: [1] }));
+    const queue: ProposerEffect<number>[] = p.start(ctx());
+    let outcome: Extract<ProposerEffect<number>, { type: "done" }>["outcome"] | null = null;
+    while (queue.length > 0 && outcome === null) {
+      const e = queue.shift()!;
+      if (e.type === "done") {
+        outcome = e.outcome;
+        break;
+      }
+      let ev = c.deliver(e);
+      if (ev?.type === "accepted") {
+        // Acceptor 0 is rejoining (a learner: its yes does not count); 1 and 2 vote.
+        const by = ev.acceptor;
+        const learner = by === 0;
+        ev = {
+          ...ev,
+          replies: ev.replies.map((r) =>
+            r.ok ? { ...r, attest: { by }, ...(learner ? { learner } : {}) } : r,
+          ),
+        };
+      }
+      if (ev) queue.push(...p.step(ev, ctx()));
+    }
+    expect(outcome?.status).toBe("ok");
+    const attested = outcome?.status === "ok" ? (outcome.attested ?? []) : [];
+    expect(attested.map((a) => a.acceptor).sort()).toEqual([1, 2]);
+    expect(attested.every((a) => a.key === "a")).toBe(true);
+  });
+
+  it("has none when no acceptor attested", () => {
+    const c = new Cluster();
+    const { outcome } = runToEnd(c, new Proposer<number>(["a"], () => ({ values: [1] })), ctxFor());
+    expect(outcome?.status === "ok" && outcome.attested).toBeUndefined();
+  });
+});
