@@ -1,14 +1,6 @@
 import { hashValue } from "../../shared/audit/entry.ts";
-import type {
-  AcceptEntry,
-  AcceptorRecord,
-  AcceptReply,
-  DeleteEntry,
-  DeleteReply,
-  PrepareReply,
-  PrepareRequest,
-  ScanPage,
-} from "../../shared/quorum/messages.ts";
+import type { AcceptEntry, AcceptReply } from "../../shared/quorum/messages.ts";
+import { ForwardingAcceptor } from "../../shared/storage/forwarding.ts";
 import type { AcceptorPort } from "../../shared/storage/ports.ts";
 import { commitIdFor } from "./commit-id.ts";
 import type { AuditLog, AuditRecord } from "./log.ts";
@@ -37,17 +29,16 @@ export async function writeRecord(kind: "accept" | "commit", e: AcceptEntry): Pr
  * proposer counted is never missing from this instance's chain (only from an unsealed tail lost
  * with the instance; see docs/audit-log.md).
  */
-export class AuditedAcceptor implements AcceptorPort {
+export class AuditedAcceptor extends ForwardingAcceptor {
   constructor(
-    readonly inner: AcceptorPort,
+    inner: AcceptorPort,
     readonly log: AuditLog,
-  ) {}
-
-  prepare(req: PrepareRequest): Promise<PrepareReply[]> {
-    return this.inner.prepare(req);
+  ) {
+    super(inner);
   }
 
-  async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
+  // Not logged: prepare (above) and deleteIf, which removes only a tombstone (null either way).
+  override async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
     const replies = await this.inner.accept(entries);
     const records: AuditRecord[] = [];
     for (const [i, r] of replies.entries()) {
@@ -57,22 +48,5 @@ export class AuditedAcceptor implements AcceptorPort {
     }
     await this.log.record(records);
     return replies;
-  }
-
-  /** Not logged: deleting a tombstone changes no value a reader can see (null either way). */
-  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
-    return this.inner.deleteIf(entries);
-  }
-
-  read(keys: readonly string[]): Promise<AcceptorRecord[]> {
-    return this.inner.read(keys);
-  }
-
-  scan(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ScanPage> {
-    return this.inner.scan(prefix, opts);
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
   }
 }

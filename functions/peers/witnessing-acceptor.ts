@@ -1,14 +1,5 @@
-import type {
-  AcceptEntry,
-  AcceptorRecord,
-  AcceptReply,
-  DeleteEntry,
-  DeleteReply,
-  PrepareReply,
-  PrepareRequest,
-  ScanPage,
-} from "../../shared/quorum/messages.ts";
-import type { AcceptorPort } from "../../shared/storage/ports.ts";
+import type { AcceptEntry, AcceptReply } from "../../shared/quorum/messages.ts";
+import { ForwardingAcceptor } from "../../shared/storage/forwarding.ts";
 
 /** What this provider vouches for about a value its store has just accepted (or nothing). */
 export type Witness = (entry: AcceptEntry) => Promise<unknown>;
@@ -22,20 +13,14 @@ export type Witness = (entry: AcceptEntry) => Promise<unknown>;
  *
  * The witness is bound once the app's services exist (they read through the store this wraps).
  */
-export class WitnessingAcceptor implements AcceptorPort {
+export class WitnessingAcceptor extends ForwardingAcceptor {
   private witness: Witness | undefined;
-
-  constructor(readonly inner: AcceptorPort) {}
 
   bind(witness: Witness): void {
     this.witness = witness;
   }
 
-  prepare(req: PrepareRequest): Promise<PrepareReply[]> {
-    return this.inner.prepare(req);
-  }
-
-  async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
+  override async accept(entries: readonly AcceptEntry[]): Promise<AcceptReply[]> {
     const replies = await this.inner.accept(entries);
     const witness = this.witness;
     if (witness === undefined) return replies;
@@ -47,21 +32,5 @@ export class WitnessingAcceptor implements AcceptorPort {
         return attest === undefined ? r : { ...r, attest };
       }),
     );
-  }
-
-  deleteIf(entries: readonly DeleteEntry[]): Promise<DeleteReply[]> {
-    return this.inner.deleteIf(entries);
-  }
-
-  read(keys: readonly string[]): Promise<AcceptorRecord[]> {
-    return this.inner.read(keys);
-  }
-
-  scan(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ScanPage> {
-    return this.inner.scan(prefix, opts);
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
   }
 }

@@ -93,20 +93,28 @@ export async function writeOrder(
   seg: string,
   order: StoredOrder,
 ): Promise<StoredOrder> {
+  const { keys, values } = orderWrites(seg, order);
+  const w = await s.store.change<StoredOrder | OrderIndexEntry>(keys, ([cur]) =>
+    cur != null ? { abort: cur } : [...values],
+  );
+  return (w.ok ? order : w.reason) as StoredOrder;
+}
+
+/** The order's record and its two index entries (buyer, event): keys and values, in that order. */
+function orderWrites(seg: string, order: StoredOrder) {
   const entry: OrderIndexEntry = {
     orderId: order.id,
     eventId: order.eventId,
     createdAt: order.createdAt,
   };
-  const keys = [
-    orderKey(order.id),
-    buyerOrderKey(seg, order.id),
-    eventOrderKey(order.eventId, order.id),
-  ];
-  const w = await s.store.change<StoredOrder | OrderIndexEntry>(keys, ([cur]) =>
-    cur != null ? { abort: cur } : [order, entry, entry],
-  );
-  return (w.ok ? order : w.reason) as StoredOrder;
+  return {
+    keys: [
+      orderKey(order.id),
+      buyerOrderKey(seg, order.id),
+      eventOrderKey(order.eventId, order.id),
+    ],
+    values: [order, entry, entry] as const,
+  };
 }
 
 export interface PurchaseInput {
@@ -356,21 +364,12 @@ async function recordSale(
   order: StoredOrder,
   signed: IssueResult,
 ): Promise<{ order: StoredOrder; issued: IssueResult }> {
-  const entry: OrderIndexEntry = {
-    orderId: order.id,
-    eventId: order.eventId,
-    createdAt: order.createdAt,
-  };
-  const keys = [
-    orderKey(order.id),
-    buyerOrderKey(i.seg, order.id),
-    eventOrderKey(order.eventId, order.id),
-    ...ticketKeys(signed.tickets),
-  ];
+  const own = orderWrites(i.seg, order);
+  const keys = [...own.keys, ...ticketKeys(signed.tickets)];
   const w = await s.store.change<unknown>(keys, (cur) =>
     cur[0] != null && canonicalJson(cur[0]) !== canonicalJson(order)
       ? { abort: cur[0] }
-      : [cur[0] ?? order, entry, entry, ...ticketValues(signed.tickets, cur.slice(3))],
+      : [cur[0] ?? order, ...own.values.slice(1), ...ticketValues(signed.tickets, cur.slice(3))],
   );
   if (!w.ok) {
     const stored = w.reason as StoredOrder;
