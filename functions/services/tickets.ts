@@ -33,6 +33,7 @@ import {
 } from "../peers/ticket-sign-client.ts";
 import { ProblemError } from "../problem.ts";
 import type { Services } from "./index.ts";
+import { eventCopy } from "./instance-cache.ts";
 import { StoredOrder } from "./order-record.ts";
 
 /**
@@ -107,8 +108,23 @@ export async function attestAccept(s: Services, e: AcceptEntry): Promise<SaleAtt
   if (hold?.state !== "sold" || hold.order === undefined || typeof hold.holder !== "string") {
     return undefined;
   }
-  const w = await witnessRecord(s, idOfKey(e.key), hold, hold.holder);
+  // Inside an accept reply nothing may wait on another provider (accept handlers calling each
+  // other's stores stall under load): the event comes from this instance's copy or its own store.
+  const w = await witnessRecord(s, idOfKey(e.key), hold, hold.holder, (id) => ownEvent(s, id));
   return w.ok ? { signatures: w.signatures } : undefined;
+}
+
+/** An event as this instance last read it, else as this provider's own store holds it. Its
+ * theater, the one field a witness reads, never changes. */
+async function ownEvent(s: Services, eventId: string): Promise<Event | null> {
+  const copy = eventCopy(s.store, eventId);
+  if (copy !== undefined) return copy;
+  const [rec] = await s.deps.acceptor.read([eventKey(eventId)]);
+  try {
+    return rec?.value ? (JSON.parse(rec.value) as Event) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The testimony for one hold record as this provider's store holds it (see witnessSale). */
@@ -117,6 +133,8 @@ async function witnessRecord(
   holdId: string,
   hold: HoldRecord | null,
   holder: string,
+  readEventFor: (eventId: string) => Promise<Event | null> = (id) =>
+    s.store.localGet<Event>(eventKey(id)),
 ): Promise<WitnessOutcome> {
   const body = { holdId, holder };
   if (hold === null || hold.state !== "sold") {
@@ -133,7 +151,7 @@ async function witnessRecord(
     hold.order === undefined
       ? s.store.read<StoredOrder>(orderKey(hold.orderId))
       : StoredOrder.safeParse(hold.order).data,
-    s.store.localGet<Event>(eventKey(eventId)),
+    readEventFor(eventId),
   ]);
   if (order === undefined) return refuse(422, "the sale's order is malformed");
   if (order === null) return refuse(409, `order ${hold.orderId} is not recorded yet`);
