@@ -117,6 +117,20 @@ export const ServerTimingHeader = z
       "(informational; names and steps may change).",
   });
 
+/** Collects a request's step timings (ms) as the value of its Server-Timing header. */
+export function serverTimingSteps(): {
+  timing: (step: string, ms: number) => void;
+  header(): string;
+} {
+  const steps: string[] = [];
+  return {
+    timing: (step, ms) => {
+      steps.push(`${step};dur=${ms.toFixed(1)}`);
+    },
+    header: () => steps.join(", "),
+  };
+}
+
 /** Longest list cursor: an opaque base64url position (a store key at most 512 bytes, encoded). */
 export const CURSOR_MAX_LENGTH = 1024;
 

@@ -9,6 +9,7 @@ import { lookupSeats, readEvent, type SeatLookup } from "./catalog.ts";
 import type { Services } from "./index.ts";
 import { eventCopy, keepHoldSeats } from "./instance-cache.ts";
 import { seatProblem } from "./seat-problem.ts";
+import { type StepTiming, timed } from "./step-timing.ts";
 
 /**
  * Holds as the buyer API sees them: placing one only after the event is on sale to this buyer and
@@ -61,17 +62,10 @@ export interface PlaceHoldInput {
   readonly seats: readonly SeatRef[];
   /** Told how long each step took (ms): `copy` (the event copy), `check` (sale window, plan and
    * prices), `lock` (the hold's quorum change), `event` (the majority read beside it). */
-  readonly timing?: (step: HoldStep, ms: number) => void;
+  readonly timing?: StepTiming<HoldStep>;
 }
 
 export type HoldStep = "copy" | "check" | "lock" | "event";
-
-/** Runs `p`, telling `timing` how long it took (whether it resolved or not). */
-function timed<T>(i: PlaceHoldInput, step: HoldStep, p: () => Promise<T>): Promise<T> {
-  if (!i.timing) return p();
-  const t0 = performance.now();
-  return p().finally(() => i.timing?.(step, performance.now() - t0));
-}
 
 /**
  * What a buyer may hold on `event`: the plan has every seat and each has a price. Throws the
@@ -153,7 +147,7 @@ const lockSeats = async (
 
 /** What a hold is checked against before its lock: the sale window, the plan and the prices. */
 const checkHold = (s: Services, i: PlaceHoldInput, event: Event): Promise<Money> =>
-  timed(i, "check", async () => {
+  timed(i.timing, "check", async () => {
     onSale(s, event, i.sub);
     return holdablePrice(s, event, i.seats);
   });
@@ -161,7 +155,7 @@ const checkHold = (s: Services, i: PlaceHoldInput, event: Event): Promise<Money>
 /** Holds on `event`, read linearizably first: the order every hold used to take. */
 async function placeHoldOn(s: Services, i: PlaceHoldInput, event: Event) {
   const total = await checkHold(s, i, event);
-  const { replayed: _, ...hold } = await timed(i, "lock", () => lockSeats(s, i, event));
+  const { replayed: _, ...hold } = await timed(i.timing, "lock", () => lockSeats(s, i, event));
   return { hold, total };
 }
 
@@ -190,23 +184,23 @@ export async function placeHold(
   i: PlaceHoldInput,
 ): Promise<{ hold: HeldSeats; total: Money }> {
   const copy = await timed(
-    i,
+    i.timing,
     "copy",
     async () =>
       eventCopy(s.store, i.eventId) ??
       (await s.store.localGet<Event>(eventKey(i.eventId)).catch(() => null)),
   );
   if (copy === null) {
-    return placeHoldOn(s, i, await timed(i, "event", () => readEvent(s, i.eventId)));
+    return placeHoldOn(s, i, await timed(i.timing, "event", () => readEvent(s, i.eventId)));
   }
   try {
     await checkHold(s, i, copy);
   } catch {
-    return placeHoldOn(s, i, await timed(i, "event", () => readEvent(s, i.eventId)));
+    return placeHoldOn(s, i, await timed(i.timing, "event", () => readEvent(s, i.eventId)));
   }
   const [current, held] = await Promise.allSettled([
-    timed(i, "event", () => readEvent(s, i.eventId)),
-    timed(i, "lock", () => lockSeats(s, i, copy)),
+    timed(i.timing, "event", () => readEvent(s, i.eventId)),
+    timed(i.timing, "lock", () => lockSeats(s, i, copy)),
   ]);
   if (held.status === "rejected") {
     // Refused under the copy's plan or cap: decided again on the current event if those changed

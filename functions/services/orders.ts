@@ -10,7 +10,7 @@ import {
 } from "../../shared/domain/order.ts";
 import { canonicalJson } from "../../shared/formats/canonical-json.ts";
 import { splitProceeds } from "../../shared/payments/split.ts";
-import { SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
+import { SKEW_MARGIN_MS, sameSeats } from "../../shared/seats/changes.ts";
 import { SEAT_ERROR_STATUS } from "../../shared/seats/service.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { clip } from "../../shared/tickets/derive.ts";
@@ -21,6 +21,7 @@ import type { Services } from "./index.ts";
 import { holdSeatsCopy } from "./instance-cache.ts";
 import { type OrderIndexEntry, StoredOrder } from "./order-record.ts";
 import { paymentsFor } from "./payments.ts";
+import { type StepTiming, timed } from "./step-timing.ts";
 import { outcomeUnknown, RETRY_AFTER_S } from "./store.ts";
 import {
   type IssueResult,
@@ -128,7 +129,7 @@ export interface PurchaseInput {
    * `authorize` (the card processor), `commit` (the sale's quorum change), `follow` (beside the
    * capture and the seats: `tickets`, the providers' signatures, then `record`, the order and its
    * tickets written). */
-  readonly timing?: (step: ConfirmStep, ms: number) => void;
+  readonly timing?: StepTiming<ConfirmStep>;
 }
 
 export type ConfirmStep =
@@ -139,13 +140,6 @@ export type ConfirmStep =
   | "follow"
   | "tickets"
   | "record";
-
-/** Runs `p`, telling `timing` how long it took (whether it resolved or not). */
-function timed<T>(i: PurchaseInput, step: ConfirmStep, p: () => Promise<T>): Promise<T> {
-  if (!i.timing) return p();
-  const t0 = performance.now();
-  return p().finally(() => i.timing?.(step, performance.now() - t0));
-}
 
 export interface PurchaseResult {
   readonly order: StoredOrder;
@@ -196,7 +190,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     );
   }
   const authorizing = performance.now();
-  const paymentId = await timed(i, "authorize", () => authorizeTotal(s, i, priced.total));
+  const paymentId = await timed(i.timing, "authorize", () => authorizeTotal(s, i, priced.total));
   const authorizeMs = since(authorizing);
   const now = s.now();
   // The order is decided with the sale: the sold record carries it, so every follow-up and every
@@ -218,7 +212,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     if (!draft.ok) throw new Error("a new order must be confirmable");
     return { ...draft.order, proceeds: splitProceeds(priced.total), holdId: i.holdId };
   };
-  const sale = await timed(i, "commit", () => commitSale(s, i, hold, paymentId, orderFor));
+  const sale = await timed(i.timing, "commit", () => commitSale(s, i, hold, paymentId, orderFor));
   const committed =
     sale.sold?.state === "sold" ? StoredOrder.safeParse(sale.sold.order).data : undefined;
   // A sale committed before orders travelled in its record: its order record decides (a retry
@@ -237,15 +231,15 @@ async function readAndPrice(s: Services, i: PurchaseInput) {
   const hint = holdSeatsCopy(s.store, i.holdId);
   const early =
     hint?.caller === i.seg
-      ? timed(i, "price", () => priceHold(s, hint.seats)).catch(() => null)
+      ? timed(i.timing, "price", () => priceHold(s, hint.seats)).catch(() => null)
       : undefined;
-  const hold = await timed(i, "hold", () => readOwnHold(s, i.seg, i.holdId));
+  const hold = await timed(i.timing, "hold", () => readOwnHold(s, i.seg, i.holdId));
   refuseUnconfirmable(s, i, hold);
   const hinted = await early;
   const priced =
     hinted && hint && sameSeats(hint.seats, hold.seats)
       ? hinted
-      : await timed(i, "price", () => priceHold(s, hold.seats));
+      : await timed(i.timing, "price", () => priceHold(s, hold.seats));
   if (hold.state === "held" && priced.event.status === "cancelled") {
     throw problem(
       409,
@@ -255,10 +249,6 @@ async function readAndPrice(s: Services, i: PurchaseInput) {
     );
   }
   return { hold, ...priced };
-}
-
-function sameSeats(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((k, j) => k === b[j]);
 }
 
 type CommittedSale = Extract<
@@ -326,9 +316,9 @@ async function followUpSale(
     });
   const settled = own(s.seats.settleSold(i.holdId, sale.sold)).catch(() => null);
   const recorded = own(
-    timed(i, "follow", async () => {
-      const signed = await timed(i, "tickets", () => ticketsOf(s, i, order, sale));
-      return timed(i, "record", () => recordSale(s, i, order, signed));
+    timed(i.timing, "follow", async () => {
+      const signed = await timed(i.timing, "tickets", () => ticketsOf(s, i, order, sale));
+      return timed(i.timing, "record", () => recordSale(s, i, order, signed));
     }),
   );
   const [captured, written] = await Promise.allSettled([

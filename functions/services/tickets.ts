@@ -15,6 +15,7 @@ import {
   ticketKey,
 } from "../../shared/domain/keys.ts";
 import type { AcceptEntry } from "../../shared/quorum/messages.ts";
+import type { Attested } from "../../shared/quorum/proposer.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";
@@ -136,11 +137,10 @@ async function witnessRecord(
   readEventFor: (eventId: string) => Promise<Event | null> = (id) =>
     s.store.localGet<Event>(eventKey(id)),
 ): Promise<WitnessOutcome> {
-  const body = { holdId, holder };
   if (hold === null || hold.state !== "sold") {
-    return refuse(409, `this store does not show hold ${body.holdId} sold`);
+    return refuse(409, `this store does not show hold ${holdId} sold`);
   }
-  if ((await s.buyerIds.segment(body.holder)) !== hold.caller) return refuse(422, "another holder");
+  if ((await s.buyerIds.segment(holder)) !== hold.caller) return refuse(422, "another holder");
   // The sale's seats name its event: the order and the event are read at once, and the order must
   // name that same event.
   const eventId = hold.seats[0] === undefined ? undefined : parseSeatKey(hold.seats[0]).eventId;
@@ -156,12 +156,12 @@ async function witnessRecord(
   if (order === undefined) return refuse(422, "the sale's order is malformed");
   if (order === null) return refuse(409, `order ${hold.orderId} is not recorded yet`);
   if (order.id !== hold.orderId) return refuse(422, "the sale names another order");
-  if (order.holdId !== body.holdId) return refuse(422, "the order names another hold");
+  if (order.holdId !== holdId) return refuse(422, "the order names another hold");
   if (order.eventId !== eventId) return refuse(422, "the order names another event than its seats");
   if (order.status !== "confirmed") return refuse(422, `the order is ${order.status}`);
   const derived = await claimsForOrder(
     order,
-    { sub: body.holder, issuer: s.buyerIds.issuer },
+    { sub: holder, issuer: s.buyerIds.issuer },
     s.deps.cluster.clusterId,
   );
   const sold = new Set(hold.seats);
@@ -306,11 +306,7 @@ export async function ticketsFromAttests(
   order: StoredOrder,
   holder: string,
   holderSeg: string,
-  attested: readonly {
-    readonly acceptor: number;
-    readonly key: string;
-    readonly attest: unknown;
-  }[],
+  attested: readonly Attested[],
 ): Promise<IssueResult | null> {
   const derived = await claimsForOrder(
     order,

@@ -570,7 +570,8 @@ export function confirmHold(i: ConfirmInput): ChangeFn<Register> {
   };
 }
 
-function sameSeats(a: readonly string[], b: readonly string[]): boolean {
+/** Whether two lists name the same seat keys (a hold's keys are unique). */
+export function sameSeats(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
   return b.every((k) => set.has(k));

@@ -17,6 +17,7 @@ import {
   LocationHeader,
   problems,
   ServerTimingHeader,
+  serverTimingSteps,
 } from "../../api.ts";
 import {
   BUYER_TAG,
@@ -109,10 +110,9 @@ function createHoldRoute(app: BuyerApp, s: Services) {
       const key = c.req.valid("header")["idempotency-key"];
       const { seats } = c.req.valid("json");
       // Where the wait went (W3C Server-Timing), step by step: benches and operators read it.
-      const steps: string[] = [];
-      const timing = (step: string, ms: number) => steps.push(`${step};dur=${ms.toFixed(1)}`);
+      const { timing, header } = serverTimingSteps();
       const { hold, total } = await placeHold(s, { sub, seg, key, eventId, seats, timing });
-      c.header("server-timing", steps.join(", "));
+      c.header("server-timing", header());
       const view: HoldView = {
         holdId: hold.holdId,
         eventId,
@@ -224,8 +224,7 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
       const { card } = c.req.valid("json");
       // Where the wait went (W3C Server-Timing), step by step, and what of it was the card
       // processor's: benches and operators tell the platform's time from the processor's.
-      const steps: string[] = [];
-      const timing = (step: string, ms: number) => steps.push(`${step};dur=${ms.toFixed(1)}`);
+      const { timing, header } = serverTimingSteps();
       const { order, issued, processorMs } = await confirmPurchase(s, {
         sub,
         seg,
@@ -236,7 +235,7 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
       });
       c.header("location", `/v1/me/orders/${order.id}`);
       timing("processor", processorMs);
-      c.header("server-timing", steps.join(", "));
+      c.header("server-timing", header());
       return c.json(
         {
           order,
