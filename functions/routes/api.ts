@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { int32 } from "../../shared/domain/bounds.ts";
 import {
   IDEMPOTENCY_HEADER_PATTERN,
@@ -129,6 +130,22 @@ export function serverTimingSteps(): {
     },
     header: () => steps.join(", "),
   };
+}
+
+/**
+ * The platform's way to keep working after the answer: Workers' `waitUntil`, and Vercel's, which
+ * its adapter hands in the same way (Hono's execution context). Undefined where the platform has
+ * none (Lambda behind API Gateway freezes at the answer), and work must then finish first.
+ */
+export function afterAnswer(c: Context): ((work: Promise<unknown>) => void) | undefined {
+  let ctx: { waitUntil?: unknown };
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return undefined;
+  }
+  const waitUntil = ctx.waitUntil;
+  return typeof waitUntil === "function" ? (work) => waitUntil.call(ctx, work) : undefined;
 }
 
 /** Longest list cursor: an opaque base64url position (a store key at most 512 bytes, encoded). */

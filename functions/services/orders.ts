@@ -130,6 +130,9 @@ export interface PurchaseInput {
    * capture and the seats: `tickets`, the providers' signatures, then `record`, the order and its
    * tickets written). */
   readonly timing?: StepTiming<ConfirmStep>;
+  /** Runs work on after the answer (the platform's `waitUntil`); absent where the platform stops
+   * at the answer, and then every follow-up finishes first. */
+  readonly defer?: ((work: Promise<unknown>) => void) | undefined;
 }
 
 export type ConfirmStep =
@@ -254,7 +257,7 @@ async function readAndPrice(s: Services, i: PurchaseInput) {
 type CommittedSale = Extract<
   Awaited<ReturnType<Services["seats"]["confirm"]>>,
   { ok: true }
->["value"];
+>["value"] & { readonly replayed: boolean };
 
 /** The sale's commit: the sold hold, or the refusal as a problem (the authorisation voided
  * unless the sale may still have committed, or another attempt of this request may capture it). */
@@ -272,7 +275,7 @@ async function commitSale(
     order,
     holder: i.sub,
   });
-  if (c.ok) return c.value;
+  if (c.ok) return { ...c.value, replayed: c.replayed };
   if (c.code === "unknown" || c.code === "unavailable") {
     // The sale may have committed: keep the authorisation, the retry with the same key learns it.
     throw outcomeUnknown("the sale's commit did not complete");
@@ -296,10 +299,12 @@ async function commitSale(
 /**
  * The sale is committed with its order: capturing, moving the seats to "sold" and recording the
  * order with its signed tickets are independent, idempotent follow-ups (a retry repeats them
- * harmlessly; the seat sweep settles seats and records orders a lost attempt left), so they run
- * together. All finish before any answer, so a failure of one never leaves another running
- * unseen. A free order has nothing to capture. Answers the stored order, its tickets and the
- * processor's share of the time (what the capture took beyond our own work beside it).
+ * harmlessly; the seat sweep settles seats and records orders a lost attempt left). The answer
+ * carries the order and its tickets, signed by the stores that decided the sale (their accept
+ * replies), so it waits only for the capture (the processor's time, reported apart): where the
+ * platform keeps working after the answer (`i.defer`), the seats and the order's record follow
+ * it. A replay answers what is stored, so it waits for the record; so does a platform that stops
+ * at the answer (Lambda behind API Gateway), where work left running would be frozen.
  */
 async function followUpSale(
   s: Services,
@@ -308,6 +313,16 @@ async function followUpSale(
   order: StoredOrder,
   paymentId: string | null,
 ): Promise<Omit<PurchaseResult, "processorMs"> & { processorMs: number }> {
+  const capture = () =>
+    paymentId === null ? Promise.resolve(null) : paymentsFor(s).capture(paymentId, order.total);
+  if (i.defer && !sale.replayed) {
+    const signed = await timed(i.timing, "tickets", () => ticketsOf(s, i, order, sale));
+    i.defer(recordAfterAnswer(s, i, sale, order, signed));
+    const capturing = performance.now();
+    const cap = await capture();
+    capturedOrThrow(s, sale.orderId, cap);
+    return { order, issued: signed, processorMs: since(capturing) };
+  }
   const following = performance.now();
   let ownMs = 0;
   const own = <T>(p: Promise<T>) =>
@@ -321,26 +336,52 @@ async function followUpSale(
       return timed(i.timing, "record", () => recordSale(s, i, order, signed));
     }),
   );
-  const [captured, written] = await Promise.allSettled([
-    paymentId === null ? Promise.resolve(null) : paymentsFor(s).capture(paymentId, order.total),
-    recorded,
-  ]);
+  const [captured, written] = await Promise.allSettled([capture(), recorded]);
   const seatsSold = await settled;
   const processorMs = Math.max(0, since(following) - ownMs);
   if (!seatsSold?.ok) console.warn(`[${s.deps.provider}] hold ${i.holdId}: seats not settled yet`);
   if (written.status === "rejected") throw written.reason;
   if (captured.status === "rejected") throw captured.reason;
-  const cap = captured.value;
-  if (cap !== null && cap.status !== "captured") {
-    console.error(`[${s.deps.provider}] order ${sale.orderId}: capture refused: ${cap.message}`);
-    throw problem(
-      503,
-      "payment-capture-pending",
-      "Payment not captured yet",
-      `the sale is recorded; capture failed (${cap.code}); retry the same request`,
-    );
-  }
+  capturedOrThrow(s, sale.orderId, captured.value);
   return { ...written.value, processorMs };
+}
+
+type Capture = Awaited<ReturnType<ReturnType<typeof paymentsFor>["capture"]>> | null;
+
+/** A capture the processor refused is the buyer's to retry (same request): the sale stands. */
+function capturedOrThrow(s: Services, orderId: string, cap: Capture): void {
+  if (cap === null || cap.status === "captured") return;
+  console.error(`[${s.deps.provider}] order ${orderId}: capture refused: ${cap.message}`);
+  throw problem(
+    503,
+    "payment-capture-pending",
+    "Payment not captured yet",
+    `the sale is recorded; capture failed (${cap.code}); retry the same request`,
+  );
+}
+
+/**
+ * The follow-ups of an answered sale: its seats to "sold", its order, index entries and tickets
+ * recorded. Never rejects: what fails here the seat sweep finishes (seats, order), and the
+ * buyer's tickets, already in the answer, are issued again on request.
+ */
+async function recordAfterAnswer(
+  s: Services,
+  i: PurchaseInput,
+  sale: CommittedSale,
+  order: StoredOrder,
+  signed: IssueResult,
+): Promise<void> {
+  const [seats, recorded] = await Promise.allSettled([
+    s.seats.settleSold(i.holdId, sale.sold),
+    recordSale(s, i, order, signed),
+  ]);
+  if (seats.status === "rejected" || !seats.value.ok) {
+    console.warn(`[${s.deps.provider}] hold ${i.holdId}: seats not settled yet`);
+  }
+  if (recorded.status === "rejected") {
+    console.warn(`[${s.deps.provider}] order ${order.id}: not recorded yet: ${recorded.reason}`);
+  }
 }
 
 /**

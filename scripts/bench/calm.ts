@@ -67,6 +67,9 @@ export interface CalmHttpFigures {
   readonly confirmT2: number;
   /** The confirm less the card processor's time (Server-Timing), over calm t2; and that time. */
   readonly confirmNetT2: number;
+  /** The same, per provider that coordinated the confirm: where the platform keeps working after
+   * the answer (Workers, Vercel) the order's record follows it; on Lambda the answer waits. */
+  readonly confirmNetT2ByProvider: Readonly<Record<string, number>>;
   readonly processorMs: number;
   /** Where a hold's time went on the server (Server-Timing steps, median ms each). */
   readonly holdStepsMs: Readonly<Record<string, number>>;
@@ -76,7 +79,8 @@ export interface CalmHttpFigures {
   readonly failed: number;
 }
 
-export const CALM_PURCHASES = 15;
+/** Eight per provider: enough for a per-provider median of the confirm. */
+export const CALM_PURCHASES = 24;
 
 export async function measureCalmHttp(
   backend: SaleBackend,
@@ -86,7 +90,7 @@ export async function measureCalmHttp(
 ): Promise<CalmHttpFigures> {
   const hold: { ms: number; t2: number }[] = [];
   const confirm: { ms: number; t2: number }[] = [];
-  const confirmNet: { ms: number; t2: number }[] = [];
+  const confirmNet: { ms: number; t2: number; at: string }[] = [];
   const processor: { ms: number }[] = [];
   const holdSteps = new Map<string, number[]>();
   const confirmSteps = new Map<string, number[]>();
@@ -117,7 +121,7 @@ export async function measureCalmHttp(
     keep(confirmSteps, c.measure.serverSteps);
     const p = c.measure.processorMs ?? 0;
     processor.push({ ms: p });
-    confirmNet.push({ ms: c.measure.latencyMs - p, t2: c.measure.t2Ms ?? Number.NaN });
+    confirmNet.push({ ms: c.measure.latencyMs - p, t2: c.measure.t2Ms ?? Number.NaN, at });
   }
   const ms = (xs: { ms: number }[]) => round(median(xs.map((x) => x.ms)), 1);
   const inT2 = (xs: { ms: number; t2: number }[]) =>
@@ -129,6 +133,9 @@ export async function measureCalmHttp(
     holdT2: inT2(hold),
     confirmT2: inT2(confirm),
     confirmNetT2: inT2(confirmNet),
+    confirmNetT2ByProvider: Object.fromEntries(
+      backend.providers.map((p) => [p, inT2(confirmNet.filter((x) => x.at === p))] as const),
+    ),
     processorMs: ms(processor),
     holdStepsMs: medians(holdSteps),
     confirmStepsMs: medians(confirmSteps),

@@ -153,6 +153,8 @@ export interface BenchFigures {
   /** The same confirm less the card processor's time (Server-Timing), and that time in ms. */
   httpConfirm1NetP50T2: number | null;
   httpConfirm1ProcessorP50Ms: number | null;
+  /** httpConfirm1NetP50T2 per provider that coordinated the confirm. */
+  httpConfirm1NetP50T2ByProvider: Readonly<Record<string, number>> | null;
   /** Calm one-seat hold: where its time went on the server (Server-Timing step medians, ms). */
   httpHold1StepsMs: Readonly<Record<string, number>> | null;
   httpConfirm1StepsMs: Readonly<Record<string, number>> | null;
@@ -427,6 +429,7 @@ function benchFigures(
     httpConfirm1P50T2: calmHttp ? f(calmHttp.confirmT2) : null,
     httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
     httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
+    httpConfirm1NetP50T2ByProvider: calmHttp?.confirmNetT2ByProvider ?? null,
     httpHold1StepsMs: calmHttp?.holdStepsMs ?? null,
     httpConfirm1StepsMs: calmHttp?.confirmStepsMs ?? null,
     httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,

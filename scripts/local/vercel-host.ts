@@ -17,6 +17,7 @@
  *
  * Usage: node launcher.mjs <function dir> <port>
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
@@ -89,6 +90,20 @@ export function noExport(method: string): Response {
   return new Response(null, { status: listed ? 405 : 501 });
 }
 
+/**
+ * What Vercel's launcher keeps for each request under this symbol (read by `@vercel/functions`
+ * and by adapters/vercel): the request's `waitUntil`, work the instance finishes after the answer.
+ */
+const REQUEST_CONTEXT = Symbol.for("@vercel/request-context");
+const requestContext = new AsyncLocalStorage<{ waitUntil(work: Promise<unknown>): void }>();
+(globalThis as Record<symbol, unknown>)[REQUEST_CONTEXT] = { get: () => requestContext.getStore() };
+
+/** A request's `waitUntil`: the work runs on after the answer; its failure is logged, as Vercel
+ * logs it, never raised. */
+const waitUntil = (work: Promise<unknown>) => {
+  work.catch((e: unknown) => console.error(`[vercel] waitUntil work failed: ${errorText(e)}`));
+};
+
 /** Serves a loaded function on 127.0.0.1:port (0 = any) with the edge's client address headers. */
 export async function serveVercelFunction(
   fn: VercelFunction,
@@ -100,7 +115,8 @@ export async function serveVercelFunction(
       const h = fn.methods.get(method);
       if (!h) return noExport(method);
       // As Vercel's edge does: the client address headers come from the connection.
-      return h(withEdgeAddress(req, EDGE_ADDRESS_HEADERS.vercel, socketAddress(env.incoming)));
+      const edged = withEdgeAddress(req, EDGE_ADDRESS_HEADERS.vercel, socketAddress(env.incoming));
+      return requestContext.run({ waitUntil }, () => h(edged));
     },
     {
       // Vercel's launcher hands the function the runtime's own Request and Response classes: keep

@@ -121,6 +121,28 @@ export interface OrderView {
  * guessed (they name a buyer's hold in URLs) and never collide. */
 export const ID_RANDOM_BYTES = 12;
 
+/** A hold id as `newId("h")` makes it: "h" and 16 base64url characters. */
+const HOLD_ID = /^h[A-Za-z0-9_-]{16}$/;
+
+/**
+ * A sale's order id: "o", the hold's own 16 characters, then 16 fresh ones (each attempt of a
+ * confirm proposes its own id; the sale keeps the one its claim names). The order's record is
+ * written after the answer, so the id must lead back to the sold hold record that carries the
+ * order: a read that finds no record yet can finish it from there (`holdOfOrder`). A hold id of
+ * another shape (none is made here) gets an order id that names no hold.
+ */
+export function saleOrderId(holdId: string, random: Uint8Array): string {
+  const fresh = toBase64Url(random);
+  return HOLD_ID.test(holdId) ? `o${holdId.slice(1)}${fresh}` : `o${fresh}`;
+}
+
+/** The hold an order id made by `saleOrderId` names, else null. Only a hint: the hold's sold
+ * record decides whether the order is its sale. */
+export function holdOfOrder(orderId: string): string | null {
+  const m = /^o([A-Za-z0-9_-]{16})[A-Za-z0-9_-]{16}$/.exec(orderId);
+  return m ? `h${m[1]}` : null;
+}
+
 export interface SeatServiceOptions {
   readonly now: () => number;
   /** n cryptographically random bytes (crypto.getRandomValues); the simulator passes a seeded
@@ -259,7 +281,7 @@ export class SeatService {
       key,
       hash: requestHash({ op: "confirm", holdId: req.holdId }),
       holdId: req.holdId,
-      orderId: this.newId("o"),
+      orderId: saleOrderId(req.holdId, this.o.randomBytes(ID_RANDOM_BYTES)),
       timings: this.timings,
       ...(req.order ? { order: req.order } : {}),
       ...(req.holder === undefined ? {} : { holder: req.holder }),

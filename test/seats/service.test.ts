@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import { HOLD_TTL_MS, SKEW_MARGIN_MS } from "../../shared/seats/changes.ts";
-import { SeatService } from "../../shared/seats/service.ts";
+import { holdOfOrder, SeatService, saleOrderId } from "../../shared/seats/service.ts";
 import { MemoryAcceptor } from "../../shared/storage/memory.ts";
 
 function cluster() {
@@ -121,5 +121,32 @@ describe("SeatService", () => {
     expect(
       await c.provider("a").hold("u/1", "k1", { eventId: "ev", seats: seats("A1") }),
     ).toMatchObject({ status: 400 });
+  });
+});
+
+describe("a sale's order id", () => {
+  const random = (b: number) => new Uint8Array(12).fill(b);
+  it("names its hold, and each attempt's id is its own", () => {
+    const hold = `h${"x".repeat(16)}`;
+    const a = saleOrderId(hold, random(1));
+    const b = saleOrderId(hold, random(2));
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^o[A-Za-z0-9_-]{32}$/);
+    expect(holdOfOrder(a)).toBe(hold);
+    expect(holdOfOrder(b)).toBe(hold);
+  });
+  it("names no hold for a hold id of another shape, nor for other order ids", () => {
+    const o = saleOrderId("legacy-hold", random(3));
+    expect(o).toMatch(/^o[A-Za-z0-9_-]{16}$/);
+    expect(holdOfOrder(o)).toBeNull();
+    for (const id of [
+      "o",
+      "order-1",
+      `o${"a".repeat(31)}`,
+      `o${"a".repeat(33)}`,
+      `x${"a".repeat(32)}`,
+    ]) {
+      expect(holdOfOrder(id)).toBeNull();
+    }
   });
 });

@@ -19,6 +19,9 @@ export interface MemoryClusterOptions {
   env?: Record<string, string>;
   /** false: stores sign nothing in their accept replies (tickets are then asked for after). */
   witnessAccepts?: false;
+  /** The in-process platform's `waitUntil` (as Workers and Vercel give one): absent, the apps
+   * see no execution context, as on Lambda, and finish all work before answering. */
+  afterAnswer?: (work: Promise<unknown>) => void;
 }
 
 /** What the in-process "platform" reports of a request (see MemoryCluster.request). */
@@ -102,10 +105,13 @@ export async function startMemoryCluster(o: MemoryClusterOptions = {}): Promise<
 
   const request = async (p: ProviderId, path: string, init?: RequestInit, from?: string) => {
     const env: PlatformEnv = from === undefined ? {} : { remoteAddress: from };
+    const waitUntil = o.afterAnswer;
+    const ctx = waitUntil && { waitUntil, passThroughOnException: () => undefined, props: {} };
     return await apps[p].request(
       new Request(`${tc.cluster.providers[p].url}${path}`, init),
       undefined,
       env,
+      ctx,
     );
   };
 

@@ -11,6 +11,7 @@ import { StoredOrder } from "../../../services/order-record.ts";
 import { confirmPurchase } from "../../../services/orders.ts";
 import { seatProblem, seatRefOf } from "../../../services/seat-problem.ts";
 import {
+  afterAnswer,
   IdempotencyHeaders,
   json,
   jsonBody,
@@ -232,6 +233,7 @@ function confirmHoldRoute(app: BuyerApp, s: Services) {
         holdId,
         card,
         timing,
+        defer: afterAnswer(c),
       });
       c.header("location", `/v1/me/orders/${order.id}`);
       timing("processor", processorMs);

@@ -6,6 +6,7 @@ import { orderSeatKey, ticketIdFor } from "../../../../shared/tickets/derive.ts"
 import { ProblemError } from "../../../problem.ts";
 import type { Services } from "../../../services/index.ts";
 import { type OrderIndexEntry, StoredOrder } from "../../../services/order-record.ts";
+import { orderFromSale } from "../../../services/order-sweep.ts";
 import { listPage } from "../../../services/paging.ts";
 import { issueTickets, type TicketRecord, ticketsPending } from "../../../services/tickets.ts";
 import { json, PageQuery, pageOf, problems } from "../../api.ts";
@@ -30,14 +31,22 @@ const notFound = (orderId: string) =>
     `order ${orderId} does not exist or is not yours`,
   );
 
-/** The order if it is this buyer's (checked on the buyer's own index entry, not a guessable id). */
+/**
+ * The order if it is this buyer's (checked on the buyer's own index entry, not a guessable id). A
+ * sale answered a moment ago may not be recorded yet: its sold hold record then decides, and
+ * whose it is.
+ */
 async function ownOrder(s: Services, seg: string, orderId: string): Promise<StoredOrder> {
   const [order, mine] = await s.store.getMany<StoredOrder | OrderIndexEntry>([
     orderKey(orderId),
     scanPrefix.buyerOrders(seg) + orderId,
   ]);
-  if (order == null || mine == null) throw notFound(orderId);
-  return order as StoredOrder;
+  if (order != null && mine != null) return order as StoredOrder;
+  if (order == null) {
+    const sale = await orderFromSale(s, orderId);
+    if (sale?.seg === seg) return sale.order;
+  }
+  throw notFound(orderId);
 }
 
 /** The stored tickets of an order, in seat order (missing ones left out). */
