@@ -182,7 +182,12 @@ function refuseUnconfirmable(
 }
 
 export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<PurchaseResult> {
+  // The commit's prepare runs ahead, beside the reads and then the card (decision 0009): the
+  // confirm's own claim at once, the hold's keys once its record is read (warm already when this
+  // instance placed the hold). The commit then needs only its accept round.
+  const claimPrimed = s.seats.primeConfirm(i.seg, i.key, i.holdId);
   const { hold, eventId, event, lookup, priced } = await readAndPrice(s, i);
+  const holdPrimed = s.seats.primeConfirm(i.seg, i.key, i.holdId, hold);
   if (!priced.ok) {
     throw problem(
       422,
@@ -215,7 +220,10 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
     if (!draft.ok) throw new Error("a new order must be confirmable");
     return { ...draft.order, proceeds: splitProceeds(priced.total), holdId: i.holdId };
   };
-  const sale = await timed(i.timing, "commit", () => commitSale(s, i, hold, paymentId, orderFor));
+  const sale = await timed(i.timing, "commit", async () => {
+    await Promise.all([claimPrimed, holdPrimed]);
+    return commitSale(s, i, hold, paymentId, orderFor);
+  });
   const committed =
     sale.sold?.state === "sold" ? StoredOrder.safeParse(sale.sold.order).data : undefined;
   // A sale committed before orders travelled in its record: its order record decides (a retry

@@ -30,7 +30,9 @@ import type { Scheduler } from "./scheduler.ts";
  * `committed-read`, local reads served from the local store without knowing the value committed
  * (register-sim.ts);
  * `adopt-highest`, a prepare round adopting the lowest-indexed acceptor's value instead of the
- * highest ballot's (ProposerOptions.adoptFirstRead); `ballot-unique`, every coordinator with one proposer
+ * highest ballot's (ProposerOptions.adoptFirstRead); `prime-forgets`, a prime (a change's prepare run
+ * ahead of it) keeping its promise but not the value it read (ProposerOptions.primeForgets);
+ * `ballot-unique`, every coordinator with one proposer
  * id (and one clock), so two can send equal ballots with different values (world.ts).
  * `amnesia-rejoin`, `rejoin-unswept` and `repair-ballot` are anti-entropy-sim.ts's: a rolled-back
  * store keeps voting; it is set back to member without the rejoin walk; a repair copies a record
@@ -46,6 +48,7 @@ export const BREAK_MODES = [
   "warm-owner",
   "committed-read",
   "adopt-highest",
+  "prime-forgets",
   "ballot-unique",
   "amnesia-rejoin",
   "rejoin-unswept",

@@ -49,6 +49,9 @@ const LANE_STREAM = 0x5bd1e995;
 const LOCAL_READ_STREAM = 0x85ebca6b;
 /** Share of operations followed by a local (committed-only) read of a random key. */
 const LOCAL_READ_SHARE = 0.25;
+/** Share of writes whose key is primed first (its prepare run ahead: QuorumClient.prime), as a
+ * confirm primes its keys while the card is authorised; the change then only accepts. */
+const PRIME_SHARE = 0.3;
 
 export interface SimRunResult {
   seed: number;
@@ -226,6 +229,10 @@ async function runLane(run: RegisterRun, inst: Instance, wl: Rng, tag: string): 
     const value = `${tag}.${n}`;
     // A kill takes the whole instance down, every lane's change in flight with it.
     if (world.maybeKill(node)) run.killed++;
+    if (roll >= 0.3 && wl.chance(PRIME_SHARE)) {
+      run.bump("writes primed first");
+      await client.prime([key]);
+    }
     if (roll < 0.3) {
       const op = run.record(key, { f: "read" });
       // Half the reads are read-only majority reads, half repairing quorum reads.

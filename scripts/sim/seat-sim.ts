@@ -64,6 +64,8 @@ const SEAT_KILL_SPAN_POINTS = 60;
 const DIE_AFTER_CLAIM_SHARE = 0.25;
 /** Customers who arrive after the first holds' lifetime, besides the 3-6 who come at once. */
 const LATECOMERS = 2;
+/** Share of confirms that prime their claim first (SeatService.primeConfirm). */
+const CONFIRM_PRIME_SHARE = 0.3;
 /** Seeds the abandoned attempts' and the latecomers' own random stream. */
 const ABANDON_STREAM = 0x68e31da4;
 const SECTIONS = ["A", "B"];
@@ -675,15 +677,27 @@ class SeatCustomers {
   }
 
   /** Buys, releases or walks away from a hold, as a customer does. */
+  /** Primes a leaked hold's confirm on the keys its record (read off one store) lists. */
+  private primeLeaked(svc: SeatService, caller: string, holdId: string, record: HoldKeys) {
+    this.run.bump("leaked-hold confirms primed on their record's keys");
+    return svc.primeConfirm(caller, "cl", holdId, record);
+  }
+
   async finish(wl: Rng, caller: string, key: string, holdId: string): Promise<void> {
     const { sched } = this.run.world;
     const next = wl.next();
     await sched.sleep(wl.int(0, Math.floor(SIM_HOLD_TTL_MS * 1.5)));
     if (next < 0.65) {
+      // Some confirms prime their claim first, as a purchase does while it reads the hold.
+      const primed = wl.chance(CONFIRM_PRIME_SHARE);
+      if (primed) this.run.bump("confirms primed first");
       await this.request(
         wl,
         { f: "confirm", caller, key, holdId },
-        (svc) => svc.confirm(caller, key, { holdId }),
+        (svc) =>
+          primed
+            ? svc.primeConfirm(caller, key, holdId).then(() => svc.confirm(caller, key, { holdId }))
+            : svc.confirm(caller, key, { holdId }),
         (v) =>
           this.confirmsOk.push({ key: `${caller}/${key}`, holdId: v.holdId, orderId: v.orderId }),
       );
@@ -818,7 +832,12 @@ class SeatCustomers {
       await this.request(
         wl,
         { f: "confirm", caller, key: "cl", holdId },
-        (svc) => svc.confirm(caller, "cl", { holdId, ...(record ? { record } : {}) }),
+        // Primed on the hold's keys as read, as a purchase primes them while the card is
+        // authorised.
+        (svc) =>
+          (record ? this.primeLeaked(svc, caller, holdId, record) : Promise.resolve()).then(() =>
+            svc.confirm(caller, "cl", { holdId, ...(record ? { record } : {}) }),
+          ),
         (v) => this.confirmsOk.push({ key: `${caller}/cl`, holdId: v.holdId, orderId: v.orderId }),
       );
     }

@@ -146,6 +146,7 @@ export function makeWorld(seed: number, opts: FaultOptions = {}): World {
         maxAttempts: 5,
         quorum: opts.break === "quorum1" ? 1 : undefined,
         adoptFirstRead: opts.break === "adopt-highest",
+        primeForgets: opts.break === "prime-forgets",
         ...opts.lifetimes,
       });
       return { client, node, cache };

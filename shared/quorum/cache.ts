@@ -4,6 +4,7 @@ import type { BallotString } from "./messages.ts";
  * What a warm proposer remembers about a key after a successful accept: a quorum promised it
  * `ballot` (the `next` it sent) and the value it wrote is `value`. Holding that pair is the same as
  * having already run prepare(ballot) on that quorum, so the next change may go straight to accept.
+ * A prime (proposer.ts, mode "prime") stores what its own prepare(ballot) read, which is the same.
  */
 export interface WarmEntry {
   /** The promised ballot the next change may accept at without a prepare. */
@@ -11,6 +12,8 @@ export interface WarmEntry {
   /** The ballot `value` was accepted at (what a prepare would have reported). */
   readonly accepted: BallotString;
   readonly value: string | null;
+  /** false: `value` is the highest accepted that a prime read, not proven chosen (ChangeView). */
+  readonly chosen?: false;
   /** ctx.now when the entry was stored: an entry older than the warm lifetime is not used (a
    * frozen instance must not spend a promise from before a record was deleted; docs/quorum.md). */
   readonly storedAt: number;

@@ -44,6 +44,8 @@ export interface QuorumClientOptions {
   readonly quorum?: number;
   /** Only the simulator sets this (see ProposerOptions.adoptFirstRead). */
   readonly adoptFirstRead?: boolean;
+  /** Only the simulator sets this (see ProposerOptions.primeForgets). */
+  readonly primeForgets?: boolean;
   /** Lifetimes of a change and of a warm promise (default CHANGE_LIFETIME_MS, WARM_TTL_MS); only
    * the simulator shortens them, to its scaled-down time. */
   readonly changeLifetimeMs?: number;
@@ -105,6 +107,7 @@ export class QuorumClient {
       changeLifetimeMs: o.changeLifetimeMs ?? CHANGE_LIFETIME_MS,
       warmTtlMs: o.warmTtlMs ?? WARM_TTL_MS,
       ...(o.adoptFirstRead ? { adoptFirstRead: true } : {}),
+      ...(o.primeForgets ? { primeForgets: true } : {}),
     };
   }
 
@@ -116,7 +119,28 @@ export class QuorumClient {
   async change<T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> {
     const bad = checkKeys(keys);
     if (bad) throw new RangeError(bad);
-    const proposer = new Proposer<T>(keys, f, this.opts);
+    return this.run(new Proposer<T>(keys, f, this.opts));
+  }
+
+  /**
+   * Runs the prepare of a change that is coming on `keys`, ahead of it (a confirm's keys while
+   * the card is authorised): the change then needs only its accept round (proposer.ts, mode
+   * "prime"). Keys already warm are left as they are. Answers whether every key is warm now; a
+   * prime that fails costs nothing but its round trip, and the change prepares as usual.
+   */
+  async prime(keys: readonly string[]): Promise<boolean> {
+    const bad = checkKeys(keys);
+    if (bad) throw new RangeError(bad);
+    const now = this.o.now();
+    const cold = keys.filter((k) => !this.cache.freshFor([k], now, this.opts.warmTtlMs));
+    if (cold.length === 0) return true;
+    const out = await this.run(
+      new Proposer<never>(cold, (cur) => ({ values: cur }), this.opts, "prime"),
+    );
+    return out.status === "ok";
+  }
+
+  private async run<T>(proposer: Proposer<T>): Promise<ChangeOutcome<T>> {
     const inbox: ProposerEvent[] = [];
     let wake: (() => void) | null = null;
     const post = (e: ProposerEvent) => {

@@ -79,6 +79,9 @@ export interface ProposerOptions {
    * the lowest-indexed acceptor that granted it instead of the highest-ballot one, to prove the
    * checker notices. */
   readonly adoptFirstRead?: boolean;
+  /** Only the simulator sets this (the `prime-forgets` break): a prime keeps its ballot's promise
+   * but not the value its prepare read, so the change that spends it builds on an empty one. */
+  readonly primeForgets?: boolean;
   /** A change older than this (ctx.now − its start) sends nothing more and ends: see
    * CHANGE_LIFETIME_MS. */
   readonly changeLifetimeMs: number;
@@ -240,6 +243,16 @@ export function backoffMs(
   return Math.max(1, Math.round(ceiling * (0.5 + 0.5 * random)));
 }
 
+/**
+ * "change": prepare (unless warm), then f, then accept. "prime": the prepare alone, for keys a
+ * change will soon need. Its promised ballot and the current value it read (the highest accepted
+ * among the voting quorum, and whether it is proven chosen) go into the warm cache. That is the
+ * state a change holds between its own prepare and accept, so the change that takes the entry
+ * goes straight to accept: phase 2 of the same ballot, later. The cache's lifetime bounds how
+ * much later, and a higher ballot promised meanwhile refuses it, as it would any accept.
+ */
+export type ProposerMode = "change" | "prime";
+
 export class Proposer<T> {
   private phase: Phase = "idle";
   private attempt = 0;
@@ -265,6 +278,7 @@ export class Proposer<T> {
     readonly keys: readonly string[],
     private readonly f: ChangeFn<T>,
     private readonly opts: ProposerOptions = DEFAULT_PROPOSER_OPTIONS,
+    private readonly mode: ProposerMode = "change",
   ) {}
 
   /**
@@ -282,12 +296,14 @@ export class Proposer<T> {
     this.startedAt = ctx.now;
     const warm = ctx.cache.freshFor(this.keys, ctx.now, this.opts.warmTtlMs);
     if (warm) {
+      if (this.mode === "prime")
+        return this.finish({ status: "ok", values: [], result: undefined });
       const entries = this.keys.map((k) => ctx.cache.take(k)!);
       this.ballots = entries.map((e) => e.ballot);
-      // Our own last change of these keys won with these values: chosen.
+      // Our own last change of these keys won with these values (chosen), or a prime read them.
       return this.propose(
         ctx,
-        entries.map((e) => ({ ballot: e.accepted, raw: e.value, chosen: true })),
+        entries.map((e) => ({ ballot: e.accepted, raw: e.value, chosen: e.chosen !== false })),
       );
     }
     return this.beginPrepare(ctx, 0);
@@ -480,7 +496,24 @@ export class Proposer<T> {
       }
       this.taint = null;
     }
+    if (this.mode === "prime") return this.primed(ctx, current);
     return this.propose(ctx, current);
+  }
+
+  /** A prime's quorum promised its ballot: the cache holds what the accept would need. */
+  private primed(ctx: ProposerContext, current: readonly Read[]): ProposerEffect<T>[] {
+    const forget = this.opts.primeForgets === true;
+    for (const [j, key] of this.keys.entries()) {
+      const r = current[j]!;
+      ctx.cache.set(key, {
+        ballot: this.ballots[j]!,
+        accepted: forget ? "" : r.ballot,
+        value: forget ? null : r.raw,
+        storedAt: ctx.now,
+        ...(r.chosen === true ? {} : { chosen: false as const }),
+      });
+    }
+    return this.finish({ status: "ok", values: [], result: undefined });
   }
 
   /**

@@ -475,14 +475,20 @@ export interface ConfirmInput {
   readonly timings?: SeatTimings;
 }
 
+/** What a confirm's keys depend on. */
+type ConfirmKeyInput = Pick<
+  ConfirmInput,
+  "caller" | "key" | "holdId" | "seats" | "claimKey" | "quotaKey"
+>;
+
 /** The hold's own keys a confirm proves: its claim, its quota register, then its seats. */
-const provedKeys = (i: ConfirmInput): string[] => [
+const provedKeys = (i: ConfirmKeyInput): string[] => [
   ...(i.claimKey ? [i.claimKey] : []),
   ...(i.quotaKey ? [i.quotaKey] : []),
   ...i.seats,
 ];
 
-export function confirmHoldKeys(i: ConfirmInput): string[] {
+export function confirmHoldKeys(i: ConfirmKeyInput): string[] {
   return [idemKey(i.caller, i.key), holdKey(i.holdId), ...provedKeys(i)];
 }
 

@@ -246,6 +246,26 @@ export class SeatService {
   }
 
   /**
+   * Runs the prepare of a confirm's change ahead of it (QuorumClient.prime), so its commit needs
+   * only the accept round. Without `record`: the confirm's own claim, a key no one has written
+   * (run it while the hold is read). With it: the hold's keys as its record lists them (run it
+   * while the card is authorised; keys this instance changed last are warm already). Never
+   * fails: a prime that does not land leaves the commit to prepare as usual.
+   */
+  async primeConfirm(
+    caller: string,
+    key: string,
+    holdId: string,
+    record?: HoldKeys,
+  ): Promise<void> {
+    if (!isSegment(caller) || !isSegment(key) || !isSegment(holdId)) return;
+    const keys = record
+      ? confirmHoldKeys({ caller, key, holdId, ...holdKeysOf(record) }).slice(1)
+      : [idemKey(caller, key)];
+    await this.client.prime(keys).catch(() => false);
+  }
+
+  /**
    * Turns a live hold into a sale; the hold record is the commit point, seats follow. `record`:
    * the hold's keys if the caller has just read its record (saves a read; a wrong list only costs
    * a re-run with the record's own).

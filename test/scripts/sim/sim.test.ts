@@ -52,6 +52,8 @@ describe("deterministic simulation", () => {
     ["promise", 100],
     ["quorum1", 100],
     ["adopt-highest", 100],
+    // A prime keeping its promise but not the value it read (stop 19: 128 of the first 300).
+    ["prime-forgets", 100],
     ["accepted", 200],
     ["warm-owner", 100],
     ["ballot-unique", 100],
