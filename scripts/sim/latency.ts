@@ -20,6 +20,9 @@ export interface RoundTrips {
   confirm6: number;
   /** The same, told the hold's keys (as the HTTP route is, from the hold it read). */
   confirm6Known: number;
+  /** The same, its prepare run ahead (SeatService.primeConfirm: what a purchase does while the
+   * card is authorised) and not counted: the sale's accept, then settling the seats. */
+  confirm6Primed: number;
   /** One-seat holds on an event with a per-buyer cap: the buyer's first, and a second while the
    * first is live (one more round to learn which hold records to carry). */
   capHold1First: number;
@@ -69,6 +72,20 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
     }
   });
   const confirm6Known = await rounds(() => svc.confirm("u5", "c5", { holdId: known, record }));
+  let primedId = "";
+  let primedRecord = { seats: [] as readonly string[], claimKey: idemKey("u6", "k6") };
+  await rounds(async () => {
+    const r = await svc.hold("u6", "k6", { eventId: "m", seats: seats(6, "E") });
+    if (r.ok) {
+      primedId = r.value.holdId;
+      primedRecord = { ...primedRecord, seats: r.value.seats };
+    }
+  });
+  await rounds(() => svc.primeConfirm("u6", "c6", primedId));
+  await rounds(() => svc.primeConfirm("u6", "c6", primedId, primedRecord));
+  const confirm6Primed = await rounds(() =>
+    svc.confirm("u6", "c6", { holdId: primedId, record: primedRecord }),
+  );
   const capped = (key: string, seatId: string) => () =>
     svc.hold("u3", key, { eventId: "m", seats: [{ section: "C", seatId }], maxSeatsPerBuyer: 4 });
   const capHold1First = await rounds(capped("k3", "s1"));
@@ -82,6 +99,7 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
     hold6,
     confirm6,
     confirm6Known,
+    confirm6Primed,
     capHold1First,
     capHold1Second,
   };
