@@ -1,10 +1,12 @@
 import { toBase64Url } from "../../shared/crypto/base64.ts";
+import type { Event } from "../../shared/domain/event.ts";
 import { BUYER_ID_PATTERN } from "../../shared/domain/ids.ts";
 import { buyerOrderKey, eventOrderKey, idemKey, orderKey } from "../../shared/domain/keys.ts";
 import type { Money } from "../../shared/domain/money.ts";
 import {
   type CardInput,
   confirmOrder,
+  type EventDisplay,
   newOrder,
   type OrderSeat,
 } from "../../shared/domain/order.ts";
@@ -32,6 +34,7 @@ import {
   ticketsFromAttests,
   ticketValues,
 } from "./tickets.ts";
+import { getVenue } from "./venues.ts";
 
 /**
  * The purchase flow: held seats → authorised payment → sale committed on the hold record (the one
@@ -66,6 +69,16 @@ export function orderBuyerId(sub: string, seg: string): string {
 async function paymentKeyFor(seg: string, key: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${seg}\n${key}`));
   return `pk_${toBase64Url(new Uint8Array(d))}`;
+}
+
+/** The venue's name as this provider's store has it committed (display text only: null when it
+ * cannot be read, and the tickets then name no venue). */
+async function venueName(s: Services, event: Event): Promise<string | null> {
+  try {
+    return (await getVenue(s, event.theaterId, event.venueId)).name;
+  } catch {
+    return null;
+  }
 }
 
 /** Each seat's ticket display names, fixed into the order when the sale commits. */
@@ -188,6 +201,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   const claimPrimed = s.seats.primeConfirm(i.seg, i.key, i.holdId);
   const { hold, eventId, event, lookup, priced } = await readAndPrice(s, i);
   const holdPrimed = s.seats.primeConfirm(i.seg, i.key, i.holdId, hold);
+  const venue = venueName(s, event);
   if (!priced.ok) {
     throw problem(
       422,
@@ -201,6 +215,12 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
   const paymentId = await timed(i.timing, "authorize", () => authorizeTotal(s, i, priced.total));
   const authorizeMs = since(authorizing);
   const now = s.now();
+  const place = await venue;
+  const eventDisplay: EventDisplay = {
+    title: clip(event.title),
+    startsAt: event.startsAt,
+    ...(place ? { venue: clip(place) } : {}),
+  };
   // The order is decided with the sale: the sold record carries it, so every follow-up and every
   // provider's ticket signature derives from the one value the quorum chose.
   const orderFor = (orderId: string): StoredOrder => {
@@ -211,6 +231,7 @@ export async function confirmPurchase(s: Services, i: PurchaseInput): Promise<Pu
         eventId,
         buyerId: orderBuyerId(i.sub, i.seg),
         seats: withDisplay(priced.seats, lookup),
+        eventDisplay,
         total: priced.total,
         now,
         idempotencyKey: i.key,

@@ -185,6 +185,10 @@ function printTicket(r: TicketVerification, indent: string, authenticated: boole
     const where = [c.seat.section, c.seat.row].filter(Boolean).join(", ");
     const verdict = authenticated ? "VALID" : "NOT AUTHENTICATED (self-consistent)";
     console.log(`${indent}${verdict} ticket ${c.tid} (cluster ${r.clusterId})`);
+    if (c.evn !== undefined) {
+      const when = c.evs === undefined ? "" : `, ${new Date(c.evs * 1000).toISOString()}`;
+      console.log(`${indent}  for ${c.evn}${when}${c.ven ? `, at ${c.ven}` : ""}`);
+    }
     console.log(
       `${indent}  event ${c.evt}, seat ${c.seat.label}${where ? ` (${where})` : ""} [${c.seat.id}], category ${c.seat.category}`,
     );

@@ -27,6 +27,18 @@ export const SeatDisplay = z
   .openapi("SeatDisplay");
 export type SeatDisplay = z.infer<typeof SeatDisplay>;
 
+/** What the seats are for, as a ticket names it: fixed when the sale commits, like `display`. */
+export const EventDisplay = z
+  .object({
+    title: DisplayText,
+    startsAt: Instant,
+    /** Absent when the venue could not be read when the sale committed. */
+    venue: DisplayText.optional(),
+  })
+  .strict()
+  .openapi("EventDisplay");
+export type EventDisplay = z.infer<typeof EventDisplay>;
+
 export const OrderSeat = z
   .object({
     seatId: Id,
@@ -49,6 +61,9 @@ export const Order = z
     eventId: Id,
     buyerId: BuyerId,
     seats: z.array(OrderSeat).min(1).max(MAX_SEATS_PER_HOLD),
+    /** The event as its tickets name it (title, start, venue), fixed when the sale commits so
+     * that a ticket read offline says what it is for. Absent on orders sold before. */
+    eventDisplay: EventDisplay.optional(),
     total: Money,
     status: OrderStatus,
     /** Set once a payment was authorised for the order; stays null for a free order (total 0),
@@ -114,6 +129,7 @@ export function newOrder(args: {
   eventId: string;
   buyerId: string;
   seats: readonly OrderSeat[];
+  eventDisplay?: EventDisplay;
   total: Money;
   now: number;
   idempotencyKey: string;
@@ -124,6 +140,7 @@ export function newOrder(args: {
     eventId: args.eventId,
     buyerId: args.buyerId,
     seats: [...args.seats],
+    ...(args.eventDisplay ? { eventDisplay: args.eventDisplay } : {}),
     total: args.total,
     status: "pending",
     paymentId: null,

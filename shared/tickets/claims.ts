@@ -13,6 +13,8 @@ import { ClusterId } from "./trust.ts";
  *   evt  event id                        iat  issue time, Unix seconds
  *   thr  theater id                      prc  price paid: integer minor units + ISO 4217 code
  *   seat {id, section?, row?, label, category}
+ *   evn  event title   evs  event start, Unix seconds   ven  venue name
+ *        (the three as the sale committed them; absent on tickets issued before)
  */
 
 /** Ids from the domain (ULIDs, UUIDs, slugs); the bound keeps the QR small. */
@@ -70,6 +72,9 @@ export const TicketClaims = z.strictObject({
   iat: z.int().min(0).max(IAT_MAX),
   thr: Id,
   prc: TicketPrice,
+  evn: Text(LABEL_MAX).optional(),
+  evs: z.int().min(0).max(IAT_MAX).optional(),
+  ven: Text(LABEL_MAX).optional(),
 });
 export type TicketClaims = z.infer<typeof TicketClaims>;
 

@@ -1,6 +1,6 @@
 import { toBase64Url } from "../crypto/base64.ts";
 import { seatKey } from "../domain/keys.ts";
-import type { OrderSeat } from "../domain/order.ts";
+import type { EventDisplay, OrderSeat } from "../domain/order.ts";
 import type { TicketClaims } from "./claims.ts";
 
 /**
@@ -17,6 +17,7 @@ export interface TicketSource {
   readonly eventId: string;
   readonly createdAt: string;
   readonly seats: readonly OrderSeat[];
+  readonly eventDisplay?: EventDisplay | undefined;
 }
 
 export interface DerivedTicket {
@@ -59,6 +60,15 @@ export async function claimsForOrder(
   clusterId: string,
 ): Promise<DerivedTicket[]> {
   const iat = Math.floor(Date.parse(order.createdAt) / 1000);
+  const ev = order.eventDisplay;
+  // What the ticket is for, readable offline: as the sale committed it.
+  const shownEvent = ev
+    ? {
+        evn: clip(ev.title),
+        evs: Math.floor(Date.parse(ev.startsAt) / 1000),
+        ...(ev.venue ? { ven: clip(ev.venue) } : {}),
+      }
+    : {};
   return Promise.all(
     order.seats.map(async (seat) => {
       const key = orderSeatKey(order.eventId, seat);
@@ -80,6 +90,7 @@ export async function claimsForOrder(
         iat,
         thr: order.theaterId,
         prc: { amount: seat.price.amount, currency: seat.price.currency },
+        ...shownEvent,
       };
       return { seatKey: key, claims };
     }),

@@ -98,6 +98,10 @@ describe("buying seats", () => {
         // Signed in the accept replies of the two stores whose yes decided the sale.
         expect(v.providers.length).toBeGreaterThanOrEqual(2);
         expect(v.claims).toMatchObject({ hld: "alice", ord: order.id, evt: ev.eventId });
+        // What the ticket is for, readable offline (the seeded event has no venue record).
+        expect(v.claims).toMatchObject({ evn: "Seeded performance" });
+        expect(v.claims.evs).toBe(Math.floor(Date.parse(order.eventDisplay.startsAt) / 1000));
+        expect(v.claims).not.toHaveProperty("ven");
       }
       // The compact door form carries two signatures and verifies alone.
       expect(t.compact.split(".")).toHaveLength(6);
