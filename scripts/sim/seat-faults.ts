@@ -1,3 +1,4 @@
+import type { PromiseCache } from "../../shared/quorum/cache.ts";
 import type { ChangeOutcome, QuorumClient } from "../../shared/quorum/client.ts";
 import type { ChangeFn } from "../../shared/quorum/proposer.ts";
 import { type SeatTimings, seatIsFreeFor } from "../../shared/seats/changes.ts";
@@ -82,5 +83,23 @@ export function unprovenClient(client: QuorumClient): QuorumClient {
   const broken = Object.create(client) as QuorumClient;
   broken.change = <T>(keys: readonly string[], f: ChangeFn<T>): Promise<ChangeOutcome<T>> =>
     client.change(keys, (cur) => f(cur, { chosen: cur.map(() => true) }));
+  return broken;
+}
+
+/**
+ * The `prime-chosen` break: a prime hands every value it read to the change as proven chosen
+ * (its `chosen: false` mark dropped from the warm cache), so a confirm primed on a leaked hold's
+ * keys can sell on seat locks that one store reported, as `confirm-unproven` does for all.
+ */
+export function primeChosenClient(client: QuorumClient, cache: PromiseCache): QuorumClient {
+  const broken = Object.create(client) as QuorumClient;
+  broken.prime = async (keys: readonly string[]) => {
+    const out = await client.prime(keys);
+    for (const k of keys) {
+      const e = cache.take(k);
+      if (e) cache.set(k, { ...e, chosen: undefined });
+    }
+    return out;
+  };
   return broken;
 }

@@ -15,6 +15,7 @@ import {
   claimTakeoverTimings,
   dieAfterClaim,
   noRollbackClient,
+  primeChosenClient,
   seatStep,
   unprovenClient,
 } from "./seat-faults.ts";
@@ -137,6 +138,7 @@ export const SEAT_BREAK_MODES = [
   "release-answer",
   "sweep-live",
   "confirm-unproven",
+  "prime-chosen",
 ] as const;
 const SEAT_CAP_BREAKS = ["cap-ignore", "cap-race"] as const;
 type CapBreakMode = (typeof SEAT_CAP_BREAKS)[number];
@@ -557,7 +559,8 @@ function spawnCoordinator(run: SeatRun, id: string): Coordinator {
     o.capBreak === "seat-answer" || o.capBreak === "release-answer" ? o.capBreak : undefined;
   // One clock for the coordinator's QuorumClient (ballots) and its SeatService (expiry).
   const sim = new SimClock(world.sched);
-  const { client, node } = world.client(id, sim);
+  const { client: plain, node, cache } = world.client(id, sim);
+  const client = o.capBreak === "prime-chosen" ? primeChosenClient(plain, cache) : plain;
   sim.offsetMs = rng.int(-maxSkew, maxSkew);
   run.clocks.maybeStep(id, sim);
   const r = rng.fork();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { unprovenClient } from "../../scripts/sim/seat-faults.ts";
+import { primeChosenClient, unprovenClient } from "../../scripts/sim/seat-faults.ts";
 import { holdKey } from "../../shared/domain/keys.ts";
+import { PromiseCache } from "../../shared/quorum/cache.ts";
 import { QuorumClient } from "../../shared/quorum/client.ts";
 import type { AcceptEntry } from "../../shared/quorum/messages.ts";
 import { SeatService } from "../../shared/seats/service.ts";
@@ -23,8 +24,10 @@ function race() {
   let tick = 0;
   const ballotClock = () => 1_000_000 + 10 * tick++;
   let n = 0;
-  const service = (stores: AcceptorPort[], wrap = (q: QuorumClient) => q) => {
+  const service = (stores: AcceptorPort[], wrap = (q: QuorumClient, _cache: PromiseCache) => q) => {
+    const cache = new PromiseCache();
     const q = new QuorumClient({
+      cache,
       acceptors: stores,
       proposerId: `p${n++}`,
       now: ballotClock,
@@ -32,7 +35,7 @@ function race() {
       sleep: async () => {},
       timeoutMs: 20,
     });
-    return new SeatService(wrap(q), {
+    return new SeatService(wrap(q, cache), {
       now,
       randomBytes: (k) => new Uint8Array(k).fill(n),
     });
@@ -62,7 +65,11 @@ function race() {
 
 const req = { eventId: "ev", seats: [{ section: "A", seatId: "1" }] };
 
-async function run(broken: boolean) {
+/** How the leaked id's confirm runs: as before; primed on the record's keys (as a purchase primes
+ * them while the card is authorised); or one of the two broken controls. */
+type Mode = "plain" | "primed" | "unproven" | "prime-chosen";
+
+async function run(mode: Mode) {
   const w = race();
   // 1. The hold's change reaches store a alone: its claim, record and seat lock sit there unchosen.
   const lone = await w
@@ -81,10 +88,14 @@ async function run(broken: boolean) {
   const key = () => holdKey(holdId);
   const confirmer = w.service(
     [w.a, w.gated(w.b, key, rivalBuys), w.gated(w.c, key, rivalBuys)],
-    broken ? unprovenClient : undefined,
+    mode === "unproven" ? unprovenClient : mode === "prime-chosen" ? primeChosenClient : undefined,
   );
   // Its keys leak with it (as the record on store a lists them), so no read of the record first.
   const record0 = { seats: ["seat/ev/A/1"], claimKey: "idem/u1/k1" };
+  if (mode === "primed" || mode === "prime-chosen") {
+    await confirmer.primeConfirm("u1", "c1", holdId);
+    await confirmer.primeConfirm("u1", "c1", holdId, record0);
+  }
   const confirm = await confirmer.confirm("u1", "c1", { holdId, record: record0 });
   // What the stores agree on afterwards, read by a fresh coordinator over all three.
   const reader = new QuorumClient({
@@ -105,7 +116,7 @@ async function run(broken: boolean) {
 
 describe("a confirm of a hold whose change landed on one store", () => {
   it("never sells a seat a rival can take: the lock is proven chosen first", async () => {
-    const { holdId, record, seatNow, rival } = await run(false);
+    const { holdId, record, seatNow, rival } = await run("plain");
     // The "unproven" abort wrote the lock back through a quorum before the sale: the rival, which
     // came in between, found the seat held, and the sale's seat is its own.
     expect(rival).toMatchObject({ ok: false, code: "taken" });
@@ -114,7 +125,21 @@ describe("a confirm of a hold whose change landed on one store", () => {
   });
 
   it("sells the seat twice when a confirm trusts a lock read off one store (the control)", async () => {
-    const { holdId, record, seatNow, rival } = await run(true);
+    const { holdId, record, seatNow, rival } = await run("unproven");
+    expect(rival).toMatchObject({ ok: true });
+    expect(record?.state).toBe("sold");
+    expect(seatNow).not.toMatchObject({ holdId });
+  });
+
+  it("primed on the record's keys (its prepare run ahead), still sells only on a proven lock", async () => {
+    const { holdId, record, seatNow, rival } = await run("primed");
+    expect(rival).toMatchObject({ ok: false, code: "taken" });
+    expect(record?.state).toBe("sold");
+    expect(seatNow).toMatchObject({ holdId });
+  });
+
+  it("sells the seat twice when a prime hands the lone lock over as chosen (the control)", async () => {
+    const { holdId, record, seatNow, rival } = await run("prime-chosen");
     expect(rival).toMatchObject({ ok: true });
     expect(record?.state).toBe("sold");
     expect(seatNow).not.toMatchObject({ holdId });
