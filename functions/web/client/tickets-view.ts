@@ -14,6 +14,10 @@ export interface TicketView {
     seat: { id: string; section?: string; row?: string; label: string; category: string };
     prc: { amount: number; currency: string };
     iat: number;
+    /** The event's title, start (Unix seconds) and venue, as the sale fixed them. */
+    evn?: string;
+    evs?: number;
+    ven?: string;
   };
   compact: string;
 }
@@ -37,7 +41,23 @@ export function ticketCard(t: TicketView, eventTitle?: string): HTMLElement {
       "dl",
       {},
       h("dt", {}, "Event"),
-      h("dd", {}, eventTitle ?? t.eventId),
+      // The ticket's own words first: they are what the door and an offline verifier read.
+      h("dd", {}, t.claims.evn ?? eventTitle ?? t.eventId),
+      ...(t.claims.evs === undefined
+        ? []
+        : [
+            h("dt", {}, "Starts"),
+            h(
+              "dd",
+              {},
+              h(
+                "time",
+                { datetime: new Date(t.claims.evs * 1000).toISOString() },
+                new Date(t.claims.evs * 1000).toLocaleString(),
+              ),
+            ),
+          ]),
+      ...(t.claims.ven === undefined ? [] : [h("dt", {}, "Venue"), h("dd", {}, t.claims.ven)]),
       h("dt", {}, "Category"),
       h("dd", {}, t.claims.seat.category),
       h("dt", {}, "Price"),
