@@ -62,30 +62,25 @@ export async function measureRoundTrips(): Promise<RoundTrips> {
     if (r.ok) holdId = r.value.holdId;
   });
   const confirm6 = await rounds(() => svc.confirm("u2", "c2", { holdId }));
-  let known = "";
-  let record = { seats: [] as readonly string[], claimKey: idemKey("u5", "k5") };
-  await rounds(async () => {
-    const r = await svc.hold("u5", "k5", { eventId: "m", seats: seats(6, "D") });
-    if (r.ok) {
-      known = r.value.holdId;
-      record = { ...record, seats: r.value.seats };
-    }
-  });
-  const confirm6Known = await rounds(() => svc.confirm("u5", "c5", { holdId: known, record }));
-  let primedId = "";
-  let primedRecord = { seats: [] as readonly string[], claimKey: idemKey("u6", "k6") };
-  await rounds(async () => {
-    const r = await svc.hold("u6", "k6", { eventId: "m", seats: seats(6, "E") });
-    if (r.ok) {
-      primedId = r.value.holdId;
-      primedRecord = { ...primedRecord, seats: r.value.seats };
-    }
-  });
-  await rounds(() => svc.primeConfirm("u6", "c6", primedId));
-  await rounds(() => svc.primeConfirm("u6", "c6", primedId, primedRecord));
-  const confirm6Primed = await rounds(() =>
-    svc.confirm("u6", "c6", { holdId: primedId, record: primedRecord }),
-  );
+  /** A 6-seat hold (not counted), with the keys its record lists, as a caller that read it. */
+  const heldSix = async (caller: string, key: string, section: string) => {
+    let holdId = "";
+    let record = { seats: [] as readonly string[], claimKey: idemKey(caller, key) };
+    await rounds(async () => {
+      const r = await svc.hold(caller, key, { eventId: "m", seats: seats(6, section) });
+      if (r.ok) {
+        holdId = r.value.holdId;
+        record = { ...record, seats: r.value.seats };
+      }
+    });
+    return { holdId, record };
+  };
+  const known = await heldSix("u5", "k5", "D");
+  const confirm6Known = await rounds(() => svc.confirm("u5", "c5", known));
+  const primed = await heldSix("u6", "k6", "E");
+  await rounds(() => svc.primeConfirm("u6", "c6", primed.holdId));
+  await rounds(() => svc.primeConfirm("u6", "c6", primed.holdId, primed.record));
+  const confirm6Primed = await rounds(() => svc.confirm("u6", "c6", primed));
   const capped = (key: string, seatId: string) => () =>
     svc.hold("u3", key, { eventId: "m", seats: [{ section: "C", seatId }], maxSeatsPerBuyer: 4 });
   const capHold1First = await rounds(capped("k3", "s1"));
