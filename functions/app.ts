@@ -14,6 +14,10 @@ import { membershipOf, withMembership } from "./membership.ts";
 import { bodyLimits, type RouteBodyLimit } from "./middleware/body-limit.ts";
 import { RATE_LIMITS, RateLimiter, rateLimit } from "./middleware/rate-limit.ts";
 import { acceptorRoutes, PEER_BODY_BYTES_MAX } from "./peers/acceptor-endpoint.ts";
+import {
+  REVOCATION_SIGN_BODY_BYTES_MAX,
+  REVOCATION_SIGN_PATH,
+} from "./peers/revocation-sign-client.ts";
 import { TICKET_SIGN_PATH } from "./peers/ticket-sign-client.ts";
 import { ACCEPTOR_PATH } from "./peers/wire.ts";
 import { WitnessingAcceptor } from "./peers/witnessing-acceptor.ts";
@@ -23,6 +27,7 @@ import { validationHook } from "./routes/api.ts";
 import { apiDocument, docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { idpRoutes } from "./routes/idp.ts";
+import { revocationSignRoutes } from "./routes/revocation-sign.ts";
 import { SIGN_BODY_BYTES_MAX, ticketSignRoutes } from "./routes/ticket-sign.ts";
 import { buyerRoutes } from "./routes/v1/buyer.ts";
 import { catalogRoutes } from "./routes/v1/catalog.ts";
@@ -30,6 +35,7 @@ import { doorRoutes } from "./routes/v1/door.ts";
 import { importRoutes, TICKET_IMPORT_BYTES_MAX } from "./routes/v1/import.ts";
 import { PLAN_BODY_BYTES_MAX } from "./routes/v1/manage/plans.ts";
 import { manageRoutes } from "./routes/v1/manage.ts";
+import { revocationRoutes } from "./routes/v1/revocations.ts";
 import { webRoutes } from "./routes/web.ts";
 import { IMPORT_BYTES_MAX } from "./services/import.ts";
 import { createServices, type Services } from "./services/index.ts";
@@ -54,6 +60,12 @@ const BODY_LIMITS: readonly RouteBodyLimit[] = [
   },
   { method: "POST", path: `${ACCEPTOR_PATH}/`, maxBytes: PEER_BODY_BYTES_MAX, readsItself: true },
   { method: "POST", path: TICKET_SIGN_PATH, maxBytes: SIGN_BODY_BYTES_MAX, readsItself: true },
+  {
+    method: "POST",
+    path: REVOCATION_SIGN_PATH,
+    maxBytes: REVOCATION_SIGN_BODY_BYTES_MAX,
+    readsItself: true,
+  },
 ];
 
 /** Builds the one handler set every provider serves. Only this file registers routes. */
@@ -136,6 +148,7 @@ function routePeersAndOperations(
   app.route("/", healthRoutes(deps));
   app.route("/", acceptorRoutes(deps));
   app.route("/", ticketSignRoutes(services));
+  app.route("/", revocationSignRoutes(services));
   // The scheduled call also seals this instance's pending audit entries.
   app.use("/internal/anti-entropy", async (c, next) => {
     await next();
@@ -165,6 +178,7 @@ function routePublicApi(app: BaseApp, services: Services, audit: AuditLog): void
   app.route("/", buyerRoutes(services));
   app.route("/", manageRoutes(services));
   app.route("/", catalogRoutes(services));
+  app.route("/", revocationRoutes(services));
   app.route("/", auditRoutes(services, audit));
   app.route("/", importRoutes(services));
   app.route("/", doorRoutes(services));

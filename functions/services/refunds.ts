@@ -8,6 +8,7 @@ import { errorText, ProblemError } from "../problem.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./order-record.ts";
+import { revokeOrderTickets } from "./revocations.ts";
 import { retryingChange } from "./store.ts";
 import { notFound } from "./venues.ts";
 
@@ -24,7 +25,8 @@ import { notFound } from "./venues.ts";
  *
  * Once the order reads refunded, its hold leaves the buyer's per-event quota register
  * (`quota/<buyer>/<event>`, shared/seats), so the seats no longer count against the event's cap.
- * That is a follow-up step, repeated by every retry, like the seats following a hold record.
+ * That is a follow-up step, repeated by every retry, like the seats following a hold record, and
+ * so is the revocation of the order's tickets.
  */
 
 /** The payment calls a refund needs: the durable port (functions/services/payments.ts). */
@@ -177,14 +179,14 @@ export async function refundOrderFlow(
     f(cur),
   );
   if (out.ok) {
-    await freeQuota(s, order);
+    await followRefund(s, order);
     // A refunded order's change only freed seats an interrupted refund had left sold.
     return { order: out.values[0] as StoredOrder, replayed: order.status === "refunded" };
   }
   const why = out.reason as RefundAbort;
   switch (why.code) {
     case "already-refunded":
-      await freeQuota(s, order);
+      await followRefund(s, order);
       return { order: why.order, replayed: true };
     case "conflict":
       throw idemConflict();
@@ -193,6 +195,17 @@ export async function refundOrderFlow(
     case "invalid-status":
       throw invalidStatus(why.status);
   }
+}
+
+/**
+ * What follows a committed refund, repeated by every retry: the quota gives the seats back, and
+ * every ticket of the order is revoked in its event's co-signed feed (functions/services/
+ * revocations.ts), so the refund answers only once its tickets no longer verify as valid for a
+ * door that has the feed. A failure here is a 503: the retry finds the order refunded and runs it.
+ */
+async function followRefund(s: Services, order: StoredOrder): Promise<void> {
+  await freeQuota(s, order);
+  await revokeOrderTickets(s, order, "refunded");
 }
 
 /**

@@ -20,6 +20,7 @@ import { QUORUM } from "../../shared/quorum/tally.ts";
 import type { HoldRecord } from "../../shared/seats/types.ts";
 import { canonicalClaims } from "../../shared/tickets/claims.ts";
 import { claimsForOrder, type DerivedTicket } from "../../shared/tickets/derive.ts";
+import type { Revocation } from "../../shared/tickets/revocation.ts";
 import {
   assembleTicket,
   signTicketClaims,
@@ -50,6 +51,9 @@ export interface TicketRecord {
   readonly eventId: string;
   readonly seatKey: string;
   readonly holderSeg: string;
+  /** Set once the ticket is revoked (its order refunded): the co-signed entry of the event's feed
+   * (functions/services/revocations.ts). */
+  readonly revocation?: Revocation;
 }
 
 /** Three keys per ticket (record + two indexes) under the 100-key batch limit: 33 tickets. */
@@ -444,7 +448,12 @@ export function ticketValues(
       eventId: t.record.eventId,
       seatKey: t.record.seatKey,
     };
-    return [keep ? existing : t.record, entry, entry];
+    // A revocation, once recorded, stays whatever signatures come later.
+    const record =
+      existing?.revocation === undefined
+        ? t.record
+        : { ...t.record, revocation: existing.revocation };
+    return [keep ? existing : record, entry, entry];
   });
 }
 

@@ -15,6 +15,8 @@ import {
   verifyExport,
 } from "../../shared/tickets/export.ts";
 import { ticketQrPng, ticketQrSvg, ticketQrVersion } from "../../shared/tickets/qr.ts";
+import type { RevocationClaims } from "../../shared/tickets/revocation.ts";
+import type { FeedCheck } from "../../shared/tickets/revocation-feed.ts";
 import {
   assembleTicket,
   signTicketClaims,
@@ -37,17 +39,21 @@ import {
   type TrustedKeys,
   UsageError,
 } from "./io.ts";
+import { loadRevocations } from "./revocations.ts";
 
 export const usage = `usage: tessera ticket <command>
 
-  verify FILE [--keys KEYS.json] [--json]
+  verify FILE [--keys KEYS.json] [--revocations FEED.json|URL ...] [--json]
       FILE: {ticket, keys} (keys embedded), a bare General JSON ticket, a buyer export
       (tessera.tickets), or a compact T1. ticket. KEYS: the public keys you trust (ClusterKeys, a
       ClusterConfig, or {trusted: [...]} to also accept former clusters); without --keys, the file
       named by $TESSERA_TRUSTED_KEYS, else $XDG_CONFIG_HOME/tessera/trusted-keys.json (default
       ~/.config/tessera/trusted-keys.json) when it exists. Keys embedded in FILE never make it
       authentic: with no trusted keys they only show that FILE is self-consistent.
-      Exit 0 valid (authentic), 1 invalid (reasons printed), 2 usage or I/O error,
+      FEED: an event's revocation feed, saved or fetched from a provider
+      (https://.../v1/events/EVENT/revocations); a ticket it revokes is REVOKED. A buyer export
+      also carries the revocations of its own refunded tickets.
+      Exit 0 valid (authentic), 1 invalid or revoked (reasons printed), 2 usage or I/O error,
       3 self-consistent but NOT AUTHENTICATED (checked against the file's own keys only).
   compact FILE [--all]       print the door form (two signatures; --all keeps every signature)
   qr FILE --out OUT.png|OUT.svg [--all]
@@ -107,14 +113,29 @@ async function verifyCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { keys: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      keys: { type: "string" },
+      json: { type: "boolean" },
+      revocations: { type: "string", multiple: true },
+    },
   });
   const path = onePositional(positionals, "FILE");
   const loaded = await loadTicketFile(path);
   const own = await loadTrustedKeys(values.keys);
+  const feeds = values.revocations ?? [];
+  if (feeds.length > 0 && !own) {
+    throw new UsageError(
+      `--revocations needs trusted keys: pass --keys KEYS.json (or set ${TRUSTED_KEYS_ENV})`,
+    );
+  }
+  const feed = own && feeds.length > 0 ? await loadRevocations(feeds, own.trusted) : undefined;
+  if (feed && !values.json) printFeedNotes(feed);
 
   if (loaded.kind === "export") {
-    const r = await verifyExport(loaded.file, own ? { trusted: own.trusted } : {});
+    const r = await verifyExport(loaded.file, {
+      ...(own ? { trusted: own.trusted } : {}),
+      ...(feed ? { revoked: feed.revoked } : {}),
+    });
     if (values.json) console.log(JSON.stringify(withFrom(r, own), null, 2));
     else printExport(r, own);
     return exitCode(r.selfConsistent, r.authenticated);
@@ -145,7 +166,8 @@ async function verifyCmd(args: string[]): Promise<number> {
     loaded.kind === "compact"
       ? await verifyCompact(loaded.text, trusted)
       : await verifyTicketWith(loaded.ticket, trusted);
-  const selfConsistent = r.valid && keysProblem === undefined;
+  const revoked = r.valid ? feed?.revoked.get(r.claims.tid) : undefined;
+  const selfConsistent = r.valid && keysProblem === undefined && revoked === undefined;
   const authenticated = own !== undefined;
   if (values.json) {
     const result = {
@@ -155,14 +177,29 @@ async function verifyCmd(args: string[]): Promise<number> {
       authenticated,
       keysSource: authenticated ? "trusted" : "self-supplied",
       ...(keysProblem ? { keysProblem } : {}),
+      ...(revoked ? { revoked } : {}),
     };
     console.log(JSON.stringify(withFrom(result, own), null, 2));
   } else {
-    printTicket(r, "", authenticated);
+    printTicket(r, "", authenticated, revoked);
     if (keysProblem) console.log(`INVALID: ${keysProblem}`);
     if (r.valid && !authenticated) console.log(SELF_SUPPLIED_NOTE);
   }
   return exitCode(selfConsistent, authenticated);
+}
+
+function printFeedNotes(f: FeedCheck): void {
+  for (const x of f.rejected) {
+    console.log(`note: revocation ${x.index} ignored: ${x.reasons.map((r) => r.code).join(", ")}`);
+  }
+  if (f.gaps > 0)
+    console.log(
+      `note: the feed leaves out ${f.gaps} revocation(s); fetch it from another provider too`,
+    );
+}
+
+function revokedLine(indent: string, r: RevocationClaims): string {
+  return `${indent}  REVOKED (${r.rsn}) ${new Date(r.rat * 1000).toISOString()}, entry ${r.seq} of the event's feed`;
 }
 
 const SELF_SUPPLIED_NOTE =
@@ -179,12 +216,22 @@ function withFrom<T extends object>(r: T, own: TrustedKeys | undefined): T {
   return own ? { ...r, trustedKeysFrom: own.from } : r;
 }
 
-function printTicket(r: TicketVerification, indent: string, authenticated: boolean): void {
+function printTicket(
+  r: TicketVerification,
+  indent: string,
+  authenticated: boolean,
+  revoked?: RevocationClaims,
+): void {
   if (r.valid) {
     const c = r.claims;
     const where = [c.seat.section, c.seat.row].filter(Boolean).join(", ");
-    const verdict = authenticated ? "VALID" : "NOT AUTHENTICATED (self-consistent)";
+    const verdict = revoked
+      ? "REVOKED"
+      : authenticated
+        ? "VALID"
+        : "NOT AUTHENTICATED (self-consistent)";
     console.log(`${indent}${verdict} ticket ${c.tid} (cluster ${r.clusterId})`);
+    if (revoked) console.log(revokedLine(indent, revoked));
     if (c.evn !== undefined) {
       const when = c.evs === undefined ? "" : `, ${new Date(c.evs * 1000).toISOString()}`;
       console.log(`${indent}  for ${c.evn}${when}${c.ven ? `, at ${c.ven}` : ""}`);
@@ -224,7 +271,10 @@ function printExport(r: ExportVerification, own: TrustedKeys | undefined): void 
   const verdict = r.valid ? "VALID" : r.selfConsistent ? "NOT AUTHENTICATED" : "INVALID";
   const keys = own ? `trusted (${own.from})` : r.keysSource;
   console.log(`${verdict} ticket export: ${r.tickets.length} ticket(s), keys ${keys}`);
-  for (const t of r.tickets) printTicket(t.result, "  ", r.authenticated);
+  for (const t of r.tickets) printTicket(t.result, "  ", r.authenticated, t.revoked);
+  const gone = r.tickets.filter((t) => t.revoked !== undefined).length;
+  if (gone > 0)
+    console.log(`  ${gone} of ${r.tickets.length} ticket(s) REVOKED: they admit no one`);
   for (const s of r.exportSignatures) {
     console.log(
       `  export signature by ${s.provider ?? "?"} (${s.kid ?? "?"}): ${s.valid ? "valid" : "INVALID"}`,

@@ -141,6 +141,14 @@ export const eventAdmissionKey = (eventId: string, seatId: string) =>
 export const legacyCheckInKey = (eventId: string, ticketId: string) =>
   `event/${eventId}/checkin/${ticketId}`;
 
+/**
+ * A page of an event's revocation feed (shared/tickets/revocation-log.ts), and the register that
+ * remembers which page was last appended to: a hint, so an append need not read every page.
+ */
+export const revocationPageKey = (eventId: string, page: number) =>
+  `revocations/${eventId}/${page}`;
+export const revocationHeadKey = (eventId: string) => `revocations/${eventId}/head`;
+
 /** Where every theatre claim starts, so a scan of `idem/` can tell them from buyers' claims. */
 export const THEATER_IDEM_PREFIX = "idem/theater:";
 

@@ -8,6 +8,12 @@ import {
   verifyDetached,
 } from "../crypto/jws.ts";
 import { canonicalBytes } from "../formats/canonical-json.ts";
+import {
+  type Revocation,
+  type RevocationClaims,
+  RevocationSchema,
+  verifyRevocationWith,
+} from "./revocation.ts";
 import { type Ticket, TicketSchema, TicketSignatureSchema } from "./sign.ts";
 import {
   ClusterId,
@@ -46,6 +52,8 @@ export const TicketExport = z.object({
   /** Keys of clusters this one forked from, for tickets sold before the fork. */
   formerKeys: z.array(ClusterKeys).max(15).optional(),
   tickets: z.array(TicketSchema).max(MAX_EXPORT_TICKETS),
+  /** The co-signed revocations of those of `tickets` that no longer admit anyone (refunded). */
+  revocations: z.array(RevocationSchema).max(MAX_EXPORT_TICKETS).optional(),
   signatures: z.array(TicketSignatureSchema).min(1).max(MAX_EXPORT_SIGNATURES).optional(),
 });
 export type TicketExport = z.infer<typeof TicketExport>;
@@ -57,6 +65,7 @@ export interface BuildExportInput {
   keys: ClusterKeys;
   formerKeys?: ClusterKeys[];
   tickets: Ticket[];
+  revocations?: Revocation[];
 }
 
 export function buildExport(input: BuildExportInput): TicketExport {
@@ -91,7 +100,8 @@ export type ExportReasonCode =
   | "keys-mismatch"
   | "holder-mismatch"
   | "invalid-ticket"
-  | "bad-export-signature";
+  | "bad-export-signature"
+  | "invalid-revocation";
 
 export interface ExportReason {
   code: ExportReasonCode;
@@ -110,13 +120,21 @@ export interface ExportVerification {
   /** "self-supplied": checked against keys carried in the file only; "trusted": against yours. */
   keysSource: "self-supplied" | "trusted";
   reasons: ExportReason[];
-  tickets: { index: number; tid?: string; result: TicketVerification }[];
+  tickets: {
+    index: number;
+    tid?: string;
+    result: TicketVerification;
+    /** Set when a revocation in the file (or given) that verifies names this ticket. */
+    revoked?: RevocationClaims;
+  }[];
   exportSignatures: { provider?: ProviderId; kid?: string; valid: boolean }[];
 }
 
 export interface VerifyExportOptions {
   /** Keys you obtained independently of the file (any shape normalizeTrust accepts). */
   trusted?: TrustInput;
+  /** Revoked tickets known apart from the file (an event's feed, checked: `checkFeeds`). */
+  revoked?: ReadonlyMap<string, RevocationClaims>;
 }
 
 export async function verifyExport(
@@ -155,11 +173,27 @@ export async function verifyExport(
     }
   }
 
+  const revoked = new Map(opts.revoked ?? []);
+  for (const [index, r] of (f.revocations ?? []).entries()) {
+    const v = await verifyRevocationWith(r, trusted);
+    if (v.valid) revoked.set(v.claims.tid, v.claims);
+    else {
+      const why = v.reasons.map((x) => x.code).join(", ");
+      reasons.push({ code: "invalid-revocation", detail: `revocation ${index}: ${why}` });
+    }
+  }
+
   const tickets: ExportVerification["tickets"] = [];
   for (const [index, t] of f.tickets.entries()) {
     const result = await verifyTicketWith(t, trusted);
     const tid = result.valid ? result.claims.tid : result.claims?.tid;
-    tickets.push(tid === undefined ? { index, result } : { index, tid, result });
+    const gone = tid === undefined ? undefined : revoked.get(tid);
+    tickets.push({
+      index,
+      result,
+      ...(tid === undefined ? {} : { tid }),
+      ...(gone === undefined ? {} : { revoked: gone }),
+    });
     if (!result.valid) {
       const why = result.reasons.map((r) => r.code).join(", ");
       reasons.push({

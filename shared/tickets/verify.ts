@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { PROVIDERS, type ProviderId } from "../config.ts";
 import { fromBase64UrlStrict, toBase64Url } from "../crypto/base64.ts";
 import { decodeProviderHeader, verifyDetached } from "../crypto/jws.ts";
@@ -29,17 +30,7 @@ export interface TicketReason {
   signature?: number;
 }
 
-export type TicketVerification =
-  | {
-      valid: true;
-      claims: TicketClaims;
-      clusterId: string;
-      /** Distinct providers whose signatures verified, in PROVIDERS order. */
-      providers: ProviderId[];
-      /** Signatures that did not count (bad, unknown key) although the quorum was met. */
-      warnings: TicketReason[];
-    }
-  | { valid: false; reasons: TicketReason[]; claims?: TicketClaims };
+export type TicketVerification = CosignedVerification<TicketClaims>;
 
 export interface VerifyTicketOptions {
   /** Signatures from distinct providers required; may be raised (to 3), never below 2. */
@@ -62,18 +53,57 @@ export async function verifyTicketWith(
   trusted: readonly TrustedCluster[],
   opts: VerifyTicketOptions = {},
 ): Promise<TicketVerification> {
+  return verifyCosignedWith(TICKET_KIND, ticket, trusted, opts);
+}
+
+/**
+ * What tells one kind of co-signed document from another: its claims schema and the `typ` its
+ * signature headers carry (none for tickets), so a signature over one kind never counts for
+ * another (a revocation's signatures cannot make a ticket, shared/tickets/revocation.ts).
+ */
+export interface CosignedKind<C extends { cid: string }> {
+  readonly what: string;
+  readonly claims: z.ZodType<C>;
+  readonly typ: string | undefined;
+}
+
+const TICKET_KIND: CosignedKind<TicketClaims> = {
+  what: "ticket",
+  claims: TicketClaims,
+  typ: undefined,
+};
+
+export type CosignedVerification<C> =
+  | {
+      valid: true;
+      claims: C;
+      clusterId: string;
+      /** Distinct providers whose signatures verified, in PROVIDERS order. */
+      providers: ProviderId[];
+      /** Signatures that did not count (bad, unknown key) although the quorum was met. */
+      warnings: TicketReason[];
+    }
+  | { valid: false; reasons: TicketReason[]; claims?: C };
+
+/** The quorum rule for any co-signed document (docs/tickets.md, "Verification rules"). */
+export async function verifyCosignedWith<C extends { cid: string }>(
+  kind: CosignedKind<C>,
+  doc: unknown,
+  trusted: readonly TrustedCluster[],
+  opts: VerifyTicketOptions = {},
+): Promise<CosignedVerification<C>> {
   const quorum = opts.quorum ?? QUORUM;
   if (!Number.isInteger(quorum) || quorum < QUORUM || quorum > PROVIDERS.length) {
     throw new RangeError(`quorum must be an integer in [${QUORUM}, ${PROVIDERS.length}]`);
   }
-  const shape = TicketSchema.safeParse(ticket);
+  const shape = TicketSchema.safeParse(doc);
   if (!shape.success) {
     return invalid([
-      { code: "malformed", detail: `not a General JSON ticket: ${firstIssue(shape.error)}` },
+      { code: "malformed", detail: `not a General JSON ${kind.what}: ${firstIssue(shape.error)}` },
     ]);
   }
   const { payload, signatures } = shape.data;
-  const { claims, claimsProblem } = readClaims(payload);
+  const { claims, claimsProblem } = readClaims(kind, payload);
 
   let candidates: readonly TrustedCluster[] = trusted;
   if (claims) {
@@ -84,7 +114,7 @@ export async function verifyTicketWith(
         [
           {
             code: "wrong-cluster",
-            detail: `ticket is from cluster "${claims.cid}"; trusted: ${ids}`,
+            detail: `${kind.what} is from cluster "${claims.cid}"; trusted: ${ids}`,
           },
         ],
         claims,
@@ -93,7 +123,7 @@ export async function verifyTicketWith(
     candidates = [c];
   }
 
-  const { sigReasons, good } = await checkSignatures(payload, signatures, candidates);
+  const { sigReasons, good } = await checkSignatures(kind, payload, signatures, candidates);
   if (!claims) {
     return invalid([{ code: "malformed", detail: claimsProblem ?? "bad claims" }, ...sigReasons]);
   }
@@ -112,9 +142,12 @@ export async function verifyTicketWith(
 }
 
 /** The claims of a payload, or what is wrong with it. */
-function readClaims(payload: string): { claims?: TicketClaims; claimsProblem?: string } {
+function readClaims<C>(
+  kind: CosignedKind<C & { cid: string }>,
+  payload: string,
+): { claims?: C; claimsProblem?: string } {
   try {
-    const parsed = TicketClaims.safeParse(JSON.parse(dec.decode(fromBase64UrlStrict(payload))));
+    const parsed = kind.claims.safeParse(JSON.parse(dec.decode(fromBase64UrlStrict(payload))));
     if (!parsed.success) return { claimsProblem: `claims: ${firstIssue(parsed.error)}` };
     if (toBase64Url(canonicalBytes(parsed.data)) !== payload) {
       // Signers sign canonical bytes only; anything else (reordered members, duplicate keys,
@@ -128,7 +161,8 @@ function readClaims(payload: string): { claims?: TicketClaims; claimsProblem?: s
 }
 
 /** Each signature checked against the candidates' keys: the good ones, and what ails the rest. */
-async function checkSignatures(
+async function checkSignatures<C extends { cid: string }>(
+  kind: CosignedKind<C>,
   payload: string,
   signatures: readonly TicketSignature[],
   candidates: readonly TrustedCluster[],
@@ -143,8 +177,12 @@ async function checkSignatures(
       continue;
     }
     const h = decodeProviderHeader(sig.protected);
-    if (!h || h.typ !== undefined) {
-      sigReasons.push({ code: "malformed", detail: "not a ticket signature header", signature: i });
+    if (!h || h.typ !== kind.typ) {
+      sigReasons.push({
+        code: "malformed",
+        detail: `not a ${kind.what} signature header`,
+        signature: i,
+      });
       continue;
     }
     const key = candidates
@@ -171,7 +209,7 @@ async function checkSignatures(
   return { sigReasons, good };
 }
 
-function invalid(reasons: TicketReason[], claims?: TicketClaims): TicketVerification {
+function invalid<C>(reasons: TicketReason[], claims?: C): CosignedVerification<C> {
   return claims ? { valid: false, reasons, claims } : { valid: false, reasons };
 }
 

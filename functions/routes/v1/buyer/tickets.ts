@@ -100,7 +100,8 @@ function exportMyTicketsRoute(app: BuyerApp, s: Services) {
       summary: "All your tickets as one signed, self-describing file",
       description:
         "Format `tessera.tickets` v1 (docs/tickets.md): every ticket with its provider signatures, " +
-        "the cluster's public keys, and this provider's signature over the whole file. Verify it " +
+        "the co-signed revocations of those refunded, the cluster's public keys, and this " +
+        "provider's signature over the whole file. Verify it " +
         "offline with `tessera ticket verify`.",
       security: REQUIRED_BUYER_SECURITY,
       middleware: [buyerGuard(s)],
@@ -130,7 +131,12 @@ function exportMyTicketsRoute(app: BuyerApp, s: Services) {
           throw new ProblemError(413, "export-too-large", "Too many tickets for one export");
         }
       } while (cursor !== undefined);
-      const tickets: Ticket[] = (await readTickets(s, ids)).map((t) => t.record.ticket);
+      const records = await readTickets(s, ids);
+      const tickets: Ticket[] = records.map((t) => t.record.ticket);
+      // A refunded order's tickets stay listed, with the co-signed proof that they admit no one.
+      const revocations = records.flatMap((t) =>
+        t.record.revocation ? [t.record.revocation] : [],
+      );
       const formerKeys = await formerKeysOf(s);
       const file = await signExport(
         buildExport({
@@ -141,6 +147,7 @@ function exportMyTicketsRoute(app: BuyerApp, s: Services) {
           // Tickets bought before a fork verify only with the former cluster's keys.
           ...(formerKeys.length > 0 ? { formerKeys } : {}),
           tickets,
+          ...(revocations.length > 0 ? { revocations } : {}),
         }),
         s.deps.signingKey,
         s.deps.provider,

@@ -37,6 +37,13 @@ export const TicketView = z
       .string()
       .max(COMPACT_MAX_CHARS)
       .meta({ description: "Door form for a QR code (two signatures)." }),
+    status: z.enum(["valid", "revoked"]).meta({
+      description:
+        "`revoked` once the ticket's order was refunded: it admits no one, and `revocation` proves it.",
+    }),
+    revocation: SignedTicket.optional().meta({
+      description: "The co-signed revocation, as the event's feed lists it (docs/tickets.md).",
+    }),
   })
   .openapi("IssuedTicket");
 export type TicketView = z.infer<typeof TicketView>;
@@ -52,5 +59,8 @@ export function ticketView(id: string, r: TicketRecord): TicketView {
     claims,
     ticket: r.ticket,
     compact: toCompact(r.ticket, { maxSignatures: DOOR_SIGNATURES }),
+    ...(r.revocation === undefined
+      ? { status: "valid" as const }
+      : { status: "revoked" as const, revocation: r.revocation }),
   };
 }
