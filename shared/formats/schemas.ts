@@ -3,6 +3,8 @@ import { AuditEntry } from "../audit/entry.ts";
 import { SegmentHead } from "../audit/segment.ts";
 import { TicketClaims } from "../tickets/claims.ts";
 import { TicketExport } from "../tickets/export.ts";
+import { RevocationClaims } from "../tickets/revocation.ts";
+import { RevocationFeed } from "../tickets/revocation-feed.ts";
 import { BackupFile } from "./backup.ts";
 
 /**
@@ -44,6 +46,16 @@ export function formatSchemas(): Record<string, Record<string, unknown>> {
       "ticket-claims.schema.json",
       "Tessera ticket claims (the decoded JWS payload)",
       TicketClaims,
+    ),
+    "revocation-feed.schema.json": toSchema(
+      "revocation-feed.schema.json",
+      "Tessera revocation feed of one event",
+      RevocationFeed,
+    ),
+    "revocation-claims.schema.json": toSchema(
+      "revocation-claims.schema.json",
+      "Tessera revocation claims (the decoded JWS payload of a feed entry)",
+      RevocationClaims,
     ),
     "audit-segment.schema.json": toSchema(
       "audit-segment.schema.json",

@@ -165,6 +165,11 @@ describe("the revocation feed", () => {
     const vb = await verifyExport(bad, { trusted: mc.tc.cluster });
     expect(vb.reasons.map((x) => x.code)).toContain("invalid-revocation");
     expect(vb.tickets.filter((t) => t.revoked)).toHaveLength(1);
+    // Taking the revocations out breaks the file's own signature.
+    const { revocations: _gone, ...stripped } = r.body;
+    const vs = await verifyExport(stripped, { trusted: mc.tc.cluster });
+    expect(vs.valid).toBe(false);
+    expect(vs.reasons.map((x) => x.code)).toContain("bad-export-signature");
   });
 
   it("the CLI says REVOKED (exit 1) for a ticket the feed revokes, fetched or saved", async () => {
