@@ -15,6 +15,7 @@ import type {
   PlanMeta,
   PublicEvent,
   Purchase,
+  RevocationFeed,
   SeatingPlan,
   SeatMap,
   SeatRef,
@@ -135,6 +136,17 @@ function buyerCalls(t: Transport, buyer: Credentials) {
       if (r.status === 304) return { notModified: true, etag };
       return { notModified: false, etag, seatMap: (await r.json()) as SeatMap };
     },
+
+    /**
+     * The event's revoked tickets numbered after `since` (format tessera.revocations): call again
+     * with `since: feed.next` until `feed.complete`. Check each entry with `verifyRevocation`
+     * (shared/tickets/revocation.ts) or all with `checkFeeds`.
+     */
+    getRevocations: (eventId: string, opts: { since?: number } = {}) =>
+      call<RevocationFeed>({
+        method: "GET",
+        path: `/v1/events/${enc(eventId)}/revocations${query({ since: opts.since })}`,
+      }),
 
     /** Holds every seat or none (409 lists the taken ones). */
     hold: (eventId: string, seats: readonly SeatRef[], w?: WriteOptions) =>

@@ -15,6 +15,7 @@ import type {
 } from "../domain/seating-plan.ts";
 import type { CreateVenueInput, UpdateVenueInput, Venue } from "../domain/venue.ts";
 import type { TicketExport } from "../tickets/export.ts";
+import type { RevocationFeed } from "../tickets/revocation-feed.ts";
 
 /** Response shapes of the API (the OpenAPI document at /openapi.json is the reference). */
 
@@ -24,6 +25,7 @@ export type {
   CreateVenueInput,
   Event,
   Money,
+  RevocationFeed,
   SeatingPlan,
   SeatingPlanInput,
   TicketExport,
@@ -119,6 +121,10 @@ export interface IssuedTicket {
   ticket: { payload: string; signatures: { protected: string; signature: string }[] };
   /** Door form for a QR code. */
   compact: string;
+  /** `revoked` once the order was refunded: the ticket admits no one. */
+  status: "valid" | "revoked";
+  /** The co-signed revocation, when revoked. */
+  revocation?: { payload: string; signatures: { protected: string; signature: string }[] };
 }
 
 export interface Purchase {

@@ -11,6 +11,7 @@ import {
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../../shared/crypto/keys.ts";
 import { TEST_CARDS } from "../../shared/payments/simulated-processor.ts";
+import { checkFeeds } from "../../shared/tickets/revocation-feed.ts";
 import { eventually } from "../support/eventually.ts";
 import { startTestCluster } from "../support/local-cluster.ts";
 
@@ -18,7 +19,8 @@ import { startTestCluster } from "../support/local-cluster.ts";
  * The issue's must-show, end to end on the REAL local cluster (three providers on their stand-in
  * stores), through the typed client: a licensed theatre imports a pretix plan, creates an event
  * and opens sales; buyers on different providers race for the same seats; the winner pays and gets
- * tickets; a declined card leaves seats held; a refund returns seats to sale; the proceeds split
+ * tickets; a declined card leaves seats held; a refund returns seats to sale and revokes the
+ * tickets in every provider's co-signed revocation feed; the proceeds split
  * sums to what was paid.
  *
  * Not here: hold EXPIRY. The real providers hold seats for HOLD_TTL_MS (10 minutes) and their
@@ -169,6 +171,13 @@ describe("a theatre sells seats on the real three-provider cluster", () => {
     expect(refunded.status).toBe("refunded");
     const again = await theater.refundOrder(winnerOrder.id);
     expect(again.status).toBe("refunded");
+    // Its tickets are revoked in the event's co-signed feed, the same on every provider.
+    for (const p of PROVIDERS) {
+      const feed = await createTesseraClient({ endpoints: [urls[p]] }).getRevocations(eventId);
+      expect(feed).toMatchObject({ complete: true, next: winnerOrder.seats.length });
+      const check = await checkFeeds([feed], cluster.cluster);
+      expect([p, check.revoked.size, check.rejected]).toEqual([p, winnerOrder.seats.length, []]);
+    }
     // Through the quorum: another buyer can hold the refunded seats at once.
     const dave = await buyer("dave", "vercel");
     const hold = await dave.hold(eventId, winnerOrder.seats);
