@@ -93,6 +93,9 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
+/** The buyer's signed-in page, kept to look at the tickets again after the refund. */
+let buyerPage: Page;
+
 describe("web front", () => {
   it("a theater imports a pretix plan, previews it and opens an event", async () => {
     const page = await (await context()).newPage();
@@ -197,6 +200,7 @@ describe("web front", () => {
     };
     expect(file.tickets).toHaveLength(2);
     await screenshot(page, "tickets-bought-desktop");
+    buyerPage = page;
   });
 
   it("another browser sees those seats as taken", async () => {
@@ -230,6 +234,12 @@ describe("web front", () => {
     await refund.click(); // refunds
     await poll(() => textOf(page, "#orders-notice")).toContain("refunded");
     await poll(() => textOf(page, "#dash-sold")).toBe("0");
+
+    // The buyer's tickets now read revoked, without a code to show at the door.
+    await buyerPage.goto(url("vercel", "/me/tickets"));
+    await ready(buyerPage);
+    await poll(() => countOf(buyerPage, "#tickets .ticket.revoked")).toBe(2);
+    expect(await countOf(buyerPage, "#tickets svg.qr")).toBe(0);
 
     await page.goto(url("cloudflare", "/theater"));
     await ready(page);

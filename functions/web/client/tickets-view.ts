@@ -20,6 +20,8 @@ export interface TicketView {
     ven?: string;
   };
   compact: string;
+  /** "revoked" once the order was refunded (absent from older providers: valid). */
+  status?: "valid" | "revoked";
 }
 
 export function seatText(seat: TicketView["claims"]["seat"]): string {
@@ -29,14 +31,20 @@ export function seatText(seat: TicketView["claims"]["seat"]): string {
     .join(", ");
 }
 
-/** One ticket: where to sit, what it cost, and the QR code the door scans. */
+/**
+ * One ticket: where to sit, what it cost, and the QR code the door scans. A revoked ticket shows
+ * no QR code: it admits no one, and a code on screen would only invite a wasted trip.
+ */
 export function ticketCard(t: TicketView, eventTitle?: string): HTMLElement {
   const where = seatText(t.claims.seat);
-  const qr = h("div", { class: "qr-box" }, "Drawing QR code…");
+  const revoked = t.status === "revoked";
+  const qr = revoked
+    ? h("p", { class: "revoked-note" }, "Revoked: the order was refunded. It admits no one.")
+    : h("div", { class: "qr-box" }, "Drawing QR code…");
   const card = h(
     "article",
-    { class: "ticket", "data-ticket-id": t.id },
-    h("h3", {}, where),
+    { class: revoked ? "ticket revoked" : "ticket", "data-ticket-id": t.id },
+    h("h3", {}, revoked ? `${where} (revoked)` : where),
     h(
       "dl",
       {},
@@ -67,6 +75,7 @@ export function ticketCard(t: TicketView, eventTitle?: string): HTMLElement {
     ),
     qr,
   );
+  if (revoked) return card;
   void qrSvg(t.compact, `QR code of the ticket for ${where}`).then(
     (svg) => qr.replaceChildren(svg),
     () => {

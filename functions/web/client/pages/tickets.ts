@@ -133,13 +133,18 @@ export async function ticketsPage(): Promise<void> {
       }),
     );
     shown = tickets.length;
+    // Refunded orders' tickets are revoked: listed after the valid ones, marked, without a code.
     const refunded = new Set(orders.filter((o) => o.status === "refunded").map((o) => o.id));
-    const valid = tickets.filter((t) => !refunded.has(t.orderId));
+    const isRevoked = (t: TicketView) => t.status === "revoked" || refunded.has(t.orderId);
+    const ordered = [
+      ...tickets.filter((t) => !isRevoked(t)),
+      ...tickets.filter(isRevoked).map((t) => ({ ...t, status: "revoked" as const })),
+    ];
     replace(
       list,
-      valid.length === 0
+      ordered.length === 0
         ? h("p", {}, "No tickets yet. ", h("a", { href: "/" }, "Find an event"), ".")
-        : valid.map((t) => ticketCard(t, titles.get(t.eventId))),
+        : ordered.map((t) => ticketCard(t, titles.get(t.eventId))),
     );
     replace(
       byId("orders"),
