@@ -6,6 +6,9 @@
  * keys in the shape `npx tessera ticket verify` reads ({about, ticket, keys}), and the keys alone to
  * docs/examples/ticket-keys.json (what `--keys` takes to authenticate it). The data folder and
  * with it every private key is deleted afterwards, so nobody can sign another ticket for it.
+ * It also buys a second seat, has the theatre refund that order, and writes that ticket
+ * (docs/examples/ticket-revoked.json) with the event's revocation feed that revokes it
+ * (docs/examples/revocations.json).
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -17,6 +20,7 @@ import { createTheaterToken } from "../shared/auth/theater-token.ts";
 import { PROVIDERS, type ProviderId } from "../shared/config.ts";
 import { generateEd25519Jwk, publicOf } from "../shared/crypto/keys.ts";
 import { DOOR_SIGNATURES } from "../shared/tickets/compact.ts";
+import { checkFeeds } from "../shared/tickets/revocation-feed.ts";
 import type { Ticket } from "../shared/tickets/sign.ts";
 import { verifyTicket } from "../shared/tickets/verify.ts";
 import { startLocalCluster } from "./local/cluster.ts";
@@ -26,6 +30,8 @@ const OUT = join(ROOT, "docs/examples/ticket.json");
 /** The example cluster's published keys: what a verifier trusts, apart from the ticket file. */
 const KEYS_OUT = join(ROOT, "docs/examples/ticket-keys.json");
 const PLAN = join(ROOT, "docs/examples/plan-small.json");
+const REVOKED_OUT = join(ROOT, "docs/examples/ticket-revoked.json");
+const FEED_OUT = join(ROOT, "docs/examples/revocations.json");
 const CLUSTER_ID = "tessera-example";
 const THEATER = "thr-grand";
 const DAY_MS = 86_400_000;
@@ -155,6 +161,37 @@ try {
   };
   await writeFile(OUT, `${JSON.stringify(doc, null, 2)}\n`);
   await writeFile(KEYS_OUT, `${JSON.stringify(keys, null, 2)}\n`);
+
+  // A second seat, bought and refunded: its ticket still carries genuine signatures, and the
+  // event's feed revokes it.
+  const hold2 = await call("aws", "POST", `/v1/events/${event.id}/holds`, {
+    buyer,
+    body: { seats: [{ sectionId: "stalls", seatId: "stalls-a3" }] },
+  });
+  const bought2 = await call("aws", "POST", `/v1/holds/${hold2.holdId}/confirm`, {
+    buyer,
+    body: { card: { number: "4242424242424242", expMonth: 12, expYear: 2099, cvc: "123" } },
+  });
+  await call("vercel", "POST", `/v1/manage/orders/${bought2.order.id}/refund`, { theater: true });
+  const full2 = bought2.tickets[0].ticket as Ticket;
+  const revoked: Ticket = { ...full2, signatures: full2.signatures.slice(0, DOOR_SIGNATURES) };
+  const feed = await call("cloudflare", "GET", `/v1/events/${event.id}/revocations`);
+  const feedCheck = await checkFeeds([feed], keys);
+  if (!feedCheck.revoked.has(bought2.tickets[0].id)) throw new Error("the feed misses the refund");
+  await writeFile(
+    REVOKED_OUT,
+    `${JSON.stringify(
+      {
+        about:
+          "A real Tessera ticket whose order was refunded: its signatures still verify, and docs/examples/revocations.json (the event's feed) revokes it. Verify: npx tessera ticket verify docs/examples/ticket-revoked.json --keys docs/examples/ticket-keys.json --revocations docs/examples/revocations.json (exit 1, REVOKED)",
+        ticket: revoked,
+        keys,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  await writeFile(FEED_OUT, `${JSON.stringify(feed, null, 2)}\n`);
   console.log(
     `wrote ${OUT}: ticket ${check.claims.tid} for seat ${check.claims.seat.id}, signed by ${check.providers.join(", ")}`,
   );

@@ -12,6 +12,9 @@ import { clusterKeysOf, makeTestCluster, sampleClaims, signBy } from "../../tick
 
 const EXAMPLE = new URL("../../../docs/examples/ticket.json", import.meta.url).pathname;
 const EXAMPLE_KEYS = new URL("../../../docs/examples/ticket-keys.json", import.meta.url).pathname;
+const EXAMPLE_REVOKED = new URL("../../../docs/examples/ticket-revoked.json", import.meta.url)
+  .pathname;
+const EXAMPLE_FEED = new URL("../../../docs/examples/revocations.json", import.meta.url).pathname;
 let dir: string;
 const out = captureConsole();
 
@@ -45,6 +48,23 @@ describe("tessera ticket verify: docs/examples/ticket.json", () => {
   it("the committed example verifies with its cluster's keys (exit 0)", async () => {
     expect(await main(["ticket", "verify", EXAMPLE, "--keys", EXAMPLE_KEYS])).toBe(0);
     expect(out.join("\n")).toContain("VALID ticket");
+  });
+
+  it("the committed revoked example is REVOKED by the committed feed (exit 1); the other is not", async () => {
+    const keys = ["--keys", EXAMPLE_KEYS];
+    expect(await main(["ticket", "verify", EXAMPLE_REVOKED, ...keys])).toBe(0);
+    out.length = 0;
+    const feed = ["--revocations", EXAMPLE_FEED];
+    expect(await main(["ticket", "verify", EXAMPLE_REVOKED, ...keys, ...feed])).toBe(1);
+    expect(out.join("\n")).toContain("REVOKED (refunded)");
+    expect(await main(["ticket", "verify", EXAMPLE, ...keys, ...feed])).toBe(0);
+    // A feed entry with a signature dropped revokes nothing, and says so.
+    const doc = JSON.parse(await readFile(EXAMPLE_FEED, "utf8"));
+    doc.revocations[0].signatures = doc.revocations[0].signatures.slice(0, 1);
+    out.length = 0;
+    const weak = ["--revocations", await writeJson("weak-feed.json", doc)];
+    expect(await main(["ticket", "verify", EXAMPLE_REVOKED, ...keys, ...weak])).toBe(0);
+    expect(out.join("\n")).toContain("too-few-signatures");
   });
 
   it("without trusted keys the example is only self-consistent (exit 3)", async () => {
