@@ -4,6 +4,7 @@ import { eventKey, idOfKey, orderKey, scanPrefix, ticketKey } from "../../shared
 import type { Venue } from "../../shared/domain/venue.ts";
 import { type BackupCheckIn, type BackupSeat, writeBackup } from "../../shared/formats/backup.ts";
 import type { SeatValue } from "../../shared/seats/types.ts";
+import type { Revocation } from "../../shared/tickets/revocation.ts";
 import { normalizeTrust, toClusterKeys } from "../../shared/tickets/trust.ts";
 import { availabilityOf } from "./availability.ts";
 import { type EventListEntry, getPlanOf, readMany } from "./catalog.ts";
@@ -12,6 +13,7 @@ import type { Services } from "./index.ts";
 import type { StoredOrder } from "./order-record.ts";
 import { scanPages } from "./paging.ts";
 import type { StoredPlanMeta } from "./plan-chunks.ts";
+import { signedRevocations } from "./revocation-feed.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { formerKeysOf } from "./trust.ts";
 
@@ -196,7 +198,13 @@ export async function* theaterBackup(
       (t) => t.ticket,
     ) as AsyncIterable<never[]>,
     checkIns: checkInsOf(s, tid),
+    revocations: revocationsOf(s, tid),
   });
+}
+
+/** Each event's co-signed revocations, a feed page at a time, as this provider's store holds them. */
+async function* revocationsOf(s: Services, theaterId: string): AsyncGenerator<Revocation[]> {
+  for await (const eid of eventIds(s, theaterId)) yield* signedRevocations(s, eid);
 }
 
 function perEventIndex(s: Services, tid: string): AsyncIterable<Event[]> {

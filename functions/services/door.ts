@@ -33,7 +33,7 @@ export type SeatCheck =
   | { ok: true; seatKey: string }
   | {
       ok: false;
-      code: "unknown-seat" | "not-sold" | "other-order";
+      code: "unknown-seat" | "not-sold" | "other-order" | "revoked";
       detail: string;
       seatKey?: string;
     };
@@ -44,7 +44,16 @@ export type SeatCheck =
  * unique in a plan).
  */
 export async function checkSeatSold(s: Services, claims: TicketClaims): Promise<SeatCheck> {
-  let key = (await s.store.get<TicketRecord>(ticketKey(claims.tid)))?.seatKey;
+  const rec = await s.store.get<TicketRecord>(ticketKey(claims.tid));
+  // A revoked ticket says why in so many words; its seat may be sold again by now.
+  if (rec?.revocation !== undefined) {
+    return {
+      ok: false,
+      code: "revoked",
+      detail: "revoked: its order was refunded (the event's revocation feed lists it)",
+    };
+  }
+  let key = rec?.seatKey;
   if (key === undefined) {
     // Tickets of this cluster and imported ones have a record; this path is for a ticket whose
     // record this cluster never stored (a former cluster's ticket the theater's backup lacked).

@@ -44,7 +44,9 @@ import { ProblemError } from "../problem.ts";
 import { eventListEntry } from "./catalog.ts";
 import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
+import { StoredOrder } from "./order-record.ts";
 import { chunkPlan } from "./plan-chunks.ts";
+import { revokeOrderTickets } from "./revocations.ts";
 import { RETRY_AFTER_S } from "./store.ts";
 import type { TicketRecord } from "./tickets.ts";
 import { mergeTrust, operatorTrusted, type TrustRecord } from "./trust.ts";
@@ -793,6 +795,7 @@ export async function importBackup(
     }
     throw e;
   }
+  await revokeRefunded(s, file);
   const summary: ImportSummary = {
     ...planned.summary,
     counts,
@@ -804,6 +807,21 @@ export async function importBackup(
     ([c, done]) => [{ ...(c as ImportClaim), result: summary }, done ?? summary],
   );
   return { summary, replayed: false };
+}
+
+/**
+ * A refunded order's tickets stay revoked in the fork: this cluster's providers revoke them in its
+ * own events' feeds, each signing only what the imported order, now committed here, yields (as
+ * for a refund). Before the import answers, and again by every retry of it.
+ */
+async function revokeRefunded(s: Services, file: ReadBackup): Promise<void> {
+  const refunded = file.orders.flatMap((o) =>
+    (o as { status?: unknown }).status === "refunded" ? [o.id] : [],
+  );
+  await pool(refunded, WRITE_CONCURRENCY, async (id) => {
+    const order = StoredOrder.safeParse(await s.store.read(orderKey(id))).data;
+    if (order?.status === "refunded") await revokeOrderTickets(s, order, "refunded");
+  });
 }
 
 export const isImportKind = (k: string): k is ImportKind =>

@@ -86,3 +86,24 @@ function feedOf(
     revocations,
   };
 }
+
+/**
+ * Every co-signed revocation of `eventId`, a page at a time, from this provider's copy (a
+ * backup's snapshot of one store; an entry not yet co-signed is left out).
+ */
+export async function* signedRevocations(
+  s: Services,
+  eventId: string,
+): AsyncGenerator<Revocation[]> {
+  const cid = s.deps.cluster.clusterId;
+  for (let p = 0; ; p++) {
+    const page = await s.store.localGet<RevocationPage>(revocationPageKey(eventId, p));
+    const entries = page?.entries ?? [];
+    yield entries.flatMap((e) =>
+      e.signatures.length >= QUORUM
+        ? [assembleRevocation(claimsOfEntry(cid, eventId, e), e.signatures)]
+        : [],
+    );
+    if (entries.length < REVOCATION_PAGE_SIZE) return;
+  }
+}

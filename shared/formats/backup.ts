@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Sha256 } from "../crypto/sha256.ts";
+import { RevocationSchema } from "../tickets/revocation.ts";
 import { TicketSchema } from "../tickets/sign.ts";
 import { ClusterId, ClusterKeys } from "../tickets/trust.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -8,12 +9,13 @@ import { canonicalJson } from "./canonical-json.ts";
  * The theater backup: everything a theater needs to leave the cluster (or rebuild after a fork)
  * in one JSON file that any tool can read. Layout, in this member order:
  *
- *   {"format":"tessera.backup","formatVersion":2,"clusterId":...,"theater":{...},"exportedAt":...,
+ *   {"format":"tessera.backup","formatVersion":3,"clusterId":...,"theater":{...},"exportedAt":...,
  *    "keys":{...},["formerKeys":[...],]
  *    "venues":[...],"seatingPlans":[...],"events":[...],"seats":[...],"orders":[...],"tickets":[...],
- *    "checkIns":[...],"checksums":{"venues":"<sha256 hex>",...}}
+ *    "checkIns":[...],"revocations":[...],"checksums":{"venues":"<sha256 hex>",...}}
  *
- * Version 1 is version 2 without `checkIns` (and its checksum); readers accept both.
+ * Version 2 is version 3 without `revocations` (the co-signed revocations of the theater's events'
+ * feeds), version 1 is version 2 without `checkIns` (each with its checksum); readers accept all.
  *
  * Checksum of a section = SHA-256 over, for each element in order, its RFC 8785 canonical JSON
  * followed by "\n". The writer writes elements in exactly that form (one per line), so the digest
@@ -23,8 +25,8 @@ import { canonicalJson } from "./canonical-json.ts";
  */
 export const BACKUP_FORMAT = "tessera.backup";
 /** The version written; `BACKUP_READABLE_VERSIONS` are the versions read. */
-export const BACKUP_FORMAT_VERSION = 2;
-export const BACKUP_READABLE_VERSIONS = [1, 2] as const;
+export const BACKUP_FORMAT_VERSION = 3;
+export const BACKUP_READABLE_VERSIONS = [1, 2, 3] as const;
 export type BackupFormatVersion = (typeof BACKUP_READABLE_VERSIONS)[number];
 export const BACKUP_SECTIONS = [
   "venues",
@@ -34,12 +36,17 @@ export const BACKUP_SECTIONS = [
   "orders",
   "tickets",
   "checkIns",
+  "revocations",
 ] as const;
 export type BackupSection = (typeof BACKUP_SECTIONS)[number];
 
-/** The sections a file of `version` carries: version 1 predates `checkIns`. */
+/** The sections a file of `version` carries: version 2 predates `revocations`, 1 `checkIns`. */
 export function sectionsOf(version: BackupFormatVersion): readonly BackupSection[] {
-  return version === 1 ? BACKUP_SECTIONS.filter((s) => s !== "checkIns") : BACKUP_SECTIONS;
+  const since: Partial<Record<BackupSection, BackupFormatVersion>> = {
+    checkIns: 2,
+    revocations: 3,
+  };
+  return BACKUP_SECTIONS.filter((s) => (since[s] ?? 1) <= version);
 }
 
 const Id = z.string().min(1).max(128);
@@ -80,6 +87,10 @@ export const BackupCheckIn = z.strictObject({
 });
 export type BackupCheckIn = z.infer<typeof BackupCheckIn>;
 
+/** A co-signed revocation of a ticket of one of the theater's events (docs/tickets.md). */
+export const BackupRevocation = RevocationSchema;
+export type BackupRevocation = z.infer<typeof BackupRevocation>;
+
 export const SECTION_SCHEMAS = {
   venues: BackupVenue,
   seatingPlans: BackupSeatingPlan,
@@ -88,6 +99,7 @@ export const SECTION_SCHEMAS = {
   orders: BackupOrder,
   tickets: BackupTicket,
   checkIns: BackupCheckIn,
+  revocations: BackupRevocation,
 } satisfies Record<BackupSection, z.ZodType>;
 
 export const BackupHeader = z.strictObject({
@@ -114,7 +126,7 @@ export const BackupChecksums = checksumsOf(BACKUP_SECTIONS);
 /** The checksums member a file of `version` carries. */
 export const checksumsSchemaOf = (version: BackupFormatVersion) => checksumsOf(sectionsOf(version));
 
-/** The file as written now (version 2); the JSON Schema in docs/formats is generated from it. */
+/** The file as written now (version 3); the JSON Schema in docs/formats is generated from it. */
 export const BackupFile = BackupHeader.extend({
   formatVersion: z.literal(BACKUP_FORMAT_VERSION),
   venues: z.array(BackupVenue),
@@ -124,6 +136,7 @@ export const BackupFile = BackupHeader.extend({
   orders: z.array(BackupOrder),
   tickets: z.array(BackupTicket),
   checkIns: z.array(BackupCheckIn),
+  revocations: z.array(BackupRevocation),
   checksums: BackupChecksums,
 });
 export type BackupFile = z.infer<typeof BackupFile>;
@@ -146,6 +159,8 @@ export interface BackupSource {
   tickets: Pages<z.input<typeof BackupTicket>>;
   /** Seats admitted at the door; none when omitted. */
   checkIns?: Pages<BackupCheckIn>;
+  /** The events' co-signed revocations; none when omitted. */
+  revocations?: Pages<BackupRevocation>;
 }
 
 export class BackupWriteError extends Error {

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { Sha256 } from "../crypto/sha256.ts";
 import type { TicketClaims } from "../tickets/claims.ts";
+import { verifyRevocationWith } from "../tickets/revocation.ts";
 import {
   keysCoveredBy,
   normalizeTrust,
@@ -31,6 +32,7 @@ export type BackupIssueCode =
   | "schema"
   | "checksum"
   | "ticket"
+  | "revocation"
   | "reference"
   | "keys-mismatch";
 
@@ -49,6 +51,8 @@ export interface BackupReport {
   omitted: number;
   keysSource: "self-supplied" | "trusted";
   tickets: { checked: number; valid: number; invalid: number };
+  /** Tickets a revocation in the file revokes (co-signed, under the same keys as the tickets). */
+  revoked: number;
 }
 
 export interface VerifyBackupOptions {
@@ -80,9 +84,11 @@ export async function verifyBackup(
     omitted,
     keysSource: opts.trusted === undefined ? "self-supplied" : "trusted",
     tickets,
+    revoked,
   });
   const counts: BackupReport["counts"] = {};
   const tickets = { checked: 0, valid: 0, invalid: 0 };
+  let revoked = 0;
 
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     add("format", "$", "not a JSON object");
@@ -104,7 +110,10 @@ export async function verifyBackup(
 
   // Tickets: quorum signatures, then whether the backup's own state backs them.
   if (header.success && opts.verifyTickets !== false && Array.isArray(file.tickets)) {
-    await checkTickets(file.tickets, header.data, opts.trusted, facts, tickets, add);
+    const trusted = trustFor(header.data, opts.trusted, add);
+    const gone = await checkRevocations(file.revocations, trusted, facts, add);
+    revoked = gone.size;
+    await checkTickets(file.tickets, header.data, trusted, facts, gone, tickets, add);
   }
   return report();
 }
@@ -198,7 +207,9 @@ function noteRecord(
   { ids, seats, checkIns, admitted }: SectionFacts,
   add: AddIssue,
 ): void {
-  const ownsTheaterId = section !== "seats" && section !== "tickets" && section !== "checkIns";
+  const ownsTheaterId = !(["seats", "tickets", "checkIns", "revocations"] as const).some(
+    (x) => x === section,
+  );
   if (ownsTheaterId && theaterId !== undefined) {
     if (rec.theaterId !== theaterId)
       add("reference", `${path}.theaterId`, "another theater's record");
@@ -286,28 +297,61 @@ function checkReferences(
   }
 }
 
-/** Each ticket's signatures (the file's keys or the caller's), then whether the backup backs it. */
-async function checkTickets(
-  fileTickets: unknown[],
+/** The keys the signatures are checked against: the file's, or the caller's (which must cover
+ * the file's). */
+function trustFor(
   header: Header,
   trustedInput: TrustInput | undefined,
-  { ids, seats }: SectionFacts,
-  tickets: BackupReport["tickets"],
   add: AddIssue,
-): Promise<void> {
+): TrustedCluster[] {
   const inFile = normalizeTrust([header.keys, ...(header.formerKeys ?? [])]);
-  let trusted: TrustedCluster[] = inFile;
   if (header.keys.clusterId !== header.clusterId) {
     add("keys-mismatch", "$.keys.clusterId", "differs from clusterId");
   }
-  if (trustedInput !== undefined) {
-    trusted = normalizeTrust(trustedInput);
-    for (const c of inFile) {
-      if (!keysCoveredBy(c, trusted)) {
-        add("keys-mismatch", "$.keys", `keys of cluster ${c.clusterId} are not all trusted`);
-      }
+  if (trustedInput === undefined) return inFile;
+  const trusted = normalizeTrust(trustedInput);
+  for (const c of inFile) {
+    if (!keysCoveredBy(c, trusted)) {
+      add("keys-mismatch", "$.keys", `keys of cluster ${c.clusterId} are not all trusted`);
     }
   }
+  return trusted;
+}
+
+/** The ticket ids the file's revocations revoke; each must verify and name one of its events. */
+async function checkRevocations(
+  fileRevocations: unknown,
+  trusted: readonly TrustedCluster[],
+  { ids }: SectionFacts,
+  add: AddIssue,
+): Promise<Set<string>> {
+  const gone = new Set<string>();
+  if (!Array.isArray(fileRevocations)) return gone;
+  for (const [i, r] of fileRevocations.entries()) {
+    const path = `$.revocations[${i}]`;
+    const v = await verifyRevocationWith(r, trusted);
+    if (!v.valid) {
+      add("revocation", path, v.reasons.map((x) => `${x.code}: ${x.detail}`).join("; "));
+    } else if (!ids.events.has(v.claims.evt)) {
+      add("reference", path, `revocation of ${v.claims.tid}: unknown event ${v.claims.evt}`);
+    } else gone.add(v.claims.tid);
+  }
+  return gone;
+}
+
+/**
+ * Each ticket's signatures (the file's keys or the caller's), then whether the backup backs it: a
+ * revoked ticket's seat was given back, so it needs its event and order only.
+ */
+async function checkTickets(
+  fileTickets: unknown[],
+  header: Header,
+  trusted: readonly TrustedCluster[],
+  { ids, seats }: SectionFacts,
+  revoked: ReadonlySet<string>,
+  tickets: BackupReport["tickets"],
+  add: AddIssue,
+): Promise<void> {
   for (const [i, t] of fileTickets.entries()) {
     const path = `$.tickets[${i}]`;
     tickets.checked++;
@@ -318,7 +362,14 @@ async function checkTickets(
       continue;
     }
     tickets.valid++;
-    checkTicketBacked(r.claims, path, header.theater.id, ids, seats, add);
+    checkTicketBacked(
+      r.claims,
+      path,
+      header.theater.id,
+      ids,
+      revoked.has(r.claims.tid) ? null : seats,
+      add,
+    );
   }
 }
 
@@ -327,12 +378,14 @@ function checkTicketBacked(
   path: string,
   theaterId: string,
   ids: { events: Set<string>; orders: Set<string> },
-  seats: Map<string, { state: string; orderId?: string }>,
+  /** null: the ticket is revoked, and no seat backs it any more. */
+  seats: Map<string, { state: string; orderId?: string }> | null,
   add: (code: BackupIssueCode, path: string, detail: string) => void,
 ): void {
   if (c.thr !== theaterId) add("reference", path, `ticket ${c.tid} is for theater ${c.thr}`);
   if (!ids.events.has(c.evt)) add("reference", path, `ticket ${c.tid}: unknown event ${c.evt}`);
   if (!ids.orders.has(c.ord)) add("reference", path, `ticket ${c.tid}: unknown order ${c.ord}`);
+  if (seats === null) return;
   const s = seats.get(`${c.evt}${SEAT_KEY_SEP}${c.seat.id}`);
   if (s?.state !== "sold" || s.orderId !== c.ord) {
     add(

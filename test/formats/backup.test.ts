@@ -58,6 +58,7 @@ describe("theater backup", () => {
       orders: 10,
       tickets: 5,
       checkIns: 1,
+      revocations: 0,
     });
     // Re-formatting the file does not change the checksums (they hash canonical lines).
     expect((await verifyBackup(JSON.parse(JSON.stringify(parsed, null, 4)))).ok).toBe(true);
@@ -148,13 +149,24 @@ describe("theater backup", () => {
     const parsed = JSON.parse(
       await collect(writeBackup(makeSource(tc, { seats: 10, soldEvery: 5, tickets: [] }))),
     );
-    const { checkIns: _c, checksums, ...rest } = parsed;
-    const { checkIns: _s, ...v1Sums } = checksums;
+    const { checkIns: _c, revocations: _r, checksums, ...rest } = parsed;
+    const { checkIns: _s, revocations: _rs, ...v1Sums } = checksums;
     const v1 = { ...rest, formatVersion: 1, checksums: v1Sums };
     expect((await verifyBackup(v1)).issues).toEqual([]);
-    // Version 2 without check-ins, or version 1 with them, is not a backup of either version.
+    // Version 3 without check-ins, or version 1 with them, is not a backup of either version.
     expect(codes(await verifyBackup({ ...parsed, formatVersion: 1 }))).toContain("schema");
-    expect(codes(await verifyBackup({ ...v1, formatVersion: 2 }))).toContain("schema");
+    expect(codes(await verifyBackup({ ...v1, formatVersion: 3 }))).toContain("schema");
+  });
+
+  it("reads version 2 files, which have no revocations", async () => {
+    const parsed = JSON.parse(
+      await collect(writeBackup(makeSource(tc, { seats: 10, soldEvery: 5, tickets: [] }))),
+    );
+    const { revocations: _r, checksums, ...rest } = parsed;
+    const { revocations: _rs, ...v2Sums } = checksums;
+    const v2 = { ...rest, formatVersion: 2, checksums: v2Sums };
+    expect((await verifyBackup(v2)).issues).toEqual([]);
+    expect(codes(await verifyBackup({ ...v2, formatVersion: 3 }))).toContain("schema");
   });
 
   it("refuses to write an invalid record", async () => {
