@@ -1,6 +1,7 @@
 import {
   applyEventUpdate,
   type CreateEventInput,
+  cancelEvent,
   closeSales,
   type Event,
   type EventResult,
@@ -250,6 +251,18 @@ export async function closeEventSales(
 ): Promise<Event> {
   return await transitionEvent(s, theaterId, eventId, (cur) =>
     cur.status === "sales-closed" ? { unchanged: cur } : closeSales(cur),
+  );
+}
+
+/** Cancels the event for good (no more sales); a cancelled event answers with it unchanged. The
+ * refunds that follow are functions/services/cancellation.ts. */
+export async function markEventCancelled(
+  s: Services,
+  theaterId: string,
+  eventId: string,
+): Promise<Event> {
+  return await transitionEvent(s, theaterId, eventId, (cur) =>
+    cur.status === "cancelled" ? { unchanged: cur } : cancelEvent(cur),
   );
 }
 

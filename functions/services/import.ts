@@ -46,6 +46,7 @@ import type { AdmissionRecord } from "./door.ts";
 import type { Services } from "./index.ts";
 import { StoredOrder } from "./order-record.ts";
 import { chunkPlan } from "./plan-chunks.ts";
+import { pool } from "./pool.ts";
 import { revokeOrderTickets } from "./revocations.ts";
 import { RETRY_AFTER_S } from "./store.ts";
 import type { TicketRecord } from "./tickets.ts";
@@ -606,15 +607,6 @@ function judge(u: Unit, cur: readonly unknown[]): "same" | "write" | { conflict:
     if (!same(c, want)) return { conflict: key };
   }
   return write ? "write" : "same";
-}
-
-async function pool<T>(items: readonly T[], n: number, f: (t: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) await f(items[next++]!);
-    }),
-  );
 }
 
 /** Packs units into changes of at most BATCH_KEYS_MAX keys, never splitting a unit. */

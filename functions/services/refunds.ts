@@ -4,6 +4,7 @@ import type { Payment } from "../../shared/domain/payment.ts";
 import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
 import { forgetHolds } from "../../shared/seats/changes.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
+import type { RevocationReason } from "../../shared/tickets/revocation.ts";
 import { errorText, ProblemError } from "../problem.ts";
 import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
@@ -142,6 +143,8 @@ export async function refundOrderFlow(
   theaterId: string,
   key: string,
   orderId: string,
+  /** What its tickets' revocations say: "cancelled" when the event's cancellation refunds it. */
+  reason: RevocationReason = "refunded",
 ): Promise<{ order: StoredOrder; replayed: boolean }> {
   const order = await s.store.get<StoredOrder>(orderKey(orderId));
   if (order === null || order.theaterId !== theaterId) throw notFound("order", orderId);
@@ -179,14 +182,14 @@ export async function refundOrderFlow(
     f(cur),
   );
   if (out.ok) {
-    await followRefund(s, order);
+    await followRefund(s, order, reason);
     // A refunded order's change only freed seats an interrupted refund had left sold.
     return { order: out.values[0] as StoredOrder, replayed: order.status === "refunded" };
   }
   const why = out.reason as RefundAbort;
   switch (why.code) {
     case "already-refunded":
-      await followRefund(s, order);
+      await followRefund(s, order, reason);
       return { order: why.order, replayed: true };
     case "conflict":
       throw idemConflict();
@@ -203,9 +206,13 @@ export async function refundOrderFlow(
  * revocations.ts), so the refund answers only once its tickets no longer verify as valid for a
  * door that has the feed. A failure here is a 503: the retry finds the order refunded and runs it.
  */
-async function followRefund(s: Services, order: StoredOrder): Promise<void> {
+async function followRefund(
+  s: Services,
+  order: StoredOrder,
+  reason: RevocationReason,
+): Promise<void> {
   await freeQuota(s, order);
-  await revokeOrderTickets(s, order, "refunded");
+  await revokeOrderTickets(s, order, reason);
 }
 
 /**

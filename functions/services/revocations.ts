@@ -2,7 +2,9 @@ import { hashValue } from "../../shared/audit/entry.ts";
 import { PROVIDERS, type ProviderId } from "../../shared/config.ts";
 import { toBase64Url } from "../../shared/crypto/base64.ts";
 import { decodeProviderHeader, verifyDetached } from "../../shared/crypto/jws.ts";
+import type { Event } from "../../shared/domain/event.ts";
 import {
+  eventKey,
   orderKey,
   revocationHeadKey,
   revocationPageKey,
@@ -257,9 +259,14 @@ export async function witnessRevocations(
       orders.set(id, StoredOrder.safeParse(raw).data ?? null);
     }),
   );
+  // A cancellation's entries also need the event cancelled, as committed.
+  const cancelled = entries.some((e) => e?.rsn === "cancelled")
+    ? (await s.store.read<Event>(eventKey(body.eventId)))?.status === "cancelled"
+    : false;
   const out = await Promise.all(
     entries.map(async (e) => {
-      if (e === null || !(await revokes(body.eventId, e, orders.get(e.ord) ?? null))) return null;
+      if (e === null || (e.rsn === "cancelled" && !cancelled)) return null;
+      if (!(await revokes(body.eventId, e, orders.get(e.ord) ?? null))) return null;
       const claims = claimsOfEntry(s.deps.cluster.clusterId, body.eventId, e);
       return {
         claims,
@@ -282,14 +289,15 @@ export async function witnessRevocations(
   return out.map((o) => o?.sig ?? null);
 }
 
-/** Whether committed `order` revokes the ticket `e` names, for the reason it gives. */
+/** Whether committed `order` revokes the ticket `e` names: refunded (for either reason; the
+ * caller checks a cancellation's event), of this event, yielding that ticket id. */
 async function revokes(
   eventId: string,
   e: RevocationEntry,
   order: StoredOrder | null,
 ): Promise<boolean> {
   if (order === null || order.id !== e.ord || order.eventId !== eventId) return false;
-  if (e.rsn !== "refunded" || order.status !== "refunded") return false;
+  if (order.status !== "refunded") return false;
   const tids = await Promise.all(
     order.seats.map((seat) => ticketIdFor(order.id, orderSeatKey(eventId, seat))),
   );

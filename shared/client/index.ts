@@ -1,6 +1,7 @@
 import { type Credentials, newIdempotencyKey, type RequestSpec, Transport } from "./transport.ts";
 import type {
   BuyerOrder,
+  CancelProgress,
   CardInput,
   CreateEventInput,
   CreateVenueInput,
@@ -229,6 +230,12 @@ function manageCalls(t: Transport, credentials: Credentials) {
       }),
     eventSummary: (eventId: string) =>
       m<EventSummary>({ method: "GET", path: `${ev(eventId)}/summary` }),
+    /**
+     * Cancels the event for good: every order refunded, every ticket revoked. A call works for up
+     * to 20 s; repeat it until `status` is "cancelled" (it goes on where the last one stopped).
+     */
+    cancelEvent: (eventId: string) =>
+      m<CancelProgress>({ method: "POST", path: `${ev(eventId)}/cancel` }),
     refundOrder: (orderId: string, w?: WriteOptions) =>
       mw<ManagedOrder>({ method: "POST", path: `/v1/manage/orders/${enc(orderId)}/refund` }, w),
 

@@ -127,6 +127,13 @@ export interface IssuedTicket {
   revocation?: { payload: string; signatures: { protected: string; signature: string }[] };
 }
 
+/** What an event's cancellation has done so far (POST /v1/manage/events/{id}/cancel). */
+export interface CancelProgress {
+  eventId: string;
+  status: "cancelling" | "cancelled";
+  orders: { refunded: number; remaining: number; failed: { orderId: string; problem: string }[] };
+}
+
 export interface Purchase {
   order: BuyerOrder;
   tickets: IssuedTicket[];

@@ -23,12 +23,15 @@ import {
  *
  *   tid  the revoked ticket   cid  cluster id   evt  event id
  *   seq  its place in the event's feed (1, 2, ...)
- *   rsn  why                  rat  when it was revoked, Unix seconds (the coordinator's clock)
+ *   rsn  why: refunded, cancelled (the event)
+ *   rat  when it was revoked, Unix seconds (the coordinator's clock)
  */
 
 export const REVOCATION_TYP = "tessera.revocation+jws";
 
-export const REVOCATION_REASONS = ["refunded"] as const;
+/** refunded: the theatre refunded the order; cancelled: the event was cancelled (and the order
+ * refunded with it). */
+export const REVOCATION_REASONS = ["refunded", "cancelled"] as const;
 export const RevocationReason = z.enum(REVOCATION_REASONS);
 export type RevocationReason = z.infer<typeof RevocationReason>;
 

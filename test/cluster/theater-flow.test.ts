@@ -196,4 +196,23 @@ describe("a theatre sells seats on the real three-provider cluster", () => {
       expect([p, ok]).toEqual([p, true]);
     }
   }, 60_000);
+
+  it("cancelling the event refunds every order and revokes every ticket, on every provider", async () => {
+    let progress = await theater.cancelEvent(eventId);
+    for (let i = 0; progress.status !== "cancelled" && i < 10; i++) {
+      progress = await theater.cancelEvent(eventId);
+    }
+    expect(progress.status).toBe("cancelled");
+    expect(progress.orders).toMatchObject({ remaining: 0, failed: [] });
+    const summary = await theater.eventSummary(eventId);
+    expect(summary.orders.confirmed).toBe(0);
+    for (const p of PROVIDERS) {
+      const feed = await createTesseraClient({ endpoints: [urls[p]] }).getRevocations(eventId);
+      const check = await checkFeeds([feed], cluster.cluster);
+      expect([p, check.rejected, feed.complete]).toEqual([p, [], true]);
+      expect(check.revoked.size).toBeGreaterThanOrEqual(
+        summary.seats.sold + progress.orders.refunded,
+      );
+    }
+  }, 120_000);
 });

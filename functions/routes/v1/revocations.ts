@@ -23,6 +23,8 @@ export function revocationRoutes(s: Services) {
       operationId: "getRevocations",
       tags: [CATALOG_TAG],
       summary: "Revoked tickets of an event (co-signed feed)",
+      // No credentials: an empty security requirement says so explicitly.
+      security: [{}],
       description:
         "Format `tessera.revocations` v1 (docs/tickets.md, Revocation): the revocations numbered " +
         "after `since`, each co-signed by two providers. Call again with `since=next` until " +

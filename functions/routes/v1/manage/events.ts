@@ -34,6 +34,7 @@ import {
   problems,
   REPLAYED_HEADER,
 } from "../../api.ts";
+import { cancelEventRoute } from "./cancel.ts";
 import { MANAGE_TAG, type ManageApp, THEATER_SECURITY, theaterGuard, theaterOf } from "./common.ts";
 
 export const EventParams = z.object({
@@ -85,6 +86,7 @@ export function eventRoutes(app: ManageApp, s: Services) {
   updateEventRoute(app, s);
   salesActionRoutes(app, s);
   getEventSummaryRoute(app, s);
+  cancelEventRoute(app, s);
 }
 
 function createEventRoute(app: ManageApp, s: Services) {

@@ -241,6 +241,15 @@ describe("a compromised provider", () => {
               rat,
               signatures: [],
             },
+            // A refunded ticket "cancelled" with its event, which is not cancelled.
+            {
+              seq: n + 3,
+              tid: refunded.tickets[0]?.id ?? "",
+              ord: refunded.order.id,
+              rsn: "cancelled",
+              rat,
+              signatures: [],
+            },
           ],
         },
       ];
@@ -257,19 +266,20 @@ describe("a compromised provider", () => {
           now: () => mc.clock.ms,
           fetch: mc.fetchVia(from),
         },
-        { eventId, seqs: [3, 4] },
+        { eventId, seqs: [3, 4, 5] },
       );
-      expect(r).toEqual({ ok: true, signatures: [null, null] });
+      expect(r).toEqual({ ok: true, signatures: [null, null, null] });
     }
     // The feed holds back while the entry is young, then passes over it: never listed.
     const young = await feed("aws");
     expect(young.body).toMatchObject({ next: 2, complete: false });
     mc.clock.ms += 11 * 60_000;
     const later = await feed("aws");
-    expect(later.body).toMatchObject({ next: 4, complete: true });
+    expect(later.body).toMatchObject({ next: 5, complete: true });
     const check = await checkFeeds([later.body], mc.tc.cluster);
     expect(check.revoked.has(tid)).toBe(false);
     expect(check.revoked.has(kept.tickets[0]?.id ?? "")).toBe(false);
     expect(check.revoked.size).toBe(2);
+    expect([...check.revoked.values()].every((v) => v.rsn === "refunded")).toBe(true);
   });
 });
