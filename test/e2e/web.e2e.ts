@@ -393,4 +393,20 @@ describe("web front", () => {
       }
     }
   });
+
+  it("the theater cancels the event from its page: two clicks, and sales stop for good", async () => {
+    const page = await (await context()).newPage();
+    await theaterSignIn(page, "aws");
+    await page.goto(url("aws", `/theater/events/${eventId}`));
+    await ready(page);
+    const cancel = page.locator("#cancel-event");
+    await poll(() => cancel.isEnabled()).toBe(true);
+    await cancel.click(); // arms
+    expect(await textOf(page, "#cancel-event")).toContain("Confirm");
+    await cancel.click(); // cancels
+    await poll(() => textOf(page, "#manage-notice")).toContain("Event cancelled");
+    await poll(() => textOf(page, "#manage-meta .badge")).toBe("cancelled");
+    expect(await cancel.isDisabled()).toBe(true);
+    expect(await page.locator("#open-sales").isDisabled()).toBe(true);
+  });
 });

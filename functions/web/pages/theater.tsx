@@ -226,6 +226,9 @@ export const TheaterEventPage = () => (
         </button>{" "}
         <button id="close-sales" type="button" class="secondary" disabled>
           Close sales
+        </button>{" "}
+        <button id="cancel-event" type="button" class="danger" disabled>
+          Cancel event
         </button>
       </p>
     </section>

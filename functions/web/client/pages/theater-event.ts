@@ -82,7 +82,58 @@ export async function theaterEventPage(eventId: string): Promise<void> {
 
   const renderOrders = ordersRenderer(path, refreshSummary);
   byId<HTMLButtonElement>("orders-refresh").addEventListener("click", () => void renderOrders());
+  wireCancelButton(page, async () => {
+    await Promise.all([refreshSummary(), renderOrders()]);
+  });
   await renderOrders();
+}
+
+interface CancelProgress {
+  status: "cancelling" | "cancelled";
+  orders: { refunded: number; remaining: number; failed: { orderId: string; problem: string }[] };
+}
+
+/** Calls to the cancellation one click makes before it reports what is left (each works ~20 s). */
+const CANCEL_CALLS_MAX = 15;
+
+/**
+ * Two clicks, like a refund: the first arms the button, the second cancels the event and repeats
+ * the call until every order is refunded (or it reports what failed and what remains).
+ */
+function wireCancelButton(page: ManagePage, refresh: () => Promise<void>): void {
+  const button = byId<HTMLButtonElement>("cancel-event");
+  button.addEventListener("click", () => {
+    if (button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.textContent = "Confirm: cancel and refund every order";
+      announce("Press again to cancel the event and refund every order.");
+      return;
+    }
+    void busy(button, async () => {
+      clearNotice(page.notice);
+      try {
+        let p: CancelProgress | undefined;
+        for (let i = 0; i < CANCEL_CALLS_MAX && p?.status !== "cancelled"; i++) {
+          p = await api<CancelProgress>(`${page.path}/cancel`, { method: "POST", auth: "theater" });
+        }
+        const o = p?.orders;
+        showNotice(
+          page.notice,
+          p?.status === "cancelled"
+            ? `Event cancelled: ${o?.refunded ?? 0} order(s) refunded, every ticket revoked.`
+            : `Cancelling: ${o?.refunded ?? 0} refunded, ${o?.remaining ?? 0} left (${o?.failed.length ?? 0} failed); press again to go on.`,
+        );
+        await load(page);
+        await refresh();
+      } catch (err) {
+        showError(page.notice, err);
+      }
+    }).then(() => {
+      button.dataset.armed = "false";
+      button.textContent = "Cancel event";
+      renderHead(page.ev);
+    });
+  });
 }
 
 /** The event as this page last read or saved it. */
@@ -118,6 +169,7 @@ function renderHead(ev: ManagedEvent): void {
     ev.status === "draft" || ev.status === "sales-closed"
   );
   byId<HTMLButtonElement>("close-sales").disabled = ev.status !== "on-sale";
+  byId<HTMLButtonElement>("cancel-event").disabled = ev.status === "cancelled";
 }
 
 // --- edit form ---
