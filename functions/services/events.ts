@@ -19,8 +19,8 @@ import {
   theaterIdemKey,
 } from "../../shared/domain/keys.ts";
 import type { Money } from "../../shared/domain/money.ts";
+import { keptProceeds, keptTotal } from "../../shared/domain/partial-refund.ts";
 import type { DomainIssue } from "../../shared/domain/result.ts";
-import { splitProceeds } from "../../shared/payments/split.ts";
 import { requestHash } from "../../shared/seats/hash.ts";
 import { BATCH_KEYS_MAX } from "../../shared/storage/ports.ts";
 import { ProblemError } from "../problem.ts";
@@ -307,9 +307,12 @@ export async function eventSummary(s: Services, event: Event): Promise<EventSumm
       for (const o of orders) {
         if (o === null) continue;
         if (o.status === "confirmed") {
+          // Seats refunded one by one count as refunded; the rest is revenue, split as kept.
           counts.confirmed++;
-          revenue += o.total.amount;
-          for (const p of o.proceeds ?? splitProceeds(o.total)) {
+          const kept = keptTotal(o);
+          revenue += kept.amount;
+          refunded += o.total.amount - kept.amount;
+          for (const p of keptProceeds(o)) {
             parties.set(p.party, (parties.get(p.party) ?? 0) + p.amount.amount);
           }
         } else if (o.status === "refunded") {

@@ -1,4 +1,5 @@
 import { holdKey, orderKey, quotaKey, seatKey, theaterIdemKey } from "../../shared/domain/keys.ts";
+import type { Money } from "../../shared/domain/money.ts";
 import { refundOrder } from "../../shared/domain/order.ts";
 import type { Payment } from "../../shared/domain/payment.ts";
 import type { PaymentPort, RefundResult } from "../../shared/payments/port.ts";
@@ -33,7 +34,7 @@ import { notFound } from "./venues.ts";
 /** The payment calls a refund needs: the durable port (functions/services/payments.ts). */
 export interface RefundPayments {
   refund: PaymentPort["refund"];
-  get?(paymentId: string): Promise<Payment | null>;
+  get(paymentId: string): Promise<Payment | null>;
 }
 
 export interface RefundInput {
@@ -94,12 +95,7 @@ export function refundChange(i: RefundInput) {
     i.holdIds.forEach((h, j) => {
       holds.set(h, (cur[2 + i.seatCount + j] ?? null) as HoldRecord | null);
     });
-    const freed = seats.map((s): SeatValue | null => {
-      if (s === null || s.state === "free") return s;
-      if (s.state === "sold") return s.orderId === i.orderId ? { state: "free" } : s;
-      const rec = holds.get(s.holdId);
-      return rec?.state === "sold" && rec.orderId === i.orderId ? { state: "free" } : s;
-    });
+    const freed = freedSeats(i.orderId, seats, holds);
     if (next === null) {
       if (freed.every((v, j) => v === seats[j]))
         return { abort: { code: "already-refunded", order } };
@@ -115,18 +111,36 @@ export function refundChange(i: RefundInput) {
   };
 }
 
+/**
+ * Each seat freed if it is still sold to order `orderId`: sold with that orderId, or still held by
+ * the hold whose record sold it to that order (not settled yet). Anything else is left alone.
+ */
+export function freedSeats(
+  orderId: string,
+  seats: readonly (SeatValue | null)[],
+  holds: ReadonlyMap<string, HoldRecord | null>,
+): (SeatValue | null)[] {
+  return seats.map((s): SeatValue | null => {
+    if (s === null || s.state === "free") return s;
+    if (s.state === "sold") return s.orderId === orderId ? { state: "free" } : s;
+    const rec = holds.get(s.holdId);
+    return rec?.state === "sold" && rec.orderId === orderId ? { state: "free" } : s;
+  });
+}
+
 /** Reads a payment refund's answer as done, or throws the problem it is. */
 async function checkPaymentRefund(
   r: RefundResult,
   payments: RefundPayments,
   paymentId: string,
+  target: number,
 ): Promise<void> {
   if (r.status === "refunded") return;
-  // Nothing left to refund: an earlier attempt of this refund returned the money and died before
-  // committing the order change. Carry on and commit it.
+  // Refunded up to the target already: another attempt of this refund (or a racing one) returned
+  // the money meanwhile. Carry on and commit it.
   if (r.code === "amount_exceeds_captured" || r.code === "invalid_state") {
-    const p = payments.get ? await payments.get(paymentId) : null;
-    if (p?.status === "refunded") return;
+    const p = await payments.get(paymentId);
+    if (p !== null && p.refunded >= target) return;
   }
   throw new ProblemError(
     409,
@@ -135,6 +149,36 @@ async function checkPaymentRefund(
     `${r.code}: ${r.message}`,
     { code: r.code },
   );
+}
+
+/**
+ * Refunds the payment up to `target` in all (minor units): only what the processor has not
+ * refunded yet, so a retry after the money moved, or a second request, refunds nothing twice.
+ * A target of 0, or an order without a payment (free), moves no money.
+ */
+export async function refundUpTo(
+  payments: RefundPayments,
+  paymentId: string | null,
+  target: Money,
+): Promise<void> {
+  if (paymentId === null || target.amount <= 0) return;
+  let r: RefundResult;
+  try {
+    const p = await payments.get(paymentId);
+    const due = target.amount - (p?.refunded ?? 0);
+    if (p !== null && due <= 0) return;
+    r = await payments.refund(paymentId, { amount: due, currency: target.currency });
+  } catch (e) {
+    throw new ProblemError(
+      503,
+      "payment-unavailable",
+      "The payment processor did not answer",
+      "retry with the same Idempotency-Key",
+      {},
+      { "retry-after": "2" },
+    ).logging(errorText(e));
+  }
+  await checkPaymentRefund(r, payments, paymentId, target.amount);
 }
 
 export async function refundOrderFlow(
@@ -157,22 +201,8 @@ export async function refundOrderFlow(
     throw invalidStatus(order.status);
   }
 
-  if (order.status === "confirmed" && order.paymentId !== null && order.total.amount > 0) {
-    let r: RefundResult;
-    try {
-      r = await payments.refund(order.paymentId, order.total);
-    } catch (e) {
-      throw new ProblemError(
-        503,
-        "payment-unavailable",
-        "The payment processor did not answer",
-        "retry with the same Idempotency-Key",
-        {},
-        { "retry-after": "2" },
-      ).logging(errorText(e));
-    }
-    await checkPaymentRefund(r, payments, order.paymentId);
-  }
+  // Up to the whole total: seats refunded one by one before are not refunded again.
+  if (order.status === "confirmed") await refundUpTo(payments, order.paymentId, order.total);
 
   // The hold that sold the seats joins the change: seats it has not settled yet still point at it.
   const holdIds = order.holdId ? [order.holdId] : [];
@@ -220,7 +250,7 @@ async function followRefund(
  * buyer and never changes again; an event that never had a cap has no register, and then this
  * writes nothing.
  */
-async function freeQuota(s: Services, order: StoredOrder): Promise<void> {
+export async function freeQuota(s: Services, order: StoredOrder): Promise<void> {
   if (!order.holdId) return;
   const sold = await s.store.read<HoldRecord>(holdKey(order.holdId));
   if (sold?.state !== "sold") return;
@@ -231,7 +261,7 @@ async function freeQuota(s: Services, order: StoredOrder): Promise<void> {
   });
 }
 
-const invalidStatus = (status: string) =>
+export const invalidStatus = (status: string) =>
   new ProblemError(
     409,
     "order-state-conflict",

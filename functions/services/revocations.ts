@@ -10,6 +10,7 @@ import {
   revocationPageKey,
   ticketKey,
 } from "../../shared/domain/keys.ts";
+import { refundedSeatsOf } from "../../shared/domain/partial-refund.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
 import { orderSeatKey, ticketIdFor } from "../../shared/tickets/derive.ts";
 import {
@@ -289,17 +290,19 @@ export async function witnessRevocations(
   return out.map((o) => o?.sig ?? null);
 }
 
-/** Whether committed `order` revokes the ticket `e` names: refunded (for either reason; the
- * caller checks a cancellation's event), of this event, yielding that ticket id. */
+/** Whether committed `order` revokes the ticket `e` names: of this event, and that ticket's seat
+ * refunded (the whole order, or that seat alone; for either reason: the caller checks a
+ * cancellation's event). */
 async function revokes(
   eventId: string,
   e: RevocationEntry,
   order: StoredOrder | null,
 ): Promise<boolean> {
   if (order === null || order.id !== e.ord || order.eventId !== eventId) return false;
-  if (order.status !== "refunded") return false;
+  // Refunded in full, or the seats refunded one by one while the order stays confirmed.
+  if (order.status !== "refunded" && order.status !== "confirmed") return false;
   const tids = await Promise.all(
-    order.seats.map((seat) => ticketIdFor(order.id, orderSeatKey(eventId, seat))),
+    refundedSeatsOf(order).map((seat) => ticketIdFor(order.id, orderSeatKey(eventId, seat))),
   );
   return tids.includes(e.tid);
 }

@@ -54,6 +54,13 @@ export const OrderSeat = z
   .openapi("OrderSeat");
 export type OrderSeat = z.infer<typeof OrderSeat>;
 
+/** One seat of an order, by the ids that name its key. */
+export const OrderSeatRef = z
+  .object({ sectionId: Id, seatId: Id })
+  .strict()
+  .openapi("OrderSeatRef");
+export type OrderSeatRef = z.infer<typeof OrderSeatRef>;
+
 export const Order = z
   .object({
     id: Id,
@@ -71,6 +78,14 @@ export const Order = z
     paymentId: Id.nullable(),
     createdAt: Instant,
     idempotencyKey: IdempotencyKey,
+    /** Seats refunded one by one while the order stays confirmed (shared/domain/partial-refund.ts);
+     * absent when none was. Their tickets are revoked; the rest stay valid. */
+    refundedSeats: z.array(OrderSeatRef).max(MAX_SEATS_PER_HOLD).optional(),
+    /** A partial refund whose money may be moving: the seats refunded once it commits. */
+    pendingRefund: z
+      .object({ seats: z.array(OrderSeatRef).min(1).max(MAX_SEATS_PER_HOLD) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

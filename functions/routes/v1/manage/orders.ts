@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../../../../shared/domain/ids.ts";
 import { idOfKey, orderKey, scanPrefix } from "../../../../shared/domain/keys.ts";
 import { Money } from "../../../../shared/domain/money.ts";
-import { Order } from "../../../../shared/domain/order.ts";
+import { Order, OrderSeatRef } from "../../../../shared/domain/order.ts";
 import { PartyId, PROCEEDS_PARTIES_MAX } from "../../../../shared/payments/split.ts";
+import { MAX_SEATS_PER_HOLD } from "../../../../shared/seats/changes.ts";
 import { readMany } from "../../../services/catalog.ts";
 import { ownEvent } from "../../../services/events.ts";
 import type { Services } from "../../../services/index.ts";
@@ -11,6 +12,7 @@ import type { StoredOrder } from "../../../services/order-record.ts";
 import { listPage } from "../../../services/paging.ts";
 import { paymentsFor } from "../../../services/payments.ts";
 import { refundOrderFlow } from "../../../services/refunds.ts";
+import { refundSeatsFlow } from "../../../services/seat-refunds.ts";
 import {
   IdempotencyHeaders,
   json,
@@ -33,6 +35,13 @@ export const ManagedOrder = z
       .meta({ description: "How the paid total is split; sums exactly to `total`." }),
   })
   .openapi("ManagedOrder");
+
+/** A partial refund names its seats; no body (or no `seats`) refunds the whole order. */
+const RefundInput = z
+  .object({ seats: z.array(OrderSeatRef).min(1).max(MAX_SEATS_PER_HOLD).optional() })
+  .strict()
+  .openapi("RefundInput");
+type RefundInput = z.infer<typeof RefundInput>;
 
 const OrderParams = z.object({
   orderId: Id.openapi({ param: { name: "orderId", in: "path" } }),
@@ -86,14 +95,24 @@ export function orderRoutes(app: ManageApp, s: Services) {
       path: "/v1/manage/orders/{orderId}/refund",
       operationId: "refundOrder",
       tags: [MANAGE_TAG],
-      summary: "Refund an order in full and return its seats to sale",
+      summary: "Refund an order (or some of its seats) and return the seats to sale",
       description:
         "Refunds the payment, then in one quorum change marks the order refunded and frees each " +
-        "seat still sold to it. Refunding a refunded order answers 200 and changes nothing, except " +
-        "freeing any seat an interrupted refund left sold.",
+        "seat still sold to it, then revokes its tickets. Refunding a refunded order answers 200 " +
+        "and changes nothing, except freeing any seat an interrupted refund left sold. With " +
+        "`seats`, refunds only those: the order stays confirmed and lists them in " +
+        "`refundedSeats` (it reads refunded once none is left), only their tickets are revoked, " +
+        "and only their prices go back (docs/api.md, Refunds).",
       security: THEATER_SECURITY,
       middleware: theaterGuard(s, "orders"),
-      request: { params: OrderParams, headers: IdempotencyHeaders },
+      request: {
+        params: OrderParams,
+        headers: IdempotencyHeaders,
+        body: {
+          required: false,
+          content: { "application/json": { schema: RefundInput } },
+        },
+      },
       responses: {
         200: json(ManagedOrder, "The refunded order"),
         ...problems(400, 401, 403, 404, 409, 422, 503),
@@ -102,13 +121,12 @@ export function orderRoutes(app: ManageApp, s: Services) {
     async (c) => {
       const t = theaterOf(c);
       const key = c.req.valid("header")["idempotency-key"];
-      const { order, replayed } = await refundOrderFlow(
-        s,
-        paymentsFor(s),
-        t.id,
-        key,
-        c.req.valid("param").orderId,
-      );
+      const orderId = c.req.valid("param").orderId;
+      const seats = (c.req.valid("json") as RefundInput | undefined)?.seats;
+      const { order, replayed } =
+        seats === undefined
+          ? await refundOrderFlow(s, paymentsFor(s), t.id, key, orderId)
+          : await refundSeatsFlow(s, paymentsFor(s), t.id, key, orderId, seats);
       if (replayed) c.header(REPLAYED_HEADER, "true");
       return c.json(view(order), 200);
     },
