@@ -15,14 +15,13 @@ import { verifyTicket } from "../../../../shared/tickets/verify.ts";
 import { captureConsole } from "../../../support/console.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
 import { directStore } from "../../../support/seed.ts";
-import { CARD_OK, call } from "../buyer/helpers.ts";
+import { buySeats, call } from "../buyer/helpers.ts";
 import {
-  eventBody,
   licensedTheater,
   manage,
   newKey,
-  readJson,
   type TheaterCreds,
+  theaterWithEvent,
 } from "../manage/helpers.ts";
 
 let mc: MemoryCluster;
@@ -33,19 +32,11 @@ const seat = (seatId: string) => ({ sectionId: "stalls", seatId });
 const cli = captureConsole();
 
 async function buy(seats: string[]) {
-  const h = await call(mc, "cloudflare", "POST", `/v1/events/${eventId}/holds`, {
-    token: alice,
-    key: newKey(),
-    body: { seats: seats.map(seat) },
-  });
-  expect(h.status).toBe(201);
-  const c = await call(mc, "vercel", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
-    token: alice,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
-  return c.body as { order: { id: string }; tickets: { id: string; ticket: unknown }[] };
+  const opts = { confirm: "vercel" as const };
+  return (await buySeats(mc, alice, eventId, seats.map(seat), opts)).body as {
+    order: { id: string };
+    tickets: { id: string; ticket: unknown }[];
+  };
 }
 
 const refund = (orderId: string, key = newKey()) =>
@@ -58,20 +49,7 @@ beforeAll(async () => {
   mc = await startMemoryCluster();
   odeon = await licensedTheater(mc, "odeon");
   alice = await mc.tokenFor("alice");
-  const plan = await manage(mc, "cloudflare", odeon, "POST", "/v1/manage/plans", {
-    key: newKey(),
-    body: { format: "tessera", plan: await readJson("docs/examples/plan-small.json") },
-  });
-  const venue = await manage(mc, "vercel", odeon, "POST", "/v1/manage/venues", {
-    key: newKey(),
-    body: { name: "Odeon", address: "Wien", timezone: "Europe/Vienna", planId: plan.body.id },
-  });
-  const ev = await manage(mc, "aws", odeon, "POST", "/v1/manage/events", {
-    key: newKey(),
-    body: eventBody(mc.clock.ms, venue.body.id, plan.body.id, { premium: 4900, standard: 2900 }),
-  });
-  eventId = ev.body.id;
-  await manage(mc, "cloudflare", odeon, "POST", `/v1/manage/events/${eventId}/open-sales`);
+  ({ eventId } = await theaterWithEvent(mc, odeon));
 });
 
 let refunded: Awaited<ReturnType<typeof buy>>;

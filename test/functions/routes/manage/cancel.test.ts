@@ -6,14 +6,14 @@ import { paymentsFor } from "../../../../functions/services/payments.ts";
 import { MemoryBlobs } from "../../../../shared/storage/memory.ts";
 import { checkFeeds } from "../../../../shared/tickets/revocation-feed.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
-import { CARD_OK, call } from "../buyer/helpers.ts";
+import { buySeats, call } from "../buyer/helpers.ts";
 import {
   eventBody,
   licensedTheater,
   manage,
   newKey,
-  readJson,
   type TheaterCreds,
+  theaterWithEvent,
 } from "./helpers.ts";
 
 let mc: MemoryCluster;
@@ -26,19 +26,11 @@ let bob: string;
 const seat = (seatId: string) => ({ sectionId: "stalls", seatId });
 
 async function buy(token: string, seats: string[]) {
-  const h = await call(mc, "cloudflare", "POST", `/v1/events/${eventId}/holds`, {
-    token,
-    key: newKey(),
-    body: { seats: seats.map(seat) },
-  });
-  expect(h.status).toBe(201);
-  const c = await call(mc, "vercel", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
-    token,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
-  return c.body as { order: { id: string }; tickets: { id: string }[] };
+  const opts = { confirm: "vercel" as const };
+  return (await buySeats(mc, token, eventId, seats.map(seat), opts)).body as {
+    order: { id: string };
+    tickets: { id: string }[];
+  };
 }
 
 const cancel = () => manage(mc, "aws", odeon, "POST", `/v1/manage/events/${eventId}/cancel`);
@@ -48,22 +40,7 @@ beforeAll(async () => {
   odeon = await licensedTheater(mc, "odeon");
   alice = await mc.tokenFor("alice");
   bob = await mc.tokenFor("bob");
-  const plan = await manage(mc, "cloudflare", odeon, "POST", "/v1/manage/plans", {
-    key: newKey(),
-    body: { format: "tessera", plan: await readJson("docs/examples/plan-small.json") },
-  });
-  const venue = await manage(mc, "vercel", odeon, "POST", "/v1/manage/venues", {
-    key: newKey(),
-    body: { name: "Odeon", address: "Wien", timezone: "Europe/Vienna", planId: plan.body.id },
-  });
-  const ev = await manage(mc, "aws", odeon, "POST", "/v1/manage/events", {
-    key: newKey(),
-    body: eventBody(mc.clock.ms, venue.body.id, plan.body.id, { premium: 4900, standard: 2900 }),
-  });
-  eventId = ev.body.id;
-  venueId = venue.body.id;
-  planId = plan.body.id;
-  await manage(mc, "cloudflare", odeon, "POST", `/v1/manage/events/${eventId}/open-sales`);
+  ({ eventId, venueId, planId } = await theaterWithEvent(mc, odeon));
 });
 
 describe("cancelling an event", () => {

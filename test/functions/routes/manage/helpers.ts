@@ -118,7 +118,11 @@ export function eventBody(
 }
 
 /** A plan (docs/examples/plan-small.json), venue and on-sale event of theatre `t`. */
-export async function theaterWithEvent(mc: MemoryCluster, t: TheaterCreds) {
+export async function theaterWithEvent(
+  mc: MemoryCluster,
+  t: TheaterCreds,
+  prices: Record<string, number> = { premium: 4900, standard: 2900 },
+) {
   const plan = await manage(mc, "cloudflare", t, "POST", "/v1/manage/plans", {
     key: newKey(),
     body: { format: "tessera", plan: await readJson("docs/examples/plan-small.json") },
@@ -129,7 +133,7 @@ export async function theaterWithEvent(mc: MemoryCluster, t: TheaterCreds) {
   });
   const ev = await manage(mc, "aws", t, "POST", "/v1/manage/events", {
     key: newKey(),
-    body: eventBody(mc.clock.ms, venue.body.id, plan.body.id, { premium: 4900, standard: 2900 }),
+    body: eventBody(mc.clock.ms, venue.body.id, plan.body.id, prices),
   });
   const open = await manage(
     mc,

@@ -8,15 +8,8 @@ import { MemoryBlobs } from "../../../../shared/storage/memory.ts";
 import { checkFeeds } from "../../../../shared/tickets/revocation-feed.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
 import { directStore } from "../../../support/seed.ts";
-import { CARD_OK, call } from "../buyer/helpers.ts";
-import {
-  eventBody,
-  licensedTheater,
-  manage,
-  newKey,
-  readJson,
-  type TheaterCreds,
-} from "./helpers.ts";
+import { buySeats, call } from "../buyer/helpers.ts";
+import { licensedTheater, manage, newKey, type TheaterCreds, theaterWithEvent } from "./helpers.ts";
 
 let mc: MemoryCluster;
 let odeon: TheaterCreds;
@@ -26,19 +19,8 @@ let bob: string;
 const seat = (seatId: string) => ({ sectionId: "stalls", seatId });
 
 async function buy(token: string, seats: string[]) {
-  const h = await call(mc, "cloudflare", "POST", `/v1/events/${eventId}/holds`, {
-    token,
-    key: newKey(),
-    body: { seats: seats.map(seat) },
-  });
-  expect(h.status).toBe(201);
-  const c = await call(mc, "vercel", "POST", `/v1/holds/${h.body.holdId}/confirm`, {
-    token,
-    key: newKey(),
-    body: { card: CARD_OK },
-  });
-  expect(c.status).toBe(201);
-  return c.body as {
+  const opts = { confirm: "vercel" as const };
+  return (await buySeats(mc, token, eventId, seats.map(seat), opts)).body as {
     order: {
       id: string;
       total: { amount: number };
@@ -68,20 +50,7 @@ beforeAll(async () => {
   odeon = await licensedTheater(mc, "odeon");
   alice = await mc.tokenFor("alice");
   bob = await mc.tokenFor("bob");
-  const plan = await manage(mc, "cloudflare", odeon, "POST", "/v1/manage/plans", {
-    key: newKey(),
-    body: { format: "tessera", plan: await readJson("docs/examples/plan-small.json") },
-  });
-  const venue = await manage(mc, "vercel", odeon, "POST", "/v1/manage/venues", {
-    key: newKey(),
-    body: { name: "Odeon", address: "Wien", timezone: "Europe/Vienna", planId: plan.body.id },
-  });
-  const ev = await manage(mc, "aws", odeon, "POST", "/v1/manage/events", {
-    key: newKey(),
-    body: eventBody(mc.clock.ms, venue.body.id, plan.body.id, { premium: 4999, standard: 2999 }),
-  });
-  eventId = ev.body.id;
-  await manage(mc, "cloudflare", odeon, "POST", `/v1/manage/events/${eventId}/open-sales`);
+  ({ eventId } = await theaterWithEvent(mc, odeon, { premium: 4999, standard: 2999 }));
 });
 
 describe("refunding some seats of an order", () => {
