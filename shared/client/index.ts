@@ -236,8 +236,17 @@ function manageCalls(t: Transport, credentials: Credentials) {
      */
     cancelEvent: (eventId: string) =>
       m<CancelProgress>({ method: "POST", path: `${ev(eventId)}/cancel` }),
-    refundOrder: (orderId: string, w?: WriteOptions) =>
-      mw<ManagedOrder>({ method: "POST", path: `/v1/manage/orders/${enc(orderId)}/refund` }, w),
+    /** Refunds the whole order, or with `seats` only those seats (the order stays confirmed and
+     * lists them in `refundedSeats`); either way their tickets are revoked. */
+    refundOrder: (orderId: string, w?: WriteOptions & { seats?: readonly SeatRef[] }) =>
+      mw<ManagedOrder>(
+        {
+          method: "POST",
+          path: `/v1/manage/orders/${enc(orderId)}/refund`,
+          ...(w?.seats ? { body: { seats: w.seats } } : {}),
+        },
+        w,
+      ),
 
     /** The backup file as a streamed Response (read `body` to save it without buffering). */
     backup: () => t.send({ method: "GET", path: "/v1/manage/backup", auth: credentials }),
