@@ -228,11 +228,20 @@ describe("web front", () => {
     expect(await countOf(page, "#dash-proceeds tr")).toBeGreaterThan(0);
     await screenshot(page, "theater-dashboard-desktop");
 
+    // One seat first: the order keeps the other.
+    const seatRefund = page.locator("#orders-body button[data-seat]");
+    await poll(() => seatRefund.count()).toBe(2);
+    await seatRefund.first().click(); // arms
+    await seatRefund.first().click(); // refunds that seat
+    await poll(() => textOf(page, "#orders-notice")).toMatch(/^Seat .* refunded/);
+    await poll(() => textOf(page, "#dash-sold")).toBe("1");
+    await poll(() => seatRefund.count()).toBe(0);
+
     const refund = page.locator("#orders-body button[data-order]");
     await poll(() => refund.count()).toBe(1);
     await refund.click(); // arms
     await refund.click(); // refunds
-    await poll(() => textOf(page, "#orders-notice")).toContain("refunded");
+    await poll(() => textOf(page, "#orders-notice")).toContain("Order");
     await poll(() => textOf(page, "#dash-sold")).toBe("0");
 
     // The buyer's tickets now read revoked, without a code to show at the door.

@@ -39,14 +39,23 @@ interface Summary {
   refunded: Money;
   proceeds: { party: string; amount: Money }[];
 }
+interface OrderSeat {
+  sectionId: string;
+  seatId: string;
+  price: Money;
+}
 interface ManagedOrder {
   id: string;
   buyerId: string;
-  seats: unknown[];
+  seats: OrderSeat[];
+  refundedSeats?: { sectionId: string; seatId: string }[];
   total: Money;
   status: string;
   createdAt: string;
 }
+
+/** A refund of the whole order, or of one of its seats. */
+type Refund = (button: HTMLButtonElement, o: ManagedOrder, seat?: OrderSeat) => void;
 
 export async function theaterEventPage(eventId: string): Promise<void> {
   await theaterGate();
@@ -332,22 +341,32 @@ function ordersRenderer(path: string, refreshSummary: () => Promise<void>): () =
   };
   // Two clicks: the first arms the button, the second refunds. No confirm() dialog, which screen
   // readers and automation handle badly.
-  const refund = (button: HTMLButtonElement, o: ManagedOrder) => {
+  const refund: Refund = (button, o, seat) => {
+    const amount = formatMoney(seat ? seat.price : o.total);
     if (button.dataset.armed !== "true") {
       button.dataset.armed = "true";
-      button.textContent = `Confirm refund of ${formatMoney(o.total)}`;
-      announce(`Press again to refund ${formatMoney(o.total)}.`);
+      button.textContent = `Confirm refund of ${amount}`;
+      announce(`Press again to refund ${amount}.`);
       return;
     }
-    if (!refundKeys.has(o.id)) refundKeys.set(o.id, newIdempotencyKey());
+    const what = seat ? `${o.id}/${seat.sectionId}/${seat.seatId}` : o.id;
+    if (!refundKeys.has(what)) refundKeys.set(what, newIdempotencyKey());
     void busy(button, async () => {
       try {
         await api(`/v1/manage/orders/${encodeURIComponent(o.id)}/refund`, {
           method: "POST",
           auth: "theater",
-          idempotencyKey: refundKeys.get(o.id)!,
+          idempotencyKey: refundKeys.get(what)!,
+          ...(seat
+            ? { json: { seats: [{ sectionId: seat.sectionId, seatId: seat.seatId }] } }
+            : {}),
         });
-        showNotice(byId("orders-notice"), `Order ${o.id} refunded; its seats are back on sale.`);
+        showNotice(
+          byId("orders-notice"),
+          seat
+            ? `Seat ${seat.seatId} of order ${o.id} refunded; it is back on sale, its ticket revoked.`
+            : `Order ${o.id} refunded; its seats are back on sale.`,
+        );
         await renderOrders();
         await refreshSummary();
       } catch (err) {
@@ -358,10 +377,43 @@ function ordersRenderer(path: string, refreshSummary: () => Promise<void>): () =
   return renderOrders;
 }
 
-function orderRow(
-  o: ManagedOrder,
-  refund: (button: HTMLButtonElement, o: ManagedOrder) => void,
-): HTMLTableRowElement {
+/** The seats of an order; with more than one left, each can be refunded on its own. */
+function seatsCell(o: ManagedOrder, refund: Refund): HTMLElement {
+  const gone = (x: OrderSeat) =>
+    (o.refundedSeats ?? []).some((r) => r.sectionId === x.sectionId && r.seatId === x.seatId);
+  const left = o.seats.filter((x) => !gone(x));
+  if (o.status !== "confirmed" || left.length < 2) return h("td", {}, String(o.seats.length));
+  return h(
+    "td",
+    {},
+    h(
+      "ul",
+      { class: "plain" },
+      ...o.seats.map((x) =>
+        h(
+          "li",
+          {},
+          `${x.seatId} `,
+          gone(x)
+            ? "(refunded)"
+            : h(
+                "button",
+                {
+                  type: "button",
+                  class: "link",
+                  "data-seat": x.seatId,
+                  "aria-label": `Refund seat ${x.seatId} (${formatMoney(x.price)})`,
+                  onclick: (e: Event) => refund(e.currentTarget as HTMLButtonElement, o, x),
+                },
+                "Refund seat",
+              ),
+        ),
+      ),
+    ),
+  );
+}
+
+function orderRow(o: ManagedOrder, refund: Refund): HTMLTableRowElement {
   const action =
     o.status === "confirmed"
       ? h(
@@ -379,7 +431,7 @@ function orderRow(
     { "data-order": o.id },
     h("th", { scope: "row", class: "mono" }, o.id),
     h("td", {}, o.buyerId),
-    h("td", {}, String(o.seats.length)),
+    seatsCell(o, refund),
     h("td", {}, formatMoney(o.total)),
     h("td", {}, o.status),
     h("td", {}, action),
