@@ -1,3 +1,4 @@
+import { jwsPayload } from "./b64.ts";
 import { h } from "./dom.ts";
 import { formatMoney } from "./money.ts";
 import { qrSvg } from "./qr.ts";
@@ -22,6 +23,16 @@ export interface TicketView {
   compact: string;
   /** "revoked" once the order was refunded (absent from older providers: valid). */
   status?: "valid" | "revoked";
+  /** The co-signed revocation (its payload says why: `rsn`). */
+  revocation?: { payload: string };
+}
+
+/** Why a revoked ticket admits no one, in words, from its revocation's (unverified) claims. */
+function revokedText(t: TicketView): string {
+  const why = t.revocation ? jwsPayload(`.${t.revocation.payload}.`)?.rsn : undefined;
+  return why === "cancelled"
+    ? "Revoked: the event was cancelled and the order refunded. It admits no one."
+    : "Revoked: refunded. It admits no one.";
 }
 
 export function seatText(seat: TicketView["claims"]["seat"]): string {
@@ -39,7 +50,7 @@ export function ticketCard(t: TicketView, eventTitle?: string): HTMLElement {
   const where = seatText(t.claims.seat);
   const revoked = t.status === "revoked";
   const qr = revoked
-    ? h("p", { class: "revoked-note" }, "Revoked: the order was refunded. It admits no one.")
+    ? h("p", { class: "revoked-note" }, revokedText(t))
     : h("div", { class: "qr-box" }, "Drawing QR code…");
   const card = h(
     "article",
