@@ -6,8 +6,10 @@ import { type RejoinProgress, type RejoinStep, rejoinStep } from "../../shared/q
 import { SWEEP_PREFIXES, type SweepResult, sweepSeats } from "../../shared/seats/sweep.ts";
 import { membershipOf } from "../membership.ts";
 import { ProblemError } from "../problem.ts";
+import { continueCancellations } from "../services/cancellation.ts";
 import type { Services } from "../services/index.ts";
 import { recordSoldOrders } from "../services/order-sweep.ts";
+import { paymentsFor } from "../services/payments.ts";
 
 /** Keys compared per sweep: one sweep must fit a scheduled invocation's time limit. */
 const SWEEP_KEYS_MAX = 5_000;
@@ -35,7 +37,8 @@ const REJOIN_PROGRESS_BLOB = "anti-entropy/rejoin";
  * unsold holds and idempotency claims past their retention written null; `?sweep=0` skips it)
  * and garbage-collects the same slice (shared/quorum/gc.ts: records whose value is null are
  * deleted once all three stores hold them and a day has passed since anything touched them;
- * `?gc=0` skips it). Decisions 0005 and 0006.
+ * `?gc=0` skips it). Decisions 0005 and 0006. Unless `?sweep=0`, it first goes on with up to two
+ * event cancellations the theatre did not see through (functions/services/cancellation.ts).
  */
 export function antiEntropyRoutes(s: Services) {
   const app = new Hono();
@@ -53,6 +56,11 @@ export function antiEntropyRoutes(s: Services) {
     const limit =
       Number.isInteger(limitQ) && limitQ > 0 ? Math.min(limitQ, SWEEP_KEYS_MAX) : SWEEP_KEYS_MAX;
     const { client, acceptors } = s.replication;
+    // Cancellations the theatre started and did not see through (each refund is idempotent).
+    const cancellations =
+      c.req.query("sweep") === "0" || prefix !== ""
+        ? undefined
+        : await continueCancellations(s, paymentsFor(s));
     // Each sweep resumes where the last one on this provider stopped, so a keyspace larger than one
     // sweep is still covered, a slice per scheduled run. The cursor lives in the provider's own blob
     // store: losing it only restarts the walk from the beginning.
@@ -81,6 +89,7 @@ export function antiEntropyRoutes(s: Services) {
       ...result,
       ...(rejoin ? { rejoin } : {}),
       ...(sweep ? { sweep } : {}),
+      ...(cancellations?.length ? { cancellations } : {}),
       ...(gc ? { gc } : {}),
     });
   };

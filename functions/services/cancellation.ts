@@ -1,12 +1,13 @@
-import { orderKey, scanPrefix, ticketKey } from "../../shared/domain/keys.ts";
+import { cancellingKey, orderKey, scanPrefix, ticketKey } from "../../shared/domain/keys.ts";
 import { orderSeatKey, ticketIdFor } from "../../shared/tickets/derive.ts";
-import { ProblemError } from "../problem.ts";
+import { errorText, ProblemError } from "../problem.ts";
 import { markEventCancelled } from "./events.ts";
 import type { Services } from "./index.ts";
 import type { OrderIndexEntry, StoredOrder } from "./order-record.ts";
 import { scanPages } from "./paging.ts";
 import { pool } from "./pool.ts";
 import { type RefundPayments, refundOrderFlow } from "./refunds.ts";
+import { retryingChange } from "./store.ts";
 import type { TicketRecord } from "./tickets.ts";
 
 /**
@@ -15,7 +16,9 @@ import type { TicketRecord } from "./tickets.ts";
  * change, then its tickets revoked with the reason "cancelled"). A cancellation is resumable by
  * repeating the call: each call goes through the event's orders from the first, skips what is
  * done, and works on until its time budget is spent, so no call outlives a platform's request
- * limit. An order whose refund fails (the processor refused it) is reported and tried again by
+ * limit. A marker (`cancelling/<eventId>`) stays until every order is refunded, and the scheduled
+ * anti-entropy run goes on with the cancellations it finds (`continueCancellations`), so a
+ * cancellation finishes even if the theatre never calls again. An order whose refund fails (the processor refused it) is reported and tried again by
  * the next call; the others go on.
  */
 
@@ -40,14 +43,28 @@ export interface CancelProgress {
 /** The idempotency key of the refund a cancellation makes of one order. */
 export const cancelRefundKey = (eventId: string, orderId: string) => `cancel.${eventId}.${orderId}`;
 
+/** What the scheduled run needs to go on with a cancellation. */
+export interface CancellingRecord {
+  readonly eventId: string;
+  readonly theaterId: string;
+}
+
 export async function cancelEventFlow(
   s: Services,
   payments: RefundPayments,
   theaterId: string,
   eventId: string,
   budgetMs = CANCEL_BUDGET_MS,
+  /** false: the scheduled run, which found the event cancelled and marked already. */
+  start = true,
 ): Promise<CancelProgress> {
-  await markEventCancelled(s, theaterId, eventId);
+  if (start) {
+    // Only the event's own theatre gets this far (404 otherwise). From the marker on, the
+    // scheduled run finishes the refunds if nobody calls again.
+    await markEventCancelled(s, theaterId, eventId);
+    const record: CancellingRecord = { eventId, theaterId };
+    await s.store.createOnce(cancellingKey(eventId), record);
+  }
   const deadline = performance.now() + budgetMs;
   let refunded = 0;
   let remaining = 0;
@@ -76,6 +93,11 @@ export async function cancelEventFlow(
     });
   }
   const done = remaining === 0 && failed.length === 0;
+  if (done) {
+    await retryingChange<CancellingRecord>(s, [cancellingKey(eventId)], ([cur]) =>
+      cur === null ? { abort: "gone" } : [null],
+    );
+  }
   return {
     eventId,
     status: done ? "cancelled" : "cancelling",
@@ -90,4 +112,42 @@ async function ticketsRevoked(s: Services, o: StoredOrder): Promise<boolean> {
   );
   const recs = await s.store.getMany<TicketRecord>(tids.map(ticketKey));
   return recs.every((r) => r === null || r.revocation !== undefined);
+}
+
+/** Cancellations one scheduled run goes on with, and the time it gives each; markers read per run
+ * (finished ones are null until the garbage collector removes them). */
+const CRON_CANCELLATIONS_MAX = 2;
+const CRON_MARKERS_READ = 100;
+const CRON_CANCEL_BUDGET_MS = 5_000;
+
+/** The scheduled run's share: each unfinished cancellation, a slice of time each. */
+export async function continueCancellations(
+  s: Services,
+  payments: RefundPayments,
+): Promise<CancelProgress[]> {
+  const page = await s.store.scan<CancellingRecord>(
+    scanPrefix.cancelling(),
+    { limit: CRON_MARKERS_READ },
+    "majority",
+  );
+  const out: CancelProgress[] = [];
+  for (const { value } of page.items) {
+    if (value === null || out.length >= CRON_CANCELLATIONS_MAX) continue;
+    try {
+      out.push(
+        await cancelEventFlow(
+          s,
+          payments,
+          value.theaterId,
+          value.eventId,
+          CRON_CANCEL_BUDGET_MS,
+          false,
+        ),
+      );
+    } catch (e) {
+      // One cancellation that cannot go on (its store unreachable now) must not stop the run.
+      console.error(`[${s.deps.provider}] cancellation of ${value.eventId}: ${errorText(e)}`);
+    }
+  }
+  return out;
 }

@@ -149,6 +149,9 @@ export const revocationPageKey = (eventId: string, page: number) =>
   `revocations/${eventId}/${page}`;
 export const revocationHeadKey = (eventId: string) => `revocations/${eventId}/head`;
 
+/** An event whose cancellation has orders left to refund: the scheduled run goes on with it. */
+export const cancellingKey = (eventId: string) => `cancelling/${eventId}`;
+
 /** Where every theatre claim starts, so a scan of `idem/` can tell them from buyers' claims. */
 export const THEATER_IDEM_PREFIX = "idem/theater:";
 
@@ -183,6 +186,7 @@ export const scanPrefix = {
   idemClaims: () => "idem/" as const,
   eventLegacyCheckIns: (eventId: string) => `event/${eventId}/checkin/`,
   trust: () => "trust/",
+  cancelling: () => "cancelling/",
 } as const;
 
 /** The last segment of a key: the id of the entity (or index entry) it stores. */

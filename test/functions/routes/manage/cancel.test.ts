@@ -1,11 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { withDefaults } from "../../../../functions/deps.ts";
 import { cancelEventFlow } from "../../../../functions/services/cancellation.ts";
+import { markEventCancelled } from "../../../../functions/services/events.ts";
 import { createServices } from "../../../../functions/services/index.ts";
 import { paymentsFor } from "../../../../functions/services/payments.ts";
+import { cancellingKey } from "../../../../shared/domain/keys.ts";
 import { MemoryBlobs } from "../../../../shared/storage/memory.ts";
 import { checkFeeds } from "../../../../shared/tickets/revocation-feed.ts";
 import { type MemoryCluster, startMemoryCluster } from "../../../support/memory-cluster.ts";
+import { directStore } from "../../../support/seed.ts";
 import { buySeats, call } from "../buyer/helpers.ts";
 import {
   eventBody,
@@ -33,10 +36,12 @@ async function buy(token: string, seats: string[]) {
   };
 }
 
+const CRON_SECRET = "cancel-cron-secret";
+
 const cancel = () => manage(mc, "aws", odeon, "POST", `/v1/manage/events/${eventId}/cancel`);
 
 beforeAll(async () => {
-  mc = await startMemoryCluster();
+  mc = await startMemoryCluster({ env: { CRON_SECRET } });
   odeon = await licensedTheater(mc, "odeon");
   alice = await mc.tokenFor("alice");
   bob = await mc.tokenFor("bob");
@@ -120,7 +125,7 @@ describe("cancelling an event", () => {
 });
 
 describe("a cancellation cut short", () => {
-  it("answers 202 with what remains, and the next call finishes it", async () => {
+  it("answers 202 with what remains; the scheduled run finishes it", async () => {
     const ev = await manage(mc, "aws", odeon, "POST", "/v1/manage/events", {
       key: newKey(),
       body: eventBody(mc.clock.ms, venueId, planId, { premium: 4900, standard: 2900 }),
@@ -143,7 +148,14 @@ describe("a cancellation cut short", () => {
         fetch: mc.fetchVia("vercel"),
       }),
     );
-    const cut = await cancelEventFlow(s, paymentsFor(s), odeon.theaterId, eventId, -1);
+    // The first call's own steps, its time spent before any refund: the event cancelled and
+    // marked, no order refunded.
+    await markEventCancelled(s, odeon.theaterId, eventId);
+    await directStore(mc.acceptors, () => mc.clock.ms).createOnce(cancellingKey(eventId), {
+      eventId,
+      theaterId: odeon.theaterId,
+    });
+    const cut = await cancelEventFlow(s, paymentsFor(s), odeon.theaterId, eventId, -1, false);
     expect(cut).toMatchObject({ status: "cancelling", orders: { refunded: 0, remaining: 2 } });
     // Sales stopped with the first call already.
     const h = await call(mc, "cloudflare", "POST", `/v1/events/${eventId}/holds`, {
@@ -153,6 +165,21 @@ describe("a cancellation cut short", () => {
     });
     expect(h.status).toBeLessThan(500);
     expect(h.status).toBeGreaterThanOrEqual(400);
+    // Nobody calls again: the scheduled run (a minute later) finishes it, and the marker goes.
+    mc.clock.ms += 60_000;
+    expect(
+      await directStore(mc.acceptors, () => mc.clock.ms).get(cancellingKey(eventId)),
+    ).not.toBeNull();
+    const cron = await mc.request("cloudflare", "/internal/anti-entropy", {
+      method: "POST",
+      headers: { authorization: `Bearer ${CRON_SECRET}` },
+    });
+    expect(cron.status).toBe(200);
+    const ran = (await cron.json()) as { cancellations?: { eventId: string; status: string }[] };
+    expect(ran.cancellations).toEqual([expect.objectContaining({ eventId, status: "cancelled" })]);
+    expect(
+      await directStore(mc.acceptors, () => mc.clock.ms).get(cancellingKey(eventId)),
+    ).toBeNull();
     const done = await cancel();
     expect(done.status).toBe(200);
     expect(done.body.orders).toEqual({ refunded: 2, remaining: 0, failed: [] });
