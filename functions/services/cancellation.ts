@@ -1,4 +1,11 @@
-import { cancellingKey, orderKey, scanPrefix, ticketKey } from "../../shared/domain/keys.ts";
+import type { Event } from "../../shared/domain/event.ts";
+import {
+  cancellingKey,
+  eventKey,
+  orderKey,
+  scanPrefix,
+  ticketKey,
+} from "../../shared/domain/keys.ts";
 import { orderSeatKey, ticketIdFor } from "../../shared/tickets/derive.ts";
 import { errorText, ProblemError } from "../problem.ts";
 import { markEventCancelled } from "./events.ts";
@@ -64,6 +71,13 @@ export async function cancelEventFlow(
     await markEventCancelled(s, theaterId, eventId);
     const record: CancellingRecord = { eventId, theaterId };
     await s.store.createOnce(cancellingKey(eventId), record);
+  } else {
+    // A marker is a reminder, not an order to refund: only an event that the quorum shows
+    // cancelled, of that theatre, has its orders refunded (a forged marker moves no money).
+    const ev = await s.store.read<Event>(eventKey(eventId));
+    if (ev?.status !== "cancelled" || ev.theaterId !== theaterId) {
+      throw new ProblemError(409, "event-not-cancelled", "The event is not cancelled");
+    }
   }
   const deadline = performance.now() + budgetMs;
   let refunded = 0;

@@ -184,4 +184,27 @@ describe("a cancellation cut short", () => {
     expect(done.status).toBe(200);
     expect(done.body.orders).toEqual({ refunded: 2, remaining: 0, failed: [] });
   });
+
+  it("a forged marker moves no money: the scheduled run refunds only a cancelled event's orders", async () => {
+    const ev = await manage(mc, "aws", odeon, "POST", "/v1/manage/events", {
+      key: newKey(),
+      body: eventBody(mc.clock.ms, venueId, planId, { premium: 4900, standard: 2900 }),
+    });
+    const live = ev.body.id as string;
+    await manage(mc, "cloudflare", odeon, "POST", `/v1/manage/events/${live}/open-sales`);
+    eventId = live;
+    const b = await buy(alice, ["stalls-b1"]);
+    // A compromised provider writes a marker for an event on sale.
+    await directStore(mc.acceptors, () => mc.clock.ms).createOnce(cancellingKey(live), {
+      eventId: live,
+      theaterId: odeon.theaterId,
+    });
+    const cron = await mc.request("vercel", "/internal/anti-entropy", {
+      method: "POST",
+      headers: { authorization: `Bearer ${CRON_SECRET}` },
+    });
+    expect(cron.status).toBe(200);
+    const order = await call(mc, "aws", "GET", `/v1/me/orders/${b.order.id}`, { token: alice });
+    expect(order.body.order?.status ?? order.body.status).toBe("confirmed");
+  });
 });
