@@ -75,6 +75,8 @@ export interface CalmHttpFigures {
   readonly holdStepsMs: Readonly<Record<string, number>>;
   /** Where a confirm's time went on the server (Server-Timing steps, median ms each). */
   readonly confirmStepsMs: Readonly<Record<string, number>>;
+  /** Some of these orders refunded afterwards (measureCalmRefunds). */
+  readonly refund?: CalmRefundFigures;
   /** Operations that did not succeed (they are left out of the medians). */
   readonly failed: number;
 }
@@ -82,11 +84,40 @@ export interface CalmHttpFigures {
 /** Eight per provider: enough for a per-provider median of the confirm. */
 export const CALM_PURCHASES = 24;
 
+/** Calm purchases refunded in full by the theatre afterwards, one at a time, round-robin. */
+export const CALM_REFUNDS = 6;
+
+export interface CalmRefundFigures {
+  readonly refunds: number;
+  /** A whole-order refund (payment, order, seats, quota, and its tickets revoked), p50. */
+  readonly refundMs: number;
+  readonly refundT2: number;
+}
+
+/** Refunds the first calm orders (one seat each) one at a time, timing each from the client. */
+export async function measureCalmRefunds(
+  orders: readonly { at: ProviderId; orderId: string }[],
+  refund: (at: ProviderId, orderId: string) => Promise<number>,
+  t2Of: (p: ProviderId) => number | undefined,
+): Promise<CalmRefundFigures> {
+  const done: { ms: number; t2: number }[] = [];
+  for (const o of orders.slice(0, CALM_REFUNDS)) {
+    const ms = await refund(o.at, o.orderId);
+    done.push({ ms, t2: t2Of(o.at) ?? Number.NaN });
+  }
+  return {
+    refunds: done.length,
+    refundMs: round(median(done.map((x) => x.ms)), 1),
+    refundT2: round(median(done.filter((x) => x.t2 > 0).map((x) => x.ms / x.t2)), 2),
+  };
+}
+
 export async function measureCalmHttp(
   backend: SaleBackend,
   eventId: string,
   seats: readonly SeatRef[],
   purchases = CALM_PURCHASES,
+  onOrder: (at: ProviderId, orderId: string) => void = () => undefined,
 ): Promise<CalmHttpFigures> {
   const hold: { ms: number; t2: number }[] = [];
   const confirm: { ms: number; t2: number }[] = [];
@@ -117,6 +148,7 @@ export async function measureCalmHttp(
       failed++;
       continue;
     }
+    onOrder(at, c.outcome.value.orderId);
     confirm.push({ ms: c.measure.latencyMs, t2: c.measure.t2Ms ?? Number.NaN });
     keep(confirmSteps, c.measure.serverSteps);
     const p = c.measure.processorMs ?? 0;

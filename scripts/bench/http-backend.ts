@@ -128,6 +128,18 @@ export function planOf(layout: Layout, tag: string) {
 
 /** Creates the plan, venue and event through the management API and opens sales. */
 export async function createEvent(wan: WanCluster, layout: Layout, tag: string): Promise<string> {
+  return (await createEventAs(wan, layout, tag)).eventId;
+}
+
+/** The theatre's refund of a whole order at `at`, timed (ms), as the theatre sees it. */
+export type TimedRefund = (at: ProviderId, orderId: string) => Promise<number>;
+
+/** As createEvent, and the theatre's refund call, for the calm refunds. */
+export async function createEventAs(
+  wan: WanCluster,
+  layout: Layout,
+  tag: string,
+): Promise<{ eventId: string; refund: TimedRefund }> {
   const key = await generateEd25519Jwk(THEATER_ID);
   const license = await issueLicense({
     governanceKey: wan.governanceKey,
@@ -167,7 +179,12 @@ export async function createEvent(wan: WanCluster, layout: Layout, tag: string):
   });
   const eventId = String(event.body.id);
   await manage(wan, t, "cloudflare", "POST", `/v1/manage/events/${eventId}/open-sales`);
-  return eventId;
+  const refund: TimedRefund = async (at, orderId) => {
+    const t0 = clock();
+    await manage(wan, t, at, "POST", `/v1/manage/orders/${orderId}/refund`);
+    return clock() - t0;
+  };
+  return { eventId, refund };
 }
 
 export class HttpBackend implements SaleBackend {
@@ -181,7 +198,7 @@ export class HttpBackend implements SaleBackend {
   /** `t2Of(provider)`: the provider's t2 as its coordinator sees it (measured separately). */
   constructor(
     private readonly wan: WanCluster,
-    private readonly t2Of: (p: ProviderId) => number | undefined,
+    readonly t2Of: (p: ProviderId) => number | undefined,
   ) {
     this.idp = importJWK({ ...wan.idpKey }, "EdDSA");
     this.issuer = `${wan.cluster.providers.cloudflare.url}/idp`;

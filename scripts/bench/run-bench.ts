@@ -11,8 +11,9 @@ import {
   type CalmHttpFigures,
   measureCalm,
   measureCalmHttp,
+  measureCalmRefunds,
 } from "./calm.ts";
-import { createEvent, HttpBackend, toApiRef } from "./http-backend.ts";
+import { createEvent, createEventAs, HttpBackend, toApiRef } from "./http-backend.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import { type ChangeSample, newStoreCallCount, type StoreCallCount } from "./measure.ts";
 import {
@@ -155,6 +156,9 @@ export interface BenchFigures {
   httpConfirm1ProcessorP50Ms: number | null;
   /** httpConfirm1NetP50T2 per provider that coordinated the confirm. */
   httpConfirm1NetP50T2ByProvider: Readonly<Record<string, number>> | null;
+  /** A calm whole-order refund of one seat (its ticket revoked before it answers), p50. */
+  httpRefund1P50T2: number | null;
+  httpRefund1P50Ms: number | null;
   /** Calm one-seat hold: where its time went on the server (Server-Timing step medians, ms). */
   httpHold1StepsMs: Readonly<Record<string, number>> | null;
   httpConfirm1StepsMs: Readonly<Record<string, number>> | null;
@@ -280,13 +284,18 @@ async function calmPurchases(
 ): Promise<CalmHttpFigures> {
   const purchases = o.calmPurchases ?? CALM_PURCHASES;
   const layout = layoutFor(purchases);
-  const calmEvent = await createEvent(wan, layout, `c${runTag}`);
-  const calmHttp = await measureCalmHttp(
+  const calmEvent = await createEventAs(wan, layout, `c${runTag}`);
+  const orders: { at: ProviderId; orderId: string }[] = [];
+  const bought = await measureCalmHttp(
     httpBackend,
-    calmEvent,
+    calmEvent.eventId,
     [...new SeatBoard(layout).all()],
     purchases,
+    (at, orderId) => orders.push({ at, orderId }),
   );
+  // Then the theatre refunds a few of them, one at a time (each revokes its ticket).
+  const refund = await measureCalmRefunds(orders, calmEvent.refund, httpBackend.t2Of);
+  const calmHttp = { ...bought, refund };
   o.log(`calm HTTP: ${JSON.stringify(calmHttp)}`);
   return calmHttp;
 }
@@ -430,6 +439,8 @@ function benchFigures(
     httpConfirm1NetP50T2: calmHttp ? f(calmHttp.confirmNetT2) : null,
     httpConfirm1ProcessorP50Ms: calmHttp ? f(calmHttp.processorMs) : null,
     httpConfirm1NetP50T2ByProvider: calmHttp?.confirmNetT2ByProvider ?? null,
+    httpRefund1P50T2: calmHttp?.refund ? f(calmHttp.refund.refundT2) : null,
+    httpRefund1P50Ms: calmHttp?.refund ? f(calmHttp.refund.refundMs) : null,
     httpHold1StepsMs: calmHttp?.holdStepsMs ?? null,
     httpConfirm1StepsMs: calmHttp?.confirmStepsMs ?? null,
     httpHoldLoadP50T2: http ? f(http.summary.latency.commitAll?.t2?.p50) : null,
@@ -534,6 +545,12 @@ export function benchTable(r: BenchReport): string {
       "calm HTTP hold / confirm p50",
       `${h.holdMs} / ${h.confirmMs} ms = ${h.holdT2} / ${h.confirmT2} t2 (${h.purchases} buyers one at a time, ${h.failed} failed)`,
     ]);
+    if (h.refund) {
+      rows.push([
+        "calm HTTP refund p50",
+        `${h.refund.refundMs} ms = ${h.refund.refundT2} t2 (${h.refund.refunds} one-seat orders, ticket revoked)`,
+      ]);
+    }
   }
   const widths = head.map((_, i) => Math.max(...rows.map((x) => (x[i] ?? "").length)));
   return rows
