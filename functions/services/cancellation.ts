@@ -6,7 +6,7 @@ import {
   scanPrefix,
   ticketKey,
 } from "../../shared/domain/keys.ts";
-import { orderSeatKey, ticketIdFor } from "../../shared/tickets/derive.ts";
+import { ticketIdsFor } from "../../shared/tickets/derive.ts";
 import { errorText, ProblemError } from "../problem.ts";
 import { markEventCancelled } from "./events.ts";
 import type { Services } from "./index.ts";
@@ -25,8 +25,8 @@ import type { TicketRecord } from "./tickets.ts";
  * done, and works on until its time budget is spent, so no call outlives a platform's request
  * limit. A marker (`cancelling/<eventId>`) stays until every order is refunded, and the scheduled
  * anti-entropy run goes on with the cancellations it finds (`continueCancellations`), so a
- * cancellation finishes even if the theatre never calls again. An order whose refund fails (the processor refused it) is reported and tried again by
- * the next call; the others go on.
+ * cancellation finishes even if the theatre never calls again. An order whose refund fails (the
+ * processor refused it) is reported and tried again by the next call; the others go on.
  */
 
 /** Work one call does before it answers with its progress: well inside every platform's limit. */
@@ -121,9 +121,7 @@ export async function cancelEventFlow(
 
 /** A refunded order is done when every ticket record it has carries its revocation. */
 async function ticketsRevoked(s: Services, o: StoredOrder): Promise<boolean> {
-  const tids = await Promise.all(
-    o.seats.map((seat) => ticketIdFor(o.id, orderSeatKey(o.eventId, seat))),
-  );
+  const tids = await ticketIdsFor(o.id, o.eventId, o.seats);
   const recs = await s.store.getMany<TicketRecord>(tids.map(ticketKey));
   return recs.every((r) => r === null || r.revocation !== undefined);
 }

@@ -181,6 +181,33 @@ export async function refundUpTo(
   await checkPaymentRefund(r, payments, paymentId, target.amount);
 }
 
+/**
+ * What every refund request starts with: the theatre's own order (404 otherwise), its
+ * idempotency claim judged against this request (`hashBody` is what the key stands for), and a
+ * status a refund applies to. A refunded order still goes on: its change frees any seat an
+ * interrupted refund left sold. The order and the claim are read at once.
+ */
+export async function openRefund(
+  s: Services,
+  theaterId: string,
+  key: string,
+  orderId: string,
+  hashBody: unknown,
+): Promise<{ order: StoredOrder; hash: string; idemKey: string }> {
+  const hash = bodyHash("refund", hashBody);
+  const idemKey = theaterIdemKey(theaterId, key);
+  const [order, idem] = await Promise.all([
+    s.store.get<StoredOrder>(orderKey(orderId)),
+    s.store.get<TheaterIdemRecord>(idemKey),
+  ]);
+  if (order === null || order.theaterId !== theaterId) throw notFound("order", orderId);
+  if (judgeClaim(idem, "refund", hash).kind === "conflict") throw idemConflict();
+  if (order.status !== "confirmed" && order.status !== "refunded") {
+    throw invalidStatus(order.status);
+  }
+  return { order, hash, idemKey };
+}
+
 export async function refundOrderFlow(
   s: Services,
   payments: RefundPayments,
@@ -190,16 +217,7 @@ export async function refundOrderFlow(
   /** What its tickets' revocations say: "cancelled" when the event's cancellation refunds it. */
   reason: RevocationReason = "refunded",
 ): Promise<{ order: StoredOrder; replayed: boolean }> {
-  const order = await s.store.get<StoredOrder>(orderKey(orderId));
-  if (order === null || order.theaterId !== theaterId) throw notFound("order", orderId);
-  const hash = bodyHash("refund", { orderId });
-  const idemKey = theaterIdemKey(theaterId, key);
-  const prior = judgeClaim(await s.store.get<TheaterIdemRecord>(idemKey), "refund", hash);
-  if (prior.kind === "conflict") throw idemConflict();
-  // A refunded order still runs the change: it frees any seat an interrupted refund left sold.
-  if (order.status !== "confirmed" && order.status !== "refunded") {
-    throw invalidStatus(order.status);
-  }
+  const { order, hash, idemKey } = await openRefund(s, theaterId, key, orderId, { orderId });
 
   // Up to the whole total: seats refunded one by one before are not refunded again.
   if (order.status === "confirmed") await refundUpTo(payments, order.paymentId, order.total);

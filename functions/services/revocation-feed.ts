@@ -1,15 +1,15 @@
 import { revocationPageKey } from "../../shared/domain/keys.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
-import { assembleRevocation, type Revocation } from "../../shared/tickets/revocation.ts";
+import type { Revocation } from "../../shared/tickets/revocation.ts";
 import {
   REVOCATION_FEED_FORMAT,
   type RevocationFeed,
 } from "../../shared/tickets/revocation-feed.ts";
 import {
-  claimsOfEntry,
   pageOfSeq,
   REVOCATION_PAGE_SIZE,
   type RevocationPage,
+  signedRevocation,
 } from "../../shared/tickets/revocation-log.ts";
 import type { Services } from "./index.ts";
 import { cosignEntries } from "./revocations.ts";
@@ -50,10 +50,7 @@ export async function readFeed(
       ]),
     );
     for (const e of entries) {
-      const r =
-        e.signatures.length >= QUORUM
-          ? assembleRevocation(claimsOfEntry(cid, eventId, e), e.signatures)
-          : signed.get(e.seq);
+      const r = signedRevocation(cid, eventId, e) ?? signed.get(e.seq);
       if (r !== undefined) revocations.push(r);
       else if (Math.abs(nowS - e.rat) < PENDING_GRACE_S) {
         return feedOf(cid, eventId, since, next, false, revocations);
@@ -99,11 +96,7 @@ export async function* signedRevocations(
   for (let p = 0; ; p++) {
     const page = await s.store.localGet<RevocationPage>(revocationPageKey(eventId, p));
     const entries = page?.entries ?? [];
-    yield entries.flatMap((e) =>
-      e.signatures.length >= QUORUM
-        ? [assembleRevocation(claimsOfEntry(cid, eventId, e), e.signatures)]
-        : [],
-    );
+    yield entries.flatMap((e) => signedRevocation(cid, eventId, e) ?? []);
     if (entries.length < REVOCATION_PAGE_SIZE) return;
   }
 }

@@ -12,9 +12,8 @@ import {
 } from "../../shared/domain/keys.ts";
 import { refundedSeatsOf } from "../../shared/domain/partial-refund.ts";
 import { QUORUM } from "../../shared/quorum/tally.ts";
-import { orderSeatKey, ticketIdFor } from "../../shared/tickets/derive.ts";
+import { ticketIdsFor } from "../../shared/tickets/derive.ts";
 import {
-  assembleRevocation,
   canonicalRevocation,
   REVOCATION_TYP,
   type Revocation,
@@ -29,6 +28,7 @@ import {
   type RevocationEntry,
   type RevocationPage,
   type RevocationWant,
+  signedRevocation,
 } from "../../shared/tickets/revocation-log.ts";
 import type { TicketSignature } from "../../shared/tickets/sign.ts";
 import { auditLogOf } from "../audit/wire.ts";
@@ -74,14 +74,8 @@ export async function revokeOrderTickets(
   rsn: RevocationReason,
 ): Promise<RevokedTicket[]> {
   const rat = Math.floor(s.now() / 1000);
-  const want: RevocationWant[] = await Promise.all(
-    order.seats.map(async (seat) => ({
-      tid: await ticketIdFor(order.id, orderSeatKey(order.eventId, seat)),
-      ord: order.id,
-      rsn,
-      rat,
-    })),
-  );
+  const tids = await ticketIdsFor(order.id, order.eventId, order.seats);
+  const want: RevocationWant[] = tids.map((tid) => ({ tid, ord: order.id, rsn, rat }));
   if (want.length === 0) return [];
   const entries = await appendRevocations(s, order.eventId, want);
   const revoked = await cosignEntries(s, order.eventId, entries);
@@ -156,10 +150,10 @@ export async function cosignEntries(
     await storeSignatures(s, eventId, pending, collected);
   }
   return entries.map((e) => {
-    const sigs = e.signatures.length >= QUORUM ? e.signatures : (collected.get(e.seq) ?? []);
-    if (sigs.length < QUORUM) return { entry: e };
-    const entry = { ...e, signatures: sigs };
-    return { entry, revocation: assembleRevocation(claimsOfEntry(cid, eventId, e), sigs) };
+    const entry =
+      e.signatures.length >= QUORUM ? e : { ...e, signatures: collected.get(e.seq) ?? [] };
+    const revocation = signedRevocation(cid, eventId, entry);
+    return revocation === undefined ? { entry: e } : { entry, revocation };
   });
 }
 
@@ -253,11 +247,14 @@ export async function witnessRevocations(
   const entries = body.seqs.map(
     (seq) => pages.get(pageOfSeq(seq))?.entries.find((e) => e.seq === seq) ?? null,
   );
-  const orders = new Map<string, StoredOrder | null>();
+  // Per order named, the ticket ids it revokes: those of its refunded seats, if it is of this
+  // event (refunded in full, or seat by seat; for either reason: a cancellation's event is
+  // checked below).
+  const revocable = new Map<string, ReadonlySet<string>>();
   await Promise.all(
     [...new Set(entries.flatMap((e) => (e ? [e.ord] : [])))].map(async (id) => {
-      const raw = await s.store.read<unknown>(orderKey(id));
-      orders.set(id, StoredOrder.safeParse(raw).data ?? null);
+      const order = StoredOrder.safeParse(await s.store.read<unknown>(orderKey(id))).data;
+      revocable.set(id, await revokedTicketIds(body.eventId, id, order ?? null));
     }),
   );
   // A cancellation's entries also need the event cancelled, as committed.
@@ -267,7 +264,7 @@ export async function witnessRevocations(
   const out = await Promise.all(
     entries.map(async (e) => {
       if (e === null || (e.rsn === "cancelled" && !cancelled)) return null;
-      if (!(await revokes(body.eventId, e, orders.get(e.ord) ?? null))) return null;
+      if (!revocable.get(e.ord)?.has(e.tid)) return null;
       const claims = claimsOfEntry(s.deps.cluster.clusterId, body.eventId, e);
       return {
         claims,
@@ -290,19 +287,14 @@ export async function witnessRevocations(
   return out.map((o) => o?.sig ?? null);
 }
 
-/** Whether committed `order` revokes the ticket `e` names: of this event, and that ticket's seat
- * refunded (the whole order, or that seat alone; for either reason: the caller checks a
- * cancellation's event). */
-async function revokes(
+/** The ticket ids committed `order` (read under `id`) revokes in event `eventId`: those of its
+ * refunded seats; none when it is another order, of another event, or not sold. */
+async function revokedTicketIds(
   eventId: string,
-  e: RevocationEntry,
+  id: string,
   order: StoredOrder | null,
-): Promise<boolean> {
-  if (order === null || order.id !== e.ord || order.eventId !== eventId) return false;
-  // Refunded in full, or the seats refunded one by one while the order stays confirmed.
-  if (order.status !== "refunded" && order.status !== "confirmed") return false;
-  const tids = await Promise.all(
-    refundedSeatsOf(order).map((seat) => ticketIdFor(order.id, orderSeatKey(eventId, seat))),
-  );
-  return tids.includes(e.tid);
+): Promise<ReadonlySet<string>> {
+  if (order === null || order.id !== id || order.eventId !== eventId) return new Set();
+  if (order.status !== "refunded" && order.status !== "confirmed") return new Set();
+  return new Set(await ticketIdsFor(order.id, eventId, refundedSeatsOf(order)));
 }

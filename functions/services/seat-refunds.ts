@@ -1,18 +1,17 @@
-import { holdKey, orderKey, seatKey, theaterIdemKey } from "../../shared/domain/keys.ts";
+import { holdKey, orderKey, seatKey } from "../../shared/domain/keys.ts";
 import type { OrderSeatRef } from "../../shared/domain/order.ts";
-import { planSeatRefund, sameSeat, withRefundedSeats } from "../../shared/domain/partial-refund.ts";
+import {
+  planSeatRefund,
+  sameSeat,
+  seatRefKey,
+  withRefundedSeats,
+} from "../../shared/domain/partial-refund.ts";
 import type { HoldRecord, SeatValue } from "../../shared/seats/types.ts";
 import { ProblemError } from "../problem.ts";
-import { bodyHash, idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
+import { idemConflict, judgeClaim, type TheaterIdemRecord } from "./idempotency.ts";
 import type { Services } from "./index.ts";
 import type { StoredOrder } from "./order-record.ts";
-import {
-  freedSeats,
-  freeQuota,
-  invalidStatus,
-  type RefundPayments,
-  refundUpTo,
-} from "./refunds.ts";
+import { freedSeats, freeQuota, openRefund, type RefundPayments, refundUpTo } from "./refunds.ts";
 import { revokeOrderTickets } from "./revocations.ts";
 import { retryingChange } from "./store.ts";
 import { notFound } from "./venues.ts";
@@ -31,7 +30,6 @@ import { notFound } from "./venues.ts";
 
 type Pending = { code: "busy" } | { code: "done"; order: StoredOrder } | { code: "not-found" };
 
-const refKey = (r: OrderSeatRef) => `${r.sectionId}/${r.seatId}`;
 const sameRefs = (a: readonly OrderSeatRef[], b: readonly OrderSeatRef[]) =>
   a.length === b.length && a.every((x) => b.some((y) => sameSeat(x, y)));
 
@@ -43,22 +41,15 @@ export async function refundSeatsFlow(
   orderId: string,
   seats: readonly OrderSeatRef[],
 ): Promise<{ order: StoredOrder; replayed: boolean }> {
-  const order = await s.store.get<StoredOrder>(orderKey(orderId));
-  if (order === null || order.theaterId !== theaterId) throw notFound("order", orderId);
-  const hash = bodyHash("refund", { orderId, seats: seats.map(refKey).sort() });
-  const idemKey = theaterIdemKey(theaterId, key);
-  const prior = judgeClaim(await s.store.get<TheaterIdemRecord>(idemKey), "refund", hash);
-  if (prior.kind === "conflict") throw idemConflict();
-  if (order.status !== "confirmed" && order.status !== "refunded") {
-    throw invalidStatus(order.status);
-  }
+  const body = { orderId, seats: seats.map(seatRefKey).sort() };
+  const { order, hash, idemKey } = await openRefund(s, theaterId, key, orderId, body);
   const plan = planSeatRefund(order, seats);
   if (!plan.ok) {
     throw new ProblemError(
       422,
       "unknown-seat",
       "The order has no such seat",
-      `order ${orderId} does not sell ${plan.unknown.map(refKey).join(", ")}`,
+      `order ${orderId} does not sell ${plan.unknown.map(seatRefKey).join(", ")}`,
     );
   }
   if (plan.fresh.length === 0) return finish(s, order, seats, true);

@@ -12,15 +12,16 @@ import type { Order, OrderSeat, OrderSeatRef } from "./order.ts";
  * exactly what the order recorded.
  */
 
-const refKey = (s: OrderSeatRef) => `${s.sectionId}/${s.seatId}`;
+/** A seat of an order as one string: "<section>/<seat>". */
+export const seatRefKey = (s: OrderSeatRef) => `${s.sectionId}/${s.seatId}`;
 
-export const sameSeat = (a: OrderSeatRef, b: OrderSeatRef) => refKey(a) === refKey(b);
+export const sameSeat = (a: OrderSeatRef, b: OrderSeatRef) => seatRefKey(a) === seatRefKey(b);
 
 /** The order's seats refunded so far (all of them once the order reads refunded). */
 export function refundedSeatsOf(order: Order): OrderSeat[] {
   if (order.status === "refunded") return [...order.seats];
-  const gone = new Set((order.refundedSeats ?? []).map(refKey));
-  return order.seats.filter((s) => gone.has(refKey(s)));
+  const gone = new Set((order.refundedSeats ?? []).map(seatRefKey));
+  return order.seats.filter((s) => gone.has(seatRefKey(s)));
 }
 
 const sum = (seats: readonly OrderSeat[]) => seats.reduce((n, s) => n + s.price.amount, 0);

@@ -41,6 +41,14 @@ export async function ticketIdFor(orderId: string, seat: string): Promise<string
 export const orderSeatKey = (eventId: string, s: Pick<OrderSeat, "sectionId" | "seatId">) =>
   seatKey(eventId, s.sectionId, s.seatId);
 
+/** The ticket ids of `seats` of order `orderId` of event `eventId`, in seat order. */
+export const ticketIdsFor = (
+  orderId: string,
+  eventId: string,
+  seats: readonly Pick<OrderSeat, "sectionId" | "seatId">[],
+): Promise<string[]> =>
+  Promise.all(seats.map((seat) => ticketIdFor(orderId, orderSeatKey(eventId, seat))));
+
 const NO_CONTROL = /\p{Cc}/gu;
 /** Claims strings are at most 64 characters without control characters (claims.ts). */
 const CLAIM_TEXT_MAX = 64;

@@ -1,4 +1,10 @@
-import type { RevocationClaims, RevocationReason } from "./revocation.ts";
+import { QUORUM } from "../quorum/tally.ts";
+import {
+  assembleRevocation,
+  type Revocation,
+  type RevocationClaims,
+  type RevocationReason,
+} from "./revocation.ts";
 import type { TicketSignature } from "./sign.ts";
 
 /**
@@ -74,6 +80,17 @@ export function attachSignatures(seq: number, tid: string, signatures: readonly 
     );
     return [{ entries }];
   };
+}
+
+/** The entry as a co-signed revocation, once it carries a quorum of signatures. */
+export function signedRevocation(
+  cid: string,
+  evt: string,
+  e: RevocationEntry,
+): Revocation | undefined {
+  return e.signatures.length >= QUORUM
+    ? assembleRevocation(claimsOfEntry(cid, evt, e), e.signatures)
+    : undefined;
 }
 
 /** The claims an entry stands for, in cluster `cid` and event `evt`. */
